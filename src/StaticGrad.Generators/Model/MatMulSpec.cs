@@ -1,0 +1,36 @@
+namespace StaticGrad.Generators.Model
+{
+    /// <summary>
+    /// Everything the emitter needs to write one <c>[MatMul]</c> type, as plain values, so the
+    /// incremental pipeline can compare two runs' models and skip the emitter when nothing changed.
+    /// </summary>
+    /// <param name="Type">Where the generated code goes.</param>
+    /// <param name="Element">float or double.</param>
+    /// <param name="M">Rows of W and D.</param>
+    /// <param name="K">Columns of W, rows of X.</param>
+    /// <param name="N">Columns of X and D.</param>
+    /// <param name="Unrolled">Straight-line code (<see langword="true"/>) or loops.</param>
+    /// <param name="CodeShapeReason">One sentence saying why the code is unrolled or looped.</param>
+    /// <param name="AttributeText">The attribute as the user wrote it, normalised: <c>MatMul(5, 10, 3)</c>.</param>
+    /// <param name="NullableDirective">Whether the consumer's language version accepts <c>#nullable enable</c>.</param>
+    internal sealed record MatMulSpec(
+        TypeHierarchy Type,
+        ElementKind Element,
+        int M,
+        int K,
+        int N,
+        bool Unrolled,
+        string CodeShapeReason,
+        string AttributeText,
+        bool NullableDirective)
+    {
+        /// <summary>Element count of W (M×K).</summary>
+        public int WLength => M * K;
+
+        /// <summary>Element count of X (K×N).</summary>
+        public int XLength => K * N;
+
+        /// <summary>Element count of D (M×N).</summary>
+        public int DLength => M * N;
+    }
+}

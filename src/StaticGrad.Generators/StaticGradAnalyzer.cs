@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using StaticGrad.Generators.Diagnostics;
+using StaticGrad.Generators.Parsing;
+
+namespace StaticGrad.Generators
+{
+    /// <summary>
+    /// Reports StaticGrad's diagnostics while the user types. It runs the same parser as
+    /// <see cref="StaticGradGenerator"/>, so a type gets code exactly when it gets no error; keeping
+    /// diagnostics out of the generator keeps the generator's models free of locations and cacheable,
+    /// and lets <c>#pragma warning disable</c> and .editorconfig severities apply as to any analyzer.
+    /// </summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class StaticGradAnalyzer : DiagnosticAnalyzer
+    {
+        /// <inheritdoc/>
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+            DiagnosticDescriptors.NonPositiveDimension,
+            DiagnosticDescriptors.NotPartial,
+            DiagnosticDescriptors.ShapeTooLarge,
+            DiagnosticDescriptors.UnsupportedTarget,
+            DiagnosticDescriptors.MemberCollision,
+            DiagnosticDescriptors.UnsupportedElementType,
+            DiagnosticDescriptors.UnrollTooLarge,
+            DiagnosticDescriptors.DuplicateShapeAttribute,
+            DiagnosticDescriptors.SpanUnavailable);
+
+        /// <inheritdoc/>
+        public override void Initialize(AnalysisContext context)
+        {
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.EnableConcurrentExecution();
+            context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
+        }
+
+        private static void AnalyzeType(SymbolAnalysisContext context)
+        {
+            var type = (INamedTypeSymbol)context.Symbol;
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                if (!MatMulParser.IsMatMulAttribute(attribute.AttributeClass))
+                {
+                    continue;
+                }
+
+                var sink = DiagnosticSink.Collecting();
+                MatMulParser.Parse(type, attribute, context.Compilation, sink, context.CancellationToken);
+                foreach (Diagnostic diagnostic in sink.Diagnostics)
+                {
+                    context.ReportDiagnostic(diagnostic);
+                }
+            }
+        }
+    }
+}
