@@ -46,11 +46,24 @@ namespace StaticGrad.Generators
                 }
 
                 var sink = DiagnosticSink.Collecting();
-                MatMulParser.Parse(type, attribute, context.Compilation, sink, context.CancellationToken);
-                foreach (Diagnostic diagnostic in sink.Diagnostics)
-                {
-                    context.ReportDiagnostic(diagnostic);
-                }
+                MatMulParser.Parse(type, attribute, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+                Report(context, sink);
+            }
+
+            // A container of an annotated type must be partial too; say so on the container itself.
+            if (type.TypeKind != TypeKind.Error && MatMulParser.FindAnnotatedNestedType(type) is { } annotated)
+            {
+                var sink = DiagnosticSink.Collecting();
+                MatMulParser.CheckPartial(type, annotated.Name, sink, context.CancellationToken);
+                Report(context, sink);
+            }
+        }
+
+        private static void Report(SymbolAnalysisContext context, DiagnosticSink sink)
+        {
+            foreach (Diagnostic diagnostic in sink.Diagnostics)
+            {
+                context.ReportDiagnostic(diagnostic);
             }
         }
     }

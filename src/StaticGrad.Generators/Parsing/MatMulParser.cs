@@ -15,6 +15,11 @@ namespace StaticGrad.Generators.Parsing
     /// The generator and the analyzer both call it, so what is diagnosed and what is generated never disagree:
     /// the spec is <see langword="null"/> exactly when an error was found.
     /// </summary>
+    /// <remarks>
+    /// Every diagnostic is located inside the annotated type's own declaration, except SGR0002 on a containing
+    /// type: the analyzer reports that one while analysing the container (<see cref="CheckPartial"/>), so each
+    /// diagnostic stays local to the symbol being analysed and the IDE refreshes it as the user types.
+    /// </remarks>
     internal static class MatMulParser
     {
         public const string FloatAttributeMetadataName = "StaticGrad.MatMulAttribute";
@@ -41,7 +46,8 @@ namespace StaticGrad.Generators.Parsing
             AttributeData attribute,
             Compilation compilation,
             DiagnosticSink sink,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken,
+            bool reportContainers = true)
         {
             if (attribute.AttributeClass is not { } attributeClass
                 || attribute.ConstructorArguments.Length != 3
@@ -125,7 +131,7 @@ namespace StaticGrad.Generators.Parsing
                     UnrollRule.HardLimit, m, k, n, (long)m * k * n);
             }
 
-            CheckTarget(type, sink, cancellationToken);
+            CheckTarget(type, reportContainers, sink, cancellationToken);
             CheckCollisions(type, element, DescribeText(attribute, element, m, k, n, unrollMode), sink);
 
             if (compilation.GetTypeByMetadataName("System.Span`1") is null)
@@ -165,7 +171,7 @@ namespace StaticGrad.Generators.Parsing
         }
 
         /// <summary>Partial all the way out, and not file-local: otherwise a generated file cannot reopen the type.</summary>
-        private static void CheckTarget(INamedTypeSymbol type, DiagnosticSink sink, CancellationToken cancellationToken)
+        private static void CheckTarget(INamedTypeSymbol type, bool reportContainers, DiagnosticSink sink, CancellationToken cancellationToken)
         {
             for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
             {
@@ -173,27 +179,62 @@ namespace StaticGrad.Generators.Parsing
                 {
                     sink.Report(
                         DiagnosticDescriptors.UnsupportedTarget,
-                        IdentifierLocation(current, cancellationToken),
+                        IdentifierLocation(type, cancellationToken),
                         type.Name,
                         ReferenceEquals(current, type)
                             ? "it is file-local, and a generated file cannot add to a file-local type"
                             : $"its containing type '{current.Name}' is file-local, and a generated file cannot add to a file-local type");
                     return;
                 }
+            }
 
-                foreach (var reference in current.DeclaringSyntaxReferences)
+            CheckPartial(type, null, sink, cancellationToken);
+            if (reportContainers)
+            {
+                for (INamedTypeSymbol? container = type.ContainingType; container is not null; container = container.ContainingType)
                 {
-                    if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
-                        && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-                    {
-                        sink.Report(
-                            DiagnosticDescriptors.NotPartial,
-                            declaration.Identifier.GetLocation(),
-                            current.Name,
-                            ReferenceEquals(current, type) ? string.Empty : $" (it contains '{type.Name}')");
-                    }
+                    CheckPartial(container, type.Name, sink, cancellationToken);
                 }
             }
+        }
+
+        /// <summary>
+        /// Reports SGR0002 on every declaration of <paramref name="type"/> that lacks <c>partial</c>.
+        /// <paramref name="annotatedType"/> names the nested annotated type when <paramref name="type"/> is a container.
+        /// </summary>
+        public static void CheckPartial(INamedTypeSymbol type, string? annotatedType, DiagnosticSink sink, CancellationToken cancellationToken)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
+                    && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    sink.Report(
+                        DiagnosticDescriptors.NotPartial,
+                        declaration.Identifier.GetLocation(),
+                        type.Name,
+                        annotatedType is null ? string.Empty : $" (it contains '{annotatedType}')");
+                }
+            }
+        }
+
+        /// <summary>The first type nested (at any depth) in <paramref name="container"/> that carries a <c>[MatMul]</c> attribute.</summary>
+        public static INamedTypeSymbol? FindAnnotatedNestedType(INamedTypeSymbol container)
+        {
+            foreach (INamedTypeSymbol nested in container.GetTypeMembers())
+            {
+                if (nested.GetAttributes().Any(a => IsMatMulAttribute(a.AttributeClass)))
+                {
+                    return nested;
+                }
+
+                if (FindAnnotatedNestedType(nested) is { } deeper)
+                {
+                    return deeper;
+                }
+            }
+
+            return null;
         }
 
         private static void CheckCollisions(INamedTypeSymbol type, ElementKind element, string attributeText, DiagnosticSink sink)

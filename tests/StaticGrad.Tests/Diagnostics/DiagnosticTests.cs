@@ -1,0 +1,181 @@
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using static StaticGrad.Tests.Infrastructure.Verifiers;
+
+namespace StaticGrad.Tests.Diagnostics;
+
+/// <summary>
+/// One test (or more) per diagnostic: the id, the exact span (the offending argument, never the whole class),
+/// and the message arguments that put the numbers into words.
+/// </summary>
+public class DiagnosticTests
+{
+    [Fact]
+    public Task ValidDeclarations_ReportNothing() => VerifyAnalyzerAsync("""
+        using System;
+        using StaticGrad;
+
+        [MatMul(5, 10, 3)]
+        public partial class Scores
+        {
+            // An overload with other parameter types is not a collision.
+            public static void Forward(float[] w, float[] x, float[] d) { }
+        }
+
+        [MatMul<double>(1, 1, 1, Unroll = UnrollMode.Always)]
+        public partial struct Small;
+
+        public static partial class Outer
+        {
+            [MatMul(2, 3, 4)]
+            internal partial record Inner;
+        }
+        """);
+
+    [Fact]
+    public Task SGR0001_ZeroDimension_PointsAtThatArgument() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(5, {|#0:0|}, 3)]
+        public partial class Scores;
+        """,
+        Diagnostic("SGR0001").WithLocation(0).WithArguments("K", 0));
+
+    [Fact]
+    public Task SGR0001_NegativeDimensions_EachReported() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul<double>({|#0:-1|}, 4, {|#1:n: -7|})]
+        public partial class Scores;
+        """,
+        Diagnostic("SGR0001").WithLocation(0).WithArguments("M", -1),
+        Diagnostic("SGR0001").WithLocation(1).WithArguments("N", -7));
+
+    [Fact]
+    public Task SGR0002_NotPartial_PointsAtIdentifier() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(5, 10, 3)]
+        public class {|#0:Scores|}
+        {
+        }
+        """,
+        Diagnostic("SGR0002").WithLocation(0).WithArguments("Scores", ""));
+
+    [Fact]
+    public Task SGR0002_ContainingTypeNotPartial() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        public class {|#0:Outer|}
+        {
+            [MatMul(1, 2, 3)]
+            public partial class Inner;
+        }
+        """,
+        Diagnostic("SGR0002").WithLocation(0).WithArguments("Outer", " (it contains 'Inner')"));
+
+    [Fact]
+    public Task SGR0004_ElementCountBeyondArrayLimit_PointsAtTheTwoArguments() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul({|#0:100000, 100000|}, 1)]
+        public partial class Huge;
+        """,
+        Diagnostic("SGR0004").WithLocation(0).WithArguments("W", 100000, 100000, 10_000_000_000L, 0x7FFFFFC7L));
+
+    [Fact]
+    public Task SGR0004_OverflowingInt_IsReportedNotWrapped() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(1, {|#0:65536, 65536|})]
+        public partial class Huge;
+        """,
+        Diagnostic("SGR0004").WithLocation(0).WithArguments("X", 65536, 65536, 4_294_967_296L, 0x7FFFFFC7L));
+
+    [Fact]
+    public Task SGR0005_FileLocalType() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(1, 2, 3)]
+        file partial class {|#0:Hidden|};
+        """,
+        Diagnostic("SGR0005").WithLocation(0).WithArguments("Hidden", "it is file-local, and a generated file cannot add to a file-local type"));
+
+    [Fact]
+    public Task SGR0006_UserMembersThatCollide() => VerifyAnalyzerAsync(
+        """
+        using System;
+        using StaticGrad;
+
+        [MatMul(1, 2, 3)]
+        public partial class Scores
+        {
+            public const int {|#0:K|} = 2;
+
+            public static void {|#1:Backward|}(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> e, Span<float> f) { }
+        }
+        """,
+        Diagnostic("SGR0006").WithLocation(0).WithArguments("Scores", "K", "MatMul(1, 2, 3)"),
+        Diagnostic("SGR0006").WithLocation(1).WithArguments("Scores", "Backward(ReadOnlySpan<float>, ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, Span<float>)", "MatMul(1, 2, 3)"));
+
+    [Fact]
+    public Task SGR0006_TypeNamedLikeAGeneratedMember() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul<double>(1, 2, 3)]
+        public partial class {|#0:Forward|};
+        """,
+        Diagnostic("SGR0006").WithLocation(0).WithArguments("Forward", "the name 'Forward' (a member cannot share its type's name)", "MatMul<double>(1, 2, 3)"));
+
+    [Fact]
+    public Task SGR0007_ElementTypeNotFloatOrDouble_PointsAtTypeArgument() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul<{|#0:int|}>(1, 2, 3)]
+        public partial class Integers;
+        """,
+        Diagnostic("SGR0007").WithLocation(0).WithArguments("int"));
+
+    [Fact]
+    public Task SGR0008_UnrollAlwaysTooLarge_IsAWarningOnTheNamedArgument() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(64, 64, 64, {|#0:Unroll = UnrollMode.Always|})]
+        public partial class Big;
+        """,
+        Diagnostic("SGR0008").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning).WithArguments(4096L, 64, 64, 64, 262144L));
+
+    [Fact]
+    public Task SGR0008_CanBeSuppressedWithPragma() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        #pragma warning disable SGR0008
+        [MatMul(64, 64, 64, Unroll = UnrollMode.Always)]
+        public partial class Big;
+        #pragma warning restore SGR0008
+        """);
+
+    [Fact]
+    public Task SGR0009_TwoShapeAttributes_PointsAtTheSecond() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(1, 2, 3)]
+        [{|#0:MatMul<double>(1, 2, 3)|}]
+        public partial class Twice;
+        """,
+        Diagnostic("SGR0009").WithLocation(0).WithArguments("Twice", "MatMul(1, 2, 3)"));
+}

@@ -1,0 +1,44 @@
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+using StaticGrad.CodeFixes;
+using StaticGrad.Generators;
+
+namespace StaticGrad.Tests.Infrastructure;
+
+/// <summary>
+/// Microsoft.CodeAnalysis.Testing with offline references: .NET 8 reference assemblies from
+/// Basic.Reference.Assemblies and StaticGrad.Attributes, so no test downloads packages.
+/// </summary>
+internal static class Verifiers
+{
+    private static readonly ReferenceAssemblies Offline = new("net8.0");
+
+    public static DiagnosticResult Diagnostic(string id) => CSharpAnalyzerVerifier<StaticGradAnalyzer, DefaultVerifier>.Diagnostic(id);
+
+    public static async Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<StaticGradAnalyzer, DefaultVerifier>
+        {
+            TestCode = source,
+            ReferenceAssemblies = Offline,
+        };
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.ExpectedDiagnostics.AddRange(expected);
+        await test.RunAsync();
+    }
+
+    public static async Task VerifyAddPartialAsync(string source, string fixedSource, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpCodeFixTest<StaticGradAnalyzer, AddPartialCodeFix, DefaultVerifier>
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            ReferenceAssemblies = Offline,
+        };
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.FixedState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.ExpectedDiagnostics.AddRange(expected);
+        await test.RunAsync();
+    }
+}
