@@ -56,6 +56,11 @@ namespace StaticGrad.Generators.Parsing
                 return null; // the compiler already reports the broken attribute
             }
 
+            if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || HasMissingName(type))
+            {
+                return null; // an interface (CS0592) or a declaration still being typed: the compiler reports it
+            }
+
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             Location attributeLocation = syntax?.GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
 
@@ -310,6 +315,19 @@ namespace StaticGrad.Generators.Parsing
         private static bool IsGeneratedByStaticGrad(ISymbol member) =>
             member.DeclaringSyntaxReferences.Length > 0
             && member.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.Contains(GeneratedTreePathMarker));
+
+        private static bool HasMissingName(INamedTypeSymbol type)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (string.IsNullOrEmpty(current.Name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         private static bool SameApplication(AttributeData a, AttributeData b) =>
             a.ApplicationSyntaxReference is { } ra && b.ApplicationSyntaxReference is { } rb

@@ -1,0 +1,189 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using StaticGrad.Generators;
+using StaticGrad.Tests.Infrastructure;
+using Xunit;
+
+namespace StaticGrad.Tests.Generator;
+
+/// <summary>What the generator writes or refuses to write, beyond the snapshots.</summary>
+public class GeneratorBehaviorTests
+{
+    [Theory]
+    [InlineData("[MatMul(5, 0, 3)] public partial class C;")]
+    [InlineData("[MatMul(5, 10, 3)] public class C { }")]
+    [InlineData("[MatMul(100000, 100000, 1)] public partial class C;")]
+    [InlineData("[MatMul(1, 2, 3)] file partial class C;")]
+    [InlineData("[MatMul(1, 2, 3)] public partial class C { public int N; }")]
+    [InlineData("[MatMul<int>(1, 2, 3)] public partial class C;")]
+    [InlineData("[MatMul(1, 2, 3)][MatMul<double>(1, 2, 3)] public partial class C;")]
+    [InlineData("public class Outer { [MatMul(1, 2, 3)] public partial class C; }")]
+    public void InvalidInput_GeneratesNothing(string declaration)
+    {
+        var (_, result) = TestCompilation.Generate(TestCompilation.Create("using StaticGrad;\n" + declaration));
+        Assert.Empty(result.Results.Single().GeneratedSources);
+        Assert.Null(result.Results.Single().Exception);
+    }
+
+    [Theory]
+    [InlineData("[MatMul(1, 2)] public partial class C;")]
+    [InlineData("[MatMul(1, 2, \"3\")] public partial class C;")]
+    [InlineData("[MatMul(1, 2, Missing.Value)] public partial class C;")]
+    [InlineData("[MatMul<Missing>(1, 2, 3)] public partial class C;")]
+    [InlineData("[MatMul(1, 2, 3)] public partial interface I;")]
+    [InlineData("[MatMul(1, 2, 3)] public partial class")]
+    [InlineData("[MatMul(int.MaxValue, int.MaxValue, int.MaxValue)] public partial class C;")]
+    public void BrokenCode_NeverThrows_AndGeneratesNothing(string declaration)
+    {
+        // Generate() fails the test if the generator reports anything of its own (CS8785 when it throws).
+        var (_, result) = TestCompilation.Generate(TestCompilation.Create("using StaticGrad;\n" + declaration));
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.Results.Single().GeneratedSources);
+    }
+
+    [Theory]
+    [InlineData(8, 8, 8, "Auto", true)]      // 512: the Auto limit
+    [InlineData(8, 8, 9, "Auto", false)]     // 576: above it
+    [InlineData(1, 1, 1, "Never", false)]
+    [InlineData(16, 16, 16, "Always", true)] // 4096: the Always limit
+    [InlineData(16, 16, 17, "Always", false)] // 4352: loops, with SGR0008
+    public void UnrollRule_IsPinned(int m, int k, int n, string mode, bool unrolled)
+    {
+        string source = $"using StaticGrad; [MatMul({m}, {k}, {n}, Unroll = UnrollMode.{mode})] public partial class C;";
+        var (output, result) = TestCompilation.Generate(TestCompilation.Create(source));
+        string text = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+
+        Assert.Equal(!unrolled, text.Contains("for (int i = 0; i < M; i++)", StringComparison.Ordinal));
+        Assert.Contains(unrolled ? "<para>Unrolled: " : "<para>Looped: ", text);
+        Assert.Empty(TestCompilation.ErrorsAndWarnings(output));
+    }
+
+    [Fact]
+    public void CSharp73Consumer_GetsCodeWithoutNullableDirective_ThatCompiles()
+    {
+        var options = new CSharpParseOptions(LanguageVersion.CSharp7_3);
+        var compilation = CSharpCompilation.Create(
+            "Old",
+            new[] { CSharpSyntaxTree.ParseText("using StaticGrad; namespace Old { [MatMul(2, 3, 4)] public partial class C { } }", options) },
+            TestCompilation.References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var driver = CSharpGeneratorDriver.Create(new[] { new StaticGradGenerator().AsSourceGenerator() }, parseOptions: options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+
+        string text = driver.GetRunResult().GeneratedTrees.Single().ToString();
+        Assert.DoesNotContain("#nullable", text);
+        Assert.Empty(TestCompilation.ErrorsAndWarnings(output));
+    }
+
+    [Fact]
+    public void TypedApi_WrongShapeIsACompileErrorAtTheCallSite()
+    {
+        string source = """
+            using StaticGrad;
+
+            [MatMul(5, 10, 3)]
+            public partial class Scores;
+
+            public static class Use
+            {
+                public static void Run()
+                {
+                    var w = new Scores.WMatrix();
+                    var x = new Scores.XMatrix();
+                    var d = new Scores.DMatrix();
+                    Scores.Forward(x, w, d);
+                }
+            }
+            """;
+        var (output, _) = TestCompilation.Generate(TestCompilation.Create(source));
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+        Assert.Contains(errors, e => e.Id == "CS1503" && e.Location.GetLineSpan().StartLinePosition.Line == 12);
+    }
+
+    [Fact]
+    public void TwoAssemblies_SameShape_OneReferencingTheOther_CompileWithoutWarnings()
+    {
+        string library = """
+            using StaticGrad;
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("App")]
+            namespace Shared { [MatMul(5, 10, 3)] public partial class Scores; [MatMul(5, 10, 3)] internal partial class Hidden; }
+            """;
+        var (libraryOutput, _) = TestCompilation.Generate(TestCompilation.Create("Library", TestCompilation.References, library));
+        using var image = new MemoryStream();
+        Assert.True(libraryOutput.Emit(image).Success);
+
+        string app = """
+            using StaticGrad;
+            namespace App
+            {
+                [MatMul(5, 10, 3)] public partial class Scores;
+
+                public static class Use
+                {
+                    public static void Run(float[] w, float[] x, float[] d)
+                    {
+                        Scores.Forward(w, x, d);
+                        Shared.Scores.Forward(w, x, d);
+                        Shared.Hidden.Forward(new Shared.Hidden.WMatrix(), new Shared.Hidden.XMatrix(), new Shared.Hidden.DMatrix());
+                    }
+                }
+            }
+            """;
+        var references = TestCompilation.References.Append(MetadataReference.CreateFromImage(image.ToArray()));
+        var (appOutput, _) = TestCompilation.Generate(TestCompilation.Create("App", references, app));
+
+        var problems = TestCompilation.ErrorsAndWarnings(appOutput);
+        Assert.True(problems.Count == 0, TestCompilation.Describe(problems));
+    }
+
+    [Fact]
+    public void SGR0010_WithoutSpan_AnalyzerReportsAtAttribute_AndGeneratorWritesNothing()
+    {
+        // A tiny core library without System.Span<T>, like netstandard2.0 without System.Memory.
+        string corlib = """
+            namespace System
+            {
+                public class Object { }
+                public abstract class ValueType { }
+                public abstract class Enum : ValueType { }
+                public struct Void { }
+                public struct Boolean { }
+                public struct Int32 { }
+                public struct Single { }
+                public struct Double { }
+                public sealed class String { }
+                public abstract class Attribute { }
+                public enum AttributeTargets { Class = 4, Struct = 8 }
+                public sealed class AttributeUsageAttribute : Attribute
+                {
+                    public AttributeUsageAttribute(AttributeTargets validOn) { }
+                    public bool AllowMultiple { get; set; }
+                    public bool Inherited { get; set; }
+                }
+            }
+            namespace StaticGrad
+            {
+                [System.AttributeUsage(System.AttributeTargets.Class)]
+                public sealed class MatMulAttribute : System.Attribute { public MatMulAttribute(int m, int k, int n) { } }
+            }
+            """;
+        string user = "using StaticGrad;\n[MatMul(1, 2, 3)]\npublic partial class C { }\n";
+        var compilation = CSharpCompilation.Create(
+            "NoSpan",
+            new[] { CSharpSyntaxTree.ParseText(corlib, TestCompilation.ParseOptions), CSharpSyntaxTree.ParseText(user, TestCompilation.ParseOptions, path: "User.cs") },
+            Array.Empty<MetadataReference>(),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+
+        var diagnostics = compilation.WithAnalyzers([new StaticGradAnalyzer()]).GetAnalyzerDiagnosticsAsync().Result;
+        var sgr0010 = Assert.Single(diagnostics, d => d.Id == "SGR0010");
+        Assert.Equal("User.cs: (1,1)-(1,16)", sgr0010.Location.GetLineSpan().ToString());
+
+        var driver = CSharpGeneratorDriver.Create(new StaticGradGenerator()).RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().GeneratedTrees);
+    }
+}
