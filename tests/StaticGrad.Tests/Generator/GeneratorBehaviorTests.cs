@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -142,7 +143,7 @@ public class GeneratorBehaviorTests
     }
 
     [Fact]
-    public void SGR0010_WithoutSpan_AnalyzerReportsAtAttribute_AndGeneratorWritesNothing()
+    public async Task SGR0010_WithoutSpan_AnalyzerReportsAtAttribute_AndGeneratorWritesNothing()
     {
         // A tiny core library without System.Span<T>, like netstandard2.0 without System.Memory.
         string corlib = """
@@ -179,7 +180,7 @@ public class GeneratorBehaviorTests
             Array.Empty<MetadataReference>(),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
-        var diagnostics = compilation.WithAnalyzers([new StaticGradAnalyzer()]).GetAnalyzerDiagnosticsAsync().Result;
+        var diagnostics = await compilation.WithAnalyzers([new StaticGradAnalyzer()]).GetAnalyzerDiagnosticsAsync();
         var sgr0010 = Assert.Single(diagnostics, d => d.Id == "SGR0010");
         Assert.Equal("User.cs: (1,1)-(1,16)", sgr0010.Location.GetLineSpan().ToString());
 
