@@ -50,7 +50,7 @@ namespace StaticGrad.Generators.Emit
             WriteMatrixType(w, spec, "WMatrix", "W", spec.M, spec.K);
             WriteMatrixType(w, spec, "XMatrix", "X", spec.K, spec.N);
             WriteMatrixType(w, spec, "DMatrix", "D", spec.M, spec.N);
-            WriteThrowHelpers(w, spec);
+            WriteThrowHelpers(w);
 
             for (int i = 0; i < spec.Type.Types.Count; i++)
             {
@@ -331,8 +331,9 @@ namespace StaticGrad.Generators.Emit
             w.Line();
         }
 
-        private static void WriteThrowHelpers(SourceWriter w, MatMulSpec spec)
+        private static void WriteThrowHelpers(SourceWriter w)
         {
+            w.Line("// Throwing lives in its own methods so Forward and Backward stay small enough for the JIT to inline their checks.");
             WriteGeneratedCodeAttribute(w);
             w.Open("private static void ThrowLengthMismatch(string parameterName, string matrix, string shape, int expected, int actual)");
             w.Line("throw new global::System.ArgumentException(");

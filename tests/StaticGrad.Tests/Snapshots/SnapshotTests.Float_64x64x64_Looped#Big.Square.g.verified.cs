@@ -307,6 +307,7 @@ namespace Big
             public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
         }
 
+        // Throwing lives in its own methods so Forward and Backward stay small enough for the JIT to inline their checks.
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
         private static void ThrowLengthMismatch(string parameterName, string matrix, string shape, int expected, int actual)
         {
