@@ -25,7 +25,13 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.UnsupportedElementType,
             DiagnosticDescriptors.UnrollTooLarge,
             DiagnosticDescriptors.DuplicateShapeAttribute,
-            DiagnosticDescriptors.SpanUnavailable);
+            DiagnosticDescriptors.SpanUnavailable,
+            DiagnosticDescriptors.LayerSizeMismatch,
+            DiagnosticDescriptors.LossWidth,
+            DiagnosticDescriptors.LossNotLast,
+            DiagnosticDescriptors.LayersSplit,
+            DiagnosticDescriptors.NetworkWithoutLinear,
+            DiagnosticDescriptors.MixedElementTypes);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)
@@ -38,23 +44,33 @@ namespace StaticGrad.Generators
         private static void AnalyzeType(SymbolAnalysisContext context)
         {
             var type = (INamedTypeSymbol)context.Symbol;
+            bool hasNetwork = false;
             foreach (AttributeData attribute in type.GetAttributes())
             {
-                if (!MatMulParser.IsMatMulAttribute(attribute.AttributeClass))
+                if (StaticGradAttributes.IsMatMul(attribute.AttributeClass))
                 {
-                    continue;
+                    var sink = DiagnosticSink.Collecting();
+                    MatMulParser.Parse(type, attribute, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+                    Report(context, sink);
                 }
+                else if (StaticGradAttributes.IsNetwork(attribute.AttributeClass))
+                {
+                    hasNetwork = true;
+                }
+            }
 
+            if (hasNetwork)
+            {
                 var sink = DiagnosticSink.Collecting();
-                MatMulParser.Parse(type, attribute, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+                NetworkParser.Parse(type, context.Compilation, sink, context.CancellationToken, reportContainers: false);
                 Report(context, sink);
             }
 
             // A container of an annotated type must be partial too; say so on the container itself.
-            if (type.TypeKind != TypeKind.Error && MatMulParser.FindAnnotatedNestedType(type) is { } annotated)
+            if (type.TypeKind != TypeKind.Error && TargetChecks.FindAnnotatedNestedType(type) is { } annotated)
             {
                 var sink = DiagnosticSink.Collecting();
-                MatMulParser.CheckPartial(type, annotated.Name, sink, context.CancellationToken);
+                TargetChecks.CheckPartial(type, annotated.Name, sink, context.CancellationToken);
                 Report(context, sink);
             }
         }

@@ -5,5 +5,7 @@ namespace StaticGrad.Generators
     {
         public const string MatMulFloat = nameof(MatMulFloat);
         public const string MatMulGeneric = nameof(MatMulGeneric);
+        public const string NetworkFloat = nameof(NetworkFloat);
+        public const string NetworkGeneric = nameof(NetworkGeneric);
     }
 }

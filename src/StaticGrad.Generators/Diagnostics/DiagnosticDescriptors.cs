@@ -10,7 +10,7 @@ namespace StaticGrad.Generators.Diagnostics
     {
         public const string NonPositiveDimensionId = "SGR0001";
         public const string NotPartialId = "SGR0002";
-        // SGR0003 is reserved for "layer input does not match the previous layer's output" (networks).
+        public const string LayerSizeMismatchId = "SGR0003";
         public const string ShapeTooLargeId = "SGR0004";
         public const string UnsupportedTargetId = "SGR0005";
         public const string MemberCollisionId = "SGR0006";
@@ -18,14 +18,22 @@ namespace StaticGrad.Generators.Diagnostics
         public const string UnrollTooLargeId = "SGR0008";
         public const string DuplicateShapeAttributeId = "SGR0009";
         public const string SpanUnavailableId = "SGR0010";
+        public const string LossWidthId = "SGR0011";
+        public const string LossNotLastId = "SGR0012";
+        public const string LayersSplitId = "SGR0013";
+        public const string NetworkWithoutLinearId = "SGR0014";
+        public const string MixedElementTypesId = "SGR0015";
+
+        /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
+        public const string ExpectedInputsProperty = "ExpectedInputs";
 
         private const string Category = "StaticGrad";
         private const string HelpLinkBase = "https://github.com/StaticGrad/StaticGrad/blob/main/README.md#";
 
         public static readonly DiagnosticDescriptor NonPositiveDimension = Error(
             NonPositiveDimensionId,
-            "Matrix dimension must be positive",
-            "MatMul dimension {0} must be positive, got {1}");
+            "Dimension must be positive",
+            "{0} dimension {1} must be positive, got {2}");
 
         public static readonly DiagnosticDescriptor NotPartial = Error(
             NotPartialId,
@@ -70,6 +78,36 @@ namespace StaticGrad.Generators.Diagnostics
             SpanUnavailableId,
             "System.Span<T> is not available",
             "StaticGrad's generated code needs System.Span<T>: target .NET Core 2.1, .NET Standard 2.1 or later, or reference the System.Memory package");
+
+        public static readonly DiagnosticDescriptor LayerSizeMismatch = Error(
+            LayerSizeMismatchId,
+            "Layer input does not match the previous layer's output",
+            "{0} expects {1} inputs, but the layer before it ({2}) produces {3}");
+
+        public static readonly DiagnosticDescriptor LossWidth = Error(
+            LossWidthId,
+            "Loss does not fit the network's output",
+            "{0} needs at least 2 outputs (one score per class), but the network produces {1}");
+
+        public static readonly DiagnosticDescriptor LossNotLast = Error(
+            LossNotLastId,
+            "Loss must be the last layer",
+            "{0} is a loss and must come last, but {1} follows it");
+
+        public static readonly DiagnosticDescriptor LayersSplit = Error(
+            LayersSplitId,
+            "Network layers are split across partial declarations",
+            "'{0}' declares layers on more than one partial declaration; put all of a network's layer attributes on one declaration so their order is defined");
+
+        public static readonly DiagnosticDescriptor NetworkWithoutLinear = Error(
+            NetworkWithoutLinearId,
+            "Network must start with a Linear layer",
+            "'{0}' {1}; a network starts with Linear(inputs, outputs), which fixes its input size");
+
+        public static readonly DiagnosticDescriptor MixedElementTypes = Error(
+            MixedElementTypesId,
+            "Linear layers use different element types",
+            "{0} uses {1}, but the network's first Linear layer uses {2}; all Linear layers of a network use one element type");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

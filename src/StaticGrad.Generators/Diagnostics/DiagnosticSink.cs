@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 
 namespace StaticGrad.Generators.Diagnostics
@@ -23,14 +24,18 @@ namespace StaticGrad.Generators.Diagnostics
 
         public IReadOnlyList<Diagnostic> Diagnostics => (IReadOnlyList<Diagnostic>?)_diagnostics ?? System.Array.Empty<Diagnostic>();
 
-        public void Report(DiagnosticDescriptor descriptor, Location? location, params object?[] args)
+        public void Report(DiagnosticDescriptor descriptor, Location? location, params object?[] args) =>
+            ReportWithProperties(descriptor, location, null, args);
+
+        /// <summary>Reports with properties a code fix reads (for example the size that would chain).</summary>
+        public void ReportWithProperties(DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?>? properties, params object?[] args)
         {
             if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
             {
                 HasErrors = true;
             }
 
-            _diagnostics?.Add(Diagnostic.Create(descriptor, location, args));
+            _diagnostics?.Add(Diagnostic.Create(descriptor, location, properties, args));
         }
     }
 }

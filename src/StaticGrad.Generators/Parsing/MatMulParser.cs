@@ -3,7 +3,6 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Model;
@@ -17,29 +16,17 @@ namespace StaticGrad.Generators.Parsing
     /// </summary>
     /// <remarks>
     /// Every diagnostic is located inside the annotated type's own declaration, except SGR0002 on a containing
-    /// type: the analyzer reports that one while analysing the container (<see cref="CheckPartial"/>), so each
-    /// diagnostic stays local to the symbol being analysed and the IDE refreshes it as the user types.
+    /// type: the analyzer reports that one while analysing the container (<see cref="TargetChecks.CheckPartial"/>),
+    /// so each diagnostic stays local to the symbol being analysed and the IDE refreshes it as the user types.
     /// </remarks>
     internal static class MatMulParser
     {
-        public const string FloatAttributeMetadataName = "StaticGrad.MatMulAttribute";
-        public const string GenericAttributeMetadataName = "StaticGrad.MatMulAttribute`1";
-
-        /// <summary>The largest element count of a .NET array (<c>Array.MaxLength</c>).</summary>
-        public const long MaxElements = 0x7FFFFFC7;
-
         /// <summary>Generated members that no user member may share a name with.</summary>
         public static readonly ImmutableArray<string> ReservedNames =
             ImmutableArray.Create("M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap");
 
-        /// <summary>Part of the path of every syntax tree StaticGrad's generator adds to a compilation.</summary>
-        public const string GeneratedTreePathMarker = "StaticGrad.Generators.StaticGradGenerator";
-
         private static readonly string[] DimensionNames = { "M", "K", "N" };
-
-        public static bool IsMatMulAttribute(INamedTypeSymbol? attributeClass) =>
-            attributeClass is { Name: "MatMulAttribute", ContainingNamespace: { Name: "StaticGrad", ContainingNamespace.IsGlobalNamespace: true } }
-            && attributeClass.Arity <= 1;
+        private static readonly string[] ParameterNames = { "m", "k", "n" };
 
         public static MatMulSpec? Parse(
             INamedTypeSymbol type,
@@ -56,7 +43,7 @@ namespace StaticGrad.Generators.Parsing
                 return null; // the compiler already reports the broken attribute
             }
 
-            if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || HasMissingName(type))
+            if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || TargetChecks.HasMissingName(type))
             {
                 return null; // an interface (CS0592) or a declaration still being typed: the compiler reports it
             }
@@ -64,11 +51,11 @@ namespace StaticGrad.Generators.Parsing
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             Location attributeLocation = syntax?.GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
 
-            // One shape attribute per type: the first one wins the right to report, the later ones are errors.
-            var shapeAttributes = type.GetAttributes().Where(a => IsMatMulAttribute(a.AttributeClass)).ToList();
+            // One shape per type: a second MatMul, or MatMul beside a network, is an error on the later attribute.
+            var shapeAttributes = type.GetAttributes().Where(a => StaticGradAttributes.IsMatMul(a.AttributeClass)).ToList();
             if (shapeAttributes.Count > 1)
             {
-                if (!ReferenceEquals(shapeAttributes[0], attribute) && !SameApplication(shapeAttributes[0], attribute))
+                if (!SameApplication(shapeAttributes[0], attribute))
                 {
                     sink.Report(DiagnosticDescriptors.DuplicateShapeAttribute, attributeLocation, type.Name, Describe(shapeAttributes[0]));
                 }
@@ -76,30 +63,22 @@ namespace StaticGrad.Generators.Parsing
                 return null;
             }
 
+            if (type.GetAttributes().FirstOrDefault(a => StaticGradAttributes.IsNetwork(a.AttributeClass)) is { } networkAttribute)
+            {
+                sink.Report(DiagnosticDescriptors.DuplicateShapeAttribute, attributeLocation, type.Name, NetworkParser.DescribeFirstLayer(networkAttribute));
+                return null;
+            }
+
             ElementKind element = ElementKind.Float;
             if (attributeClass.IsGenericType)
             {
-                ITypeSymbol typeArgument = attributeClass.TypeArguments[0];
-                switch (typeArgument.SpecialType)
+                Location location = AttributeArguments.TypeArgumentLocation(syntax) ?? attributeLocation;
+                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], location, sink) is not { } kind)
                 {
-                    case SpecialType.System_Single:
-                        element = ElementKind.Float;
-                        break;
-                    case SpecialType.System_Double:
-                        element = ElementKind.Double;
-                        break;
-                    default:
-                        if (typeArgument.TypeKind == TypeKind.Error)
-                        {
-                            return null;
-                        }
-
-                        sink.Report(
-                            DiagnosticDescriptors.UnsupportedElementType,
-                            TypeArgumentLocation(syntax) ?? attributeLocation,
-                            typeArgument.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
-                        break;
+                    return null;
                 }
+
+                element = kind;
             }
 
             int[] dims = attribute.ConstructorArguments.Select(a => (int)a.Value!).ToArray();
@@ -107,7 +86,12 @@ namespace StaticGrad.Generators.Parsing
             {
                 if (dims[i] <= 0)
                 {
-                    sink.Report(DiagnosticDescriptors.NonPositiveDimension, ArgumentLocation(syntax, i) ?? attributeLocation, DimensionNames[i], dims[i]);
+                    sink.Report(
+                        DiagnosticDescriptors.NonPositiveDimension,
+                        AttributeArguments.PositionalLocation(syntax, i, ParameterNames) ?? attributeLocation,
+                        "MatMul",
+                        DimensionNames[i],
+                        dims[i]);
                 }
             }
 
@@ -132,17 +116,14 @@ namespace StaticGrad.Generators.Parsing
             {
                 sink.Report(
                     DiagnosticDescriptors.UnrollTooLarge,
-                    NamedArgumentLocation(syntax, "Unroll") ?? attributeLocation,
+                    AttributeArguments.NamedLocation(syntax, "Unroll") ?? attributeLocation,
                     UnrollRule.HardLimit, m, k, n, (long)m * k * n);
             }
 
-            CheckTarget(type, reportContainers, sink, cancellationToken);
-            CheckCollisions(type, element, DescribeText(attribute, element, m, k, n, unrollMode), sink);
-
-            if (compilation.GetTypeByMetadataName("System.Span`1") is null)
-            {
-                sink.Report(DiagnosticDescriptors.SpanUnavailable, attributeLocation);
-            }
+            string attributeText = DescribeText(attributeClass.IsGenericType, element, m, k, n, unrollMode);
+            TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
+            CheckCollisions(type, element, attributeText, sink);
+            TargetChecks.CheckSpanAvailable(compilation, attributeLocation, sink);
 
             if (sink.HasErrors)
             {
@@ -150,9 +131,6 @@ namespace StaticGrad.Generators.Parsing
             }
 
             var (unrolled, reason) = UnrollRule.Decide(m, k, n, unrollMode);
-            bool nullable = syntax?.SyntaxTree.Options is CSharpParseOptions options
-                && options.LanguageVersion >= LanguageVersion.CSharp8;
-
             return new MatMulSpec(
                 TypeHierarchyReader.Read(type),
                 element,
@@ -161,115 +139,26 @@ namespace StaticGrad.Generators.Parsing
                 n,
                 unrolled,
                 reason,
-                DescribeText(attribute, element, m, k, n, unrollMode),
-                nullable);
+                attributeText,
+                TargetChecks.NullableDirectiveAllowed(syntax?.SyntaxTree));
         }
 
         private static void CheckSize(DiagnosticSink sink, string operand, int rows, int cols, AttributeSyntax? syntax, int first, int second, Location fallback)
         {
             long count = (long)rows * cols;
-            if (count > MaxElements)
+            if (count > TargetChecks.MaxElements)
             {
-                Location location = ArgumentRangeLocation(syntax, first, second) ?? fallback;
-                sink.Report(DiagnosticDescriptors.ShapeTooLarge, location, operand, rows, cols, count, MaxElements);
+                Location location = AttributeArguments.RangeLocation(syntax, first, second, ParameterNames) ?? fallback;
+                sink.Report(DiagnosticDescriptors.ShapeTooLarge, location, operand, rows, cols, count, TargetChecks.MaxElements);
             }
-        }
-
-        /// <summary>Partial all the way out, and not file-local: otherwise a generated file cannot reopen the type.</summary>
-        private static void CheckTarget(INamedTypeSymbol type, bool reportContainers, DiagnosticSink sink, CancellationToken cancellationToken)
-        {
-            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
-            {
-                if (current.IsFileLocal)
-                {
-                    sink.Report(
-                        DiagnosticDescriptors.UnsupportedTarget,
-                        IdentifierLocation(type, cancellationToken),
-                        type.Name,
-                        ReferenceEquals(current, type)
-                            ? "it is file-local, and a generated file cannot add to a file-local type"
-                            : $"its containing type '{current.Name}' is file-local, and a generated file cannot add to a file-local type");
-                    return;
-                }
-            }
-
-            CheckPartial(type, null, sink, cancellationToken);
-            if (reportContainers)
-            {
-                for (INamedTypeSymbol? container = type.ContainingType; container is not null; container = container.ContainingType)
-                {
-                    CheckPartial(container, type.Name, sink, cancellationToken);
-                }
-            }
-        }
-
-        /// <summary>
-        /// Reports SGR0002 on every declaration of <paramref name="type"/> that lacks <c>partial</c>.
-        /// <paramref name="annotatedType"/> names the nested annotated type when <paramref name="type"/> is a container.
-        /// </summary>
-        public static void CheckPartial(INamedTypeSymbol type, string? annotatedType, DiagnosticSink sink, CancellationToken cancellationToken)
-        {
-            foreach (var reference in type.DeclaringSyntaxReferences)
-            {
-                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
-                    && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-                {
-                    sink.Report(
-                        DiagnosticDescriptors.NotPartial,
-                        declaration.Identifier.GetLocation(),
-                        type.Name,
-                        annotatedType is null ? string.Empty : $" (it contains '{annotatedType}')");
-                }
-            }
-        }
-
-        /// <summary>The first type nested (at any depth) in <paramref name="container"/> that carries a <c>[MatMul]</c> attribute.</summary>
-        public static INamedTypeSymbol? FindAnnotatedNestedType(INamedTypeSymbol container)
-        {
-            foreach (INamedTypeSymbol nested in container.GetTypeMembers())
-            {
-                if (nested.GetAttributes().Any(a => IsMatMulAttribute(a.AttributeClass)))
-                {
-                    return nested;
-                }
-
-                if (FindAnnotatedNestedType(nested) is { } deeper)
-                {
-                    return deeper;
-                }
-            }
-
-            return null;
         }
 
         private static void CheckCollisions(INamedTypeSymbol type, ElementKind element, string attributeText, DiagnosticSink sink)
         {
-            var reserved = new HashSet<string>(ReservedNames) { "Forward", "Backward" };
-            if (reserved.Contains(type.Name))
-            {
-                sink.Report(
-                    DiagnosticDescriptors.MemberCollision,
-                    type.Locations.FirstOrDefault(),
-                    type.Name,
-                    $"the name '{type.Name}' (a member cannot share its type's name)",
-                    attributeText);
-            }
+            TargetChecks.CheckReservedNames(type, new HashSet<string>(ReservedNames) { "Forward", "Backward" }, attributeText, sink);
 
-            foreach (var typeParameter in type.TypeParameters)
+            foreach (ISymbol member in TargetChecks.UserMembers(type))
             {
-                if (reserved.Contains(typeParameter.Name))
-                {
-                    sink.Report(DiagnosticDescriptors.MemberCollision, typeParameter.Locations.FirstOrDefault(), type.Name, $"type parameter '{typeParameter.Name}'", attributeText);
-                }
-            }
-
-            foreach (ISymbol member in type.GetMembers())
-            {
-                if (member.IsImplicitlyDeclared || IsGeneratedByStaticGrad(member))
-                {
-                    continue;
-                }
-
                 string? clash = null;
                 if (ReservedNames.Contains(member.Name))
                 {
@@ -283,8 +172,7 @@ namespace StaticGrad.Generators.Parsing
 
                 if (clash is not null)
                 {
-                    Location location = member.Locations.FirstOrDefault(l => l.IsInSource) ?? Location.None;
-                    sink.Report(DiagnosticDescriptors.MemberCollision, location, type.Name, clash, attributeText);
+                    sink.Report(DiagnosticDescriptors.MemberCollision, TargetChecks.SourceLocation(member), type.Name, clash, attributeText);
                 }
             }
         }
@@ -311,29 +199,13 @@ namespace StaticGrad.Generators.Parsing
                 ? parameterType.Name
                 : parameterType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
-        /// <summary>The analyzer sees the generator's output in the compilation; those members are ours, not collisions.</summary>
-        private static bool IsGeneratedByStaticGrad(ISymbol member) =>
-            member.DeclaringSyntaxReferences.Length > 0
-            && member.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.Contains(GeneratedTreePathMarker));
-
-        private static bool HasMissingName(INamedTypeSymbol type)
-        {
-            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
-            {
-                if (string.IsNullOrEmpty(current.Name))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
         private static bool SameApplication(AttributeData a, AttributeData b) =>
-            a.ApplicationSyntaxReference is { } ra && b.ApplicationSyntaxReference is { } rb
-            && ra.SyntaxTree == rb.SyntaxTree && ra.Span == rb.Span;
+            ReferenceEquals(a, b)
+            || (a.ApplicationSyntaxReference is { } ra && b.ApplicationSyntaxReference is { } rb
+                && ra.SyntaxTree == rb.SyntaxTree && ra.Span == rb.Span);
 
-        private static string Describe(AttributeData attribute)
+        /// <summary>How a MatMul attribute reads in a message: <c>MatMul&lt;double&gt;(1, 2, 3)</c>.</summary>
+        public static string Describe(AttributeData attribute)
         {
             var attributeClass = attribute.AttributeClass;
             string name = attributeClass is { IsGenericType: true }
@@ -342,9 +214,9 @@ namespace StaticGrad.Generators.Parsing
             return $"{name}({string.Join(", ", attribute.ConstructorArguments.Select(a => a.Value))})";
         }
 
-        private static string DescribeText(AttributeData attribute, ElementKind element, int m, int k, int n, int unrollMode)
+        private static string DescribeText(bool generic, ElementKind element, int m, int k, int n, int unrollMode)
         {
-            string name = attribute.AttributeClass is { IsGenericType: true } ? $"MatMul<{element.Keyword()}>" : "MatMul";
+            string name = generic ? $"MatMul<{element.Keyword()}>" : "MatMul";
             string unroll = unrollMode switch
             {
                 UnrollRule.Always => ", Unroll = UnrollMode.Always",
@@ -352,91 +224,6 @@ namespace StaticGrad.Generators.Parsing
                 _ => string.Empty,
             };
             return $"{name}({m}, {k}, {n}{unroll})";
-        }
-
-        private static Location IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken)
-        {
-            foreach (var reference in type.DeclaringSyntaxReferences)
-            {
-                if (reference.GetSyntax(cancellationToken) is BaseTypeDeclarationSyntax declaration)
-                {
-                    return declaration.Identifier.GetLocation();
-                }
-            }
-
-            return type.Locations.FirstOrDefault() ?? Location.None;
-        }
-
-        /// <summary>The syntax of constructor argument <paramref name="index"/> (0 = m), honouring <c>k: 10</c> style names.</summary>
-        private static AttributeArgumentSyntax? Argument(AttributeSyntax? syntax, int index)
-        {
-            if (syntax?.ArgumentList is not { } list)
-            {
-                return null;
-            }
-
-            string parameterName = DimensionNames[index].ToLowerInvariant();
-            int position = 0;
-            foreach (var argument in list.Arguments)
-            {
-                if (argument.NameEquals is not null)
-                {
-                    continue;
-                }
-
-                if (argument.NameColon is { } nameColon)
-                {
-                    if (nameColon.Name.Identifier.ValueText == parameterName)
-                    {
-                        return argument;
-                    }
-                }
-                else if (position == index)
-                {
-                    return argument;
-                }
-
-                position++;
-            }
-
-            return null;
-        }
-
-        private static Location? ArgumentLocation(AttributeSyntax? syntax, int index) =>
-            Argument(syntax, index)?.GetLocation();
-
-        private static Location? ArgumentRangeLocation(AttributeSyntax? syntax, int first, int second)
-        {
-            var a = Argument(syntax, first);
-            var b = Argument(syntax, second);
-            if (a is null || b is null)
-            {
-                return null;
-            }
-
-            int start = System.Math.Min(a.SpanStart, b.SpanStart);
-            int end = System.Math.Max(a.Span.End, b.Span.End);
-            return Location.Create(a.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(start, end));
-        }
-
-        private static Location? NamedArgumentLocation(AttributeSyntax? syntax, string name) =>
-            syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.GetLocation();
-
-        private static Location? TypeArgumentLocation(AttributeSyntax? syntax)
-        {
-            NameSyntax? name = syntax?.Name;
-            if (name is QualifiedNameSyntax qualified)
-            {
-                name = qualified.Right;
-            }
-            else if (name is AliasQualifiedNameSyntax aliased)
-            {
-                name = aliased.Name;
-            }
-
-            return name is GenericNameSyntax generic && generic.TypeArgumentList.Arguments.Count == 1
-                ? generic.TypeArgumentList.Arguments[0].GetLocation()
-                : null;
         }
     }
 }

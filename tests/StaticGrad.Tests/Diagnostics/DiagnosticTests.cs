@@ -42,7 +42,7 @@ public class DiagnosticTests
         [MatMul(5, {|#0:0|}, 3)]
         public partial class Scores;
         """,
-        Diagnostic("SGR0001").WithLocation(0).WithArguments("K", 0));
+        Diagnostic("SGR0001").WithLocation(0).WithArguments("MatMul", "K", 0));
 
     [Fact]
     public Task SGR0001_NegativeDimensions_EachReported() => VerifyAnalyzerAsync(
@@ -52,8 +52,8 @@ public class DiagnosticTests
         [MatMul<double>({|#0:-1|}, 4, {|#1:n: -7|})]
         public partial class Scores;
         """,
-        Diagnostic("SGR0001").WithLocation(0).WithArguments("M", -1),
-        Diagnostic("SGR0001").WithLocation(1).WithArguments("N", -7));
+        Diagnostic("SGR0001").WithLocation(0).WithArguments("MatMul", "M", -1),
+        Diagnostic("SGR0001").WithLocation(1).WithArguments("MatMul", "N", -7));
 
     [Fact]
     public Task SGR0002_NotPartial_PointsAtIdentifier() => VerifyAnalyzerAsync(

@@ -1,0 +1,206 @@
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Emit.Network
+{
+    /// <summary>
+    /// The loss and what depends on it: <c>ComputeLoss</c> (mean loss and its gradient with respect to the network's
+    /// outputs), <c>TrainStep</c> and <c>EvaluateLoss</c>.
+    /// </summary>
+    internal static class LossEmitter
+    {
+        /// <summary>What the loss compares outputs with: class labels, or target values for MSE.</summary>
+        public static (string Type, string Name, string Description) Targets(NetworkCode code) =>
+            code.Spec.Loss == LossKind.MeanSquaredError
+                ? (code.ReadOnlySpan, "targets", $"Target values, [B×{code.Spec.OutputSize}] row-major")
+                : ("global::System.ReadOnlySpan<int>", "labels", $"One class label per example, each in [0, {code.Spec.OutputSize})");
+
+        public static void Write(SourceWriter w, NetworkCode code)
+        {
+            if (code.Spec.Loss == LossKind.None)
+            {
+                return;
+            }
+
+            WriteComputeLoss(w, code);
+            WriteTrainStep(w, code);
+            WriteEvaluateLoss(w, code);
+        }
+
+        private static void WriteComputeLoss(SourceWriter w, NetworkCode code)
+        {
+            NetworkSpec spec = code.Spec;
+            string t = code.T;
+            int n = spec.OutputSize;
+            var (targetType, targets, targetText) = Targets(code);
+            string formula = spec.Loss switch
+            {
+                LossKind.SoftmaxCrossEntropy => "L = −(1/B) Σ_b log softmax(z_b)[label_b]; dz = (softmax(z) − onehot(label)) / B",
+                LossKind.MulticlassSvm => $"L = (1/B) Σ_b Σ_(j≠y) max(0, z_j − z_y + Δ), Δ = {code.Literal(spec.Margin)}; dz_j = [margin_j > 0] / B, dz_y = −(count of positive margins) / B",
+                _ => $"L = (1/(B·{n})) Σ (y − t)²; dy = 2(y − t) / (B·{n})",
+            };
+            w.Line($"/// <summary>The mean {spec.Loss} loss of a batch of outputs, and its gradient with respect to those outputs.</summary>");
+            w.Line($"/// <param name=\"outputs\">Network outputs, [B×{n}] row-major.</param>");
+            w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
+            w.Line($"/// <param name=\"outputGradients\">Receives ∂L/∂outputs, [B×{n}]; pass an empty span to skip the gradient.</param>");
+            w.Line("/// <returns>The loss averaged over the batch.</returns>");
+            w.Line($"/// <remarks><c>{Xml(formula)}</c></remarks>");
+            w.Open($"public {t} ComputeLoss({code.ReadOnlySpan} outputs, {targetType} {targets}, {code.Span} outputGradients)");
+            if (spec.Loss == LossKind.MeanSquaredError)
+            {
+                w.Line($"int batch = {targets}.Length / {n};");
+                w.Line($"if (batch == 0 || {targets}.Length != batch * {n}) ThrowLengthMismatch(nameof({targets}), \"[B×{n}] with B ≥ 1\", {targets}.Length);");
+            }
+            else
+            {
+                w.Line($"int batch = {targets}.Length;");
+                w.Line($"if (batch == 0) ThrowLengthMismatch(nameof({targets}), \"at least one label\", 0);");
+            }
+
+            w.Line($"if (outputs.Length != batch * {n}) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{n}] = {{batch * {n}}} elements\", outputs.Length);");
+            w.Line($"bool withGradient = outputGradients.Length != 0;");
+            w.Line($"if (withGradient && outputGradients.Length != batch * {n}) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{n}] = {{batch * {n}}} elements, or empty\", outputGradients.Length);");
+            if (spec.Loss != LossKind.MeanSquaredError)
+            {
+                w.Open("for (int b = 0; b < batch; b++)");
+                w.Open($"if ((uint)labels[b] >= {n})");
+                w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $\"labels[{{b}}] must be a class in [0, {n}).\");");
+                w.Close();
+                w.Close();
+                w.Line();
+            }
+
+            w.Line("double total = 0;");
+            switch (spec.Loss)
+            {
+                case LossKind.SoftmaxCrossEntropy:
+                    w.Line($"{t} scale = {code.Literal(1)} / batch;");
+                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Line($"{code.ReadOnlySpan} z = outputs.Slice(b * {n}, {n});");
+                    w.Line("// Subtract the row maximum so no exponential overflows: softmax(z) = softmax(z − max z).");
+                    w.Line($"{t} max = z[0];");
+                    w.Open($"for (int j = 1; j < {n}; j++)");
+                    w.Line("if (z[j] > max) max = z[j];");
+                    w.Close();
+                    w.Line();
+                    w.Line($"{t} sum = 0;");
+                    w.Open($"for (int j = 0; j < {n}; j++)");
+                    w.Line($"sum += {code.Math("Exp", "z[j] - max")};");
+                    w.Close();
+                    w.Line();
+                    w.Line("int label = labels[b];");
+                    w.Line($"total += {code.Math("Log", "sum")} - (z[label] - max); // −log softmax(z)[label]");
+                    w.Open("if (withGradient)");
+                    w.Line($"{code.Span} g = outputGradients.Slice(b * {n}, {n});");
+                    w.Open($"for (int j = 0; j < {n}; j++)");
+                    w.Line($"g[j] = {code.Math("Exp", "z[j] - max")} / sum * scale;");
+                    w.Close();
+                    w.Line();
+                    w.Line("g[label] -= scale; // (softmax − onehot) / B");
+                    w.Close();
+                    w.Close();
+                    break;
+
+                case LossKind.MulticlassSvm:
+                    w.Line($"{t} scale = {code.Literal(1)} / batch;");
+                    w.Line($"{t} margin = {code.Literal(spec.Margin)};");
+                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Line($"{code.ReadOnlySpan} z = outputs.Slice(b * {n}, {n});");
+                    w.Line("int label = labels[b];");
+                    w.Line("int positive = 0;");
+                    w.Open($"for (int j = 0; j < {n}; j++)");
+                    w.Line($"{t} m = j == label ? {code.Literal(0)} : z[j] - z[label] + margin;");
+                    w.Open($"if (m > {code.Literal(0)})");
+                    w.Line("total += m;");
+                    w.Line("positive++;");
+                    w.Close();
+                    w.Line();
+                    w.Open("if (withGradient)");
+                    w.Line($"outputGradients[(b * {n}) + j] = m > {code.Literal(0)} ? scale : {code.Literal(0)};");
+                    w.Close();
+                    w.Close();
+                    w.Line();
+                    w.Open("if (withGradient)");
+                    w.Line($"outputGradients[(b * {n}) + label] = -positive * scale;");
+                    w.Close();
+                    w.Close();
+                    break;
+
+                default:
+                    w.Line($"{t} scale = {code.Literal(2)} / (batch * {n});");
+                    w.Open($"for (int e = 0; e < batch * {n}; e++)");
+                    w.Line($"{t} difference = outputs[e] - targets[e];");
+                    w.Line("total += (double)difference * difference;");
+                    w.Open("if (withGradient)");
+                    w.Line("outputGradients[e] = scale * difference;");
+                    w.Close();
+                    w.Close();
+                    w.Line();
+                    w.Line($"return ({t})(total / (batch * {n}));");
+                    w.Close();
+                    w.Line();
+                    return;
+            }
+
+            w.Line();
+            w.Line($"return ({t})(total / batch);");
+            w.Close();
+            w.Line();
+        }
+
+        private static void WriteTrainStep(SourceWriter w, NetworkCode code)
+        {
+            NetworkSpec spec = code.Spec;
+            var (targetType, targets, targetText) = Targets(code);
+            w.Line("/// <summary>");
+            w.Line("/// One training step on a batch: zero the gradients, Forward, the loss and its gradient, Backward, then one");
+            w.Line("/// optimizer <see cref=\"Step\"/> (SGD with learning rate 0.01 unless <see cref=\"UseSgd\"/> or <see cref=\"UseAdam\"/> chose otherwise).");
+            w.Line("/// Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line($"/// <param name=\"inputs\">A batch [B×{spec.InputSize}], row-major, 1 ≤ B ≤ <see cref=\"MaxBatchSize\"/>.</param>");
+            w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
+            w.Line("/// <returns>The mean loss of the batch before the step.</returns>");
+            w.Open($"public {code.T} TrainStep({code.ReadOnlySpan} inputs, {targetType} {targets})");
+            w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
+            string expected = spec.Loss == LossKind.MeanSquaredError ? "batch * OutputSize" : "batch";
+            string unit = spec.Loss == LossKind.MeanSquaredError ? "target values" : "labels";
+            w.Line($"if ({targets}.Length != {expected}) ThrowLengthMismatch(nameof({targets}), $\"{{{expected}}} {unit} for a batch of {{batch}}\", {targets}.Length);");
+            w.Line("RunForward(inputs);");
+            w.Line("ZeroGradients();");
+            w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
+            w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
+            w.Line($"{code.T} loss = ComputeLoss(outputs, {targets}, outputGradients);");
+            w.Line("RunBackward(batch, computeInputGradient: false);");
+            w.Line("Step();");
+            w.Line("return loss;");
+            w.Close();
+            w.Line();
+        }
+
+        private static void WriteEvaluateLoss(SourceWriter w, NetworkCode code)
+        {
+            NetworkSpec spec = code.Spec;
+            var (targetType, targets, targetText) = Targets(code);
+            bool mse = spec.Loss == LossKind.MeanSquaredError;
+            w.Line("/// <summary>The mean loss over a whole data set, computed in batches of <see cref=\"MaxBatchSize\"/>. Replaces the stored activations.</summary>");
+            w.Line($"/// <param name=\"inputs\">Examples [count×{spec.InputSize}], row-major.</param>");
+            w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
+            w.Open($"public double EvaluateLoss({code.ReadOnlySpan} inputs, {targetType} {targets})");
+            w.Line("int count = inputs.Length / InputSize;");
+            w.Line("if (count == 0 || inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"[count×{InputSize}] with count ≥ 1\", inputs.Length);");
+            w.Line($"if ({targets}.Length != count{(mse ? " * OutputSize" : string.Empty)}) ThrowLengthMismatch(nameof({targets}), $\"{{count{(mse ? " * OutputSize" : string.Empty)}}} for {{count}} examples\", {targets}.Length);");
+            w.Line("double total = 0;");
+            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize));");
+            w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
+            w.Line($"total += (double)ComputeLoss(outputs, {targets}.Slice(start{(mse ? " * OutputSize" : string.Empty)}, batch{(mse ? " * OutputSize" : string.Empty)}), default) * batch;");
+            w.Close();
+            w.Line();
+            w.Line("return total / count;");
+            w.Close();
+            w.Line();
+        }
+
+        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,184 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using StaticGrad.Generators.Diagnostics;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Parsing
+{
+    /// <summary>
+    /// Checks every StaticGrad target shares: can a generated file reopen the type, does a user member clash with a
+    /// generated one, does the framework have what generated code uses.
+    /// </summary>
+    internal static class TargetChecks
+    {
+        /// <summary>The largest element count of a .NET array (<c>Array.MaxLength</c>).</summary>
+        public const long MaxElements = 0x7FFFFFC7;
+
+        /// <summary>Part of the path of every syntax tree StaticGrad's generator adds to a compilation.</summary>
+        public const string GeneratedTreePathMarker = "StaticGrad.Generators.StaticGradGenerator";
+
+        /// <summary>A declaration still being typed (no name yet): the compiler reports it, StaticGrad stays quiet.</summary>
+        public static bool HasMissingName(INamedTypeSymbol type)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (string.IsNullOrEmpty(current.Name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Partial all the way out, and not file-local: otherwise a generated file cannot reopen the type.</summary>
+        public static void CheckTarget(INamedTypeSymbol type, bool reportContainers, DiagnosticSink sink, CancellationToken cancellationToken)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.IsFileLocal)
+                {
+                    sink.Report(
+                        DiagnosticDescriptors.UnsupportedTarget,
+                        IdentifierLocation(type, cancellationToken),
+                        type.Name,
+                        ReferenceEquals(current, type)
+                            ? "it is file-local, and a generated file cannot add to a file-local type"
+                            : $"its containing type '{current.Name}' is file-local, and a generated file cannot add to a file-local type");
+                    return;
+                }
+            }
+
+            CheckPartial(type, null, sink, cancellationToken);
+            if (reportContainers)
+            {
+                for (INamedTypeSymbol? container = type.ContainingType; container is not null; container = container.ContainingType)
+                {
+                    CheckPartial(container, type.Name, sink, cancellationToken);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Reports SGR0002 on every declaration of <paramref name="type"/> that lacks <c>partial</c>.
+        /// <paramref name="annotatedType"/> names the nested annotated type when <paramref name="type"/> is a container.
+        /// </summary>
+        public static void CheckPartial(INamedTypeSymbol type, string? annotatedType, DiagnosticSink sink, CancellationToken cancellationToken)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
+                    && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    sink.Report(
+                        DiagnosticDescriptors.NotPartial,
+                        declaration.Identifier.GetLocation(),
+                        type.Name,
+                        annotatedType is null ? string.Empty : $" (it contains '{annotatedType}')");
+                }
+            }
+        }
+
+        /// <summary>The first type nested (at any depth) in <paramref name="container"/> that carries a StaticGrad attribute.</summary>
+        public static INamedTypeSymbol? FindAnnotatedNestedType(INamedTypeSymbol container)
+        {
+            foreach (INamedTypeSymbol nested in container.GetTypeMembers())
+            {
+                if (nested.GetAttributes().Any(a => StaticGradAttributes.IsAny(a.AttributeClass)))
+                {
+                    return nested;
+                }
+
+                if (FindAnnotatedNestedType(nested) is { } deeper)
+                {
+                    return deeper;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// SGR0006 for the type's own name, a type parameter, or a user member that uses a name StaticGrad generates.
+        /// </summary>
+        public static void CheckReservedNames(INamedTypeSymbol type, ICollection<string> reserved, string attributeText, DiagnosticSink sink)
+        {
+            if (reserved.Contains(type.Name))
+            {
+                sink.Report(
+                    DiagnosticDescriptors.MemberCollision,
+                    type.Locations.FirstOrDefault(),
+                    type.Name,
+                    $"the name '{type.Name}' (a member cannot share its type's name)",
+                    attributeText);
+            }
+
+            foreach (var typeParameter in type.TypeParameters)
+            {
+                if (reserved.Contains(typeParameter.Name))
+                {
+                    sink.Report(DiagnosticDescriptors.MemberCollision, typeParameter.Locations.FirstOrDefault(), type.Name, $"type parameter '{typeParameter.Name}'", attributeText);
+                }
+            }
+        }
+
+        /// <summary>User-declared members (not implicit, not from StaticGrad's own generated files).</summary>
+        public static IEnumerable<ISymbol> UserMembers(INamedTypeSymbol type) =>
+            type.GetMembers().Where(m => !m.IsImplicitlyDeclared && !IsGeneratedByStaticGrad(m));
+
+        public static Location SourceLocation(ISymbol symbol) => symbol.Locations.FirstOrDefault(l => l.IsInSource) ?? Location.None;
+
+        /// <summary>SGR0010 when the compilation has no <c>System.Span&lt;T&gt;</c>.</summary>
+        public static void CheckSpanAvailable(Compilation compilation, Location location, DiagnosticSink sink)
+        {
+            if (compilation.GetTypeByMetadataName("System.Span`1") is null)
+            {
+                sink.Report(DiagnosticDescriptors.SpanUnavailable, location);
+            }
+        }
+
+        /// <summary>float or double for a type argument; SGR0007 otherwise; <see langword="null"/> when it did not bind.</summary>
+        public static ElementKind? ElementOf(ITypeSymbol typeArgument, Location location, DiagnosticSink sink)
+        {
+            switch (typeArgument.SpecialType)
+            {
+                case SpecialType.System_Single:
+                    return ElementKind.Float;
+                case SpecialType.System_Double:
+                    return ElementKind.Double;
+                default:
+                    if (typeArgument.TypeKind != TypeKind.Error)
+                    {
+                        sink.Report(DiagnosticDescriptors.UnsupportedElementType, location, typeArgument.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
+                    }
+
+                    return null;
+            }
+        }
+
+        public static bool NullableDirectiveAllowed(SyntaxTree? tree) =>
+            tree?.Options is CSharpParseOptions options && options.LanguageVersion >= LanguageVersion.CSharp8;
+
+        public static Location IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is BaseTypeDeclarationSyntax declaration)
+                {
+                    return declaration.Identifier.GetLocation();
+                }
+            }
+
+            return type.Locations.FirstOrDefault() ?? Location.None;
+        }
+
+        /// <summary>The analyzer sees the generator's output in the compilation; those members are ours, not collisions.</summary>
+        private static bool IsGeneratedByStaticGrad(ISymbol member) =>
+            member.DeclaringSyntaxReferences.Length > 0
+            && member.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.Contains(GeneratedTreePathMarker));
+    }
+}
