@@ -28,9 +28,13 @@ internal static class Verifiers
         await test.RunAsync();
     }
 
-    public static async Task VerifyAddPartialAsync(string source, string fixedSource, params DiagnosticResult[] expected)
+    public static Task VerifyAddPartialAsync(string source, string fixedSource, params DiagnosticResult[] expected) =>
+        VerifyCodeFixAsync<AddPartialCodeFix>(source, fixedSource, expected);
+
+    public static async Task VerifyCodeFixAsync<TCodeFix>(string source, string fixedSource, params DiagnosticResult[] expected)
+        where TCodeFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
     {
-        var test = new CSharpCodeFixTest<StaticGradAnalyzer, AddPartialCodeFix, DefaultVerifier>
+        var test = new CSharpCodeFixTest<StaticGradAnalyzer, TCodeFix, DefaultVerifier>
         {
             TestCode = source,
             FixedCode = fixedSource,
