@@ -19,6 +19,7 @@ public class IncrementalTests
         namespace App;
         [MatMul(5, 10, 3)] public partial class Scores;
         [MatMul<double>(2, 3, 4)] public partial class Other;
+        [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] public partial class Net;
         """;
 
     private const string Unrelated = "namespace App; public class Plain { public int Value; }";
@@ -35,7 +36,7 @@ public class IncrementalTests
             .AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace App; class Added { }", TestCompilation.ParseOptions, path: "Added.cs"));
         GeneratorRunResult second = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
-        foreach (string step in new[] { TrackingNames.MatMulFloat, TrackingNames.MatMulGeneric })
+        foreach (string step in new[] { TrackingNames.MatMulFloat, TrackingNames.MatMulGeneric, TrackingNames.NetworkFloat })
         {
             var reasons = second.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
             Assert.NotEmpty(reasons);
@@ -43,7 +44,7 @@ public class IncrementalTests
         }
 
         var outputReasons = second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
-        Assert.Equal(2, outputReasons.Count);
+        Assert.Equal(3, outputReasons.Count);
         Assert.All(outputReasons, r => Assert.Equal(IncrementalStepRunReason.Cached, r));
     }
 
@@ -77,7 +78,7 @@ public class IncrementalTests
         GeneratorRunResult result = TestCompilation.CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single();
 
         int inspected = 0;
-        foreach (string step in new[] { TrackingNames.MatMulFloat, TrackingNames.MatMulGeneric })
+        foreach (string step in new[] { TrackingNames.MatMulFloat, TrackingNames.MatMulGeneric, TrackingNames.NetworkFloat })
         {
             foreach (var output in result.TrackedSteps[step].SelectMany(s => s.Outputs))
             {
@@ -86,7 +87,7 @@ public class IncrementalTests
             }
         }
 
-        Assert.Equal(2, inspected);
+        Assert.Equal(3, inspected);
     }
 
     [Fact]
