@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Text;
+using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit
@@ -51,6 +52,10 @@ namespace StaticGrad.Generators.Emit
             WriteMatrixType(w, spec, "XMatrix", "X", spec.K, spec.N);
             WriteMatrixType(w, spec, "DMatrix", "D", spec.M, spec.N);
             WriteThrowHelpers(w);
+            if (!spec.Unrolled && spec.Simd)
+            {
+                WriteKernels(w, spec);
+            }
 
             for (int i = 0; i < spec.Type.Types.Count; i++)
             {
@@ -115,6 +120,11 @@ namespace StaticGrad.Generators.Emit
                         WriteSum(w, $"d[{(i * spec.N) + j}]", terms, $"D[{i},{j}]");
                     }
                 }
+            }
+            else if (spec.Simd)
+            {
+                w.Line("// D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X, 4 rows of D at a time.");
+                w.Line($"ForwardKernel(ref {Ref("w")}, ref {Ref("x")}, ref {Ref("d")});");
             }
             else
             {
@@ -199,6 +209,13 @@ namespace StaticGrad.Generators.Emit
                         WriteSum(w, $"dX[{(k * spec.N) + j}]", terms, $"dX[{k},{j}]");
                     }
                 }
+            }
+            else if (spec.Simd)
+            {
+                w.Line("// dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (no transpose is formed).");
+                w.Line($"WeightGradientKernel(ref {Ref("dD")}, ref {Ref("x")}, ref {Ref("dW")});");
+                w.Line("// dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j]: InputGradientKernel reads W by column, broadcasting W[i,k] across row i of dD.");
+                w.Line($"InputGradientKernel(ref {Ref("w")}, ref {Ref("dD")}, ref {Ref("dX")});");
             }
             else
             {
@@ -346,6 +363,20 @@ namespace StaticGrad.Generators.Emit
             w.Line("    $\"{output} overlaps {other}: an output must not share memory with an input or with another output.\", output);");
             w.Close();
         }
+
+        private static void WriteKernels(SourceWriter w, MatMulSpec spec)
+        {
+            w.Line();
+            KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
+                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", P: spec.K, N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false, FixedRows: spec.M));
+            KernelEmitter.Write(w, spec.Element, new KernelEmitter.DotKernel(
+                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", P: spec.N, Q: spec.K, Accumulate: false, Bias: false, FixedRows: spec.M));
+            KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
+                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", P: spec.M, N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false, FixedRows: spec.K));
+        }
+
+        /// <summary><c>MemoryMarshal.GetReference(span)</c>: the kernels index from a reference, with no bounds checks (the lengths were checked).</summary>
+        private static string Ref(string span) => $"global::System.Runtime.InteropServices.MemoryMarshal.GetReference({span})";
 
         private static void WriteLengthCheck(SourceWriter w, string parameter, string matrix, int rows, int columns)
         {

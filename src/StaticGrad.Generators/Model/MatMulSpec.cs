@@ -13,6 +13,7 @@ namespace StaticGrad.Generators.Model
     /// <param name="CodeShapeReason">One sentence saying why the code is unrolled or looped.</param>
     /// <param name="AttributeText">The attribute as the user wrote it, normalised: <c>MatMul(5, 10, 3)</c>.</param>
     /// <param name="NullableDirective">Whether the consumer's language version accepts <c>#nullable enable</c>.</param>
+    /// <param name="Simd">Whether the target framework has the intrinsics the looped path's SIMD kernels use.</param>
     internal sealed record MatMulSpec(
         TypeHierarchy Type,
         ElementKind Element,
@@ -22,7 +23,8 @@ namespace StaticGrad.Generators.Model
         bool Unrolled,
         string CodeShapeReason,
         string AttributeText,
-        bool NullableDirective)
+        bool NullableDirective,
+        bool Simd)
     {
         /// <summary>Element count of W (M×K).</summary>
         public int WLength => M * K;

@@ -23,7 +23,9 @@ namespace StaticGrad.Generators.Parsing
     {
         /// <summary>Generated members that no user member may share a name with.</summary>
         public static readonly ImmutableArray<string> ReservedNames =
-            ImmutableArray.Create("M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap");
+            ImmutableArray.Create(
+                "M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap",
+                "ForwardKernel", "WeightGradientKernel", "InputGradientKernel");
 
         private static readonly string[] DimensionNames = { "M", "K", "N" };
         private static readonly string[] ParameterNames = { "m", "k", "n" };
@@ -140,7 +142,8 @@ namespace StaticGrad.Generators.Parsing
                 unrolled,
                 reason,
                 attributeText,
-                TargetChecks.NullableDirectiveAllowed(syntax?.SyntaxTree));
+                TargetChecks.NullableDirectiveAllowed(syntax?.SyntaxTree),
+                TargetChecks.SimdAvailable(compilation));
         }
 
         private static void CheckSize(DiagnosticSink sink, string operand, int rows, int cols, AttributeSyntax? syntax, int first, int second, Location fallback)

@@ -160,6 +160,17 @@ namespace StaticGrad.Generators.Parsing
             }
         }
 
+        /// <summary>
+        /// Whether the target framework has what the SIMD kernels use: Vector256/Vector128 with LoadUnsafe and Sum (.NET 7+)
+        /// and the X86 Fma class. Without them StaticGrad writes plain loops.
+        /// </summary>
+        public static bool SimdAvailable(Compilation compilation) =>
+            compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector256") is { } vector256
+            && vector256.GetMembers("LoadUnsafe").Length > 0
+            && vector256.GetMembers("Sum").Length > 0
+            && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null
+            && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.X86.Fma") is not null;
+
         public static bool NullableDirectiveAllowed(SyntaxTree? tree) =>
             tree?.Options is CSharpParseOptions options && options.LanguageVersion >= LanguageVersion.CSharp8;
 
