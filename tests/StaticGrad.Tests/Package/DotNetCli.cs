@@ -14,7 +14,7 @@ public static class DotNetCli
         public override string ToString() => $"exit code {ExitCode}\n{Output}";
     }
 
-    public static Result Run(string workingDirectory, string arguments, string? packagesFolder = null, int timeoutSeconds = 300)
+    public static Result Run(string workingDirectory, string arguments, string? packagesFolder = null, int timeoutSeconds = 300, System.Collections.Generic.Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
         {
@@ -36,6 +36,11 @@ public static class DotNetCli
         if (packagesFolder is not null)
         {
             start.Environment["NUGET_PACKAGES"] = packagesFolder;
+        }
+
+        foreach (var (name, value) in environment ?? new())
+        {
+            start.Environment[name] = value;
         }
 
         var output = new StringBuilder();

@@ -1,0 +1,53 @@
+using System;
+using System.IO;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using StaticGrad.Tests.Package;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace StaticGrad.Tests.Numerics;
+
+/// <summary>
+/// The generated kernels have three paths (Vector256 + FMA, Vector128, scalar) and the JIT takes one per process.
+/// This machine's run covers its own; these tests run the numeric suites again in child processes with AVX2, then all
+/// hardware intrinsics, switched off (DOTNET_EnableAVX2=0, DOTNET_EnableHWIntrinsic=0), so the other paths are checked too.
+/// </summary>
+public class InstructionSetTests(ITestOutputHelper output)
+{
+    private const string ExpectVariable = "STATICGRAD_EXPECT_PATH";
+
+    [Theory]
+    [InlineData("DOTNET_EnableAVX2", "Vector128")]
+    [InlineData("DOTNET_EnableHWIntrinsic", "Scalar")]
+    public void NumericSuites_PassOnTheFallbackPaths(string switchOff, string expectedPath)
+    {
+        if (Environment.GetEnvironmentVariable(ExpectVariable) is not null)
+        {
+            return; // already inside a child run: do not recurse
+        }
+
+        string assembly = typeof(InstructionSetTests).Assembly.Location;
+        string filter = "FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~ReferenceNetworkTests|FullyQualifiedName~InstructionSetTests.Probe";
+        var result = DotNetCli.Run(
+            Path.GetDirectoryName(assembly)!,
+            $"test \"{assembly}\" --filter \"{filter}\"",
+            environment: new() { [switchOff] = "0", [ExpectVariable] = expectedPath });
+        output.WriteLine(result.Output);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var passed = System.Text.RegularExpressions.Regex.Match(result.Output, @"Passed:\s+(\d+)");
+        Assert.True(passed.Success && int.Parse(passed.Groups[1].Value) >= 30, "the child run must run the numeric suites:\n" + result.Output);
+    }
+
+    [Fact]
+    public void Probe_TheKernelPathIsTheExpectedOne()
+    {
+        string actual = Vector256.IsHardwareAccelerated && Fma.IsSupported ? "Vector256"
+            : Vector128.IsHardwareAccelerated ? "Vector128"
+            : "Scalar";
+        string expected = Environment.GetEnvironmentVariable(ExpectVariable)
+            ?? (Avx2.IsSupported && Fma.IsSupported ? "Vector256" : Sse.IsSupported ? "Vector128" : actual);
+        Assert.Equal(expected, actual);
+    }
+}
