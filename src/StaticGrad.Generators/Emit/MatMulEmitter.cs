@@ -368,12 +368,14 @@ namespace StaticGrad.Generators.Emit
         {
             w.Line();
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", P: spec.K, N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false, FixedRows: spec.M));
+                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", Rows: Text(spec.M), P: Text(spec.K), N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false));
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.DotKernel(
-                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", P: spec.N, Q: spec.K, Accumulate: false, Bias: false, FixedRows: spec.M));
+                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", Rows: Text(spec.M), P: spec.N, Q: spec.K, Accumulate: false, Bias: false));
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", P: spec.M, N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false, FixedRows: spec.K));
+                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", Rows: Text(spec.K), P: Text(spec.M), N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false));
         }
+
+        private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         /// <summary><c>MemoryMarshal.GetReference(span)</c>: the kernels index from a reference, with no bounds checks (the lengths were checked).</summary>
         private static string Ref(string span) => $"global::System.Runtime.InteropServices.MemoryMarshal.GetReference({span})";

@@ -272,7 +272,8 @@ namespace StaticGrad.Generators.Parsing
                 margin,
                 (int)parameterCount,
                 TargetChecks.NullableDirectiveAllowed(entries[0].Syntax?.SyntaxTree),
-                compilation.GetTypeByMetadataName("System.MathF") is not null);
+                compilation.GetTypeByMetadataName("System.MathF") is not null,
+                TargetChecks.SimdAvailable(compilation));
         }
 
         /// <summary>How the first layer of a network reads in another type's message (<c>Linear(64, 32)</c>).</summary>

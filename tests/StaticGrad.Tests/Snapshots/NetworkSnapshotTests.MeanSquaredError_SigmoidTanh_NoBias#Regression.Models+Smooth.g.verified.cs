@@ -211,63 +211,20 @@ namespace Regression
             /// <summary>Layer 0, Linear(3, 4, Bias = false): <c>Y = X·Wᵀ</c> on a batch, X [batch×3] → Y [batch×4].</summary>
             private void Layer0Forward(int batch)
             {
-                // y[b,o] = Σᵢ x[b,i]·W[o,i]: the dot product of row b of X and row o of W, both contiguous.
-                float[] x = _activations[0], y = _activations[1], parameters = _parameters;
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 3, 3);
-                    for (int o = 0; o < 4; o++)
-                    {
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 3), 3);
-                        float sum = 0;
-                        for (int k = 0; k < 3; k++)
-                        {
-                            sum += xRow[k] * wRow[k];
-                        }
-
-                        y[(b * 4) + o] = sum;
-                    }
-                }
+                // y[b,o] = Σₖ x[b,k]·W[o,k]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
+                Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], batch);
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: accumulates <c>dW += dYᵀ·X</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                float[] x = _activations[0], parameters = _parameters, gradients = _gradients;
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): row o of dW += dY[b,o] · row b of X.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 3, 3);
-                    for (int o = 0; o < 4; o++)
-                    {
-                        float g = dY[(b * 4) + o];
-                        global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 0 + (o * 3), 3);
-                        for (int k = 0; k < 3; k++)
-                        {
-                            dWRow[k] += g * xRow[k];
-                        }
-                    }
-                }
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
 
-                if (!computeInputGradient)
+                if (computeInputGradient)
                 {
-                    return;
-                }
-
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 3, 3);
-                    dXRow.Clear();
-                    for (int o = 0; o < 4; o++)
-                    {
-                        float g = dY[(b * 4) + o];
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 3), 3);
-                        for (int k = 0; k < 3; k++)
-                        {
-                            dXRow[k] += g * wRow[k];
-                        }
-                    }
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
                 }
             }
 
@@ -304,65 +261,30 @@ namespace Regression
             /// <summary>Layer 2, Linear(4, 4): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×4].</summary>
             private void Layer2Forward(int batch)
             {
-                // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-                float[] x = _activations[2], y = _activations[3], parameters = _parameters;
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 4, 4);
-                    for (int o = 0; o < 4; o++)
-                    {
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 12 + (o * 4), 4);
-                        float sum = parameters[28 + o];
-                        for (int k = 0; k < 4; k++)
-                        {
-                            sum += xRow[k] * wRow[k];
-                        }
-
-                        y[(b * 4) + o] = sum;
-                    }
-                }
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer2ForwardKernel).
+                Layer2ForwardKernel(ref _activations[2][0], ref _parameters[12], ref _activations[3][0], ref _parameters[28], batch);
             }
 
             /// <summary>Layer 2, Linear(4, 4), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                float[] x = _activations[2], parameters = _parameters, gradients = _gradients;
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer2WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Layer2WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[12], batch);
+                // db[o] += Σ_b dY[b,o]
+                global::System.Span<float> db = new global::System.Span<float>(_gradients, 28, 4);
                 for (int b = 0; b < batch; b++)
                 {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 4, 4);
+                    global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 4, 4);
                     for (int o = 0; o < 4; o++)
                     {
-                        float g = dY[(b * 4) + o];
-                        global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 12 + (o * 4), 4);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            dWRow[k] += g * xRow[k];
-                        }
-
-                        gradients[28 + o] += g;
+                        db[o] += dYRow[o];
                     }
                 }
 
-                if (!computeInputGradient)
+                if (computeInputGradient)
                 {
-                    return;
-                }
-
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 4, 4);
-                    dXRow.Clear();
-                    for (int o = 0; o < 4; o++)
-                    {
-                        float g = dY[(b * 4) + o];
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 12 + (o * 4), 4);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            dXRow[k] += g * wRow[k];
-                        }
-                    }
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer2InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Layer2InputGradientKernel(ref dY[0], ref _parameters[12], ref dX[0], batch);
                 }
             }
 
@@ -389,65 +311,30 @@ namespace Regression
             /// <summary>Layer 4, Linear(4, 2): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×2].</summary>
             private void Layer4Forward(int batch)
             {
-                // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-                float[] x = _activations[4], y = _activations[5], parameters = _parameters;
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 4, 4);
-                    for (int o = 0; o < 2; o++)
-                    {
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 32 + (o * 4), 4);
-                        float sum = parameters[40 + o];
-                        for (int k = 0; k < 4; k++)
-                        {
-                            sum += xRow[k] * wRow[k];
-                        }
-
-                        y[(b * 2) + o] = sum;
-                    }
-                }
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer4ForwardKernel).
+                Layer4ForwardKernel(ref _activations[4][0], ref _parameters[32], ref _activations[5][0], ref _parameters[40], batch);
             }
 
             /// <summary>Layer 4, Linear(4, 2), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                float[] x = _activations[4], parameters = _parameters, gradients = _gradients;
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer4WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Layer4WeightGradientKernel(ref dY[0], ref _activations[4][0], ref _gradients[32], batch);
+                // db[o] += Σ_b dY[b,o]
+                global::System.Span<float> db = new global::System.Span<float>(_gradients, 40, 2);
                 for (int b = 0; b < batch; b++)
                 {
-                    global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 4, 4);
+                    global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 2, 2);
                     for (int o = 0; o < 2; o++)
                     {
-                        float g = dY[(b * 2) + o];
-                        global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 32 + (o * 4), 4);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            dWRow[k] += g * xRow[k];
-                        }
-
-                        gradients[40 + o] += g;
+                        db[o] += dYRow[o];
                     }
                 }
 
-                if (!computeInputGradient)
+                if (computeInputGradient)
                 {
-                    return;
-                }
-
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 4, 4);
-                    dXRow.Clear();
-                    for (int o = 0; o < 2; o++)
-                    {
-                        float g = dY[(b * 2) + o];
-                        global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 32 + (o * 4), 4);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            dXRow[k] += g * wRow[k];
-                        }
-                    }
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer4InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Layer4InputGradientKernel(ref dY[0], ref _parameters[32], ref dX[0], batch);
                 }
             }
 
@@ -916,6 +803,863 @@ namespace Regression
             {
                 throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
             }
+
+            /// <summary>Layer 0: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int q = 0; q < 4; q++)
+                    {
+                        float sum = (float)0;
+                        for (int p = 0; p < 3; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 3) + p);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 0: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 4; i += 4)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
+                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j);
+                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j);
+                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
+                        }
+                    }
+
+                    for (; i < 4; i++)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 4; i += 4)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
+                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j);
+                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j);
+                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
+                        }
+                    }
+
+                    for (; i < 4; i++)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 0; j < 3; j++)
+                    {
+                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j);
+                        for (int p = 0; p < batch; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 0: dX[batch×3] = dY[batch×4]·W[4×3]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = 0;
+                            float s1 = 0;
+                            float s2 = 0;
+                            float s3 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = 0;
+                            float s1 = 0;
+                            float s2 = 0;
+                            float s3 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        // The last 3 column(s), narrower than a vector.
+                        for (int j = 0; j < 3; j++)
+                        {
+                            float s0 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int j = 0; j < 3; j++)
+                    {
+                        float sum = 0;
+                        for (int p = 0; p < 4; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j) = sum;
+                    }
+                }
+            }
+
+
+            /// <summary>Layer 2: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer2ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 2 <= batch; i += 2)
+                    {
+                        for (int q = 0; q < 4; q += 4)
+                        {
+                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p += 4)
+                            {
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
+                                s00 = (a0 * b0) + s00;
+                                s10 = (a1 * b0) + s10;
+                                var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 4) + p));
+                                s01 = (a0 * b1) + s01;
+                                s11 = (a1 * b1) + s11;
+                                var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 4) + p));
+                                s02 = (a0 * b2) + s02;
+                                s12 = (a1 * b2) + s12;
+                                var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 4) + p));
+                                s03 = (a0 * b3) + s03;
+                                s13 = (a1 * b3) + s13;
+                            }
+                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + q) = r00;
+                            float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 1)) = r01;
+                            float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 2)) = r02;
+                            float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 3)) = r03;
+                            float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + q) = r10;
+                            float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 1)) = r11;
+                            float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 2)) = r12;
+                            float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 3)) = r13;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        for (int q = 0; q < 4; q += 4)
+                        {
+                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p += 4)
+                            {
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
+                                s00 = (a0 * b0) + s00;
+                                var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 4) + p));
+                                s01 = (a0 * b1) + s01;
+                                var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 4) + p));
+                                s02 = (a0 * b2) + s02;
+                                var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 4) + p));
+                                s03 = (a0 * b3) + s03;
+                            }
+                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + q) = r00;
+                            float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 1)) = r01;
+                            float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 2)) = r02;
+                            float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 3)) = r03;
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int q = 0; q < 4; q++)
+                    {
+                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                        for (int p = 0; p < 4; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 2: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 4; i += 4)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
+                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j);
+                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j);
+                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
+                        }
+                    }
+
+                    for (; i < 4; i++)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 4; i += 4)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                            for (int p = 0; p < batch; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)));
+                                c00 = (a0 * b0) + c00;
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)));
+                                c10 = (a1 * b0) + c10;
+                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)));
+                                c20 = (a2 * b0) + c20;
+                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)));
+                                c30 = (a3 * b0) + c30;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                        }
+                    }
+
+                    for (; i < 4; i++)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            for (int p = 0; p < batch; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)));
+                                c00 = (a0 * b0) + c00;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j);
+                        for (int p = 0; p < batch; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 2: dX[batch×4] = dY[batch×4]·W[4×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = 0;
+                            float s1 = 0;
+                            float s2 = 0;
+                            float s3 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = 0;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
+                                c00 = (a0 * b0) + c00;
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
+                                c10 = (a1 * b0) + c10;
+                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p));
+                                c20 = (a2 * b0) + c20;
+                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p));
+                                c30 = (a3 * b0) + c30;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
+                                c00 = (a0 * b0) + c00;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        float sum = 0;
+                        for (int p = 0; p < 4; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
+                    }
+                }
+            }
+
+
+            /// <summary>Layer 4: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer4ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 2 <= batch; i += 2)
+                    {
+                        for (int q = 0; q < 2; q++)
+                        {
+                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p += 4)
+                            {
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
+                                s00 = (a0 * b0) + s00;
+                                s10 = (a1 * b0) + s10;
+                            }
+                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + q) = r00;
+                            float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + q) = r10;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        for (int q = 0; q < 2; q++)
+                        {
+                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 4; p += 4)
+                            {
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
+                                s00 = (a0 * b0) + s00;
+                            }
+                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + q) = r00;
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int q = 0; q < 2; q++)
+                    {
+                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                        for (int p = 0; p < 4; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 4: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 2; i += 4)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
+                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j);
+                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j);
+                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 2)) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 2)) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 2)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
+                        }
+                    }
+
+                    for (; i < 2; i++)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
+                            for (int p = 0; p < batch; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= 2; i += 4)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                            for (int p = 0; p < batch; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)));
+                                c00 = (a0 * b0) + c00;
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 2)));
+                                c10 = (a1 * b0) + c10;
+                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 2)));
+                                c20 = (a2 * b0) + c20;
+                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 2)));
+                                c30 = (a3 * b0) + c30;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                        }
+                    }
+
+                    for (; i < 2; i++)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            for (int p = 0; p < batch; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)));
+                                c00 = (a0 * b0) + c00;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < 2; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j);
+                        for (int p = 0; p < batch; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
+                    }
+                }
+            }
+
+            /// <summary>Layer 4: dX[batch×4] = dY[batch×2]·W[2×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void Layer4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            {
+                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = 0;
+                            float s1 = 0;
+                            float s2 = 0;
+                            float s3 = 0;
+                            for (int p = 0; p < 2; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * bp;
+                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 2) + p) * bp;
+                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 2) + p) * bp;
+                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 2) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        // The last 4 column(s), narrower than a vector.
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float s0 = 0;
+                            for (int p = 0; p < 2; p++)
+                            {
+                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * bp;
+                            }
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
+                        }
+                    }
+                    return;
+                }
+
+                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                {
+                    int i = 0;
+                    for (; i + 4 <= batch; i += 4)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 2; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p));
+                                c00 = (a0 * b0) + c00;
+                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 2) + p));
+                                c10 = (a1 * b0) + c10;
+                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 2) + p));
+                                c20 = (a2 * b0) + c20;
+                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 2) + p));
+                                c30 = (a3 * b0) + c30;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
+                        }
+                    }
+
+                    for (; i < batch; i++)
+                    {
+                        {
+                            const int j = 0;
+                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                            for (int p = 0; p < 2; p++)
+                            {
+                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p));
+                                c00 = (a0 * b0) + c00;
+                            }
+                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
+                        }
+                    }
+                    return;
+                }
+
+                // Scalar: the same product, one element at a time.
+                for (int i = 0; i < batch; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        float sum = 0;
+                        for (int p = 0; p < 2; p++)
+                        {
+                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
+                        }
+
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
+                    }
+                }
+            }
+
         }
     }
 }

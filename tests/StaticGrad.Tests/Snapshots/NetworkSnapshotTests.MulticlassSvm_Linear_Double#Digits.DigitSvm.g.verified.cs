@@ -165,65 +165,30 @@ namespace Digits
         /// <summary>Layer 0, Linear(64, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×10].</summary>
         private void Layer0Forward(int batch)
         {
-            // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-            double[] x = _activations[0], y = _activations[1], parameters = _parameters;
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.ReadOnlySpan<double> xRow = new global::System.ReadOnlySpan<double>(x, b * 64, 64);
-                for (int o = 0; o < 10; o++)
-                {
-                    global::System.ReadOnlySpan<double> wRow = new global::System.ReadOnlySpan<double>(parameters, 0 + (o * 64), 64);
-                    double sum = parameters[640 + o];
-                    for (int k = 0; k < 64; k++)
-                    {
-                        sum += xRow[k] * wRow[k];
-                    }
-
-                    y[(b * 10) + o] = sum;
-                }
-            }
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
+            Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[640], batch);
         }
 
         /// <summary>Layer 0, Linear(64, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer0Backward(int batch, double[] dY, double[] dX, bool computeInputGradient)
         {
-            double[] x = _activations[0], parameters = _parameters, gradients = _gradients;
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+            // db[o] += Σ_b dY[b,o]
+            global::System.Span<double> db = new global::System.Span<double>(_gradients, 640, 10);
             for (int b = 0; b < batch; b++)
             {
-                global::System.ReadOnlySpan<double> xRow = new global::System.ReadOnlySpan<double>(x, b * 64, 64);
+                global::System.ReadOnlySpan<double> dYRow = new global::System.ReadOnlySpan<double>(dY, b * 10, 10);
                 for (int o = 0; o < 10; o++)
                 {
-                    double g = dY[(b * 10) + o];
-                    global::System.Span<double> dWRow = new global::System.Span<double>(gradients, 0 + (o * 64), 64);
-                    for (int k = 0; k < 64; k++)
-                    {
-                        dWRow[k] += g * xRow[k];
-                    }
-
-                    gradients[640 + o] += g;
+                    db[o] += dYRow[o];
                 }
             }
 
-            if (!computeInputGradient)
+            if (computeInputGradient)
             {
-                return;
-            }
-
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.Span<double> dXRow = new global::System.Span<double>(dX, b * 64, 64);
-                dXRow.Clear();
-                for (int o = 0; o < 10; o++)
-                {
-                    double g = dY[(b * 10) + o];
-                    global::System.ReadOnlySpan<double> wRow = new global::System.ReadOnlySpan<double>(parameters, 0 + (o * 64), 64);
-                    for (int k = 0; k < 64; k++)
-                    {
-                        dXRow[k] += g * wRow[k];
-                    }
-                }
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
             }
         }
 
@@ -714,5 +679,556 @@ namespace Digits
         {
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
+
+        /// <summary>Layer 0: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0ForwardKernel(ref double a, ref double b, ref double c, ref double bias, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                        double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
+                        double r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
+                        double r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 64; p += 2)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                            s10 = (a1 * b0) + s10;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = (a0 * b1) + s01;
+                            s11 = (a1 * b1) + s11;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = (a0 * b2) + s02;
+                            s12 = (a1 * b2) + s12;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = (a0 * b3) + s03;
+                            s13 = (a1 * b3) + s13;
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                        double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
+                        double r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
+                        double r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 64; p += 2)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                            s10 = (a1 * b0) + s10;
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 64; p += 2)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = (a0 * b1) + s01;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = (a0 * b2) + s02;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = (a0 * b3) + s03;
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 64; p += 2)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                        }
+                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int q = 0; q < 10; q++)
+                {
+                    double sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                    for (int p = 0; p < 64; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 0: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0WeightGradientKernel(ref double a, ref double b, ref double c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= 10; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        var c10 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        var c20 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        var c30 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                    }
+                }
+
+                for (; i < 10; i++)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= 10; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 4)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                        var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
+                        var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
+                        var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
+                    }
+                }
+
+                for (; i < 10; i++)
+                {
+                    for (int j = 0; j < 64; j += 4)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < 10; i++)
+            {
+                for (int j = 0; j < 64; j++)
+                {
+                    double sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 0: dX[batch×64] = dY[batch×10]·W[10×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0InputGradientKernel(ref double a, ref double b, ref double c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 4)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 64; j += 4)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int j = 0; j < 64; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < 10; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
+                }
+            }
+        }
+
     }
 }

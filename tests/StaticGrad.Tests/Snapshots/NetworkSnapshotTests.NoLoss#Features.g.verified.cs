@@ -168,65 +168,30 @@ partial class Features
     /// <summary>Layer 0, Linear(2, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×2] → Y [batch×3].</summary>
     private void Layer0Forward(int batch)
     {
-        // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-        float[] x = _activations[0], y = _activations[1], parameters = _parameters;
-        for (int b = 0; b < batch; b++)
-        {
-            global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 2, 2);
-            for (int o = 0; o < 3; o++)
-            {
-                global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 2), 2);
-                float sum = parameters[6 + o];
-                for (int k = 0; k < 2; k++)
-                {
-                    sum += xRow[k] * wRow[k];
-                }
-
-                y[(b * 3) + o] = sum;
-            }
-        }
+        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
+        Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[6], batch);
     }
 
     /// <summary>Layer 0, Linear(2, 3), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
     private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
     {
-        float[] x = _activations[0], parameters = _parameters, gradients = _gradients;
-        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
+        Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+        // db[o] += Σ_b dY[b,o]
+        global::System.Span<float> db = new global::System.Span<float>(_gradients, 6, 3);
         for (int b = 0; b < batch; b++)
         {
-            global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 2, 2);
+            global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 3, 3);
             for (int o = 0; o < 3; o++)
             {
-                float g = dY[(b * 3) + o];
-                global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 0 + (o * 2), 2);
-                for (int k = 0; k < 2; k++)
-                {
-                    dWRow[k] += g * xRow[k];
-                }
-
-                gradients[6 + o] += g;
+                db[o] += dYRow[o];
             }
         }
 
-        if (!computeInputGradient)
+        if (computeInputGradient)
         {
-            return;
-        }
-
-        // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-        for (int b = 0; b < batch; b++)
-        {
-            global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 2, 2);
-            dXRow.Clear();
-            for (int o = 0; o < 3; o++)
-            {
-                float g = dY[(b * 3) + o];
-                global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 2), 2);
-                for (int k = 0; k < 2; k++)
-                {
-                    dXRow[k] += g * wRow[k];
-                }
-            }
+            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
+            Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
         }
     }
 
@@ -642,4 +607,241 @@ partial class Features
     {
         throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
     }
+
+    /// <summary>Layer 0: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+    {
+        // Scalar: the same product, one element at a time.
+        for (int i = 0; i < batch; i++)
+        {
+            for (int q = 0; q < 3; q++)
+            {
+                float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                for (int p = 0; p < 2; p++)
+                {
+                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 2) + p);
+                }
+
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = sum;
+            }
+        }
+    }
+
+    /// <summary>Layer 0: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+    {
+        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            int i = 0;
+            for (; i + 4 <= 3; i += 4)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
+                    float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j);
+                    float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j);
+                    float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
+                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)) * bp;
+                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)) * bp;
+                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
+                }
+            }
+
+            for (; i < 3; i++)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                }
+            }
+            return;
+        }
+
+        if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            int i = 0;
+            for (; i + 4 <= 3; i += 4)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
+                    float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j);
+                    float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j);
+                    float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
+                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)) * bp;
+                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)) * bp;
+                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
+                }
+            }
+
+            for (; i < 3; i++)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                }
+            }
+            return;
+        }
+
+        // Scalar: the same product, one element at a time.
+        for (int i = 0; i < 3; i++)
+        {
+            for (int j = 0; j < 2; j++)
+            {
+                float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j);
+                for (int p = 0; p < batch; p++)
+                {
+                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                }
+
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j) = sum;
+            }
+        }
+    }
+
+    /// <summary>Layer 0: dX[batch×2] = dY[batch×3]·W[3×2]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+    {
+        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            int i = 0;
+            for (; i + 4 <= batch; i += 4)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = 0;
+                    float s1 = 0;
+                    float s2 = 0;
+                    float s3 = 0;
+                    for (int p = 0; p < 3; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
+                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p) * bp;
+                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p) * bp;
+                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
+                }
+            }
+
+            for (; i < batch; i++)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = 0;
+                    for (int p = 0; p < 3; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                }
+            }
+            return;
+        }
+
+        if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            int i = 0;
+            for (; i + 4 <= batch; i += 4)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = 0;
+                    float s1 = 0;
+                    float s2 = 0;
+                    float s3 = 0;
+                    for (int p = 0; p < 3; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
+                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p) * bp;
+                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p) * bp;
+                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
+                }
+            }
+
+            for (; i < batch; i++)
+            {
+                // The last 2 column(s), narrower than a vector.
+                for (int j = 0; j < 2; j++)
+                {
+                    float s0 = 0;
+                    for (int p = 0; p < 3; p++)
+                    {
+                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
+                    }
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
+                }
+            }
+            return;
+        }
+
+        // Scalar: the same product, one element at a time.
+        for (int i = 0; i < batch; i++)
+        {
+            for (int j = 0; j < 2; j++)
+            {
+                float sum = 0;
+                for (int p = 0; p < 3; p++)
+                {
+                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
+                }
+
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j) = sum;
+            }
+        }
+    }
+
 }

@@ -192,65 +192,30 @@ namespace Digits
         /// <summary>Layer 0, Linear(64, 32): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×32].</summary>
         private void Layer0Forward(int batch)
         {
-            // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-            float[] x = _activations[0], y = _activations[1], parameters = _parameters;
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 64, 64);
-                for (int o = 0; o < 32; o++)
-                {
-                    global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 64), 64);
-                    float sum = parameters[2048 + o];
-                    for (int k = 0; k < 64; k++)
-                    {
-                        sum += xRow[k] * wRow[k];
-                    }
-
-                    y[(b * 32) + o] = sum;
-                }
-            }
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
+            Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[2048], batch);
         }
 
         /// <summary>Layer 0, Linear(64, 32), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
         {
-            float[] x = _activations[0], parameters = _parameters, gradients = _gradients;
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+            // db[o] += Σ_b dY[b,o]
+            global::System.Span<float> db = new global::System.Span<float>(_gradients, 2048, 32);
             for (int b = 0; b < batch; b++)
             {
-                global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 64, 64);
+                global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 32, 32);
                 for (int o = 0; o < 32; o++)
                 {
-                    float g = dY[(b * 32) + o];
-                    global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 0 + (o * 64), 64);
-                    for (int k = 0; k < 64; k++)
-                    {
-                        dWRow[k] += g * xRow[k];
-                    }
-
-                    gradients[2048 + o] += g;
+                    db[o] += dYRow[o];
                 }
             }
 
-            if (!computeInputGradient)
+            if (computeInputGradient)
             {
-                return;
-            }
-
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 64, 64);
-                dXRow.Clear();
-                for (int o = 0; o < 32; o++)
-                {
-                    float g = dY[(b * 32) + o];
-                    global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 0 + (o * 64), 64);
-                    for (int k = 0; k < 64; k++)
-                    {
-                        dXRow[k] += g * wRow[k];
-                    }
-                }
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
             }
         }
 
@@ -277,65 +242,30 @@ namespace Digits
         /// <summary>Layer 2, Linear(32, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×32] → Y [batch×10].</summary>
         private void Layer2Forward(int batch)
         {
-            // y[b,o] = Σᵢ x[b,i]·W[o,i] + bias[o]: the dot product of row b of X and row o of W, both contiguous.
-            float[] x = _activations[2], y = _activations[3], parameters = _parameters;
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 32, 32);
-                for (int o = 0; o < 10; o++)
-                {
-                    global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 2080 + (o * 32), 32);
-                    float sum = parameters[2400 + o];
-                    for (int k = 0; k < 32; k++)
-                    {
-                        sum += xRow[k] * wRow[k];
-                    }
-
-                    y[(b * 10) + o] = sum;
-                }
-            }
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer2ForwardKernel).
+            Layer2ForwardKernel(ref _activations[2][0], ref _parameters[2080], ref _activations[3][0], ref _parameters[2400], batch);
         }
 
         /// <summary>Layer 2, Linear(32, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
         {
-            float[] x = _activations[2], parameters = _parameters, gradients = _gradients;
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X); db[o] += Σ_b dY[b,o]: row o of dW += dY[b,o] · row b of X.
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer2WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Layer2WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[2080], batch);
+            // db[o] += Σ_b dY[b,o]
+            global::System.Span<float> db = new global::System.Span<float>(_gradients, 2400, 10);
             for (int b = 0; b < batch; b++)
             {
-                global::System.ReadOnlySpan<float> xRow = new global::System.ReadOnlySpan<float>(x, b * 32, 32);
+                global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 10, 10);
                 for (int o = 0; o < 10; o++)
                 {
-                    float g = dY[(b * 10) + o];
-                    global::System.Span<float> dWRow = new global::System.Span<float>(gradients, 2080 + (o * 32), 32);
-                    for (int k = 0; k < 32; k++)
-                    {
-                        dWRow[k] += g * xRow[k];
-                    }
-
-                    gradients[2400 + o] += g;
+                    db[o] += dYRow[o];
                 }
             }
 
-            if (!computeInputGradient)
+            if (computeInputGradient)
             {
-                return;
-            }
-
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): row b of dX += dY[b,o] · row o of W.
-            for (int b = 0; b < batch; b++)
-            {
-                global::System.Span<float> dXRow = new global::System.Span<float>(dX, b * 32, 32);
-                dXRow.Clear();
-                for (int o = 0; o < 10; o++)
-                {
-                    float g = dY[(b * 10) + o];
-                    global::System.ReadOnlySpan<float> wRow = new global::System.ReadOnlySpan<float>(parameters, 2080 + (o * 32), 32);
-                    for (int k = 0; k < 32; k++)
-                    {
-                        dXRow[k] += g * wRow[k];
-                    }
-                }
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer2InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Layer2InputGradientKernel(ref dY[0], ref _parameters[2080], ref dX[0], batch);
             }
         }
 
@@ -831,5 +761,1049 @@ namespace Digits
         {
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
+
+        /// <summary>Layer 0: Y[batch×32] = X[batch×64]·Wᵀ + b, W[32×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 32; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 64; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + q) = r10;
+                        float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 1)) = r11;
+                        float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 2)) = r12;
+                        float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 3)) = r13;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 32; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 64; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 32; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                            s10 = (a1 * b0) + s10;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = (a0 * b1) + s01;
+                            s11 = (a1 * b1) + s11;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = (a0 * b2) + s02;
+                            s12 = (a1 * b2) + s12;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = (a0 * b3) + s03;
+                            s13 = (a1 * b3) + s13;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + q) = r10;
+                        float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 1)) = r11;
+                        float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 2)) = r12;
+                        float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + (q + 3)) = r13;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 32; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 64; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
+                            s00 = (a0 * b0) + s00;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
+                            s01 = (a0 * b1) + s01;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
+                            s02 = (a0 * b2) + s02;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
+                            s03 = (a0 * b3) + s03;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int q = 0; q < 32; q++)
+                {
+                    float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                    for (int p = 0; p < 64; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + q) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 0: dW[32×64] += dYᵀ·X, dY[batch×32] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= 32; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                        var c10 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 8));
+                        var c20 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 8));
+                        var c30 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 8));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 32)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 32)));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 32)));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 32)));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 8));
+                    }
+                }
+
+                for (; i < 32; i++)
+                {
+                    for (int j = 0; j < 64; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 32)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= 32; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 32)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 32)));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 32)));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 32)));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                    }
+                }
+
+                for (; i < 32; i++)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 32)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < 32; i++)
+            {
+                for (int j = 0; j < 64; j++)
+                {
+                    float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 32)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 0: dX[batch×64] = dY[batch×32]·W[32×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 32) + p));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 32) + p));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 8));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 64; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 32) + p));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 32) + p));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 64; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int j = 0; j < 64; j++)
+                {
+                    float sum = 0;
+                    for (int p = 0; p < 32; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
+                }
+            }
+        }
+
+
+        /// <summary>Layer 2: Y[batch×10] = X[batch×32]·Wᵀ + b, W[10×32]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer2ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 32) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 32) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                        float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
+                        float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
+                        float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
+                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
+                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 32) + p));
+                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
+                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 32) + p));
+                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 32; p += 8)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 2 <= batch; i += 2)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = (a0 * b0) + s00;
+                            s10 = (a1 * b0) + s10;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
+                            s01 = (a0 * b1) + s01;
+                            s11 = (a1 * b1) + s11;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 32) + p));
+                            s02 = (a0 * b2) + s02;
+                            s12 = (a1 * b2) + s12;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 32) + p));
+                            s03 = (a0 * b3) + s03;
+                            s13 = (a1 * b3) + s13;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                        float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
+                        float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
+                        float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = (a0 * b0) + s00;
+                            s10 = (a1 * b0) + s10;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int q = 0; q < 8; q += 4)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = (a0 * b0) + s00;
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
+                            s01 = (a0 * b1) + s01;
+                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 32) + p));
+                            s02 = (a0 * b2) + s02;
+                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 32) + p));
+                            s03 = (a0 * b3) + s03;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                    }
+                    for (int q = 8; q < 10; q++)
+                    {
+                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 32; p += 4)
+                        {
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
+                            s00 = (a0 * b0) + s00;
+                        }
+                        float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int q = 0; q < 10; q++)
+                {
+                    float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
+                    for (int p = 0; p < 32; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 2: dW[10×32] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= 10; i += 4)
+                {
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                        var c10 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 8));
+                        var c20 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 8));
+                        var c30 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 8));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 8));
+                    }
+                }
+
+                for (; i < 10; i++)
+                {
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= 10; i += 4)
+                {
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                        var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        var c11 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 4));
+                        var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        var c21 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 4));
+                        var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        var c31 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 4));
+                    }
+                }
+
+                for (; i < 10; i++)
+                {
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                        for (int p = 0; p < batch; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < 10; i++)
+            {
+                for (int j = 0; j < 32; j++)
+                {
+                    float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j);
+                    for (int p = 0; p < batch; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j) = sum;
+                }
+            }
+        }
+
+        /// <summary>Layer 2: dX[batch×32] = dY[batch×10]·W[10×32]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Layer2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+        {
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
+                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
+                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
+                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
+                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
+                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
+                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
+                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
+                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 8));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 8));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
+                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 8));
+                    }
+                }
+                return;
+            }
+
+            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                int i = 0;
+                for (; i + 4 <= batch; i += 4)
+                {
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
+                            c10 = (a1 * b0) + c10;
+                            c11 = (a1 * b1) + c11;
+                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
+                            c20 = (a2 * b0) + c20;
+                            c21 = (a2 * b1) + c21;
+                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
+                            c30 = (a3 * b0) + c30;
+                            c31 = (a3 * b1) + c31;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 32) + j + 4));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 32) + j + 4));
+                    }
+                }
+
+                for (; i < batch; i++)
+                {
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                        for (int p = 0; p < 10; p++)
+                        {
+                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
+                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
+                            c00 = (a0 * b0) + c00;
+                            c01 = (a0 * b1) + c01;
+                        }
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j));
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j + 4));
+                    }
+                }
+                return;
+            }
+
+            // Scalar: the same product, one element at a time.
+            for (int i = 0; i < batch; i++)
+            {
+                for (int j = 0; j < 32; j++)
+                {
+                    float sum = 0;
+                    for (int p = 0; p < 10; p++)
+                    {
+                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 32) + j);
+                    }
+
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + j) = sum;
+                }
+            }
+        }
+
     }
 }

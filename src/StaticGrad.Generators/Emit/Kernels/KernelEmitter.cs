@@ -22,21 +22,27 @@ namespace StaticGrad.Generators.Emit.Kernels
         private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
         private const string Fma = "global::System.Runtime.Intrinsics.X86.Fma";
 
-        /// <summary>A broadcast kernel: <c>C[rows×N] (+)= Σ_p A(r, p)·B[p, :]</c>, A(r, p) = a[r·RowStride + p·PStride].</summary>
-        public sealed record BroadcastKernel(string Name, string Formula, int P, int N, int RowStride, int PStride, bool Accumulate, int? FixedRows);
+        /// <summary>
+        /// A broadcast kernel: <c>C[rows×N] (+)= Σ_p A(r, p)·B[p, :]</c>, A(r, p) = a[r·RowStride + p·PStride].
+        /// <paramref name="Rows"/> and <paramref name="P"/> are constants ("64") or, for a run-time size, the name of an int parameter ("batch").
+        /// </summary>
+        public sealed record BroadcastKernel(string Name, string Formula, string Rows, string P, int N, int RowStride, int PStride, bool Accumulate);
 
-        /// <summary>A dot kernel: <c>C[rows×Q] (+)= Σ_p A[r, p]·B[q, p] (+ bias[q])</c>.</summary>
-        public sealed record DotKernel(string Name, string Formula, int P, int Q, bool Accumulate, bool Bias, int? FixedRows);
+        /// <summary>
+        /// A dot kernel: <c>C[rows×Q] (+)= Σ_p A[r, p]·B[q, p] (+ bias[q])</c>.
+        /// <paramref name="Rows"/> is a constant or the name of an int parameter.
+        /// </summary>
+        public sealed record DotKernel(string Name, string Formula, string Rows, int P, int Q, bool Accumulate, bool Bias);
 
         private sealed record Width(string Vector, int Lanes, bool UseFma);
 
         public static void Write(SourceWriter w, ElementKind element, BroadcastKernel kernel)
         {
             string t = element.Keyword();
-            string rows = kernel.FixedRows?.ToString() ?? "rows";
+            string rows = kernel.Rows;
             w.Line($"/// <summary>{kernel.Formula}: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"private static void {kernel.Name}(ref {t} a, ref {t} b, ref {t} c{(kernel.FixedRows is null ? ", int rows" : string.Empty)})");
+            w.Open($"private static void {kernel.Name}(ref {t} a, ref {t} b, ref {t} c{SizeParameters(kernel.Rows, kernel.P)})");
             foreach (var width in Widths(element))
             {
                 w.Open(width.UseFma
@@ -66,11 +72,11 @@ namespace StaticGrad.Generators.Emit.Kernels
         public static void Write(SourceWriter w, ElementKind element, DotKernel kernel)
         {
             string t = element.Keyword();
-            string rows = kernel.FixedRows?.ToString() ?? "rows";
+            string rows = kernel.Rows;
             string biasParameter = kernel.Bias ? $", ref {t} bias" : string.Empty;
             w.Line($"/// <summary>{kernel.Formula}: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"private static void {kernel.Name}(ref {t} a, ref {t} b, ref {t} c{biasParameter}{(kernel.FixedRows is null ? ", int rows" : string.Empty)})");
+            w.Open($"private static void {kernel.Name}(ref {t} a, ref {t} b, ref {t} c{biasParameter}{SizeParameters(kernel.Rows)})");
             foreach (var width in Widths(element))
             {
                 if (kernel.P < width.Lanes)
@@ -100,6 +106,21 @@ namespace StaticGrad.Generators.Emit.Kernels
             w.Close();
             w.Close();
             w.Line();
+        }
+
+        /// <summary><c>, int batch</c> for each size that is a name rather than a constant.</summary>
+        private static string SizeParameters(params string[] sizes)
+        {
+            var text = new StringBuilder();
+            foreach (string size in sizes)
+            {
+                if (size.Length > 0 && !char.IsDigit(size[0]) && text.ToString().IndexOf(" " + size, System.StringComparison.Ordinal) < 0)
+                {
+                    text.Append(", int ").Append(size);
+                }
+            }
+
+            return text.ToString();
         }
 
         private static IEnumerable<Width> Widths(ElementKind element)

@@ -1,3 +1,4 @@
+using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit.Network
@@ -10,6 +11,12 @@ namespace StaticGrad.Generators.Emit.Network
     {
         public static void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
+            if (code.Spec.Simd)
+            {
+                WriteForwardWithKernel(w, code, layer);
+                return;
+            }
+
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}: <c>Y = X·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> on a batch, X [batch×{inputs}] → Y [batch×{outputs}].</summary>");
@@ -34,6 +41,12 @@ namespace StaticGrad.Generators.Emit.Network
 
         public static void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
+            if (code.Spec.Simd)
+            {
+                WriteBackwardWithKernels(w, code, layer);
+                return;
+            }
+
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
@@ -75,6 +88,68 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Close();
             w.Line();
+        }
+    
+        private static void WriteForwardWithKernel(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            int i = layer.Index;
+            w.Line($"/// <summary>Layer {i}, {layer.Describe()}: <c>Y = X·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> on a batch, X [batch×{layer.Inputs}] → Y [batch×{layer.Outputs}].</summary>");
+            w.Open($"private void Layer{i}Forward(int batch)");
+            w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: dot products of rows of X and rows of W, both contiguous (Layer{i}ForwardKernel).");
+            string bias = layer.HasBias ? $", ref _parameters[{layer.BiasOffset}]" : string.Empty;
+            w.Line($"Layer{i}ForwardKernel(ref _activations[{i}][0], ref _parameters[{layer.WeightOffset}], ref _activations[{i + 1}][0]{bias}, batch);");
+            w.Close();
+            w.Line();
+        }
+
+        private static void WriteBackwardWithKernels(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            string t = code.T;
+            int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
+            w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
+            w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
+            w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer{i}WeightGradientKernel reads dY by columns, so no transpose is formed.");
+            w.Line($"Layer{i}WeightGradientKernel(ref dY[0], ref _activations[{i}][0], ref _gradients[{layer.WeightOffset}], batch);");
+            if (layer.HasBias)
+            {
+                w.Line("// db[o] += Σ_b dY[b,o]");
+                w.Line($"{code.Span} db = new {code.Span}(_gradients, {layer.BiasOffset}, {outputs});");
+                w.Open("for (int b = 0; b < batch; b++)");
+                w.Line($"{code.ReadOnlySpan} dYRow = new {code.ReadOnlySpan}(dY, b * {outputs}, {outputs});");
+                w.Open($"for (int o = 0; o < {outputs}; o++)");
+                w.Line("db[o] += dYRow[o];");
+                w.Close();
+                w.Close();
+            }
+
+            w.Line();
+            w.Open("if (computeInputGradient)");
+            w.Line($"// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer{i}InputGradientKernel broadcasts dY[b,o] across row o of W.");
+            w.Line($"Layer{i}InputGradientKernel(ref dY[0], ref _parameters[{layer.WeightOffset}], ref dX[0], batch);");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>The three kernels one Linear layer uses (SIMD builds only).</summary>
+        public static void WriteKernels(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            if (!code.Spec.Simd)
+            {
+                return;
+            }
+
+            int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
+            string o = outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.DotKernel(
+                $"Layer{i}ForwardKernel", $"Layer {i}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, W[{outputs}×{inputs}]",
+                Rows: "batch", P: inputs, Q: outputs, Accumulate: false, Bias: layer.HasBias));
+            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
+                $"Layer{i}WeightGradientKernel", $"Layer {i}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
+                Rows: o, P: "batch", N: inputs, RowStride: 1, PStride: outputs, Accumulate: true));
+            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
+                $"Layer{i}InputGradientKernel", $"Layer {i}: dX[batch×{inputs}] = dY[batch×{outputs}]·W[{outputs}×{inputs}]",
+                Rows: "batch", P: o, N: inputs, RowStride: outputs, PStride: 1, Accumulate: false));
         }
     }
 }

@@ -66,6 +66,11 @@ namespace StaticGrad.Generators.Emit.Network
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);
+            foreach (var layer in Linears(spec))
+            {
+                w.Line();
+                LinearLayerEmitter.WriteKernels(w, code, layer);
+            }
 
             for (int i = 0; i < spec.Type.Types.Count; i++)
             {

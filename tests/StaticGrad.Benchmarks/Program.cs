@@ -1,0 +1,23 @@
+// StaticGrad's speed against its peers, in one BenchmarkDotNet run.
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*'
+// Without -p:Torch=true the TorchSharp columns are left out (no native download).
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using StaticGrad.Benchmarks;
+
+// In-process: TorchSharp's native library is patched in this project's own output folder (see the .csproj),
+// and BenchmarkDotNet's per-benchmark rebuild would copy the unpatched one again.
+var job = Job.Default
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithWarmupCount(3)
+    .WithIterationCount(12);
+var config = DefaultConfig.Instance
+    .AddJob(job)
+    .AddColumn(new FmaFloorColumn())
+    .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend))
+    .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
+
+BenchmarkSwitcher.FromAssembly(typeof(MatMulBenchmarks).Assembly).Run(args, config);

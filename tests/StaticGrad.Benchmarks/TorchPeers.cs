@@ -1,0 +1,69 @@
+#if TORCH
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StaticGrad.Benchmarks;
+
+/// <summary>TorchSharp-cpu: D = W·X forward, then autograd backward with dD as D's gradient.</summary>
+internal sealed class TorchMatMul
+{
+    private readonly Tensor _w, _x, _dD;
+
+    public TorchMatMul(int m, int k, int n, float[] w, float[] x, float[] dD)
+    {
+        _w = torch.tensor(w, new long[] { m, k }).requires_grad_();
+        _x = torch.tensor(x, new long[] { k, n }).requires_grad_();
+        _dD = torch.tensor(dD, new long[] { m, n });
+    }
+
+    public void Run(int threads)
+    {
+        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+        using var scope = torch.NewDisposeScope();
+        _w.grad?.zero_();
+        _x.grad?.zero_();
+        Tensor d = _w.matmul(_x);
+        d.backward(new[] { _dD });
+    }
+
+    public (float[] D, float[] DW, float[] DX) Results()
+    {
+        using var scope = torch.NewDisposeScope();
+        _w.grad?.zero_();
+        _x.grad?.zero_();
+        Tensor d = _w.matmul(_x);
+        d.backward(new[] { _dD });
+        return (d.data<float>().ToArray(), _w.grad!.data<float>().ToArray(), _x.grad!.data<float>().ToArray());
+    }
+}
+
+/// <summary>The same 64 → 32 → 10 network in TorchSharp: Sequential, cross-entropy, SGD; one step per call.</summary>
+internal sealed class TorchNetwork
+{
+    private readonly TorchSharp.Modules.Sequential _model;
+    private readonly TorchSharp.Modules.SGD _optimizer;
+    private readonly Tensor _x, _y;
+    private readonly Loss<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
+
+    public TorchNetwork(float[] x, long[] y, int batch)
+    {
+        torch.manual_seed(1);
+        _model = nn.Sequential(("0", nn.Linear(64, 32)), ("1", nn.ReLU()), ("2", nn.Linear(32, 10)));
+        _optimizer = torch.optim.SGD(_model.parameters(), 0.01);
+        _x = torch.tensor(x, new long[] { batch, 64 });
+        _y = torch.tensor(y);
+    }
+
+    public float Step()
+    {
+        if (torch.get_num_threads() != 1) torch.set_num_threads(1);
+        using var scope = torch.NewDisposeScope();
+        _optimizer.zero_grad();
+        Tensor loss = _loss.call(_model.call(_x), _y);
+        loss.backward();
+        _optimizer.step();
+        return loss.item<float>();
+    }
+}
+#endif
