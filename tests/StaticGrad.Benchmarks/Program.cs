@@ -8,6 +8,9 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using StaticGrad.Benchmarks;
 
+FmaFloorColumn.PeakGflops = MachinePeak.MeasureGflops();
+System.Console.WriteLine($"Measured single-core float FMA peak: {FmaFloorColumn.PeakGflops:F1} GFLOP/s (Vector256, 12 independent accumulators)");
+
 // In-process: TorchSharp's native library is patched in this project's own output folder (see the .csproj),
 // and BenchmarkDotNet's per-benchmark rebuild would copy the unpatched one again.
 var job = Job.Default

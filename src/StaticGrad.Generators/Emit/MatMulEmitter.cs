@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Model;
@@ -14,6 +15,12 @@ namespace StaticGrad.Generators.Emit
         private const string ReadOnlySpan = "global::System.ReadOnlySpan";
         private const string Span = "global::System.Span";
         private const int TermsPerLine = 8;
+
+        /// <summary>
+        /// Unrolled code reads a row (or column) that several outputs share into locals once, when it has at most this
+        /// many elements: the straight-line code is bound by loads, and 16 fits the x64 vector register file.
+        /// </summary>
+        private const int MaxReusedLocals = 16;
         private const string CheckComment = "// Every span must hold exactly its matrix, and no output may share memory with another span: checked before anything is written.";
 
         private static readonly string GeneratorVersion =
@@ -107,17 +114,30 @@ namespace StaticGrad.Generators.Emit
             if (spec.Unrolled)
             {
                 w.Line("// D[i,j] = Σₖ W[i,k]·X[k,j]: one statement per element of D.");
+                bool reuse = spec.K <= MaxReusedLocals && spec.N > 1;
                 for (int i = 0; i < spec.M; i++)
                 {
+                    if (reuse)
+                    {
+                        w.Line($"// Row {i} of W, read once into locals and used for all {spec.N} columns of D.");
+                        w.Open();
+                        w.Line($"{t} {string.Join(", ", Enumerable.Range(0, spec.K).Select(k => $"w{k} = w[{(i * spec.K) + k}]"))};");
+                    }
+
                     for (int j = 0; j < spec.N; j++)
                     {
                         var terms = new List<string>(spec.K);
                         for (int k = 0; k < spec.K; k++)
                         {
-                            terms.Add($"w[{(i * spec.K) + k}] * x[{(k * spec.N) + j}]");
+                            terms.Add(reuse ? $"w{k} * x[{(k * spec.N) + j}]" : $"w[{(i * spec.K) + k}] * x[{(k * spec.N) + j}]");
                         }
 
                         WriteSum(w, $"d[{(i * spec.N) + j}]", terms, $"D[{i},{j}]");
+                    }
+
+                    if (reuse)
+                    {
+                        w.Close();
                     }
                 }
             }
@@ -180,33 +200,59 @@ namespace StaticGrad.Generators.Emit
             if (spec.Unrolled)
             {
                 w.Line("// dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], one statement per element of dW.");
+                bool reuseG = spec.N <= MaxReusedLocals && spec.K > 1;
                 for (int i = 0; i < spec.M; i++)
                 {
+                    if (reuseG)
+                    {
+                        w.Line($"// Row {i} of dD, read once into locals and used for all {spec.K} columns of dW.");
+                        w.Open();
+                        w.Line($"{t} {string.Join(", ", Enumerable.Range(0, spec.N).Select(j => $"g{j} = dD[{(i * spec.N) + j}]"))};");
+                    }
+
                     for (int k = 0; k < spec.K; k++)
                     {
                         var terms = new List<string>(spec.N);
                         for (int j = 0; j < spec.N; j++)
                         {
-                            terms.Add($"dD[{(i * spec.N) + j}] * x[{(k * spec.N) + j}]");
+                            terms.Add(reuseG ? $"g{j} * x[{(k * spec.N) + j}]" : $"dD[{(i * spec.N) + j}] * x[{(k * spec.N) + j}]");
                         }
 
                         WriteSum(w, $"dW[{(i * spec.K) + k}]", terms, $"dW[{i},{k}]");
+                    }
+
+                    if (reuseG)
+                    {
+                        w.Close();
                     }
                 }
 
                 w.Line();
                 w.Line("// dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j], one statement per element of dX.");
+                bool reuseW = spec.M <= MaxReusedLocals && spec.N > 1;
                 for (int k = 0; k < spec.K; k++)
                 {
+                    if (reuseW)
+                    {
+                        w.Line($"// Column {k} of W, read once into locals and used for all {spec.N} columns of dX.");
+                        w.Open();
+                        w.Line($"{t} {string.Join(", ", Enumerable.Range(0, spec.M).Select(i => $"w{i} = w[{(i * spec.K) + k}]"))};");
+                    }
+
                     for (int j = 0; j < spec.N; j++)
                     {
                         var terms = new List<string>(spec.M);
                         for (int i = 0; i < spec.M; i++)
                         {
-                            terms.Add($"w[{(i * spec.K) + k}] * dD[{(i * spec.N) + j}]");
+                            terms.Add(reuseW ? $"w{i} * dD[{(i * spec.N) + j}]" : $"w[{(i * spec.K) + k}] * dD[{(i * spec.N) + j}]");
                         }
 
                         WriteSum(w, $"dX[{(k * spec.N) + j}]", terms, $"dX[{k},{j}]");
+                    }
+
+                    if (reuseW)
+                    {
+                        w.Close();
                     }
                 }
             }

@@ -36,36 +36,56 @@ namespace Notebook
             if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
             // D[i,j] = Σₖ W[i,k]·X[k,j]: one statement per element of D.
-            d[0] = w[0] * x[0] + w[1] * x[3] + w[2] * x[6] + w[3] * x[9] + w[4] * x[12] + w[5] * x[15] + w[6] * x[18] + w[7] * x[21]
-                 + w[8] * x[24] + w[9] * x[27]; // D[0,0]
-            d[1] = w[0] * x[1] + w[1] * x[4] + w[2] * x[7] + w[3] * x[10] + w[4] * x[13] + w[5] * x[16] + w[6] * x[19] + w[7] * x[22]
-                 + w[8] * x[25] + w[9] * x[28]; // D[0,1]
-            d[2] = w[0] * x[2] + w[1] * x[5] + w[2] * x[8] + w[3] * x[11] + w[4] * x[14] + w[5] * x[17] + w[6] * x[20] + w[7] * x[23]
-                 + w[8] * x[26] + w[9] * x[29]; // D[0,2]
-            d[3] = w[10] * x[0] + w[11] * x[3] + w[12] * x[6] + w[13] * x[9] + w[14] * x[12] + w[15] * x[15] + w[16] * x[18] + w[17] * x[21]
-                 + w[18] * x[24] + w[19] * x[27]; // D[1,0]
-            d[4] = w[10] * x[1] + w[11] * x[4] + w[12] * x[7] + w[13] * x[10] + w[14] * x[13] + w[15] * x[16] + w[16] * x[19] + w[17] * x[22]
-                 + w[18] * x[25] + w[19] * x[28]; // D[1,1]
-            d[5] = w[10] * x[2] + w[11] * x[5] + w[12] * x[8] + w[13] * x[11] + w[14] * x[14] + w[15] * x[17] + w[16] * x[20] + w[17] * x[23]
-                 + w[18] * x[26] + w[19] * x[29]; // D[1,2]
-            d[6] = w[20] * x[0] + w[21] * x[3] + w[22] * x[6] + w[23] * x[9] + w[24] * x[12] + w[25] * x[15] + w[26] * x[18] + w[27] * x[21]
-                 + w[28] * x[24] + w[29] * x[27]; // D[2,0]
-            d[7] = w[20] * x[1] + w[21] * x[4] + w[22] * x[7] + w[23] * x[10] + w[24] * x[13] + w[25] * x[16] + w[26] * x[19] + w[27] * x[22]
-                 + w[28] * x[25] + w[29] * x[28]; // D[2,1]
-            d[8] = w[20] * x[2] + w[21] * x[5] + w[22] * x[8] + w[23] * x[11] + w[24] * x[14] + w[25] * x[17] + w[26] * x[20] + w[27] * x[23]
-                 + w[28] * x[26] + w[29] * x[29]; // D[2,2]
-            d[9] = w[30] * x[0] + w[31] * x[3] + w[32] * x[6] + w[33] * x[9] + w[34] * x[12] + w[35] * x[15] + w[36] * x[18] + w[37] * x[21]
-                 + w[38] * x[24] + w[39] * x[27]; // D[3,0]
-            d[10] = w[30] * x[1] + w[31] * x[4] + w[32] * x[7] + w[33] * x[10] + w[34] * x[13] + w[35] * x[16] + w[36] * x[19] + w[37] * x[22]
-                  + w[38] * x[25] + w[39] * x[28]; // D[3,1]
-            d[11] = w[30] * x[2] + w[31] * x[5] + w[32] * x[8] + w[33] * x[11] + w[34] * x[14] + w[35] * x[17] + w[36] * x[20] + w[37] * x[23]
-                  + w[38] * x[26] + w[39] * x[29]; // D[3,2]
-            d[12] = w[40] * x[0] + w[41] * x[3] + w[42] * x[6] + w[43] * x[9] + w[44] * x[12] + w[45] * x[15] + w[46] * x[18] + w[47] * x[21]
-                  + w[48] * x[24] + w[49] * x[27]; // D[4,0]
-            d[13] = w[40] * x[1] + w[41] * x[4] + w[42] * x[7] + w[43] * x[10] + w[44] * x[13] + w[45] * x[16] + w[46] * x[19] + w[47] * x[22]
-                  + w[48] * x[25] + w[49] * x[28]; // D[4,1]
-            d[14] = w[40] * x[2] + w[41] * x[5] + w[42] * x[8] + w[43] * x[11] + w[44] * x[14] + w[45] * x[17] + w[46] * x[20] + w[47] * x[23]
-                  + w[48] * x[26] + w[49] * x[29]; // D[4,2]
+            // Row 0 of W, read once into locals and used for all 3 columns of D.
+            {
+                double w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8], w9 = w[9];
+                d[0] = w0 * x[0] + w1 * x[3] + w2 * x[6] + w3 * x[9] + w4 * x[12] + w5 * x[15] + w6 * x[18] + w7 * x[21]
+                     + w8 * x[24] + w9 * x[27]; // D[0,0]
+                d[1] = w0 * x[1] + w1 * x[4] + w2 * x[7] + w3 * x[10] + w4 * x[13] + w5 * x[16] + w6 * x[19] + w7 * x[22]
+                     + w8 * x[25] + w9 * x[28]; // D[0,1]
+                d[2] = w0 * x[2] + w1 * x[5] + w2 * x[8] + w3 * x[11] + w4 * x[14] + w5 * x[17] + w6 * x[20] + w7 * x[23]
+                     + w8 * x[26] + w9 * x[29]; // D[0,2]
+            }
+            // Row 1 of W, read once into locals and used for all 3 columns of D.
+            {
+                double w0 = w[10], w1 = w[11], w2 = w[12], w3 = w[13], w4 = w[14], w5 = w[15], w6 = w[16], w7 = w[17], w8 = w[18], w9 = w[19];
+                d[3] = w0 * x[0] + w1 * x[3] + w2 * x[6] + w3 * x[9] + w4 * x[12] + w5 * x[15] + w6 * x[18] + w7 * x[21]
+                     + w8 * x[24] + w9 * x[27]; // D[1,0]
+                d[4] = w0 * x[1] + w1 * x[4] + w2 * x[7] + w3 * x[10] + w4 * x[13] + w5 * x[16] + w6 * x[19] + w7 * x[22]
+                     + w8 * x[25] + w9 * x[28]; // D[1,1]
+                d[5] = w0 * x[2] + w1 * x[5] + w2 * x[8] + w3 * x[11] + w4 * x[14] + w5 * x[17] + w6 * x[20] + w7 * x[23]
+                     + w8 * x[26] + w9 * x[29]; // D[1,2]
+            }
+            // Row 2 of W, read once into locals and used for all 3 columns of D.
+            {
+                double w0 = w[20], w1 = w[21], w2 = w[22], w3 = w[23], w4 = w[24], w5 = w[25], w6 = w[26], w7 = w[27], w8 = w[28], w9 = w[29];
+                d[6] = w0 * x[0] + w1 * x[3] + w2 * x[6] + w3 * x[9] + w4 * x[12] + w5 * x[15] + w6 * x[18] + w7 * x[21]
+                     + w8 * x[24] + w9 * x[27]; // D[2,0]
+                d[7] = w0 * x[1] + w1 * x[4] + w2 * x[7] + w3 * x[10] + w4 * x[13] + w5 * x[16] + w6 * x[19] + w7 * x[22]
+                     + w8 * x[25] + w9 * x[28]; // D[2,1]
+                d[8] = w0 * x[2] + w1 * x[5] + w2 * x[8] + w3 * x[11] + w4 * x[14] + w5 * x[17] + w6 * x[20] + w7 * x[23]
+                     + w8 * x[26] + w9 * x[29]; // D[2,2]
+            }
+            // Row 3 of W, read once into locals and used for all 3 columns of D.
+            {
+                double w0 = w[30], w1 = w[31], w2 = w[32], w3 = w[33], w4 = w[34], w5 = w[35], w6 = w[36], w7 = w[37], w8 = w[38], w9 = w[39];
+                d[9] = w0 * x[0] + w1 * x[3] + w2 * x[6] + w3 * x[9] + w4 * x[12] + w5 * x[15] + w6 * x[18] + w7 * x[21]
+                     + w8 * x[24] + w9 * x[27]; // D[3,0]
+                d[10] = w0 * x[1] + w1 * x[4] + w2 * x[7] + w3 * x[10] + w4 * x[13] + w5 * x[16] + w6 * x[19] + w7 * x[22]
+                      + w8 * x[25] + w9 * x[28]; // D[3,1]
+                d[11] = w0 * x[2] + w1 * x[5] + w2 * x[8] + w3 * x[11] + w4 * x[14] + w5 * x[17] + w6 * x[20] + w7 * x[23]
+                      + w8 * x[26] + w9 * x[29]; // D[3,2]
+            }
+            // Row 4 of W, read once into locals and used for all 3 columns of D.
+            {
+                double w0 = w[40], w1 = w[41], w2 = w[42], w3 = w[43], w4 = w[44], w5 = w[45], w6 = w[46], w7 = w[47], w8 = w[48], w9 = w[49];
+                d[12] = w0 * x[0] + w1 * x[3] + w2 * x[6] + w3 * x[9] + w4 * x[12] + w5 * x[15] + w6 * x[18] + w7 * x[21]
+                      + w8 * x[24] + w9 * x[27]; // D[4,0]
+                d[13] = w0 * x[1] + w1 * x[4] + w2 * x[7] + w3 * x[10] + w4 * x[13] + w5 * x[16] + w6 * x[19] + w7 * x[22]
+                      + w8 * x[25] + w9 * x[28]; // D[4,1]
+                d[14] = w0 * x[2] + w1 * x[5] + w2 * x[8] + w3 * x[11] + w4 * x[14] + w5 * x[17] + w6 * x[20] + w7 * x[23]
+                      + w8 * x[26] + w9 * x[29]; // D[4,2]
+            }
         }
 
         /// <summary>Computes the gradients of <c>D = W·X</c>: <c>dW = dD·Xᵀ</c> and <c>dX = Wᵀ·dD</c>.</summary>
@@ -97,88 +117,148 @@ namespace Notebook
             if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
             // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], one statement per element of dW.
-            dW[0] = dD[0] * x[0] + dD[1] * x[1] + dD[2] * x[2]; // dW[0,0]
-            dW[1] = dD[0] * x[3] + dD[1] * x[4] + dD[2] * x[5]; // dW[0,1]
-            dW[2] = dD[0] * x[6] + dD[1] * x[7] + dD[2] * x[8]; // dW[0,2]
-            dW[3] = dD[0] * x[9] + dD[1] * x[10] + dD[2] * x[11]; // dW[0,3]
-            dW[4] = dD[0] * x[12] + dD[1] * x[13] + dD[2] * x[14]; // dW[0,4]
-            dW[5] = dD[0] * x[15] + dD[1] * x[16] + dD[2] * x[17]; // dW[0,5]
-            dW[6] = dD[0] * x[18] + dD[1] * x[19] + dD[2] * x[20]; // dW[0,6]
-            dW[7] = dD[0] * x[21] + dD[1] * x[22] + dD[2] * x[23]; // dW[0,7]
-            dW[8] = dD[0] * x[24] + dD[1] * x[25] + dD[2] * x[26]; // dW[0,8]
-            dW[9] = dD[0] * x[27] + dD[1] * x[28] + dD[2] * x[29]; // dW[0,9]
-            dW[10] = dD[3] * x[0] + dD[4] * x[1] + dD[5] * x[2]; // dW[1,0]
-            dW[11] = dD[3] * x[3] + dD[4] * x[4] + dD[5] * x[5]; // dW[1,1]
-            dW[12] = dD[3] * x[6] + dD[4] * x[7] + dD[5] * x[8]; // dW[1,2]
-            dW[13] = dD[3] * x[9] + dD[4] * x[10] + dD[5] * x[11]; // dW[1,3]
-            dW[14] = dD[3] * x[12] + dD[4] * x[13] + dD[5] * x[14]; // dW[1,4]
-            dW[15] = dD[3] * x[15] + dD[4] * x[16] + dD[5] * x[17]; // dW[1,5]
-            dW[16] = dD[3] * x[18] + dD[4] * x[19] + dD[5] * x[20]; // dW[1,6]
-            dW[17] = dD[3] * x[21] + dD[4] * x[22] + dD[5] * x[23]; // dW[1,7]
-            dW[18] = dD[3] * x[24] + dD[4] * x[25] + dD[5] * x[26]; // dW[1,8]
-            dW[19] = dD[3] * x[27] + dD[4] * x[28] + dD[5] * x[29]; // dW[1,9]
-            dW[20] = dD[6] * x[0] + dD[7] * x[1] + dD[8] * x[2]; // dW[2,0]
-            dW[21] = dD[6] * x[3] + dD[7] * x[4] + dD[8] * x[5]; // dW[2,1]
-            dW[22] = dD[6] * x[6] + dD[7] * x[7] + dD[8] * x[8]; // dW[2,2]
-            dW[23] = dD[6] * x[9] + dD[7] * x[10] + dD[8] * x[11]; // dW[2,3]
-            dW[24] = dD[6] * x[12] + dD[7] * x[13] + dD[8] * x[14]; // dW[2,4]
-            dW[25] = dD[6] * x[15] + dD[7] * x[16] + dD[8] * x[17]; // dW[2,5]
-            dW[26] = dD[6] * x[18] + dD[7] * x[19] + dD[8] * x[20]; // dW[2,6]
-            dW[27] = dD[6] * x[21] + dD[7] * x[22] + dD[8] * x[23]; // dW[2,7]
-            dW[28] = dD[6] * x[24] + dD[7] * x[25] + dD[8] * x[26]; // dW[2,8]
-            dW[29] = dD[6] * x[27] + dD[7] * x[28] + dD[8] * x[29]; // dW[2,9]
-            dW[30] = dD[9] * x[0] + dD[10] * x[1] + dD[11] * x[2]; // dW[3,0]
-            dW[31] = dD[9] * x[3] + dD[10] * x[4] + dD[11] * x[5]; // dW[3,1]
-            dW[32] = dD[9] * x[6] + dD[10] * x[7] + dD[11] * x[8]; // dW[3,2]
-            dW[33] = dD[9] * x[9] + dD[10] * x[10] + dD[11] * x[11]; // dW[3,3]
-            dW[34] = dD[9] * x[12] + dD[10] * x[13] + dD[11] * x[14]; // dW[3,4]
-            dW[35] = dD[9] * x[15] + dD[10] * x[16] + dD[11] * x[17]; // dW[3,5]
-            dW[36] = dD[9] * x[18] + dD[10] * x[19] + dD[11] * x[20]; // dW[3,6]
-            dW[37] = dD[9] * x[21] + dD[10] * x[22] + dD[11] * x[23]; // dW[3,7]
-            dW[38] = dD[9] * x[24] + dD[10] * x[25] + dD[11] * x[26]; // dW[3,8]
-            dW[39] = dD[9] * x[27] + dD[10] * x[28] + dD[11] * x[29]; // dW[3,9]
-            dW[40] = dD[12] * x[0] + dD[13] * x[1] + dD[14] * x[2]; // dW[4,0]
-            dW[41] = dD[12] * x[3] + dD[13] * x[4] + dD[14] * x[5]; // dW[4,1]
-            dW[42] = dD[12] * x[6] + dD[13] * x[7] + dD[14] * x[8]; // dW[4,2]
-            dW[43] = dD[12] * x[9] + dD[13] * x[10] + dD[14] * x[11]; // dW[4,3]
-            dW[44] = dD[12] * x[12] + dD[13] * x[13] + dD[14] * x[14]; // dW[4,4]
-            dW[45] = dD[12] * x[15] + dD[13] * x[16] + dD[14] * x[17]; // dW[4,5]
-            dW[46] = dD[12] * x[18] + dD[13] * x[19] + dD[14] * x[20]; // dW[4,6]
-            dW[47] = dD[12] * x[21] + dD[13] * x[22] + dD[14] * x[23]; // dW[4,7]
-            dW[48] = dD[12] * x[24] + dD[13] * x[25] + dD[14] * x[26]; // dW[4,8]
-            dW[49] = dD[12] * x[27] + dD[13] * x[28] + dD[14] * x[29]; // dW[4,9]
+            // Row 0 of dD, read once into locals and used for all 10 columns of dW.
+            {
+                double g0 = dD[0], g1 = dD[1], g2 = dD[2];
+                dW[0] = g0 * x[0] + g1 * x[1] + g2 * x[2]; // dW[0,0]
+                dW[1] = g0 * x[3] + g1 * x[4] + g2 * x[5]; // dW[0,1]
+                dW[2] = g0 * x[6] + g1 * x[7] + g2 * x[8]; // dW[0,2]
+                dW[3] = g0 * x[9] + g1 * x[10] + g2 * x[11]; // dW[0,3]
+                dW[4] = g0 * x[12] + g1 * x[13] + g2 * x[14]; // dW[0,4]
+                dW[5] = g0 * x[15] + g1 * x[16] + g2 * x[17]; // dW[0,5]
+                dW[6] = g0 * x[18] + g1 * x[19] + g2 * x[20]; // dW[0,6]
+                dW[7] = g0 * x[21] + g1 * x[22] + g2 * x[23]; // dW[0,7]
+                dW[8] = g0 * x[24] + g1 * x[25] + g2 * x[26]; // dW[0,8]
+                dW[9] = g0 * x[27] + g1 * x[28] + g2 * x[29]; // dW[0,9]
+            }
+            // Row 1 of dD, read once into locals and used for all 10 columns of dW.
+            {
+                double g0 = dD[3], g1 = dD[4], g2 = dD[5];
+                dW[10] = g0 * x[0] + g1 * x[1] + g2 * x[2]; // dW[1,0]
+                dW[11] = g0 * x[3] + g1 * x[4] + g2 * x[5]; // dW[1,1]
+                dW[12] = g0 * x[6] + g1 * x[7] + g2 * x[8]; // dW[1,2]
+                dW[13] = g0 * x[9] + g1 * x[10] + g2 * x[11]; // dW[1,3]
+                dW[14] = g0 * x[12] + g1 * x[13] + g2 * x[14]; // dW[1,4]
+                dW[15] = g0 * x[15] + g1 * x[16] + g2 * x[17]; // dW[1,5]
+                dW[16] = g0 * x[18] + g1 * x[19] + g2 * x[20]; // dW[1,6]
+                dW[17] = g0 * x[21] + g1 * x[22] + g2 * x[23]; // dW[1,7]
+                dW[18] = g0 * x[24] + g1 * x[25] + g2 * x[26]; // dW[1,8]
+                dW[19] = g0 * x[27] + g1 * x[28] + g2 * x[29]; // dW[1,9]
+            }
+            // Row 2 of dD, read once into locals and used for all 10 columns of dW.
+            {
+                double g0 = dD[6], g1 = dD[7], g2 = dD[8];
+                dW[20] = g0 * x[0] + g1 * x[1] + g2 * x[2]; // dW[2,0]
+                dW[21] = g0 * x[3] + g1 * x[4] + g2 * x[5]; // dW[2,1]
+                dW[22] = g0 * x[6] + g1 * x[7] + g2 * x[8]; // dW[2,2]
+                dW[23] = g0 * x[9] + g1 * x[10] + g2 * x[11]; // dW[2,3]
+                dW[24] = g0 * x[12] + g1 * x[13] + g2 * x[14]; // dW[2,4]
+                dW[25] = g0 * x[15] + g1 * x[16] + g2 * x[17]; // dW[2,5]
+                dW[26] = g0 * x[18] + g1 * x[19] + g2 * x[20]; // dW[2,6]
+                dW[27] = g0 * x[21] + g1 * x[22] + g2 * x[23]; // dW[2,7]
+                dW[28] = g0 * x[24] + g1 * x[25] + g2 * x[26]; // dW[2,8]
+                dW[29] = g0 * x[27] + g1 * x[28] + g2 * x[29]; // dW[2,9]
+            }
+            // Row 3 of dD, read once into locals and used for all 10 columns of dW.
+            {
+                double g0 = dD[9], g1 = dD[10], g2 = dD[11];
+                dW[30] = g0 * x[0] + g1 * x[1] + g2 * x[2]; // dW[3,0]
+                dW[31] = g0 * x[3] + g1 * x[4] + g2 * x[5]; // dW[3,1]
+                dW[32] = g0 * x[6] + g1 * x[7] + g2 * x[8]; // dW[3,2]
+                dW[33] = g0 * x[9] + g1 * x[10] + g2 * x[11]; // dW[3,3]
+                dW[34] = g0 * x[12] + g1 * x[13] + g2 * x[14]; // dW[3,4]
+                dW[35] = g0 * x[15] + g1 * x[16] + g2 * x[17]; // dW[3,5]
+                dW[36] = g0 * x[18] + g1 * x[19] + g2 * x[20]; // dW[3,6]
+                dW[37] = g0 * x[21] + g1 * x[22] + g2 * x[23]; // dW[3,7]
+                dW[38] = g0 * x[24] + g1 * x[25] + g2 * x[26]; // dW[3,8]
+                dW[39] = g0 * x[27] + g1 * x[28] + g2 * x[29]; // dW[3,9]
+            }
+            // Row 4 of dD, read once into locals and used for all 10 columns of dW.
+            {
+                double g0 = dD[12], g1 = dD[13], g2 = dD[14];
+                dW[40] = g0 * x[0] + g1 * x[1] + g2 * x[2]; // dW[4,0]
+                dW[41] = g0 * x[3] + g1 * x[4] + g2 * x[5]; // dW[4,1]
+                dW[42] = g0 * x[6] + g1 * x[7] + g2 * x[8]; // dW[4,2]
+                dW[43] = g0 * x[9] + g1 * x[10] + g2 * x[11]; // dW[4,3]
+                dW[44] = g0 * x[12] + g1 * x[13] + g2 * x[14]; // dW[4,4]
+                dW[45] = g0 * x[15] + g1 * x[16] + g2 * x[17]; // dW[4,5]
+                dW[46] = g0 * x[18] + g1 * x[19] + g2 * x[20]; // dW[4,6]
+                dW[47] = g0 * x[21] + g1 * x[22] + g2 * x[23]; // dW[4,7]
+                dW[48] = g0 * x[24] + g1 * x[25] + g2 * x[26]; // dW[4,8]
+                dW[49] = g0 * x[27] + g1 * x[28] + g2 * x[29]; // dW[4,9]
+            }
 
             // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j], one statement per element of dX.
-            dX[0] = w[0] * dD[0] + w[10] * dD[3] + w[20] * dD[6] + w[30] * dD[9] + w[40] * dD[12]; // dX[0,0]
-            dX[1] = w[0] * dD[1] + w[10] * dD[4] + w[20] * dD[7] + w[30] * dD[10] + w[40] * dD[13]; // dX[0,1]
-            dX[2] = w[0] * dD[2] + w[10] * dD[5] + w[20] * dD[8] + w[30] * dD[11] + w[40] * dD[14]; // dX[0,2]
-            dX[3] = w[1] * dD[0] + w[11] * dD[3] + w[21] * dD[6] + w[31] * dD[9] + w[41] * dD[12]; // dX[1,0]
-            dX[4] = w[1] * dD[1] + w[11] * dD[4] + w[21] * dD[7] + w[31] * dD[10] + w[41] * dD[13]; // dX[1,1]
-            dX[5] = w[1] * dD[2] + w[11] * dD[5] + w[21] * dD[8] + w[31] * dD[11] + w[41] * dD[14]; // dX[1,2]
-            dX[6] = w[2] * dD[0] + w[12] * dD[3] + w[22] * dD[6] + w[32] * dD[9] + w[42] * dD[12]; // dX[2,0]
-            dX[7] = w[2] * dD[1] + w[12] * dD[4] + w[22] * dD[7] + w[32] * dD[10] + w[42] * dD[13]; // dX[2,1]
-            dX[8] = w[2] * dD[2] + w[12] * dD[5] + w[22] * dD[8] + w[32] * dD[11] + w[42] * dD[14]; // dX[2,2]
-            dX[9] = w[3] * dD[0] + w[13] * dD[3] + w[23] * dD[6] + w[33] * dD[9] + w[43] * dD[12]; // dX[3,0]
-            dX[10] = w[3] * dD[1] + w[13] * dD[4] + w[23] * dD[7] + w[33] * dD[10] + w[43] * dD[13]; // dX[3,1]
-            dX[11] = w[3] * dD[2] + w[13] * dD[5] + w[23] * dD[8] + w[33] * dD[11] + w[43] * dD[14]; // dX[3,2]
-            dX[12] = w[4] * dD[0] + w[14] * dD[3] + w[24] * dD[6] + w[34] * dD[9] + w[44] * dD[12]; // dX[4,0]
-            dX[13] = w[4] * dD[1] + w[14] * dD[4] + w[24] * dD[7] + w[34] * dD[10] + w[44] * dD[13]; // dX[4,1]
-            dX[14] = w[4] * dD[2] + w[14] * dD[5] + w[24] * dD[8] + w[34] * dD[11] + w[44] * dD[14]; // dX[4,2]
-            dX[15] = w[5] * dD[0] + w[15] * dD[3] + w[25] * dD[6] + w[35] * dD[9] + w[45] * dD[12]; // dX[5,0]
-            dX[16] = w[5] * dD[1] + w[15] * dD[4] + w[25] * dD[7] + w[35] * dD[10] + w[45] * dD[13]; // dX[5,1]
-            dX[17] = w[5] * dD[2] + w[15] * dD[5] + w[25] * dD[8] + w[35] * dD[11] + w[45] * dD[14]; // dX[5,2]
-            dX[18] = w[6] * dD[0] + w[16] * dD[3] + w[26] * dD[6] + w[36] * dD[9] + w[46] * dD[12]; // dX[6,0]
-            dX[19] = w[6] * dD[1] + w[16] * dD[4] + w[26] * dD[7] + w[36] * dD[10] + w[46] * dD[13]; // dX[6,1]
-            dX[20] = w[6] * dD[2] + w[16] * dD[5] + w[26] * dD[8] + w[36] * dD[11] + w[46] * dD[14]; // dX[6,2]
-            dX[21] = w[7] * dD[0] + w[17] * dD[3] + w[27] * dD[6] + w[37] * dD[9] + w[47] * dD[12]; // dX[7,0]
-            dX[22] = w[7] * dD[1] + w[17] * dD[4] + w[27] * dD[7] + w[37] * dD[10] + w[47] * dD[13]; // dX[7,1]
-            dX[23] = w[7] * dD[2] + w[17] * dD[5] + w[27] * dD[8] + w[37] * dD[11] + w[47] * dD[14]; // dX[7,2]
-            dX[24] = w[8] * dD[0] + w[18] * dD[3] + w[28] * dD[6] + w[38] * dD[9] + w[48] * dD[12]; // dX[8,0]
-            dX[25] = w[8] * dD[1] + w[18] * dD[4] + w[28] * dD[7] + w[38] * dD[10] + w[48] * dD[13]; // dX[8,1]
-            dX[26] = w[8] * dD[2] + w[18] * dD[5] + w[28] * dD[8] + w[38] * dD[11] + w[48] * dD[14]; // dX[8,2]
-            dX[27] = w[9] * dD[0] + w[19] * dD[3] + w[29] * dD[6] + w[39] * dD[9] + w[49] * dD[12]; // dX[9,0]
-            dX[28] = w[9] * dD[1] + w[19] * dD[4] + w[29] * dD[7] + w[39] * dD[10] + w[49] * dD[13]; // dX[9,1]
-            dX[29] = w[9] * dD[2] + w[19] * dD[5] + w[29] * dD[8] + w[39] * dD[11] + w[49] * dD[14]; // dX[9,2]
+            // Column 0 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[0], w1 = w[10], w2 = w[20], w3 = w[30], w4 = w[40];
+                dX[0] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[0,0]
+                dX[1] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[0,1]
+                dX[2] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[0,2]
+            }
+            // Column 1 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[1], w1 = w[11], w2 = w[21], w3 = w[31], w4 = w[41];
+                dX[3] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[1,0]
+                dX[4] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[1,1]
+                dX[5] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[1,2]
+            }
+            // Column 2 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[2], w1 = w[12], w2 = w[22], w3 = w[32], w4 = w[42];
+                dX[6] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[2,0]
+                dX[7] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[2,1]
+                dX[8] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[2,2]
+            }
+            // Column 3 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[3], w1 = w[13], w2 = w[23], w3 = w[33], w4 = w[43];
+                dX[9] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[3,0]
+                dX[10] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[3,1]
+                dX[11] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[3,2]
+            }
+            // Column 4 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[4], w1 = w[14], w2 = w[24], w3 = w[34], w4 = w[44];
+                dX[12] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[4,0]
+                dX[13] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[4,1]
+                dX[14] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[4,2]
+            }
+            // Column 5 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[5], w1 = w[15], w2 = w[25], w3 = w[35], w4 = w[45];
+                dX[15] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[5,0]
+                dX[16] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[5,1]
+                dX[17] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[5,2]
+            }
+            // Column 6 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[6], w1 = w[16], w2 = w[26], w3 = w[36], w4 = w[46];
+                dX[18] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[6,0]
+                dX[19] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[6,1]
+                dX[20] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[6,2]
+            }
+            // Column 7 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[7], w1 = w[17], w2 = w[27], w3 = w[37], w4 = w[47];
+                dX[21] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[7,0]
+                dX[22] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[7,1]
+                dX[23] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[7,2]
+            }
+            // Column 8 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[8], w1 = w[18], w2 = w[28], w3 = w[38], w4 = w[48];
+                dX[24] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[8,0]
+                dX[25] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[8,1]
+                dX[26] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[8,2]
+            }
+            // Column 9 of W, read once into locals and used for all 3 columns of dX.
+            {
+                double w0 = w[9], w1 = w[19], w2 = w[29], w3 = w[39], w4 = w[49];
+                dX[27] = w0 * dD[0] + w1 * dD[3] + w2 * dD[6] + w3 * dD[9] + w4 * dD[12]; // dX[9,0]
+                dX[28] = w0 * dD[1] + w1 * dD[4] + w2 * dD[7] + w3 * dD[10] + w4 * dD[13]; // dX[9,1]
+                dX[29] = w0 * dD[2] + w1 * dD[5] + w2 * dD[8] + w3 * dD[11] + w4 * dD[14]; // dX[9,2]
+            }
         }
 
         /// <summary>Computes <c>D = W·X</c> on typed matrices: a matrix of the wrong shape does not compile.</summary>

@@ -36,8 +36,12 @@ namespace Audio
             if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
             // D[i,j] = Σₖ W[i,k]·X[k,j]: one statement per element of D.
-            d[0] = w[0] * x[0]; // D[0,0]
-            d[1] = w[0] * x[1]; // D[0,1]
+            // Row 0 of W, read once into locals and used for all 2 columns of D.
+            {
+                double w0 = w[0];
+                d[0] = w0 * x[0]; // D[0,0]
+                d[1] = w0 * x[1]; // D[0,1]
+            }
         }
 
         /// <summary>Computes the gradients of <c>D = W·X</c>: <c>dW = dD·Xᵀ</c> and <c>dX = Wᵀ·dD</c>.</summary>
@@ -72,8 +76,12 @@ namespace Audio
             dW[0] = dD[0] * x[0] + dD[1] * x[1]; // dW[0,0]
 
             // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j], one statement per element of dX.
-            dX[0] = w[0] * dD[0]; // dX[0,0]
-            dX[1] = w[0] * dD[1]; // dX[0,1]
+            // Column 0 of W, read once into locals and used for all 2 columns of dX.
+            {
+                double w0 = w[0];
+                dX[0] = w0 * dD[0]; // dX[0,0]
+                dX[1] = w0 * dD[1]; // dX[0,1]
+            }
         }
 
         /// <summary>Computes <c>D = W·X</c> on typed matrices: a matrix of the wrong shape does not compile.</summary>

@@ -68,8 +68,12 @@ namespace Vision
             if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
             // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], one statement per element of dW.
-            dW[0] = dD[0] * x[0]; // dW[0,0]
-            dW[1] = dD[0] * x[1]; // dW[0,1]
+            // Row 0 of dD, read once into locals and used for all 2 columns of dW.
+            {
+                float g0 = dD[0];
+                dW[0] = g0 * x[0]; // dW[0,0]
+                dW[1] = g0 * x[1]; // dW[0,1]
+            }
 
             // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j], one statement per element of dX.
             dX[0] = w[0] * dD[0]; // dX[0,0]
