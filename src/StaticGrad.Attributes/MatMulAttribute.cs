@@ -52,6 +52,14 @@ namespace StaticGrad
 
         /// <summary>Straight-line or looped code; <see cref="UnrollMode.Auto"/> by default.</summary>
         public UnrollMode Unroll { get; set; }
+
+        /// <summary>
+        /// How many threads Forward and Backward may use: 1 (the default) keeps everything on the calling thread. With more,
+        /// the rows of each product are split between the caller and thread-pool threads, once <c>M·K·N ≥ 1,048,576</c>
+        /// (below that, waking a thread costs more than it saves). Needs <c>&lt;AllowUnsafeBlocks&gt;true&lt;/AllowUnsafeBlocks&gt;</c>
+        /// (the spans are pinned and handed over as addresses; SGR0016 otherwise). Allocates nothing per call.
+        /// </summary>
+        public int Threads { get; set; } = 1;
     }
 
     /// <summary>
@@ -86,5 +94,13 @@ namespace StaticGrad
 
         /// <summary>Straight-line or looped code; <see cref="UnrollMode.Auto"/> by default.</summary>
         public UnrollMode Unroll { get; set; }
+
+        /// <summary>
+        /// How many threads Forward and Backward may use: 1 (the default) keeps everything on the calling thread. With more,
+        /// the rows of each product are split between the caller and thread-pool threads, once <c>M·K·N ≥ 1,048,576</c>
+        /// (below that, waking a thread costs more than it saves). Needs <c>&lt;AllowUnsafeBlocks&gt;true&lt;/AllowUnsafeBlocks&gt;</c>
+        /// (the spans are pinned and handed over as addresses; SGR0016 otherwise). Allocates nothing per call.
+        /// </summary>
+        public int Threads { get; set; } = 1;
     }
 }

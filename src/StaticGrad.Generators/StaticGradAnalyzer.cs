@@ -31,7 +31,8 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.LossNotLast,
             DiagnosticDescriptors.LayersSplit,
             DiagnosticDescriptors.NetworkWithoutLinear,
-            DiagnosticDescriptors.MixedElementTypes);
+            DiagnosticDescriptors.MixedElementTypes,
+            DiagnosticDescriptors.ThreadsUnavailable);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)

@@ -23,6 +23,7 @@ namespace StaticGrad.Generators.Diagnostics
         public const string LayersSplitId = "SGR0013";
         public const string NetworkWithoutLinearId = "SGR0014";
         public const string MixedElementTypesId = "SGR0015";
+        public const string ThreadsUnavailableId = "SGR0016";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -108,6 +109,15 @@ namespace StaticGrad.Generators.Diagnostics
             MixedElementTypesId,
             "Linear layers use different element types",
             "{0} uses {1}, but the network's first Linear layer uses {2}; all Linear layers of a network use one element type");
+
+        public static readonly DiagnosticDescriptor ThreadsUnavailable = new(
+            ThreadsUnavailableId,
+            "Threads cannot be used here",
+            "Threads = {0} {1}; Forward and Backward run on the calling thread",
+            Category,
+            DiagnosticSeverity.Warning,
+            isEnabledByDefault: true,
+            helpLinkUri: HelpLinkBase + ThreadsUnavailableId.ToLowerInvariant());
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

@@ -100,6 +100,11 @@ namespace StaticGrad.Generators.Emit
             w.Line("/// <remarks>");
             w.Line($"/// <para><c>D[i,j] = Σₖ W[i,k]·X[k,j]</c> for i &lt; {spec.M}, j &lt; {spec.N}, summing k &lt; {spec.K}.</para>");
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
+            if (spec.Parallel)
+            {
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and thread-pool threads, each on its own rows. Allocates nothing.</para>");
+            }
+
             w.Line("/// </remarks>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length is not its matrix's element count, or <paramref name=\"d\"/> overlaps an input. Nothing is written.</exception>");
             WriteGeneratedCodeAttribute(w);
@@ -141,6 +146,16 @@ namespace StaticGrad.Generators.Emit
                     }
                 }
             }
+            else if (spec.Parallel)
+            {
+                w.Line($"// D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X; the rows of D are split across {spec.Threads} threads.");
+                w.Line("// The spans are pinned, so the other threads can use their addresses until RunParts returns.");
+                w.Open("unsafe");
+                w.Open($"fixed ({t}* pw = w, px = x, pd = d)");
+                w.Line("RunParts(false, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pd, default, default);");
+                w.Close();
+                w.Close();
+            }
             else if (spec.Simd)
             {
                 w.Line("// D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X, 4 rows of D at a time.");
@@ -178,6 +193,11 @@ namespace StaticGrad.Generators.Emit
             w.Line("/// <remarks>");
             w.Line("/// <para><c>dW[i,k] = Σⱼ dD[i,j]·X[k,j]</c> and <c>dX[k,j] = Σᵢ W[i,k]·dD[i,j]</c>.</para>");
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
+            if (spec.Parallel)
+            {
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and thread-pool threads, each on its own rows. Allocates nothing.</para>");
+            }
+
             w.Line("/// </remarks>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A span's length is not its matrix's element count, or an output overlaps an input or the other output. Nothing is written.</exception>");
             WriteGeneratedCodeAttribute(w);
@@ -255,6 +275,16 @@ namespace StaticGrad.Generators.Emit
                         w.Close();
                     }
                 }
+            }
+            else if (spec.Parallel)
+            {
+                w.Line("// dW = dD·Xᵀ (WeightGradientKernel: dot products of rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientKernel:");
+                w.Line($"// W read by columns), each with its rows split across {spec.Threads} threads. The spans are pinned until RunParts returns.");
+                w.Open("unsafe");
+                w.Open($"fixed ({t}* pw = w, px = x, pdD = dD, pdW = dW, pdX = dX)");
+                w.Line("RunParts(true, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pdD, (global::System.IntPtr)pdW, (global::System.IntPtr)pdX);");
+                w.Close();
+                w.Close();
             }
             else if (spec.Simd)
             {
@@ -413,12 +443,96 @@ namespace StaticGrad.Generators.Emit
         private static void WriteKernels(SourceWriter w, MatMulSpec spec)
         {
             w.Line();
+            string m = spec.Parallel ? "rows" : Text(spec.M), k = spec.Parallel ? "rows" : Text(spec.K);
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", Rows: Text(spec.M), P: Text(spec.K), N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false));
+                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", Rows: m, P: Text(spec.K), N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false));
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.DotKernel(
-                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", Rows: Text(spec.M), P: spec.N, Q: spec.K, Accumulate: false, Bias: false));
+                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", Rows: m, P: spec.N, Q: spec.K, Accumulate: false, Bias: false));
             KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", Rows: Text(spec.K), P: Text(spec.M), N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false));
+                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", Rows: k, P: Text(spec.M), N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false));
+            if (spec.Parallel)
+            {
+                WriteParallelParts(w, spec);
+            }
+        }
+
+        /// <summary>
+        /// The work split for <c>Threads &gt; 1</c>: part 0 runs on the calling thread, parts 1… on thread-pool threads. Each
+        /// calling thread keeps its own work items and countdown (allocated on its first call), so a call allocates nothing
+        /// and concurrent callers never share state.
+        /// </summary>
+        private static void WriteParallelParts(SourceWriter w, MatMulSpec spec)
+        {
+            string t = spec.Element.Keyword();
+            int threads = spec.Threads;
+            string unsafeClass = "global::System.Runtime.CompilerServices.Unsafe";
+            w.Line($"/// <summary>One of the {threads} parts of a Forward or Backward call; reused by the thread that queued it.</summary>");
+            w.Open("private sealed class ParallelWork : global::System.Threading.IThreadPoolWorkItem");
+            w.Line($"[global::System.ThreadStatic] public static ParallelWork[]{(spec.NullableDirective ? "?" : string.Empty)} ForThisThread;");
+            w.Line();
+            w.Line("public bool Backward;");
+            w.Line("public int Part;");
+            w.Line("public global::System.IntPtr W, X, Third, Fourth, Fifth;");
+            w.Line($"public global::System.Threading.CountdownEvent Done = null{(spec.NullableDirective ? "!" : string.Empty)};");
+            w.Line();
+            w.Open("public void Execute()");
+            w.Open("try");
+            w.Line("RunPart(Backward, W, X, Third, Fourth, Fifth, Part);");
+            w.Close();
+            w.Open("finally");
+            w.Line("Done.Signal();");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Runs part 0 here and parts 1–{threads - 1} on the thread pool, then waits for them.</summary>");
+            w.Open("private static void RunParts(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth)");
+            w.Line("ParallelWork[] parts = ParallelWork.ForThisThread ?? CreateParts();");
+            w.Line("global::System.Threading.CountdownEvent done = parts[0].Done;");
+            w.Line($"done.Reset({threads - 1});");
+            w.Open($"for (int p = 1; p < {threads}; p++)");
+            w.Line("ParallelWork part = parts[p];");
+            w.Line("part.Backward = backward;");
+            w.Line("part.W = w;");
+            w.Line("part.X = x;");
+            w.Line("part.Third = third;");
+            w.Line("part.Fourth = fourth;");
+            w.Line("part.Fifth = fifth;");
+            w.Line("global::System.Threading.ThreadPool.UnsafeQueueUserWorkItem(part, preferLocal: false);");
+            w.Close();
+            w.Line();
+            w.Line("RunPart(backward, w, x, third, fourth, fifth, 0);");
+            w.Line("done.Wait();");
+            w.Line();
+            w.Open("static ParallelWork[] CreateParts()");
+            w.Line("var done = new global::System.Threading.CountdownEvent(1);");
+            w.Line($"var created = new ParallelWork[{threads}];");
+            w.Open($"for (int p = 0; p < {threads}; p++)");
+            w.Line("created[p] = new ParallelWork { Part = p, Done = done };");
+            w.Close();
+            w.Line();
+            w.Line("ParallelWork.ForThisThread = created;");
+            w.Line("return created;");
+            w.Close();
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Part <paramref name=\"part\"/> of {threads}: Forward's rows of D, or Backward's rows of dW and of dX.</summary>");
+            w.Open("private static unsafe void RunPart(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth, int part)");
+            w.Line($"int first = M * part / {threads}, end = M * (part + 1) / {threads};");
+            w.Open("if (!backward)");
+            w.Line($"// third is D: rows [first, end) of D = W·X.");
+            w.Line($"ForwardKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + (first * K)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), end - first);");
+            w.Line("return;");
+            w.Close();
+            w.Line();
+            w.Line("// third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.");
+            w.Line($"WeightGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)fourth + (first * K)), end - first);");
+            w.Line($"int kFirst = K * part / {threads}, kEnd = K * (part + 1) / {threads};");
+            w.Line($"InputGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + kFirst), ref {unsafeClass}.AsRef<{t}>(({t}*)third), ref {unsafeClass}.AsRef<{t}>(({t}*)fifth + (kFirst * N)), kEnd - kFirst);");
+            w.Close();
+            w.Line();
         }
 
         private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

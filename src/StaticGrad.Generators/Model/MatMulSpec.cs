@@ -14,6 +14,7 @@ namespace StaticGrad.Generators.Model
     /// <param name="AttributeText">The attribute as the user wrote it, normalised: <c>MatMul(5, 10, 3)</c>.</param>
     /// <param name="NullableDirective">Whether the consumer's language version accepts <c>#nullable enable</c>.</param>
     /// <param name="Simd">Whether the target framework has the intrinsics the looped path's SIMD kernels use.</param>
+    /// <param name="Threads">How many threads the looped SIMD path splits rows across (1: the calling thread only).</param>
     internal sealed record MatMulSpec(
         TypeHierarchy Type,
         ElementKind Element,
@@ -24,8 +25,15 @@ namespace StaticGrad.Generators.Model
         string CodeShapeReason,
         string AttributeText,
         bool NullableDirective,
-        bool Simd)
+        bool Simd,
+        int Threads)
     {
+        /// <summary>Products at least this large (M·K·N) are split across <see cref="Threads"/> threads.</summary>
+        public const long ParallelThreshold = 1L << 20;
+
+        /// <summary>Whether Forward and Backward split their rows across threads.</summary>
+        public bool Parallel => Threads > 1;
+
         /// <summary>Element count of W (M×K).</summary>
         public int WLength => M * K;
 

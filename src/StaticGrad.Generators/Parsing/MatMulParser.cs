@@ -25,7 +25,7 @@ namespace StaticGrad.Generators.Parsing
         public static readonly ImmutableArray<string> ReservedNames =
             ImmutableArray.Create(
                 "M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap",
-                "ForwardKernel", "WeightGradientKernel", "InputGradientKernel");
+                "ForwardKernel", "WeightGradientKernel", "InputGradientKernel", "ParallelWork", "RunParts", "RunPart");
 
         private static readonly string[] DimensionNames = { "M", "K", "N" };
         private static readonly string[] ParameterNames = { "m", "k", "n" };
@@ -106,11 +106,16 @@ namespace StaticGrad.Generators.Parsing
             }
 
             int unrollMode = UnrollRule.Auto;
+            int threads = 1;
             foreach (var named in attribute.NamedArguments)
             {
                 if (named.Key == "Unroll" && named.Value.Value is int mode)
                 {
                     unrollMode = mode;
+                }
+                else if (named.Key == "Threads" && named.Value.Value is int requested)
+                {
+                    threads = requested;
                 }
             }
 
@@ -122,7 +127,7 @@ namespace StaticGrad.Generators.Parsing
                     UnrollRule.HardLimit, m, k, n, (long)m * k * n);
             }
 
-            string attributeText = DescribeText(attributeClass.IsGenericType, element, m, k, n, unrollMode);
+            string attributeText = DescribeText(attributeClass.IsGenericType, element, m, k, n, unrollMode, threads);
             TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
             CheckCollisions(type, element, attributeText, sink);
             TargetChecks.CheckSpanAvailable(compilation, attributeLocation, sink);
@@ -133,6 +138,7 @@ namespace StaticGrad.Generators.Parsing
             }
 
             var (unrolled, reason) = UnrollRule.Decide(m, k, n, unrollMode);
+            threads = EffectiveThreads(threads, unrolled, (long)m * k * n, compilation, AttributeArguments.NamedLocation(syntax, "Threads") ?? attributeLocation, sink);
             return new MatMulSpec(
                 TypeHierarchyReader.Read(type),
                 element,
@@ -143,7 +149,32 @@ namespace StaticGrad.Generators.Parsing
                 reason,
                 attributeText,
                 TargetChecks.NullableDirectiveAllowed(syntax?.SyntaxTree),
-                TargetChecks.SimdAvailable(compilation));
+                TargetChecks.SimdAvailable(compilation),
+                threads);
+        }
+
+        /// <summary>
+        /// The threads the generated code really uses: 1 unless more were asked for, the product is looped, SIMD-capable and at
+        /// least <see cref="MatMulSpec.ParallelThreshold"/>, and unsafe code is allowed (SGR0016 says why not, when it matters).
+        /// </summary>
+        private static int EffectiveThreads(int requested, bool unrolled, long cost, Compilation compilation, Location location, DiagnosticSink sink)
+        {
+            if (requested == 1)
+            {
+                return 1;
+            }
+
+            string? problem = requested < 1 || requested > 64 ? "must be between 1 and 64"
+                : compilation.Options is Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: false } ? "needs <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project (the spans are pinned and handed to the other threads)"
+                : !TargetChecks.SimdAvailable(compilation) ? "needs .NET 7 or later"
+                : null;
+            if (problem is not null)
+            {
+                sink.Report(DiagnosticDescriptors.ThreadsUnavailable, location, requested, problem);
+                return 1;
+            }
+
+            return unrolled || cost < MatMulSpec.ParallelThreshold ? 1 : requested;
         }
 
         private static void CheckSize(DiagnosticSink sink, string operand, int rows, int cols, AttributeSyntax? syntax, int first, int second, Location fallback)
@@ -217,7 +248,7 @@ namespace StaticGrad.Generators.Parsing
             return $"{name}({string.Join(", ", attribute.ConstructorArguments.Select(a => a.Value))})";
         }
 
-        private static string DescribeText(bool generic, ElementKind element, int m, int k, int n, int unrollMode)
+        private static string DescribeText(bool generic, ElementKind element, int m, int k, int n, int unrollMode, int threads)
         {
             string name = generic ? $"MatMul<{element.Keyword()}>" : "MatMul";
             string unroll = unrollMode switch
@@ -226,7 +257,8 @@ namespace StaticGrad.Generators.Parsing
                 UnrollRule.Never => ", Unroll = UnrollMode.Never",
                 _ => string.Empty,
             };
-            return $"{name}({m}, {k}, {n}{unroll})";
+            string parallel = threads == 1 ? string.Empty : $", Threads = {threads}";
+            return $"{name}({m}, {k}, {n}{unroll}{parallel})";
         }
     }
 }

@@ -178,4 +178,25 @@ public class DiagnosticTests
         public partial class Twice;
         """,
         Diagnostic("SGR0009").WithLocation(0).WithArguments("Twice", "MatMul(1, 2, 3)"));
+
+    [Fact]
+    public Task SGR0016_ThreadsWithoutUnsafeCode_IsAWarning() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(128, 784, 32, {|#0:Threads = 2|})]
+        public partial class Big;
+        """,
+        Diagnostic("SGR0016").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning)
+            .WithArguments(2, "needs <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project (the spans are pinned and handed to the other threads)"));
+
+    [Fact]
+    public Task SGR0016_ThreadsOutOfRange() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(8, 8, 8, {|#0:Threads = 0|})]
+        public partial class Small;
+        """,
+        Diagnostic("SGR0016").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning).WithArguments(0, "must be between 1 and 64"));
 }

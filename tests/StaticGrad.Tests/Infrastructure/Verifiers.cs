@@ -25,7 +25,15 @@ internal static class Verifiers
         };
         test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
         test.ExpectedDiagnostics.AddRange(expected);
+        test.SolutionTransforms.Add(LikeAFreshProject);
         await test.RunAsync();
+    }
+
+    /// <summary>The testing library allows unsafe code by default; a new project does not.</summary>
+    private static Microsoft.CodeAnalysis.Solution LikeAFreshProject(Microsoft.CodeAnalysis.Solution solution, Microsoft.CodeAnalysis.ProjectId projectId)
+    {
+        var options = (Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions)solution.GetProject(projectId)!.CompilationOptions!;
+        return solution.WithProjectCompilationOptions(projectId, options.WithAllowUnsafe(false));
     }
 
     public static Task VerifyAddPartialAsync(string source, string fixedSource, params DiagnosticResult[] expected) =>

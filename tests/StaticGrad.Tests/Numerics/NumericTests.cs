@@ -32,6 +32,8 @@ public class NumericTests
         ["512x512x512"] = new(512, 512, 512, (F512x512x512.M, F512x512x512.K, F512x512x512.N), F512x512x512.Forward, F512x512x512.Backward),
         ["7x13x5 looped"] = new(7, 13, 5, (F7x13x5Looped.M, F7x13x5Looped.K, F7x13x5Looped.N), F7x13x5Looped.Forward, F7x13x5Looped.Backward),
         ["9x11x13 unrolled"] = new(9, 11, 13, (F9x11x13Unrolled.M, F9x11x13Unrolled.K, F9x11x13Unrolled.N), F9x11x13Unrolled.Forward, F9x11x13Unrolled.Backward),
+        ["128x784x32 on 2 threads"] = new(128, 784, 32, (F128x784x32Threads2.M, F128x784x32Threads2.K, F128x784x32Threads2.N), F128x784x32Threads2.Forward, F128x784x32Threads2.Backward),
+        ["101x103x107 on 3 threads"] = new(101, 103, 107, (F101x103x107Threads3.M, F101x103x107Threads3.K, F101x103x107Threads3.N), F101x103x107Threads3.Forward, F101x103x107Threads3.Backward),
     };
 
     private static readonly Dictionary<string, DoubleCase> DoubleCases = new()
@@ -44,6 +46,7 @@ public class NumericTests
         ["64x64x64"] = new(64, 64, 64, (D64x64x64.M, D64x64x64.K, D64x64x64.N), D64x64x64.Forward, D64x64x64.Backward),
         ["7x13x5 looped"] = new(7, 13, 5, (D7x13x5Looped.M, D7x13x5Looped.K, D7x13x5Looped.N), D7x13x5Looped.Forward, D7x13x5Looped.Backward),
         ["9x11x13 unrolled"] = new(9, 11, 13, (D9x11x13Unrolled.M, D9x11x13Unrolled.K, D9x11x13Unrolled.N), D9x11x13Unrolled.Forward, D9x11x13Unrolled.Backward),
+        ["101x103x107 on 2 threads"] = new(101, 103, 107, (D101x103x107Threads2.M, D101x103x107Threads2.K, D101x103x107Threads2.N), D101x103x107Threads2.Forward, D101x103x107Threads2.Backward),
     };
 
     public static TheoryData<string> FloatShapes => new(FloatCases.Keys);

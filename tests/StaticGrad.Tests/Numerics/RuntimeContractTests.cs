@@ -120,6 +120,26 @@ public class RuntimeContractTests
     }
 
     [Fact]
+    public void MultiThreaded_ForwardAndBackward_AllocateNothingAfterTheFirstCall()
+    {
+        float[] w = new float[128 * 784], x = new float[784 * 32], d = new float[128 * 32], dW = new float[128 * 784], dX = new float[784 * 32];
+        for (int i = 0; i < 3; i++)
+        {
+            F128x784x32Threads2.Forward(w, x, d); // the first call on a thread creates its work items
+            F128x784x32Threads2.Backward(w, x, d, dW, dX);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            F128x784x32Threads2.Forward(w, x, d);
+            F128x784x32Threads2.Backward(w, x, d, dW, dX);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void ForwardAndBackward_AllocateNothing()
     {
         float[] w = new float[64 * 64], x = new float[64 * 64], d = new float[64 * 64], dW = new float[64 * 64], dX = new float[64 * 64];

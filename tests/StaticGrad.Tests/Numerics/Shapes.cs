@@ -23,3 +23,8 @@ namespace StaticGrad.Tests.Numerics;
 [MatMul<double>(64, 64, 64)] public partial class D64x64x64;
 [MatMul<double>(7, 13, 5, Unroll = UnrollMode.Never)] public partial class D7x13x5Looped;
 [MatMul<double>(9, 11, 13, Unroll = UnrollMode.Always)] public partial class D9x11x13Unrolled;
+
+// Multi-threaded: rows split across threads (M·K·N ≥ 1,048,576), including an odd split (3 threads, prime sizes).
+[MatMul(128, 784, 32, Threads = 2)] public partial class F128x784x32Threads2;
+[MatMul(101, 103, 107, Threads = 3)] public partial class F101x103x107Threads3;
+[MatMul<double>(101, 103, 107, Threads = 2)] public partial class D101x103x107Threads2;
