@@ -75,6 +75,25 @@ public class MatMulBenchmarks
         }
     }
 
+    [Benchmark(Description = "StaticGrad, Threads = 2")]
+    public void GeneratedTwoThreads()
+    {
+        switch (Shape)
+        {
+            case "128x784x32":
+                Shape128x784x32Threads2.Forward(_w, _x, _d);
+                Shape128x784x32Threads2.Backward(_w, _x, _dD, _dW, _dX);
+                break;
+            case "256x256x256":
+                Shape256x256x256Threads2.Forward(_w, _x, _d);
+                Shape256x256x256Threads2.Backward(_w, _x, _dD, _dW, _dX);
+                break;
+            default:
+                Generated(); // below the threading threshold the generated code stays on one thread
+                break;
+        }
+    }
+
     [Benchmark(Description = "plain C# loops")]
     public void PlainLoops()
     {
@@ -105,6 +124,8 @@ public class MatMulBenchmarks
         var (m, k, n) = Dimensions;
         Generated();
         check("StaticGrad", _d, _dW, _dX);
+        GeneratedTwoThreads();
+        check("StaticGrad, 2 threads", _d, _dW, _dX);
         PlainLoops();
         check("plain C# loops", _d, _dW, _dX);
         TensorPrimitives();

@@ -13,3 +13,7 @@ namespace StaticGrad.Benchmarks;
 /// <summary>The network of the training-step benchmark: 64 → 32 → 10, softmax cross-entropy.</summary>
 [Linear(64, 32), ReLU, Linear(32, 10), SoftmaxCrossEntropy]
 public partial class DigitNet;
+
+// The two shapes above StaticGrad's threading threshold (M·K·N ≥ 2^20), allowed two threads.
+[MatMul(128, 784, 32, Threads = 2)] public partial class Shape128x784x32Threads2;
+[MatMul(256, 256, 256, Threads = 2)] public partial class Shape256x256x256Threads2;
