@@ -6,8 +6,9 @@ namespace StaticGrad
     public enum UnrollMode
     {
         /// <summary>
-        /// Let StaticGrad decide: straight-line code while the product is small
-        /// (<c>M·K·N ≤ 512</c> multiply-adds for Forward), loops with constant bounds above that.
+        /// Let StaticGrad decide: SIMD kernels when N fills a vector (8 floats, 4 doubles) and the target has SIMD;
+        /// otherwise straight-line scalar code while the product is small (<c>M·K·N ≤ 512</c> multiply-adds for Forward),
+        /// loops with constant bounds above that.
         /// </summary>
         Auto = 0,
 

@@ -137,7 +137,8 @@ namespace StaticGrad.Generators.Parsing
                 return null;
             }
 
-            var (unrolled, reason) = UnrollRule.Decide(m, k, n, unrollMode);
+            bool simd = TargetChecks.SimdAvailable(compilation);
+            var (unrolled, reason) = UnrollRule.Decide(m, k, n, unrollMode, lanes: element == ElementKind.Double ? 4 : 8, simd);
             threads = EffectiveThreads(threads, unrolled, (long)m * k * n, compilation, AttributeArguments.NamedLocation(syntax, "Threads") ?? attributeLocation, sink);
             return new MatMulSpec(
                 TypeHierarchyReader.Read(type),
@@ -149,7 +150,7 @@ namespace StaticGrad.Generators.Parsing
                 reason,
                 attributeText,
                 TargetChecks.NullableDirectiveAllowed(syntax?.SyntaxTree),
-                TargetChecks.SimdAvailable(compilation),
+                simd,
                 threads);
         }
 

@@ -47,19 +47,23 @@ public class GeneratorBehaviorTests
     }
 
     [Theory]
-    [InlineData(8, 8, 8, "Auto", true)]      // 512: the Auto limit
-    [InlineData(8, 8, 9, "Auto", false)]     // 576: above it
-    [InlineData(1, 1, 1, "Never", false)]
-    [InlineData(16, 16, 16, "Always", true)] // 4096: the Always limit
-    [InlineData(16, 16, 17, "Always", false)] // 4352: loops, with SGR0008
-    public void UnrollRule_IsPinned(int m, int k, int n, string mode, bool unrolled)
+    [InlineData("float", 8, 8, 7, "Auto", true)]       // N = 7 < 8 lanes, M·K·N = 448 ≤ 512: straight-line scalar
+    [InlineData("float", 8, 8, 8, "Auto", false)]      // N = 8 fills a Vector256 of floats: SIMD kernels
+    [InlineData("float", 9, 9, 7, "Auto", false)]      // 567 > 512: loops
+    [InlineData("double", 4, 4, 4, "Auto", false)]     // N = 4 fills a Vector256 of doubles
+    [InlineData("double", 8, 8, 3, "Auto", true)]      // N = 3 < 4 lanes, 192 ≤ 512
+    [InlineData("float", 1, 1, 1, "Never", false)]
+    [InlineData("float", 16, 16, 16, "Always", true)]  // 4096: the Always limit
+    [InlineData("float", 16, 16, 17, "Always", false)] // 4352: loops, with SGR0008
+    public void UnrollRule_IsPinned(string element, int m, int k, int n, string mode, bool unrolled)
     {
-        string source = $"using StaticGrad; [MatMul({m}, {k}, {n}, Unroll = UnrollMode.{mode})] public partial class C;";
+        string attribute = element == "double" ? "MatMul<double>" : "MatMul";
+        string source = $"using StaticGrad; [{attribute}({m}, {k}, {n}, Unroll = UnrollMode.{mode})] public partial class C;";
         var (output, result) = TestCompilation.Generate(TestCompilation.Create(source));
         string text = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
 
         Assert.Equal(!unrolled, text.Contains("ForwardKernel(ref", StringComparison.Ordinal));
-        Assert.Contains(unrolled ? "<para>Unrolled: " : "<para>Looped: ", text);
+        Assert.Contains(unrolled ? "<para>Unrolled: " : "<para>Looped", text);
         Assert.Empty(TestCompilation.ErrorsAndWarnings(output));
     }
 

@@ -22,7 +22,7 @@ namespace Big
         /// <param name="d">Receives D, 64×64 row-major: 4096 elements, overwritten.</param>
         /// <remarks>
         /// <para><c>D[i,j] = Σₖ W[i,k]·X[k,j]</c> for i &lt; 64, j &lt; 64, summing k &lt; 64.</para>
-        /// <para>Looped: M·K·N = 262144 multiply-adds is above StaticGrad's limit of 512 for straight-line code.</para>
+        /// <para>Looped SIMD kernels: N = 64 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 262144).</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or <paramref name="d"/> overlaps an input. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
@@ -47,7 +47,7 @@ namespace Big
         /// <param name="dX">Receives ∂L/∂X = Wᵀ·dD, 64×64 row-major: 4096 elements, overwritten (not accumulated).</param>
         /// <remarks>
         /// <para><c>dW[i,k] = Σⱼ dD[i,j]·X[k,j]</c> and <c>dX[k,j] = Σᵢ W[i,k]·dD[i,j]</c>.</para>
-        /// <para>Looped: M·K·N = 262144 multiply-adds is above StaticGrad's limit of 512 for straight-line code.</para>
+        /// <para>Looped SIMD kernels: N = 64 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 262144).</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or an output overlaps an input or the other output. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
