@@ -59,7 +59,7 @@ public class NumericTests
     {
         var c = FloatCases[shape];
         Assert.Equal((c.M, c.K, c.N), c.Generated);
-        var random = new Random(HashCode.Combine(c.M, c.K, c.N, 1));
+        var random = new Random(Seed(c.M, c.K, c.N, 1));
 
         // Inputs are rounded to float first, so the reference sees exactly the numbers the generated code sees.
         float[] w = Reference.ToFloat(Reference.Randn(random, c.M * c.K));
@@ -83,7 +83,7 @@ public class NumericTests
     {
         var c = DoubleCases[shape];
         Assert.Equal((c.M, c.K, c.N), c.Generated);
-        var random = new Random(HashCode.Combine(c.M, c.K, c.N, 2));
+        var random = new Random(Seed(c.M, c.K, c.N, 2));
         double[] w = Reference.Randn(random, c.M * c.K);
         double[] x = Reference.Randn(random, c.K * c.N);
         double[] dD = Reference.Randn(random, c.M * c.N);
@@ -101,7 +101,8 @@ public class NumericTests
     /// <summary>
     /// CS231n's gradient check on L(W, X) = Σ G⊙D with D = W·X and a random G, so ∂L/∂D = G and Backward(w, x, G)
     /// must give ∂L/∂W and ∂L/∂X. Numeric: (L(θ+h) − L(θ−h)) / 2h. L is linear in each single element, so the
-    /// centered difference has no truncation error and h = 1e-3 only keeps rounding small; relative error
+    /// centered difference is exact for any h (no truncation error); h = 0.5 keeps the rounding of L, divided by 2h,
+    /// far below the gradients (a small h made gradients near 1e-3 fail on rounding alone). Relative error
     /// |a − n| / max(|a|, |n|) must be below 1e-7.
     /// </summary>
     [Theory]
@@ -116,7 +117,7 @@ public class NumericTests
     public void Double_GradientsMatchCenteredFiniteDifferences(string shape)
     {
         var c = DoubleCases[shape];
-        var random = new Random(HashCode.Combine(c.M, c.K, c.N, 3));
+        var random = new Random(Seed(c.M, c.K, c.N, 3));
         double[] w = Reference.Randn(random, c.M * c.K);
         double[] x = Reference.Randn(random, c.K * c.N);
         double[] g = Reference.Randn(random, c.M * c.N);
@@ -135,7 +136,7 @@ public class NumericTests
             return sum;
         }
 
-        const double h = 1e-3;
+        const double h = 0.5;
         var checkedCount = 0;
         foreach (var (name, parameters, analytic) in new[] { ("W", w, dW), ("X", x, dX) })
         {
@@ -164,6 +165,9 @@ public class NumericTests
 
         Assert.True(checkedCount >= Math.Min(w.Length + x.Length, 600));
     }
+
+    /// <summary>A fixed seed per shape and purpose, so every run sees the same data.</summary>
+    private static int Seed(int m, int k, int n, int purpose) => (m * 1_000_003) ^ (k * 10_007) ^ (n * 101) ^ purpose;
 
     private static void FillWithGarbage<T>(params T[][] outputs)
         where T : struct
