@@ -72,7 +72,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and thread-pool threads, each on its own rows. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");
@@ -165,7 +165,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and thread-pool threads, each on its own rows. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");
@@ -427,79 +427,119 @@ namespace StaticGrad.Generators.Emit
         }
 
         /// <summary>
-        /// The work split for <c>Threads &gt; 1</c>: part 0 runs on the calling thread, parts 1… on thread-pool threads. Each
-        /// calling thread keeps its own work items and countdown (allocated on its first call), so a call allocates nothing
-        /// and concurrent callers never share state.
+        /// The work split for <c>Threads &gt; 1</c>: part 0 runs on the calling thread, parts 1… on this class's own background
+        /// worker threads (started on first use, then parked in <c>Monitor.Wait</c>). One call at a time uses the workers; a
+        /// concurrent caller runs all rows itself. Nothing is allocated per call: the hand-over is a few fields and a pulse.
         /// </summary>
         private static void WriteParallelParts(SourceWriter w, MatMulSpec spec)
         {
             string t = spec.Element.Keyword();
             int threads = spec.Threads;
             string unsafeClass = "global::System.Runtime.CompilerServices.Unsafe";
-            w.Line($"/// <summary>One of the {threads} parts of a Forward or Backward call; reused by the thread that queued it.</summary>");
-            w.Open("private sealed class ParallelWork : global::System.Threading.IThreadPoolWorkItem");
-            w.Line($"[global::System.ThreadStatic] public static ParallelWork[]{(spec.NullableDirective ? "?" : string.Empty)} ForThisThread;");
+            string monitor = "global::System.Threading.Monitor";
+            string ptr = "global::System.IntPtr";
+            string q = spec.NullableDirective ? "?" : string.Empty;
+            w.Line($"/// <summary>The {threads - 1} background thread(s) that run parts 1–{threads - 1} of a Forward or Backward call.</summary>");
+            w.Open("private static class ParallelWork");
+            w.Line("private static readonly object Gate = new object();   // held by the one call that uses the workers");
+            w.Line("private static readonly object Signal = new object(); // guards the fields below; workers wait on it");
+            w.Line("private static bool s_started;");
+            w.Line("private static int s_generation, s_pending;");
+            w.Line("private static bool s_backward;");
+            w.Line($"private static {ptr} s_w, s_x, s_third, s_fourth, s_fifth;");
             w.Line();
-            w.Line("public bool Backward;");
-            w.Line("public int Part;");
-            w.Line("public global::System.IntPtr W, X, Third, Fourth, Fifth;");
-            w.Line($"public global::System.Threading.CountdownEvent Done = null{(spec.NullableDirective ? "!" : string.Empty)};");
+            w.Line($"/// <summary>Runs part 0 here and the others on the workers; false (nothing done) when another call holds them.</summary>");
+            w.Open($"public static bool TryRun(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth)");
+            w.Open($"if (!{monitor}.TryEnter(Gate))");
+            w.Line("return false;");
+            w.Close();
             w.Line();
-            w.Open("public void Execute()");
             w.Open("try");
-            w.Line("RunPart(Backward, W, X, Third, Fourth, Fifth, Part);");
+            w.Open("lock (Signal)");
+            w.Open("if (!s_started)");
+            w.Open($"for (int part = 1; part < {threads}; part++)");
+            w.Line($"new global::System.Threading.Thread(Work) {{ IsBackground = true, Name = \"StaticGrad {spec.Type.Target.Name} worker \" + part }}.Start(part);");
+            w.Close();
+            w.Line();
+            w.Line("s_started = true;");
+            w.Close();
+            w.Line();
+            w.Line("s_backward = backward;");
+            w.Line("s_w = w;");
+            w.Line("s_x = x;");
+            w.Line("s_third = third;");
+            w.Line("s_fourth = fourth;");
+            w.Line("s_fifth = fifth;");
+            w.Line($"s_pending = {threads - 1};");
+            w.Line("s_generation++;");
+            w.Line($"{monitor}.PulseAll(Signal);");
+            w.Close();
+            w.Line();
+            w.Line($"RunPart(backward, w, x, third, fourth, fifth, 0, {threads});");
+            w.Open("lock (Signal)");
+            w.Open("while (s_pending != 0)");
+            w.Line($"{monitor}.Wait(Signal);");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("return true;");
             w.Close();
             w.Open("finally");
-            w.Line("Done.Signal();");
+            w.Line($"{monitor}.Exit(Gate);");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Open($"private static void Work(object{q} state)");
+            w.Line($"int part = (int)state{(spec.NullableDirective ? "!" : string.Empty)};");
+            w.Line("int seen = 0;");
+            w.Open("while (true)");
+            w.Line("bool backward;");
+            w.Line($"{ptr} w, x, third, fourth, fifth;");
+            w.Open("lock (Signal)");
+            w.Open("while (s_generation == seen)");
+            w.Line($"{monitor}.Wait(Signal);");
+            w.Close();
+            w.Line();
+            w.Line("seen = s_generation;");
+            w.Line("backward = s_backward;");
+            w.Line("w = s_w;");
+            w.Line("x = s_x;");
+            w.Line("third = s_third;");
+            w.Line("fourth = s_fourth;");
+            w.Line("fifth = s_fifth;");
+            w.Close();
+            w.Line();
+            w.Line($"RunPart(backward, w, x, third, fourth, fifth, part, {threads});");
+            w.Open("lock (Signal)");
+            w.Open("if (--s_pending == 0)");
+            w.Line($"{monitor}.PulseAll(Signal);");
+            w.Close();
+            w.Close();
             w.Close();
             w.Close();
             w.Close();
             w.Line();
 
-            w.Line($"/// <summary>Runs part 0 here and parts 1–{threads - 1} on the thread pool, then waits for them.</summary>");
-            w.Open("private static void RunParts(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth)");
-            w.Line("ParallelWork[] parts = ParallelWork.ForThisThread ?? CreateParts();");
-            w.Line("global::System.Threading.CountdownEvent done = parts[0].Done;");
-            w.Line($"done.Reset({threads - 1});");
-            w.Open($"for (int p = 1; p < {threads}; p++)");
-            w.Line("ParallelWork part = parts[p];");
-            w.Line("part.Backward = backward;");
-            w.Line("part.W = w;");
-            w.Line("part.X = x;");
-            w.Line("part.Third = third;");
-            w.Line("part.Fourth = fourth;");
-            w.Line("part.Fifth = fifth;");
-            w.Line("global::System.Threading.ThreadPool.UnsafeQueueUserWorkItem(part, preferLocal: false);");
-            w.Close();
-            w.Line();
-            w.Line("RunPart(backward, w, x, third, fourth, fifth, 0);");
-            w.Line("done.Wait();");
-            w.Line();
-            w.Open("static ParallelWork[] CreateParts()");
-            w.Line("var done = new global::System.Threading.CountdownEvent(1);");
-            w.Line($"var created = new ParallelWork[{threads}];");
-            w.Open($"for (int p = 0; p < {threads}; p++)");
-            w.Line("created[p] = new ParallelWork { Part = p, Done = done };");
-            w.Close();
-            w.Line();
-            w.Line("ParallelWork.ForThisThread = created;");
-            w.Line("return created;");
+            w.Line($"/// <summary>Splits the rows across {threads} threads, or runs them all here when another call is using the workers.</summary>");
+            w.Open($"private static void RunParts(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth)");
+            w.Open("if (!ParallelWork.TryRun(backward, w, x, third, fourth, fifth))");
+            w.Line("RunPart(backward, w, x, third, fourth, fifth, 0, 1);");
             w.Close();
             w.Close();
             w.Line();
 
-            w.Line($"/// <summary>Part <paramref name=\"part\"/> of {threads}: Forward's rows of D, or Backward's rows of dW and of dX.</summary>");
-            w.Open("private static unsafe void RunPart(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth, int part)");
-            w.Line($"int first = M * part / {threads}, end = M * (part + 1) / {threads};");
+            w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/>: Forward's rows of D, or Backward's rows of dW and of dX.</summary>");
+            w.Open($"private static unsafe void RunPart(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth, int part, int parts)");
+            w.Line("int first = M * part / parts, end = M * (part + 1) / parts;");
             w.Open("if (!backward)");
-            w.Line($"// third is D: rows [first, end) of D = W·X.");
+            w.Line("// third is D: rows [first, end) of D = W·X.");
             w.Line($"ForwardKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + (first * K)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), end - first);");
             w.Line("return;");
             w.Close();
             w.Line();
             w.Line("// third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.");
             w.Line($"WeightGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)fourth + (first * K)), end - first);");
-            w.Line($"int kFirst = K * part / {threads}, kEnd = K * (part + 1) / {threads};");
+            w.Line("int kFirst = K * part / parts, kEnd = K * (part + 1) / parts;");
             w.Line($"InputGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + kFirst), ref {unsafeClass}.AsRef<{t}>(({t}*)third), ref {unsafeClass}.AsRef<{t}>(({t}*)fifth + (kFirst * N)), kEnd - kFirst);");
             w.Close();
             w.Line();

@@ -140,6 +140,34 @@ public class RuntimeContractTests
     }
 
     [Fact]
+    public void MultiThreaded_ConcurrentCallers_AllGetCorrectResults()
+    {
+        // One call at a time uses the class's workers; the others run on their own thread. Either way the result is exact.
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var tasks = Enumerable.Range(0, 4).Select(seed => System.Threading.Tasks.Task.Run(() =>
+        {
+            var random = new Random(seed);
+            for (int round = 0; round < 5; round++)
+            {
+                float[] w = Reference.ToFloat(Reference.Randn(random, 101 * 103));
+                float[] x = Reference.ToFloat(Reference.Randn(random, 103 * 107));
+                float[] d = new float[101 * 107];
+                F101x103x107Threads3.Forward(w, x, d);
+                try
+                {
+                    Reference.AssertClose("D", Reference.ToDouble(d), Reference.Forward(Reference.ToDouble(w), Reference.ToDouble(x), 101, 103, 107), 107, 103, Reference.FloatRoundoff);
+                }
+                catch (Exception ex)
+                {
+                    failures.Add(ex.Message);
+                }
+            }
+        })).ToArray();
+        System.Threading.Tasks.Task.WaitAll(tasks);
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void ForwardAndBackward_AllocateNothing()
     {
         float[] w = new float[64 * 64], x = new float[64 * 64], d = new float[64 * 64], dW = new float[64 * 64], dX = new float[64 * 64];
