@@ -443,6 +443,7 @@ namespace StaticGrad.Generators.Emit
             w.Open("private static class ParallelWork");
             w.Line("private static readonly object Gate = new object();   // held by the one call that uses the workers");
             w.Line("private static readonly object Signal = new object(); // guards the fields below; workers wait on it");
+            w.Line("private const int SpinRounds = 2000, SpinIterations = 32; // a few hundred microseconds of spinning at most");
             w.Line("private static bool s_started;");
             w.Line("private static int s_generation, s_pending;");
             w.Line("private static bool s_backward;");
@@ -476,6 +477,11 @@ namespace StaticGrad.Generators.Emit
             w.Close();
             w.Line();
             w.Line($"RunPart(backward, w, x, third, fourth, fifth, 0, {threads});");
+            w.Line("// The other parts usually finish about now: spin a little before sleeping.");
+            w.Open($"for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_pending) != 0; spin++)");
+            w.Line("global::System.Threading.Thread.SpinWait(SpinIterations);");
+            w.Close();
+            w.Line();
             w.Open("lock (Signal)");
             w.Open("while (s_pending != 0)");
             w.Line($"{monitor}.Wait(Signal);");
@@ -495,6 +501,11 @@ namespace StaticGrad.Generators.Emit
             w.Open("while (true)");
             w.Line("bool backward;");
             w.Line($"{ptr} w, x, third, fourth, fifth;");
+            w.Line("// Training loops call again within microseconds: spin a little before parking.");
+            w.Open($"for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_generation) == seen; spin++)");
+            w.Line("global::System.Threading.Thread.SpinWait(SpinIterations);");
+            w.Close();
+            w.Line();
             w.Open("lock (Signal)");
             w.Open("while (s_generation == seen)");
             w.Line($"{monitor}.Wait(Signal);");
@@ -510,8 +521,8 @@ namespace StaticGrad.Generators.Emit
             w.Close();
             w.Line();
             w.Line($"RunPart(backward, w, x, third, fourth, fifth, part, {threads});");
+            w.Open("if (global::System.Threading.Interlocked.Decrement(ref s_pending) == 0)");
             w.Open("lock (Signal)");
-            w.Open("if (--s_pending == 0)");
             w.Line($"{monitor}.PulseAll(Signal);");
             w.Close();
             w.Close();
