@@ -32,7 +32,8 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.LayersSplit,
             DiagnosticDescriptors.NetworkWithoutLinear,
             DiagnosticDescriptors.MixedElementTypes,
-            DiagnosticDescriptors.ThreadsUnavailable);
+            DiagnosticDescriptors.ThreadsUnavailable,
+            DiagnosticDescriptors.ConstructorMustChain);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)

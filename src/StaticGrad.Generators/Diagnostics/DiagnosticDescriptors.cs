@@ -24,6 +24,7 @@ namespace StaticGrad.Generators.Diagnostics
         public const string NetworkWithoutLinearId = "SGR0014";
         public const string MixedElementTypesId = "SGR0015";
         public const string ThreadsUnavailableId = "SGR0016";
+        public const string ConstructorMustChainId = "SGR0017";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -118,6 +119,11 @@ namespace StaticGrad.Generators.Diagnostics
             DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
             helpLinkUri: HelpLinkBase + ThreadsUnavailableId.ToLowerInvariant());
+
+        public static readonly DiagnosticDescriptor ConstructorMustChain = Error(
+            ConstructorMustChainId,
+            "Network constructor must call the generated one",
+            "This constructor of '{0}' must call this(seed, maxBatchSize) (the generated constructor), or the network's parameters and buffers are never created");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

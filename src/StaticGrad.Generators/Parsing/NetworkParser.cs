@@ -330,10 +330,15 @@ namespace StaticGrad.Generators.Parsing
             TargetChecks.CheckReservedNames(type, reserved, attributeText, sink);
             foreach (ISymbol member in TargetChecks.UserMembers(type))
             {
+                if (member is IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false } userConstructor
+                    && !IsIntIntConstructor(userConstructor) // that one collides with the generated constructor: SGR0006 below
+                    && !ChainsToThis(userConstructor))
+                {
+                    sink.Report(DiagnosticDescriptors.ConstructorMustChain, TargetChecks.SourceLocation(userConstructor), type.Name);
+                }
+
                 bool clash = reserved.Contains(member.Name) || LayerMemberName.IsMatch(member.Name)
-                    || (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
-                        && constructor.Parameters.Length == 2
-                        && constructor.Parameters.All(p => p.Type.SpecialType == SpecialType.System_Int32));
+                    || (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor && IsIntIntConstructor(constructor));
                 if (clash)
                 {
                     string name = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? $"constructor {type.Name}(int, int)" : member.Name;
@@ -341,6 +346,16 @@ namespace StaticGrad.Generators.Parsing
                 }
             }
         }
+
+        private static bool IsIntIntConstructor(IMethodSymbol constructor) =>
+            constructor.Parameters.Length == 2 && constructor.Parameters.All(p => p.Type.SpecialType == SpecialType.System_Int32);
+
+        /// <summary>Whether a user constructor starts with <c>: this(…)</c>, so the generated constructor creates the buffers.</summary>
+        private static bool ChainsToThis(IMethodSymbol constructor) =>
+            constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ConstructorDeclarationSyntax
+            {
+                Initializer: { } initializer,
+            } && initializer.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.ThisConstructorInitializer));
 
         private static string Name(AttributeData attribute)
         {

@@ -179,4 +179,18 @@ public class NetworkDiagnosticTests
         public class {|#0:Net|} { }
         """,
         Diagnostic("SGR0002").WithLocation(0).WithArguments("Net", ""));
+
+    [Fact]
+    public Task SGR0017_ConstructorThatDoesNotChain() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Linear(4, 3)]
+        public partial class Net
+        {
+            public Net(string name) { Name = name; }
+            public string Name { get; }
+        }
+        """,
+        Diagnostic("SGR0017").WithSpan(6, 12, 6, 15).WithArguments("Net"));
 }

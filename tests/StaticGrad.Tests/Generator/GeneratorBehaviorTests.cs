@@ -68,6 +68,25 @@ public class GeneratorBehaviorTests
     }
 
     [Fact]
+    public async Task NetworkConstructorThatChains_CompilesWithoutDiagnostics()
+    {
+        string source = """
+            using StaticGrad;
+
+            [Linear(4, 3), SoftmaxCrossEntropy]
+            public partial class Net
+            {
+                public Net(string name) : this(seed: 7, maxBatchSize: 8) { Name = name; }
+                public string Name { get; }
+            }
+            """;
+        var (output, _) = TestCompilation.Generate(TestCompilation.Create(source));
+        var analyzerDiagnostics = await output.WithAnalyzers([new StaticGradAnalyzer()]).GetAllDiagnosticsAsync();
+        var problems = analyzerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, TestCompilation.Describe(problems));
+    }
+
+    [Fact]
     public void CSharp73Consumer_GetsCodeWithoutNullableDirective_ThatCompiles()
     {
         var options = new CSharpParseOptions(LanguageVersion.CSharp7_3);

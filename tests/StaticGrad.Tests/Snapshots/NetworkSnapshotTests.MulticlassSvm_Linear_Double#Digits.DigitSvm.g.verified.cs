@@ -48,6 +48,8 @@ namespace Digits
         /// </remarks>
         /// <param name="seed">Seed of the initialisation.</param>
         /// <param name="maxBatchSize">The most examples one Forward may take.</param>
+        // Members of your own that your constructors set are not set here: your constructors call this one first.
+        #pragma warning disable CS8618
         public DigitSvm(int seed = 0, int maxBatchSize = DefaultMaxBatchSize)
         {
             if (maxBatchSize < 1 || (long)maxBatchSize * 64 > 0x7FFFFFC7)
@@ -62,6 +64,7 @@ namespace Digits
             _optimizer = new OptimizerState { LearningRate = 0.01 };
             InitializeParameters(seed);
         }
+        #pragma warning restore CS8618
 
         /// <summary>The most examples one Forward may take, fixed at construction.</summary>
         public int MaxBatchSize { get; }

@@ -46,6 +46,8 @@ partial class Features
     /// </remarks>
     /// <param name="seed">Seed of the initialisation.</param>
     /// <param name="maxBatchSize">The most examples one Forward may take.</param>
+    // Members of your own that your constructors set are not set here: your constructors call this one first.
+    #pragma warning disable CS8618
     public Features(int seed = 0, int maxBatchSize = DefaultMaxBatchSize)
     {
         if (maxBatchSize < 1 || (long)maxBatchSize * 3 > 0x7FFFFFC7)
@@ -61,6 +63,7 @@ partial class Features
         _optimizer = new OptimizerState { LearningRate = 0.01f };
         InitializeParameters(seed);
     }
+    #pragma warning restore CS8618
 
     /// <summary>The most examples one Forward may take, fixed at construction.</summary>
     public int MaxBatchSize { get; }

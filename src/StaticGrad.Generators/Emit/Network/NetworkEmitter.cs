@@ -117,6 +117,12 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// </remarks>");
             w.Line("/// <param name=\"seed\">Seed of the initialisation.</param>");
             w.Line("/// <param name=\"maxBatchSize\">The most examples one Forward may take.</param>");
+            if (spec.NullableDirective)
+            {
+                w.Line("// Members of your own that your constructors set are not set here: your constructors call this one first.");
+                w.Line("#pragma warning disable CS8618");
+            }
+
             w.Open($"public {constructorName}(int seed = 0, int maxBatchSize = DefaultMaxBatchSize)");
             w.Line($"if (maxBatchSize < 1 || (long)maxBatchSize * {maxWidth} > 0x7FFFFFC7)");
             w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize, \"maxBatchSize must be positive and small enough for its buffers to be arrays.\");");
@@ -134,6 +140,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"_optimizer = new OptimizerState {{ LearningRate = {code.Literal(0.01)} }};");
             w.Line("InitializeParameters(seed);");
             w.Close();
+            if (spec.NullableDirective)
+            {
+                w.Line("#pragma warning restore CS8618");
+            }
+
             w.Line();
 
             w.Line("/// <summary>The most examples one Forward may take, fixed at construction.</summary>");
