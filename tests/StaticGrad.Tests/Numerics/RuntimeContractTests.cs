@@ -140,7 +140,7 @@ public class RuntimeContractTests
     }
 
     [Fact]
-    public void MultiThreaded_ConcurrentCallers_AllGetCorrectResults()
+    public async System.Threading.Tasks.Task MultiThreaded_ConcurrentCallers_AllGetCorrectResults()
     {
         // One call at a time uses the class's workers; the others run on their own thread. Either way the result is exact.
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -163,7 +163,7 @@ public class RuntimeContractTests
                 }
             }
         })).ToArray();
-        System.Threading.Tasks.Task.WaitAll(tasks);
+        await System.Threading.Tasks.Task.WhenAll(tasks);
         Assert.Empty(failures);
     }
 
