@@ -85,9 +85,23 @@ public class SnapshotTests
         }
         """);
 
-    private static void VerifyAll(string source, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
+    [Fact]
+    public void Float_256x256x256_TwoThreads() => VerifyAll(
+        """
+        using StaticGrad;
+
+        namespace Big;
+
+        [MatMul(256, 256, 256, Threads = 2)]
+        public partial class Parallel;
+        """,
+        allowUnsafe: true);
+
+    private static void VerifyAll(string source, bool allowUnsafe = false, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
     {
-        var (output, result) = TestCompilation.Generate(TestCompilation.Create(source));
+        var compilation = TestCompilation.Create(source);
+        compilation = compilation.WithOptions(compilation.Options.WithAllowUnsafe(allowUnsafe));
+        var (output, result) = TestCompilation.Generate(compilation);
 
         var problems = TestCompilation.ErrorsAndWarnings(output);
         Assert.True(problems.Count == 0, "Generated code must compile without warnings:\n" + TestCompilation.Describe(problems));

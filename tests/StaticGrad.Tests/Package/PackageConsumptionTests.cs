@@ -27,6 +27,7 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
             """);
         WriteProject(Path.Combine(root, "App"), "Exe", "../Lib/Lib.csproj", """
             using System;
+            using System.Linq;
             using StaticGrad;
 
             var w = new float[Scores.M * Scores.K];
@@ -46,14 +47,32 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
             for (int k = 0; k < Scores.K; k++) expected += w[k] * x[k * Scores.N];
             Console.WriteLine(d[0] == expected && d2[0] == expected ? $"OK D00={d[0]} dW00={dW[0]}" : $"MISMATCH {d[0]} {d2[0]} {expected}");
 
+            // A network from the package: a few training steps must lower the loss, and save/load must round-trip.
+            var net = new Net(seed: 1, maxBatchSize: 4);
+            net.UseAdam(0.05f);
+            float[] inputs = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
+            int[] labels = { 0, 1, 2, 0 };
+            float first = net.TrainStep(inputs, labels), last = first;
+            for (int i = 0; i < 50; i++) last = net.TrainStep(inputs, labels);
+            string file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), System.Guid.NewGuid().ToString("N") + ".sgrd");
+            net.Save(file);
+            var copy = new Net(seed: 2);
+            copy.Load(file);
+            System.IO.File.Delete(file);
+            Console.WriteLine(last < first && copy.Parameters.SequenceEqual(net.Parameters) ? $"NET OK {first:F3} -> {last:F3}" : $"NET BAD {first} {last}");
+
             [MatMul(5, 10, 3)]
             partial class Scores;
+
+            [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy]
+            partial class Net;
             """);
 
         var run = package.Dotnet(Path.Combine(root, "App"), "run -c Release --disable-build-servers");
         output.WriteLine(run.Output);
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Matches(@"OK D00=-?\d+ dW00=-?\d+", run.Output);
+        Assert.Matches(@"NET OK \d+\.\d+ -> \d+\.\d+", run.Output);
     }
 
     [Fact]
