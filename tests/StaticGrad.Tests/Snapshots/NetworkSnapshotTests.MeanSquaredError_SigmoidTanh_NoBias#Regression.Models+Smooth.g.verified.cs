@@ -1065,7 +1065,7 @@ namespace Regression
                             var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                             for (int p = 0; p < 4; p += 4)
                             {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                 var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
                                 var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                 s00 = (a0 * b0) + s00;
@@ -1081,13 +1081,13 @@ namespace Regression
                                 s13 = (a1 * b3) + s13;
                             }
                             float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + q) = r00;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = r00;
                             float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 1)) = r01;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 1)) = r01;
                             float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 2)) = r02;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 2)) = r02;
                             float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 3)) = r03;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 3)) = r03;
                             float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + q) = r10;
                             float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -1109,7 +1109,7 @@ namespace Regression
                             var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                             for (int p = 0; p < 4; p += 4)
                             {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                 var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                 s00 = (a0 * b0) + s00;
                                 var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 4) + p));
@@ -1120,13 +1120,13 @@ namespace Regression
                                 s03 = (a0 * b3) + s03;
                             }
                             float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + q) = r00;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = r00;
                             float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 1)) = r01;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 1)) = r01;
                             float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 2)) = r02;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 2)) = r02;
                             float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + (q + 3)) = r03;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 3)) = r03;
                         }
                     }
                     return;
@@ -1390,14 +1390,14 @@ namespace Regression
                             var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                             for (int p = 0; p < 4; p += 4)
                             {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                 var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
                                 var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                 s00 = (a0 * b0) + s00;
                                 s10 = (a1 * b0) + s10;
                             }
                             float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + q) = r00;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = r00;
                             float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + q) = r10;
                         }
@@ -1410,12 +1410,12 @@ namespace Regression
                             var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                             for (int p = 0; p < 4; p += 4)
                             {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                 var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                 s00 = (a0 * b0) + s00;
                             }
                             float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + q) = r00;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = r00;
                         }
                     }
                     return;

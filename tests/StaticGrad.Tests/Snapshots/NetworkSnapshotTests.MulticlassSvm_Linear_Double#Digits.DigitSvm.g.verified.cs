@@ -704,7 +704,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
@@ -720,13 +720,13 @@ namespace Digits
                             s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                         double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                         double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
@@ -742,14 +742,14 @@ namespace Digits
                         var s10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                     }
@@ -765,7 +765,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -776,25 +776,25 @@ namespace Digits
                             s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                     }
                     for (int q = 8; q < 10; q++)
                     {
                         var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                     }
                 }
                 return;
@@ -817,7 +817,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
                         for (int p = 0; p < 64; p += 2)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
@@ -833,13 +833,13 @@ namespace Digits
                             s13 = (a1 * b3) + s13;
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                         double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                         double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -855,14 +855,14 @@ namespace Digits
                         var s10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
                         for (int p = 0; p < 64; p += 2)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
                             s10 = (a1 * b0) + s10;
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                     }
@@ -878,7 +878,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
                         for (int p = 0; p < 64; p += 2)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
                             var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -889,25 +889,25 @@ namespace Digits
                             s03 = (a0 * b3) + s03;
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                     }
                     for (int q = 8; q < 10; q++)
                     {
                         var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
                         for (int p = 0; p < 64; p += 2)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
                         }
                         double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                     }
                 }
                 return;

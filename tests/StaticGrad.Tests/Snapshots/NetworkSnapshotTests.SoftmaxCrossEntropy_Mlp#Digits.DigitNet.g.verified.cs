@@ -786,7 +786,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 64; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
@@ -802,13 +802,13 @@ namespace Digits
                             s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 3)) = r03;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + q) = r10;
                         float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
@@ -830,7 +830,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 64; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -841,13 +841,13 @@ namespace Digits
                             s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 3)) = r03;
                     }
                 }
                 return;
@@ -870,7 +870,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
@@ -886,13 +886,13 @@ namespace Digits
                             s13 = (a1 * b3) + s13;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 3)) = r03;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 32) + q) = r10;
                         float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -914,7 +914,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
                             var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -925,13 +925,13 @@ namespace Digits
                             s03 = (a0 * b3) + s03;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 32) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 32) + (q + 3)) = r03;
                     }
                 }
                 return;
@@ -1279,7 +1279,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 32; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
@@ -1295,13 +1295,13 @@ namespace Digits
                             s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                         float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
@@ -1317,14 +1317,14 @@ namespace Digits
                         var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 32; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                     }
@@ -1340,7 +1340,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 32; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
@@ -1351,25 +1351,25 @@ namespace Digits
                             s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                     }
                     for (int q = 8; q < 10; q++)
                     {
                         var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 32; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                     }
                 }
                 return;
@@ -1392,7 +1392,7 @@ namespace Digits
                         var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 32; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = (a0 * b0) + s00;
@@ -1408,13 +1408,13 @@ namespace Digits
                             s13 = (a1 * b3) + s13;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                         float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -1430,14 +1430,14 @@ namespace Digits
                         var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 32; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = (a0 * b0) + s00;
                             s10 = (a1 * b0) + s10;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
                     }
@@ -1453,7 +1453,7 @@ namespace Digits
                         var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 32; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = (a0 * b0) + s00;
                             var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 32) + p));
@@ -1464,25 +1464,25 @@ namespace Digits
                             s03 = (a0 * b3) + s03;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                         float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
                         float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
                         float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
                     }
                     for (int q = 8; q < 10; q++)
                     {
                         var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 32; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 32) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 32) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 32) + p));
                             s00 = (a0 * b0) + s00;
                         }
                         float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 10) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
                     }
                 }
                 return;

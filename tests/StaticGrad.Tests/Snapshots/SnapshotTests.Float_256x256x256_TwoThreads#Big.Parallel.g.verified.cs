@@ -468,7 +468,7 @@ namespace Big
                         var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 256; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 256) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
@@ -484,13 +484,13 @@ namespace Big
                             s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
                         float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + q) = r10;
                         float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
@@ -512,7 +512,7 @@ namespace Big
                         var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 256; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 256) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
@@ -523,13 +523,13 @@ namespace Big
                             s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
                     }
                 }
                 return;
@@ -552,7 +552,7 @@ namespace Big
                         var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 256; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 256) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
                             s00 = (a0 * b0) + s00;
@@ -568,13 +568,13 @@ namespace Big
                             s13 = (a1 * b3) + s13;
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
                         float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + q) = r10;
                         float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -596,7 +596,7 @@ namespace Big
                         var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 256; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 256) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
                             s00 = (a0 * b0) + s00;
                             var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
@@ -607,13 +607,13 @@ namespace Big
                             s03 = (a0 * b3) + s03;
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 256) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
                     }
                 }
                 return;

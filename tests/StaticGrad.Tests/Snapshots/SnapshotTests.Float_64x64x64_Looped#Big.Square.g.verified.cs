@@ -454,7 +454,7 @@ namespace Big
                         var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 64; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
@@ -470,13 +470,13 @@ namespace Big
                             s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
                         float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + q) = r10;
                         float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
@@ -498,7 +498,7 @@ namespace Big
                         var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                         for (int p = 0; p < 64; p += 8)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
                             var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -509,13 +509,13 @@ namespace Big
                             s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
                     }
                 }
                 return;
@@ -538,7 +538,7 @@ namespace Big
                         var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
@@ -554,13 +554,13 @@ namespace Big
                             s13 = (a1 * b3) + s13;
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
                         float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + q) = r10;
                         float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
@@ -582,7 +582,7 @@ namespace Big
                         var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                         for (int p = 0; p < 64; p += 4)
                         {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 64) + p));
+                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
                             var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
                             s00 = (a0 * b0) + s00;
                             var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
@@ -593,13 +593,13 @@ namespace Big
                             s03 = (a0 * b3) + s03;
                         }
                         float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + q) = r00;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
                         float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 1)) = r01;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
                         float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 2)) = r02;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
                         float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 64) + (q + 3)) = r03;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
                     }
                 }
                 return;

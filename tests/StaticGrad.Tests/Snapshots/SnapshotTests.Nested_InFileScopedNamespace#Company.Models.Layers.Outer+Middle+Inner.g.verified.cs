@@ -413,14 +413,14 @@ namespace Company.Models.Layers
                                 var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                                 for (int p = 0; p < 4; p += 4)
                                 {
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                     var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
                                     var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                     s00 = (a0 * b0) + s00;
                                     s10 = (a1 * b0) + s10;
                                 }
                                 float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + q) = r00;
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = r00;
                                 float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
                                 global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + q) = r10;
                             }
@@ -433,12 +433,12 @@ namespace Company.Models.Layers
                                 var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                                 for (int p = 0; p < 4; p += 4)
                                 {
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 0) * 4) + p));
+                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
                                     var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
                                     s00 = (a0 * b0) + s00;
                                 }
                                 float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + q) = r00;
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = r00;
                             }
                         }
                         return;

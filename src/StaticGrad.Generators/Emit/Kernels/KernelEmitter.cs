@@ -280,7 +280,7 @@ namespace StaticGrad.Generators.Emit.Kernels
             w.Open($"for (int p = 0; p < {vectorEnd}; p += {lanes})");
             for (int r = 0; r < blockRows; r++)
             {
-                w.Line($"var a{r} = {v}.LoadUnsafe(ref {Unsafe}.Add(ref a, ((i + {r}) * {k.P}) + p));");
+                w.Line($"var a{r} = {v}.LoadUnsafe(ref {Unsafe}.Add(ref a, ({Row(r)} * {k.P}) + p));");
             }
 
             for (int q = 0; q < columns; q++)
@@ -298,16 +298,15 @@ namespace StaticGrad.Generators.Emit.Kernels
                 for (int q = 0; q < columns; q++)
                 {
                     string col = q == 0 ? "q" : $"(q + {q})";
-                    var sum = new StringBuilder($"{Initial(k, t, $"(i + {r})", col)} + {v}.Sum(s{r}{q})");
-                    w.Line($"{t} r{r}{q} = {sum};");
+                    w.Line($"{t} r{r}{q} = {Initial(k, t, Row(r), col)} + {v}.Sum(s{r}{q});");
                     if (vectorEnd < k.P)
                     {
                         w.Open($"for (int p = {vectorEnd}; p < {k.P}; p++)");
-                        w.Line($"r{r}{q} += {Unsafe}.Add(ref a, ((i + {r}) * {k.P}) + p) * {Unsafe}.Add(ref b, ({col} * {k.P}) + p);");
+                        w.Line($"r{r}{q} += {Unsafe}.Add(ref a, ({Row(r)} * {k.P}) + p) * {Unsafe}.Add(ref b, ({col} * {k.P}) + p);");
                         w.Close();
                     }
 
-                    w.Line($"{Unsafe}.Add(ref c, ((i + {r}) * {k.Q}) + {col}) = r{r}{q};");
+                    w.Line($"{Unsafe}.Add(ref c, ({Row(r)} * {k.Q}) + {col}) = r{r}{q};");
                 }
             }
         }
@@ -328,6 +327,8 @@ namespace StaticGrad.Generators.Emit.Kernels
 
             return parts.Count == 0 ? $"({t})0" : string.Join(" + ", parts);
         }
+
+        private static string Row(int r) => r == 0 ? "i" : $"(i + {r})";
 
         private static string COffset(int n, int row, string column, int lane)
         {
