@@ -149,7 +149,7 @@ namespace Regression
             {
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×2] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-                RunForward(inputs);
+                RunForward(inputs, batch);
                 new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize).CopyTo(outputs);
             }
 
@@ -163,9 +163,9 @@ namespace Regression
                 Forward(input.AsReadOnlySpan(), output.AsSpan());
             }
 
-            private int RunForward(global::System.ReadOnlySpan<float> inputs)
+            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+            private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
-                int batch = CheckBatch(inputs.Length, nameof(inputs));
                 inputs.CopyTo(_activations[0]);
                 _batch = batch;
                 Layer0Forward(batch); // Linear(3, 4, Bias = false)
@@ -173,7 +173,6 @@ namespace Regression
                 Layer2Forward(batch); // Linear(4, 4)
                 Layer3Forward(batch); // Tanh
                 Layer4Forward(batch); // Linear(4, 2)
-                return batch;
             }
 
             /// <summary>
@@ -381,7 +380,7 @@ namespace Regression
             {
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (targets.Length != batch * OutputSize) ThrowLengthMismatch(nameof(targets), $"{batch * OutputSize} target values for a batch of {batch}", targets.Length);
-                RunForward(inputs);
+                RunForward(inputs, batch);
                 ZeroGradients();
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
@@ -403,7 +402,7 @@ namespace Regression
                 for (int start = 0; start < count; start += MaxBatchSize)
                 {
                     int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                    RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                    RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                     global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                     total += (double)ComputeLoss(outputs, targets.Slice(start * OutputSize, batch * OutputSize), default) * batch;
                 }
@@ -416,7 +415,7 @@ namespace Regression
             public int Predict(global::System.ReadOnlySpan<float> input)
             {
                 if (input.Length != InputSize) ThrowLengthMismatch(nameof(input), $"{InputSize} features (one example)", input.Length);
-                RunForward(input);
+                RunForward(input, 1);
                 return ArgMax(new global::System.ReadOnlySpan<float>(_activations[5], 0, OutputSize));
             }
 
@@ -439,7 +438,7 @@ namespace Regression
                 for (int start = 0; start < count; start += MaxBatchSize)
                 {
                     int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                    RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                    RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                     for (int b = 0; b < batch; b++)
                     {
                         predictions[start + b] = ArgMax(new global::System.ReadOnlySpan<float>(_activations[5], b * OutputSize, OutputSize));
@@ -459,7 +458,7 @@ namespace Regression
                 for (int start = 0; start < count; start += MaxBatchSize)
                 {
                     int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                    RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                    RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                     for (int b = 0; b < batch; b++)
                     {
                         if (ArgMax(new global::System.ReadOnlySpan<float>(_activations[5], b * OutputSize, OutputSize)) == labels[start + b]) correct++;

@@ -111,7 +111,7 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-            RunForward(inputs);
+            RunForward(inputs, batch);
             new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize).CopyTo(outputs);
         }
 
@@ -125,13 +125,12 @@ namespace Digits
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        private int RunForward(global::System.ReadOnlySpan<double> inputs)
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+        private void RunForward(global::System.ReadOnlySpan<double> inputs, int batch)
         {
-            int batch = CheckBatch(inputs.Length, nameof(inputs));
             inputs.CopyTo(_activations[0]);
             _batch = batch;
             Layer0Forward(batch); // Linear(64, 10)
-            return batch;
         }
 
         /// <summary>
@@ -260,7 +259,7 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
-            RunForward(inputs);
+            RunForward(inputs, batch);
             ZeroGradients();
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
@@ -282,7 +281,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
                 total += (double)ComputeLoss(outputs, labels.Slice(start, batch), default) * batch;
             }
@@ -295,7 +294,7 @@ namespace Digits
         public int Predict(global::System.ReadOnlySpan<double> input)
         {
             if (input.Length != InputSize) ThrowLengthMismatch(nameof(input), $"{InputSize} features (one example)", input.Length);
-            RunForward(input);
+            RunForward(input, 1);
             return ArgMax(new global::System.ReadOnlySpan<double>(_activations[1], 0, OutputSize));
         }
 
@@ -318,7 +317,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 for (int b = 0; b < batch; b++)
                 {
                     predictions[start + b] = ArgMax(new global::System.ReadOnlySpan<double>(_activations[1], b * OutputSize, OutputSize));
@@ -338,7 +337,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 for (int b = 0; b < batch; b++)
                 {
                     if (ArgMax(new global::System.ReadOnlySpan<double>(_activations[1], b * OutputSize, OutputSize)) == labels[start + b]) correct++;

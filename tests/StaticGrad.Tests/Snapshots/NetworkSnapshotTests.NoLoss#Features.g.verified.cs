@@ -112,7 +112,7 @@ partial class Features
     {
         int batch = CheckBatch(inputs.Length, nameof(inputs));
         if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×3] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-        RunForward(inputs);
+        RunForward(inputs, batch);
         new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * OutputSize).CopyTo(outputs);
     }
 
@@ -126,14 +126,13 @@ partial class Features
         Forward(input.AsReadOnlySpan(), output.AsSpan());
     }
 
-    private int RunForward(global::System.ReadOnlySpan<float> inputs)
+    // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+    private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
     {
-        int batch = CheckBatch(inputs.Length, nameof(inputs));
         inputs.CopyTo(_activations[0]);
         _batch = batch;
         Layer0Forward(batch); // Linear(2, 3)
         Layer1Forward(batch); // ReLU
-        return batch;
     }
 
     /// <summary>
@@ -223,7 +222,7 @@ partial class Features
     public int Predict(global::System.ReadOnlySpan<float> input)
     {
         if (input.Length != InputSize) ThrowLengthMismatch(nameof(input), $"{InputSize} features (one example)", input.Length);
-        RunForward(input);
+        RunForward(input, 1);
         return ArgMax(new global::System.ReadOnlySpan<float>(_activations[2], 0, OutputSize));
     }
 
@@ -246,7 +245,7 @@ partial class Features
         for (int start = 0; start < count; start += MaxBatchSize)
         {
             int batch = global::System.Math.Min(MaxBatchSize, count - start);
-            RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+            RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
             for (int b = 0; b < batch; b++)
             {
                 predictions[start + b] = ArgMax(new global::System.ReadOnlySpan<float>(_activations[2], b * OutputSize, OutputSize));
@@ -266,7 +265,7 @@ partial class Features
         for (int start = 0; start < count; start += MaxBatchSize)
         {
             int batch = global::System.Math.Min(MaxBatchSize, count - start);
-            RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+            RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
             for (int b = 0; b < batch; b++)
             {
                 if (ArgMax(new global::System.ReadOnlySpan<float>(_activations[2], b * OutputSize, OutputSize)) == labels[start + b]) correct++;

@@ -134,7 +134,7 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-            RunForward(inputs);
+            RunForward(inputs, batch);
             new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize).CopyTo(outputs);
         }
 
@@ -148,15 +148,14 @@ namespace Digits
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        private int RunForward(global::System.ReadOnlySpan<float> inputs)
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+        private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
-            int batch = CheckBatch(inputs.Length, nameof(inputs));
             inputs.CopyTo(_activations[0]);
             _batch = batch;
             Layer0Forward(batch); // Linear(64, 32)
             Layer1Forward(batch); // ReLU
             Layer2Forward(batch); // Linear(32, 10)
-            return batch;
         }
 
         /// <summary>
@@ -305,20 +304,24 @@ namespace Digits
                     if (z[j] > max) max = z[j];
                 }
 
+                // Each exponential is computed once; the gradient row holds them until the sum is known.
+                global::System.Span<float> g = withGradient ? outputGradients.Slice(b * 10, 10) : default;
                 float sum = 0;
                 for (int j = 0; j < 10; j++)
                 {
-                    sum += global::System.MathF.Exp(z[j] - max);
+                    float e = global::System.MathF.Exp(z[j] - max);
+                    sum += e;
+                    if (withGradient) g[j] = e;
                 }
 
                 int label = labels[b];
                 total += global::System.MathF.Log(sum) - (z[label] - max); // −log softmax(z)[label]
                 if (withGradient)
                 {
-                    global::System.Span<float> g = outputGradients.Slice(b * 10, 10);
+                    float perExample = scale / sum;
                     for (int j = 0; j < 10; j++)
                     {
-                        g[j] = global::System.MathF.Exp(z[j] - max) / sum * scale;
+                        g[j] *= perExample; // softmax(z)[j] / B
                     }
 
                     g[label] -= scale; // (softmax − onehot) / B
@@ -340,7 +343,7 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
-            RunForward(inputs);
+            RunForward(inputs, batch);
             ZeroGradients();
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
             global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
@@ -362,7 +365,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
                 total += (double)ComputeLoss(outputs, labels.Slice(start, batch), default) * batch;
             }
@@ -375,7 +378,7 @@ namespace Digits
         public int Predict(global::System.ReadOnlySpan<float> input)
         {
             if (input.Length != InputSize) ThrowLengthMismatch(nameof(input), $"{InputSize} features (one example)", input.Length);
-            RunForward(input);
+            RunForward(input, 1);
             return ArgMax(new global::System.ReadOnlySpan<float>(_activations[3], 0, OutputSize));
         }
 
@@ -398,7 +401,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 for (int b = 0; b < batch; b++)
                 {
                     predictions[start + b] = ArgMax(new global::System.ReadOnlySpan<float>(_activations[3], b * OutputSize, OutputSize));
@@ -418,7 +421,7 @@ namespace Digits
             for (int start = 0; start < count; start += MaxBatchSize)
             {
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
-                RunForward(inputs.Slice(start * InputSize, batch * InputSize));
+                RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 for (int b = 0; b < batch; b++)
                 {
                     if (ArgMax(new global::System.ReadOnlySpan<float>(_activations[3], b * OutputSize, OutputSize)) == labels[start + b]) correct++;

@@ -226,7 +226,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open($"public void Forward({code.ReadOnlySpan} inputs, {code.Span} outputs)");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");
-            w.Line("RunForward(inputs);");
+            w.Line("RunForward(inputs, batch);");
             w.Line($"new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize).CopyTo(outputs);");
             w.Close();
             w.Line();
@@ -239,8 +239,8 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("Forward(input.AsReadOnlySpan(), output.AsSpan());");
             w.Close();
             w.Line();
-            w.Open($"private int RunForward({code.ReadOnlySpan} inputs)");
-            w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
+            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.");
+            w.Open($"private void RunForward({code.ReadOnlySpan} inputs, int batch)");
             w.Line("inputs.CopyTo(_activations[0]);");
             w.Line("_batch = batch;");
             foreach (var layer in spec.Layers)
@@ -248,7 +248,6 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line($"Layer{layer.Index}Forward(batch); // {layer.Describe()}");
             }
 
-            w.Line("return batch;");
             w.Close();
             w.Line();
         }
@@ -306,7 +305,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"/// <param name=\"input\">{spec.InputSize} features.</param>");
             w.Open($"public int Predict({code.ReadOnlySpan} input)");
             w.Line("if (input.Length != InputSize) ThrowLengthMismatch(nameof(input), $\"{InputSize} features (one example)\", input.Length);");
-            w.Line("RunForward(input);");
+            w.Line("RunForward(input, 1);");
             w.Line($"return ArgMax(new {code.ReadOnlySpan}({last}, 0, OutputSize));");
             w.Close();
             w.Line();
@@ -326,7 +325,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("if (predictions.Length != count) ThrowLengthMismatch(nameof(predictions), $\"{count} predictions, one per example\", predictions.Length);");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize));");
+            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"predictions[start + b] = ArgMax(new {code.ReadOnlySpan}({last}, b * OutputSize, OutputSize));");
             w.Close();
@@ -343,7 +342,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int correct = 0;");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize));");
+            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"if (ArgMax(new {code.ReadOnlySpan}({last}, b * OutputSize, OutputSize)) == labels[start + b]) correct++;");
             w.Close();
