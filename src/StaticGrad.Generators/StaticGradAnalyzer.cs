@@ -33,7 +33,9 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.NetworkWithoutLinear,
             DiagnosticDescriptors.MixedElementTypes,
             DiagnosticDescriptors.ThreadsUnavailable,
-            DiagnosticDescriptors.ConstructorMustChain);
+            DiagnosticDescriptors.ConstructorMustChain,
+            DiagnosticDescriptors.AttributeNotUsable,
+            DiagnosticDescriptors.InvalidLossSetting);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)

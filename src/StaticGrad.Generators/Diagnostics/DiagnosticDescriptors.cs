@@ -25,6 +25,8 @@ namespace StaticGrad.Generators.Diagnostics
         public const string MixedElementTypesId = "SGR0015";
         public const string ThreadsUnavailableId = "SGR0016";
         public const string ConstructorMustChainId = "SGR0017";
+        public const string AttributeNotUsableId = "SGR0018";
+        public const string InvalidLossSettingId = "SGR0019";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -124,6 +126,16 @@ namespace StaticGrad.Generators.Diagnostics
             ConstructorMustChainId,
             "Network constructor must call the generated one",
             "This constructor of '{0}' must call this(seed, maxBatchSize) (the generated constructor), or the network's parameters and buffers are never created");
+
+        public static readonly DiagnosticDescriptor AttributeNotUsable = Error(
+            AttributeNotUsableId,
+            "StaticGrad attribute cannot be used",
+            "No code is generated for '{0}': {1}");
+
+        public static readonly DiagnosticDescriptor InvalidLossSetting = Error(
+            InvalidLossSettingId,
+            "Loss setting out of range",
+            "{0} must be a finite number greater than 0, got {1}");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

@@ -38,20 +38,25 @@ namespace StaticGrad.Generators.Parsing
             CancellationToken cancellationToken,
             bool reportContainers = true)
         {
-            if (attribute.AttributeClass is not { } attributeClass
-                || attribute.ConstructorArguments.Length != 3
-                || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int))
+            if (attribute.AttributeClass is not { } attributeClass || TargetChecks.HasMissingName(type))
             {
-                return null; // the compiler already reports the broken attribute
-            }
-
-            if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || TargetChecks.HasMissingName(type))
-            {
-                return null; // an interface (CS0592) or a declaration still being typed: the compiler reports it
+                return null; // a declaration still being typed: the compiler reports it
             }
 
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             Location attributeLocation = syntax?.GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None;
+
+            if (TargetChecks.AttributeProblem(attribute, type, classesOnly: false) is { } problem)
+            {
+                sink.Report(DiagnosticDescriptors.AttributeNotUsable, attributeLocation, type.Name, problem);
+                return null;
+            }
+
+            if (attribute.ConstructorArguments.Length != 3 || attribute.ConstructorArguments.Any(a => a.Value is not int))
+            {
+                sink.Report(DiagnosticDescriptors.AttributeNotUsable, attributeLocation, type.Name, "MatMul takes three int arguments (m, k, n)");
+                return null;
+            }
 
             // One shape per type: a second MatMul, or MatMul beside a network, is an error on the later attribute.
             var shapeAttributes = type.GetAttributes().Where(a => StaticGradAttributes.IsMatMul(a.AttributeClass)).ToList();
@@ -112,6 +117,14 @@ namespace StaticGrad.Generators.Parsing
                 if (named.Key == "Unroll" && named.Value.Value is int mode)
                 {
                     unrollMode = mode;
+                    if (mode is not (UnrollRule.Auto or UnrollRule.Always or UnrollRule.Never))
+                    {
+                        sink.Report(
+                            DiagnosticDescriptors.AttributeNotUsable,
+                            AttributeArguments.NamedLocation(syntax, "Unroll") ?? attributeLocation,
+                            type.Name,
+                            $"Unroll = {mode} is not one of UnrollMode.Auto, UnrollMode.Always and UnrollMode.Never");
+                    }
                 }
                 else if (named.Key == "Threads" && named.Value.Value is int requested)
                 {
@@ -195,9 +208,10 @@ namespace StaticGrad.Generators.Parsing
             foreach (ISymbol member in TargetChecks.UserMembers(type))
             {
                 string? clash = null;
-                if (ReservedNames.Contains(member.Name))
+                if (ReservedNames.Contains(member.Name)
+                    || (member is not IMethodSymbol && (member.Name == "Forward" || member.Name == "Backward")))
                 {
-                    clash = member.Name;
+                    clash = member.Name; // a field, property, event or nested type cannot share a name with the generated methods
                 }
                 else if (member is IMethodSymbol method && (method.Name == "Forward" || method.Name == "Backward")
                     && GeneratedSignatures(method.Name, element).Any(signature => signature.SequenceEqual(method.Parameters.Select(p => ParameterKey(p.Type, type)))))

@@ -50,9 +50,7 @@ namespace StaticGrad.Generators.Parsing
             var attributes = type.GetAttributes().Where(a => StaticGradAttributes.IsNetwork(a.AttributeClass)).ToList();
             if (attributes.Count == 0
                 || type.GetAttributes().Any(a => StaticGradAttributes.IsMatMul(a.AttributeClass)) // MatMulParser reports SGR0009
-                || type.TypeKind != TypeKind.Class
-                || TargetChecks.HasMissingName(type)
-                || attributes.Any(a => a.AttributeClass!.TypeKind == TypeKind.Error))
+                || TargetChecks.HasMissingName(type))
             {
                 return null;
             }
@@ -76,7 +74,18 @@ namespace StaticGrad.Generators.Parsing
                 }
             }
 
-            if (!CheckSingleDeclaration(type, entries, sink))
+            // Attributes the compiler rejects, or a network on something other than a class: say that no code follows.
+            bool usable = true;
+            foreach (Entry entry in entries)
+            {
+                if (TargetChecks.AttributeProblem(entry.Data, type, classesOnly: true) is { } problem)
+                {
+                    sink.Report(DiagnosticDescriptors.AttributeNotUsable, entry.Location, type.Name, problem);
+                    usable = false;
+                }
+            }
+
+            if (!usable || !CheckSingleDeclaration(type, entries, sink))
             {
                 return null;
             }
@@ -115,6 +124,14 @@ namespace StaticGrad.Generators.Parsing
                         if (named.Key == "Margin" && named.Value.Value is double value)
                         {
                             margin = value;
+                            if (!(value > 0) || double.IsInfinity(value))
+                            {
+                                sink.Report(
+                                    DiagnosticDescriptors.InvalidLossSetting,
+                                    AttributeArguments.NamedLocation(entry.Syntax, "Margin") ?? entry.Location,
+                                    "MulticlassSvm Margin",
+                                    value.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                            }
                         }
                     }
 
@@ -181,7 +198,8 @@ namespace StaticGrad.Generators.Parsing
 
                 if (entry.Data.ConstructorArguments.Length != 2 || entry.Data.ConstructorArguments.Any(a => a.Value is not int))
                 {
-                    return null; // the compiler reports the broken attribute
+                    sink.Report(DiagnosticDescriptors.AttributeNotUsable, entry.Location, type.Name, "Linear takes two int arguments (inputs, outputs)");
+                    return null;
                 }
 
                 int inputs = (int)entry.Data.ConstructorArguments[0].Value!;

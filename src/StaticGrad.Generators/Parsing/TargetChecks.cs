@@ -35,6 +35,53 @@ namespace StaticGrad.Generators.Parsing
             return false;
         }
 
+        /// <summary>
+        /// Why a StaticGrad attribute cannot be read, or <see langword="null"/> when it can: its constructor or arguments do
+        /// not compile (the compiler reports the detail; SGR0018 says that no code follows), or it sits on a kind of type
+        /// it does not apply to. <paramref name="classesOnly"/> is true for network attributes, which apply to classes only.
+        /// </summary>
+        public static string? AttributeProblem(AttributeData attribute, INamedTypeSymbol type, bool classesOnly)
+        {
+            INamedTypeSymbol? attributeClass = attribute.AttributeClass;
+            if (attributeClass is null || attributeClass.TypeKind == TypeKind.Error)
+            {
+                return "the attribute does not compile";
+            }
+
+            foreach (ITypeSymbol typeArgument in attributeClass.TypeArguments)
+            {
+                if (typeArgument.TypeKind == TypeKind.Error)
+                {
+                    return $"the type argument '{typeArgument.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}' does not compile";
+                }
+            }
+
+            if (attribute.AttributeConstructor is null
+                || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
+                || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+            {
+                return "the attribute's arguments do not compile (see the compiler's error)";
+            }
+
+            bool applies = classesOnly ? type.TypeKind == TypeKind.Class : type.TypeKind is TypeKind.Class or TypeKind.Struct;
+            if (!applies)
+            {
+                string kind = type.TypeKind switch
+                {
+                    TypeKind.Struct => "a struct",
+                    TypeKind.Interface => "an interface",
+                    TypeKind.Enum => "an enum",
+                    TypeKind.Delegate => "a delegate",
+                    _ => "this kind of type",
+                };
+                return classesOnly
+                    ? $"network layers apply to classes, and '{type.Name}' is {kind}"
+                    : $"[MatMul] applies to classes and structs, and '{type.Name}' is {kind}";
+            }
+
+            return null;
+        }
+
         /// <summary>Partial all the way out, and not file-local: otherwise a generated file cannot reopen the type.</summary>
         public static void CheckTarget(INamedTypeSymbol type, bool reportContainers, DiagnosticSink sink, CancellationToken cancellationToken)
         {
