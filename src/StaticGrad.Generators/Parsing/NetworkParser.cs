@@ -20,7 +20,8 @@ namespace StaticGrad.Generators.Parsing
     {
         private static readonly string[] LinearParameterNames = { "inputs", "outputs" };
 
-        private static readonly Regex LayerMemberName = new("^Layer[0-9]+", RegexOptions.CultureInvariant);
+        /// <summary>Generated per-layer members (<c>Layer0Weight</c>, …) and shared kernels (<c>Linear64To32ForwardKernel</c>, …).</summary>
+        private static readonly Regex LayerMemberName = new("^(Layer[0-9]+|Linear[0-9]+To[0-9]+)", RegexOptions.CultureInvariant);
 
         /// <summary>Generated members of a network class that no user member may share a name with (plus <c>Layer{i}…</c>).</summary>
         public static readonly ImmutableArray<string> ReservedNames = ImmutableArray.Create(

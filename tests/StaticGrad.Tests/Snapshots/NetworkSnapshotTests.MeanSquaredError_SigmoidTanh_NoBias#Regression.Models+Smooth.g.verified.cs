@@ -213,20 +213,20 @@ namespace Regression
             /// <summary>Layer 0, Linear(3, 4, Bias = false): <c>Y = X·Wᵀ</c> on a batch, X [batch×3] → Y [batch×4].</summary>
             private void Layer0Forward(int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
-                Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], batch);
+                // y[b,o] = Σₖ x[b,k]·W[o,k]: dot products of rows of X and rows of W, both contiguous (Linear3To4ForwardKernel).
+                Linear3To4ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], batch);
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: accumulates <c>dW += dYᵀ·X</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear3To4WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Linear3To4WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear3To4InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Linear3To4InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
                 }
             }
 
@@ -263,15 +263,15 @@ namespace Regression
             /// <summary>Layer 2, Linear(4, 4): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×4].</summary>
             private void Layer2Forward(int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer2ForwardKernel).
-                Layer2ForwardKernel(ref _activations[2][0], ref _parameters[12], ref _activations[3][0], ref _parameters[28], batch);
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear4To4WithBiasForwardKernel).
+                Linear4To4WithBiasForwardKernel(ref _activations[2][0], ref _parameters[12], ref _activations[3][0], ref _parameters[28], batch);
             }
 
             /// <summary>Layer 2, Linear(4, 4), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer2WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Layer2WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[12], batch);
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear4To4WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Linear4To4WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[12], batch);
                 // db[o] += Σ_b dY[b,o]
                 global::System.Span<float> db = new global::System.Span<float>(_gradients, 28, 4);
                 for (int b = 0; b < batch; b++)
@@ -285,8 +285,8 @@ namespace Regression
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer2InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Layer2InputGradientKernel(ref dY[0], ref _parameters[12], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear4To4InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Linear4To4InputGradientKernel(ref dY[0], ref _parameters[12], ref dX[0], batch);
                 }
             }
 
@@ -313,15 +313,15 @@ namespace Regression
             /// <summary>Layer 4, Linear(4, 2): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×2].</summary>
             private void Layer4Forward(int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer4ForwardKernel).
-                Layer4ForwardKernel(ref _activations[4][0], ref _parameters[32], ref _activations[5][0], ref _parameters[40], batch);
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear4To2WithBiasForwardKernel).
+                Linear4To2WithBiasForwardKernel(ref _activations[4][0], ref _parameters[32], ref _activations[5][0], ref _parameters[40], batch);
             }
 
             /// <summary>Layer 4, Linear(4, 2), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer4WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Layer4WeightGradientKernel(ref dY[0], ref _activations[4][0], ref _gradients[32], batch);
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear4To2WeightGradientKernel reads dY by columns, so no transpose is formed.
+                Linear4To2WeightGradientKernel(ref dY[0], ref _activations[4][0], ref _gradients[32], batch);
                 // db[o] += Σ_b dY[b,o]
                 global::System.Span<float> db = new global::System.Span<float>(_gradients, 40, 2);
                 for (int b = 0; b < batch; b++)
@@ -335,8 +335,8 @@ namespace Regression
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer4InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Layer4InputGradientKernel(ref dY[0], ref _parameters[32], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear4To2InputGradientKernel broadcasts dY[b,o] across row o of W.
+                    Linear4To2InputGradientKernel(ref dY[0], ref _parameters[32], ref dX[0], batch);
                 }
             }
 
@@ -806,9 +806,9 @@ namespace Regression
                 throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
             }
 
-            /// <summary>Layer 0: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            /// <summary>Linear 3 → 4: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear3To4ForwardKernel(ref float a, ref float b, ref float c, int batch)
             {
                 // Scalar: the same product, one element at a time.
                 for (int i = 0; i < batch; i++)
@@ -826,9 +826,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 0: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear3To4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {
@@ -934,9 +935,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 0: dX[batch×3] = dY[batch×4]·W[4×3]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 3 → 4: dX[batch×3] = dY[batch×4]·W[4×3]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear3To4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {
@@ -1043,9 +1045,9 @@ namespace Regression
             }
 
 
-            /// <summary>Layer 2: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            /// <summary>Linear 4 → 4: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer2ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            private static void Linear4To4WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
                 {
@@ -1147,9 +1149,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 2: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear4To4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {
@@ -1260,9 +1263,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 2: dX[batch×4] = dY[batch×4]·W[4×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 4 → 4: dX[batch×4] = dY[batch×4]·W[4×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear4To4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {
@@ -1374,9 +1378,9 @@ namespace Regression
             }
 
 
-            /// <summary>Layer 4: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+            /// <summary>Linear 4 → 2: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer4ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            private static void Linear4To2WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
                 {
@@ -1436,9 +1440,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 4: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear4To2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {
@@ -1549,9 +1554,10 @@ namespace Regression
                 }
             }
 
-            /// <summary>Layer 4: dX[batch×4] = dY[batch×2]·W[2×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+            /// <summary>Linear 4 → 2: dX[batch×4] = dY[batch×2]·W[2×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Layer4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            private static void Linear4To2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
             {
                 if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
                 {

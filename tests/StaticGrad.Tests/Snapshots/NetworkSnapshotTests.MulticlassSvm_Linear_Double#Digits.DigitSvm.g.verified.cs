@@ -167,15 +167,15 @@ namespace Digits
         /// <summary>Layer 0, Linear(64, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×10].</summary>
         private void Layer0Forward(int batch)
         {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
-            Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[640], batch);
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear64To10WithBiasForwardKernel).
+            Linear64To10WithBiasForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[640], batch);
         }
 
         /// <summary>Layer 0, Linear(64, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer0Backward(int batch, double[] dY, double[] dX, bool computeInputGradient)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
-            Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear64To10WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Linear64To10WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
             // db[o] += Σ_b dY[b,o]
             global::System.Span<double> db = new global::System.Span<double>(_gradients, 640, 10);
             for (int b = 0; b < batch; b++)
@@ -189,8 +189,8 @@ namespace Digits
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
-                Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear64To10InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Linear64To10InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
             }
         }
 
@@ -682,9 +682,9 @@ namespace Digits
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Layer 0: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        /// <summary>Linear 64 → 10: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0ForwardKernel(ref double a, ref double b, ref double c, ref double bias, int batch)
+        private static void Linear64To10WithBiasForwardKernel(ref double a, ref double b, ref double c, ref double bias, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -928,9 +928,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 0: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0WeightGradientKernel(ref double a, ref double b, ref double c, int batch)
+        private static void Linear64To10WeightGradientKernel(ref double a, ref double b, ref double c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -1080,9 +1081,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 0: dX[batch×64] = dY[batch×10]·W[10×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 64 → 10: dX[batch×64] = dY[batch×10]·W[10×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0InputGradientKernel(ref double a, ref double b, ref double c, int batch)
+        private static void Linear64To10InputGradientKernel(ref double a, ref double b, ref double c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {

@@ -170,15 +170,15 @@ partial class Features
     /// <summary>Layer 0, Linear(2, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×2] → Y [batch×3].</summary>
     private void Layer0Forward(int batch)
     {
-        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
-        Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[6], batch);
+        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear2To3WithBiasForwardKernel).
+        Linear2To3WithBiasForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[6], batch);
     }
 
     /// <summary>Layer 0, Linear(2, 3), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
     private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
     {
-        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
-        Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear2To3WeightGradientKernel reads dY by columns, so no transpose is formed.
+        Linear2To3WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
         // db[o] += Σ_b dY[b,o]
         global::System.Span<float> db = new global::System.Span<float>(_gradients, 6, 3);
         for (int b = 0; b < batch; b++)
@@ -192,8 +192,8 @@ partial class Features
 
         if (computeInputGradient)
         {
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
-            Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear2To3InputGradientKernel broadcasts dY[b,o] across row o of W.
+            Linear2To3InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
         }
     }
 
@@ -610,9 +610,9 @@ partial class Features
         throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
     }
 
-    /// <summary>Layer 0: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+    /// <summary>Linear 2 → 3: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+    private static void Linear2To3WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
     {
         // Scalar: the same product, one element at a time.
         for (int i = 0; i < batch; i++)
@@ -630,9 +630,10 @@ partial class Features
         }
     }
 
-    /// <summary>Layer 0: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+    /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+    private static void Linear2To3WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
     {
         if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
         {
@@ -738,9 +739,10 @@ partial class Features
         }
     }
 
-    /// <summary>Layer 0: dX[batch×2] = dY[batch×3]·W[3×2]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+    /// <summary>Linear 2 → 3: dX[batch×2] = dY[batch×3]·W[3×2]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+    private static void Linear2To3InputGradientKernel(ref float a, ref float b, ref float c, int batch)
     {
         if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
         {

@@ -194,15 +194,15 @@ namespace Digits
         /// <summary>Layer 0, Linear(64, 32): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×32].</summary>
         private void Layer0Forward(int batch)
         {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer0ForwardKernel).
-            Layer0ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[2048], batch);
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear64To32WithBiasForwardKernel).
+            Linear64To32WithBiasForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[2048], batch);
         }
 
         /// <summary>Layer 0, Linear(64, 32), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer0WeightGradientKernel reads dY by columns, so no transpose is formed.
-            Layer0WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear64To32WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Linear64To32WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
             // db[o] += Σ_b dY[b,o]
             global::System.Span<float> db = new global::System.Span<float>(_gradients, 2048, 32);
             for (int b = 0; b < batch; b++)
@@ -216,8 +216,8 @@ namespace Digits
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer0InputGradientKernel broadcasts dY[b,o] across row o of W.
-                Layer0InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear64To32InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Linear64To32InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
             }
         }
 
@@ -244,15 +244,15 @@ namespace Digits
         /// <summary>Layer 2, Linear(32, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×32] → Y [batch×10].</summary>
         private void Layer2Forward(int batch)
         {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Layer2ForwardKernel).
-            Layer2ForwardKernel(ref _activations[2][0], ref _parameters[2080], ref _activations[3][0], ref _parameters[2400], batch);
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear32To10WithBiasForwardKernel).
+            Linear32To10WithBiasForwardKernel(ref _activations[2][0], ref _parameters[2080], ref _activations[3][0], ref _parameters[2400], batch);
         }
 
         /// <summary>Layer 2, Linear(32, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
         private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer2WeightGradientKernel reads dY by columns, so no transpose is formed.
-            Layer2WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[2080], batch);
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear32To10WeightGradientKernel reads dY by columns, so no transpose is formed.
+            Linear32To10WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[2080], batch);
             // db[o] += Σ_b dY[b,o]
             global::System.Span<float> db = new global::System.Span<float>(_gradients, 2400, 10);
             for (int b = 0; b < batch; b++)
@@ -266,8 +266,8 @@ namespace Digits
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer2InputGradientKernel broadcasts dY[b,o] across row o of W.
-                Layer2InputGradientKernel(ref dY[0], ref _parameters[2080], ref dX[0], batch);
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear32To10InputGradientKernel broadcasts dY[b,o] across row o of W.
+                Linear32To10InputGradientKernel(ref dY[0], ref _parameters[2080], ref dX[0], batch);
             }
         }
 
@@ -768,9 +768,9 @@ namespace Digits
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Layer 0: Y[batch×32] = X[batch×64]·Wᵀ + b, W[32×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        /// <summary>Linear 64 → 32: Y[batch×32] = X[batch×64]·Wᵀ + b, W[32×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+        private static void Linear64To32WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -956,9 +956,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 0: dW[32×64] += dYᵀ·X, dY[batch×32] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 64 → 32: dW[32×64] += dYᵀ·X, dY[batch×32] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+        private static void Linear64To32WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -1108,9 +1109,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 0: dX[batch×64] = dY[batch×32]·W[32×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 64 → 32: dX[batch×64] = dY[batch×32]·W[32×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer0InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+        private static void Linear64To32InputGradientKernel(ref float a, ref float b, ref float c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -1261,9 +1263,9 @@ namespace Digits
         }
 
 
-        /// <summary>Layer 2: Y[batch×10] = X[batch×32]·Wᵀ + b, W[10×32]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+        /// <summary>Linear 32 → 10: Y[batch×10] = X[batch×32]·Wᵀ + b, W[10×32]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer2ForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+        private static void Linear32To10WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -1507,9 +1509,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 2: dW[10×32] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 32 → 10: dW[10×32] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+        private static void Linear32To10WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {
@@ -1659,9 +1662,10 @@ namespace Digits
             }
         }
 
-        /// <summary>Layer 2: dX[batch×32] = dY[batch×10]·W[10×32]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
+
+        /// <summary>Linear 32 → 10: dX[batch×32] = dY[batch×10]·W[10×32]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Layer2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+        private static void Linear32To10InputGradientKernel(ref float a, ref float b, ref float c, int batch)
         {
             if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
             {

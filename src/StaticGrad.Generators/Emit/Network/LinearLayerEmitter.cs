@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Model;
 
@@ -95,9 +96,9 @@ namespace StaticGrad.Generators.Emit.Network
             int i = layer.Index;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}: <c>Y = X·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> on a batch, X [batch×{layer.Inputs}] → Y [batch×{layer.Outputs}].</summary>");
             w.Open($"private void Layer{i}Forward(int batch)");
-            w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: dot products of rows of X and rows of W, both contiguous (Layer{i}ForwardKernel).");
+            w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: dot products of rows of X and rows of W, both contiguous ({ForwardKernelName(layer)}).");
             string bias = layer.HasBias ? $", ref _parameters[{layer.BiasOffset}]" : string.Empty;
-            w.Line($"Layer{i}ForwardKernel(ref _activations[{i}][0], ref _parameters[{layer.WeightOffset}], ref _activations[{i + 1}][0]{bias}, batch);");
+            w.Line($"{ForwardKernelName(layer)}(ref _activations[{i}][0], ref _parameters[{layer.WeightOffset}], ref _activations[{i + 1}][0]{bias}, batch);");
             w.Close();
             w.Line();
         }
@@ -108,8 +109,8 @@ namespace StaticGrad.Generators.Emit.Network
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
             w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
-            w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Layer{i}WeightGradientKernel reads dY by columns, so no transpose is formed.");
-            w.Line($"Layer{i}WeightGradientKernel(ref dY[0], ref _activations[{i}][0], ref _gradients[{layer.WeightOffset}], batch);");
+            w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): {WeightGradientKernelName(layer)} reads dY by columns, so no transpose is formed.");
+            w.Line($"{WeightGradientKernelName(layer)}(ref dY[0], ref _activations[{i}][0], ref _gradients[{layer.WeightOffset}], batch);");
             if (layer.HasBias)
             {
                 w.Line("// db[o] += Σ_b dY[b,o]");
@@ -124,32 +125,58 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Line();
             w.Open("if (computeInputGradient)");
-            w.Line($"// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Layer{i}InputGradientKernel broadcasts dY[b,o] across row o of W.");
-            w.Line($"Layer{i}InputGradientKernel(ref dY[0], ref _parameters[{layer.WeightOffset}], ref dX[0], batch);");
+            w.Line($"// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): {InputGradientKernelName(layer)} broadcasts dY[b,o] across row o of W.");
+            w.Line($"{InputGradientKernelName(layer)}(ref dY[0], ref _parameters[{layer.WeightOffset}], ref dX[0], batch);");
             w.Close();
             w.Close();
             w.Line();
         }
 
-        /// <summary>The three kernels one Linear layer uses (SIMD builds only).</summary>
-        public static void WriteKernels(SourceWriter w, NetworkCode code, LayerSpec layer)
+        /// <summary>
+        /// The three kernels a Linear layer uses (SIMD builds only), each written once per shape: layers of the same shape
+        /// share them, and <paramref name="written"/> remembers which are already in the file.
+        /// </summary>
+        public static void WriteKernels(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
         {
             if (!code.Spec.Simd)
             {
                 return;
             }
 
-            int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
+            int inputs = layer.Inputs, outputs = layer.Outputs;
             string o = outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.DotKernel(
-                $"Layer{i}ForwardKernel", $"Layer {i}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, W[{outputs}×{inputs}]",
-                Rows: "batch", P: inputs, Q: outputs, Accumulate: false, Bias: layer.HasBias));
-            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
-                $"Layer{i}WeightGradientKernel", $"Layer {i}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
-                Rows: o, P: "batch", N: inputs, RowStride: 1, PStride: outputs, Accumulate: true));
-            KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
-                $"Layer{i}InputGradientKernel", $"Layer {i}: dX[batch×{inputs}] = dY[batch×{outputs}]·W[{outputs}×{inputs}]",
-                Rows: "batch", P: o, N: inputs, RowStride: outputs, PStride: 1, Accumulate: false));
+            string shape = $"W[{outputs}×{inputs}]";
+            if (written.Add(ForwardKernelName(layer)))
+            {
+                w.Line();
+                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.DotKernel(
+                    ForwardKernelName(layer), $"Linear {inputs} → {outputs}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, {shape}",
+                    Rows: "batch", P: inputs, Q: outputs, Accumulate: false, Bias: layer.HasBias));
+            }
+
+            if (written.Add(WeightGradientKernelName(layer)))
+            {
+                w.Line();
+                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
+                    WeightGradientKernelName(layer), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
+                    Rows: o, P: "batch", N: inputs, RowStride: 1, PStride: outputs, Accumulate: true));
+            }
+
+            if (written.Add(InputGradientKernelName(layer)))
+            {
+                w.Line();
+                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
+                    InputGradientKernelName(layer), $"Linear {inputs} → {outputs}: dX[batch×{inputs}] = dY[batch×{outputs}]·{shape}",
+                    Rows: "batch", P: o, N: inputs, RowStride: outputs, PStride: 1, Accumulate: false));
+            }
         }
+
+        /// <summary>Kernel names carry the shape (and the bias for the forward one), so equal layers share a kernel.</summary>
+        public static string ForwardKernelName(LayerSpec layer) =>
+            $"Linear{layer.Inputs}To{layer.Outputs}{(layer.HasBias ? "WithBias" : string.Empty)}ForwardKernel";
+
+        public static string WeightGradientKernelName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}WeightGradientKernel";
+
+        public static string InputGradientKernelName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}InputGradientKernel";
     }
 }

@@ -46,10 +46,11 @@ namespace StaticGrad.Generators.Emit.Network
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);
+            // Kernels are named by shape, so layers of one shape share them and the file grows with the distinct shapes.
+            var writtenKernels = new HashSet<string>();
             foreach (var layer in Linears(spec))
             {
-                w.Line();
-                LinearLayerEmitter.WriteKernels(w, code, layer);
+                LinearLayerEmitter.WriteKernels(w, code, layer, writtenKernels);
             }
 
             GeneratedFile.Close(w, spec.Type);

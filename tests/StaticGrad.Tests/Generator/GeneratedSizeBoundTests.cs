@@ -1,0 +1,110 @@
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using StaticGrad.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace StaticGrad.Tests.Generator;
+
+/// <summary>
+/// The generated text is bounded whatever the attributes say, so no shape can make a build crawl:
+/// straight-line code only up to <c>M·K·N = 4096</c> (<see cref="UnrolledBound"/>), loops above it whatever the dimensions
+/// (<see cref="LoopedBound"/>), and networks grow with their layer count and their distinct Linear shapes (kernels are
+/// shared between layers of one shape). Which shape gets which code is decided by the parser from the attribute's numbers,
+/// before any text is written.
+/// </summary>
+public class GeneratedSizeBoundTests
+{
+    /// <summary>Largest file for an unrolled MatMul (M·K·N ≤ 4096 multiply-adds forward, twice that backward). Measured: 514 K.</summary>
+    public const int UnrolledBound = 600 * 1024;
+
+    /// <summary>Largest file for a looped MatMul, whatever its dimensions. Measured: 70 K.</summary>
+    public const int LoopedBound = 96 * 1024;
+
+    /// <summary>A network file is at most this, plus <see cref="NetworkPerShape"/> per distinct Linear shape, plus <see cref="NetworkPerLayer"/> per layer attribute.</summary>
+    public const int NetworkBase = 32 * 1024;
+
+    public const int NetworkPerShape = 64 * 1024;
+
+    public const int NetworkPerLayer = 4 * 1024;
+
+    private readonly ITestOutputHelper _output;
+
+    public GeneratedSizeBoundTests(ITestOutputHelper output) => _output = output;
+
+    [Theory]
+    [InlineData("MatMul", 16, 16, 16)]
+    [InlineData("MatMul", 4096, 1, 1)]
+    [InlineData("MatMul", 1, 4096, 1)]
+    [InlineData("MatMul", 1, 1, 4096)]
+    [InlineData("MatMul", 64, 64, 1)]
+    [InlineData("MatMul", 1, 64, 64)]
+    [InlineData("MatMul", 64, 1, 64)]
+    [InlineData("MatMul<double>", 2, 2048, 1)]
+    [InlineData("MatMul<double>", 1, 2, 2048)]
+    public void UnrolledAtTheLimit_StaysUnderTheBound(string attribute, int m, int k, int n)
+    {
+        string text = GenerateOne($"[{attribute}({m}, {k}, {n}, Unroll = UnrollMode.Always)] public partial class C;");
+        _output.WriteLine($"{attribute}({m}, {k}, {n}) unrolled: {text.Length:N0} chars");
+        Assert.DoesNotContain("for (", text);
+        Assert.InRange(text.Length, 1, UnrolledBound);
+    }
+
+    [Theory]
+    [InlineData("MatMul", 16, 16, 17, "Always")]                 // past the Always limit: SGR0008 warning, loops
+    [InlineData("MatMul", 4096, 4096, 4096, "Always")]           // the fully unrolled 4096³ of the issue: loops
+    [InlineData("MatMul", 46340, 46340, 1, "Auto")]              // W holds 2,147,395,600 elements, just under Array.MaxLength
+    [InlineData("MatMul", 1, 2147483591, 1, "Never")]
+    [InlineData("MatMul<double>", 2147483591, 1, 1, "Auto")]
+    [InlineData("MatMul<double>", 1000, 1000, 1000, "Auto")]
+    public void LargeShapes_AreLooped_AndStayUnderTheBound(string attribute, int m, int k, int n, string mode)
+    {
+        string text = GenerateOne($"[{attribute}({m}, {k}, {n}, Unroll = UnrollMode.{mode})] public partial class C;");
+        _output.WriteLine($"{attribute}({m}, {k}, {n}) {mode}: {text.Length:N0} chars");
+        Assert.Contains("for (", text);
+        Assert.InRange(text.Length, 1, LoopedBound);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(64)]
+    public void Networks_GrowLinearlyInTheirLayers(int hiddenLayers)
+    {
+        var layers = new StringBuilder("[Linear(784, 256)");
+        for (int i = 0; i < hiddenLayers; i++)
+        {
+            layers.Append(", ReLU, Linear(256, 256)");
+        }
+
+        layers.Append(", ReLU, Linear(256, 10), SoftmaxCrossEntropy]");
+        int attributes = 4 + (2 * hiddenLayers);
+        int shapes = 3; // 784→256, 256→256, 256→10
+        string text = GenerateOne(layers + " public partial class Net;");
+        _output.WriteLine($"{attributes} layer attributes: {text.Length:N0} chars");
+        Assert.InRange(text.Length, 1, NetworkBase + (NetworkPerShape * shapes) + (NetworkPerLayer * attributes));
+
+        // One set of kernels per shape, however many layers share it.
+        Assert.Equal(1, CountOf(text, "private static void Linear256To256WithBiasForwardKernel("));
+        Assert.Equal(hiddenLayers, CountOf(text, "Linear256To256WithBiasForwardKernel(ref _activations"));
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, System.StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, System.StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static string GenerateOne(string declaration)
+    {
+        var (output, result) = TestCompilation.Generate(TestCompilation.Create("using StaticGrad;\n" + declaration));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        return result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+    }
+}
