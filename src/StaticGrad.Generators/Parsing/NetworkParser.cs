@@ -30,7 +30,7 @@ namespace StaticGrad.Generators.Parsing
             "UseSgd", "UseAdam", "Step", "Predict", "Accuracy", "EvaluateLoss", "Save", "Load",
             "InputVector", "OutputVector", "OptimizerState", "FileMagic", "FileVersion",
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
-            "InitializeParameters", "CheckBatch", "ArgMax", "ThrowLengthMismatch", "Checksum",
+            "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",
             "RunForward", "RunBackward", "StepRange", "LoadBytes");
 
         private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);

@@ -203,7 +203,7 @@ partial class Features
         float[] x = _activations[1], y = _activations[2];
         for (int e = 0; e < batch * 3; e++)
         {
-            y[e] = x[e] > 0.0f ? x[e] : 0.0f; // max(0, x)
+            y[e] = x[e] < 0.0f ? 0.0f : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch
         }
     }
 
@@ -261,6 +261,7 @@ partial class Features
         int count = labels.Length;
         if (count == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
         if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $"[{count}×{InputSize}] = {count * InputSize} elements for {count} labels", inputs.Length);
+        CheckLabels(labels);
         int correct = 0;
         for (int start = 0; start < count; start += MaxBatchSize)
         {
@@ -591,6 +592,18 @@ partial class Features
         if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}", length);
         if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements", length);
         return batch;
+    }
+
+    // Every label is checked before anything runs, so a bad one changes nothing.
+    private static void CheckLabels(global::System.ReadOnlySpan<int> labels)
+    {
+        for (int b = 0; b < labels.Length; b++)
+        {
+            if ((uint)labels[b] >= OutputSize)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $"labels[{b}] must be a class in [0, {OutputSize}).");
+            }
+        }
     }
 
     private static int ArgMax(global::System.ReadOnlySpan<float> values)

@@ -227,7 +227,7 @@ namespace Digits
             float[] x = _activations[1], y = _activations[2];
             for (int e = 0; e < batch * 32; e++)
             {
-                y[e] = x[e] > 0.0f ? x[e] : 0.0f; // max(0, x)
+                y[e] = x[e] < 0.0f ? 0.0f : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch
             }
         }
 
@@ -284,13 +284,7 @@ namespace Digits
             if (outputs.Length != batch * 10) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * 10} elements", outputs.Length);
             bool withGradient = outputGradients.Length != 0;
             if (withGradient && outputGradients.Length != batch * 10) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * 10} elements, or empty", outputGradients.Length);
-            for (int b = 0; b < batch; b++)
-            {
-                if ((uint)labels[b] >= 10)
-                {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $"labels[{b}] must be a class in [0, 10).");
-                }
-            }
+            CheckLabels(labels);
 
             double total = 0;
             float scale = 1.0f / batch;
@@ -343,6 +337,7 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
+            CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were
             RunForward(inputs, batch);
             ZeroGradients();
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
@@ -361,6 +356,7 @@ namespace Digits
             int count = inputs.Length / InputSize;
             if (count == 0 || inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $"[count×{InputSize}] with count ≥ 1", inputs.Length);
             if (labels.Length != count) ThrowLengthMismatch(nameof(labels), $"{count} for {count} examples", labels.Length);
+            CheckLabels(labels);
             double total = 0;
             for (int start = 0; start < count; start += MaxBatchSize)
             {
@@ -417,6 +413,7 @@ namespace Digits
             int count = labels.Length;
             if (count == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
             if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $"[{count}×{InputSize}] = {count * InputSize} elements for {count} labels", inputs.Length);
+            CheckLabels(labels);
             int correct = 0;
             for (int start = 0; start < count; start += MaxBatchSize)
             {
@@ -749,6 +746,18 @@ namespace Digits
             if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}", length);
             if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements", length);
             return batch;
+        }
+
+        // Every label is checked before anything runs, so a bad one changes nothing.
+        private static void CheckLabels(global::System.ReadOnlySpan<int> labels)
+        {
+            for (int b = 0; b < labels.Length; b++)
+            {
+                if ((uint)labels[b] >= OutputSize)
+                {
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $"labels[{b}] must be a class in [0, {OutputSize}).");
+                }
+            }
         }
 
         private static int ArgMax(global::System.ReadOnlySpan<float> values)

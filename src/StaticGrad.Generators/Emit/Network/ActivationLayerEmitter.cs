@@ -17,7 +17,7 @@ namespace StaticGrad.Generators.Emit.Network
             switch (layer.Kind)
             {
                 case LayerKind.ReLU:
-                    w.Line($"y[e] = x[e] > {zero} ? x[e] : {zero}; // max(0, x)");
+                    w.Line($"y[e] = x[e] < {zero} ? {zero} : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch");
                     break;
                 case LayerKind.Sigmoid:
                     w.Line("// 1 / (1 + e^(−x)), written so that e^(…) never overflows: for x < 0 use e^x / (1 + e^x).");

@@ -61,11 +61,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"if (withGradient && outputGradients.Length != batch * {n}) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{n}] = {{batch * {n}}} elements, or empty\", outputGradients.Length);");
             if (spec.Loss != LossKind.MeanSquaredError)
             {
-                w.Open("for (int b = 0; b < batch; b++)");
-                w.Open($"if ((uint)labels[b] >= {n})");
-                w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $\"labels[{{b}}] must be a class in [0, {n}).\");");
-                w.Close();
-                w.Close();
+                w.Line("CheckLabels(labels);");
                 w.Line();
             }
 
@@ -168,6 +164,11 @@ namespace StaticGrad.Generators.Emit.Network
             string expected = spec.Loss == LossKind.MeanSquaredError ? "batch * OutputSize" : "batch";
             string unit = spec.Loss == LossKind.MeanSquaredError ? "target values" : "labels";
             w.Line($"if ({targets}.Length != {expected}) ThrowLengthMismatch(nameof({targets}), $\"{{{expected}}} {unit} for a batch of {{batch}}\", {targets}.Length);");
+            if (spec.Loss != LossKind.MeanSquaredError)
+            {
+                w.Line("CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were");
+            }
+
             w.Line("RunForward(inputs, batch);");
             w.Line("ZeroGradients();");
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
@@ -192,6 +193,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int count = inputs.Length / InputSize;");
             w.Line("if (count == 0 || inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"[count×{InputSize}] with count ≥ 1\", inputs.Length);");
             w.Line($"if ({targets}.Length != count{(mse ? " * OutputSize" : string.Empty)}) ThrowLengthMismatch(nameof({targets}), $\"{{count{(mse ? " * OutputSize" : string.Empty)}}} for {{count}} examples\", {targets}.Length);");
+            if (!mse)
+            {
+                w.Line("CheckLabels(labels);");
+            }
+
             w.Line("double total = 0;");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");

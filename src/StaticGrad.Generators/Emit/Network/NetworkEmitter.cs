@@ -340,6 +340,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int count = labels.Length;");
             w.Line("if (count == 0) ThrowLengthMismatch(nameof(labels), \"at least one label\", 0);");
             w.Line("if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"[{count}×{InputSize}] = {count * InputSize} elements for {count} labels\", inputs.Length);");
+            w.Line("CheckLabels(labels);");
             w.Line("int correct = 0;");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
@@ -396,6 +397,15 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $\"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}\", length);");
             w.Line("if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $\"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements\", length);");
             w.Line("return batch;");
+            w.Close();
+            w.Line();
+            w.Line("// Every label is checked before anything runs, so a bad one changes nothing.");
+            w.Open("private static void CheckLabels(global::System.ReadOnlySpan<int> labels)");
+            w.Open("for (int b = 0; b < labels.Length; b++)");
+            w.Open("if ((uint)labels[b] >= OutputSize)");
+            w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $\"labels[{b}] must be a class in [0, {OutputSize}).\");");
+            w.Close();
+            w.Close();
             w.Close();
             w.Line();
             w.Open($"private static int ArgMax({code.ReadOnlySpan} values)");
