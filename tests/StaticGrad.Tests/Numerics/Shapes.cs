@@ -13,6 +13,7 @@ namespace StaticGrad.Tests.Numerics;
 [MatMul(64, 64, 64)] public partial class F64x64x64;
 [MatMul(512, 512, 512)] public partial class F512x512x512;
 [MatMul(7, 13, 5, Unroll = UnrollMode.Never)] public partial class F7x13x5Looped;
+[MatMul(5, 10, 3, Unroll = UnrollMode.Never)] public partial class F5x10x3Looped;
 [MatMul(9, 11, 13, Unroll = UnrollMode.Always)] public partial class F9x11x13Unrolled;
 
 [MatMul<double>(1, 1, 1)] public partial class D1x1x1;
