@@ -20,12 +20,12 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
         string root = package.NewWorkspace("consumer");
 
         // A library and an app that both declare [MatMul(5, 10, 3)], the app referencing the library; warnings are errors.
-        WriteProject(Path.Combine(root, "Lib"), "Library", null, """
+        WriteProject(Path.Combine(root, "Lib"), "Library", Array.Empty<string>(), """
             using StaticGrad;
             namespace Lib;
             [MatMul(5, 10, 3)] public partial class LibScores;
             """);
-        WriteProject(Path.Combine(root, "App"), "Exe", "../Lib/Lib.csproj", """
+        WriteProject(Path.Combine(root, "App"), "Exe", new[] { "../Lib/Lib.csproj" }, """
             using System;
             using System.Linq;
             using StaticGrad;
@@ -87,7 +87,7 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
             [MatMul(5, 0, 3)]
             public partial class Scores;
             """;
-        WriteProject(root, "Library", null, source);
+        WriteProject(root, "Library", Array.Empty<string>(), source);
 
         var build = package.Dotnet(root, "build -c Release --disable-build-servers");
         output.WriteLine(build.Output);
@@ -97,10 +97,131 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
         Assert.Matches(new Regex(@"Program\.cs\(5,12\): error SGR0001: MatMul dimension K must be positive, got 0"), build.Output);
     }
 
-    private void WriteProject(string directory, string outputType, string? projectReference, string program)
+    [Fact]
+    public void ThreeProjects_ThatAnnotateTheSameShapes_BuildWithoutWarnings_AndUseEachOthersTypedApis()
+    {
+        string root = package.NewWorkspace("three");
+
+        // A: the shapes, public; internals visible to B and C, so nothing generated may be a top-level internal type.
+        WriteProject(Path.Combine(root, "A"), "Library", Array.Empty<string>(), """
+            using StaticGrad;
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("B")]
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("C")]
+            namespace Shared;
+            [MatMul(5, 10, 3)] public partial class Scores;
+            [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] public partial class Net;
+            """);
+
+        // B: references A, declares the same shapes under the same names in its own namespace, and takes A's typed matrices.
+        WriteProject(Path.Combine(root, "B"), "Library", new[] { "../A/A.csproj" }, """
+            using StaticGrad;
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("C")]
+            namespace B;
+            [MatMul(5, 10, 3)] public partial class Scores;
+            [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] public partial class Net;
+            public static class Bridge
+            {
+                /// <summary>Runs A's product with B's: both must give the same D.</summary>
+                public static bool SameAsA(Shared.Scores.WMatrix w, Shared.Scores.XMatrix x)
+                {
+                    var a = new Shared.Scores.DMatrix();
+                    Shared.Scores.Forward(w, x, a);
+                    var b = new float[Scores.M * Scores.N];
+                    Scores.Forward(w.AsSpan(), x.AsSpan(), b);
+                    return a.AsSpan().SequenceEqual(b);
+                }
+
+                public static int Parameters(Shared.Net a, Net b) => a.Parameters.Length + b.Parameters.Length;
+            }
+            """);
+
+        // C: references A and B, and declares the shapes a third time.
+        WriteProject(Path.Combine(root, "C"), "Exe", new[] { "../A/A.csproj", "../B/B.csproj" }, """
+            using System;
+            using StaticGrad;
+
+            var w = new Shared.Scores.WMatrix();
+            var x = new Shared.Scores.XMatrix();
+            for (int i = 0; i < Shared.Scores.WMatrix.Length; i++) w.AsSpan()[i] = i % 7 - 3;
+            for (int i = 0; i < Shared.Scores.XMatrix.Length; i++) x.AsSpan()[i] = i % 5 - 2;
+            var mine = new float[Local.M * Local.N];
+            Local.Forward(w.AsSpan(), x.AsSpan(), mine);
+            var theirs = new Shared.Scores.DMatrix();
+            Shared.Scores.Forward(w, x, theirs);
+            int parameters = B.Bridge.Parameters(new Shared.Net(), new B.Net()) + new LocalNet().Parameters.Length;
+            Console.WriteLine(B.Bridge.SameAsA(w, x) && theirs.AsSpan().SequenceEqual(mine) && parameters == 3 * (4 * 8 + 8 + 8 * 3 + 3)
+                ? "THREE OK" : "THREE BAD");
+
+            [MatMul(5, 10, 3)] partial class Local;
+            [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] partial class LocalNet;
+            """);
+        File.WriteAllText(Path.Combine(root, "B", "Usings.cs"), "global using System;\n");
+
+        var build = package.Dotnet(Path.Combine(root, "C"), "build -c Release --disable-build-servers");
+        output.WriteLine(build.Output);
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Matches(@"\b0 Warning\(s\)", build.Output);
+        Assert.Matches(@"\b0 Error\(s\)", build.Output);
+
+        var run = package.Dotnet(Path.Combine(root, "C"), "run -c Release --no-build");
+        output.WriteLine(run.Output);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("THREE OK", run.Output);
+    }
+
+    [Fact]
+    public void NativeAot_PublishesAndRunsATrainingProgram_WithNoTrimOrAotWarnings()
+    {
+        if (NativeToolchain.Linker() is not { } linker)
+        {
+            // .ci/run installs clang; a machine without it cannot link native code, and says so instead of pretending.
+            Assert.Fail("Native AOT needs clang (or clang-14) and zlib's headers: apt-get install clang zlib1g-dev");
+            return;
+        }
+
+        // Its own folder with a nuget.config that adds the package's folder to the machine's feeds (the ILCompiler package comes from there).
+        string root = package.NewWorkspaceWithMachineFeeds("aot");
+        WriteProject(root, "Exe", Array.Empty<string>(), """
+            using System;
+            using StaticGrad;
+
+            // Keep the attributes in the binary too, so the attribute library is compiled and analysed as well.
+            var net = new Net(seed: 1, maxBatchSize: 4);
+            net.UseAdam(0.05f);
+            float[] inputs = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
+            int[] labels = { 0, 1, 2, 0 };
+            float first = net.TrainStep(inputs, labels), last = first;
+            for (int i = 0; i < 100; i++) last = net.TrainStep(inputs, labels);
+            var w = new float[Scores.M * Scores.K];
+            var x = new float[Scores.K * Scores.N];
+            var d = new float[Scores.M * Scores.N];
+            for (int i = 0; i < w.Length; i++) w[i] = i % 3;
+            for (int i = 0; i < x.Length; i++) x[i] = 1;
+            Scores.Forward(w, x, d);
+            Console.WriteLine($"AOT dynamic code: {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported}");
+            Console.WriteLine(last < first / 4 && net.Accuracy(inputs, labels) == 1 && d[0] == 9 ? $"AOT OK {first:F3} -> {last:F3}" : $"AOT BAD {first} {last} {d[0]}");
+
+            [MatMul(5, 10, 3)] partial class Scores;
+            [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] partial class Net;
+            """,
+            extraProperties: "<PublishAot>true</PublishAot><DefineConstants>$(DefineConstants);STATICGRAD_KEEP_ATTRIBUTES</DefineConstants>");
+
+        var publish = DotNetCli.Run(root, $"publish -c Release -r linux-x64 -o out -p:CppCompilerAndLinker={linker} --disable-build-servers", timeoutSeconds: 900);
+        output.WriteLine(publish.Output);
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        Assert.DoesNotMatch(@"warning (IL|SYSLIB)\d+", publish.Output);
+
+        var run = NativeToolchain.RunExecutable(Path.Combine(root, "out", Path.GetFileName(root)));
+        output.WriteLine(run.Output);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("AOT dynamic code: False", run.Output); // really the native binary, not a JIT run
+        Assert.Matches(@"AOT OK \d+\.\d+ -> \d+\.\d+", run.Output);
+    }
+
+    private void WriteProject(string directory, string outputType, string[] projectReferences, string program, string extraProperties = "")
     {
         Directory.CreateDirectory(directory);
-        string reference = projectReference is null ? string.Empty : $"""<ProjectReference Include="{projectReference}" />""";
+        string references = string.Join(Environment.NewLine, projectReferences.Select(r => $"""    <ProjectReference Include="{r}" />"""));
         File.WriteAllText(Path.Combine(directory, Path.GetFileName(directory) + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -108,10 +229,11 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                {extraProperties}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="StaticGrad" Version="{package.Version}" />
-                {reference}
+            {references}
               </ItemGroup>
             </Project>
             """);
@@ -123,6 +245,7 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
 public sealed class PackageFixture : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "staticgrad-package-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly System.Collections.Generic.List<string> _extraFolders = new();
 
     public PackageFixture()
     {
@@ -160,18 +283,46 @@ public sealed class PackageFixture : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// A folder outside the fixture's root (whose nuget.config clears every feed), with a nuget.config that adds the
+    /// package's folder to the machine's own feeds: for projects that also need packages StaticGrad does not ship.
+    /// </summary>
+    public string NewWorkspaceWithMachineFeeds(string name)
+    {
+        string path = _root + "-" + name;
+        Directory.CreateDirectory(path);
+        _extraFolders.Add(path);
+        File.WriteAllText(Path.Combine(path, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="staticgrad-test" value="{Path.Combine(_root, "feed")}" />
+              </packageSources>
+            </configuration>
+            """);
+        return path;
+    }
+
     /// <summary>Runs dotnet with a private package cache, so restore reads the package from the local folder.</summary>
     public DotNetCli.Result Dotnet(string directory, string arguments) =>
         DotNetCli.Run(directory, arguments, packagesFolder: Path.Combine(_root, "packages"));
 
     public void Dispose()
     {
-        try
+        // The Native AOT test restores through the machine's package folder; take this run's StaticGrad version out again.
+        string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        _extraFolders.Add(Path.Combine(globalPackages, "staticgrad", Version));
+
+        foreach (string folder in _extraFolders.Where(Directory.Exists).Append(_root))
         {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }
