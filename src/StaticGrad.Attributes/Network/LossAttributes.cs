@@ -22,7 +22,7 @@ namespace StaticGrad
     [Conditional("STATICGRAD_KEEP_ATTRIBUTES")]
     public sealed class MulticlassSvmAttribute : Attribute
     {
-        /// <summary>The margin Δ; 1 by default.</summary>
+        /// <summary>The margin Δ, a finite number greater than 0 (else SGR0019); 1 by default.</summary>
         public double Margin { get; set; } = 1.0;
     }
 
