@@ -199,4 +199,72 @@ public class DiagnosticTests
         public partial class Small;
         """,
         Diagnostic("SGR0016").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning).WithArguments(0, "must be between 1 and 64"));
+
+    [Fact]
+    public Task SGR0006_PropertyNamedForward_Collides() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(1, 2, 3)]
+        public partial class Scores
+        {
+            public int {|#0:Forward|} => 0;
+        }
+        """,
+        Diagnostic("SGR0006").WithLocation(0).WithArguments("Scores", "Forward", "MatMul(1, 2, 3)"));
+
+    [Fact]
+    public Task SGR0018_ArgumentOfTheWrongType_SaysNoCodeFollows() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [{|#0:MatMul(1, 2, {|CS1503:"3"|})|}]
+        public partial class Scores;
+        """,
+        Diagnostic("SGR0018").WithLocation(0).WithArguments("Scores", "the attribute's arguments do not compile (see the compiler's error)"));
+
+    [Fact]
+    public Task SGR0018_MatMulOnAnInterface() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [{|#0:{|CS0592:MatMul|}(1, 2, 3)|}]
+        public partial interface IScores;
+        """,
+        Diagnostic("SGR0018").WithLocation(0).WithArguments("IScores", "[MatMul] applies to classes and structs, and 'IScores' is an interface"));
+
+    [Fact]
+    public Task SGR0018_LayersOnAStruct_EachReported() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [{|#0:{|CS0592:Linear|}(4, 2)|}, {|#1:{|CS0592:SoftmaxCrossEntropy|}|}]
+        public partial struct Net;
+        """,
+        Diagnostic("SGR0018").WithLocation(0).WithArguments("Net", "network layers apply to classes, and 'Net' is a struct"),
+        Diagnostic("SGR0018").WithLocation(1).WithArguments("Net", "network layers apply to classes, and 'Net' is a struct"));
+
+    [Fact]
+    public Task SGR0018_UnrollOutsideUnrollMode_PointsAtIt() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(1, 2, 3, {|#0:Unroll = (UnrollMode)7|})]
+        public partial class Scores;
+        """,
+        Diagnostic("SGR0018").WithLocation(0).WithArguments("Scores", "Unroll = 7 is not one of UnrollMode.Auto, UnrollMode.Always and UnrollMode.Never"));
+
+    [Fact]
+    public Task SGR0019_NonPositiveMargin_PointsAtIt() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Linear(4, 3), MulticlassSvm({|#0:Margin = -1|})]
+        public partial class Net;
+
+        [Linear(4, 3), MulticlassSvm({|#1:Margin = double.NaN|})]
+        public partial class Other;
+        """,
+        Diagnostic("SGR0019").WithLocation(0).WithArguments("MulticlassSvm Margin", "-1"),
+        Diagnostic("SGR0019").WithLocation(1).WithArguments("MulticlassSvm Margin", "NaN"));
 }
