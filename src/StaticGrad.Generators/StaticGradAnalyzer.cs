@@ -22,6 +22,7 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.ShapeTooLarge,
             DiagnosticDescriptors.UnsupportedTarget,
             DiagnosticDescriptors.MemberCollision,
+            DiagnosticDescriptors.InheritedMemberCollision,
             DiagnosticDescriptors.UnsupportedElementType,
             DiagnosticDescriptors.UnrollTooLarge,
             DiagnosticDescriptors.DuplicateShapeAttribute,

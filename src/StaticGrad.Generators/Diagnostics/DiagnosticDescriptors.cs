@@ -59,6 +59,12 @@ namespace StaticGrad.Generators.Diagnostics
             "Member collides with a generated member",
             "'{0}' already has '{1}', which StaticGrad generates for [{2}]; rename or remove it");
 
+        /// <summary>SGR0006 for members a base class brings in; reported on the base list.</summary>
+        public static readonly DiagnosticDescriptor InheritedMemberCollision = Error(
+            MemberCollisionId,
+            "Member collides with a generated member",
+            "'{0}' inherits {1} from '{2}', which StaticGrad generates for [{3}]; rename it in the base class or derive from another class");
+
         public static readonly DiagnosticDescriptor UnsupportedElementType = Error(
             UnsupportedElementTypeId,
             "Element type must be float or double",

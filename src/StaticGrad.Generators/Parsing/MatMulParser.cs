@@ -142,7 +142,7 @@ namespace StaticGrad.Generators.Parsing
 
             string attributeText = DescribeText(attributeClass.IsGenericType, element, m, k, n, unrollMode, threads);
             TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
-            CheckCollisions(type, element, attributeText, sink);
+            CheckCollisions(type, element, attributeText, compilation, sink, cancellationToken);
             TargetChecks.CheckSpanAvailable(compilation, attributeLocation, sink);
 
             if (sink.HasErrors)
@@ -201,29 +201,46 @@ namespace StaticGrad.Generators.Parsing
             }
         }
 
-        private static void CheckCollisions(INamedTypeSymbol type, ElementKind element, string attributeText, DiagnosticSink sink)
+        private static void CheckCollisions(
+            INamedTypeSymbol type, ElementKind element, string attributeText, Compilation compilation, DiagnosticSink sink, CancellationToken cancellationToken)
         {
             TargetChecks.CheckReservedNames(type, new HashSet<string>(ReservedNames) { "Forward", "Backward" }, attributeText, sink);
 
             foreach (ISymbol member in TargetChecks.UserMembers(type))
             {
-                string? clash = null;
-                if (ReservedNames.Contains(member.Name)
-                    || (member is not IMethodSymbol && (member.Name == "Forward" || member.Name == "Backward")))
-                {
-                    clash = member.Name; // a field, property, event or nested type cannot share a name with the generated methods
-                }
-                else if (member is IMethodSymbol method && (method.Name == "Forward" || method.Name == "Backward")
-                    && GeneratedSignatures(method.Name, element).Any(signature => signature.SequenceEqual(method.Parameters.Select(p => ParameterKey(p.Type, type)))))
-                {
-                    clash = $"{method.Name}({string.Join(", ", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)))})";
-                }
-
-                if (clash is not null)
+                if (Clash(member, type, element) is { } clash)
                 {
                     sink.Report(DiagnosticDescriptors.MemberCollision, TargetChecks.SourceLocation(member), type.Name, clash, attributeText);
                 }
             }
+
+            TargetChecks.ReportInherited(
+                type,
+                TargetChecks.InheritedMembers(type, compilation)
+                    .Select(inherited => (Clash: Clash(inherited.Member, type, element), inherited.From))
+                    .Where(inherited => inherited.Clash is not null)
+                    .Select(inherited => (inherited.Clash!, inherited.From)),
+                attributeText,
+                sink,
+                cancellationToken);
+        }
+
+        /// <summary>How a member reads in SGR0006 when it collides with a generated member, else <see langword="null"/>.</summary>
+        private static string? Clash(ISymbol member, INamedTypeSymbol type, ElementKind element)
+        {
+            if (ReservedNames.Contains(member.Name)
+                || (member is not IMethodSymbol && (member.Name == "Forward" || member.Name == "Backward")))
+            {
+                return member.Name; // a field, property, event or nested type cannot share a name with the generated methods
+            }
+
+            if (member is IMethodSymbol method && (method.Name == "Forward" || method.Name == "Backward")
+                && GeneratedSignatures(method.Name, element).Any(signature => signature.SequenceEqual(method.Parameters.Select(p => ParameterKey(p.Type, type)))))
+            {
+                return $"{method.Name}({string.Join(", ", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)))})";
+            }
+
+            return null;
         }
 
         private static IEnumerable<string[]> GeneratedSignatures(string name, ElementKind element)

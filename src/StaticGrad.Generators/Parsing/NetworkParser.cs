@@ -275,7 +275,7 @@ namespace StaticGrad.Generators.Parsing
 
             string attributeText = layers.Count > 0 ? layers[0].Describe() : Name(entries[0].Data);
             TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
-            CheckCollisions(type, attributeText, sink);
+            CheckCollisions(type, attributeText, compilation, sink, cancellationToken);
             TargetChecks.CheckSpanAvailable(compilation, entries[0].Location, sink);
 
             if (sink.HasErrors || element is null || lastLinear is null)
@@ -343,7 +343,7 @@ namespace StaticGrad.Generators.Parsing
             return true;
         }
 
-        private static void CheckCollisions(INamedTypeSymbol type, string attributeText, DiagnosticSink sink)
+        private static void CheckCollisions(INamedTypeSymbol type, string attributeText, Compilation compilation, DiagnosticSink sink, CancellationToken cancellationToken)
         {
             var reserved = new HashSet<string>(ReservedNames);
             TargetChecks.CheckReservedNames(type, reserved, attributeText, sink);
@@ -364,6 +364,16 @@ namespace StaticGrad.Generators.Parsing
                     sink.Report(DiagnosticDescriptors.MemberCollision, TargetChecks.SourceLocation(member), type.Name, name, attributeText);
                 }
             }
+
+            // Inherited members by the same names would be hidden (CS0108) or clash: a network cannot derive from another one either.
+            TargetChecks.ReportInherited(
+                type,
+                TargetChecks.InheritedMembers(type, compilation)
+                    .Where(inherited => reserved.Contains(inherited.Member.Name) || LayerMemberName.IsMatch(inherited.Member.Name))
+                    .Select(inherited => (inherited.Member.Name, inherited.From)),
+                attributeText,
+                sink,
+                cancellationToken);
         }
 
         private static bool IsIntIntConstructor(IMethodSymbol constructor) =>

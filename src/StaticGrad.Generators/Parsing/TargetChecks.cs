@@ -177,6 +177,60 @@ namespace StaticGrad.Generators.Parsing
         public static IEnumerable<ISymbol> UserMembers(INamedTypeSymbol type) =>
             type.GetMembers().Where(m => !m.IsImplicitlyDeclared && !IsGeneratedByStaticGrad(m));
 
+        /// <summary>
+        /// Members the type inherits from its base classes (up to, not including, <c>object</c>) and can see: a generated
+        /// member with the same name would hide them (CS0108), so they are checked like the type's own.
+        /// </summary>
+        public static IEnumerable<(ISymbol Member, INamedTypeSymbol From)> InheritedMembers(INamedTypeSymbol type, Compilation compilation)
+        {
+            for (INamedTypeSymbol? baseType = type.BaseType; baseType is not null && baseType.SpecialType != SpecialType.System_Object; baseType = baseType.BaseType)
+            {
+                foreach (ISymbol member in baseType.GetMembers())
+                {
+                    if (!member.IsImplicitlyDeclared
+                        && member is not IMethodSymbol { MethodKind: not MethodKind.Ordinary }
+                        && compilation.IsSymbolAccessibleWithin(member, type))
+                    {
+                        yield return (member, baseType);
+                    }
+                }
+            }
+        }
+
+        /// <summary>One SGR0006 on the base list for all inherited members that collide, naming up to four of them (from the nearest base that has one).</summary>
+        public static void ReportInherited(
+            INamedTypeSymbol type, IEnumerable<(string Name, INamedTypeSymbol From)> clashes, string attributeText, DiagnosticSink sink, CancellationToken cancellationToken)
+        {
+            var list = clashes.ToList();
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            string names = string.Join(", ", list.Take(4).Select(c => $"'{c.Name}'")) + (list.Count > 4 ? $" and {list.Count - 4} more" : string.Empty);
+            sink.Report(
+                DiagnosticDescriptors.InheritedMemberCollision,
+                BaseListLocation(type, cancellationToken),
+                type.Name,
+                names,
+                list[0].From.Name,
+                attributeText);
+        }
+
+        /// <summary>Where an inherited collision is reported: the base class in the type's base list, else the type's name.</summary>
+        public static Location BaseListLocation(INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax { BaseList.Types: { Count: > 0 } types })
+                {
+                    return types[0].GetLocation();
+                }
+            }
+
+            return IdentifierLocation(type, cancellationToken);
+        }
+
         public static Location SourceLocation(ISymbol symbol) => symbol.Locations.FirstOrDefault(l => l.IsInSource) ?? Location.None;
 
         /// <summary>SGR0010 when the compilation has no <c>System.Span&lt;T&gt;</c>.</summary>

@@ -267,4 +267,21 @@ public class DiagnosticTests
         """,
         Diagnostic("SGR0019").WithLocation(0).WithArguments("MulticlassSvm Margin", "-1"),
         Diagnostic("SGR0019").WithLocation(1).WithArguments("MulticlassSvm Margin", "NaN"));
+
+    [Fact]
+    public Task SGR0006_InheritedMembers_AreCheckedLikeOwnOnes_OnTheBaseList() => VerifyAnalyzerAsync(
+        """
+        using System;
+        using StaticGrad;
+
+        public class WithK { public int K; }
+        public class WithForward { public static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, Span<float> d) { } }
+        public class WithOverload { public static void Forward(int value) { } private int M = 0; public int Other => M; }
+
+        [MatMul(1, 2, 3)] public partial class A : {|#0:WithK|};
+        [MatMul(1, 2, 3)] public partial class B : {|#1:WithForward|};
+        [MatMul(1, 2, 3)] public partial class C : WithOverload; // an overload, and a private field it cannot see: fine
+        """,
+        new DiagnosticResult(StaticGrad.Generators.Diagnostics.DiagnosticDescriptors.InheritedMemberCollision).WithLocation(0).WithArguments("A", "'K'", "WithK", "MatMul(1, 2, 3)"),
+        new DiagnosticResult(StaticGrad.Generators.Diagnostics.DiagnosticDescriptors.InheritedMemberCollision).WithLocation(1).WithArguments("B", "'Forward(ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>)'", "WithForward", "MatMul(1, 2, 3)"));
 }

@@ -193,4 +193,27 @@ public class NetworkDiagnosticTests
         }
         """,
         Diagnostic("SGR0017").WithSpan(6, 12, 6, 15).WithArguments("Net"));
+
+    [Fact]
+    public Task SGR0006_InheritedMembers_OneDiagnosticOnTheBaseList() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        public abstract class Model
+        {
+            public int Parameters => 0;
+            public void Save(string path) { }
+            public int Layer0Weight;
+            public void Forward(int value) { }
+            public abstract int Other { get; }
+        }
+
+        [Linear(4, 2)]
+        public partial class Net : {|#0:Model|}
+        {
+            public override int Other => 1;
+        }
+        """,
+        new Microsoft.CodeAnalysis.Testing.DiagnosticResult(StaticGrad.Generators.Diagnostics.DiagnosticDescriptors.InheritedMemberCollision)
+            .WithLocation(0).WithArguments("Net", "'Parameters', 'Save', 'Layer0Weight', 'Forward'", "Model", "Linear(4, 2)"));
 }

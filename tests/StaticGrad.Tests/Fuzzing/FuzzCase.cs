@@ -66,6 +66,9 @@ internal enum MemberKind
 
 internal enum NamespaceStyle { Global, Block, FileScoped }
 
+/// <summary>A base class for class and record targets, and the one member it declares.</summary>
+internal enum BaseKind { None, Unrelated, ReservedMatMulField, ReservedNetworkProperty, ForwardOtherSignature, ForwardSameSignature, PrivateK }
+
 /// <summary>
 /// One annotated type and what surrounds it. <paramref name="NotPartialLevel"/>: −1 all partial, 0 the type itself, 1… a
 /// containing type. <paramref name="SplitLayers"/> puts the last layer attribute on a second partial declaration.
@@ -87,13 +90,14 @@ internal sealed record FuzzUnit(
     MatMulAttr? MatMul,
     LayerAttr[] Layers,
     MemberKind[] Members,
-    bool SyntaxErrorNearby)
+    bool SyntaxErrorNearby,
+    BaseKind Base)
 {
     public override string ToString() =>
         $"{Target} generic={Generic} typeParamM={TypeParameterNamedM} containers={Containers} containerGeneric={ContainerGeneric} containerStruct={ContainerIsStruct} " +
         $"notPartial={NotPartialLevel} file={FileLocal} decls={Declarations} split={SplitLayers} ns={Namespace} nullableDisable={NullableDisable} " +
         $"listPerAttr={AttributeListPerAttribute} matmul={MatMul} layers=[{string.Join(", ", Layers.Select(l => l.ToString()))}] " +
-        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby}";
+        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base}";
 }
 
 /// <summary>A whole case: compilation settings plus one unit. <paramref name="LanguageVersion"/> 0 means latest.</summary>

@@ -157,6 +157,7 @@ internal static class FuzzGenerators
         from attributes in Attributes
         from members in Members
         from syntaxError in Gen.Frequency((92, false), (8, true))
+        from baseKind in Gen.Frequency((80, Gen.Const(BaseKind.None)), (20, Gen.Enum<BaseKind>()))
         select new FuzzUnit(
             target,
             generic,
@@ -174,7 +175,8 @@ internal static class FuzzGenerators
             attributes.Item1,
             attributes.Item2,
             members,
-            syntaxError);
+            syntaxError,
+            baseKind);
 
     public static readonly Gen<FuzzCase> Case =
         from languageVersion in Gen.Frequency((40, 0), (20, 12), (20, 11), (20, 10))

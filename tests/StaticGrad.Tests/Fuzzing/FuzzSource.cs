@@ -30,6 +30,7 @@ internal sealed class FuzzSource
     private readonly List<TextSpan> _containerIdentifiers = new();
     private TextSpan _targetIdentifier;
     private TextSpan _typeParameter;
+    private TextSpan _baseSpan;
     private bool _hasUsing;
 
     private FuzzSource(FuzzCase fuzzCase)
@@ -67,6 +68,23 @@ internal sealed class FuzzSource
     }
 
     private FuzzUnit U => _unit;
+
+    /// <summary>Only classes and records derive from a base class here (a record from a record).</summary>
+    private bool HasBase => U.Base != BaseKind.None && U.Target is TargetKind.Class or TargetKind.Record or TargetKind.AbstractClass or TargetKind.SealedClass;
+
+    private string BaseMemberText()
+    {
+        string t = U.MatMul is { } m ? ElementKeyword(m.Element) : "float";
+        return U.Base switch
+        {
+            BaseKind.ReservedMatMulField => "public int K;",
+            BaseKind.ReservedNetworkProperty => "public int Parameters => 0;",
+            BaseKind.ForwardOtherSignature => "public void Forward(int value) { }",
+            BaseKind.ForwardSameSignature => $"public static void Forward(global::System.ReadOnlySpan<{t}> w, global::System.ReadOnlySpan<{t}> x, global::System.Span<{t}> d) {{ }}",
+            BaseKind.PrivateK => "private int K = 0; public int Other => K;",
+            _ => "public int Other;",
+        };
+    }
 
     private bool IsClassKind => U.Target is TargetKind.Class or TargetKind.Record or TargetKind.StaticClass or TargetKind.AbstractClass or TargetKind.SealedClass;
 
@@ -111,6 +129,11 @@ internal sealed class FuzzSource
         }
 
         _text.Append(indent).Append("internal static class NonConstantDims { public static int Value = 3; }\n\n");
+        if (HasBase)
+        {
+            _text.Append(indent).Append(U.Target == TargetKind.Record ? "public record FuzzBase\n" : "public class FuzzBase\n")
+                .Append(indent).Append("{\n").Append(indent).Append("    ").Append(BaseMemberText()).Append('\n').Append(indent).Append("}\n\n");
+        }
 
         for (int level = U.Containers; level >= 1; level--)
         {
@@ -189,6 +212,12 @@ internal sealed class FuzzSource
             _text.Append('<');
             _typeParameter = Mark(typeParameterName);
             _text.Append('>');
+        }
+
+        if (HasBase)
+        {
+            _text.Append(" : ");
+            _baseSpan = Mark("FuzzBase");
         }
 
         _text.Append('\n').Append(indent).Append("{\n");
@@ -426,6 +455,10 @@ internal sealed class FuzzSource
         ExpectMember(MemberKind.ForwardProperty, "a property named Forward");
         ExpectMember(MemberKind.ReservedMatMulName, "a field named K");
         ExpectMember(MemberKind.NestedTypeNamedWMatrix, "a nested type named WMatrix");
+        if (HasBase && U.Base is BaseKind.ReservedMatMulField or BaseKind.ForwardSameSignature)
+        {
+            Fault("SGR0006", _baseSpan, $"a base class with {U.Base}");
+        }
     }
 
     private void ExpectNetwork(List<TextSpan> spans)
@@ -573,6 +606,11 @@ internal sealed class FuzzSource
         ExpectMember(MemberKind.ReservedNetworkName, "a property named Parameters");
         ExpectMember(MemberKind.LayerPrefixedName, "a member named Layer0…");
         ExpectMember(MemberKind.IntIntConstructor, "a constructor (int, int)");
+        if (HasBase && U.Base is BaseKind.ReservedNetworkProperty or BaseKind.ForwardOtherSignature or BaseKind.ForwardSameSignature)
+        {
+            Fault("SGR0006", _baseSpan, $"a base class with {U.Base}");
+        }
+
         if (_memberSpans.TryGetValue(MemberKind.NonChainingConstructor, out TextSpan constructor))
         {
             Fault("SGR0017", constructor, "a constructor that does not chain");
