@@ -291,7 +291,7 @@ namespace StaticGrad.Generators.Parsing
                 margin,
                 (int)parameterCount,
                 TargetChecks.NullableDirectiveAllowed(entries[0].Syntax?.SyntaxTree),
-                compilation.GetTypeByMetadataName("System.MathF") is not null,
+                TargetChecks.PublicType(compilation, "System.MathF") is not null,
                 TargetChecks.SimdAvailable(compilation));
         }
 

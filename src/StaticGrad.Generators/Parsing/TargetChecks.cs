@@ -236,7 +236,7 @@ namespace StaticGrad.Generators.Parsing
         /// <summary>SGR0010 when the compilation has no <c>System.Span&lt;T&gt;</c>.</summary>
         public static void CheckSpanAvailable(Compilation compilation, Location location, DiagnosticSink sink)
         {
-            if (compilation.GetTypeByMetadataName("System.Span`1") is null)
+            if (PublicType(compilation, "System.Span`1") is null)
             {
                 sink.Report(DiagnosticDescriptors.SpanUnavailable, location);
             }
@@ -266,11 +266,18 @@ namespace StaticGrad.Generators.Parsing
         /// and the X86 Fma class. Without them StaticGrad writes plain loops.
         /// </summary>
         public static bool SimdAvailable(Compilation compilation) =>
-            compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector256") is { } vector256
+            PublicType(compilation, "System.Runtime.Intrinsics.Vector256") is { } vector256
             && vector256.GetMembers("LoadUnsafe").Length > 0
             && vector256.GetMembers("Sum").Length > 0
-            && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null
-            && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.X86.Fma") is not null;
+            && PublicType(compilation, "System.Runtime.Intrinsics.Vector128") is not null
+            && PublicType(compilation, "System.Runtime.Intrinsics.X86.Fma") is not null;
+
+        /// <summary>
+        /// A framework type the generated code may use: it must be public (netstandard2.0 with System.Memory, for one,
+        /// carries an internal <c>System.MathF</c> that generated code cannot call).
+        /// </summary>
+        public static INamedTypeSymbol? PublicType(Compilation compilation, string metadataName) =>
+            compilation.GetTypeByMetadataName(metadataName) is { DeclaredAccessibility: Accessibility.Public } type ? type : null;
 
         public static bool NullableDirectiveAllowed(SyntaxTree? tree) =>
             tree?.Options is CSharpParseOptions options && options.LanguageVersion >= LanguageVersion.CSharp8;

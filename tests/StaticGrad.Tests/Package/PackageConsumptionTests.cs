@@ -218,7 +218,90 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
         Assert.Matches(@"AOT OK \d+\.\d+ -> \d+\.\d+", run.Output);
     }
 
-    private void WriteProject(string directory, string outputType, string[] projectReferences, string program, string extraProperties = "")
+    [Fact]
+    public void NetStandard20Library_WithSystemMemory_BuildsWithoutWarnings_AndItsPlainCodeComputesCorrectly()
+    {
+        // netstandard2.0 has no Vector256, MathF or BitConverter.SingleToInt32Bits, so StaticGrad writes its plain code path;
+        // a .NET app then runs that code and checks it against its own loops.
+        string root = package.NewWorkspaceWithMachineFeeds("netstandard");
+        WriteProject(Path.Combine(root, "Lib"), "Library", Array.Empty<string>(), """
+            using StaticGrad;
+            namespace Lib;
+            [MatMul(5, 10, 3)] public partial class Small;
+            [MatMul<double>(24, 20, 16)] public partial class Looped;
+            [Linear(4, 8), ReLU, Linear(8, 8), Sigmoid, Linear(8, 3), SoftmaxCrossEntropy] public partial class Net;
+            [Linear<double>(3, 5), Tanh, Linear<double>(5, 2), MeanSquaredError] public partial class Regression;
+            """,
+            extraProperties: "<LangVersion>latest</LangVersion>",
+            targetFramework: "netstandard2.0",
+            extraItems: """<PackageReference Include="System.Memory" Version="4.6.3" />""");
+        WriteProject(Path.Combine(root, "App"), "Exe", new[] { "../Lib/Lib.csproj" }, """
+            using System;
+            using System.Linq;
+            using Lib;
+
+            var random = new Random(3);
+            bool ok = true;
+
+            // MatMul: D = W·X, dW = dD·Xᵀ, dX = Wᵀ·dD against plain loops, element by element.
+            double[] w = Values(24 * 20), x = Values(20 * 16), dD = Values(24 * 16);
+            double[] d = new double[24 * 16], dW = new double[24 * 20], dX = new double[20 * 16];
+            Looped.Forward(w, x, d);
+            Looped.Backward(w, x, dD, dW, dX);
+            for (int i = 0; i < 24; i++)
+                for (int j = 0; j < 16; j++)
+                    ok &= Close(d[i * 16 + j], Enumerable.Range(0, 20).Sum(k => w[i * 20 + k] * x[k * 16 + j]));
+            for (int i = 0; i < 24; i++)
+                for (int k = 0; k < 20; k++)
+                    ok &= Close(dW[i * 20 + k], Enumerable.Range(0, 16).Sum(j => dD[i * 16 + j] * x[k * 16 + j]));
+            for (int k = 0; k < 20; k++)
+                for (int j = 0; j < 16; j++)
+                    ok &= Close(dX[k * 16 + j], Enumerable.Range(0, 24).Sum(i => w[i * 20 + k] * dD[i * 16 + j]));
+            float[] ws = Values(50).Select(v => (float)v).ToArray(), xs = Values(30).Select(v => (float)v).ToArray(), ds = new float[15];
+            Small.Forward(ws, xs, ds);
+            ok &= Math.Abs(ds[4] - Enumerable.Range(0, 10).Sum(k => (double)ws[10 + k] * xs[k * 3 + 1])) < 1e-5;
+
+            // A network on the plain path trains, and its float parameters survive Save/Load bit for bit.
+            var net = new Net(seed: 1, maxBatchSize: 4);
+            net.UseAdam(0.05f);
+            float[] inputs = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1 };
+            int[] labels = { 0, 1, 2, 0 };
+            float first = net.TrainStep(inputs, labels), last = first;
+            for (int i = 0; i < 200; i++) last = net.TrainStep(inputs, labels);
+            ok &= last < first / 4 && net.Accuracy(inputs, labels) == 1;
+            string file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".sgrd");
+            net.Save(file);
+            var copy = new Net(seed: 2);
+            copy.Load(file);
+            System.IO.File.Delete(file);
+            ok &= copy.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits).SequenceEqual(net.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits));
+
+            var regression = new Regression(seed: 1, maxBatchSize: 2);
+            regression.UseSgd(0.1);
+            double[] points = { 1, 2, 3, -1, 0, 1 }, targets = { 0.5, -0.5, -0.25, 0.25 };
+            double before = regression.TrainStep(points, targets), after = before;
+            for (int i = 0; i < 100; i++) after = regression.TrainStep(points, targets);
+            ok &= after < before;
+
+            Console.WriteLine(ok ? $"NS20 OK {first:F3} -> {last:F3}" : "NS20 BAD");
+
+            double[] Values(int n) => Enumerable.Range(0, n).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+            static bool Close(double a, double b) => Math.Abs(a - b) <= 1e-12 * (1 + Math.Abs(b));
+            """);
+
+        var build = DotNetCli.Run(Path.Combine(root, "App"), "build -c Release --disable-build-servers");
+        output.WriteLine(build.Output);
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Matches(@"\b0 Warning\(s\)", build.Output);
+
+        var run = DotNetCli.Run(Path.Combine(root, "App"), "run -c Release --no-build");
+        output.WriteLine(run.Output);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("NS20 OK", run.Output);
+    }
+
+    private void WriteProject(
+        string directory, string outputType, string[] projectReferences, string program, string extraProperties = "", string targetFramework = "net10.0", string extraItems = "")
     {
         Directory.CreateDirectory(directory);
         string references = string.Join(Environment.NewLine, projectReferences.Select(r => $"""    <ProjectReference Include="{r}" />"""));
@@ -226,13 +309,14 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <OutputType>{outputType}</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
+                <TargetFramework>{targetFramework}</TargetFramework>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                 {extraProperties}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="StaticGrad" Version="{package.Version}" />
+                {extraItems}
             {references}
               </ItemGroup>
             </Project>

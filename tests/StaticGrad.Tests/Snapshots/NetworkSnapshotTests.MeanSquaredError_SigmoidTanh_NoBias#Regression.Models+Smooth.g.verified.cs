@@ -639,9 +639,11 @@ namespace Regression
                 int at = 12 + architecture.Length;
                 global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at), ParameterCount);
                 at += 4;
+                // The parameters' bits, little-endian. MemoryMarshal.Cast (not BitConverter.SingleToInt32Bits) exists on every target with Span, netstandard2.0 included.
+                global::System.ReadOnlySpan<int> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.ReadOnlySpan<float>(_parameters));
                 for (int e = 0; e < ParameterCount; e++)
                 {
-                    global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at + (e * 4)), global::System.BitConverter.SingleToInt32Bits(_parameters[e]));
+                    global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at + (e * 4)), bits[e]);
                 }
 
                 global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(length - 8), Checksum(s.Slice(0, length - 8)));
@@ -698,9 +700,10 @@ namespace Regression
                     throw new global::System.IO.InvalidDataException($"{source} is corrupt: its checksum does not match its contents.");
                 at += 4;
                 // Every check passed: only now does the model change.
+                global::System.Span<int> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.Span<float>(_parameters));
                 for (int e = 0; e < ParameterCount; e++)
                 {
-                    _parameters[e] = global::System.BitConverter.Int32BitsToSingle(global::System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s.Slice(at + (e * 4))));
+                    bits[e] = global::System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s.Slice(at + (e * 4)));
                 }
             }
 

@@ -511,9 +511,11 @@ namespace Digits
             int at = 12 + architecture.Length;
             global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at), ParameterCount);
             at += 4;
+            // The parameters' bits, little-endian. MemoryMarshal.Cast (not BitConverter.SingleToInt32Bits) exists on every target with Span, netstandard2.0 included.
+            global::System.ReadOnlySpan<long> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(new global::System.ReadOnlySpan<double>(_parameters));
             for (int e = 0; e < ParameterCount; e++)
             {
-                global::System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(s.Slice(at + (e * 8)), global::System.BitConverter.DoubleToInt64Bits(_parameters[e]));
+                global::System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(s.Slice(at + (e * 8)), bits[e]);
             }
 
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(length - 8), Checksum(s.Slice(0, length - 8)));
@@ -570,9 +572,10 @@ namespace Digits
                 throw new global::System.IO.InvalidDataException($"{source} is corrupt: its checksum does not match its contents.");
             at += 4;
             // Every check passed: only now does the model change.
+            global::System.Span<long> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(new global::System.Span<double>(_parameters));
             for (int e = 0; e < ParameterCount; e++)
             {
-                _parameters[e] = global::System.BitConverter.Int64BitsToDouble(global::System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s.Slice(at + (e * 8))));
+                bits[e] = global::System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s.Slice(at + (e * 8)));
             }
         }
 

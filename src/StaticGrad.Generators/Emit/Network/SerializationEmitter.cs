@@ -62,10 +62,13 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int at = 12 + architecture.Length;");
             w.Line("global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at), ParameterCount);");
             w.Line("at += 4;");
+            bool isDouble = code.Spec.Element == Model.ElementKind.Double;
+            string bitsType = isDouble ? "long" : "int";
+            string bitWidth = isDouble ? "64" : "32";
+            w.Line($"// The parameters' bits, little-endian. MemoryMarshal.Cast (not BitConverter.SingleToInt32Bits) exists on every target with Span, netstandard2.0 included.");
+            w.Line($"global::System.ReadOnlySpan<{bitsType}> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<{code.T}, {bitsType}>(new global::System.ReadOnlySpan<{code.T}>(_parameters));");
             w.Open("for (int e = 0; e < ParameterCount; e++)");
-            w.Line(code.Spec.Element == Model.ElementKind.Double
-                ? $"global::System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(s.Slice(at + (e * {size})), global::System.BitConverter.DoubleToInt64Bits(_parameters[e]));"
-                : $"global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(s.Slice(at + (e * {size})), global::System.BitConverter.SingleToInt32Bits(_parameters[e]));");
+            w.Line($"global::System.Buffers.Binary.BinaryPrimitives.WriteInt{bitWidth}LittleEndian(s.Slice(at + (e * {size})), bits[e]);");
             w.Close();
             w.Line();
             w.Line("global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(length - 8), Checksum(s.Slice(0, length - 8)));");
@@ -122,10 +125,9 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("    throw new global::System.IO.InvalidDataException($\"{source} is corrupt: its checksum does not match its contents.\");");
             w.Line("at += 4;");
             w.Line("// Every check passed: only now does the model change.");
+            w.Line($"global::System.Span<{bitsType}> bits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<{code.T}, {bitsType}>(new global::System.Span<{code.T}>(_parameters));");
             w.Open("for (int e = 0; e < ParameterCount; e++)");
-            w.Line(code.Spec.Element == Model.ElementKind.Double
-                ? $"_parameters[e] = global::System.BitConverter.Int64BitsToDouble(global::System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s.Slice(at + (e * {size}))));"
-                : $"_parameters[e] = global::System.BitConverter.Int32BitsToSingle(global::System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s.Slice(at + (e * {size}))));");
+            w.Line($"bits[e] = global::System.Buffers.Binary.BinaryPrimitives.ReadInt{bitWidth}LittleEndian(s.Slice(at + (e * {size})));");
             w.Close();
             w.Close();
             w.Line();
