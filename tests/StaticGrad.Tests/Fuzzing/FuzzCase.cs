@@ -100,8 +100,12 @@ internal sealed record FuzzUnit(
         $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base}";
 }
 
-/// <summary>A whole case: compilation settings plus one unit. <paramref name="LanguageVersion"/> 0 means latest.</summary>
-internal sealed record FuzzCase(int LanguageVersion, bool NullableEnabled, bool AllowUnsafe, bool GlobalUsing, FuzzUnit Unit)
+/// <summary>
+/// A whole case: compilation settings plus one unit. <paramref name="LanguageVersion"/> 0 means latest;
+/// <paramref name="NetStandard"/> compiles against netstandard2.0 + System.Memory instead of .NET 8 (no SIMD, no public MathF).
+/// </summary>
+internal sealed record FuzzCase(int LanguageVersion, bool NullableEnabled, bool AllowUnsafe, bool GlobalUsing, bool NetStandard, FuzzUnit Unit)
 {
-    public override string ToString() => $"C# {(LanguageVersion == 0 ? "latest" : LanguageVersion)} nullable={NullableEnabled} unsafe={AllowUnsafe} globalUsing={GlobalUsing} {Unit}";
+    public override string ToString() =>
+        $"C# {(LanguageVersion == 0 ? "latest" : LanguageVersion)} {(NetStandard ? "netstandard2.0" : "net8.0")} nullable={NullableEnabled} unsafe={AllowUnsafe} globalUsing={GlobalUsing} {Unit}";
 }

@@ -183,8 +183,9 @@ internal static class FuzzGenerators
         from nullable in Gen.Bool
         from allowUnsafe in Gen.Frequency((70, true), (30, false))
         from globalUsing in Gen.Frequency((80, false), (20, true))
+        from netStandard in Gen.Frequency((85, false), (15, true))
         from unit in Unit
-        select new FuzzCase(languageVersion, nullable, allowUnsafe, globalUsing, unit);
+        select new FuzzCase(languageVersion, nullable, allowUnsafe, globalUsing, netStandard, unit);
 
     /// <summary>Makes a layer list consistent: each Linear takes the width before it and the first Linear's element type.</summary>
     private static LayerAttr[] Chain(LayerAttr[] layers)

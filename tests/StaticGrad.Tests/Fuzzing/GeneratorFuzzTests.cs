@@ -95,7 +95,7 @@ public sealed class GeneratorFuzzTests
         CSharpCompilation input = CSharpCompilation.Create(
             "Fuzz",
             trees,
-            TestCompilation.References,
+            fuzzCase.NetStandard ? TestCompilation.NetStandard20References : TestCompilation.References,
             new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: fuzzCase.NullableEnabled ? NullableContextOptions.Enable : NullableContextOptions.Disable,

@@ -19,6 +19,18 @@ internal static class TestCompilation
             .Append(MetadataReference.CreateFromFile(typeof(MatMulAttribute).Assembly.Location))
             .ToArray();
 
+    /// <summary>
+    /// netstandard2.0 reference assemblies plus System.Memory (for Span) and StaticGrad.Attributes: a target without
+    /// Vector256, public MathF or BitConverter.SingleToInt32Bits, where StaticGrad writes its plain code.
+    /// </summary>
+    public static IReadOnlyList<MetadataReference> NetStandard20References => LazyNetStandard20.Value;
+
+    private static readonly Lazy<IReadOnlyList<MetadataReference>> LazyNetStandard20 = new(() =>
+        System.IO.Directory.GetFiles(System.IO.Path.Combine(AppContext.BaseDirectory, "refs", "netstandard2.0"), "*.dll")
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .Append(MetadataReference.CreateFromFile(typeof(MatMulAttribute).Assembly.Location))
+            .ToArray());
+
     public static CSharpCompilation Create(params string[] sources) => Create("Tests", References, sources);
 
     public static CSharpCompilation Create(string assemblyName, IEnumerable<MetadataReference> references, params string[] sources) =>
