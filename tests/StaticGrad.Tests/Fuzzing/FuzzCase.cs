@@ -66,6 +66,9 @@ internal enum MemberKind
 
 internal enum NamespaceStyle { Global, Block, FileScoped }
 
+/// <summary>The first attribute as it looks while being typed: a parse error inside or around it.</summary>
+internal enum BrokenSyntax { None, MissingCloseParen, TrailingComma, EmptyArgument, MissingCloseBracket }
+
 /// <summary>A base class for class and record targets, and the one member it declares.</summary>
 internal enum BaseKind { None, Unrelated, ReservedMatMulField, ReservedNetworkProperty, ForwardOtherSignature, ForwardSameSignature, PrivateK }
 
@@ -91,13 +94,14 @@ internal sealed record FuzzUnit(
     LayerAttr[] Layers,
     MemberKind[] Members,
     bool SyntaxErrorNearby,
-    BaseKind Base)
+    BaseKind Base,
+    BrokenSyntax Broken)
 {
     public override string ToString() =>
         $"{Target} generic={Generic} typeParamM={TypeParameterNamedM} containers={Containers} containerGeneric={ContainerGeneric} containerStruct={ContainerIsStruct} " +
         $"notPartial={NotPartialLevel} file={FileLocal} decls={Declarations} split={SplitLayers} ns={Namespace} nullableDisable={NullableDisable} " +
         $"listPerAttr={AttributeListPerAttribute} matmul={MatMul} layers=[{string.Join(", ", Layers.Select(l => l.ToString()))}] " +
-        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base}";
+        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base} broken={Broken}";
 }
 
 /// <summary>

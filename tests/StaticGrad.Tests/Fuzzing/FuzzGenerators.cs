@@ -158,6 +158,7 @@ internal static class FuzzGenerators
         from members in Members
         from syntaxError in Gen.Frequency((92, false), (8, true))
         from baseKind in Gen.Frequency((80, Gen.Const(BaseKind.None)), (20, Gen.Enum<BaseKind>()))
+        from broken in Gen.Frequency((94, Gen.Const(BrokenSyntax.None)), (6, Gen.Enum<BrokenSyntax>()))
         select new FuzzUnit(
             target,
             generic,
@@ -176,7 +177,8 @@ internal static class FuzzGenerators
             attributes.Item2,
             members,
             syntaxError,
-            baseKind);
+            baseKind,
+            broken);
 
     public static readonly Gen<FuzzCase> Case =
         from languageVersion in Gen.Frequency((40, 0), (20, 12), (20, 11), (20, 10))

@@ -91,7 +91,7 @@ internal sealed class FuzzSource
     private void WriteFile()
     {
         bool usesGeneric = (U.MatMul is { Element: not ElementArg.NonGeneric }) || U.Layers.Any(l => l.Element != ElementArg.NonGeneric);
-        Indeterminate = _case.LanguageVersion == 10 && (usesGeneric || U.FileLocal);
+        Indeterminate = (_case.LanguageVersion == 10 && (usesGeneric || U.FileLocal)) || U.Broken != BrokenSyntax.None;
 
         var spellings = U.Layers.Select(l => l.Spelling).Concat(U.MatMul is { } m ? new[] { m.Spelling } : Array.Empty<Spelling>()).ToList();
         _hasUsing = _case.GlobalUsing;
@@ -251,13 +251,16 @@ internal sealed class FuzzSource
             return;
         }
 
+        // While typing, the first list may not be closed yet.
+        string close = U.Broken == BrokenSyntax.MissingCloseBracket && _attributeSpans.Count == 0 ? "\n" : "]\n";
         if (U.AttributeListPerAttribute)
         {
             foreach (Action attribute in attributes)
             {
                 _text.Append(indent).Append('[');
                 attribute();
-                _text.Append("]\n");
+                _text.Append(close);
+                close = "]\n";
             }
         }
         else
@@ -273,11 +276,25 @@ internal sealed class FuzzSource
                 attributes[i]();
             }
 
-            _text.Append("]\n");
+            _text.Append(close);
         }
     }
 
-    private void WriteAttribute(string text) => _attributeSpans.Add(Mark(text));
+    private void WriteAttribute(string text)
+    {
+        if (_attributeSpans.Count == 0 && text.EndsWith(")", StringComparison.Ordinal))
+        {
+            text = U.Broken switch
+            {
+                BrokenSyntax.MissingCloseParen => text.Substring(0, text.Length - 1),
+                BrokenSyntax.TrailingComma => text.Substring(0, text.Length - 1) + ",)",
+                BrokenSyntax.EmptyArgument => text.Replace("(", "(, "),
+                _ => text,
+            };
+        }
+
+        _attributeSpans.Add(Mark(text));
+    }
 
     private TextSpan Mark(string text)
     {
