@@ -95,13 +95,14 @@ internal sealed record FuzzUnit(
     MemberKind[] Members,
     bool SyntaxErrorNearby,
     BaseKind Base,
-    BrokenSyntax Broken)
+    BrokenSyntax Broken,
+    bool SecondFile)
 {
     public override string ToString() =>
         $"{Target} generic={Generic} typeParamM={TypeParameterNamedM} containers={Containers} containerGeneric={ContainerGeneric} containerStruct={ContainerIsStruct} " +
         $"notPartial={NotPartialLevel} file={FileLocal} decls={Declarations} split={SplitLayers} ns={Namespace} nullableDisable={NullableDisable} " +
         $"listPerAttr={AttributeListPerAttribute} matmul={MatMul} layers=[{string.Join(", ", Layers.Select(l => l.ToString()))}] " +
-        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base} broken={Broken}";
+        $"members=[{string.Join(", ", Members)}] syntaxErrorNearby={SyntaxErrorNearby} base={Base} broken={Broken} secondFile={SecondFile}";
 }
 
 /// <summary>

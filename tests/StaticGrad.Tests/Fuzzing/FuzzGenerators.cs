@@ -159,6 +159,7 @@ internal static class FuzzGenerators
         from syntaxError in Gen.Frequency((92, false), (8, true))
         from baseKind in Gen.Frequency((80, Gen.Const(BaseKind.None)), (20, Gen.Enum<BaseKind>()))
         from broken in Gen.Frequency((94, Gen.Const(BrokenSyntax.None)), (6, Gen.Enum<BrokenSyntax>()))
+        from secondFile in Gen.Bool
         select new FuzzUnit(
             target,
             generic,
@@ -178,7 +179,8 @@ internal static class FuzzGenerators
             members,
             syntaxError,
             baseKind,
-            broken);
+            broken,
+            secondFile);
 
     public static readonly Gen<FuzzCase> Case =
         from languageVersion in Gen.Frequency((40, 0), (20, 12), (20, 11), (20, 10))

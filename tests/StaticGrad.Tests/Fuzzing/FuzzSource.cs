@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace StaticGrad.Tests.Fuzzing;
 
 /// <summary>A diagnostic StaticGrad must report: its id, and the span of source it must lie inside.</summary>
-internal sealed record ExpectedFault(string Id, TextSpan Span, string Why);
+internal sealed record ExpectedFault(string Id, TextSpan Span, string Why, bool InSecondFile = false);
 
 /// <summary>
 /// Writes a <see cref="FuzzCase"/> as C# and, while writing, works out what StaticGrad must say about it: the oracle.
@@ -23,7 +23,7 @@ internal sealed class FuzzSource
 
     private readonly FuzzCase _case;
     private readonly FuzzUnit _unit;
-    private readonly StringBuilder _text = new();
+    private StringBuilder _text = new();
     private readonly List<ExpectedFault> _faults = new();
     private readonly List<TextSpan> _attributeSpans = new();
     private readonly Dictionary<MemberKind, TextSpan> _memberSpans = new();
@@ -41,6 +41,9 @@ internal sealed class FuzzSource
 
     /// <summary>The annotated file.</summary>
     public string Text { get; private set; } = string.Empty;
+
+    /// <summary>The file with the other partial declarations, when the case splits them off; else <see langword="null"/>.</summary>
+    public string? SecondText { get; private set; }
 
     /// <summary><c>global using StaticGrad;</c> when the case asks for it, else <see langword="null"/>.</summary>
     public string? GlobalUsings => _case.GlobalUsing ? "global using StaticGrad;\n" : null;
@@ -93,8 +96,42 @@ internal sealed class FuzzSource
         bool usesGeneric = (U.MatMul is { Element: not ElementArg.NonGeneric }) || U.Layers.Any(l => l.Element != ElementArg.NonGeneric);
         Indeterminate = (_case.LanguageVersion == 10 && (usesGeneric || U.FileLocal)) || U.Broken != BrokenSyntax.None;
 
-        var spellings = U.Layers.Select(l => l.Spelling).Concat(U.MatMul is { } m ? new[] { m.Spelling } : Array.Empty<Spelling>()).ToList();
         _hasUsing = _case.GlobalUsing;
+        WriteHeader(usesGeneric);
+        string indent = OpenScopes(firstFile: true);
+        WriteTarget(indent);
+        if (!SplitFiles)
+        {
+            WriteOtherDeclarations(indent);
+        }
+
+        CloseScopes(indent, firstFile: true);
+        Text = _text.ToString();
+
+        if (SplitFiles)
+        {
+            // The other partial declarations in a second file, which reopens the namespace and the containers.
+            _text = new StringBuilder();
+            WriteHeader(usesGeneric);
+            indent = OpenScopes(firstFile: false);
+            WriteOtherDeclarations(indent);
+            CloseScopes(indent, firstFile: false);
+            SecondText = _text.ToString();
+        }
+
+        Expect();
+        if (Valid)
+        {
+            Usage = WriteUsage();
+        }
+    }
+
+    /// <summary>The partial declarations after the first go into a second file (file-local types cannot span files).</summary>
+    private bool SplitFiles => U.SecondFile && U.Declarations > 1 && !U.FileLocal;
+
+    private void WriteHeader(bool usesGeneric)
+    {
+        var spellings = U.Layers.Select(l => l.Spelling).Concat(U.MatMul is { } m ? new[] { m.Spelling } : Array.Empty<Spelling>()).ToList();
         if (U.NullableDisable)
         {
             _text.Append("#nullable disable\n");
@@ -116,6 +153,11 @@ internal sealed class FuzzSource
         }
 
         _text.Append('\n');
+    }
+
+    /// <summary>Opens the namespace and the containing types; the first file also declares the helpers and the base class.</summary>
+    private string OpenScopes(bool firstFile)
+    {
         string indent = string.Empty;
         switch (U.Namespace)
         {
@@ -128,33 +170,47 @@ internal sealed class FuzzSource
                 break;
         }
 
-        _text.Append(indent).Append("internal static class NonConstantDims { public static int Value = 3; }\n\n");
-        if (HasBase)
+        if (firstFile)
         {
-            _text.Append(indent).Append(U.Target == TargetKind.Record ? "public record FuzzBase\n" : "public class FuzzBase\n")
-                .Append(indent).Append("{\n").Append(indent).Append("    ").Append(BaseMemberText()).Append('\n').Append(indent).Append("}\n\n");
+            _text.Append(indent).Append("internal static class NonConstantDims { public static int Value = 3; }\n\n");
+            if (HasBase)
+            {
+                _text.Append(indent).Append(U.Target == TargetKind.Record ? "public record FuzzBase\n" : "public class FuzzBase\n")
+                    .Append(indent).Append("{\n").Append(indent).Append("    ").Append(BaseMemberText()).Append('\n').Append(indent).Append("}\n\n");
+            }
         }
 
         for (int level = U.Containers; level >= 1; level--)
         {
             string keyword = U.ContainerIsStruct && level == 1 ? "struct" : "class";
-            string partial = U.NotPartialLevel == level ? string.Empty : "partial ";
+            string partial = firstFile && U.NotPartialLevel == level ? string.Empty : "partial ";
             _text.Append(indent).Append($"public {partial}{keyword} ");
-            _containerIdentifiers.Add(Mark($"Outer{level}"));
+            if (firstFile)
+            {
+                _containerIdentifiers.Add(Mark($"Outer{level}"));
+            }
+            else
+            {
+                _text.Append($"Outer{level}");
+            }
+
             _text.Append(U.ContainerGeneric ? $"<TOuter{level}>\n" : "\n");
             _text.Append(indent).Append("{\n");
             indent += "    ";
         }
 
-        WriteTarget(indent);
+        return indent;
+    }
 
+    private void CloseScopes(string indent, bool firstFile)
+    {
         for (int level = 1; level <= U.Containers; level++)
         {
             indent = indent.Substring(4);
             _text.Append(indent).Append("}\n");
         }
 
-        if (U.SyntaxErrorNearby)
+        if (firstFile && U.SyntaxErrorNearby)
         {
             _text.Append(indent).Append("public class Nearby { public int Broken() { int x = ; return x; } }\n");
         }
@@ -163,25 +219,24 @@ internal sealed class FuzzSource
         {
             _text.Append("}\n");
         }
-
-        Text = _text.ToString();
-        Expect();
-        if (Valid)
-        {
-            Usage = WriteUsage();
-        }
     }
+
+    private string Keyword => U.Target switch
+    {
+        TargetKind.Struct => "struct",
+        TargetKind.Record => "record",
+        TargetKind.RecordStruct => "record struct",
+        TargetKind.Interface => "interface",
+        _ => "class",
+    };
+
+    private string TypeParameterName => U.TypeParameterNamedM ? "M" : "TItem";
+
+    /// <summary>How many layer attributes sit on the first declaration (all but the last when the layers are split).</summary>
+    private int LayersOnFirst => U.SplitLayers && U.Layers.Length > 1 ? U.Layers.Length - 1 : U.Layers.Length;
 
     private void WriteTarget(string indent)
     {
-        string keyword = U.Target switch
-        {
-            TargetKind.Struct => "struct",
-            TargetKind.Record => "record",
-            TargetKind.RecordStruct => "record struct",
-            TargetKind.Interface => "interface",
-            _ => "class",
-        };
         string modifiers = U.Target switch
         {
             TargetKind.StaticClass => "static ",
@@ -190,7 +245,6 @@ internal sealed class FuzzSource
             _ => string.Empty,
         };
         string access = U.FileLocal ? "file " : "public ";
-        string typeParameterName = U.TypeParameterNamedM ? "M" : "TItem";
 
         var attributes = new List<Action>();
         if (U.MatMul is { } matMul)
@@ -198,19 +252,18 @@ internal sealed class FuzzSource
             attributes.Add(() => WriteAttribute(MatMulText(matMul)));
         }
 
-        int onFirst = U.SplitLayers && U.Layers.Length > 1 ? U.Layers.Length - 1 : U.Layers.Length;
-        foreach (LayerAttr layer in U.Layers.Take(onFirst))
+        foreach (LayerAttr layer in U.Layers.Take(LayersOnFirst))
         {
             attributes.Add(() => WriteAttribute(LayerText(layer)));
         }
 
         WriteAttributeLists(indent, attributes);
-        _text.Append(indent).Append(access).Append(modifiers).Append(U.NotPartialLevel == 0 ? string.Empty : "partial ").Append(keyword).Append(' ');
+        _text.Append(indent).Append(access).Append(modifiers).Append(U.NotPartialLevel == 0 ? string.Empty : "partial ").Append(Keyword).Append(' ');
         _targetIdentifier = Mark(TypeName);
         if (U.Generic)
         {
             _text.Append('<');
-            _typeParameter = Mark(typeParameterName);
+            _typeParameter = Mark(TypeParameterName);
             _text.Append('>');
         }
 
@@ -229,18 +282,22 @@ internal sealed class FuzzSource
         }
 
         _text.Append(indent).Append("}\n");
+    }
 
+    /// <summary>Declarations 2…n: bare partial declarations; the second carries the last layer when the layers are split.</summary>
+    private void WriteOtherDeclarations(string indent)
+    {
         for (int declaration = 1; declaration < U.Declarations; declaration++)
         {
-            if (declaration == 1 && onFirst < U.Layers.Length)
+            if (declaration == 1 && LayersOnFirst < U.Layers.Length)
             {
                 LayerAttr last = U.Layers[U.Layers.Length - 1];
                 WriteAttributeLists(indent, new List<Action> { () => WriteAttribute(LayerText(last)) });
             }
 
             string extraModifiers = U.Target == TargetKind.StaticClass ? "static " : string.Empty;
-            _text.Append(indent).Append(U.FileLocal ? "file " : string.Empty).Append(extraModifiers).Append("partial ").Append(keyword).Append(' ').Append(TypeName);
-            _text.Append(U.Generic ? $"<{typeParameterName}>" : string.Empty).Append(" { }\n");
+            _text.Append(indent).Append(U.FileLocal ? "file " : string.Empty).Append(extraModifiers).Append("partial ").Append(Keyword).Append(' ').Append(TypeName);
+            _text.Append(U.Generic ? $"<{TypeParameterName}>" : string.Empty).Append(" { }\n");
         }
     }
 
@@ -488,7 +545,7 @@ internal sealed class FuzzSource
             bool compiles = ArgumentsCompile(layer.Args, layer.Kind == LayerKind.Linear ? 2 : 0) && layer.Element != ElementArg.Undefined;
             if (!compiles || !IsClassKind)
             {
-                Fault("SGR0018", spans[i], "a layer attribute that does not compile or a network on a non-class");
+                LayerFault(spans, i, "SGR0018", "a layer attribute that does not compile or a network on a non-class");
                 usable = false;
             }
         }
@@ -500,7 +557,7 @@ internal sealed class FuzzSource
 
         if (U.SplitLayers && layers.Length > 1)
         {
-            Fault("SGR0013", spans[layers.Length - 1], "layers on two declarations");
+            LayerFault(spans, layers.Length - 1, "SGR0013", "layers on two declarations");
             return;
         }
 
@@ -518,7 +575,7 @@ internal sealed class FuzzSource
             LayerAttr layer = layers[i];
             if (pendingLoss is { } loss)
             {
-                Fault("SGR0012", spans[loss], "a loss before another layer");
+                LayerFault(spans, loss, "SGR0012", "a loss before another layer");
                 pendingLoss = null;
             }
 
@@ -527,25 +584,25 @@ internal sealed class FuzzSource
                 case LayerKind.SoftmaxCrossEntropy or LayerKind.MulticlassSvm or LayerKind.MeanSquaredError:
                     if (layer.Margin is { } margin && (!(margin > 0) || double.IsInfinity(margin)))
                     {
-                        Fault("SGR0019", spans[i], $"Margin = {margin}");
+                        LayerFault(spans, i, "SGR0019", $"Margin = {margin}");
                     }
 
                     pendingLoss = i;
                     if (i == 0)
                     {
-                        Fault("SGR0014", spans[i], "a network starting with a loss");
+                        LayerFault(spans, i, "SGR0014", "a network starting with a loss");
                         chainValid = false;
                     }
                     else if (layer.Kind != LayerKind.MeanSquaredError && chainValid && width < 2)
                     {
-                        Fault("SGR0011", spans[i], $"a classification loss on {width} outputs");
+                        LayerFault(spans, i, "SGR0011", $"a classification loss on {width} outputs");
                     }
 
                     continue;
                 case LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh:
                     if (i == 0)
                     {
-                        Fault("SGR0014", spans[i], "a network starting with an activation");
+                        LayerFault(spans, i, "SGR0014", "a network starting with an activation");
                         chainValid = false;
                     }
 
@@ -554,7 +611,7 @@ internal sealed class FuzzSource
 
             if (layer.Element == ElementArg.Int)
             {
-                Fault("SGR0007", spans[i], "Linear<int>");
+                LayerFault(spans, i, "SGR0007", "Linear<int>");
                 chainValid = false;
                 continue;
             }
@@ -567,30 +624,30 @@ internal sealed class FuzzSource
             }
             else if (ElementKeyword(element.Value) != keyword)
             {
-                Fault("SGR0015", spans[i], "Linear layers of two element types");
+                LayerFault(spans, i, "SGR0015", "Linear layers of two element types");
             }
 
             long inputs = layer.Args[0].Value, outputs = layer.Args[1].Value;
             bool dimensionsValid = inputs > 0 && outputs > 0;
             if (inputs <= 0)
             {
-                Fault("SGR0001", spans[i], $"inputs {inputs}");
+                LayerFault(spans, i, "SGR0001", $"inputs {inputs}");
             }
 
             if (outputs <= 0)
             {
-                Fault("SGR0001", spans[i], $"outputs {outputs}");
+                LayerFault(spans, i, "SGR0001", $"outputs {outputs}");
             }
 
             if (dimensionsValid && inputs * outputs > MaxElements)
             {
-                Fault("SGR0004", spans[i], "a weight matrix larger than Array.MaxLength");
+                LayerFault(spans, i, "SGR0004", "a weight matrix larger than Array.MaxLength");
                 layerTooLarge = true;
             }
 
             if (i > 0 && chainValid && dimensionsValid && inputs != width)
             {
-                Fault("SGR0003", spans[i], $"inputs {inputs} after width {width}");
+                LayerFault(spans, i, "SGR0003", $"inputs {inputs} after width {width}");
             }
 
             chainValid &= dimensionsValid;
@@ -602,13 +659,13 @@ internal sealed class FuzzSource
 
         if (!hasLinear && chainValid)
         {
-            Fault("SGR0014", spans[0], "a network without a Linear layer");
+            LayerFault(spans, 0, "SGR0014", "a network without a Linear layer");
         }
 
         // The total is reported when every layer fits on its own but all of them together do not.
         if (allDimensionsValid && !layerTooLarge && elementSource >= 0 && parameterCount > MaxElements)
         {
-            Fault("SGR0004", spans[elementSource], "more parameters than Array.MaxLength");
+            LayerFault(spans, elementSource, "SGR0004", "more parameters than Array.MaxLength");
         }
 
         if (U.Target == TargetKind.StaticClass)
@@ -632,6 +689,13 @@ internal sealed class FuzzSource
         {
             Fault("SGR0017", constructor, "a constructor that does not chain");
         }
+    }
+
+    /// <summary>A fault on layer attribute <paramref name="index"/>, which sits in the second file when the last layer was split off there.</summary>
+    private void LayerFault(List<TextSpan> spans, int index, string id, string why)
+    {
+        bool second = SplitFiles && LayersOnFirst < U.Layers.Length && index == U.Layers.Length - 1;
+        _faults.Add(new ExpectedFault(id, spans[index], why, second));
     }
 
     private void ExpectTarget()

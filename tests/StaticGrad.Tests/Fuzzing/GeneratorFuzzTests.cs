@@ -81,6 +81,12 @@ public sealed class GeneratorFuzzTests
 
         SyntaxTree unitTree = CSharpSyntaxTree.ParseText(source.Text, parseOptions, path: "Unit.cs", encoding: Encoding.UTF8);
         var trees = new List<SyntaxTree> { unitTree };
+        SyntaxTree? secondTree = source.SecondText is { } second ? CSharpSyntaxTree.ParseText(second, parseOptions, path: "Unit2.cs", encoding: Encoding.UTF8) : null;
+        if (secondTree is not null)
+        {
+            trees.Add(secondTree);
+        }
+
         if (source.GlobalUsings is { } globalUsings)
         {
             trees.Add(CSharpSyntaxTree.ParseText(globalUsings, parseOptions, path: "GlobalUsings.cs", encoding: Encoding.UTF8));
@@ -138,9 +144,9 @@ public sealed class GeneratorFuzzTests
         var sgrErrors = analyzerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         foreach (Diagnostic diagnostic in analyzerDiagnostics)
         {
-            if (!diagnostic.Location.IsInSource || diagnostic.Location.SourceTree != unitTree)
+            if (!diagnostic.Location.IsInSource || (diagnostic.Location.SourceTree != unitTree && diagnostic.Location.SourceTree != secondTree))
             {
-                problems.Add("a diagnostic without a location in the annotated file: " + diagnostic);
+                problems.Add("a diagnostic without a location in the annotated type's files: " + diagnostic);
             }
         }
 
@@ -168,10 +174,12 @@ public sealed class GeneratorFuzzTests
         {
             foreach (ExpectedFault fault in source.Faults)
             {
-                bool found = sgrErrors.Any(d => d.Id == fault.Id && fault.Span.Contains(d.Location.SourceSpan));
+                SyntaxTree faultTree = fault.InSecondFile ? secondTree! : unitTree;
+                bool found = sgrErrors.Any(d => d.Id == fault.Id && d.Location.SourceTree == faultTree && fault.Span.Contains(d.Location.SourceSpan));
                 if (!found)
                 {
-                    problems.Add($"expected {fault.Id} ({fault.Why}) inside [{fault.Span.Start}..{fault.Span.End}) \"{source.Text.Substring(fault.Span.Start, fault.Span.Length)}\"");
+                    string text = fault.InSecondFile ? source.SecondText! : source.Text;
+                    problems.Add($"expected {fault.Id} ({fault.Why}) inside {faultTree.FilePath} [{fault.Span.Start}..{fault.Span.End}) \"{text.Substring(fault.Span.Start, fault.Span.Length)}\"");
                 }
             }
         }
@@ -200,6 +208,7 @@ public sealed class GeneratorFuzzTests
     {
         FuzzSource source = FuzzSource.Write(fuzzCase);
         return fuzzCase + Environment.NewLine + "---- Unit.cs ----" + Environment.NewLine + source.Text +
+            (source.SecondText is { } second ? "---- Unit2.cs ----" + Environment.NewLine + second : string.Empty) +
             (source.Usage is { } usage ? "---- Usage.cs ----" + Environment.NewLine + usage : string.Empty) +
             "---- expected ----" + Environment.NewLine +
             (source.Indeterminate ? "(the language version rejects it)" : source.Valid ? "valid" : string.Join(Environment.NewLine, source.Faults.Select(f => $"{f.Id} {f.Why}")));
