@@ -33,15 +33,9 @@ public class GeneratorBenchmarks
             });
         }
 
-        var options = new CSharpParseOptions(LanguageVersion.CSharp12);
-        var references = Basic.Reference.Assemblies.Net80.References.All.Cast<MetadataReference>()
-            .Append(MetadataReference.CreateFromFile(typeof(MatMulAttribute).Assembly.Location));
-        _compilation = CSharpCompilation.Create(
-            "Many",
-            new[] { CSharpSyntaxTree.ParseText(source.ToString(), options), CSharpSyntaxTree.ParseText("class Unrelated { int a; }", options) },
-            references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        _edited = _compilation.ReplaceSyntaxTree(_compilation.SyntaxTrees.Last(), CSharpSyntaxTree.ParseText("class Unrelated { int b; }", options));
+        _compilation = GeneratorInputs.Compilation("Many", source.ToString(), "class Unrelated { int a; }");
+        _edited = _compilation.ReplaceSyntaxTree(
+            _compilation.SyntaxTrees.Last(), CSharpSyntaxTree.ParseText("class Unrelated { int b; }", GeneratorInputs.ParseOptions));
         _warm = Driver().RunGenerators(_compilation);
 
         int generated = _warm.GetRunResult().GeneratedTrees.Length;
@@ -57,6 +51,5 @@ public class GeneratorBenchmarks
     [Benchmark(Description = "200 classes, after an unrelated edit")]
     public GeneratorDriver UnrelatedEdit() => _warm.RunGenerators(_edited);
 
-    private static GeneratorDriver Driver() =>
-        CSharpGeneratorDriver.Create(new[] { new StaticGradGenerator().AsSourceGenerator() }, parseOptions: new CSharpParseOptions(LanguageVersion.CSharp12));
+    private static GeneratorDriver Driver() => GeneratorInputs.Driver();
 }

@@ -59,18 +59,7 @@ public class GeneratorWorstCaseBenchmarks
     [Benchmark(Description = "132-layer network: generate")]
     public GeneratorDriver DeepNetwork() => Driver().RunGenerators(_deepNetwork);
 
-    private static CSharpCompilation Compile(string declaration)
-    {
-        var options = new CSharpParseOptions(LanguageVersion.CSharp12);
-        var references = Basic.Reference.Assemblies.Net80.References.All.Cast<MetadataReference>()
-            .Append(MetadataReference.CreateFromFile(typeof(MatMulAttribute).Assembly.Location));
-        return CSharpCompilation.Create(
-            "WorstCase",
-            new[] { CSharpSyntaxTree.ParseText("using StaticGrad;\n" + declaration, options) },
-            references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-    }
+    private static CSharpCompilation Compile(string declaration) => GeneratorInputs.Compilation("WorstCase", "using StaticGrad;\n" + declaration);
 
-    private static GeneratorDriver Driver() =>
-        CSharpGeneratorDriver.Create(new[] { new StaticGradGenerator().AsSourceGenerator() }, parseOptions: new CSharpParseOptions(LanguageVersion.CSharp12));
+    private static GeneratorDriver Driver() => GeneratorInputs.Driver();
 }
