@@ -55,8 +55,9 @@ internal sealed class FuzzSource
     public IReadOnlyList<ExpectedFault> Faults => _faults;
 
     /// <summary>
-    /// Whether the C# language version itself rejects the case (generic attributes or <c>file</c> types need C# 11):
-    /// then only the general promises are checked, not which StaticGrad diagnostic appears.
+    /// Whether the case is broken in a way only the compiler speaks to: C# 10 with generic attributes or <c>file</c> types
+    /// (C# 11 features), or a half-typed attribute. Then only the general promises are checked, not which StaticGrad
+    /// diagnostic appears.
     /// </summary>
     public bool Indeterminate { get; private set; }
 
