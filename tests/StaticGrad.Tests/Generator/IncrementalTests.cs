@@ -129,4 +129,28 @@ public class IncrementalTests
             AssertPlainValues(field.GetValue(value), $"{path}.{field.Name}", seen);
         }
     }
+
+    [Theory]
+    [InlineData("public partial class Scores { public int K; }")]            // a member in another partial file
+    [InlineData("public class Base { public int K; }")]                        // a member of the base class, in another file
+    public void CollisionAddedInAnotherFile_TakesTheGeneratedCodeAway(string edit)
+    {
+        var compilation = TestCompilation.Create(
+            "using StaticGrad;\n[MatMul(5, 10, 3)] public partial class Scores : Base;",
+            "public partial class Scores { }",
+            "public class Base { }");
+        GeneratorDriver driver = TestCompilation.CreateDriver().RunGenerators(compilation);
+        Assert.Single(driver.GetRunResult().GeneratedTrees);
+
+        // Only the other file changes; the annotated file is untouched.
+        int index = edit.Contains("Base {", StringComparison.Ordinal) ? 2 : 1;
+        var edited = compilation.ReplaceSyntaxTree(
+            compilation.SyntaxTrees.ElementAt(index),
+            CSharpSyntaxTree.ParseText(edit, TestCompilation.ParseOptions, path: $"Source{index}.cs"));
+        driver = driver.RunGeneratorsAndUpdateCompilation(edited, out Compilation output, out _);
+
+        // The generator sees the new member as the analyzer does: no code, so no CS0102 or CS0108 inside generated code.
+        Assert.Empty(driver.GetRunResult().GeneratedTrees);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity >= DiagnosticSeverity.Warning);
+    }
 }
