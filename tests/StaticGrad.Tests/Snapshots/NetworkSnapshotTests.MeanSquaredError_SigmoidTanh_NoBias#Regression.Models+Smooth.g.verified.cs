@@ -351,8 +351,14 @@ namespace Regression
                 int batch = targets.Length / 2;
                 if (batch == 0 || targets.Length != batch * 2) ThrowLengthMismatch(nameof(targets), "[B×2] with B ≥ 1", targets.Length);
                 if (outputs.Length != batch * 2) ThrowLengthMismatch(nameof(outputs), $"[{batch}×2] = {batch * 2} elements", outputs.Length);
+                if (outputGradients.Length != 0 && outputGradients.Length != batch * 2) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×2] = {batch * 2} elements, or empty", outputGradients.Length);
+                return RunLoss(outputs, targets, outputGradients, batch);
+            }
+
+            // Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.
+            private float RunLoss(global::System.ReadOnlySpan<float> outputs, global::System.ReadOnlySpan<float> targets, global::System.Span<float> outputGradients, int batch)
+            {
                 bool withGradient = outputGradients.Length != 0;
-                if (withGradient && outputGradients.Length != batch * 2) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×2] = {batch * 2} elements, or empty", outputGradients.Length);
                 double total = 0;
                 float scale = 2.0f / (batch * 2);
                 for (int e = 0; e < batch * 2; e++)
@@ -384,7 +390,7 @@ namespace Regression
                 ZeroGradients();
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
-                float loss = ComputeLoss(outputs, targets, outputGradients);
+                float loss = RunLoss(outputs, targets, outputGradients, batch);
                 RunBackward(batch, computeInputGradient: false);
                 Step();
                 return loss;
@@ -404,7 +410,7 @@ namespace Regression
                     int batch = global::System.Math.Min(MaxBatchSize, count - start);
                     RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                     global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
-                    total += (double)ComputeLoss(outputs, targets.Slice(start * OutputSize, batch * OutputSize), default) * batch;
+                    total += (double)RunLoss(outputs, targets.Slice(start * OutputSize, batch * OutputSize), default, batch) * batch;
                 }
 
                 return total / count;

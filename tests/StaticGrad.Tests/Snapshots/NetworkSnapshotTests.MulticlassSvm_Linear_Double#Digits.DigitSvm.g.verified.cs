@@ -205,10 +205,15 @@ namespace Digits
             int batch = labels.Length;
             if (batch == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
             if (outputs.Length != batch * 10) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * 10} elements", outputs.Length);
-            bool withGradient = outputGradients.Length != 0;
-            if (withGradient && outputGradients.Length != batch * 10) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * 10} elements, or empty", outputGradients.Length);
+            if (outputGradients.Length != 0 && outputGradients.Length != batch * 10) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * 10} elements, or empty", outputGradients.Length);
             CheckLabels(labels);
+            return RunLoss(outputs, labels, outputGradients, batch);
+        }
 
+        // Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.
+        private double RunLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<int> labels, global::System.Span<double> outputGradients, int batch)
+        {
+            bool withGradient = outputGradients.Length != 0;
             double total = 0;
             double scale = 1.0 / batch;
             double margin = 1.0;
@@ -258,7 +263,7 @@ namespace Digits
             ZeroGradients();
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
-            double loss = ComputeLoss(outputs, labels, outputGradients);
+            double loss = RunLoss(outputs, labels, outputGradients, batch);
             RunBackward(batch, computeInputGradient: false);
             Step();
             return loss;
@@ -279,7 +284,7 @@ namespace Digits
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
                 RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
-                total += (double)ComputeLoss(outputs, labels.Slice(start, batch), default) * batch;
+                total += (double)RunLoss(outputs, labels.Slice(start, batch), default, batch) * batch;
             }
 
             return total / count;

@@ -282,10 +282,15 @@ namespace Digits
             int batch = labels.Length;
             if (batch == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
             if (outputs.Length != batch * 10) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * 10} elements", outputs.Length);
-            bool withGradient = outputGradients.Length != 0;
-            if (withGradient && outputGradients.Length != batch * 10) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * 10} elements, or empty", outputGradients.Length);
+            if (outputGradients.Length != 0 && outputGradients.Length != batch * 10) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * 10} elements, or empty", outputGradients.Length);
             CheckLabels(labels);
+            return RunLoss(outputs, labels, outputGradients, batch);
+        }
 
+        // Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.
+        private float RunLoss(global::System.ReadOnlySpan<float> outputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputGradients, int batch)
+        {
+            bool withGradient = outputGradients.Length != 0;
             double total = 0;
             float scale = 1.0f / batch;
             for (int b = 0; b < batch; b++)
@@ -342,7 +347,7 @@ namespace Digits
             ZeroGradients();
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
             global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
-            float loss = ComputeLoss(outputs, labels, outputGradients);
+            float loss = RunLoss(outputs, labels, outputGradients, batch);
             RunBackward(batch, computeInputGradient: false);
             Step();
             return loss;
@@ -363,7 +368,7 @@ namespace Digits
                 int batch = global::System.Math.Min(MaxBatchSize, count - start);
                 RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
-                total += (double)ComputeLoss(outputs, labels.Slice(start, batch), default) * batch;
+                total += (double)RunLoss(outputs, labels.Slice(start, batch), default, batch) * batch;
             }
 
             return total / count;

@@ -57,14 +57,18 @@ namespace StaticGrad.Generators.Emit.Network
             }
 
             w.Line($"if (outputs.Length != batch * {n}) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{n}] = {{batch * {n}}} elements\", outputs.Length);");
-            w.Line($"bool withGradient = outputGradients.Length != 0;");
-            w.Line($"if (withGradient && outputGradients.Length != batch * {n}) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{n}] = {{batch * {n}}} elements, or empty\", outputGradients.Length);");
+            w.Line($"if (outputGradients.Length != 0 && outputGradients.Length != batch * {n}) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{n}] = {{batch * {n}}} elements, or empty\", outputGradients.Length);");
             if (spec.Loss != LossKind.MeanSquaredError)
             {
                 w.Line("CheckLabels(labels);");
-                w.Line();
             }
 
+            w.Line($"return RunLoss(outputs, {targets}, outputGradients, batch);");
+            w.Close();
+            w.Line();
+            w.Line("// Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.");
+            w.Open($"private {t} RunLoss({code.ReadOnlySpan} outputs, {targetType} {targets}, {code.Span} outputGradients, int batch)");
+            w.Line("bool withGradient = outputGradients.Length != 0;");
             w.Line("double total = 0;");
             switch (spec.Loss)
             {
@@ -173,7 +177,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("ZeroGradients();");
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
-            w.Line($"{code.T} loss = ComputeLoss(outputs, {targets}, outputGradients);");
+            w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");
             w.Line("RunBackward(batch, computeInputGradient: false);");
             w.Line("Step();");
             w.Line("return loss;");
@@ -203,7 +207,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
             w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);");
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
-            w.Line($"total += (double)ComputeLoss(outputs, {targets}.Slice(start{(mse ? " * OutputSize" : string.Empty)}, batch{(mse ? " * OutputSize" : string.Empty)}), default) * batch;");
+            w.Line($"total += (double)RunLoss(outputs, {targets}.Slice(start{(mse ? " * OutputSize" : string.Empty)}, batch{(mse ? " * OutputSize" : string.Empty)}), default, batch) * batch;");
             w.Close();
             w.Line();
             w.Line("return total / count;");
