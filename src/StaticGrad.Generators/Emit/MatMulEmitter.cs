@@ -38,9 +38,9 @@ namespace StaticGrad.Generators.Emit
             WriteMatrixType(w, spec, "XMatrix", "X", spec.K, spec.N);
             WriteMatrixType(w, spec, "DMatrix", "D", spec.M, spec.N);
             WriteThrowHelpers(w);
-            if (!spec.Unrolled && spec.Simd)
+            if (!spec.Unrolled && spec.RuntimeKernels)
             {
-                WriteKernels(w, spec);
+                WriteProducts(w, spec);
             }
 
             GeneratedFile.Close(w, spec.Type);
@@ -118,7 +118,7 @@ namespace StaticGrad.Generators.Emit
             }
             else if (spec.Parallel)
             {
-                w.Line($"// D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X; the rows of D are split across {spec.Threads} threads.");
+                w.Line($"// D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct); the rows of D are split across {spec.Threads} threads.");
                 w.Line("// The spans are pinned, so the other threads can use their addresses until RunParts returns.");
                 w.Open("unsafe");
                 w.Open($"fixed ({t}* pw = w, px = x, pd = d)");
@@ -126,10 +126,10 @@ namespace StaticGrad.Generators.Emit
                 w.Close();
                 w.Close();
             }
-            else if (spec.Simd)
+            else if (spec.RuntimeKernels)
             {
-                w.Line("// D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X, 4 rows of D at a time.");
-                w.Line($"ForwardKernel(ref {Ref("w")}, ref {Ref("x")}, ref {Ref("d")});");
+                w.Line("// D[i,j] = Σₖ W[i,k]·X[k,j]: StaticGrad's kernel, specialised for ForwardProduct (the shape below).");
+                w.Line(GemmShapeEmitter.Call("ForwardProduct", spec.Element, Ref("w"), Ref("x"), Ref("d")));
             }
             else
             {
@@ -248,20 +248,20 @@ namespace StaticGrad.Generators.Emit
             }
             else if (spec.Parallel)
             {
-                w.Line("// dW = dD·Xᵀ (WeightGradientKernel: dot products of rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientKernel:");
-                w.Line($"// W read by columns), each with its rows split across {spec.Threads} threads. The spans are pinned until RunParts returns.");
+                w.Line("// dW = dD·Xᵀ (WeightGradientProduct: rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientProduct: W read by columns),");
+                w.Line($"// each with its rows split across {spec.Threads} threads. The spans are pinned until RunParts returns.");
                 w.Open("unsafe");
                 w.Open($"fixed ({t}* pw = w, px = x, pdD = dD, pdW = dW, pdX = dX)");
                 w.Line("RunParts(true, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pdD, (global::System.IntPtr)pdW, (global::System.IntPtr)pdX);");
                 w.Close();
                 w.Close();
             }
-            else if (spec.Simd)
+            else if (spec.RuntimeKernels)
             {
-                w.Line("// dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (no transpose is formed).");
-                w.Line($"WeightGradientKernel(ref {Ref("dD")}, ref {Ref("x")}, ref {Ref("dW")});");
-                w.Line("// dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j]: InputGradientKernel reads W by column, broadcasting W[i,k] across row i of dD.");
-                w.Line($"InputGradientKernel(ref {Ref("w")}, ref {Ref("dD")}, ref {Ref("dX")});");
+                w.Line("// dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (X is read as stored: no transpose is formed).");
+                w.Line(GemmShapeEmitter.Call("WeightGradientProduct", spec.Element, Ref("dD"), Ref("x"), Ref("dW")));
+                w.Line("// dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j] (W is read by columns as stored).");
+                w.Line(GemmShapeEmitter.Call("InputGradientProduct", spec.Element, Ref("w"), Ref("dD"), Ref("dX")));
             }
             else
             {
@@ -410,18 +410,28 @@ namespace StaticGrad.Generators.Emit
             w.Close();
         }
 
-        private static void WriteKernels(SourceWriter w, MatMulSpec spec)
+        /// <summary>
+        /// The shapes of the three products for StaticGrad's kernels, in the kernels' terms <c>C[M×N] = op(A)·op(B)</c>, op(A) M×K.
+        /// With threads, each thread passes its own share of the rows, so M is left to run time.
+        /// </summary>
+        private static void WriteProducts(SourceWriter w, MatMulSpec spec)
         {
+            int rows(int all) => spec.Parallel ? 0 : all;
             w.Line();
-            string m = spec.Parallel ? "rows" : Text(spec.M), k = spec.Parallel ? "rows" : Text(spec.K);
-            KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "ForwardKernel", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]", Rows: m, P: Text(spec.K), N: spec.N, RowStride: spec.K, PStride: 1, Accumulate: false));
-            KernelEmitter.Write(w, spec.Element, new KernelEmitter.DotKernel(
-                "WeightGradientKernel", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, with X[{spec.K}×{spec.N}] read by rows", Rows: m, P: spec.N, Q: spec.K, Accumulate: false, Bias: false));
-            KernelEmitter.Write(w, spec.Element, new KernelEmitter.BroadcastKernel(
-                "InputGradientKernel", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], with W[{spec.M}×{spec.K}] read by columns", Rows: k, P: Text(spec.M), N: spec.N, RowStride: 1, PStride: spec.K, Accumulate: false));
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                "ForwardProduct", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]",
+                M: rows(spec.M), N: spec.N, K: spec.K, LeadingA: spec.K, LeadingB: spec.N, TransposeA: false, TransposeB: false, Accumulate: false));
+            w.Line();
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                "WeightGradientProduct", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, X[{spec.K}×{spec.N}] read by rows",
+                M: rows(spec.M), N: spec.K, K: spec.N, LeadingA: spec.N, LeadingB: spec.N, TransposeA: false, TransposeB: true, Accumulate: false));
+            w.Line();
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                "InputGradientProduct", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], W[{spec.M}×{spec.K}] read by columns",
+                M: rows(spec.K), N: spec.N, K: spec.M, LeadingA: spec.K, LeadingB: spec.N, TransposeA: true, TransposeB: false, Accumulate: false));
             if (spec.Parallel)
             {
+                w.Line();
                 WriteParallelParts(w, spec);
             }
         }
@@ -544,14 +554,14 @@ namespace StaticGrad.Generators.Emit
             w.Line("int first = M * part / parts, end = M * (part + 1) / parts;");
             w.Open("if (!backward)");
             w.Line("// third is D: rows [first, end) of D = W·X.");
-            w.Line($"ForwardKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + (first * K)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), end - first);");
+            w.Line(GemmShapeEmitter.Call("ForwardProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)w + (first * K))", $"{unsafeClass}.AsRef<{t}>(({t}*)x)", $"{unsafeClass}.AsRef<{t}>(({t}*)third + (first * N))", rows: "end - first"));
             w.Line("return;");
             w.Close();
             w.Line();
             w.Line("// third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.");
-            w.Line($"WeightGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)third + (first * N)), ref {unsafeClass}.AsRef<{t}>(({t}*)x), ref {unsafeClass}.AsRef<{t}>(({t}*)fourth + (first * K)), end - first);");
+            w.Line(GemmShapeEmitter.Call("WeightGradientProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)third + (first * N))", $"{unsafeClass}.AsRef<{t}>(({t}*)x)", $"{unsafeClass}.AsRef<{t}>(({t}*)fourth + (first * K))", rows: "end - first"));
             w.Line("int kFirst = K * part / parts, kEnd = K * (part + 1) / parts;");
-            w.Line($"InputGradientKernel(ref {unsafeClass}.AsRef<{t}>(({t}*)w + kFirst), ref {unsafeClass}.AsRef<{t}>(({t}*)third), ref {unsafeClass}.AsRef<{t}>(({t}*)fifth + (kFirst * N)), kEnd - kFirst);");
+            w.Line(GemmShapeEmitter.Call("InputGradientProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)w + kFirst)", $"{unsafeClass}.AsRef<{t}>(({t}*)third)", $"{unsafeClass}.AsRef<{t}>(({t}*)fifth + (kFirst * N))", rows: "kEnd - kFirst"));
             w.Close();
             w.Line();
         }

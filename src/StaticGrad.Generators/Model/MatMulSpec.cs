@@ -13,7 +13,7 @@ namespace StaticGrad.Generators.Model
     /// <param name="CodeShapeReason">One sentence saying why the code is unrolled or looped.</param>
     /// <param name="AttributeText">The attribute as the user wrote it, normalised: <c>MatMul(5, 10, 3)</c>.</param>
     /// <param name="NullableDirective">Whether the consumer's language version accepts <c>#nullable enable</c>.</param>
-    /// <param name="Simd">Whether the target framework has the intrinsics the looped path's SIMD kernels use.</param>
+    /// <param name="RuntimeKernels">Whether the compilation references StaticGrad.Runtime (a .NET 8+ target), whose kernels the looped path calls.</param>
     /// <param name="Threads">How many threads the looped SIMD path splits rows across (1: the calling thread only).</param>
     internal sealed record MatMulSpec(
         TypeHierarchy Type,
@@ -25,7 +25,7 @@ namespace StaticGrad.Generators.Model
         string CodeShapeReason,
         string AttributeText,
         bool NullableDirective,
-        bool Simd,
+        bool RuntimeKernels,
         int Threads)
     {
         /// <summary>Products at least this large (M·K·N) are split across <see cref="Threads"/> threads.</summary>

@@ -58,7 +58,7 @@ namespace StaticGrad.Generators.Model
     /// <param name="ParameterCount">Weights and biases of every Linear layer, in one flat array.</param>
     /// <param name="NullableDirective">Whether the consumer's language version accepts <c>#nullable enable</c>.</param>
     /// <param name="HasMathF">Whether <c>System.MathF</c> exists (float math without round trips through double).</param>
-    /// <param name="Simd">Whether the target framework has the intrinsics the Linear layers' SIMD kernels use.</param>
+    /// <param name="RuntimeKernels">Whether the compilation references StaticGrad.Runtime (a .NET 8+ target): the Linear layers and the optimizer call its kernels.</param>
     internal sealed record NetworkSpec(
         TypeHierarchy Type,
         ElementKind Element,
@@ -68,7 +68,7 @@ namespace StaticGrad.Generators.Model
         int ParameterCount,
         bool NullableDirective,
         bool HasMathF,
-        bool Simd)
+        bool RuntimeKernels)
     {
         public int InputSize => Layers[0].Inputs;
 

@@ -25,7 +25,7 @@ namespace StaticGrad.Generators.Parsing
         public static readonly ImmutableArray<string> ReservedNames =
             ImmutableArray.Create(
                 "M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap",
-                "ForwardKernel", "WeightGradientKernel", "InputGradientKernel", "ParallelWork", "RunParts", "RunPart");
+                "ForwardProduct", "WeightGradientProduct", "InputGradientProduct", "ParallelWork", "RunParts", "RunPart");
 
         private static readonly string[] DimensionNames = { "M", "K", "N" };
         private static readonly string[] ParameterNames = { "m", "k", "n" };
@@ -150,7 +150,7 @@ namespace StaticGrad.Generators.Parsing
                 return null;
             }
 
-            bool simd = TargetChecks.SimdAvailable(compilation);
+            bool simd = TargetChecks.RuntimeKernelsAvailable(compilation);
             var (unrolled, reason) = UnrollRule.Decide(m, k, n, unrollMode, lanes: element == ElementKind.Double ? 4 : 8, simd);
             threads = EffectiveThreads(threads, unrolled, (long)m * k * n, compilation, AttributeArguments.NamedLocation(syntax, "Threads") ?? attributeLocation, sink);
             return new MatMulSpec(
@@ -180,7 +180,7 @@ namespace StaticGrad.Generators.Parsing
 
             string? problem = requested < 1 || requested > 64 ? "must be between 1 and 64"
                 : compilation.Options is Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: false } ? "needs <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project (the spans are pinned and handed to the other threads)"
-                : !TargetChecks.SimdAvailable(compilation) ? "needs .NET 7 or later"
+                : !TargetChecks.RuntimeKernelsAvailable(compilation) ? "needs StaticGrad's run-time kernels (a .NET 8 or later target)"
                 : null;
             if (problem is not null)
             {

@@ -31,7 +31,7 @@ namespace StaticGrad.Generators.Parsing
             "InputVector", "OutputVector", "OptimizerState", "FileMagic", "FileVersion",
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
             "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",
-            "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes");
+            "RunForward", "RunBackward", "RunLoss", "RunStep", "StepRange", "LoadBytes", "GradientRange", "_gradientsClear");
 
         private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);
 
@@ -292,7 +292,7 @@ namespace StaticGrad.Generators.Parsing
                 (int)parameterCount,
                 TargetChecks.NullableDirectiveAllowed(entries[0].Syntax?.SyntaxTree),
                 TargetChecks.PublicType(compilation, "System.MathF") is not null,
-                TargetChecks.SimdAvailable(compilation));
+                TargetChecks.RuntimeKernelsAvailable(compilation));
         }
 
         /// <summary>How the first layer of a network reads in another type's message (<c>Linear(64, 32)</c>).</summary>

@@ -262,15 +262,14 @@ namespace StaticGrad.Generators.Parsing
         }
 
         /// <summary>
-        /// Whether the target framework has what the SIMD kernels use: Vector256/Vector128 with LoadUnsafe and Sum (.NET 7+)
-        /// and the X86 Fma class. Without them StaticGrad writes plain loops.
+        /// Whether the compilation references StaticGrad.Runtime, the package's run-time library (lib/net8.0): its
+        /// matrix-product kernels and optimizer steps, specialised per shape by the JIT. netstandard2.0 targets do not get
+        /// it, and StaticGrad writes plain loops for them instead.
         /// </summary>
-        public static bool SimdAvailable(Compilation compilation) =>
-            PublicType(compilation, "System.Runtime.Intrinsics.Vector256") is { } vector256
-            && vector256.GetMembers("LoadUnsafe").Length > 0
-            && vector256.GetMembers("Sum").Length > 0
-            && PublicType(compilation, "System.Runtime.Intrinsics.Vector128") is not null
-            && PublicType(compilation, "System.Runtime.Intrinsics.X86.Fma") is not null;
+        public static bool RuntimeKernelsAvailable(Compilation compilation) =>
+            PublicType(compilation, "StaticGrad.Kernels.Gemm") is not null
+            && PublicType(compilation, "StaticGrad.Kernels.IGemmShape") is not null
+            && PublicType(compilation, "StaticGrad.Optimizers.OptimizerSteps") is not null;
 
         /// <summary>
         /// A framework type the generated code may use: it must be public (netstandard2.0 with System.Memory, for one,

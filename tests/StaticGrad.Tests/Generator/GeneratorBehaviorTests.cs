@@ -62,7 +62,7 @@ public class GeneratorBehaviorTests
         var (output, result) = TestCompilation.Generate(TestCompilation.Create(source));
         string text = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
 
-        Assert.Equal(!unrolled, text.Contains("ForwardKernel(ref", StringComparison.Ordinal));
+        Assert.Equal(!unrolled, text.Contains("Gemm.Multiply<ForwardProduct, ", StringComparison.Ordinal));
         Assert.Contains(unrolled ? "<para>Unrolled: " : "<para>Looped", text);
         Assert.Empty(TestCompilation.ErrorsAndWarnings(output));
     }

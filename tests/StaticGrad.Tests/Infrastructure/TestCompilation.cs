@@ -13,10 +13,11 @@ internal static class TestCompilation
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
 
-    /// <summary>.NET 8 reference assemblies plus StaticGrad.Attributes.</summary>
+    /// <summary>.NET 8 reference assemblies plus StaticGrad.Attributes and StaticGrad.Runtime, as the package gives a .NET 8+ project.</summary>
     public static IReadOnlyList<MetadataReference> References { get; } =
         Basic.Reference.Assemblies.Net80.References.All.Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(MatMulAttribute).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(StaticGrad.Kernels.Gemm).Assembly.Location))
             .ToArray();
 
     /// <summary>

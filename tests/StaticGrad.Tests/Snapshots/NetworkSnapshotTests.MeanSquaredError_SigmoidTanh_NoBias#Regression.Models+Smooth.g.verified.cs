@@ -28,14 +28,18 @@ namespace Regression
             private readonly float[] _parameters = new float[ParameterCount];
             private readonly float[] _gradients = new float[ParameterCount];
 
-            // _activations[0] is a copy of the batch given to Forward; _activations[i + 1] is layer i's output. Backward reads them.
+            // _activations[0] is a copy of the batch given to Forward (TrainStep and Predict read the caller's batch instead);
+            // _activations[i + 1] is layer i's output. Backward reads them.
             private readonly float[][] _activations;
 
             // Two buffers that Backward passes gradients through, layer by layer.
             private readonly float[][] _gradientScratch;
 
-            // Rows of the batch the last Forward ran; 0 before the first.
+            // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
             private int _batch;
+
+            // True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.
+            private bool _gradientsClear;
 
             private OptimizerState _optimizer;
 
@@ -106,40 +110,50 @@ namespace Regression
             public global::System.Span<float> Parameters => _parameters;
 
             /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
-            public global::System.Span<float> Gradients => _gradients;
+            public global::System.Span<float> Gradients => GradientRange(0, ParameterCount);
 
             /// <summary>W of layer 0, Linear(3, 4, Bias = false): 4×3, row-major (PyTorch's <c>0.weight</c>).</summary>
             public global::System.Span<float> Layer0Weight => new global::System.Span<float>(_parameters, 0, 12);
 
             /// <summary>∂L/∂W of layer 0: 4×3, row-major.</summary>
-            public global::System.Span<float> Layer0WeightGradient => new global::System.Span<float>(_gradients, 0, 12);
+            public global::System.Span<float> Layer0WeightGradient => GradientRange(0, 12);
 
             /// <summary>W of layer 2, Linear(4, 4): 4×4, row-major (PyTorch's <c>2.weight</c>).</summary>
             public global::System.Span<float> Layer2Weight => new global::System.Span<float>(_parameters, 12, 16);
 
             /// <summary>∂L/∂W of layer 2: 4×4, row-major.</summary>
-            public global::System.Span<float> Layer2WeightGradient => new global::System.Span<float>(_gradients, 12, 16);
+            public global::System.Span<float> Layer2WeightGradient => GradientRange(12, 16);
 
             /// <summary>b of layer 2, Linear(4, 4): 4 values (PyTorch's <c>2.bias</c>).</summary>
             public global::System.Span<float> Layer2Bias => new global::System.Span<float>(_parameters, 28, 4);
 
             /// <summary>∂L/∂b of layer 2: 4 values.</summary>
-            public global::System.Span<float> Layer2BiasGradient => new global::System.Span<float>(_gradients, 28, 4);
+            public global::System.Span<float> Layer2BiasGradient => GradientRange(28, 4);
 
             /// <summary>W of layer 4, Linear(4, 2): 2×4, row-major (PyTorch's <c>4.weight</c>).</summary>
             public global::System.Span<float> Layer4Weight => new global::System.Span<float>(_parameters, 32, 8);
 
             /// <summary>∂L/∂W of layer 4: 2×4, row-major.</summary>
-            public global::System.Span<float> Layer4WeightGradient => new global::System.Span<float>(_gradients, 32, 8);
+            public global::System.Span<float> Layer4WeightGradient => GradientRange(32, 8);
 
             /// <summary>b of layer 4, Linear(4, 2): 2 values (PyTorch's <c>4.bias</c>).</summary>
             public global::System.Span<float> Layer4Bias => new global::System.Span<float>(_parameters, 40, 2);
 
             /// <summary>∂L/∂b of layer 4: 2 values.</summary>
-            public global::System.Span<float> Layer4BiasGradient => new global::System.Span<float>(_gradients, 40, 2);
+            public global::System.Span<float> Layer4BiasGradient => GradientRange(40, 2);
 
             /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-            public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
+            public void ZeroGradients()
+            {
+                global::System.Array.Clear(_gradients, 0, _gradients.Length);
+                _gradientsClear = true;
+            }
+
+            private global::System.Span<float> GradientRange(int start, int count)
+            {
+                _gradientsClear = false; // the caller may write through the span
+                return new global::System.Span<float>(_gradients, start, count);
+            }
 
             /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
             /// <param name="inputs">[B×3] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -149,7 +163,10 @@ namespace Regression
             {
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×2] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-                RunForward(inputs, batch);
+                // Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.
+                inputs.CopyTo(_activations[0]);
+                RunForward(new global::System.ReadOnlySpan<float>(_activations[0], 0, inputs.Length), batch);
+                _batch = batch;
                 new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize).CopyTo(outputs);
             }
 
@@ -163,12 +180,12 @@ namespace Regression
                 Forward(input.AsReadOnlySpan(), output.AsSpan());
             }
 
-            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
+            // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
             private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
-                inputs.CopyTo(_activations[0]);
-                _batch = batch;
-                Layer0Forward(batch); // Linear(3, 4, Bias = false)
+                _batch = 0;
+                Layer0Forward(inputs, batch); // Linear(3, 4, Bias = false)
                 Layer1Forward(batch); // Sigmoid
                 Layer2Forward(batch); // Linear(4, 4)
                 Layer3Forward(batch); // Tanh
@@ -193,7 +210,7 @@ namespace Regression
                 if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×2] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
                 if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×3] = {batch * InputSize} elements, or empty", inputGradients.Length);
                 outputGradients.CopyTo(_gradientScratch[0]);
-                RunBackward(batch, computeInputGradient: inputGradients.Length != 0);
+                RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
                 if (inputGradients.Length != 0)
                 {
                     new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * InputSize).CopyTo(inputGradients);
@@ -201,32 +218,34 @@ namespace Regression
             }
 
             // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-            private void RunBackward(int batch, bool computeInputGradient)
+            // inputs is the batch the forward pass ran on (the first layer's X).
+            private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient)
             {
+                _gradientsClear = false;
                 Layer4Backward(batch, _gradientScratch[0], _gradientScratch[1], true); // Linear(4, 2)
                 Layer3Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Tanh
                 Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true); // Linear(4, 4)
                 Layer1Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Sigmoid
-                Layer0Backward(batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(3, 4, Bias = false)
+                Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(3, 4, Bias = false)
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false): <c>Y = X·Wᵀ</c> on a batch, X [batch×3] → Y [batch×4].</summary>
-            private void Layer0Forward(int batch)
+            private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k]: dot products of rows of X and rows of W, both contiguous (Linear3To4ForwardKernel).
-                Linear3To4ForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], batch);
+                // y[b,o] = Σₖ x[b,k]·W[o,k]: rows of X times rows of W, W read as stored (no transpose is formed).
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _activations[1][0], rows: batch);
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: accumulates <c>dW += dYᵀ·X</c>; writes <c>dX = dY·W</c> when asked.</summary>
-            private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
+            private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear3To4WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Linear3To4WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear3To4InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Linear3To4InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], rows: batch);
                 }
             }
 
@@ -263,15 +282,17 @@ namespace Regression
             /// <summary>Layer 2, Linear(4, 4): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×4].</summary>
             private void Layer2Forward(int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear4To4WithBiasForwardKernel).
-                Linear4To4WithBiasForwardKernel(ref _activations[2][0], ref _parameters[12], ref _activations[3][0], ref _parameters[28], batch);
+                global::System.ReadOnlySpan<float> x = _activations[2];
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[12], ref _parameters[28], ref _activations[3][0], rows: batch);
             }
 
             /// <summary>Layer 2, Linear(4, 4), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear4To4WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Linear4To4WeightGradientKernel(ref dY[0], ref _activations[2][0], ref _gradients[12], batch);
+                global::System.ReadOnlySpan<float> x = _activations[2];
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
                 // db[o] += Σ_b dY[b,o]
                 global::System.Span<float> db = new global::System.Span<float>(_gradients, 28, 4);
                 for (int b = 0; b < batch; b++)
@@ -285,8 +306,8 @@ namespace Regression
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear4To4InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Linear4To4InputGradientKernel(ref dY[0], ref _parameters[12], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref dY[0], ref _parameters[12], ref dX[0], rows: batch);
                 }
             }
 
@@ -313,15 +334,17 @@ namespace Regression
             /// <summary>Layer 4, Linear(4, 2): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×2].</summary>
             private void Layer4Forward(int batch)
             {
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear4To2WithBiasForwardKernel).
-                Linear4To2WithBiasForwardKernel(ref _activations[4][0], ref _parameters[32], ref _activations[5][0], ref _parameters[40], batch);
+                global::System.ReadOnlySpan<float> x = _activations[4];
+                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[32], ref _parameters[40], ref _activations[5][0], rows: batch);
             }
 
             /// <summary>Layer 4, Linear(4, 2), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
             private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear4To2WeightGradientKernel reads dY by columns, so no transpose is formed.
-                Linear4To2WeightGradientKernel(ref dY[0], ref _activations[4][0], ref _gradients[32], batch);
+                global::System.ReadOnlySpan<float> x = _activations[4];
+                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
                 // db[o] += Σ_b dY[b,o]
                 global::System.Span<float> db = new global::System.Span<float>(_gradients, 40, 2);
                 for (int b = 0; b < batch; b++)
@@ -335,8 +358,8 @@ namespace Regression
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear4To2InputGradientKernel broadcasts dY[b,o] across row o of W.
-                    Linear4To2InputGradientKernel(ref dY[0], ref _parameters[32], ref dX[0], batch);
+                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref dY[0], ref _parameters[32], ref dX[0], rows: batch);
                 }
             }
 
@@ -386,13 +409,18 @@ namespace Regression
             {
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (targets.Length != batch * OutputSize) ThrowLengthMismatch(nameof(targets), $"{batch * OutputSize} target values for a batch of {batch}", targets.Length);
-                RunForward(inputs, batch);
-                ZeroGradients();
+                RunForward(inputs, batch); // reads the caller's batch: no copy
+                if (!_gradientsClear)
+                {
+                    ZeroGradients(); // the previous step's fused update usually cleared them already
+                }
+
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
                 float loss = RunLoss(outputs, targets, outputGradients, batch);
-                RunBackward(batch, computeInputGradient: false);
-                Step();
+                RunBackward(inputs, batch, computeInputGradient: false);
+                RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep
+                _gradientsClear = true;
                 return loss;
             }
 
@@ -542,52 +570,39 @@ namespace Regression
                 };
             }
 
-            /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer. Allocates nothing.</summary>
-            public void Step()
+            /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
+            public void Step() => RunStep(zeroGradients: false);
+
+            // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
+            // gradient in the same pass, right after it is used.
+            private void RunStep(bool zeroGradients)
             {
                 OptimizerState o = _optimizer;
                 o.Steps++;
-                StepRange(0, 12, o.WeightDecay); // layer 0 W
-                StepRange(12, 16, o.WeightDecay); // layer 2 W
-                StepRange(28, 4, 0.0f); // layer 2 b: no weight decay
-                StepRange(32, 8, o.WeightDecay); // layer 4 W
-                StepRange(40, 2, 0.0f); // layer 4 b: no weight decay
+                StepRange(0, 12, o.WeightDecay, zeroGradients); // layer 0 W
+                StepRange(12, 16, o.WeightDecay, zeroGradients); // layer 2 W
+                StepRange(28, 4, 0.0f, zeroGradients); // layer 2 b: no weight decay
+                StepRange(32, 8, o.WeightDecay, zeroGradients); // layer 4 W
+                StepRange(40, 2, 0.0f, zeroGradients); // layer 4 b: no weight decay
             }
 
-            private void StepRange(int start, int count, float weightDecay)
+            private void StepRange(int start, int count, float weightDecay, bool zeroGradients)
             {
                 OptimizerState o = _optimizer;
                 global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
-                global::System.ReadOnlySpan<float> gradients = new global::System.ReadOnlySpan<float>(_gradients, start, count);
+                global::System.Span<float> gradients = new global::System.Span<float>(_gradients, start, count);
+                // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
                 if (o.IsAdam)
                 {
-                    global::System.Span<float> m = new global::System.Span<float>(o.FirstMoment!, start, count);
-                    global::System.Span<float> v = new global::System.Span<float>(o.SecondMoment!, start, count);
-                    float correction1 = (float)(1 - global::System.Math.Pow(o.Beta1, o.Steps));
-                    float correction2 = (float)(1 - global::System.Math.Pow(o.Beta2, o.Steps));
-                    for (int e = 0; e < count; e++)
-                    {
-                        float g = gradients[e] + (weightDecay * parameters[e]);
-                        m[e] = (o.Beta1 * m[e]) + ((1.0f - o.Beta1) * g);
-                        v[e] = (o.Beta2 * v[e]) + ((1.0f - o.Beta2) * g * g);
-                        parameters[e] -= o.LearningRate * (m[e] / correction1) / (global::System.MathF.Sqrt(v[e] / correction2) + o.Epsilon);
-                    }
+                    global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
                 }
                 else if (o.Velocity != null)
                 {
-                    global::System.Span<float> velocity = new global::System.Span<float>(o.Velocity, start, count);
-                    for (int e = 0; e < count; e++)
-                    {
-                        velocity[e] = (o.Momentum * velocity[e]) + gradients[e] + (weightDecay * parameters[e]);
-                        parameters[e] -= o.LearningRate * velocity[e];
-                    }
+                    global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
                 }
                 else
                 {
-                    for (int e = 0; e < count; e++)
-                    {
-                        parameters[e] -= o.LearningRate * (gradients[e] + (weightDecay * parameters[e]));
-                    }
+                    global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
                 }
             }
 
@@ -828,868 +843,122 @@ namespace Regression
                 throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
             }
 
-            /// <summary>Linear 3 → 4: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear3To4ForwardKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 3 → 4: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int q = 0; q < 4; q++)
-                    {
-                        float sum = (float)0;
-                        for (int p = 0; p < 3; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 3) + p);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 4;
+                public int K => 3;
+                public int LeadingA => 3;
+                public int LeadingB => 3;
+                public bool TransposeA => false;
+                public bool TransposeB => true;
+                public bool Accumulate => false;
             }
 
-
-            /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear3To4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 4; i += 4)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
-                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j);
-                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j);
-                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
-                        }
-                    }
-
-                    for (; i < 4; i++)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 4; i += 4)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
-                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j);
-                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j);
-                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
-                        }
-                    }
-
-                    for (; i < 4; i++)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 0; j < 3; j++)
-                    {
-                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j);
-                        for (int p = 0; p < batch; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j) = sum;
-                    }
-                }
+                public int M => 4;
+                public int N => 3;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 4;
+                public int LeadingB => 3;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => true;
             }
 
-
-            /// <summary>Linear 3 → 4: dX[batch×3] = dY[batch×4]·W[4×3]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear3To4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 3 → 4: dX[batch×3] = dY[batch×4]·W[4×3]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = 0;
-                            float s1 = 0;
-                            float s2 = 0;
-                            float s3 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = 0;
-                            float s1 = 0;
-                            float s2 = 0;
-                            float s3 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 3) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 3) + j) = s3;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        // The last 3 column(s), narrower than a vector.
-                        for (int j = 0; j < 3; j++)
-                        {
-                            float s0 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 3) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int j = 0; j < 3; j++)
-                    {
-                        float sum = 0;
-                        for (int p = 0; p < 4; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 3) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + j) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 3;
+                public int K => 4;
+                public int LeadingA => 4;
+                public int LeadingB => 3;
+                public bool TransposeA => false;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
 
-
-            /// <summary>Linear 4 → 4: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To4WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            /// <summary>Linear 4 → 4: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 2 <= batch; i += 2)
-                    {
-                        for (int q = 0; q < 4; q += 4)
-                        {
-                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p += 4)
-                            {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                s00 = (a0 * b0) + s00;
-                                s10 = (a1 * b0) + s10;
-                                var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 4) + p));
-                                s01 = (a0 * b1) + s01;
-                                s11 = (a1 * b1) + s11;
-                                var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 4) + p));
-                                s02 = (a0 * b2) + s02;
-                                s12 = (a1 * b2) + s12;
-                                var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 4) + p));
-                                s03 = (a0 * b3) + s03;
-                                s13 = (a1 * b3) + s13;
-                            }
-                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = r00;
-                            float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 1)) = r01;
-                            float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 2)) = r02;
-                            float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 3)) = r03;
-                            float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + q) = r10;
-                            float r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 1)) = r11;
-                            float r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 2)) = r12;
-                            float r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + (q + 3)) = r13;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        for (int q = 0; q < 4; q += 4)
-                        {
-                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p += 4)
-                            {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                s00 = (a0 * b0) + s00;
-                                var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 4) + p));
-                                s01 = (a0 * b1) + s01;
-                                var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 4) + p));
-                                s02 = (a0 * b2) + s02;
-                                var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 4) + p));
-                                s03 = (a0 * b3) + s03;
-                            }
-                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = r00;
-                            float r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 1)) = r01;
-                            float r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 2)) = r02;
-                            float r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + (q + 3)) = r03;
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int q = 0; q < 4; q++)
-                    {
-                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
-                        for (int p = 0; p < 4; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + q) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 4;
+                public int K => 4;
+                public int LeadingA => 4;
+                public int LeadingB => 4;
+                public bool TransposeA => false;
+                public bool TransposeB => true;
+                public bool Accumulate => false;
             }
 
-
-            /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To4WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 4; i += 4)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
-                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j);
-                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j);
-                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                        }
-                    }
-
-                    for (; i < 4; i++)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 4; i += 4)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                            for (int p = 0; p < batch; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)));
-                                c00 = (a0 * b0) + c00;
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 4)));
-                                c10 = (a1 * b0) + c10;
-                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 4)));
-                                c20 = (a2 * b0) + c20;
-                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 4)));
-                                c30 = (a3 * b0) + c30;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                        }
-                    }
-
-                    for (; i < 4; i++)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            for (int p = 0; p < batch; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)));
-                                c00 = (a0 * b0) + c00;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j);
-                        for (int p = 0; p < batch; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 4)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                    }
-                }
+                public int M => 4;
+                public int N => 4;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 4;
+                public int LeadingB => 4;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => true;
             }
 
-
-            /// <summary>Linear 4 → 4: dX[batch×4] = dY[batch×4]·W[4×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To4InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 4 → 4: dX[batch×4] = dY[batch×4]·W[4×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = 0;
-                            float s1 = 0;
-                            float s2 = 0;
-                            float s3 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = 0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                c00 = (a0 * b0) + c00;
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
-                                c10 = (a1 * b0) + c10;
-                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 4) + p));
-                                c20 = (a2 * b0) + c20;
-                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 4) + p));
-                                c30 = (a3 * b0) + c30;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                c00 = (a0 * b0) + c00;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        float sum = 0;
-                        for (int p = 0; p < 4; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 4;
+                public int K => 4;
+                public int LeadingA => 4;
+                public int LeadingB => 4;
+                public bool TransposeA => false;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
 
-
-            /// <summary>Linear 4 → 2: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To2WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+            /// <summary>Linear 4 → 2: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 2 <= batch; i += 2)
-                    {
-                        for (int q = 0; q < 2; q++)
-                        {
-                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p += 4)
-                            {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                s00 = (a0 * b0) + s00;
-                                s10 = (a1 * b0) + s10;
-                            }
-                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = r00;
-                            float r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + q) = r10;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        for (int q = 0; q < 2; q++)
-                        {
-                            var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 4; p += 4)
-                            {
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                s00 = (a0 * b0) + s00;
-                            }
-                            float r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = r00;
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int q = 0; q < 2; q++)
-                    {
-                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
-                        for (int p = 0; p < 4; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + q) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 2;
+                public int K => 4;
+                public int LeadingA => 4;
+                public int LeadingB => 4;
+                public bool TransposeA => false;
+                public bool TransposeB => true;
+                public bool Accumulate => false;
             }
 
-
-            /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To2WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 2; i += 4)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
-                            float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j);
-                            float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j);
-                            float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 2)) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 2)) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 2)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                        }
-                    }
-
-                    for (; i < 2; i++)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j);
-                            for (int p = 0; p < batch; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= 2; i += 4)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                            for (int p = 0; p < batch; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)));
-                                c00 = (a0 * b0) + c00;
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 2)));
-                                c10 = (a1 * b0) + c10;
-                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 2)));
-                                c20 = (a2 * b0) + c20;
-                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 2)));
-                                c30 = (a3 * b0) + c30;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                        }
-                    }
-
-                    for (; i < 2; i++)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            for (int p = 0; p < batch; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)));
-                                c00 = (a0 * b0) + c00;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < 2; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j);
-                        for (int p = 0; p < batch; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 2)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                    }
-                }
+                public int M => 2;
+                public int N => 4;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 2;
+                public int LeadingB => 4;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => true;
             }
 
-
-            /// <summary>Linear 4 → 2: dX[batch×4] = dY[batch×2]·W[2×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private static void Linear4To2InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+            /// <summary>Linear 4 → 2: dX[batch×4] = dY[batch×2]·W[2×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
-                if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = 0;
-                            float s1 = 0;
-                            float s2 = 0;
-                            float s3 = 0;
-                            for (int p = 0; p < 2; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * bp;
-                                s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 2) + p) * bp;
-                                s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 2) + p) * bp;
-                                s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 2) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        // The last 4 column(s), narrower than a vector.
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float s0 = 0;
-                            for (int p = 0; p < 2; p++)
-                            {
-                                float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * bp;
-                            }
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                        }
-                    }
-                    return;
-                }
-
-                if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                {
-                    int i = 0;
-                    for (; i + 4 <= batch; i += 4)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 2; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p));
-                                c00 = (a0 * b0) + c00;
-                                var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 2) + p));
-                                c10 = (a1 * b0) + c10;
-                                var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 2) + p));
-                                c20 = (a2 * b0) + c20;
-                                var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 2) + p));
-                                c30 = (a3 * b0) + c30;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                        }
-                    }
-
-                    for (; i < batch; i++)
-                    {
-                        {
-                            const int j = 0;
-                            var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                            for (int p = 0; p < 2; p++)
-                            {
-                                ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p));
-                                c00 = (a0 * b0) + c00;
-                            }
-                            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                        }
-                    }
-                    return;
-                }
-
-                // Scalar: the same product, one element at a time.
-                for (int i = 0; i < batch; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        float sum = 0;
-                        for (int p = 0; p < 2; p++)
-                        {
-                            sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                        }
-
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                    }
-                }
+                public int M => 0; // rows: given at run time
+                public int N => 4;
+                public int K => 2;
+                public int LeadingA => 2;
+                public int LeadingB => 4;
+                public bool TransposeA => false;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
-
         }
     }
 }

@@ -26,14 +26,18 @@ namespace Digits
         private readonly double[] _parameters = new double[ParameterCount];
         private readonly double[] _gradients = new double[ParameterCount];
 
-        // _activations[0] is a copy of the batch given to Forward; _activations[i + 1] is layer i's output. Backward reads them.
+        // _activations[0] is a copy of the batch given to Forward (TrainStep and Predict read the caller's batch instead);
+        // _activations[i + 1] is layer i's output. Backward reads them.
         private readonly double[][] _activations;
 
         // Two buffers that Backward passes gradients through, layer by layer.
         private readonly double[][] _gradientScratch;
 
-        // Rows of the batch the last Forward ran; 0 before the first.
+        // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
+
+        // True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.
+        private bool _gradientsClear;
 
         private OptimizerState _optimizer;
 
@@ -86,22 +90,32 @@ namespace Digits
         public global::System.Span<double> Parameters => _parameters;
 
         /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
-        public global::System.Span<double> Gradients => _gradients;
+        public global::System.Span<double> Gradients => GradientRange(0, ParameterCount);
 
         /// <summary>W of layer 0, Linear(64, 10): 10×64, row-major (PyTorch's <c>0.weight</c>).</summary>
         public global::System.Span<double> Layer0Weight => new global::System.Span<double>(_parameters, 0, 640);
 
         /// <summary>∂L/∂W of layer 0: 10×64, row-major.</summary>
-        public global::System.Span<double> Layer0WeightGradient => new global::System.Span<double>(_gradients, 0, 640);
+        public global::System.Span<double> Layer0WeightGradient => GradientRange(0, 640);
 
         /// <summary>b of layer 0, Linear(64, 10): 10 values (PyTorch's <c>0.bias</c>).</summary>
         public global::System.Span<double> Layer0Bias => new global::System.Span<double>(_parameters, 640, 10);
 
         /// <summary>∂L/∂b of layer 0: 10 values.</summary>
-        public global::System.Span<double> Layer0BiasGradient => new global::System.Span<double>(_gradients, 640, 10);
+        public global::System.Span<double> Layer0BiasGradient => GradientRange(640, 10);
 
         /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-        public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
+        public void ZeroGradients()
+        {
+            global::System.Array.Clear(_gradients, 0, _gradients.Length);
+            _gradientsClear = true;
+        }
+
+        private global::System.Span<double> GradientRange(int start, int count)
+        {
+            _gradientsClear = false; // the caller may write through the span
+            return new global::System.Span<double>(_gradients, start, count);
+        }
 
         /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
         /// <param name="inputs">[B×64] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -111,7 +125,10 @@ namespace Digits
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×10] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-            RunForward(inputs, batch);
+            // Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.
+            inputs.CopyTo(_activations[0]);
+            RunForward(new global::System.ReadOnlySpan<double>(_activations[0], 0, inputs.Length), batch);
+            _batch = batch;
             new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize).CopyTo(outputs);
         }
 
@@ -125,12 +142,12 @@ namespace Digits
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
+        // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
         private void RunForward(global::System.ReadOnlySpan<double> inputs, int batch)
         {
-            inputs.CopyTo(_activations[0]);
-            _batch = batch;
-            Layer0Forward(batch); // Linear(64, 10)
+            _batch = 0;
+            Layer0Forward(inputs, batch); // Linear(64, 10)
         }
 
         /// <summary>
@@ -151,7 +168,7 @@ namespace Digits
             if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
             if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×64] = {batch * InputSize} elements, or empty", inputGradients.Length);
             outputGradients.CopyTo(_gradientScratch[0]);
-            RunBackward(batch, computeInputGradient: inputGradients.Length != 0);
+            RunBackward(new global::System.ReadOnlySpan<double>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
             if (inputGradients.Length != 0)
             {
                 new global::System.ReadOnlySpan<double>(_gradientScratch[1], 0, batch * InputSize).CopyTo(inputGradients);
@@ -159,23 +176,25 @@ namespace Digits
         }
 
         // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        private void RunBackward(int batch, bool computeInputGradient)
+        // inputs is the batch the forward pass ran on (the first layer's X).
+        private void RunBackward(global::System.ReadOnlySpan<double> inputs, int batch, bool computeInputGradient)
         {
-            Layer0Backward(batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(64, 10)
+            _gradientsClear = false;
+            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(64, 10)
         }
 
         /// <summary>Layer 0, Linear(64, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×10].</summary>
-        private void Layer0Forward(int batch)
+        private void Layer0Forward(global::System.ReadOnlySpan<double> x, int batch)
         {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear64To10WithBiasForwardKernel).
-            Linear64To10WithBiasForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[640], batch);
+            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To10ForwardProduct, double>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[640], ref _activations[1][0], rows: batch);
         }
 
         /// <summary>Layer 0, Linear(64, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-        private void Layer0Backward(int batch, double[] dY, double[] dX, bool computeInputGradient)
+        private void Layer0Backward(global::System.ReadOnlySpan<double> x, int batch, double[] dY, double[] dX, bool computeInputGradient)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear64To10WeightGradientKernel reads dY by columns, so no transpose is formed.
-            Linear64To10WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
             // db[o] += Σ_b dY[b,o]
             global::System.Span<double> db = new global::System.Span<double>(_gradients, 640, 10);
             for (int b = 0; b < batch; b++)
@@ -189,8 +208,8 @@ namespace Digits
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear64To10InputGradientKernel broadcasts dY[b,o] across row o of W.
-                Linear64To10InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10InputGradientProduct, double>(ref dY[0], ref _parameters[0], ref dX[0], rows: batch);
             }
         }
 
@@ -259,13 +278,18 @@ namespace Digits
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
             CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were
-            RunForward(inputs, batch);
-            ZeroGradients();
+            RunForward(inputs, batch); // reads the caller's batch: no copy
+            if (!_gradientsClear)
+            {
+                ZeroGradients(); // the previous step's fused update usually cleared them already
+            }
+
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
             double loss = RunLoss(outputs, labels, outputGradients, batch);
-            RunBackward(batch, computeInputGradient: false);
-            Step();
+            RunBackward(inputs, batch, computeInputGradient: false);
+            RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep
+            _gradientsClear = true;
             return loss;
         }
 
@@ -416,49 +440,36 @@ namespace Digits
             };
         }
 
-        /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer. Allocates nothing.</summary>
-        public void Step()
+        /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
+        public void Step() => RunStep(zeroGradients: false);
+
+        // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
+        // gradient in the same pass, right after it is used.
+        private void RunStep(bool zeroGradients)
         {
             OptimizerState o = _optimizer;
             o.Steps++;
-            StepRange(0, 640, o.WeightDecay); // layer 0 W
-            StepRange(640, 10, 0.0); // layer 0 b: no weight decay
+            StepRange(0, 640, o.WeightDecay, zeroGradients); // layer 0 W
+            StepRange(640, 10, 0.0, zeroGradients); // layer 0 b: no weight decay
         }
 
-        private void StepRange(int start, int count, double weightDecay)
+        private void StepRange(int start, int count, double weightDecay, bool zeroGradients)
         {
             OptimizerState o = _optimizer;
             global::System.Span<double> parameters = new global::System.Span<double>(_parameters, start, count);
-            global::System.ReadOnlySpan<double> gradients = new global::System.ReadOnlySpan<double>(_gradients, start, count);
+            global::System.Span<double> gradients = new global::System.Span<double>(_gradients, start, count);
+            // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
             if (o.IsAdam)
             {
-                global::System.Span<double> m = new global::System.Span<double>(o.FirstMoment!, start, count);
-                global::System.Span<double> v = new global::System.Span<double>(o.SecondMoment!, start, count);
-                double correction1 = (double)(1 - global::System.Math.Pow(o.Beta1, o.Steps));
-                double correction2 = (double)(1 - global::System.Math.Pow(o.Beta2, o.Steps));
-                for (int e = 0; e < count; e++)
-                {
-                    double g = gradients[e] + (weightDecay * parameters[e]);
-                    m[e] = (o.Beta1 * m[e]) + ((1.0 - o.Beta1) * g);
-                    v[e] = (o.Beta2 * v[e]) + ((1.0 - o.Beta2) * g * g);
-                    parameters[e] -= o.LearningRate * (m[e] / correction1) / (global::System.Math.Sqrt(v[e] / correction2) + o.Epsilon);
-                }
+                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<double>(o.FirstMoment!, start, count), new global::System.Span<double>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
             }
             else if (o.Velocity != null)
             {
-                global::System.Span<double> velocity = new global::System.Span<double>(o.Velocity, start, count);
-                for (int e = 0; e < count; e++)
-                {
-                    velocity[e] = (o.Momentum * velocity[e]) + gradients[e] + (weightDecay * parameters[e]);
-                    parameters[e] -= o.LearningRate * velocity[e];
-                }
+                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<double>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
             }
             else
             {
-                for (int e = 0; e < count; e++)
-                {
-                    parameters[e] -= o.LearningRate * (gradients[e] + (weightDecay * parameters[e]));
-                }
+                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
             }
         }
 
@@ -699,557 +710,43 @@ namespace Digits
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Linear 64 → 10: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Linear64To10WithBiasForwardKernel(ref double a, ref double b, ref double c, ref double bias, int batch)
+        /// <summary>Linear 64 → 10: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 2 <= batch; i += 2)
-                {
-                    for (int q = 0; q < 8; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
-                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
-                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
-                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
-                        double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
-                        double r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
-                        double r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
-                    }
-                    for (int q = 8; q < 10; q++)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
-                    }
-                }
-
-                for (; i < batch; i++)
-                {
-                    for (int q = 0; q < 8; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
-                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
-                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
-                    }
-                    for (int q = 8; q < 10; q++)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 2 <= batch; i += 2)
-                {
-                    for (int q = 0; q < 8; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 64; p += 2)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                            s10 = (a1 * b0) + s10;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = (a0 * b1) + s01;
-                            s11 = (a1 * b1) + s11;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = (a0 * b2) + s02;
-                            s12 = (a1 * b2) + s12;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = (a0 * b3) + s03;
-                            s13 = (a1 * b3) + s13;
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
-                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
-                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
-                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
-                        double r11 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 1)) = r11;
-                        double r12 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 2)) = r12;
-                        double r13 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + (q + 3)) = r13;
-                    }
-                    for (int q = 8; q < 10; q++)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 64; p += 2)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                            s10 = (a1 * b0) + s10;
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r10 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 10) + q) = r10;
-                    }
-                }
-
-                for (; i < batch; i++)
-                {
-                    for (int q = 0; q < 8; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 64; p += 2)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = (a0 * b1) + s01;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = (a0 * b2) + s02;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = (a0 * b3) + s03;
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                        double r01 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 1)) + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 1)) = r01;
-                        double r02 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 2)) + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 2)) = r02;
-                        double r03 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, (q + 3)) + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + (q + 3)) = r03;
-                    }
-                    for (int q = 8; q < 10; q++)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 64; p += 2)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                        }
-                        double r00 = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q) + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = r00;
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < batch; i++)
-            {
-                for (int q = 0; q < 10; q++)
-                {
-                    double sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
-                    for (int p = 0; p < 64; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 10) + q) = sum;
-                }
-            }
+            public int M => 0; // rows: given at run time
+            public int N => 10;
+            public int K => 64;
+            public int LeadingA => 64;
+            public int LeadingB => 64;
+            public bool TransposeA => false;
+            public bool TransposeB => true;
+            public bool Accumulate => false;
         }
 
-
-        /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Linear64To10WeightGradientKernel(ref double a, ref double b, ref double c, int batch)
+        /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= 10; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        var c10 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        var c11 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
-                        var c20 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        var c21 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
-                        var c30 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        var c31 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
-                        for (int p = 0; p < batch; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
-                    }
-                }
-
-                for (; i < 10; i++)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        var c01 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        for (int p = 0; p < batch; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= 10; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 4)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                        var c10 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        var c11 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
-                        var c20 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        var c21 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
-                        var c30 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        var c31 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
-                        for (int p = 0; p < batch; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 10)));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 10)));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 10)));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
-                    }
-                }
-
-                for (; i < 10; i++)
-                {
-                    for (int j = 0; j < 64; j += 4)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        var c01 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                        for (int p = 0; p < batch; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < 10; i++)
-            {
-                for (int j = 0; j < 64; j++)
-                {
-                    double sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j);
-                    for (int p = 0; p < batch; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 10)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
-                }
-            }
+            public int M => 10;
+            public int N => 64;
+            public int K => 0; // summed dimension: given at run time
+            public int LeadingA => 10;
+            public int LeadingB => 64;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => true;
         }
 
-
-        /// <summary>Linear 64 → 10: dX[batch×64] = dY[batch×10]·W[10×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Linear64To10InputGradientKernel(ref double a, ref double b, ref double c, int batch)
+        /// <summary>Linear 64 → 10: dX[batch×64] = dY[batch×10]·W[10×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= batch; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 10; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
-                    }
-                }
-
-                for (; i < batch; i++)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<double>.Zero;
-                        for (int p = 0; p < 10; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= batch; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 4)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 10; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 10) + p));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 10) + p));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 10) + p));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 2));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 2));
-                    }
-                }
-
-                for (; i < batch; i++)
-                {
-                    for (int j = 0; j < 64; j += 4)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<double>.Zero;
-                        for (int p = 0; p < 10; p++)
-                        {
-                            ref double bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 2));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 2));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < batch; i++)
-            {
-                for (int j = 0; j < 64; j++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < 10; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 10) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
-                }
-            }
+            public int M => 0; // rows: given at run time
+            public int N => 64;
+            public int K => 10;
+            public int LeadingA => 10;
+            public int LeadingB => 64;
+            public bool TransposeA => false;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
-
     }
 }

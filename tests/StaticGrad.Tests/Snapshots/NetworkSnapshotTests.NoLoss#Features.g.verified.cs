@@ -24,13 +24,14 @@ partial class Features
     private readonly float[] _parameters = new float[ParameterCount];
     private readonly float[] _gradients = new float[ParameterCount];
 
-    // _activations[0] is a copy of the batch given to Forward; _activations[i + 1] is layer i's output. Backward reads them.
+    // _activations[0] is a copy of the batch given to Forward (TrainStep and Predict read the caller's batch instead);
+    // _activations[i + 1] is layer i's output. Backward reads them.
     private readonly float[][] _activations;
 
     // Two buffers that Backward passes gradients through, layer by layer.
     private readonly float[][] _gradientScratch;
 
-    // Rows of the batch the last Forward ran; 0 before the first.
+    // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
     private int _batch;
 
     private OptimizerState _optimizer;
@@ -93,16 +94,24 @@ partial class Features
     public global::System.Span<float> Layer0Weight => new global::System.Span<float>(_parameters, 0, 6);
 
     /// <summary>∂L/∂W of layer 0: 3×2, row-major.</summary>
-    public global::System.Span<float> Layer0WeightGradient => new global::System.Span<float>(_gradients, 0, 6);
+    public global::System.Span<float> Layer0WeightGradient => GradientRange(0, 6);
 
     /// <summary>b of layer 0, Linear(2, 3): 3 values (PyTorch's <c>0.bias</c>).</summary>
     public global::System.Span<float> Layer0Bias => new global::System.Span<float>(_parameters, 6, 3);
 
     /// <summary>∂L/∂b of layer 0: 3 values.</summary>
-    public global::System.Span<float> Layer0BiasGradient => new global::System.Span<float>(_gradients, 6, 3);
+    public global::System.Span<float> Layer0BiasGradient => GradientRange(6, 3);
 
     /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-    public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
+    public void ZeroGradients()
+    {
+        global::System.Array.Clear(_gradients, 0, _gradients.Length);
+    }
+
+    private global::System.Span<float> GradientRange(int start, int count)
+    {
+        return new global::System.Span<float>(_gradients, start, count);
+    }
 
     /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
     /// <param name="inputs">[B×2] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -112,7 +121,10 @@ partial class Features
     {
         int batch = CheckBatch(inputs.Length, nameof(inputs));
         if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{batch}×3] = {batch * OutputSize} elements for a batch of {batch}", outputs.Length);
-        RunForward(inputs, batch);
+        // Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.
+        inputs.CopyTo(_activations[0]);
+        RunForward(new global::System.ReadOnlySpan<float>(_activations[0], 0, inputs.Length), batch);
+        _batch = batch;
         new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * OutputSize).CopyTo(outputs);
     }
 
@@ -126,12 +138,12 @@ partial class Features
         Forward(input.AsReadOnlySpan(), output.AsSpan());
     }
 
-    // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+    // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
+    // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
     private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
     {
-        inputs.CopyTo(_activations[0]);
-        _batch = batch;
-        Layer0Forward(batch); // Linear(2, 3)
+        _batch = 0;
+        Layer0Forward(inputs, batch); // Linear(2, 3)
         Layer1Forward(batch); // ReLU
     }
 
@@ -153,7 +165,7 @@ partial class Features
         if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×3] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
         if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×2] = {batch * InputSize} elements, or empty", inputGradients.Length);
         outputGradients.CopyTo(_gradientScratch[0]);
-        RunBackward(batch, computeInputGradient: inputGradients.Length != 0);
+        RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
         if (inputGradients.Length != 0)
         {
             new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * InputSize).CopyTo(inputGradients);
@@ -161,24 +173,25 @@ partial class Features
     }
 
     // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-    private void RunBackward(int batch, bool computeInputGradient)
+    // inputs is the batch the forward pass ran on (the first layer's X).
+    private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient)
     {
         Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-        Layer0Backward(batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient); // Linear(2, 3)
+        Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient); // Linear(2, 3)
     }
 
     /// <summary>Layer 0, Linear(2, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×2] → Y [batch×3].</summary>
-    private void Layer0Forward(int batch)
+    private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
     {
-        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: dot products of rows of X and rows of W, both contiguous (Linear2To3WithBiasForwardKernel).
-        Linear2To3WithBiasForwardKernel(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], ref _parameters[6], batch);
+        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
+        global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear2To3ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[6], ref _activations[1][0], rows: batch);
     }
 
     /// <summary>Layer 0, Linear(2, 3), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-    private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
+    private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient)
     {
-        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): Linear2To3WeightGradientKernel reads dY by columns, so no transpose is formed.
-        Linear2To3WeightGradientKernel(ref dY[0], ref _activations[0][0], ref _gradients[0], batch);
+        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+        global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
         // db[o] += Σ_b dY[b,o]
         global::System.Span<float> db = new global::System.Span<float>(_gradients, 6, 3);
         for (int b = 0; b < batch; b++)
@@ -192,8 +205,8 @@ partial class Features
 
         if (computeInputGradient)
         {
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): Linear2To3InputGradientKernel broadcasts dY[b,o] across row o of W.
-            Linear2To3InputGradientKernel(ref dY[0], ref _parameters[0], ref dX[0], batch);
+            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], rows: batch);
         }
     }
 
@@ -343,49 +356,36 @@ partial class Features
         };
     }
 
-    /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer. Allocates nothing.</summary>
-    public void Step()
+    /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
+    public void Step() => RunStep(zeroGradients: false);
+
+    // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
+    // gradient in the same pass, right after it is used.
+    private void RunStep(bool zeroGradients)
     {
         OptimizerState o = _optimizer;
         o.Steps++;
-        StepRange(0, 6, o.WeightDecay); // layer 0 W
-        StepRange(6, 3, 0.0f); // layer 0 b: no weight decay
+        StepRange(0, 6, o.WeightDecay, zeroGradients); // layer 0 W
+        StepRange(6, 3, 0.0f, zeroGradients); // layer 0 b: no weight decay
     }
 
-    private void StepRange(int start, int count, float weightDecay)
+    private void StepRange(int start, int count, float weightDecay, bool zeroGradients)
     {
         OptimizerState o = _optimizer;
         global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
-        global::System.ReadOnlySpan<float> gradients = new global::System.ReadOnlySpan<float>(_gradients, start, count);
+        global::System.Span<float> gradients = new global::System.Span<float>(_gradients, start, count);
+        // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
         if (o.IsAdam)
         {
-            global::System.Span<float> m = new global::System.Span<float>(o.FirstMoment!, start, count);
-            global::System.Span<float> v = new global::System.Span<float>(o.SecondMoment!, start, count);
-            float correction1 = (float)(1 - global::System.Math.Pow(o.Beta1, o.Steps));
-            float correction2 = (float)(1 - global::System.Math.Pow(o.Beta2, o.Steps));
-            for (int e = 0; e < count; e++)
-            {
-                float g = gradients[e] + (weightDecay * parameters[e]);
-                m[e] = (o.Beta1 * m[e]) + ((1.0f - o.Beta1) * g);
-                v[e] = (o.Beta2 * v[e]) + ((1.0f - o.Beta2) * g * g);
-                parameters[e] -= o.LearningRate * (m[e] / correction1) / (global::System.MathF.Sqrt(v[e] / correction2) + o.Epsilon);
-            }
+            global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
         }
         else if (o.Velocity != null)
         {
-            global::System.Span<float> velocity = new global::System.Span<float>(o.Velocity, start, count);
-            for (int e = 0; e < count; e++)
-            {
-                velocity[e] = (o.Momentum * velocity[e]) + gradients[e] + (weightDecay * parameters[e]);
-                parameters[e] -= o.LearningRate * velocity[e];
-            }
+            global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
         }
         else
         {
-            for (int e = 0; e < count; e++)
-            {
-                parameters[e] -= o.LearningRate * (gradients[e] + (weightDecay * parameters[e]));
-            }
+            global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
         }
     }
 
@@ -626,242 +626,42 @@ partial class Features
         throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
     }
 
-    /// <summary>Linear 2 → 3: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2]: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Linear2To3WithBiasForwardKernel(ref float a, ref float b, ref float c, ref float bias, int batch)
+    /// <summary>Linear 2 → 3: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3ForwardProduct : global::StaticGrad.Kernels.IGemmShape
     {
-        // Scalar: the same product, one element at a time.
-        for (int i = 0; i < batch; i++)
-        {
-            for (int q = 0; q < 3; q++)
-            {
-                float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref bias, q);
-                for (int p = 0; p < 2; p++)
-                {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 2) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 2) + p);
-                }
-
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = sum;
-            }
-        }
+        public int M => 0; // rows: given at run time
+        public int N => 3;
+        public int K => 2;
+        public int LeadingA => 2;
+        public int LeadingB => 2;
+        public bool TransposeA => false;
+        public bool TransposeB => true;
+        public bool Accumulate => false;
     }
 
-
-    /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Linear2To3WeightGradientKernel(ref float a, ref float b, ref float c, int batch)
+    /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
     {
-        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-        {
-            int i = 0;
-            for (; i + 4 <= 3; i += 4)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
-                    float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j);
-                    float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j);
-                    float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j);
-                    for (int p = 0; p < batch; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)) * bp;
-                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)) * bp;
-                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
-                }
-            }
-
-            for (; i < 3; i++)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
-                    for (int p = 0; p < batch; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                }
-            }
-            return;
-        }
-
-        if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-        {
-            int i = 0;
-            for (; i + 4 <= 3; i += 4)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
-                    float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j);
-                    float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j);
-                    float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j);
-                    for (int p = 0; p < batch; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)) * bp;
-                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)) * bp;
-                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
-                }
-            }
-
-            for (; i < 3; i++)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j);
-                    for (int p = 0; p < batch; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                }
-            }
-            return;
-        }
-
-        // Scalar: the same product, one element at a time.
-        for (int i = 0; i < 3; i++)
-        {
-            for (int j = 0; j < 2; j++)
-            {
-                float sum = global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j);
-                for (int p = 0; p < batch; p++)
-                {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                }
-
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j) = sum;
-            }
-        }
+        public int M => 3;
+        public int N => 2;
+        public int K => 0; // summed dimension: given at run time
+        public int LeadingA => 3;
+        public int LeadingB => 2;
+        public bool TransposeA => true;
+        public bool TransposeB => false;
+        public bool Accumulate => true;
     }
 
-
-    /// <summary>Linear 2 → 3: dX[batch×2] = dY[batch×3]·W[3×2]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Linear2To3InputGradientKernel(ref float a, ref float b, ref float c, int batch)
+    /// <summary>Linear 2 → 3: dX[batch×2] = dY[batch×3]·W[3×2]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
     {
-        if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-        {
-            int i = 0;
-            for (; i + 4 <= batch; i += 4)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = 0;
-                    float s1 = 0;
-                    float s2 = 0;
-                    float s3 = 0;
-                    for (int p = 0; p < 3; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p) * bp;
-                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p) * bp;
-                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
-                }
-            }
-
-            for (; i < batch; i++)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = 0;
-                    for (int p = 0; p < 3; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                }
-            }
-            return;
-        }
-
-        if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-        {
-            int i = 0;
-            for (; i + 4 <= batch; i += 4)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = 0;
-                    float s1 = 0;
-                    float s2 = 0;
-                    float s3 = 0;
-                    for (int p = 0; p < 3; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                        s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p) * bp;
-                        s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p) * bp;
-                        s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 2) + j) = s1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 2) + j) = s2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 2) + j) = s3;
-                }
-            }
-
-            for (; i < batch; i++)
-            {
-                // The last 2 column(s), narrower than a vector.
-                for (int j = 0; j < 2; j++)
-                {
-                    float s0 = 0;
-                    for (int p = 0; p < 3; p++)
-                    {
-                        float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                        s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                    }
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 2) + j) = s0;
-                }
-            }
-            return;
-        }
-
-        // Scalar: the same product, one element at a time.
-        for (int i = 0; i < batch; i++)
-        {
-            for (int j = 0; j < 2; j++)
-            {
-                float sum = 0;
-                for (int p = 0; p < 3; p++)
-                {
-                    sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 2) + j);
-                }
-
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 2) + j) = sum;
-            }
-        }
+        public int M => 0; // rows: given at run time
+        public int N => 2;
+        public int K => 3;
+        public int LeadingA => 3;
+        public int LeadingB => 2;
+        public bool TransposeA => false;
+        public bool TransposeB => false;
+        public bool Accumulate => false;
     }
-
 }

@@ -36,7 +36,7 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(d, w)) ThrowOverlap(nameof(d), nameof(w));
             if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
-            // D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X; the rows of D are split across 2 threads.
+            // D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct); the rows of D are split across 2 threads.
             // The spans are pinned, so the other threads can use their addresses until RunParts returns.
             unsafe
             {
@@ -76,8 +76,8 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(dX, dD)) ThrowOverlap(nameof(dX), nameof(dD));
             if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
-            // dW = dD·Xᵀ (WeightGradientKernel: dot products of rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientKernel:
-            // W read by columns), each with its rows split across 2 threads. The spans are pinned until RunParts returns.
+            // dW = dD·Xᵀ (WeightGradientProduct: rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientProduct: W read by columns),
+            // each with its rows split across 2 threads. The spans are pinned until RunParts returns.
             unsafe
             {
                 fixed (float* pw = w, px = x, pdD = dD, pdW = dW, pdX = dX)
@@ -295,496 +295,43 @@ namespace Big
                 $"{output} overlaps {other}: an output must not share memory with an input or with another output.", output);
         }
 
-        /// <summary>D[256×256] = W[256×256]·X[256×256]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ForwardKernel(ref float a, ref float b, ref float c, int rows)
+        /// <summary>D[256×256] = W[256×256]·X[256×256]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= rows; i += 4)
-                {
-                    for (int j = 0; j < 256; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 256) + p));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 256) + p));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j + 8));
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int j = 0; j < 256; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 8));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= rows; i += 4)
-                {
-                    for (int j = 0; j < 256; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 256) + p));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 256) + p));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j + 4));
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int j = 0; j < 256; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < rows; i++)
-            {
-                for (int j = 0; j < 256; j++)
-                {
-                    float sum = 0;
-                    for (int p = 0; p < 256; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j) = sum;
-                }
-            }
+            public int M => 0; // rows: given at run time
+            public int N => 256;
+            public int K => 256;
+            public int LeadingA => 256;
+            public int LeadingB => 256;
+            public bool TransposeA => false;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
-        /// <summary>dW[256×256] = dD[256×256]·Xᵀ, with X[256×256] read by rows: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void WeightGradientKernel(ref float a, ref float b, ref float c, int rows)
+        /// <summary>dW[256×256] = dD[256×256]·Xᵀ, X[256×256] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 2 <= rows; i += 2)
-                {
-                    for (int q = 0; q < 256; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p += 8)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 256) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 256) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
-                        float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + q) = r10;
-                        float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 1)) = r11;
-                        float r12 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 2)) = r12;
-                        float r13 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 3)) = r13;
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int q = 0; q < 256; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p += 8)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 256) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 256) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 2 <= rows; i += 2)
-                {
-                    for (int q = 0; q < 256; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 256) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
-                            s00 = (a0 * b0) + s00;
-                            s10 = (a1 * b0) + s10;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
-                            s01 = (a0 * b1) + s01;
-                            s11 = (a1 * b1) + s11;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 256) + p));
-                            s02 = (a0 * b2) + s02;
-                            s12 = (a1 * b2) + s12;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 256) + p));
-                            s03 = (a0 * b3) + s03;
-                            s13 = (a1 * b3) + s13;
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
-                        float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + q) = r10;
-                        float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 1)) = r11;
-                        float r12 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 2)) = r12;
-                        float r13 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + (q + 3)) = r13;
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int q = 0; q < 256; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p));
-                            s00 = (a0 * b0) + s00;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 256) + p));
-                            s01 = (a0 * b1) + s01;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 256) + p));
-                            s02 = (a0 * b2) + s02;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 256) + p));
-                            s03 = (a0 * b3) + s03;
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + (q + 3)) = r03;
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < rows; i++)
-            {
-                for (int q = 0; q < 256; q++)
-                {
-                    float sum = (float)0;
-                    for (int p = 0; p < 256; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 256) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 256) + p);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + q) = sum;
-                }
-            }
+            public int M => 0; // rows: given at run time
+            public int N => 256;
+            public int K => 256;
+            public int LeadingA => 256;
+            public int LeadingB => 256;
+            public bool TransposeA => false;
+            public bool TransposeB => true;
+            public bool Accumulate => false;
         }
 
-        /// <summary>dX[256×256] = Wᵀ·dD[256×256], with W[256×256] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void InputGradientKernel(ref float a, ref float b, ref float c, int rows)
+        /// <summary>dX[256×256] = Wᵀ·dD[256×256], W[256×256] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= rows; i += 4)
-                {
-                    for (int j = 0; j < 256; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 256)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 256)));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 256)));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 256)));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j + 8));
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int j = 0; j < 256; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 256)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 8));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= rows; i += 4)
-                {
-                    for (int j = 0; j < 256; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 256)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 256)));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 256)));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 256)));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 256) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 256) + j + 4));
-                    }
-                }
-
-                for (; i < rows; i++)
-                {
-                    for (int j = 0; j < 256; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 256; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 256)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < rows; i++)
-            {
-                for (int j = 0; j < 256; j++)
-                {
-                    float sum = 0;
-                    for (int p = 0; p < 256; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 256)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 256) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 256) + j) = sum;
-                }
-            }
+            public int M => 0; // rows: given at run time
+            public int N => 256;
+            public int K => 256;
+            public int LeadingA => 256;
+            public int LeadingB => 256;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
         /// <summary>The 1 background thread(s) that run parts 1–1 of a Forward or Backward call.</summary>
@@ -912,14 +459,14 @@ namespace Big
             if (!backward)
             {
                 // third is D: rows [first, end) of D = W·X.
-                ForwardKernel(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + (first * K)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), end - first);
+                global::StaticGrad.Kernels.Gemm.Multiply<ForwardProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + (first * K)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), rows: end - first);
                 return;
             }
 
             // third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.
-            WeightGradientKernel(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fourth + (first * K)), end - first);
+            global::StaticGrad.Kernels.Gemm.Multiply<WeightGradientProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fourth + (first * K)), rows: end - first);
             int kFirst = K * part / parts, kEnd = K * (part + 1) / parts;
-            InputGradientKernel(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + kFirst), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fifth + (kFirst * N)), kEnd - kFirst);
+            global::StaticGrad.Kernels.Gemm.Multiply<InputGradientProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + kFirst), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fifth + (kFirst * N)), rows: kEnd - kFirst);
         }
 
     }

@@ -35,8 +35,8 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(d, w)) ThrowOverlap(nameof(d), nameof(w));
             if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
-            // D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X, 4 rows of D at a time.
-            ForwardKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(d));
+            // D[i,j] = Σₖ W[i,k]·X[k,j]: StaticGrad's kernel, specialised for ForwardProduct (the shape below).
+            global::StaticGrad.Kernels.Gemm.Multiply<ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(d));
         }
 
         /// <summary>Computes the gradients of <c>D = W·X</c>: <c>dW = dD·Xᵀ</c> and <c>dX = Wᵀ·dD</c>.</summary>
@@ -67,10 +67,10 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(dX, dD)) ThrowOverlap(nameof(dX), nameof(dD));
             if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
-            // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (no transpose is formed).
-            WeightGradientKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dW));
-            // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j]: InputGradientKernel reads W by column, broadcasting W[i,k] across row i of dD.
-            InputGradientKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dX));
+            // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (X is read as stored: no transpose is formed).
+            global::StaticGrad.Kernels.Gemm.Multiply<WeightGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dW));
+            // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j] (W is read by columns as stored).
+            global::StaticGrad.Kernels.Gemm.Multiply<InputGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dX));
         }
 
         /// <summary>Computes <c>D = W·X</c> on typed matrices: a matrix of the wrong shape does not compile.</summary>
@@ -281,497 +281,43 @@ namespace Big
                 $"{output} overlaps {other}: an output must not share memory with an input or with another output.", output);
         }
 
-        /// <summary>D[64×64] = W[64×64]·X[64×64]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ForwardKernel(ref float a, ref float b, ref float c)
+        /// <summary>D[64×64] = W[64×64]·X[64×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= 64; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 64) + p));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 64) + p));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 8));
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int j = 0; j < 64; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= 64; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 64) + p));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 64) + p));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < 64; i++)
-            {
-                for (int j = 0; j < 64; j++)
-                {
-                    float sum = 0;
-                    for (int p = 0; p < 64; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
-                }
-            }
+            public int M => 64;
+            public int N => 64;
+            public int K => 64;
+            public int LeadingA => 64;
+            public int LeadingB => 64;
+            public bool TransposeA => false;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
-        /// <summary>dW[64×64] = dD[64×64]·Xᵀ, with X[64×64] read by rows: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void WeightGradientKernel(ref float a, ref float b, ref float c)
+        /// <summary>dW[64×64] = dD[64×64]·Xᵀ, X[64×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 2 <= 64; i += 2)
-                {
-                    for (int q = 0; q < 64; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p += 8)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            s10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, s10);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            s11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, s11);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            s12 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b2, s12);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                            s13 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b3, s13);
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
-                        float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + q) = r10;
-                        float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 1)) = r11;
-                        float r12 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 2)) = r12;
-                        float r13 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 3)) = r13;
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int q = 0; q < 64; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p += 8)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, s00);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, s01);
-                            var b2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b2, s02);
-                            var b3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b3, s03);
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector256.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 2 <= 64; i += 2)
-                {
-                    for (int q = 0; q < 64; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s12 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s13 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                            s10 = (a1 * b0) + s10;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = (a0 * b1) + s01;
-                            s11 = (a1 * b1) + s11;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = (a0 * b2) + s02;
-                            s12 = (a1 * b2) + s12;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = (a0 * b3) + s03;
-                            s13 = (a1 * b3) + s13;
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
-                        float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + q) = r10;
-                        float r11 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s11);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 1)) = r11;
-                        float r12 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s12);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 2)) = r12;
-                        float r13 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s13);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + (q + 3)) = r13;
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int q = 0; q < 64; q += 4)
-                    {
-                        var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s02 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var s03 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p += 4)
-                        {
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p));
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p));
-                            s00 = (a0 * b0) + s00;
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 1) * 64) + p));
-                            s01 = (a0 * b1) + s01;
-                            var b2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 2) * 64) + p));
-                            s02 = (a0 * b2) + s02;
-                            var b3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, ((q + 3) * 64) + p));
-                            s03 = (a0 * b3) + s03;
-                        }
-                        float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = r00;
-                        float r01 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s01);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 1)) = r01;
-                        float r02 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s02);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 2)) = r02;
-                        float r03 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s03);
-                        global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + (q + 3)) = r03;
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < 64; i++)
-            {
-                for (int q = 0; q < 64; q++)
-                {
-                    float sum = (float)0;
-                    for (int p = 0; p < 64; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 64) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 64) + p);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + q) = sum;
-                }
-            }
+            public int M => 64;
+            public int N => 64;
+            public int K => 64;
+            public int LeadingA => 64;
+            public int LeadingB => 64;
+            public bool TransposeA => false;
+            public bool TransposeB => true;
+            public bool Accumulate => false;
         }
 
-        /// <summary>dX[64×64] = Wᵀ·dD[64×64], with W[64×64] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void InputGradientKernel(ref float a, ref float b, ref float c)
+        /// <summary>dX[64×64] = Wᵀ·dD[64×64], W[64×64] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-            {
-                int i = 0;
-                for (; i + 4 <= 64; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 64)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                            var a1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 64)));
-                            c10 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b0, c10);
-                            c11 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a1, b1, c11);
-                            var a2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 64)));
-                            c20 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b0, c20);
-                            c21 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a2, b1, c21);
-                            var a3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 64)));
-                            c30 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b0, c30);
-                            c31 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a3, b1, c31);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 8));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 8));
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int j = 0; j < 64; j += 16)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 8));
-                            var a0 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 64)));
-                            c00 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b0, c00);
-                            c01 = global::System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a0, b1, c01);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 8));
-                    }
-                }
-                return;
-            }
-
-            if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-            {
-                int i = 0;
-                for (; i + 4 <= 64; i += 4)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c11 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c21 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c31 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 64)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                            var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 64)));
-                            c10 = (a1 * b0) + c10;
-                            c11 = (a1 * b1) + c11;
-                            var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 64)));
-                            c20 = (a2 * b0) + c20;
-                            c21 = (a2 * b1) + c21;
-                            var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 64)));
-                            c30 = (a3 * b0) + c30;
-                            c31 = (a3 * b1) + c31;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c11, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c21, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 64) + j + 4));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c31, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 64) + j + 4));
-                    }
-                }
-
-                for (; i < 64; i++)
-                {
-                    for (int j = 0; j < 64; j += 8)
-                    {
-                        var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        var c01 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                        for (int p = 0; p < 64; p++)
-                        {
-                            ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                            var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                            var b1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref bRow, 4));
-                            var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 64)));
-                            c00 = (a0 * b0) + c00;
-                            c01 = (a0 * b1) + c01;
-                        }
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j));
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c01, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j + 4));
-                    }
-                }
-                return;
-            }
-
-            // Scalar: the same product, one element at a time.
-            for (int i = 0; i < 64; i++)
-            {
-                for (int j = 0; j < 64; j++)
-                {
-                    float sum = 0;
-                    for (int p = 0; p < 64; p++)
-                    {
-                        sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 64)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 64) + j);
-                    }
-
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 64) + j) = sum;
-                }
-            }
+            public int M => 64;
+            public int N => 64;
+            public int K => 64;
+            public int LeadingA => 64;
+            public int LeadingB => 64;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
-
     }
 }

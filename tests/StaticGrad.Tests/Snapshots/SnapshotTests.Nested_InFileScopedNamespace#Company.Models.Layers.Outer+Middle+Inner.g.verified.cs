@@ -39,8 +39,8 @@ namespace Company.Models.Layers
                     if (global::System.MemoryExtensions.Overlaps(d, w)) ThrowOverlap(nameof(d), nameof(w));
                     if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
-                    // D[i,j] = Σₖ W[i,k]·X[k,j]: ForwardKernel broadcasts W[i,k] across row k of X, 4 rows of D at a time.
-                    ForwardKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(d));
+                    // D[i,j] = Σₖ W[i,k]·X[k,j]: StaticGrad's kernel, specialised for ForwardProduct (the shape below).
+                    global::StaticGrad.Kernels.Gemm.Multiply<ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(d));
                 }
 
                 /// <summary>Computes the gradients of <c>D = W·X</c>: <c>dW = dD·Xᵀ</c> and <c>dX = Wᵀ·dD</c>.</summary>
@@ -71,10 +71,10 @@ namespace Company.Models.Layers
                     if (global::System.MemoryExtensions.Overlaps(dX, dD)) ThrowOverlap(nameof(dX), nameof(dD));
                     if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
-                    // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (no transpose is formed).
-                    WeightGradientKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dW));
-                    // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j]: InputGradientKernel reads W by column, broadcasting W[i,k] across row i of dD.
-                    InputGradientKernel(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dX));
+                    // dW = dD·Xᵀ: dW[i,k] = Σⱼ dD[i,j]·X[k,j], the dot product of row i of dD and row k of X (X is read as stored: no transpose is formed).
+                    global::StaticGrad.Kernels.Gemm.Multiply<WeightGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dW));
+                    // dX = Wᵀ·dD: dX[k,j] = Σᵢ W[i,k]·dD[i,j] (W is read by columns as stored).
+                    global::StaticGrad.Kernels.Gemm.Multiply<InputGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dX));
                 }
 
                 /// <summary>Computes <c>D = W·X</c> on typed matrices: a matrix of the wrong shape does not compile.</summary>
@@ -285,294 +285,44 @@ namespace Company.Models.Layers
                         $"{output} overlaps {other}: an output must not share memory with an input or with another output.", output);
                 }
 
-                /// <summary>D[2×4] = W[2×3]·X[3×4]: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-                [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-                private static void ForwardKernel(ref float a, ref float b, ref float c)
+                /// <summary>D[2×4] = W[2×3]·X[3×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+                private readonly struct ForwardProduct : global::StaticGrad.Kernels.IGemmShape
                 {
-                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                    {
-                        int i = 0;
-                        for (; i + 4 <= 2; i += 4)
-                        {
-                            // The last 4 column(s), narrower than a vector.
-                            for (int j = 0; j < 4; j++)
-                            {
-                                float s0 = 0;
-                                float s1 = 0;
-                                float s2 = 0;
-                                float s3 = 0;
-                                for (int p = 0; p < 3; p++)
-                                {
-                                    float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                                    s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p) * bp;
-                                    s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p) * bp;
-                                    s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p) * bp;
-                                }
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                            }
-                        }
-
-                        for (; i < 2; i++)
-                        {
-                            // The last 4 column(s), narrower than a vector.
-                            for (int j = 0; j < 4; j++)
-                            {
-                                float s0 = 0;
-                                for (int p = 0; p < 3; p++)
-                                {
-                                    float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * bp;
-                                }
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            }
-                        }
-                        return;
-                    }
-
-                    if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                    {
-                        int i = 0;
-                        for (; i + 4 <= 2; i += 4)
-                        {
-                            {
-                                const int j = 0;
-                                var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 3; p++)
-                                {
-                                    ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p));
-                                    c00 = (a0 * b0) + c00;
-                                    var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 3) + p));
-                                    c10 = (a1 * b0) + c10;
-                                    var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 2) * 3) + p));
-                                    c20 = (a2 * b0) + c20;
-                                    var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 3) * 3) + p));
-                                    c30 = (a3 * b0) + c30;
-                                }
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                            }
-                        }
-
-                        for (; i < 2; i++)
-                        {
-                            {
-                                const int j = 0;
-                                var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 3; p++)
-                                {
-                                    ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p));
-                                    c00 = (a0 * b0) + c00;
-                                }
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            }
-                        }
-                        return;
-                    }
-
-                    // Scalar: the same product, one element at a time.
-                    for (int i = 0; i < 2; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float sum = 0;
-                            for (int p = 0; p < 3; p++)
-                            {
-                                sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 3) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                            }
-
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                        }
-                    }
+                    public int M => 2;
+                    public int N => 4;
+                    public int K => 3;
+                    public int LeadingA => 3;
+                    public int LeadingB => 4;
+                    public bool TransposeA => false;
+                    public bool TransposeB => false;
+                    public bool Accumulate => false;
                 }
 
-                /// <summary>dW[2×3] = dD[2×4]·Xᵀ, with X[3×4] read by rows: blocks of 2 rows × 4 columns; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-                [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-                private static void WeightGradientKernel(ref float a, ref float b, ref float c)
+                /// <summary>dW[2×3] = dD[2×4]·Xᵀ, X[3×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+                private readonly struct WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
                 {
-                    if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                    {
-                        int i = 0;
-                        for (; i + 2 <= 2; i += 2)
-                        {
-                            for (int q = 0; q < 3; q++)
-                            {
-                                var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var s10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 4; p += 4)
-                                {
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                    var a1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, ((i + 1) * 4) + p));
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                    s00 = (a0 * b0) + s00;
-                                    s10 = (a1 * b0) + s10;
-                                }
-                                float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = r00;
-                                float r10 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s10);
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 3) + q) = r10;
-                            }
-                        }
-
-                        for (; i < 2; i++)
-                        {
-                            for (int q = 0; q < 3; q++)
-                            {
-                                var s00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 4; p += 4)
-                                {
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p));
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p));
-                                    s00 = (a0 * b0) + s00;
-                                }
-                                float r00 = (float)0 + global::System.Runtime.Intrinsics.Vector128.Sum(s00);
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = r00;
-                            }
-                        }
-                        return;
-                    }
-
-                    // Scalar: the same product, one element at a time.
-                    for (int i = 0; i < 2; i++)
-                    {
-                        for (int q = 0; q < 3; q++)
-                        {
-                            float sum = (float)0;
-                            for (int p = 0; p < 4; p++)
-                            {
-                                sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i * 4) + p) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (q * 4) + p);
-                            }
-
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 3) + q) = sum;
-                        }
-                    }
+                    public int M => 2;
+                    public int N => 3;
+                    public int K => 4;
+                    public int LeadingA => 4;
+                    public int LeadingB => 4;
+                    public bool TransposeA => false;
+                    public bool TransposeB => true;
+                    public bool Accumulate => false;
                 }
 
-                /// <summary>dX[3×4] = Wᵀ·dD[2×4], with W[2×3] read by columns: blocks of 4 rows × 2 vectors; Vector256+FMA, Vector128 or scalar, chosen by the JIT.</summary>
-                [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-                private static void InputGradientKernel(ref float a, ref float b, ref float c)
+                /// <summary>dX[3×4] = Wᵀ·dD[2×4], W[2×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+                private readonly struct InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
                 {
-                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && global::System.Runtime.Intrinsics.X86.Fma.IsSupported)
-                    {
-                        int i = 0;
-                        for (; i + 4 <= 3; i += 4)
-                        {
-                            // The last 4 column(s), narrower than a vector.
-                            for (int j = 0; j < 4; j++)
-                            {
-                                float s0 = 0;
-                                float s1 = 0;
-                                float s2 = 0;
-                                float s3 = 0;
-                                for (int p = 0; p < 2; p++)
-                                {
-                                    float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                                    s1 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)) * bp;
-                                    s2 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)) * bp;
-                                    s3 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)) * bp;
-                                }
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j) = s1;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j) = s2;
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j) = s3;
-                            }
-                        }
-
-                        for (; i < 3; i++)
-                        {
-                            // The last 4 column(s), narrower than a vector.
-                            for (int j = 0; j < 4; j++)
-                            {
-                                float s0 = 0;
-                                for (int p = 0; p < 2; p++)
-                                {
-                                    float bp = global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    s0 += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * bp;
-                                }
-                                global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 0) * 4) + j) = s0;
-                            }
-                        }
-                        return;
-                    }
-
-                    if (global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
-                    {
-                        int i = 0;
-                        for (; i + 4 <= 3; i += 4)
-                        {
-                            {
-                                const int j = 0;
-                                var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c10 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c20 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                var c30 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 2; p++)
-                                {
-                                    ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)));
-                                    c00 = (a0 * b0) + c00;
-                                    var a1 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 1) + (p * 3)));
-                                    c10 = (a1 * b0) + c10;
-                                    var a2 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 2) + (p * 3)));
-                                    c20 = (a2 * b0) + c20;
-                                    var a3 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, (i + 3) + (p * 3)));
-                                    c30 = (a3 * b0) + c30;
-                                }
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c10, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 1) * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c20, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 2) * 4) + j));
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c30, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, ((i + 3) * 4) + j));
-                            }
-                        }
-
-                        for (; i < 3; i++)
-                        {
-                            {
-                                const int j = 0;
-                                var c00 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                                for (int p = 0; p < 2; p++)
-                                {
-                                    ref float bRow = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                                    var b0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref bRow);
-                                    var a0 = global::System.Runtime.Intrinsics.Vector128.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)));
-                                    c00 = (a0 * b0) + c00;
-                                }
-                                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(c00, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j));
-                            }
-                        }
-                        return;
-                    }
-
-                    // Scalar: the same product, one element at a time.
-                    for (int i = 0; i < 3; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            float sum = 0;
-                            for (int p = 0; p < 2; p++)
-                            {
-                                sum += global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i + (p * 3)) * global::System.Runtime.CompilerServices.Unsafe.Add(ref b, (p * 4) + j);
-                            }
-
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref c, (i * 4) + j) = sum;
-                        }
-                    }
+                    public int M => 3;
+                    public int N => 4;
+                    public int K => 2;
+                    public int LeadingA => 3;
+                    public int LeadingB => 4;
+                    public bool TransposeA => true;
+                    public bool TransposeB => false;
+                    public bool Accumulate => false;
                 }
-
             }
         }
     }

@@ -8,24 +8,44 @@ namespace StaticGrad.Generators.Emit.Network
     /// Forward and backward of a Linear layer on a batch. Row-major everywhere; W is out×in like PyTorch's nn.Linear.
     /// Forward: <c>Y = X·Wᵀ + b</c>. Backward: <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c>.
     /// </summary>
+    /// <remarks>
+    /// With StaticGrad.Runtime referenced (.NET 8+), the three products call its kernels through shape structs written
+    /// once per distinct layer shape; otherwise (netstandard2.0) they are plain loops. The first layer reads its input
+    /// from the span the caller passed (TrainStep, Predict) or from the copy Forward keeps for Backward.
+    /// </remarks>
     internal static class LinearLayerEmitter
     {
         public static void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
-            if (code.Spec.Simd)
-            {
-                WriteForwardWithKernel(w, code, layer);
-                return;
-            }
-
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}: <c>Y = X·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> on a batch, X [batch×{inputs}] → Y [batch×{outputs}].</summary>");
-            w.Open($"private void Layer{i}Forward(int batch)");
+            w.Open(i == 0 ? $"private void Layer0Forward({code.ReadOnlySpan} x, int batch)" : $"private void Layer{i}Forward(int batch)");
+            if (i != 0)
+            {
+                w.Line($"{code.ReadOnlySpan} x = _activations[{i}];");
+            }
+
+            if (code.Spec.RuntimeKernels)
+            {
+                w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: rows of X times rows of W, W read as stored (no transpose is formed).");
+                w.Line(GemmShapeEmitter.Call(
+                    ForwardProductName(layer),
+                    code.Spec.Element,
+                    "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)",
+                    $"_parameters[{layer.WeightOffset}]",
+                    $"_activations[{i + 1}][0]",
+                    bias: layer.HasBias ? $"_parameters[{layer.BiasOffset}]" : null,
+                    rows: "batch"));
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Line($"// y[b,o] = Σᵢ x[b,i]·W[o,i]{(layer.HasBias ? " + bias[o]" : string.Empty)}: the dot product of row b of X and row o of W, both contiguous.");
-            w.Line($"{t}[] x = _activations[{i}], y = _activations[{i + 1}], parameters = _parameters;");
+            w.Line($"{t}[] y = _activations[{i + 1}], parameters = _parameters;");
             w.Open("for (int b = 0; b < batch; b++)");
-            w.Line($"{code.ReadOnlySpan} xRow = new {code.ReadOnlySpan}(x, b * {inputs}, {inputs});");
+            w.Line($"{code.ReadOnlySpan} xRow = x.Slice(b * {inputs}, {inputs});");
             w.Open($"for (int o = 0; o < {outputs}; o++)");
             w.Line($"{code.ReadOnlySpan} wRow = new {code.ReadOnlySpan}(parameters, {layer.WeightOffset} + (o * {inputs}), {inputs});");
             w.Line($"{t} sum = {(layer.HasBias ? $"parameters[{layer.BiasOffset} + o]" : "0")};");
@@ -42,20 +62,53 @@ namespace StaticGrad.Generators.Emit.Network
 
         public static void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
-            if (code.Spec.Simd)
-            {
-                WriteBackwardWithKernels(w, code, layer);
-                return;
-            }
-
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
-            w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
-            w.Line($"{t}[] x = _activations[{i}], parameters = _parameters, gradients = _gradients;");
+            w.Open(i == 0
+                ? $"private void Layer0Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)"
+                : $"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
+            if (i != 0)
+            {
+                w.Line($"{code.ReadOnlySpan} x = _activations[{i}];");
+            }
+
+            if (code.Spec.RuntimeKernels)
+            {
+                w.Line("// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.");
+                w.Line(GemmShapeEmitter.Call(
+                    WeightGradientProductName(layer),
+                    code.Spec.Element,
+                    "dY[0]",
+                    "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)",
+                    $"_gradients[{layer.WeightOffset}]",
+                    depth: "batch"));
+                if (layer.HasBias)
+                {
+                    w.Line("// db[o] += Σ_b dY[b,o]");
+                    w.Line($"{code.Span} db = new {code.Span}(_gradients, {layer.BiasOffset}, {outputs});");
+                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Line($"{code.ReadOnlySpan} dYRow = new {code.ReadOnlySpan}(dY, b * {outputs}, {outputs});");
+                    w.Open($"for (int o = 0; o < {outputs}; o++)");
+                    w.Line("db[o] += dYRow[o];");
+                    w.Close();
+                    w.Close();
+                }
+
+                w.Line();
+                w.Open("if (computeInputGradient)");
+                w.Line("// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).");
+                w.Line(GemmShapeEmitter.Call(InputGradientProductName(layer), code.Spec.Element, "dY[0]", $"_parameters[{layer.WeightOffset}]", "dX[0]", rows: "batch"));
+                w.Close();
+                w.Close();
+                w.Line();
+                return;
+            }
+
+            w.Line($"{t}[] parameters = _parameters, gradients = _gradients;");
             w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X){(layer.HasBias ? "; db[o] += Σ_b dY[b,o]" : string.Empty)}: row o of dW += dY[b,o] · row b of X.");
             w.Open("for (int b = 0; b < batch; b++)");
-            w.Line($"{code.ReadOnlySpan} xRow = new {code.ReadOnlySpan}(x, b * {inputs}, {inputs});");
+            w.Line($"{code.ReadOnlySpan} xRow = x.Slice(b * {inputs}, {inputs});");
             w.Open($"for (int o = 0; o < {outputs}; o++)");
             w.Line($"{t} g = dY[(b * {outputs}) + o];");
             w.Line($"{code.Span} dWRow = new {code.Span}(gradients, {layer.WeightOffset} + (o * {inputs}), {inputs});");
@@ -90,93 +143,51 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Line();
         }
-    
-        private static void WriteForwardWithKernel(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            int i = layer.Index;
-            w.Line($"/// <summary>Layer {i}, {layer.Describe()}: <c>Y = X·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> on a batch, X [batch×{layer.Inputs}] → Y [batch×{layer.Outputs}].</summary>");
-            w.Open($"private void Layer{i}Forward(int batch)");
-            w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: dot products of rows of X and rows of W, both contiguous ({ForwardKernelName(layer)}).");
-            string bias = layer.HasBias ? $", ref _parameters[{layer.BiasOffset}]" : string.Empty;
-            w.Line($"{ForwardKernelName(layer)}(ref _activations[{i}][0], ref _parameters[{layer.WeightOffset}], ref _activations[{i + 1}][0]{bias}, batch);");
-            w.Close();
-            w.Line();
-        }
-
-        private static void WriteBackwardWithKernels(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            string t = code.T;
-            int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
-            w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
-            w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
-            w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): {WeightGradientKernelName(layer)} reads dY by columns, so no transpose is formed.");
-            w.Line($"{WeightGradientKernelName(layer)}(ref dY[0], ref _activations[{i}][0], ref _gradients[{layer.WeightOffset}], batch);");
-            if (layer.HasBias)
-            {
-                w.Line("// db[o] += Σ_b dY[b,o]");
-                w.Line($"{code.Span} db = new {code.Span}(_gradients, {layer.BiasOffset}, {outputs});");
-                w.Open("for (int b = 0; b < batch; b++)");
-                w.Line($"{code.ReadOnlySpan} dYRow = new {code.ReadOnlySpan}(dY, b * {outputs}, {outputs});");
-                w.Open($"for (int o = 0; o < {outputs}; o++)");
-                w.Line("db[o] += dYRow[o];");
-                w.Close();
-                w.Close();
-            }
-
-            w.Line();
-            w.Open("if (computeInputGradient)");
-            w.Line($"// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W): {InputGradientKernelName(layer)} broadcasts dY[b,o] across row o of W.");
-            w.Line($"{InputGradientKernelName(layer)}(ref dY[0], ref _parameters[{layer.WeightOffset}], ref dX[0], batch);");
-            w.Close();
-            w.Close();
-            w.Line();
-        }
 
         /// <summary>
-        /// The three kernels a Linear layer uses (SIMD builds only), each written once per shape: layers of the same shape
-        /// share them, and <paramref name="written"/> remembers which are already in the file.
+        /// The shapes of a Linear layer's three products for StaticGrad's kernels (run-time library only), each written once
+        /// per distinct layer shape: <paramref name="written"/> remembers which are already in the file. The batch is the
+        /// rows of Y and dX and the summed dimension of dW, given at run time.
         /// </summary>
-        public static void WriteKernels(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
+        public static void WriteProducts(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
         {
-            if (!code.Spec.Simd)
+            if (!code.Spec.RuntimeKernels)
             {
                 return;
             }
 
             int inputs = layer.Inputs, outputs = layer.Outputs;
-            string o = outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
             string shape = $"W[{outputs}×{inputs}]";
-            if (written.Add(ForwardKernelName(layer)))
+            if (written.Add(ForwardProductName(layer)))
             {
                 w.Line();
-                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.DotKernel(
-                    ForwardKernelName(layer), $"Linear {inputs} → {outputs}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, {shape}",
-                    Rows: "batch", P: inputs, Q: outputs, Accumulate: false, Bias: layer.HasBias));
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    ForwardProductName(layer), $"Linear {inputs} → {outputs}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, {shape} read by rows",
+                    M: 0, N: outputs, K: inputs, LeadingA: inputs, LeadingB: inputs, TransposeA: false, TransposeB: true, Accumulate: false));
             }
 
-            if (written.Add(WeightGradientKernelName(layer)))
+            if (written.Add(WeightGradientProductName(layer)))
             {
                 w.Line();
-                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
-                    WeightGradientKernelName(layer), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
-                    Rows: o, P: "batch", N: inputs, RowStride: 1, PStride: outputs, Accumulate: true));
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    WeightGradientProductName(layer), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
+                    M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: true));
             }
 
-            if (written.Add(InputGradientKernelName(layer)))
+            if (written.Add(InputGradientProductName(layer)))
             {
                 w.Line();
-                KernelEmitter.Write(w, code.Spec.Element, new KernelEmitter.BroadcastKernel(
-                    InputGradientKernelName(layer), $"Linear {inputs} → {outputs}: dX[batch×{inputs}] = dY[batch×{outputs}]·{shape}",
-                    Rows: "batch", P: o, N: inputs, RowStride: outputs, PStride: 1, Accumulate: false));
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    InputGradientProductName(layer), $"Linear {inputs} → {outputs}: dX[batch×{inputs}] = dY[batch×{outputs}]·{shape}",
+                    M: 0, N: inputs, K: outputs, LeadingA: outputs, LeadingB: inputs, TransposeA: false, TransposeB: false, Accumulate: false));
             }
         }
 
-        /// <summary>Kernel names carry the shape (and the bias for the forward one), so equal layers share a kernel.</summary>
-        public static string ForwardKernelName(LayerSpec layer) =>
-            $"Linear{layer.Inputs}To{layer.Outputs}{(layer.HasBias ? "WithBias" : string.Empty)}ForwardKernel";
+        /// <summary>Shape struct names carry the layer shape, so equal layers share them (the bias does not change the product).</summary>
+        public static string ForwardProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}ForwardProduct";
 
-        public static string WeightGradientKernelName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}WeightGradientKernel";
+        public static string WeightGradientProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}WeightGradientProduct";
 
-        public static string InputGradientKernelName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}InputGradientKernel";
+        public static string InputGradientProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}InputGradientProduct";
     }
 }

@@ -173,13 +173,17 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line("CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were");
             }
 
-            w.Line("RunForward(inputs, batch);");
-            w.Line("ZeroGradients();");
+            w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+            w.Open("if (!_gradientsClear)");
+            w.Line("ZeroGradients(); // the previous step's fused update usually cleared them already");
+            w.Close();
+            w.Line();
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
             w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");
-            w.Line("RunBackward(batch, computeInputGradient: false);");
-            w.Line("Step();");
+            w.Line("RunBackward(inputs, batch, computeInputGradient: false);");
+            w.Line("RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep");
+            w.Line("_gradientsClear = true;");
             w.Line("return loss;");
             w.Close();
             w.Line();

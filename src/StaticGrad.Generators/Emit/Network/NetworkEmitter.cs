@@ -46,11 +46,11 @@ namespace StaticGrad.Generators.Emit.Network
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);
-            // Kernels are named by shape, so layers of one shape share them and the file grows with the distinct shapes.
-            var writtenKernels = new HashSet<string>();
+            // Product shapes are named by layer shape, so layers of one shape share them and the file grows with the distinct shapes.
+            var writtenProducts = new HashSet<string>();
             foreach (var layer in Linears(spec))
             {
-                LinearLayerEmitter.WriteKernels(w, code, layer, writtenKernels);
+                LinearLayerEmitter.WriteProducts(w, code, layer, writtenProducts);
             }
 
             GeneratedFile.Close(w, spec.Type);
@@ -85,14 +85,21 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"private readonly {t}[] _parameters = new {t}[ParameterCount];");
             w.Line($"private readonly {t}[] _gradients = new {t}[ParameterCount];");
             w.Line();
-            w.Line("// _activations[0] is a copy of the batch given to Forward; _activations[i + 1] is layer i's output. Backward reads them.");
+            w.Line("// _activations[0] is a copy of the batch given to Forward (TrainStep and Predict read the caller's batch instead);");
+            w.Line("// _activations[i + 1] is layer i's output. Backward reads them.");
             w.Line($"private readonly {t}[][] _activations;");
             w.Line();
             w.Line("// Two buffers that Backward passes gradients through, layer by layer.");
             w.Line($"private readonly {t}[][] _gradientScratch;");
             w.Line();
-            w.Line("// Rows of the batch the last Forward ran; 0 before the first.");
+            w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
+            if (code.TracksClearGradients)
+            {
+                w.Line();
+                w.Line("// True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.");
+                w.Line("private bool _gradientsClear;");
+            }
             w.Line();
             w.Line("private OptimizerState _optimizer;");
             w.Line();
@@ -190,7 +197,14 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"public {code.Span} Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>∂L/∂(each parameter), laid out like <see cref=\"Parameters\"/>. Backward adds to it; <see cref=\"ZeroGradients\"/> clears it.</summary>");
-            w.Line($"public {code.Span} Gradients => _gradients;");
+            if (code.TracksClearGradients)
+            {
+                w.Line($"public {code.Span} Gradients => GradientRange(0, ParameterCount);");
+            }
+            else
+            {
+                w.Line($"public {code.Span} Gradients => _gradients;");
+            }
             w.Line();
             foreach (var layer in Linears(spec))
             {
@@ -199,7 +213,7 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line($"public {code.Span} Layer{i}Weight => new {code.Span}(_parameters, {layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
                 w.Line($"/// <summary>∂L/∂W of layer {i}: {layer.Outputs}×{layer.Inputs}, row-major.</summary>");
-                w.Line($"public {code.Span} Layer{i}WeightGradient => new {code.Span}(_gradients, {layer.WeightOffset}, {layer.WeightCount});");
+                w.Line($"public {code.Span} Layer{i}WeightGradient => GradientRange({layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
                 if (layer.HasBias)
                 {
@@ -207,13 +221,29 @@ namespace StaticGrad.Generators.Emit.Network
                     w.Line($"public {code.Span} Layer{i}Bias => new {code.Span}(_parameters, {layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
                     w.Line($"/// <summary>∂L/∂b of layer {i}: {layer.Outputs} values.</summary>");
-                    w.Line($"public {code.Span} Layer{i}BiasGradient => new {code.Span}(_gradients, {layer.BiasOffset}, {layer.BiasCount});");
+                    w.Line($"public {code.Span} Layer{i}BiasGradient => GradientRange({layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
                 }
             }
 
             w.Line("/// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>");
-            w.Line("public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);");
+            w.Open("public void ZeroGradients()");
+            w.Line("global::System.Array.Clear(_gradients, 0, _gradients.Length);");
+            if (code.TracksClearGradients)
+            {
+                w.Line("_gradientsClear = true;");
+            }
+
+            w.Close();
+            w.Line();
+            w.Open($"private {code.Span} GradientRange(int start, int count)");
+            if (code.TracksClearGradients)
+            {
+                w.Line("_gradientsClear = false; // the caller may write through the span");
+            }
+
+            w.Line($"return new {code.Span}(_gradients, start, count);");
+            w.Close();
             w.Line();
         }
 
@@ -227,7 +257,10 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open($"public void Forward({code.ReadOnlySpan} inputs, {code.Span} outputs)");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");
-            w.Line("RunForward(inputs, batch);");
+            w.Line("// Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.");
+            w.Line($"inputs.CopyTo(_activations[0]);");
+            w.Line($"RunForward(new {code.ReadOnlySpan}(_activations[0], 0, inputs.Length), batch);");
+            w.Line("_batch = batch;");
             w.Line($"new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize).CopyTo(outputs);");
             w.Close();
             w.Line();
@@ -240,13 +273,15 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("Forward(input.AsReadOnlySpan(), output.AsSpan());");
             w.Close();
             w.Line();
-            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.");
+            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where");
+            w.Line("// they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).");
             w.Open($"private void RunForward({code.ReadOnlySpan} inputs, int batch)");
-            w.Line("inputs.CopyTo(_activations[0]);");
-            w.Line("_batch = batch;");
+            w.Line("_batch = 0;");
             foreach (var layer in spec.Layers)
             {
-                w.Line($"Layer{layer.Index}Forward(batch); // {layer.Describe()}");
+                w.Line(layer.Index == 0
+                    ? $"Layer0Forward(inputs, batch); // {layer.Describe()}"
+                    : $"Layer{layer.Index}Forward(batch); // {layer.Describe()}");
             }
 
             w.Close();
@@ -274,7 +309,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements, the batch of the last Forward\", outputGradients.Length);");
             w.Line($"if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $\"[{{batch}}×{spec.InputSize}] = {{batch * InputSize}} elements, or empty\", inputGradients.Length);");
             w.Line("outputGradients.CopyTo(_gradientScratch[0]);");
-            w.Line("RunBackward(batch, computeInputGradient: inputGradients.Length != 0);");
+            w.Line($"RunBackward(new {code.ReadOnlySpan}(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);");
             w.Open("if (inputGradients.Length != 0)");
             w.Line($"new {code.ReadOnlySpan}(_gradientScratch[{inputGradientBuffer}], 0, batch * InputSize).CopyTo(inputGradients);");
             w.Close();
@@ -282,15 +317,21 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
 
             w.Line("// Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.");
-            w.Open("private void RunBackward(int batch, bool computeInputGradient)");
+            w.Line("// inputs is the batch the forward pass ran on (the first layer's X).");
+            w.Open($"private void RunBackward({code.ReadOnlySpan} inputs, int batch, bool computeInputGradient)");
+            if (code.TracksClearGradients)
+            {
+                w.Line("_gradientsClear = false;");
+            }
+
             int current = 0;
             for (int l = spec.Layers.Count - 1; l >= 0; l--)
             {
                 LayerSpec layer = spec.Layers[l];
                 string from = $"_gradientScratch[{current}]", to = $"_gradientScratch[{1 - current}]";
-                w.Line(layer.Kind == LayerKind.Linear
-                    ? $"Layer{layer.Index}Backward(batch, {from}, {to}, {(l == 0 ? "computeInputGradient" : "true")}); // {layer.Describe()}"
-                    : $"Layer{layer.Index}Backward(batch, {from}, {to}); // {layer.Describe()}");
+                w.Line(layer.Kind != LayerKind.Linear ? $"Layer{layer.Index}Backward(batch, {from}, {to}); // {layer.Describe()}"
+                    : l == 0 ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient); // {layer.Describe()}"
+                    : $"Layer{layer.Index}Backward(batch, {from}, {to}, true); // {layer.Describe()}");
                 current = 1 - current;
             }
 

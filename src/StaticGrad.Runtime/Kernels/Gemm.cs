@@ -1,0 +1,106 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace StaticGrad.Kernels
+{
+    /// <summary>
+    /// Matrix products <c>C[M×N] (+)= op(A)·op(B) (+ bias)</c> for shapes fixed by an <see cref="IGemmShape"/> struct.
+    /// StaticGrad's generated code calls these after it has checked every length; they check nothing themselves.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Two algorithms, chosen per shape when the JIT compiles the call (the choice folds to one branch):
+    /// </para>
+    /// <list type="bullet">
+    /// <item><description><b>Direct</b> register-blocked kernels for products whose operands stay in the first cache
+    /// levels: a <i>broadcast</i> kernel (4 rows × 2 vectors of C; one element of op(A) times a row of B) when B is
+    /// stored row by row, and a <i>dot</i> kernel (2 × 4 outputs, each a dot product of two contiguous rows) when B is
+    /// stored transposed. No copies, nothing to set up: the fastest choice for small shapes.</description></item>
+    /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for larger products: panels of op(B) and
+    /// op(A) are copied into contiguous per-thread scratch in the order the micro-kernel reads them, the loops are
+    /// blocked so a panel of A stays in L2 and a sliver of B in L1, and a 6 × 2-vector micro-kernel keeps 12
+    /// accumulators in registers (Vector512 where the CPU has AVX-512, else Vector256 with FMA). See
+    /// <see cref="PackedGemm"/>.</description></item>
+    /// </list>
+    /// <para>
+    /// Every path has a Vector256 + FMA, a Vector128 and a scalar variant, picked by the JIT once per process from the
+    /// CPU's features. Nothing is allocated per call; the packed path's scratch is allocated once per thread.
+    /// </para>
+    /// </remarks>
+    public static class Gemm
+    {
+        /// <summary>
+        /// <c>C = op(A)·op(B)</c>, or <c>C += op(A)·op(B)</c> when <see cref="IGemmShape.Accumulate"/> is set.
+        /// </summary>
+        /// <typeparam name="TShape">The product's shape; its members must return constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="a">The first element of A.</param>
+        /// <param name="b">The first element of B.</param>
+        /// <param name="c">The first element of C (row-major, N columns).</param>
+        /// <param name="rows">M, when <typeparamref name="TShape"/> leaves it to run time (its M is 0); ignored otherwise.</param>
+        /// <param name="depth">K, when <typeparamref name="TShape"/> leaves it to run time (its K is 0); ignored otherwise.</param>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Multiply<TShape, T>(ref T a, ref T b, ref T c, int rows = 0, int depth = 0)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Run<TShape, T>(ref a, ref b, ref c, ref Unsafe.NullRef<T>(), rows, depth);
+
+        /// <summary>
+        /// <c>C[i,j] = bias[j] + Σ_p op(A)[i,p]·op(B)[p,j]</c> (the bias is added once, also when accumulating).
+        /// </summary>
+        /// <typeparam name="TShape">The product's shape; its members must return constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="a">The first element of A.</param>
+        /// <param name="b">The first element of B.</param>
+        /// <param name="bias">The first of N bias values, one per column of C.</param>
+        /// <param name="c">The first element of C (row-major, N columns).</param>
+        /// <param name="rows">M, when <typeparamref name="TShape"/> leaves it to run time (its M is 0); ignored otherwise.</param>
+        /// <param name="depth">K, when <typeparamref name="TShape"/> leaves it to run time (its K is 0); ignored otherwise.</param>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void MultiplyAddBias<TShape, T>(ref T a, ref T b, ref T bias, ref T c, int rows = 0, int depth = 0)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Run<TShape, T>(ref a, ref b, ref c, ref bias, rows, depth);
+
+        /// <summary>Whether a product of this size takes the packed path on this machine (the rule is in <see cref="PackedGemm.Worthwhile"/>).</summary>
+        /// <param name="m">Rows of C.</param>
+        /// <param name="n">Columns of C.</param>
+        /// <param name="k">The dimension summed over.</param>
+        /// <param name="elementSize">4 for float, 8 for double.</param>
+        public static bool UsesPackedPath(int m, int n, int k, int elementSize) =>
+            PackedGemm.Available && PackedGemm.Worthwhile(m, n, k, elementSize);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int rows, int depth)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            TShape shape = default;
+            int m = shape.M != 0 ? shape.M : rows;
+            int k = shape.K != 0 ? shape.K : depth;
+            if (m <= 0)
+            {
+                return;
+            }
+
+            if (PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()))
+            {
+                PackedGemm.Run<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
+            }
+            else if (!shape.TransposeB)
+            {
+                DirectKernels.Broadcast<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
+            }
+            else if (!shape.TransposeA)
+            {
+                DirectKernels.Dot<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
+            }
+            else
+            {
+                DirectKernels.Plain<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
+            }
+        }
+    }
+}
