@@ -1,5 +1,7 @@
 // StaticGrad's speed against its peers, in one BenchmarkDotNet run.
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*'
+// Whole Fashion-MNIST epochs against TorchSharp (needs the dataset, see samples/FashionMnist):
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep]
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -7,6 +9,13 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using StaticGrad.Benchmarks;
+
+#if TORCH
+if (args.Length > 0 && args[0] == "fashion-epochs")
+{
+    return FashionEpochs.Run(args);
+}
+#endif
 
 FmaFloorColumn.PeakGflops = MachinePeak.MeasureGflops();
 System.Console.WriteLine($"Measured single-core float FMA peak: {FmaFloorColumn.PeakGflops:F1} GFLOP/s (Vector256, 12 independent accumulators)");
@@ -24,3 +33,4 @@ var config = DefaultConfig.Instance
     .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
 
 BenchmarkSwitcher.FromAssembly(typeof(MatMulBenchmarks).Assembly).Run(args, config);
+return 0;

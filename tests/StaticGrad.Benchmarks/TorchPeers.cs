@@ -66,4 +66,52 @@ internal sealed class TorchNetwork
         return loss.item<float>();
     }
 }
+/// <summary>An MLP in TorchSharp (Linear, ReLU, …, Linear; cross-entropy; Adam 1e-3), one training step per call.</summary>
+internal sealed class TorchMlp
+{
+    private readonly TorchSharp.Modules.Sequential _model;
+    private readonly TorchSharp.Modules.Adam _optimizer;
+    private readonly Tensor _x, _y;
+    private readonly Loss<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
+
+    public TorchMlp(int[] sizes, float[] x, long[] y, int batch)
+    {
+        torch.manual_seed(1);
+        var layers = new System.Collections.Generic.List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            if (i > 0) layers.Add(($"{layers.Count}", nn.ReLU()));
+            layers.Add(($"{layers.Count}", nn.Linear(sizes[i], sizes[i + 1])));
+        }
+
+        _model = nn.Sequential(layers);
+        _optimizer = torch.optim.Adam(_model.parameters(), 1e-3);
+        _x = torch.tensor(x, new long[] { batch, sizes[0] });
+        _y = torch.tensor(y);
+    }
+
+    public float Step(int threads)
+    {
+        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+        using var scope = torch.NewDisposeScope();
+        _optimizer.zero_grad();
+        Tensor loss = _loss.call(_model.call(_x), _y);
+        loss.backward();
+        _optimizer.step();
+        return loss.item<float>();
+    }
+
+    public void ForwardBackward()
+    {
+        using var scope = torch.NewDisposeScope();
+        _optimizer.zero_grad();
+        _loss.call(_model.call(_x), _y).backward();
+    }
+
+    public void OptimizerStep()
+    {
+        if (torch.get_num_threads() != 1) torch.set_num_threads(1);
+        _optimizer.step();
+    }
+}
 #endif

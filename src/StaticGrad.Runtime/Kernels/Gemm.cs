@@ -18,11 +18,11 @@ namespace StaticGrad.Kernels
     /// levels: a <i>broadcast</i> kernel (4 rows × 2 vectors of C; one element of op(A) times a row of B) when B is
     /// stored row by row, and a <i>dot</i> kernel (2 × 4 outputs, each a dot product of two contiguous rows) when B is
     /// stored transposed. No copies, nothing to set up: the fastest choice for small shapes.</description></item>
-    /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for larger products: panels of op(B) and
-    /// op(A) are copied into contiguous per-thread scratch in the order the micro-kernel reads them, the loops are
-    /// blocked so a panel of A stays in L2 and a sliver of B in L1, and a 6 × 2-vector micro-kernel keeps 12
-    /// accumulators in registers (Vector512 where the CPU has AVX-512, else Vector256 with FMA). See
-    /// <see cref="PackedGemm"/>.</description></item>
+    /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for larger products (at least 2¹⁹
+    /// multiply-adds with op(B) larger than 32 KB): op(B) is copied into per-thread scratch in the order the micro-kernel
+    /// reads it, the loops are blocked so a block of A stays in L2 and a sliver of B in L1, and a 6 × 2-vector
+    /// micro-kernel keeps 12 accumulators in registers (Vector512 where the CPU has AVX-512, else Vector256 with FMA).
+    /// See <see cref="PackedGemm"/>.</description></item>
     /// </list>
     /// <para>
     /// Every path has a Vector256 + FMA, a Vector128 and a scalar variant, picked by the JIT once per process from the

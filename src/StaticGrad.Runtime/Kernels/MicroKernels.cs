@@ -13,10 +13,11 @@ namespace StaticGrad.Kernels
         int NR { get; }
 
         /// <summary>
-        /// Multiplies a packed sliver of A (kc × <see cref="PackedGemm.MR"/>) by a packed sliver of B (kc × NR) into the
-        /// top-left <paramref name="rows"/> × <paramref name="columns"/> of the C tile at <paramref name="c"/>.
+        /// Multiplies a sliver of A (<see cref="PackedGemm.MR"/> rows × kc, element (r, p) at <c>a[r·rowStride + p·depthStride]</c>)
+        /// by a packed sliver of B (kc × NR) into the top-left <paramref name="rows"/> × <paramref name="columns"/> of the C tile
+        /// at <paramref name="c"/>.
         /// </summary>
-        void Run(int kc, ref T a, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate);
+        void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate);
     }
 
     /// <summary>6 rows × 2 Vector256 (16 floats or 8 doubles) with FMA: 12 accumulators, 2 loads of B and 6 broadcasts of A per step.</summary>
@@ -26,7 +27,7 @@ namespace StaticGrad.Kernels
         public int NR => 2 * Vector256<T>.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(int kc, ref T a, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
         {
             int lanes = Vector256<T>.Count;
             Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -38,22 +39,22 @@ namespace StaticGrad.Kernels
                 var x = Vector256.Create(a);
                 c00 = VectorOps.MultiplyAdd(x, b0, c00);
                 c01 = VectorOps.MultiplyAdd(x, b1, c01);
-                x = Vector256.Create(Unsafe.Add(ref a, 1));
+                x = Vector256.Create(Unsafe.Add(ref a, 1 * rowStride));
                 c10 = VectorOps.MultiplyAdd(x, b0, c10);
                 c11 = VectorOps.MultiplyAdd(x, b1, c11);
-                x = Vector256.Create(Unsafe.Add(ref a, 2));
+                x = Vector256.Create(Unsafe.Add(ref a, 2 * rowStride));
                 c20 = VectorOps.MultiplyAdd(x, b0, c20);
                 c21 = VectorOps.MultiplyAdd(x, b1, c21);
-                x = Vector256.Create(Unsafe.Add(ref a, 3));
+                x = Vector256.Create(Unsafe.Add(ref a, 3 * rowStride));
                 c30 = VectorOps.MultiplyAdd(x, b0, c30);
                 c31 = VectorOps.MultiplyAdd(x, b1, c31);
-                x = Vector256.Create(Unsafe.Add(ref a, 4));
+                x = Vector256.Create(Unsafe.Add(ref a, 4 * rowStride));
                 c40 = VectorOps.MultiplyAdd(x, b0, c40);
                 c41 = VectorOps.MultiplyAdd(x, b1, c41);
-                x = Vector256.Create(Unsafe.Add(ref a, 5));
+                x = Vector256.Create(Unsafe.Add(ref a, 5 * rowStride));
                 c50 = VectorOps.MultiplyAdd(x, b0, c50);
                 c51 = VectorOps.MultiplyAdd(x, b1, c51);
-                a = ref Unsafe.Add(ref a, PackedGemm.MR);
+                a = ref Unsafe.Add(ref a, depthStride);
                 b = ref Unsafe.Add(ref b, 2 * lanes);
             }
 
@@ -102,7 +103,7 @@ namespace StaticGrad.Kernels
         public int NR => 2 * Vector512<T>.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(int kc, ref T a, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
         {
             int lanes = Vector512<T>.Count;
             Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -114,22 +115,22 @@ namespace StaticGrad.Kernels
                 var x = Vector512.Create(a);
                 c00 = VectorOps.MultiplyAdd(x, b0, c00);
                 c01 = VectorOps.MultiplyAdd(x, b1, c01);
-                x = Vector512.Create(Unsafe.Add(ref a, 1));
+                x = Vector512.Create(Unsafe.Add(ref a, 1 * rowStride));
                 c10 = VectorOps.MultiplyAdd(x, b0, c10);
                 c11 = VectorOps.MultiplyAdd(x, b1, c11);
-                x = Vector512.Create(Unsafe.Add(ref a, 2));
+                x = Vector512.Create(Unsafe.Add(ref a, 2 * rowStride));
                 c20 = VectorOps.MultiplyAdd(x, b0, c20);
                 c21 = VectorOps.MultiplyAdd(x, b1, c21);
-                x = Vector512.Create(Unsafe.Add(ref a, 3));
+                x = Vector512.Create(Unsafe.Add(ref a, 3 * rowStride));
                 c30 = VectorOps.MultiplyAdd(x, b0, c30);
                 c31 = VectorOps.MultiplyAdd(x, b1, c31);
-                x = Vector512.Create(Unsafe.Add(ref a, 4));
+                x = Vector512.Create(Unsafe.Add(ref a, 4 * rowStride));
                 c40 = VectorOps.MultiplyAdd(x, b0, c40);
                 c41 = VectorOps.MultiplyAdd(x, b1, c41);
-                x = Vector512.Create(Unsafe.Add(ref a, 5));
+                x = Vector512.Create(Unsafe.Add(ref a, 5 * rowStride));
                 c50 = VectorOps.MultiplyAdd(x, b0, c50);
                 c51 = VectorOps.MultiplyAdd(x, b1, c51);
-                a = ref Unsafe.Add(ref a, PackedGemm.MR);
+                a = ref Unsafe.Add(ref a, depthStride);
                 b = ref Unsafe.Add(ref b, 2 * lanes);
             }
 

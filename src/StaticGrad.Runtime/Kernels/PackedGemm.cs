@@ -14,18 +14,20 @@ namespace StaticGrad.Kernels
     /// <code>
     /// for jc in columns of C, NC at a time:
     ///   for pc in the summed dimension, KC at a time:
-    ///     pack op(B)[pc.., jc..] (KC×NC) into slivers of NR columns        (stays in L2/L3, reused for every row block)
-    ///     for ic in rows of C, MC at a time:
-    ///       pack op(A)[ic.., pc..] (MC×KC) into slivers of MR rows          (stays in L2)
-    ///       for each NR-wide sliver of B (in L1 while the rows below use it):
-    ///         for each MR-tall sliver of A:
+    ///     pack op(B)[pc.., jc..] (KC×NC) into slivers of NR columns        (stays in L2, reused by every row of C)
+    ///     for ic in rows of C, MC at a time:                               (the rows of op(A) stay in L1/L2 …)
+    ///       for each NR-wide sliver of B:                                  (… while each sliver of B, in L1, meets them)
+    ///         for each MR-tall sliver of A, read where it is stored:
     ///           C[MR×NR] (+)= sliver of A · sliver of B                     (the micro-kernel, 12 accumulators in registers)
     /// </code>
     /// <para>
-    /// MR = 6 rows and NR = 2 vectors (16 floats with Vector256, 32 with Vector512). KC = 256 (the whole summed dimension when
-    /// it is at most 320, so C is written once), MC = 72 rows (72×256 floats = 72 KB, well inside a 512 KB L2) and NC = 1024
-    /// columns. Packing reads each operand in its stored orientation, so transposed operands cost nothing extra, and pads the
-    /// last slivers with zeros so the micro-kernel never branches inside its loop. The scratch is allocated once per thread.
+    /// MR = 6 rows and NR = 2 vectors (16 floats with Vector256, 32 with Vector512). KC ≤ 256 (the whole summed dimension
+    /// when it is at most 320, else equal blocks), MC = 72 rows and NC = 1024 columns. Only B is copied: its slivers are
+    /// what the micro-kernel streams, and packing them reads B in its stored orientation (a transposed B goes through 8×8
+    /// register transposes) and pads the last sliver with zeros. A is read in place through its two strides, which the JIT
+    /// knows from the shape; only a last sliver of fewer than MR rows is copied, zero-padded, so nothing past A is read.
+    /// Copying A as BLIS does cost as much as the products themselves at the sizes of a network layer (measured: 80 µs of
+    /// a 210 µs product, 128×784 by 784×128). The scratch is allocated once per thread.
     /// </para>
     /// </remarks>
     internal static class PackedGemm
@@ -33,7 +35,7 @@ namespace StaticGrad.Kernels
         /// <summary>Rows of the micro-kernel.</summary>
         public const int MR = 6;
 
-        /// <summary>Rows of C per packed block of A.</summary>
+        /// <summary>Rows of C per block (A is read in place, a block at a time, while a packed sliver of B stays in L1).</summary>
         public const int MC = 72;
 
         /// <summary>Columns of C per packed block of B.</summary>
@@ -82,10 +84,12 @@ namespace StaticGrad.Kernels
             TKernel kernel = default;
             int n = s.N;
             int nr = kernel.NR;
-            int kcMax = k <= KWhole ? k : KC;
+            int kcMax = DepthBlock(k);
             int ncMax = Math.Min(NC, RoundUp(n, nr));
-            T[] packedA = PackScratch<T>.ForA(MC * kcMax);
+            T[] edgeA = PackScratch<T>.ForA(MR * kcMax);
             T[] packedB = PackScratch<T>.ForB(kcMax * ncMax);
+            // op(A) is read where it is stored (the edge sliver aside): element (i, p) at a[i·ra + p·pa].
+            int ra = s.TransposeA ? 1 : s.LeadingA, pa = s.TransposeA ? s.LeadingA : 1;
 
             bool accumulateFirst = s.Accumulate;
             if (!Unsafe.IsNullRef(ref bias))
@@ -95,6 +99,7 @@ namespace StaticGrad.Kernels
                 accumulateFirst = true;
             }
 
+            int fullRows = m / MR * MR;
             for (int jc = 0; jc < n; jc += NC)
             {
                 int nc = Math.Min(NC, n - jc);
@@ -103,23 +108,53 @@ namespace StaticGrad.Kernels
                     int kc = Math.Min(kcMax, k - pc);
                     bool accumulate = accumulateFirst || pc > 0;
                     PackB<TShape, T>(ref b, ref packedB[0], pc, jc, kc, nc, nr);
+                    if (fullRows < m)
+                    {
+                        // The last rows do not fill a sliver: copy them, zero-padded, so the micro-kernel reads nothing past A.
+                        PackEdgeOfA<TShape, T>(ref a, ref edgeA[0], fullRows, m - fullRows, pc, kc);
+                    }
+
+                    ref T aDepth = ref Unsafe.Add(ref a, pc * pa);
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
-                        PackA<TShape, T>(ref a, ref packedA[0], ic, pc, mc, kc);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             ref T sliverB = ref packedB[jr * kc];
                             ref T cColumn = ref Unsafe.Add(ref c, jc + jr);
                             int columns = Math.Min(nr, nc - jr);
-                            for (int ir = 0; ir < mc; ir += MR)
+                            for (int ir = ic; ir < ic + mc; ir += MR)
                             {
-                                kernel.Run(kc, ref packedA[ir * kc], ref sliverB, ref Unsafe.Add(ref cColumn, (ic + ir) * n), n, Math.Min(MR, mc - ir), columns, accumulate);
+                                ref T cTile = ref Unsafe.Add(ref cColumn, ir * n);
+                                if (ir < fullRows)
+                                {
+                                    // A is read where it is: its sliver stays in L1/L2 while the slivers of B go past.
+                                    kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, MR, columns, accumulate);
+                                }
+                                else
+                                {
+                                    kernel.Run(kc, ref edgeA[0], 1, MR, ref sliverB, ref cTile, n, m - ir, columns, accumulate);
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The block of the summed dimension: all of it up to <see cref="KWhole"/>, else equal blocks of at most
+        /// <see cref="KC"/> (784 = 4 × 196), so no block is left with a sliver of work.
+        /// </summary>
+        private static int DepthBlock(int k)
+        {
+            if (k <= KWhole)
+            {
+                return k;
+            }
+
+            int blocks = (k + KC - 1) / KC;
+            return (k + blocks - 1) / blocks;
         }
 
         private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -147,55 +182,22 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// Copies op(A)[ic…ic+mc, pc…pc+kc] into slivers of <see cref="MR"/> rows: sliver s holds, for each p, the MR values
-        /// of rows ic + s·MR … in a row (<c>packed[s·MR·kc + p·MR + r]</c>), the last sliver padded with zeros.
+        /// Copies the last <paramref name="rows"/> (&lt; MR) rows of op(A)[…, pc…pc+kc], from row <paramref name="first"/>, into one
+        /// sliver (<c>packed[p·MR + r]</c>), padded with zero rows.
         /// </summary>
-        private static void PackA<TShape, T>(ref T a, ref T packed, int ic, int pc, int mc, int kc)
+        internal static void PackEdgeOfA<TShape, T>(ref T a, ref T packed, int first, int rows, int pc, int kc)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             TShape s = default;
-            int lda = s.LeadingA;
-            for (int ir = 0; ir < mc; ir += MR)
+            int ra = s.TransposeA ? 1 : s.LeadingA, pa = s.TransposeA ? s.LeadingA : 1;
+            for (int p = 0; p < kc; p++)
             {
-                int rows = Math.Min(MR, mc - ir);
-                ref T sliver = ref Unsafe.Add(ref packed, ir * kc);
-                if (s.TransposeA)
+                ref T from = ref Unsafe.Add(ref a, ((pc + p) * pa) + (first * ra));
+                ref T to = ref Unsafe.Add(ref packed, p * MR);
+                for (int r = 0; r < MR; r++)
                 {
-                    // A is stored K×M: the MR values for one p are contiguous.
-                    ref T source = ref Unsafe.Add(ref a, (pc * lda) + ic + ir);
-                    for (int p = 0; p < kc; p++)
-                    {
-                        ref T from = ref Unsafe.Add(ref source, p * lda);
-                        ref T to = ref Unsafe.Add(ref sliver, p * MR);
-                        for (int r = 0; r < MR; r++)
-                        {
-                            Unsafe.Add(ref to, r) = r < rows ? Unsafe.Add(ref from, r) : T.Zero;
-                        }
-                    }
-                }
-                else
-                {
-                    // A is stored M×K: read each of the MR rows along p and scatter it with stride MR.
-                    for (int r = 0; r < MR; r++)
-                    {
-                        ref T to = ref Unsafe.Add(ref sliver, r);
-                        if (r < rows)
-                        {
-                            ref T from = ref Unsafe.Add(ref a, ((ic + ir + r) * lda) + pc);
-                            for (int p = 0; p < kc; p++)
-                            {
-                                Unsafe.Add(ref to, p * MR) = Unsafe.Add(ref from, p);
-                            }
-                        }
-                        else
-                        {
-                            for (int p = 0; p < kc; p++)
-                            {
-                                Unsafe.Add(ref to, p * MR) = T.Zero;
-                            }
-                        }
-                    }
+                    Unsafe.Add(ref to, r) = r < rows ? Unsafe.Add(ref from, r * ra) : T.Zero;
                 }
             }
         }
@@ -204,7 +206,7 @@ namespace StaticGrad.Kernels
         /// Copies op(B)[pc…pc+kc, jc…jc+nc] into slivers of <paramref name="nr"/> columns: sliver s holds, for each p, the
         /// nr values of columns jc + s·nr … in a row (<c>packed[s·nr·kc + p·nr + j]</c>), the last sliver padded with zeros.
         /// </summary>
-        private static void PackB<TShape, T>(ref T b, ref T packed, int pc, int jc, int kc, int nc, int nr)
+        internal static void PackB<TShape, T>(ref T b, ref T packed, int pc, int jc, int kc, int nc, int nr)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -227,14 +229,30 @@ namespace StaticGrad.Kernels
                 }
                 else
                 {
-                    // B is stored N×K: read each of the nr columns along p and scatter it with stride nr.
+                    // B is stored N×K: columns of op(B) are rows in memory. Float slivers go through 8×8 transposes in
+                    // registers (8 loads, 24 shuffles, 8 stores per 64 elements); the rest one element at a time.
+                    int p0 = 0;
+                    if (typeof(T) == typeof(float) && Avx.IsSupported && columns == nr && nr % 8 == 0)
+                    {
+                        p0 = kc / 8 * 8;
+                        for (int j = 0; j < nr; j += 8)
+                        {
+                            ref float from = ref Unsafe.As<T, float>(ref Unsafe.Add(ref b, ((jc + jr + j) * ldb) + pc));
+                            ref float to = ref Unsafe.As<T, float>(ref Unsafe.Add(ref sliver, j));
+                            for (int p = 0; p < p0; p += 8)
+                            {
+                                Transpose8x8(ref Unsafe.Add(ref from, p), ldb, ref Unsafe.Add(ref to, p * nr), nr);
+                            }
+                        }
+                    }
+
                     for (int j = 0; j < nr; j++)
                     {
                         ref T to = ref Unsafe.Add(ref sliver, j);
                         if (j < columns)
                         {
                             ref T from = ref Unsafe.Add(ref b, ((jc + jr + j) * ldb) + pc);
-                            for (int p = 0; p < kc; p++)
+                            for (int p = p0; p < kc; p++)
                             {
                                 Unsafe.Add(ref to, p * nr) = Unsafe.Add(ref from, p);
                             }
@@ -249,6 +267,47 @@ namespace StaticGrad.Kernels
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Writes the transpose of the 8×8 block at <paramref name="from"/> (rows <paramref name="fromStride"/> apart) to
+        /// <paramref name="to"/> (rows <paramref name="toStride"/> apart).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride)
+        {
+            var r0 = Vector256.LoadUnsafe(ref from);
+            var r1 = Vector256.LoadUnsafe(ref from, (nuint)fromStride);
+            var r2 = Vector256.LoadUnsafe(ref from, (nuint)(2 * fromStride));
+            var r3 = Vector256.LoadUnsafe(ref from, (nuint)(3 * fromStride));
+            var r4 = Vector256.LoadUnsafe(ref from, (nuint)(4 * fromStride));
+            var r5 = Vector256.LoadUnsafe(ref from, (nuint)(5 * fromStride));
+            var r6 = Vector256.LoadUnsafe(ref from, (nuint)(6 * fromStride));
+            var r7 = Vector256.LoadUnsafe(ref from, (nuint)(7 * fromStride));
+            var t0 = Avx.UnpackLow(r0, r1);
+            var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5);
+            var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7);
+            var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref to);
+            Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref to, (nuint)toStride);
+            Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref to, (nuint)(2 * toStride));
+            Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref to, (nuint)(3 * toStride));
+            Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref to, (nuint)(4 * toStride));
+            Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref to, (nuint)(5 * toStride));
+            Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref to, (nuint)(6 * toStride));
+            Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref to, (nuint)(7 * toStride));
         }
     }
 

@@ -1,0 +1,108 @@
+// Fashion-MNIST with StaticGrad: 60,000 training and 10,000 test images of clothing (28×28 grey levels, 10 classes),
+// an MLP trained with generated backprop and Adam, batch 128, on one thread.
+// Run: dotnet run --project samples/FashionMnist -c Release [-- <folder with the idx.gz files> [epochs] [mlp|deep]]
+using System;
+using System.Diagnostics;
+using System.IO;
+using Spectre.Console;
+using StaticGrad.Samples.FashionMnist;
+
+const string DebianFolder = "/usr/share/datasets/fashion-mnist";
+string folder = args.Length > 0 ? args[0] : DebianFolder;
+int epochs = args.Length > 1 ? int.Parse(args[1]) : 3;
+string modelName = args.Length > 2 ? args[2] : "mlp";
+string[] files = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" };
+foreach (string file in files)
+{
+    if (!File.Exists(Path.Combine(folder, file)))
+    {
+        Console.Error.WriteLine($"Fashion-MNIST's {file} is not in {Path.GetFullPath(folder)}.");
+        Console.Error.WriteLine("On Debian or Ubuntu:  sudo apt-get install dataset-fashion-mnist   (installs the four files under " + DebianFolder + ")");
+        Console.Error.WriteLine("Elsewhere: download the four *-ubyte.gz files of https://github.com/zalandoresearch/fashion-mnist into a folder and pass it:");
+        Console.Error.WriteLine("  dotnet run --project samples/FashionMnist -c Release -- <folder> [epochs] [mlp|deep]");
+        return 2;
+    }
+}
+
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 120;
+}
+
+float[] trainX = IdxFile.ReadImages(Path.Combine(folder, files[0]), out int trainCount, out int pixels);
+int[] trainY = IdxFile.ReadLabels(Path.Combine(folder, files[1]));
+float[] testX = IdxFile.ReadImages(Path.Combine(folder, files[2]), out int testCount, out _);
+int[] testY = IdxFile.ReadLabels(Path.Combine(folder, files[3]));
+if (pixels != FashionMlp.InputSize || trainY.Length != trainCount || testY.Length != testCount)
+{
+    Console.Error.WriteLine($"Unexpected files: {trainCount} training images of {pixels} pixels with {trainY.Length} labels.");
+    return 2;
+}
+
+const int BatchSize = 128;
+IFashionModel model = modelName == "deep"
+    ? new FashionDeepMlp(seed: 1, maxBatchSize: BatchSize)
+    : new FashionMlp(seed: 1, maxBatchSize: BatchSize);
+string architecture = modelName == "deep" ? FashionDeepMlp.Architecture : FashionMlp.Architecture;
+model.UseAdam(learningRate: 1e-3f);
+AnsiConsole.MarkupLine($"[bold]StaticGrad Fashion-MNIST[/]: {trainCount:N0} training and {testCount:N0} test images, {Markup.Escape(architecture)}");
+AnsiConsole.MarkupLine($"Adam 1e-3, batch {BatchSize}, {epochs} epochs, one thread, {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "no AVX")} kernels");
+
+var table = new Table().Border(TableBorder.Rounded).Title("[bold]Training[/]");
+foreach (string column in new[] { "epoch", "train loss", "test accuracy", "epoch time", "bytes/step" })
+{
+    table.AddColumn(column);
+}
+
+var order = new int[trainCount];
+for (int i = 0; i < order.Length; i++) order[i] = i;
+var shuffle = new Random(1);
+var batchX = new float[BatchSize * pixels];
+var batchY = new int[BatchSize];
+double lastAccuracy = 0;
+AnsiConsole.Progress()
+    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+    .Start(progress =>
+    {
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            var task = progress.AddTask($"epoch {epoch}", maxValue: trainCount / BatchSize);
+            shuffle.Shuffle(order);
+            double total = 0;
+            int batches = 0;
+            long allocated = 0;
+            var clock = Stopwatch.StartNew();
+            for (int start = 0; start + BatchSize <= trainCount; start += BatchSize)
+            {
+                // Gather the batch's rows in shuffled order.
+                for (int b = 0; b < BatchSize; b++)
+                {
+                    int row = order[start + b];
+                    trainX.AsSpan(row * pixels, pixels).CopyTo(batchX.AsSpan(b * pixels));
+                    batchY[b] = trainY[row];
+                }
+
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                total += model.TrainStep(batchX, batchY);
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+                batches++;
+                if ((batches & 31) == 0) task.Value = batches;
+            }
+
+            clock.Stop();
+            task.Value = task.MaxValue;
+            lastAccuracy = model.Accuracy(testX, testY);
+            table.AddRow(epoch.ToString(), $"{total / batches:F4}", $"[bold]{lastAccuracy:P2}[/]", $"{clock.Elapsed.TotalSeconds:F2} s", $"{(double)allocated / batches:F0}");
+        }
+    });
+
+table.Caption("epoch time: the training steps and the batch gathering, without the test pass. bytes/step: allocated per TrainStep.");
+AnsiConsole.Write(table);
+if (lastAccuracy < 0.80)
+{
+    AnsiConsole.MarkupLine("[red]✗ test accuracy below 80%[/]");
+    return 1;
+}
+
+AnsiConsole.MarkupLine($"[green]✓ {lastAccuracy:P2} on the 10,000 test images[/]");
+return 0;

@@ -1,0 +1,147 @@
+#if TORCH
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using StaticGrad.Samples.FashionMnist;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace StaticGrad.Benchmarks;
+
+/// <summary>
+/// Whole Fashion-MNIST epochs, StaticGrad and TorchSharp side by side in one process: the same initial weights (StaticGrad's,
+/// copied into the nn.Sequential), the same shuffled batch order, batch 128, Adam 1e-3, one thread each. The epochs alternate
+/// (StaticGrad's epoch 1, TorchSharp's epoch 1, …) so the machine's drift falls on both.
+/// <code>dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep]</code>
+/// </summary>
+internal static class FashionEpochs
+{
+    private const int Batch = 128;
+
+    public static int Run(string[] args)
+    {
+        string folder = args.Length > 1 ? args[1] : "/usr/share/datasets/fashion-mnist";
+        int epochs = args.Length > 2 ? int.Parse(args[2]) : 3;
+        bool deep = args.Length > 3 && args[3] == "deep";
+        float[] trainX = IdxFile.ReadImages(Path.Combine(folder, "train-images-idx3-ubyte.gz"), out int trainCount, out int pixels);
+        int[] trainY = IdxFile.ReadLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"));
+        float[] testX = IdxFile.ReadImages(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), out int testCount, out _);
+        int[] testY = IdxFile.ReadLabels(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
+
+        Func<ReadOnlySpan<float>, ReadOnlySpan<int>, float> trainStep;
+        Func<double> accuracy;
+        float[] initial;
+        int[] sizes;
+        if (deep)
+        {
+            var net = new FashionDeepNet(seed: 1, maxBatchSize: Batch);
+            net.UseAdam(1e-3f);
+            trainStep = (x, y) => net.TrainStep(x, y);
+            accuracy = () => net.Accuracy(testX, testY);
+            initial = net.Parameters.ToArray();
+            sizes = [784, 256, 128, 10];
+        }
+        else
+        {
+            var net = new FashionNet(seed: 1, maxBatchSize: Batch);
+            net.UseAdam(1e-3f);
+            trainStep = (x, y) => net.TrainStep(x, y);
+            accuracy = () => net.Accuracy(testX, testY);
+            initial = net.Parameters.ToArray();
+            sizes = [784, 128, 10];
+        }
+
+        torch.set_num_threads(1);
+        torch.manual_seed(1);
+        var layers = new System.Collections.Generic.List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            if (i > 0) layers.Add(($"{layers.Count}", nn.ReLU()));
+            layers.Add(($"{layers.Count}", nn.Linear(sizes[i], sizes[i + 1])));
+        }
+
+        var model = nn.Sequential(layers);
+        using (torch.no_grad())
+        {
+            // StaticGrad's flat layout is PyTorch's parameters() order: each Linear's weight [out, in], then its bias.
+            int offset = 0;
+            foreach (var parameter in model.parameters())
+            {
+                int count = (int)parameter.numel();
+                parameter.copy_(torch.tensor(initial.AsSpan(offset, count).ToArray(), parameter.shape));
+                offset += count;
+            }
+        }
+
+        var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
+        var loss = nn.CrossEntropyLoss();
+        Tensor trainTensor = torch.tensor(trainX, new long[] { trainCount, pixels });
+        Tensor trainLabels = torch.tensor(trainY.Select(v => (long)v).ToArray());
+        Tensor testTensor = torch.tensor(testX, new long[] { testCount, pixels });
+        Tensor testLabels = torch.tensor(testY.Select(v => (long)v).ToArray());
+
+        Console.WriteLine($"Fashion-MNIST, {string.Join("→", sizes)}, batch {Batch}, Adam 1e-3, one thread each, {epochs} epochs, same initial weights and batch order");
+        Console.WriteLine($"CPU: {CpuName()}; Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}");
+        Console.WriteLine("epoch | StaticGrad s | TorchSharp s | Torch/StaticGrad | StaticGrad test acc | TorchSharp test acc");
+        var order = Enumerable.Range(0, trainCount).ToArray();
+        var shuffle = new Random(1);
+        var batchX = new float[Batch * pixels];
+        var batchY = new int[Batch];
+        var index = new long[Batch];
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            shuffle.Shuffle(order);
+            var clock = Stopwatch.StartNew();
+            for (int start = 0; start + Batch <= trainCount; start += Batch)
+            {
+                for (int b = 0; b < Batch; b++)
+                {
+                    int row = order[start + b];
+                    trainX.AsSpan(row * pixels, pixels).CopyTo(batchX.AsSpan(b * pixels));
+                    batchY[b] = trainY[row];
+                }
+
+                trainStep(batchX, batchY);
+            }
+
+            double ours = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            for (int start = 0; start + Batch <= trainCount; start += Batch)
+            {
+                using var scope = torch.NewDisposeScope();
+                for (int b = 0; b < Batch; b++) index[b] = order[start + b];
+                Tensor rows = torch.tensor(index);
+                optimizer.zero_grad();
+                Tensor l = loss.call(model.call(trainTensor.index_select(0, rows)), trainLabels.index_select(0, rows));
+                l.backward();
+                optimizer.step();
+            }
+
+            double theirs = clock.Elapsed.TotalSeconds;
+            double torchAccuracy;
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
+            {
+                torchAccuracy = model.call(testTensor).argmax(1).eq(testLabels).sum().item<long>() / (double)testCount;
+            }
+
+            Console.WriteLine($"{epoch,5} | {ours,12:F3} | {theirs,12:F3} | {theirs / ours,16:F2} | {accuracy(),19:P2} | {torchAccuracy,19:P2}");
+        }
+
+        return 0;
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+}
+#endif
