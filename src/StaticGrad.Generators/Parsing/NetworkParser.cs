@@ -31,7 +31,7 @@ namespace StaticGrad.Generators.Parsing
             "InputVector", "OutputVector", "OptimizerState", "FileMagic", "FileVersion",
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
             "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",
-            "RunForward", "RunBackward", "RunLoss", "RunStep", "StepRange", "LoadBytes", "GradientRange", "_gradientsClear");
+            "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes");
 
         private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);
 

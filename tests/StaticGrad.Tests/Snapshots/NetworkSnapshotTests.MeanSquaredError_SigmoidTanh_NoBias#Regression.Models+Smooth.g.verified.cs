@@ -38,9 +38,6 @@ namespace Regression
             // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
             private int _batch;
 
-            // True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.
-            private bool _gradientsClear;
-
             private OptimizerState _optimizer;
 
             /// <summary>
@@ -110,50 +107,40 @@ namespace Regression
             public global::System.Span<float> Parameters => _parameters;
 
             /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
-            public global::System.Span<float> Gradients => GradientRange(0, ParameterCount);
+            public global::System.Span<float> Gradients => _gradients;
 
             /// <summary>W of layer 0, Linear(3, 4, Bias = false): 4×3, row-major (PyTorch's <c>0.weight</c>).</summary>
             public global::System.Span<float> Layer0Weight => new global::System.Span<float>(_parameters, 0, 12);
 
             /// <summary>∂L/∂W of layer 0: 4×3, row-major.</summary>
-            public global::System.Span<float> Layer0WeightGradient => GradientRange(0, 12);
+            public global::System.Span<float> Layer0WeightGradient => new global::System.Span<float>(_gradients, 0, 12);
 
             /// <summary>W of layer 2, Linear(4, 4): 4×4, row-major (PyTorch's <c>2.weight</c>).</summary>
             public global::System.Span<float> Layer2Weight => new global::System.Span<float>(_parameters, 12, 16);
 
             /// <summary>∂L/∂W of layer 2: 4×4, row-major.</summary>
-            public global::System.Span<float> Layer2WeightGradient => GradientRange(12, 16);
+            public global::System.Span<float> Layer2WeightGradient => new global::System.Span<float>(_gradients, 12, 16);
 
             /// <summary>b of layer 2, Linear(4, 4): 4 values (PyTorch's <c>2.bias</c>).</summary>
             public global::System.Span<float> Layer2Bias => new global::System.Span<float>(_parameters, 28, 4);
 
             /// <summary>∂L/∂b of layer 2: 4 values.</summary>
-            public global::System.Span<float> Layer2BiasGradient => GradientRange(28, 4);
+            public global::System.Span<float> Layer2BiasGradient => new global::System.Span<float>(_gradients, 28, 4);
 
             /// <summary>W of layer 4, Linear(4, 2): 2×4, row-major (PyTorch's <c>4.weight</c>).</summary>
             public global::System.Span<float> Layer4Weight => new global::System.Span<float>(_parameters, 32, 8);
 
             /// <summary>∂L/∂W of layer 4: 2×4, row-major.</summary>
-            public global::System.Span<float> Layer4WeightGradient => GradientRange(32, 8);
+            public global::System.Span<float> Layer4WeightGradient => new global::System.Span<float>(_gradients, 32, 8);
 
             /// <summary>b of layer 4, Linear(4, 2): 2 values (PyTorch's <c>4.bias</c>).</summary>
             public global::System.Span<float> Layer4Bias => new global::System.Span<float>(_parameters, 40, 2);
 
             /// <summary>∂L/∂b of layer 4: 2 values.</summary>
-            public global::System.Span<float> Layer4BiasGradient => GradientRange(40, 2);
+            public global::System.Span<float> Layer4BiasGradient => new global::System.Span<float>(_gradients, 40, 2);
 
             /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-            public void ZeroGradients()
-            {
-                global::System.Array.Clear(_gradients, 0, _gradients.Length);
-                _gradientsClear = true;
-            }
-
-            private global::System.Span<float> GradientRange(int start, int count)
-            {
-                _gradientsClear = false; // the caller may write through the span
-                return new global::System.Span<float>(_gradients, start, count);
-            }
+            public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
 
             /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
             /// <param name="inputs">[B×3] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -210,7 +197,7 @@ namespace Regression
                 if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×2] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
                 if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×3] = {batch * InputSize} elements, or empty", inputGradients.Length);
                 outputGradients.CopyTo(_gradientScratch[0]);
-                RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
+                RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0, accumulateGradients: true);
                 if (inputGradients.Length != 0)
                 {
                     new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * InputSize).CopyTo(inputGradients);
@@ -218,15 +205,15 @@ namespace Regression
             }
 
             // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-            // inputs is the batch the forward pass ran on (the first layer's X).
-            private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient)
+            // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
+            // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+            private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
             {
-                _gradientsClear = false;
-                Layer4Backward(batch, _gradientScratch[0], _gradientScratch[1], true); // Linear(4, 2)
+                Layer4Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(4, 2)
                 Layer3Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Tanh
-                Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true); // Linear(4, 4)
+                Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(4, 4)
                 Layer1Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Sigmoid
-                Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(3, 4, Bias = false)
+                Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(3, 4, Bias = false)
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false): <c>Y = X·Wᵀ</c> on a batch, X [batch×3] → Y [batch×4].</summary>
@@ -236,11 +223,18 @@ namespace Regression
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _activations[1][0], rows: batch);
             }
 
-            /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: accumulates <c>dW += dYᵀ·X</c>; writes <c>dX = dY·W</c> when asked.</summary>
-            private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient)
+            /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: <c>dW (+)= dYᵀ·X</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+            private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
             {
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                if (accumulate)
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                }
+                else
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                }
 
                 if (computeInputGradient)
                 {
@@ -287,22 +281,22 @@ namespace Regression
                 global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[12], ref _parameters[28], ref _activations[3][0], rows: batch);
             }
 
-            /// <summary>Layer 2, Linear(4, 4), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-            private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
+            /// <summary>Layer 2, Linear(4, 4), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+            private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
             {
                 global::System.ReadOnlySpan<float> x = _activations[2];
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
-                // db[o] += Σ_b dY[b,o]
-                global::System.Span<float> db = new global::System.Span<float>(_gradients, 28, 4);
-                for (int b = 0; b < batch; b++)
+                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                if (accumulate)
                 {
-                    global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 4, 4);
-                    for (int o = 0; o < 4; o++)
-                    {
-                        db[o] += dYRow[o];
-                    }
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
                 }
+                else
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
+                }
+
+                // db[o] (+)= Σ_b dY[b,o]
+                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 4), new global::System.Span<float>(_gradients, 28, 4), accumulate);
 
                 if (computeInputGradient)
                 {
@@ -339,22 +333,22 @@ namespace Regression
                 global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[32], ref _parameters[40], ref _activations[5][0], rows: batch);
             }
 
-            /// <summary>Layer 4, Linear(4, 2), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-            private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
+            /// <summary>Layer 4, Linear(4, 2), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+            private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
             {
                 global::System.ReadOnlySpan<float> x = _activations[4];
-                // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
-                // db[o] += Σ_b dY[b,o]
-                global::System.Span<float> db = new global::System.Span<float>(_gradients, 40, 2);
-                for (int b = 0; b < batch; b++)
+                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+                if (accumulate)
                 {
-                    global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 2, 2);
-                    for (int o = 0; o < 2; o++)
-                    {
-                        db[o] += dYRow[o];
-                    }
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
                 }
+                else
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
+                }
+
+                // db[o] (+)= Σ_b dY[b,o]
+                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 2), new global::System.Span<float>(_gradients, 40, 2), accumulate);
 
                 if (computeInputGradient)
                 {
@@ -398,7 +392,8 @@ namespace Regression
             }
 
             /// <summary>
-            /// One training step on a batch: zero the gradients, Forward, the loss and its gradient, Backward, then one
+            /// One training step on a batch: Forward (reading <paramref name="inputs"/> where they are), the loss and its gradient,
+            /// Backward, which writes this batch's gradients into <see cref="Gradients"/> (replacing what was there), then one
             /// optimizer <see cref="Step"/> (SGD with learning rate 0.01 unless <see cref="UseSgd"/> or <see cref="UseAdam"/> chose otherwise).
             /// Allocates nothing.
             /// </summary>
@@ -410,17 +405,12 @@ namespace Regression
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (targets.Length != batch * OutputSize) ThrowLengthMismatch(nameof(targets), $"{batch * OutputSize} target values for a batch of {batch}", targets.Length);
                 RunForward(inputs, batch); // reads the caller's batch: no copy
-                if (!_gradientsClear)
-                {
-                    ZeroGradients(); // the previous step's fused update usually cleared them already
-                }
-
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
                 float loss = RunLoss(outputs, targets, outputGradients, batch);
-                RunBackward(inputs, batch, computeInputGradient: false);
-                RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep
-                _gradientsClear = true;
+                // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+                RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
+                Step();
                 return loss;
             }
 
@@ -571,22 +561,19 @@ namespace Regression
             }
 
             /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-            public void Step() => RunStep(zeroGradients: false);
-
-            // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
-            // gradient in the same pass, right after it is used.
-            private void RunStep(bool zeroGradients)
+            /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
+            public void Step()
             {
                 OptimizerState o = _optimizer;
                 o.Steps++;
-                StepRange(0, 12, o.WeightDecay, zeroGradients); // layer 0 W
-                StepRange(12, 16, o.WeightDecay, zeroGradients); // layer 2 W
-                StepRange(28, 4, 0.0f, zeroGradients); // layer 2 b: no weight decay
-                StepRange(32, 8, o.WeightDecay, zeroGradients); // layer 4 W
-                StepRange(40, 2, 0.0f, zeroGradients); // layer 4 b: no weight decay
+                StepRange(0, 12, o.WeightDecay); // layer 0 W
+                StepRange(12, 16, o.WeightDecay); // layer 2 W
+                StepRange(28, 4, 0.0f); // layer 2 b: no weight decay
+                StepRange(32, 8, o.WeightDecay); // layer 4 W
+                StepRange(40, 2, 0.0f); // layer 4 b: no weight decay
             }
 
-            private void StepRange(int start, int count, float weightDecay, bool zeroGradients)
+            private void StepRange(int start, int count, float weightDecay)
             {
                 OptimizerState o = _optimizer;
                 global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
@@ -594,15 +581,15 @@ namespace Regression
                 // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
                 if (o.IsAdam)
                 {
-                    global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
+                    global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
                 }
                 else if (o.Velocity != null)
                 {
-                    global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
+                    global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
                 }
                 else
                 {
-                    global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
+                    global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
                 }
             }
 
@@ -857,7 +844,7 @@ namespace Regression
             }
 
             /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear3To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            private readonly struct Linear3To4WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 3;
@@ -867,6 +854,19 @@ namespace Regression
                 public bool TransposeA => true;
                 public bool TransposeB => false;
                 public bool Accumulate => true;
+            }
+
+            /// <summary>Linear 3 → 4: dW[4×3] = dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            {
+                public int M => 4;
+                public int N => 3;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 4;
+                public int LeadingB => 3;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
 
             /// <summary>Linear 3 → 4: dX[batch×3] = dY[batch×4]·W[4×3]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
@@ -896,7 +896,7 @@ namespace Regression
             }
 
             /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            private readonly struct Linear4To4WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 4;
@@ -906,6 +906,19 @@ namespace Regression
                 public bool TransposeA => true;
                 public bool TransposeB => false;
                 public bool Accumulate => true;
+            }
+
+            /// <summary>Linear 4 → 4: dW[4×4] = dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            {
+                public int M => 4;
+                public int N => 4;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 4;
+                public int LeadingB => 4;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
 
             /// <summary>Linear 4 → 4: dX[batch×4] = dY[batch×4]·W[4×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
@@ -935,7 +948,7 @@ namespace Regression
             }
 
             /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To2WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            private readonly struct Linear4To2WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 2;
                 public int N => 4;
@@ -945,6 +958,19 @@ namespace Regression
                 public bool TransposeA => true;
                 public bool TransposeB => false;
                 public bool Accumulate => true;
+            }
+
+            /// <summary>Linear 4 → 2: dW[2×4] = dYᵀ·X, dY[batch×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            {
+                public int M => 2;
+                public int N => 4;
+                public int K => 0; // summed dimension: given at run time
+                public int LeadingA => 2;
+                public int LeadingB => 4;
+                public bool TransposeA => true;
+                public bool TransposeB => false;
+                public bool Accumulate => false;
             }
 
             /// <summary>Linear 4 → 2: dX[batch×4] = dY[batch×2]·W[2×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>

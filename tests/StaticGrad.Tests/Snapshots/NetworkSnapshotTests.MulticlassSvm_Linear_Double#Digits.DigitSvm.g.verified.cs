@@ -36,9 +36,6 @@ namespace Digits
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        // True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.
-        private bool _gradientsClear;
-
         private OptimizerState _optimizer;
 
         /// <summary>
@@ -90,32 +87,22 @@ namespace Digits
         public global::System.Span<double> Parameters => _parameters;
 
         /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
-        public global::System.Span<double> Gradients => GradientRange(0, ParameterCount);
+        public global::System.Span<double> Gradients => _gradients;
 
         /// <summary>W of layer 0, Linear(64, 10): 10×64, row-major (PyTorch's <c>0.weight</c>).</summary>
         public global::System.Span<double> Layer0Weight => new global::System.Span<double>(_parameters, 0, 640);
 
         /// <summary>∂L/∂W of layer 0: 10×64, row-major.</summary>
-        public global::System.Span<double> Layer0WeightGradient => GradientRange(0, 640);
+        public global::System.Span<double> Layer0WeightGradient => new global::System.Span<double>(_gradients, 0, 640);
 
         /// <summary>b of layer 0, Linear(64, 10): 10 values (PyTorch's <c>0.bias</c>).</summary>
         public global::System.Span<double> Layer0Bias => new global::System.Span<double>(_parameters, 640, 10);
 
         /// <summary>∂L/∂b of layer 0: 10 values.</summary>
-        public global::System.Span<double> Layer0BiasGradient => GradientRange(640, 10);
+        public global::System.Span<double> Layer0BiasGradient => new global::System.Span<double>(_gradients, 640, 10);
 
         /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-        public void ZeroGradients()
-        {
-            global::System.Array.Clear(_gradients, 0, _gradients.Length);
-            _gradientsClear = true;
-        }
-
-        private global::System.Span<double> GradientRange(int start, int count)
-        {
-            _gradientsClear = false; // the caller may write through the span
-            return new global::System.Span<double>(_gradients, start, count);
-        }
+        public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
 
         /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
         /// <param name="inputs">[B×64] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -168,7 +155,7 @@ namespace Digits
             if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
             if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×64] = {batch * InputSize} elements, or empty", inputGradients.Length);
             outputGradients.CopyTo(_gradientScratch[0]);
-            RunBackward(new global::System.ReadOnlySpan<double>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
+            RunBackward(new global::System.ReadOnlySpan<double>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0, accumulateGradients: true);
             if (inputGradients.Length != 0)
             {
                 new global::System.ReadOnlySpan<double>(_gradientScratch[1], 0, batch * InputSize).CopyTo(inputGradients);
@@ -176,11 +163,11 @@ namespace Digits
         }
 
         // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        // inputs is the batch the forward pass ran on (the first layer's X).
-        private void RunBackward(global::System.ReadOnlySpan<double> inputs, int batch, bool computeInputGradient)
+        // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
+        // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+        private void RunBackward(global::System.ReadOnlySpan<double> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
-            _gradientsClear = false;
-            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(64, 10)
+            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(64, 10)
         }
 
         /// <summary>Layer 0, Linear(64, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×10].</summary>
@@ -190,21 +177,21 @@ namespace Digits
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To10ForwardProduct, double>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[640], ref _activations[1][0], rows: batch);
         }
 
-        /// <summary>Layer 0, Linear(64, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<double> x, int batch, double[] dY, double[] dX, bool computeInputGradient)
+        /// <summary>Layer 0, Linear(64, 10), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+        private void Layer0Backward(global::System.ReadOnlySpan<double> x, int batch, double[] dY, double[] dX, bool computeInputGradient, bool accumulate)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
-            // db[o] += Σ_b dY[b,o]
-            global::System.Span<double> db = new global::System.Span<double>(_gradients, 640, 10);
-            for (int b = 0; b < batch; b++)
+            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+            if (accumulate)
             {
-                global::System.ReadOnlySpan<double> dYRow = new global::System.ReadOnlySpan<double>(dY, b * 10, 10);
-                for (int o = 0; o < 10; o++)
-                {
-                    db[o] += dYRow[o];
-                }
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientAccumulateProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
             }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+            }
+
+            // db[o] (+)= Σ_b dY[b,o]
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(dY, 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate);
 
             if (computeInputGradient)
             {
@@ -266,7 +253,8 @@ namespace Digits
         }
 
         /// <summary>
-        /// One training step on a batch: zero the gradients, Forward, the loss and its gradient, Backward, then one
+        /// One training step on a batch: Forward (reading <paramref name="inputs"/> where they are), the loss and its gradient,
+        /// Backward, which writes this batch's gradients into <see cref="Gradients"/> (replacing what was there), then one
         /// optimizer <see cref="Step"/> (SGD with learning rate 0.01 unless <see cref="UseSgd"/> or <see cref="UseAdam"/> chose otherwise).
         /// Allocates nothing.
         /// </summary>
@@ -279,17 +267,12 @@ namespace Digits
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
             CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were
             RunForward(inputs, batch); // reads the caller's batch: no copy
-            if (!_gradientsClear)
-            {
-                ZeroGradients(); // the previous step's fused update usually cleared them already
-            }
-
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
             double loss = RunLoss(outputs, labels, outputGradients, batch);
-            RunBackward(inputs, batch, computeInputGradient: false);
-            RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep
-            _gradientsClear = true;
+            // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+            RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
+            Step();
             return loss;
         }
 
@@ -441,19 +424,16 @@ namespace Digits
         }
 
         /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-        public void Step() => RunStep(zeroGradients: false);
-
-        // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
-        // gradient in the same pass, right after it is used.
-        private void RunStep(bool zeroGradients)
+        /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
+        public void Step()
         {
             OptimizerState o = _optimizer;
             o.Steps++;
-            StepRange(0, 640, o.WeightDecay, zeroGradients); // layer 0 W
-            StepRange(640, 10, 0.0, zeroGradients); // layer 0 b: no weight decay
+            StepRange(0, 640, o.WeightDecay); // layer 0 W
+            StepRange(640, 10, 0.0); // layer 0 b: no weight decay
         }
 
-        private void StepRange(int start, int count, double weightDecay, bool zeroGradients)
+        private void StepRange(int start, int count, double weightDecay)
         {
             OptimizerState o = _optimizer;
             global::System.Span<double> parameters = new global::System.Span<double>(_parameters, start, count);
@@ -461,15 +441,15 @@ namespace Digits
             // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
             if (o.IsAdam)
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<double>(o.FirstMoment!, start, count), new global::System.Span<double>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<double>(o.FirstMoment!, start, count), new global::System.Span<double>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
             }
             else if (o.Velocity != null)
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<double>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<double>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
             }
             else
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
             }
         }
 
@@ -724,7 +704,7 @@ namespace Digits
         }
 
         /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        private readonly struct Linear64To10WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 64;
@@ -734,6 +714,19 @@ namespace Digits
             public bool TransposeA => true;
             public bool TransposeB => false;
             public bool Accumulate => true;
+        }
+
+        /// <summary>Linear 64 → 10: dW[10×64] = dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        {
+            public int M => 10;
+            public int N => 64;
+            public int K => 0; // summed dimension: given at run time
+            public int LeadingA => 10;
+            public int LeadingB => 64;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
         /// <summary>Linear 64 → 10: dX[batch×64] = dY[batch×10]·W[10×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>

@@ -94,24 +94,16 @@ partial class Features
     public global::System.Span<float> Layer0Weight => new global::System.Span<float>(_parameters, 0, 6);
 
     /// <summary>∂L/∂W of layer 0: 3×2, row-major.</summary>
-    public global::System.Span<float> Layer0WeightGradient => GradientRange(0, 6);
+    public global::System.Span<float> Layer0WeightGradient => new global::System.Span<float>(_gradients, 0, 6);
 
     /// <summary>b of layer 0, Linear(2, 3): 3 values (PyTorch's <c>0.bias</c>).</summary>
     public global::System.Span<float> Layer0Bias => new global::System.Span<float>(_parameters, 6, 3);
 
     /// <summary>∂L/∂b of layer 0: 3 values.</summary>
-    public global::System.Span<float> Layer0BiasGradient => GradientRange(6, 3);
+    public global::System.Span<float> Layer0BiasGradient => new global::System.Span<float>(_gradients, 6, 3);
 
     /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-    public void ZeroGradients()
-    {
-        global::System.Array.Clear(_gradients, 0, _gradients.Length);
-    }
-
-    private global::System.Span<float> GradientRange(int start, int count)
-    {
-        return new global::System.Span<float>(_gradients, start, count);
-    }
+    public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
 
     /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
     /// <param name="inputs">[B×2] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -165,7 +157,7 @@ partial class Features
         if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×3] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
         if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×2] = {batch * InputSize} elements, or empty", inputGradients.Length);
         outputGradients.CopyTo(_gradientScratch[0]);
-        RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
+        RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0, accumulateGradients: true);
         if (inputGradients.Length != 0)
         {
             new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * InputSize).CopyTo(inputGradients);
@@ -173,11 +165,12 @@ partial class Features
     }
 
     // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-    // inputs is the batch the forward pass ran on (the first layer's X).
-    private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient)
+    // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
+    // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+    private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
     {
         Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-        Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient); // Linear(2, 3)
+        Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Linear(2, 3)
     }
 
     /// <summary>Layer 0, Linear(2, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×2] → Y [batch×3].</summary>
@@ -187,21 +180,21 @@ partial class Features
         global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear2To3ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[6], ref _activations[1][0], rows: batch);
     }
 
-    /// <summary>Layer 0, Linear(2, 3), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-    private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient)
+    /// <summary>Layer 0, Linear(2, 3), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+    private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
     {
-        // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-        global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
-        // db[o] += Σ_b dY[b,o]
-        global::System.Span<float> db = new global::System.Span<float>(_gradients, 6, 3);
-        for (int b = 0; b < batch; b++)
+        // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+        if (accumulate)
         {
-            global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 3, 3);
-            for (int o = 0; o < 3; o++)
-            {
-                db[o] += dYRow[o];
-            }
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
         }
+        else
+        {
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+        }
+
+        // db[o] (+)= Σ_b dY[b,o]
+        global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate);
 
         if (computeInputGradient)
         {
@@ -213,21 +206,14 @@ partial class Features
     /// <summary>Layer 1, ReLU, element-wise on [batch×3].</summary>
     private void Layer1Forward(int batch)
     {
-        float[] x = _activations[1], y = _activations[2];
-        for (int e = 0; e < batch * 3; e++)
-        {
-            y[e] = x[e] < 0.0f ? 0.0f : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch
-        }
+        // y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.
+        global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 3), _activations[2]);
     }
 
     /// <summary>Layer 1, ReLU, backward: <c>dX = dY · [y > 0] (y > 0 exactly where x > 0)</c>, from the stored output y.</summary>
     private void Layer1Backward(int batch, float[] dY, float[] dX)
     {
-        float[] y = _activations[2];
-        for (int e = 0; e < batch * 3; e++)
-        {
-            dX[e] = y[e] > 0.0f ? dY[e] : 0.0f;
-        }
+        global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 3), dY, dX);
     }
 
     /// <summary>The index of the largest output for one example (the predicted class). Replaces the stored activations.</summary>
@@ -357,19 +343,16 @@ partial class Features
     }
 
     /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-    public void Step() => RunStep(zeroGradients: false);
-
-    // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
-    // gradient in the same pass, right after it is used.
-    private void RunStep(bool zeroGradients)
+    /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
+    public void Step()
     {
         OptimizerState o = _optimizer;
         o.Steps++;
-        StepRange(0, 6, o.WeightDecay, zeroGradients); // layer 0 W
-        StepRange(6, 3, 0.0f, zeroGradients); // layer 0 b: no weight decay
+        StepRange(0, 6, o.WeightDecay); // layer 0 W
+        StepRange(6, 3, 0.0f); // layer 0 b: no weight decay
     }
 
-    private void StepRange(int start, int count, float weightDecay, bool zeroGradients)
+    private void StepRange(int start, int count, float weightDecay)
     {
         OptimizerState o = _optimizer;
         global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
@@ -377,15 +360,15 @@ partial class Features
         // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
         if (o.IsAdam)
         {
-            global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
+            global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
         }
         else if (o.Velocity != null)
         {
-            global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
+            global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
         }
         else
         {
-            global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
+            global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
         }
     }
 
@@ -640,7 +623,7 @@ partial class Features
     }
 
     /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-    private readonly struct Linear2To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+    private readonly struct Linear2To3WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
     {
         public int M => 3;
         public int N => 2;
@@ -650,6 +633,19 @@ partial class Features
         public bool TransposeA => true;
         public bool TransposeB => false;
         public bool Accumulate => true;
+    }
+
+    /// <summary>Linear 2 → 3: dW[3×2] = dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+    {
+        public int M => 3;
+        public int N => 2;
+        public int K => 0; // summed dimension: given at run time
+        public int LeadingA => 3;
+        public int LeadingB => 2;
+        public bool TransposeA => true;
+        public bool TransposeB => false;
+        public bool Accumulate => false;
     }
 
     /// <summary>Linear 2 → 3: dX[batch×2] = dY[batch×3]·W[3×2]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>

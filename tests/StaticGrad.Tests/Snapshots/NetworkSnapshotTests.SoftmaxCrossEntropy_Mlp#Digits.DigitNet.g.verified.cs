@@ -36,9 +36,6 @@ namespace Digits
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        // True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.
-        private bool _gradientsClear;
-
         private OptimizerState _optimizer;
 
         /// <summary>
@@ -101,44 +98,34 @@ namespace Digits
         public global::System.Span<float> Parameters => _parameters;
 
         /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
-        public global::System.Span<float> Gradients => GradientRange(0, ParameterCount);
+        public global::System.Span<float> Gradients => _gradients;
 
         /// <summary>W of layer 0, Linear(64, 32): 32×64, row-major (PyTorch's <c>0.weight</c>).</summary>
         public global::System.Span<float> Layer0Weight => new global::System.Span<float>(_parameters, 0, 2048);
 
         /// <summary>∂L/∂W of layer 0: 32×64, row-major.</summary>
-        public global::System.Span<float> Layer0WeightGradient => GradientRange(0, 2048);
+        public global::System.Span<float> Layer0WeightGradient => new global::System.Span<float>(_gradients, 0, 2048);
 
         /// <summary>b of layer 0, Linear(64, 32): 32 values (PyTorch's <c>0.bias</c>).</summary>
         public global::System.Span<float> Layer0Bias => new global::System.Span<float>(_parameters, 2048, 32);
 
         /// <summary>∂L/∂b of layer 0: 32 values.</summary>
-        public global::System.Span<float> Layer0BiasGradient => GradientRange(2048, 32);
+        public global::System.Span<float> Layer0BiasGradient => new global::System.Span<float>(_gradients, 2048, 32);
 
         /// <summary>W of layer 2, Linear(32, 10): 10×32, row-major (PyTorch's <c>2.weight</c>).</summary>
         public global::System.Span<float> Layer2Weight => new global::System.Span<float>(_parameters, 2080, 320);
 
         /// <summary>∂L/∂W of layer 2: 10×32, row-major.</summary>
-        public global::System.Span<float> Layer2WeightGradient => GradientRange(2080, 320);
+        public global::System.Span<float> Layer2WeightGradient => new global::System.Span<float>(_gradients, 2080, 320);
 
         /// <summary>b of layer 2, Linear(32, 10): 10 values (PyTorch's <c>2.bias</c>).</summary>
         public global::System.Span<float> Layer2Bias => new global::System.Span<float>(_parameters, 2400, 10);
 
         /// <summary>∂L/∂b of layer 2: 10 values.</summary>
-        public global::System.Span<float> Layer2BiasGradient => GradientRange(2400, 10);
+        public global::System.Span<float> Layer2BiasGradient => new global::System.Span<float>(_gradients, 2400, 10);
 
         /// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>
-        public void ZeroGradients()
-        {
-            global::System.Array.Clear(_gradients, 0, _gradients.Length);
-            _gradientsClear = true;
-        }
-
-        private global::System.Span<float> GradientRange(int start, int count)
-        {
-            _gradientsClear = false; // the caller may write through the span
-            return new global::System.Span<float>(_gradients, start, count);
-        }
+        public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);
 
         /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
         /// <param name="inputs">[B×64] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
@@ -193,7 +180,7 @@ namespace Digits
             if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $"[{batch}×10] = {batch * OutputSize} elements, the batch of the last Forward", outputGradients.Length);
             if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $"[{batch}×64] = {batch * InputSize} elements, or empty", inputGradients.Length);
             outputGradients.CopyTo(_gradientScratch[0]);
-            RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);
+            RunBackward(new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0, accumulateGradients: true);
             if (inputGradients.Length != 0)
             {
                 new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * InputSize).CopyTo(inputGradients);
@@ -201,13 +188,13 @@ namespace Digits
         }
 
         // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        // inputs is the batch the forward pass ran on (the first layer's X).
-        private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient)
+        // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
+        // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+        private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
-            _gradientsClear = false;
-            Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true); // Linear(32, 10)
+            Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(32, 10)
             Layer1Backward(batch, _gradientScratch[1], _gradientScratch[0]); // ReLU
-            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient); // Linear(64, 32)
+            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(64, 32)
         }
 
         /// <summary>Layer 0, Linear(64, 32): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×32].</summary>
@@ -217,21 +204,21 @@ namespace Digits
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[2048], ref _activations[1][0], rows: batch);
         }
 
-        /// <summary>Layer 0, Linear(64, 32), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient)
+        /// <summary>Layer 0, Linear(64, 32), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
         {
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
-            // db[o] += Σ_b dY[b,o]
-            global::System.Span<float> db = new global::System.Span<float>(_gradients, 2048, 32);
-            for (int b = 0; b < batch; b++)
+            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+            if (accumulate)
             {
-                global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 32, 32);
-                for (int o = 0; o < 32; o++)
-                {
-                    db[o] += dYRow[o];
-                }
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
             }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+            }
+
+            // db[o] (+)= Σ_b dY[b,o]
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate);
 
             if (computeInputGradient)
             {
@@ -243,21 +230,14 @@ namespace Digits
         /// <summary>Layer 1, ReLU, element-wise on [batch×32].</summary>
         private void Layer1Forward(int batch)
         {
-            float[] x = _activations[1], y = _activations[2];
-            for (int e = 0; e < batch * 32; e++)
-            {
-                y[e] = x[e] < 0.0f ? 0.0f : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch
-            }
+            // y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.
+            global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 32), _activations[2]);
         }
 
         /// <summary>Layer 1, ReLU, backward: <c>dX = dY · [y > 0] (y > 0 exactly where x > 0)</c>, from the stored output y.</summary>
         private void Layer1Backward(int batch, float[] dY, float[] dX)
         {
-            float[] y = _activations[2];
-            for (int e = 0; e < batch * 32; e++)
-            {
-                dX[e] = y[e] > 0.0f ? dY[e] : 0.0f;
-            }
+            global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 32), dY, dX);
         }
 
         /// <summary>Layer 2, Linear(32, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×32] → Y [batch×10].</summary>
@@ -268,22 +248,22 @@ namespace Digits
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], rows: batch);
         }
 
-        /// <summary>Layer 2, Linear(32, 10), backward: accumulates <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>; writes <c>dX = dY·W</c> when asked.</summary>
-        private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient)
+        /// <summary>Layer 2, Linear(32, 10), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
+        private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
         {
             global::System.ReadOnlySpan<float> x = _activations[2];
-            // dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], depth: batch);
-            // db[o] += Σ_b dY[b,o]
-            global::System.Span<float> db = new global::System.Span<float>(_gradients, 2400, 10);
-            for (int b = 0; b < batch; b++)
+            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
+            if (accumulate)
             {
-                global::System.ReadOnlySpan<float> dYRow = new global::System.ReadOnlySpan<float>(dY, b * 10, 10);
-                for (int o = 0; o < 10; o++)
-                {
-                    db[o] += dYRow[o];
-                }
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], depth: batch);
             }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], depth: batch);
+            }
+
+            // db[o] (+)= Σ_b dY[b,o]
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 10), new global::System.Span<float>(_gradients, 2400, 10), accumulate);
 
             if (computeInputGradient)
             {
@@ -352,7 +332,8 @@ namespace Digits
         }
 
         /// <summary>
-        /// One training step on a batch: zero the gradients, Forward, the loss and its gradient, Backward, then one
+        /// One training step on a batch: Forward (reading <paramref name="inputs"/> where they are), the loss and its gradient,
+        /// Backward, which writes this batch's gradients into <see cref="Gradients"/> (replacing what was there), then one
         /// optimizer <see cref="Step"/> (SGD with learning rate 0.01 unless <see cref="UseSgd"/> or <see cref="UseAdam"/> chose otherwise).
         /// Allocates nothing.
         /// </summary>
@@ -365,17 +346,12 @@ namespace Digits
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
             CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were
             RunForward(inputs, batch); // reads the caller's batch: no copy
-            if (!_gradientsClear)
-            {
-                ZeroGradients(); // the previous step's fused update usually cleared them already
-            }
-
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
             global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
             float loss = RunLoss(outputs, labels, outputGradients, batch);
-            RunBackward(inputs, batch, computeInputGradient: false);
-            RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep
-            _gradientsClear = true;
+            // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+            RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
+            Step();
             return loss;
         }
 
@@ -527,21 +503,18 @@ namespace Digits
         }
 
         /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-        public void Step() => RunStep(zeroGradients: false);
-
-        // One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each
-        // gradient in the same pass, right after it is used.
-        private void RunStep(bool zeroGradients)
+        /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
+        public void Step()
         {
             OptimizerState o = _optimizer;
             o.Steps++;
-            StepRange(0, 2048, o.WeightDecay, zeroGradients); // layer 0 W
-            StepRange(2048, 32, 0.0f, zeroGradients); // layer 0 b: no weight decay
-            StepRange(2080, 320, o.WeightDecay, zeroGradients); // layer 2 W
-            StepRange(2400, 10, 0.0f, zeroGradients); // layer 2 b: no weight decay
+            StepRange(0, 2048, o.WeightDecay); // layer 0 W
+            StepRange(2048, 32, 0.0f); // layer 0 b: no weight decay
+            StepRange(2080, 320, o.WeightDecay); // layer 2 W
+            StepRange(2400, 10, 0.0f); // layer 2 b: no weight decay
         }
 
-        private void StepRange(int start, int count, float weightDecay, bool zeroGradients)
+        private void StepRange(int start, int count, float weightDecay)
         {
             OptimizerState o = _optimizer;
             global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
@@ -549,15 +522,15 @@ namespace Digits
             // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
             if (o.IsAdam)
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
             }
             else if (o.Velocity != null)
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
             }
             else
             {
-                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);
+                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
             }
         }
 
@@ -812,7 +785,7 @@ namespace Digits
         }
 
         /// <summary>Linear 64 → 32: dW[32×64] += dYᵀ·X, dY[batch×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To32WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        private readonly struct Linear64To32WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 32;
             public int N => 64;
@@ -822,6 +795,19 @@ namespace Digits
             public bool TransposeA => true;
             public bool TransposeB => false;
             public bool Accumulate => true;
+        }
+
+        /// <summary>Linear 64 → 32: dW[32×64] = dYᵀ·X, dY[batch×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To32WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        {
+            public int M => 32;
+            public int N => 64;
+            public int K => 0; // summed dimension: given at run time
+            public int LeadingA => 32;
+            public int LeadingB => 64;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
         /// <summary>Linear 64 → 32: dX[batch×64] = dY[batch×32]·W[32×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
@@ -851,7 +837,7 @@ namespace Digits
         }
 
         /// <summary>Linear 32 → 10: dW[10×32] += dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear32To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        private readonly struct Linear32To10WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 32;
@@ -861,6 +847,19 @@ namespace Digits
             public bool TransposeA => true;
             public bool TransposeB => false;
             public bool Accumulate => true;
+        }
+
+        /// <summary>Linear 32 → 10: dW[10×32] = dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear32To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        {
+            public int M => 10;
+            public int N => 32;
+            public int K => 0; // summed dimension: given at run time
+            public int LeadingA => 10;
+            public int LeadingB => 32;
+            public bool TransposeA => true;
+            public bool TransposeB => false;
+            public bool Accumulate => false;
         }
 
         /// <summary>Linear 32 → 10: dX[batch×32] = dY[batch×10]·W[10×32]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>

@@ -12,6 +12,15 @@ namespace StaticGrad.Generators.Emit.Network
             string zero = code.Literal(0), one = code.Literal(1);
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, element-wise on [batch×{layer.Outputs}].</summary>");
             w.Open($"private void Layer{i}Forward(int batch)");
+            if (layer.Kind == LayerKind.ReLU && code.Spec.RuntimeKernels)
+            {
+                w.Line($"// y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.Relu(new {code.ReadOnlySpan}(_activations[{i}], 0, batch * {layer.Outputs}), _activations[{i + 1}]);");
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Line($"{t}[] x = _activations[{i}], y = _activations[{i + 1}];");
             w.Open($"for (int e = 0; e < batch * {layer.Outputs}; e++)");
             switch (layer.Kind)
@@ -53,6 +62,14 @@ namespace StaticGrad.Generators.Emit.Network
             };
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: <c>{formula}</c>, from the stored output y.</summary>");
             w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX)");
+            if (layer.Kind == LayerKind.ReLU && code.Spec.RuntimeKernels)
+            {
+                w.Line($"global::StaticGrad.Kernels.Elementwise.ReluBackward(new {code.ReadOnlySpan}(_activations[{i + 1}], 0, batch * {layer.Outputs}), dY, dX);");
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Line($"{t}[] y = _activations[{i + 1}];");
             w.Open($"for (int e = 0; e < batch * {layer.Outputs}; e++)");
             switch (layer.Kind)

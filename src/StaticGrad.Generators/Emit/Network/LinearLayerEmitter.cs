@@ -64,10 +64,10 @@ namespace StaticGrad.Generators.Emit.Network
         {
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
-            w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: accumulates <c>dW += dYᵀ·X</c>{(layer.HasBias ? ", <c>db += Σ_b dY[b,:]</c>" : string.Empty)}; writes <c>dX = dY·W</c> when asked.</summary>");
+            w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: <c>dW (+)= dYᵀ·X</c>{(layer.HasBias ? ", <c>db (+)= Σ_b dY[b,:]</c>" : string.Empty)} (added when <paramref name=\"accumulate\"/>, else written); <c>dX = dY·W</c> when asked.</summary>");
             w.Open(i == 0
-                ? $"private void Layer0Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)"
-                : $"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient)");
+                ? $"private void Layer0Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)"
+                : $"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
             if (i != 0)
             {
                 w.Line($"{code.ReadOnlySpan} x = _activations[{i}];");
@@ -75,24 +75,19 @@ namespace StaticGrad.Generators.Emit.Network
 
             if (code.Spec.RuntimeKernels)
             {
-                w.Line("// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.");
-                w.Line(GemmShapeEmitter.Call(
-                    WeightGradientProductName(layer),
-                    code.Spec.Element,
-                    "dY[0]",
-                    "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)",
-                    $"_gradients[{layer.WeightOffset}]",
-                    depth: "batch"));
+                string xRef = "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)";
+                w.Line("// dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.");
+                w.Open("if (accumulate)");
+                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch"));
+                w.Close();
+                w.Open("else");
+                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer, accumulate: false), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch"));
+                w.Close();
                 if (layer.HasBias)
                 {
-                    w.Line("// db[o] += Σ_b dY[b,o]");
-                    w.Line($"{code.Span} db = new {code.Span}(_gradients, {layer.BiasOffset}, {outputs});");
-                    w.Open("for (int b = 0; b < batch; b++)");
-                    w.Line($"{code.ReadOnlySpan} dYRow = new {code.ReadOnlySpan}(dY, b * {outputs}, {outputs});");
-                    w.Open($"for (int o = 0; o < {outputs}; o++)");
-                    w.Line("db[o] += dYRow[o];");
-                    w.Close();
-                    w.Close();
+                    w.Line();
+                    w.Line("// db[o] (+)= Σ_b dY[b,o]");
+                    w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(dY, 0, batch * {outputs}), new {code.Span}(_gradients, {layer.BiasOffset}, {outputs}), accumulate);");
                 }
 
                 w.Line();
@@ -106,6 +101,10 @@ namespace StaticGrad.Generators.Emit.Network
             }
 
             w.Line($"{t}[] parameters = _parameters, gradients = _gradients;");
+            w.Open("if (!accumulate)");
+            w.Line($"global::System.Array.Clear(gradients, {layer.WeightOffset}, {layer.WeightCount + layer.BiasCount});");
+            w.Close();
+            w.Line();
             w.Line($"// dW[o,k] += Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X){(layer.HasBias ? "; db[o] += Σ_b dY[b,o]" : string.Empty)}: row o of dW += dY[b,o] · row b of X.");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"{code.ReadOnlySpan} xRow = x.Slice(b * {inputs}, {inputs});");
@@ -166,12 +165,15 @@ namespace StaticGrad.Generators.Emit.Network
                     M: 0, N: outputs, K: inputs, LeadingA: inputs, LeadingB: inputs, TransposeA: false, TransposeB: true, Accumulate: false));
             }
 
-            if (written.Add(WeightGradientProductName(layer)))
+            foreach (bool accumulate in new[] { true, false })
             {
-                w.Line();
-                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                    WeightGradientProductName(layer), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[batch×{outputs}] read by columns",
-                    M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: true));
+                if (written.Add(WeightGradientProductName(layer, accumulate)))
+                {
+                    w.Line();
+                    GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                        WeightGradientProductName(layer, accumulate), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] {(accumulate ? "+=" : "=")} dYᵀ·X, dY[batch×{outputs}] read by columns",
+                        M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: accumulate));
+                }
             }
 
             if (written.Add(InputGradientProductName(layer)))
@@ -186,7 +188,9 @@ namespace StaticGrad.Generators.Emit.Network
         /// <summary>Shape struct names carry the layer shape, so equal layers share them (the bias does not change the product).</summary>
         public static string ForwardProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}ForwardProduct";
 
-        public static string WeightGradientProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}WeightGradientProduct";
+        /// <summary>dW += dYᵀ·X (Backward), or dW = dYᵀ·X (TrainStep, which then needs no pass to clear the gradients).</summary>
+        public static string WeightGradientProductName(LayerSpec layer, bool accumulate = true) =>
+            $"Linear{layer.Inputs}To{layer.Outputs}WeightGradient{(accumulate ? "Accumulate" : string.Empty)}Product";
 
         public static string InputGradientProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}InputGradientProduct";
     }

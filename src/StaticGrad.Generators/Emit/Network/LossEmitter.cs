@@ -156,7 +156,8 @@ namespace StaticGrad.Generators.Emit.Network
             NetworkSpec spec = code.Spec;
             var (targetType, targets, targetText) = Targets(code);
             w.Line("/// <summary>");
-            w.Line("/// One training step on a batch: zero the gradients, Forward, the loss and its gradient, Backward, then one");
+            w.Line("/// One training step on a batch: Forward (reading <paramref name=\"inputs\"/> where they are), the loss and its gradient,");
+            w.Line("/// Backward, which writes this batch's gradients into <see cref=\"Gradients\"/> (replacing what was there), then one");
             w.Line("/// optimizer <see cref=\"Step\"/> (SGD with learning rate 0.01 unless <see cref=\"UseSgd\"/> or <see cref=\"UseAdam\"/> chose otherwise).");
             w.Line("/// Allocates nothing.");
             w.Line("/// </summary>");
@@ -174,16 +175,12 @@ namespace StaticGrad.Generators.Emit.Network
             }
 
             w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
-            w.Open("if (!_gradientsClear)");
-            w.Line("ZeroGradients(); // the previous step's fused update usually cleared them already");
-            w.Close();
-            w.Line();
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
             w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");
-            w.Line("RunBackward(inputs, batch, computeInputGradient: false);");
-            w.Line("RunStep(zeroGradients: true); // clears each gradient as it is used, so the next TrainStep skips that sweep");
-            w.Line("_gradientsClear = true;");
+            w.Line("// The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.");
+            w.Line("RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);");
+            w.Line("Step();");
             w.Line("return loss;");
             w.Close();
             w.Line();

@@ -17,12 +17,6 @@ namespace StaticGrad.Generators.Emit.Network
         /// <summary><c>float</c> or <c>double</c>.</summary>
         public string T { get; }
 
-        /// <summary>
-        /// Whether the class keeps <c>_gradientsClear</c>: with a loss, TrainStep clears the gradients in its fused optimizer
-        /// step and skips the separate clearing sweep of the next step while nothing has touched them since.
-        /// </summary>
-        public bool TracksClearGradients => Spec.Loss != LossKind.None;
-
         public string Span => $"global::System.Span<{T}>";
 
         public string ReadOnlySpan => $"global::System.ReadOnlySpan<{T}>";

@@ -94,12 +94,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
             w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
-            if (code.TracksClearGradients)
-            {
-                w.Line();
-                w.Line("// True while every gradient is known to be 0 (a fused optimizer step cleared them), so TrainStep need not clear them again.");
-                w.Line("private bool _gradientsClear;");
-            }
+
             w.Line();
             w.Line("private OptimizerState _optimizer;");
             w.Line();
@@ -197,14 +192,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"public {code.Span} Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>∂L/∂(each parameter), laid out like <see cref=\"Parameters\"/>. Backward adds to it; <see cref=\"ZeroGradients\"/> clears it.</summary>");
-            if (code.TracksClearGradients)
-            {
-                w.Line($"public {code.Span} Gradients => GradientRange(0, ParameterCount);");
-            }
-            else
-            {
-                w.Line($"public {code.Span} Gradients => _gradients;");
-            }
+            w.Line($"public {code.Span} Gradients => _gradients;");
             w.Line();
             foreach (var layer in Linears(spec))
             {
@@ -213,7 +201,7 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line($"public {code.Span} Layer{i}Weight => new {code.Span}(_parameters, {layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
                 w.Line($"/// <summary>∂L/∂W of layer {i}: {layer.Outputs}×{layer.Inputs}, row-major.</summary>");
-                w.Line($"public {code.Span} Layer{i}WeightGradient => GradientRange({layer.WeightOffset}, {layer.WeightCount});");
+                w.Line($"public {code.Span} Layer{i}WeightGradient => new {code.Span}(_gradients, {layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
                 if (layer.HasBias)
                 {
@@ -221,29 +209,13 @@ namespace StaticGrad.Generators.Emit.Network
                     w.Line($"public {code.Span} Layer{i}Bias => new {code.Span}(_parameters, {layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
                     w.Line($"/// <summary>∂L/∂b of layer {i}: {layer.Outputs} values.</summary>");
-                    w.Line($"public {code.Span} Layer{i}BiasGradient => GradientRange({layer.BiasOffset}, {layer.BiasCount});");
+                    w.Line($"public {code.Span} Layer{i}BiasGradient => new {code.Span}(_gradients, {layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
                 }
             }
 
             w.Line("/// <summary>Sets every gradient to 0. Backward accumulates, so call this between batches (TrainStep does).</summary>");
-            w.Open("public void ZeroGradients()");
-            w.Line("global::System.Array.Clear(_gradients, 0, _gradients.Length);");
-            if (code.TracksClearGradients)
-            {
-                w.Line("_gradientsClear = true;");
-            }
-
-            w.Close();
-            w.Line();
-            w.Open($"private {code.Span} GradientRange(int start, int count)");
-            if (code.TracksClearGradients)
-            {
-                w.Line("_gradientsClear = false; // the caller may write through the span");
-            }
-
-            w.Line($"return new {code.Span}(_gradients, start, count);");
-            w.Close();
+            w.Line("public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);");
             w.Line();
         }
 
@@ -309,7 +281,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"if (outputGradients.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements, the batch of the last Forward\", outputGradients.Length);");
             w.Line($"if (inputGradients.Length != 0 && inputGradients.Length != batch * InputSize) ThrowLengthMismatch(nameof(inputGradients), $\"[{{batch}}×{spec.InputSize}] = {{batch * InputSize}} elements, or empty\", inputGradients.Length);");
             w.Line("outputGradients.CopyTo(_gradientScratch[0]);");
-            w.Line($"RunBackward(new {code.ReadOnlySpan}(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0);");
+            w.Line($"RunBackward(new {code.ReadOnlySpan}(_activations[0], 0, batch * InputSize), batch, computeInputGradient: inputGradients.Length != 0, accumulateGradients: true);");
             w.Open("if (inputGradients.Length != 0)");
             w.Line($"new {code.ReadOnlySpan}(_gradientScratch[{inputGradientBuffer}], 0, batch * InputSize).CopyTo(inputGradients);");
             w.Close();
@@ -317,21 +289,17 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
 
             w.Line("// Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.");
-            w.Line("// inputs is the batch the forward pass ran on (the first layer's X).");
-            w.Open($"private void RunBackward({code.ReadOnlySpan} inputs, int batch, bool computeInputGradient)");
-            if (code.TracksClearGradients)
-            {
-                w.Line("_gradientsClear = false;");
-            }
-
+            w.Line("// inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)");
+            w.Line("// or overwrite them (TrainStep, which then needs no separate pass to clear them).");
+            w.Open($"private void RunBackward({code.ReadOnlySpan} inputs, int batch, bool computeInputGradient, bool accumulateGradients)");
             int current = 0;
             for (int l = spec.Layers.Count - 1; l >= 0; l--)
             {
                 LayerSpec layer = spec.Layers[l];
                 string from = $"_gradientScratch[{current}]", to = $"_gradientScratch[{1 - current}]";
                 w.Line(layer.Kind != LayerKind.Linear ? $"Layer{layer.Index}Backward(batch, {from}, {to}); // {layer.Describe()}"
-                    : l == 0 ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient); // {layer.Describe()}"
-                    : $"Layer{layer.Index}Backward(batch, {from}, {to}, true); // {layer.Describe()}");
+                    : l == 0 ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient, accumulateGradients); // {layer.Describe()}"
+                    : $"Layer{layer.Index}Backward(batch, {from}, {to}, true, accumulateGradients); // {layer.Describe()}");
                 current = 1 - current;
             }
 

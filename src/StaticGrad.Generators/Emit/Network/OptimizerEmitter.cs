@@ -81,11 +81,8 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
 
             w.Line("/// <summary>Updates every parameter from <see cref=\"Gradients\"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>");
-            w.Line("public void Step() => RunStep(zeroGradients: false);");
-            w.Line();
-            w.Line("// One optimizer step over each layer's weights (with weight decay) and biases (without); zeroGradients clears each");
-            w.Line("// gradient in the same pass, right after it is used.");
-            w.Open("private void RunStep(bool zeroGradients)");
+            w.Line("/// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>");
+            w.Open("public void Step()");
             w.Line("OptimizerState o = _optimizer;");
             w.Line("o.Steps++;");
             foreach (var layer in spec.Layers)
@@ -95,17 +92,17 @@ namespace StaticGrad.Generators.Emit.Network
                     continue;
                 }
 
-                w.Line($"StepRange({layer.WeightOffset}, {layer.WeightCount}, o.WeightDecay, zeroGradients); // layer {layer.Index} W");
+                w.Line($"StepRange({layer.WeightOffset}, {layer.WeightCount}, o.WeightDecay); // layer {layer.Index} W");
                 if (layer.HasBias)
                 {
-                    w.Line($"StepRange({layer.BiasOffset}, {layer.BiasCount}, {code.Literal(0)}, zeroGradients); // layer {layer.Index} b: no weight decay");
+                    w.Line($"StepRange({layer.BiasOffset}, {layer.BiasCount}, {code.Literal(0)}); // layer {layer.Index} b: no weight decay");
                 }
             }
 
             w.Close();
             w.Line();
 
-            w.Open($"private void StepRange(int start, int count, {t} weightDecay, bool zeroGradients)");
+            w.Open($"private void StepRange(int start, int count, {t} weightDecay)");
             w.Line("OptimizerState o = _optimizer;");
             w.Line($"{code.Span} parameters = new {code.Span}(_parameters, start, count);");
             w.Line($"{code.Span} gradients = new {code.Span}(_gradients, start, count);");
@@ -114,14 +111,14 @@ namespace StaticGrad.Generators.Emit.Network
                 const string steps = "global::StaticGrad.Optimizers.OptimizerSteps";
                 w.Line("// StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.");
                 w.Open("if (o.IsAdam)");
-                w.Line($"{steps}.Adam(parameters, gradients, new {code.Span}(o.FirstMoment{code.Bang}, start, count), new {code.Span}(o.SecondMoment{code.Bang}, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients);");
+                w.Line($"{steps}.Adam(parameters, gradients, new {code.Span}(o.FirstMoment{code.Bang}, start, count), new {code.Span}(o.SecondMoment{code.Bang}, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);");
                 w.Close();
                 w.Line("else if (o.Velocity != null)");
                 w.Line("{");
-                w.Line($"    {steps}.SgdMomentum(parameters, gradients, new {code.Span}(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients);");
+                w.Line($"    {steps}.SgdMomentum(parameters, gradients, new {code.Span}(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);");
                 w.Line("}");
                 w.Open("else");
-                w.Line($"{steps}.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients);");
+                w.Line($"{steps}.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);");
                 w.Close();
                 w.Close();
                 w.Line();
@@ -131,14 +128,14 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open("if (o.IsAdam)");
             w.Line($"{code.Span} m = new {code.Span}(o.FirstMoment{code.Bang}, start, count);");
             w.Line($"{code.Span} v = new {code.Span}(o.SecondMoment{code.Bang}, start, count);");
-            w.Line("// PyTorch's form: θ −= (η/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε), the corrections in double.");
+            w.Line("// PyTorch's form: θ −= (η/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε), the corrections in double (as StaticGrad.Runtime computes it).");
             w.Line($"{t} stepSize = ({t})(o.LearningRate / (1 - global::System.Math.Pow(o.Beta1, o.Steps)));");
-            w.Line($"{t} sqrtCorrection2 = ({t})global::System.Math.Sqrt(1 - global::System.Math.Pow(o.Beta2, o.Steps));");
+            w.Line($"{t} inverseSqrtCorrection2 = ({t})(1 / global::System.Math.Sqrt(1 - global::System.Math.Pow(o.Beta2, o.Steps)));");
             w.Open("for (int e = 0; e < count; e++)");
             w.Line($"{t} g = gradients[e] + (weightDecay * parameters[e]);");
             w.Line($"m[e] = (o.Beta1 * m[e]) + (({code.Literal(1)} - o.Beta1) * g);");
             w.Line($"v[e] = (o.Beta2 * v[e]) + (({code.Literal(1)} - o.Beta2) * g * g);");
-            w.Line($"parameters[e] -= stepSize * m[e] / (({code.Math("Sqrt", "v[e]")} / sqrtCorrection2) + o.Epsilon);");
+            w.Line($"parameters[e] -= stepSize * m[e] / (({code.Math("Sqrt", "v[e]")} * inverseSqrtCorrection2) + o.Epsilon);");
             w.Close();
             w.Close();
             w.Line("else if (o.Velocity != null)");
@@ -154,10 +151,6 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open("for (int e = 0; e < count; e++)");
             w.Line("parameters[e] -= o.LearningRate * (gradients[e] + (weightDecay * parameters[e]));");
             w.Close();
-            w.Close();
-            w.Line();
-            w.Open("if (zeroGradients)");
-            w.Line("gradients.Clear();");
             w.Close();
             w.Close();
             w.Line();
