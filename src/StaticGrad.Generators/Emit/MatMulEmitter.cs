@@ -346,6 +346,31 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <summary>{operand} of <c>[{Escape(spec.AttributeText)}]</c>: a {Shape(rows, columns)} matrix of {t}, row-major, stored on the heap.</summary>");
             w.Line("/// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>");
             WriteGeneratedCodeAttribute(w);
+            if (spec.RuntimeKernels)
+            {
+                // The storage, indexer and spans live once in StaticGrad.Runtime; this type only fixes the shape.
+                w.Open($"public sealed class {typeName} : global::StaticGrad.Typed.FixedMatrix<{t}>");
+                w.Line($"/// <summary>Rows: {rows}.</summary>");
+                w.Line($"public const int Rows = {rows};");
+                w.Line();
+                w.Line($"/// <summary>Columns: {columns}.</summary>");
+                w.Line($"public const int Columns = {columns};");
+                w.Line();
+                w.Line($"/// <summary>Element count: {length}.</summary>");
+                w.Line($"public const int Length = {length};");
+                w.Line();
+                w.Line("/// <summary>Creates a matrix of zeros.</summary>");
+                w.Line($"public {typeName}() : base(Rows, Columns) {{ }}");
+                w.Line();
+                w.Line("/// <summary>Creates a matrix holding a copy of <paramref name=\"values\"/>, row-major.</summary>");
+                w.Line($"/// <param name=\"values\">{length} elements, row-major.</param>");
+                w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"values\"/> does not hold {length} elements.</exception>");
+                w.Line($"public {typeName}({ReadOnlySpan}<{t}> values) : base(Rows, Columns, values, \"{operand}\") {{ }}");
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Open($"public sealed class {typeName}");
             w.Line($"/// <summary>Rows: {rows}.</summary>");
             w.Line($"public const int Rows = {rows};");

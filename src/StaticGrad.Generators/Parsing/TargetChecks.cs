@@ -269,7 +269,8 @@ namespace StaticGrad.Generators.Parsing
         public static bool RuntimeKernelsAvailable(Compilation compilation) =>
             PublicType(compilation, "StaticGrad.Kernels.Gemm") is not null
             && PublicType(compilation, "StaticGrad.Kernels.IGemmShape") is not null
-            && PublicType(compilation, "StaticGrad.Optimizers.OptimizerSteps") is not null;
+            && PublicType(compilation, "StaticGrad.Optimizers.OptimizerSteps") is not null
+            && PublicType(compilation, "StaticGrad.Typed.FixedMatrix`1") is not null;
 
         /// <summary>
         /// A framework type the generated code may use: it must be public (netstandard2.0 with System.Memory, for one,

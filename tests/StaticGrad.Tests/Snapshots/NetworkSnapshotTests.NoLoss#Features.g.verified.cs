@@ -507,69 +507,33 @@ partial class Features
     }
 
     /// <summary>One example's input: 2 values of float, on the heap. Its own type, so a vector of another width does not compile.</summary>
-    public sealed class InputVector
+    public sealed class InputVector : global::StaticGrad.Typed.FixedVector<float>
     {
         /// <summary>Values: 2.</summary>
         public const int Length = 2;
 
-        private readonly float[] _elements;
-
         /// <summary>Creates a vector of zeros.</summary>
-        public InputVector()
-        {
-            _elements = new float[Length];
-        }
+        public InputVector() : base(Length) { }
 
         /// <summary>Creates a vector holding a copy of <paramref name="values"/>.</summary>
         /// <param name="values">2 values.</param>
-        public InputVector(global::System.ReadOnlySpan<float> values)
-        {
-            if (values.Length != Length) ThrowLengthMismatch(nameof(values), "2 values", values.Length);
-            _elements = values.ToArray();
-        }
-
-        /// <summary>The value at <paramref name="index"/>, by reference.</summary>
-        /// <param name="index">Zero-based, less than <see cref="Length"/>.</param>
-        public ref float this[int index] => ref _elements[index];
-
-        /// <summary>The values, writable.</summary>
-        public global::System.Span<float> AsSpan() => _elements;
-
-        /// <summary>The values, read-only.</summary>
-        public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+        /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 2 values.</exception>
+        public InputVector(global::System.ReadOnlySpan<float> values) : base(Length, values) { }
     }
 
     /// <summary>One example's output: 3 values of float, on the heap. Its own type, so a vector of another width does not compile.</summary>
-    public sealed class OutputVector
+    public sealed class OutputVector : global::StaticGrad.Typed.FixedVector<float>
     {
         /// <summary>Values: 3.</summary>
         public const int Length = 3;
 
-        private readonly float[] _elements;
-
         /// <summary>Creates a vector of zeros.</summary>
-        public OutputVector()
-        {
-            _elements = new float[Length];
-        }
+        public OutputVector() : base(Length) { }
 
         /// <summary>Creates a vector holding a copy of <paramref name="values"/>.</summary>
         /// <param name="values">3 values.</param>
-        public OutputVector(global::System.ReadOnlySpan<float> values)
-        {
-            if (values.Length != Length) ThrowLengthMismatch(nameof(values), "3 values", values.Length);
-            _elements = values.ToArray();
-        }
-
-        /// <summary>The value at <paramref name="index"/>, by reference.</summary>
-        /// <param name="index">Zero-based, less than <see cref="Length"/>.</param>
-        public ref float this[int index] => ref _elements[index];
-
-        /// <summary>The values, writable.</summary>
-        public global::System.Span<float> AsSpan() => _elements;
-
-        /// <summary>The values, read-only.</summary>
-        public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+        /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 3 values.</exception>
+        public OutputVector(global::System.ReadOnlySpan<float> values) : base(Length, values) { }
     }
 
     private int CheckBatch(int length, string parameterName)

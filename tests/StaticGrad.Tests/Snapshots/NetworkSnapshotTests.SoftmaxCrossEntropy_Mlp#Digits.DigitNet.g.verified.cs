@@ -669,69 +669,33 @@ namespace Digits
         }
 
         /// <summary>One example's input: 64 values of float, on the heap. Its own type, so a vector of another width does not compile.</summary>
-        public sealed class InputVector
+        public sealed class InputVector : global::StaticGrad.Typed.FixedVector<float>
         {
             /// <summary>Values: 64.</summary>
             public const int Length = 64;
 
-            private readonly float[] _elements;
-
             /// <summary>Creates a vector of zeros.</summary>
-            public InputVector()
-            {
-                _elements = new float[Length];
-            }
+            public InputVector() : base(Length) { }
 
             /// <summary>Creates a vector holding a copy of <paramref name="values"/>.</summary>
             /// <param name="values">64 values.</param>
-            public InputVector(global::System.ReadOnlySpan<float> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "64 values", values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The value at <paramref name="index"/>, by reference.</summary>
-            /// <param name="index">Zero-based, less than <see cref="Length"/>.</param>
-            public ref float this[int index] => ref _elements[index];
-
-            /// <summary>The values, writable.</summary>
-            public global::System.Span<float> AsSpan() => _elements;
-
-            /// <summary>The values, read-only.</summary>
-            public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+            /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 64 values.</exception>
+            public InputVector(global::System.ReadOnlySpan<float> values) : base(Length, values) { }
         }
 
         /// <summary>One example's output: 10 values of float, on the heap. Its own type, so a vector of another width does not compile.</summary>
-        public sealed class OutputVector
+        public sealed class OutputVector : global::StaticGrad.Typed.FixedVector<float>
         {
             /// <summary>Values: 10.</summary>
             public const int Length = 10;
 
-            private readonly float[] _elements;
-
             /// <summary>Creates a vector of zeros.</summary>
-            public OutputVector()
-            {
-                _elements = new float[Length];
-            }
+            public OutputVector() : base(Length) { }
 
             /// <summary>Creates a vector holding a copy of <paramref name="values"/>.</summary>
             /// <param name="values">10 values.</param>
-            public OutputVector(global::System.ReadOnlySpan<float> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "10 values", values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The value at <paramref name="index"/>, by reference.</summary>
-            /// <param name="index">Zero-based, less than <see cref="Length"/>.</param>
-            public ref float this[int index] => ref _elements[index];
-
-            /// <summary>The values, writable.</summary>
-            public global::System.Span<float> AsSpan() => _elements;
-
-            /// <summary>The values, read-only.</summary>
-            public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+            /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 10 values.</exception>
+            public OutputVector(global::System.ReadOnlySpan<float> values) : base(Length, values) { }
         }
 
         private int CheckBatch(int length, string parameterName)

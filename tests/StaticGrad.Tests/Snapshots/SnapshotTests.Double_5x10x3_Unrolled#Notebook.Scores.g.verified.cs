@@ -301,7 +301,7 @@ namespace Notebook
         /// <summary>W of <c>[MatMul&lt;double&gt;(5, 10, 3)]</c>: a 5×10 matrix of double, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class WMatrix
+        public sealed class WMatrix : global::StaticGrad.Typed.FixedMatrix<double>
         {
             /// <summary>Rows: 5.</summary>
             public const int Rows = 5;
@@ -312,48 +312,19 @@ namespace Notebook
             /// <summary>Element count: 50.</summary>
             public const int Length = 50;
 
-            private readonly double[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public WMatrix()
-            {
-                _elements = new double[Length];
-            }
+            public WMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">50 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 50 elements.</exception>
-            public WMatrix(global::System.ReadOnlySpan<double> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "W", "5×10", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref double this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 5.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 10.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<double> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<double> AsReadOnlySpan() => _elements;
+            public WMatrix(global::System.ReadOnlySpan<double> values) : base(Rows, Columns, values, "W") { }
         }
 
         /// <summary>X of <c>[MatMul&lt;double&gt;(5, 10, 3)]</c>: a 10×3 matrix of double, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class XMatrix
+        public sealed class XMatrix : global::StaticGrad.Typed.FixedMatrix<double>
         {
             /// <summary>Rows: 10.</summary>
             public const int Rows = 10;
@@ -364,48 +335,19 @@ namespace Notebook
             /// <summary>Element count: 30.</summary>
             public const int Length = 30;
 
-            private readonly double[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public XMatrix()
-            {
-                _elements = new double[Length];
-            }
+            public XMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">30 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 30 elements.</exception>
-            public XMatrix(global::System.ReadOnlySpan<double> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "X", "10×3", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref double this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 10.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 3.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<double> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<double> AsReadOnlySpan() => _elements;
+            public XMatrix(global::System.ReadOnlySpan<double> values) : base(Rows, Columns, values, "X") { }
         }
 
         /// <summary>D of <c>[MatMul&lt;double&gt;(5, 10, 3)]</c>: a 5×3 matrix of double, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class DMatrix
+        public sealed class DMatrix : global::StaticGrad.Typed.FixedMatrix<double>
         {
             /// <summary>Rows: 5.</summary>
             public const int Rows = 5;
@@ -416,42 +358,13 @@ namespace Notebook
             /// <summary>Element count: 15.</summary>
             public const int Length = 15;
 
-            private readonly double[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public DMatrix()
-            {
-                _elements = new double[Length];
-            }
+            public DMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">15 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 15 elements.</exception>
-            public DMatrix(global::System.ReadOnlySpan<double> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "D", "5×3", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref double this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 5.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 3.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<double> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<double> AsReadOnlySpan() => _elements;
+            public DMatrix(global::System.ReadOnlySpan<double> values) : base(Rows, Columns, values, "D") { }
         }
 
         // Throwing lives in its own methods so Forward and Backward stay small enough for the JIT to inline their checks.

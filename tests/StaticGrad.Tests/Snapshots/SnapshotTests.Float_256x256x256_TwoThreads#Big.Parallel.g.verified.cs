@@ -127,7 +127,7 @@ namespace Big
         /// <summary>W of <c>[MatMul(256, 256, 256, Threads = 2)]</c>: a 256×256 matrix of float, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class WMatrix
+        public sealed class WMatrix : global::StaticGrad.Typed.FixedMatrix<float>
         {
             /// <summary>Rows: 256.</summary>
             public const int Rows = 256;
@@ -138,48 +138,19 @@ namespace Big
             /// <summary>Element count: 65536.</summary>
             public const int Length = 65536;
 
-            private readonly float[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public WMatrix()
-            {
-                _elements = new float[Length];
-            }
+            public WMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">65536 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 65536 elements.</exception>
-            public WMatrix(global::System.ReadOnlySpan<float> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "W", "256×256", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref float this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 256.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 256.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<float> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+            public WMatrix(global::System.ReadOnlySpan<float> values) : base(Rows, Columns, values, "W") { }
         }
 
         /// <summary>X of <c>[MatMul(256, 256, 256, Threads = 2)]</c>: a 256×256 matrix of float, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class XMatrix
+        public sealed class XMatrix : global::StaticGrad.Typed.FixedMatrix<float>
         {
             /// <summary>Rows: 256.</summary>
             public const int Rows = 256;
@@ -190,48 +161,19 @@ namespace Big
             /// <summary>Element count: 65536.</summary>
             public const int Length = 65536;
 
-            private readonly float[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public XMatrix()
-            {
-                _elements = new float[Length];
-            }
+            public XMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">65536 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 65536 elements.</exception>
-            public XMatrix(global::System.ReadOnlySpan<float> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "X", "256×256", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref float this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 256.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 256.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<float> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+            public XMatrix(global::System.ReadOnlySpan<float> values) : base(Rows, Columns, values, "X") { }
         }
 
         /// <summary>D of <c>[MatMul(256, 256, 256, Threads = 2)]</c>: a 256×256 matrix of float, row-major, stored on the heap.</summary>
         /// <remarks>Each operand has its own type, so passing one where another is expected is a compile error. Creating one allocates its array once; using it allocates nothing.</remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
-        public sealed class DMatrix
+        public sealed class DMatrix : global::StaticGrad.Typed.FixedMatrix<float>
         {
             /// <summary>Rows: 256.</summary>
             public const int Rows = 256;
@@ -242,42 +184,13 @@ namespace Big
             /// <summary>Element count: 65536.</summary>
             public const int Length = 65536;
 
-            private readonly float[] _elements;
-
             /// <summary>Creates a matrix of zeros.</summary>
-            public DMatrix()
-            {
-                _elements = new float[Length];
-            }
+            public DMatrix() : base(Rows, Columns) { }
 
             /// <summary>Creates a matrix holding a copy of <paramref name="values"/>, row-major.</summary>
             /// <param name="values">65536 elements, row-major.</param>
             /// <exception cref="global::System.ArgumentException"><paramref name="values"/> does not hold 65536 elements.</exception>
-            public DMatrix(global::System.ReadOnlySpan<float> values)
-            {
-                if (values.Length != Length) ThrowLengthMismatch(nameof(values), "D", "256×256", Length, values.Length);
-                _elements = values.ToArray();
-            }
-
-            /// <summary>The element at <paramref name="row"/>, <paramref name="column"/>, by reference.</summary>
-            /// <param name="row">Zero-based row, less than <see cref="Rows"/>.</param>
-            /// <param name="column">Zero-based column, less than <see cref="Columns"/>.</param>
-            /// <exception cref="global::System.ArgumentOutOfRangeException">An index is outside the matrix.</exception>
-            public ref float this[int row, int column]
-            {
-                get
-                {
-                    if ((uint)row >= Rows) throw new global::System.ArgumentOutOfRangeException(nameof(row), row, "Row must be at least 0 and less than 256.");
-                    if ((uint)column >= Columns) throw new global::System.ArgumentOutOfRangeException(nameof(column), column, "Column must be at least 0 and less than 256.");
-                    return ref _elements[(row * Columns) + column];
-                }
-            }
-
-            /// <summary>The elements, row-major, writable.</summary>
-            public global::System.Span<float> AsSpan() => _elements;
-
-            /// <summary>The elements, row-major, read-only.</summary>
-            public global::System.ReadOnlySpan<float> AsReadOnlySpan() => _elements;
+            public DMatrix(global::System.ReadOnlySpan<float> values) : base(Rows, Columns, values, "D") { }
         }
 
         // Throwing lives in its own methods so Forward and Backward stay small enough for the JIT to inline their checks.

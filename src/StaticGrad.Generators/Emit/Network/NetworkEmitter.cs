@@ -368,6 +368,25 @@ namespace StaticGrad.Generators.Emit.Network
         {
             string t = code.T;
             w.Line($"/// <summary>{what}: {length} values of {t}, on the heap. Its own type, so a vector of another width does not compile.</summary>");
+            if (code.Spec.RuntimeKernels)
+            {
+                // The storage, indexer and spans live once in StaticGrad.Runtime; this type only fixes the width.
+                w.Open($"public sealed class {name} : global::StaticGrad.Typed.FixedVector<{t}>");
+                w.Line($"/// <summary>Values: {length}.</summary>");
+                w.Line($"public const int Length = {length};");
+                w.Line();
+                w.Line("/// <summary>Creates a vector of zeros.</summary>");
+                w.Line($"public {name}() : base(Length) {{ }}");
+                w.Line();
+                w.Line("/// <summary>Creates a vector holding a copy of <paramref name=\"values\"/>.</summary>");
+                w.Line($"/// <param name=\"values\">{length} values.</param>");
+                w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"values\"/> does not hold {length} values.</exception>");
+                w.Line($"public {name}({code.ReadOnlySpan} values) : base(Length, values) {{ }}");
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Open($"public sealed class {name}");
             w.Line($"/// <summary>Values: {length}.</summary>");
             w.Line($"public const int Length = {length};");
