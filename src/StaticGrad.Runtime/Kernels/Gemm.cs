@@ -20,8 +20,8 @@ namespace StaticGrad.Kernels
     /// stored transposed. No copies, nothing to set up: the fastest choice for small shapes.</description></item>
     /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for larger products (at least 2¹⁹
     /// multiply-adds with op(B) larger than 32 KB): op(B) is copied into per-thread scratch in the order the micro-kernel
-    /// reads it, the loops are blocked so a block of A stays in L2 and a sliver of B in L1, and a 6 × 2-vector
-    /// micro-kernel keeps 12 accumulators in registers (Vector512 where the CPU has AVX-512, else Vector256 with FMA).
+    /// reads it, the loops are blocked so a block of A stays in L2 and a sliver of B in L1, and a register-blocked
+    /// micro-kernel does the work: 12 rows × 2 Vector512 where the CPU has AVX-512, else 6 rows × 2 Vector256 with FMA.
     /// See <see cref="PackedGemm"/>.</description></item>
     /// </list>
     /// <para>

@@ -18,10 +18,11 @@ namespace StaticGrad.Kernels
     ///     for ic in rows of C, MC at a time:                               (the rows of op(A) stay in L1/L2 …)
     ///       for each NR-wide sliver of B:                                  (… while each sliver of B, in L1, meets them)
     ///         for each MR-tall sliver of A, read where it is stored:
-    ///           C[MR×NR] (+)= sliver of A · sliver of B                     (the micro-kernel, 12 accumulators in registers)
+    ///           C[MR×NR] (+)= sliver of A · sliver of B                     (the micro-kernel, its accumulators in registers)
     /// </code>
     /// <para>
-    /// MR = 6 rows and NR = 2 vectors (16 floats with Vector256, 32 with Vector512). KC ≤ 256 (the whole summed dimension
+    /// NR = 2 vectors; MR = 12 rows with Vector512 (24 of the 32 registers accumulate, 12×32 floats) and 6 with Vector256
+    /// (12 of 16, 6×16 floats). KC ≤ 256 (the whole summed dimension
     /// when it is at most 320, else equal blocks), MC = 72 rows and NC = 1024 columns. Only B is copied: its slivers are
     /// what the micro-kernel streams, and packing them reads B in its stored orientation (a transposed B goes through 8×8
     /// register transposes) and pads the last sliver with zeros. A is read in place through its two strides, which the JIT
@@ -32,8 +33,8 @@ namespace StaticGrad.Kernels
     /// </remarks>
     internal static class PackedGemm
     {
-        /// <summary>Rows of the micro-kernel.</summary>
-        public const int MR = 6;
+        /// <summary>Most rows of any micro-kernel (the edge sliver's buffer is sized for it).</summary>
+        public const int MaxMR = 12;
 
         /// <summary>Rows of C per block (A is read in place, a block at a time, while a packed sliver of B stays in L1).</summary>
         public const int MC = 72;
@@ -57,7 +58,7 @@ namespace StaticGrad.Kernels
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Worthwhile(int m, int n, int k, int elementSize) =>
-            (long)m * n * k >= (1L << 19) && (long)k * n * elementSize > 32 * 1024 && m >= MR && k >= 16;
+            (long)m * n * k >= (1L << 19) && (long)k * n * elementSize > 32 * 1024 && m >= 6 && k >= 16;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int m, int k)
@@ -86,7 +87,8 @@ namespace StaticGrad.Kernels
             int nr = kernel.NR;
             int kcMax = DepthBlock(k);
             int ncMax = Math.Min(NC, RoundUp(n, nr));
-            T[] edgeA = PackScratch<T>.ForA(MR * kcMax);
+            int mr = kernel.MR;
+            T[] edgeA = PackScratch<T>.ForA(MaxMR * kcMax);
             T[] packedB = PackScratch<T>.ForB(kcMax * ncMax);
             // op(A) is read where it is stored (the edge sliver aside): element (i, p) at a[i·ra + p·pa].
             int ra = s.TransposeA ? 1 : s.LeadingA, pa = s.TransposeA ? s.LeadingA : 1;
@@ -99,7 +101,7 @@ namespace StaticGrad.Kernels
                 accumulateFirst = true;
             }
 
-            int fullRows = m / MR * MR;
+            int fullRows = m / mr * mr;
             for (int jc = 0; jc < n; jc += NC)
             {
                 int nc = Math.Min(NC, n - jc);
@@ -111,7 +113,7 @@ namespace StaticGrad.Kernels
                     if (fullRows < m)
                     {
                         // The last rows do not fill a sliver: copy them, zero-padded, so the micro-kernel reads nothing past A.
-                        PackEdgeOfA<TShape, T>(ref a, ref edgeA[0], fullRows, m - fullRows, pc, kc);
+                        PackEdgeOfA<TShape, T>(ref a, ref edgeA[0], fullRows, m - fullRows, pc, kc, mr);
                     }
 
                     ref T aDepth = ref Unsafe.Add(ref a, pc * pa);
@@ -123,17 +125,17 @@ namespace StaticGrad.Kernels
                             ref T sliverB = ref packedB[jr * kc];
                             ref T cColumn = ref Unsafe.Add(ref c, jc + jr);
                             int columns = Math.Min(nr, nc - jr);
-                            for (int ir = ic; ir < ic + mc; ir += MR)
+                            for (int ir = ic; ir < ic + mc; ir += mr)
                             {
                                 ref T cTile = ref Unsafe.Add(ref cColumn, ir * n);
                                 if (ir < fullRows)
                                 {
                                     // A is read where it is: its sliver stays in L1/L2 while the slivers of B go past.
-                                    kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, MR, columns, accumulate);
+                                    kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, mr, columns, accumulate);
                                 }
                                 else
                                 {
-                                    kernel.Run(kc, ref edgeA[0], 1, MR, ref sliverB, ref cTile, n, m - ir, columns, accumulate);
+                                    kernel.Run(kc, ref edgeA[0], 1, mr, ref sliverB, ref cTile, n, m - ir, columns, accumulate);
                                 }
                             }
                         }
@@ -182,10 +184,10 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// Copies the last <paramref name="rows"/> (&lt; MR) rows of op(A)[…, pc…pc+kc], from row <paramref name="first"/>, into one
-        /// sliver (<c>packed[p·MR + r]</c>), padded with zero rows.
+        /// Copies the last <paramref name="rows"/> (&lt; <paramref name="mr"/>) rows of op(A)[…, pc…pc+kc], from row
+        /// <paramref name="first"/>, into one sliver (<c>packed[p·mr + r]</c>), padded with zero rows.
         /// </summary>
-        internal static void PackEdgeOfA<TShape, T>(ref T a, ref T packed, int first, int rows, int pc, int kc)
+        internal static void PackEdgeOfA<TShape, T>(ref T a, ref T packed, int first, int rows, int pc, int kc, int mr)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -194,8 +196,8 @@ namespace StaticGrad.Kernels
             for (int p = 0; p < kc; p++)
             {
                 ref T from = ref Unsafe.Add(ref a, ((pc + p) * pa) + (first * ra));
-                ref T to = ref Unsafe.Add(ref packed, p * MR);
-                for (int r = 0; r < MR; r++)
+                ref T to = ref Unsafe.Add(ref packed, p * mr);
+                for (int r = 0; r < mr; r++)
                 {
                     Unsafe.Add(ref to, r) = r < rows ? Unsafe.Add(ref from, r * ra) : T.Zero;
                 }
