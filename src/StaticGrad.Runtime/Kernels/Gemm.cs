@@ -64,6 +64,42 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
             Run<TShape, T>(ref a, ref b, ref c, ref bias, rows, depth);
 
+        /// <summary>
+        /// As <see cref="Multiply{TShape, T}(ref T, ref T, ref T, int, int)"/>, with the rows of C split across
+        /// <paramref name="team"/>'s threads when the product is large enough to gain (at least 2²⁰ multiply-adds and
+        /// 24 rows); smaller products, and <paramref name="team"/> <see langword="null"/>, run on the calling thread.
+        /// </summary>
+        /// <typeparam name="TShape">The product's shape; its members must return constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="a">The first element of A.</param>
+        /// <param name="b">The first element of B.</param>
+        /// <param name="c">The first element of C (row-major, N columns).</param>
+        /// <param name="team">The threads to use, or <see langword="null"/> for this one.</param>
+        /// <param name="rows">M, when <typeparamref name="TShape"/> leaves it to run time.</param>
+        /// <param name="depth">K, when <typeparamref name="TShape"/> leaves it to run time.</param>
+        public static void Multiply<TShape, T>(ref T a, ref T b, ref T c, WorkerTeam? team, int rows = 0, int depth = 0)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            RunOnTeam<TShape, T>(ref a, ref b, ref c, ref Unsafe.NullRef<T>(), team, rows, depth);
+
+        /// <summary>
+        /// As <see cref="MultiplyAddBias{TShape, T}(ref T, ref T, ref T, ref T, int, int)"/>, with the rows of C split across
+        /// <paramref name="team"/>'s threads when the product is large enough to gain.
+        /// </summary>
+        /// <typeparam name="TShape">The product's shape; its members must return constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="a">The first element of A.</param>
+        /// <param name="b">The first element of B.</param>
+        /// <param name="bias">The first of N bias values, one per column of C.</param>
+        /// <param name="c">The first element of C (row-major, N columns).</param>
+        /// <param name="team">The threads to use, or <see langword="null"/> for this one.</param>
+        /// <param name="rows">M, when <typeparamref name="TShape"/> leaves it to run time.</param>
+        /// <param name="depth">K, when <typeparamref name="TShape"/> leaves it to run time.</param>
+        public static void MultiplyAddBias<TShape, T>(ref T a, ref T b, ref T bias, ref T c, WorkerTeam? team, int rows = 0, int depth = 0)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            RunOnTeam<TShape, T>(ref a, ref b, ref c, ref bias, team, rows, depth);
+
         /// <summary>Whether a product of this size takes the packed path on this machine (the rule is in <see cref="PackedGemm.Worthwhile"/>).</summary>
         /// <param name="m">Rows of C.</param>
         /// <param name="n">Columns of C.</param>
@@ -72,14 +108,76 @@ namespace StaticGrad.Kernels
         public static bool UsesPackedPath(int m, int n, int k, int elementSize) =>
             PackedGemm.Available && PackedGemm.Worthwhile(m, n, k, elementSize);
 
+        /// <summary>Products at least this large (multiply-adds) are split across a team's threads.</summary>
+        private const long ParallelThreshold = 1L << 20;
+
+        /// <summary>Each thread gets at least this many rows (two Vector512 micro-kernel slivers).</summary>
+        private const int RowsPerPart = 24;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int rows, int depth)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             TShape shape = default;
+            RunRows<TShape, T>(ref a, ref b, ref c, ref bias, shape.M != 0 ? shape.M : rows, shape.K != 0 ? shape.K : depth);
+        }
+
+        private static unsafe void RunOnTeam<TShape, T>(ref T a, ref T b, ref T c, ref T bias, WorkerTeam? team, int rows, int depth)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            TShape shape = default;
             int m = shape.M != 0 ? shape.M : rows;
             int k = shape.K != 0 ? shape.K : depth;
+            if (team is null || m < 2 * RowsPerPart || (long)m * shape.N * k < ParallelThreshold)
+            {
+                RunRows<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
+                return;
+            }
+
+            // The operands are pinned while the workers use them through pointers; Run returns only when every part is done.
+            fixed (T* pa = &a, pb = &b, pc = &c, pBias = &bias)
+            {
+                var job = new RowsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
+                team.Run(ref job);
+            }
+        }
+
+        /// <summary>One thread's share of a product: a band of rows of C (and of op(A)), on 12-row boundaries.</summary>
+        private unsafe struct RowsJob<TShape, T> : IPartitionedJob
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            public T* A;
+            public T* B;
+            public T* C;
+            public T* Bias;
+            public int M;
+            public int K;
+
+            public void Run(int part, int parts)
+            {
+                int first = Boundary(part, parts), end = part + 1 == parts ? M : Boundary(part + 1, parts);
+                if (end <= first)
+                {
+                    return;
+                }
+
+                TShape s = default;
+                int ra = s.TransposeA ? 1 : s.LeadingA;
+                RunRows<TShape, T>(ref *(A + ((nint)first * ra)), ref *B, ref *(C + ((nint)first * s.N)), ref *Bias, end - first, K);
+            }
+
+            private int Boundary(int part, int parts) => (int)((long)M * part / parts) / 12 * 12;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RunRows<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int m, int k)
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            TShape shape = default;
             if (m <= 0)
             {
                 return;

@@ -38,11 +38,16 @@ namespace StaticGrad.Generators.Emit.Kernels
         /// <c>Gemm.Multiply&lt;Shape, T&gt;(ref a, ref b, ref c[, rows: …][, depth: …]);</c>, or <c>MultiplyAddBias</c> when
         /// <paramref name="bias"/> is given. The arguments are references the caller has bounds-checked.
         /// </summary>
-        public static string Call(string shape, ElementKind element, string a, string b, string c, string? bias = null, string? rows = null, string? depth = null)
+        public static string Call(string shape, ElementKind element, string a, string b, string c, string? bias = null, string? rows = null, string? depth = null, string? team = null)
         {
             string t = element.Keyword();
             string method = bias is null ? "Multiply" : "MultiplyAddBias";
             string arguments = bias is null ? $"ref {a}, ref {b}, ref {c}" : $"ref {a}, ref {b}, ref {bias}, ref {c}";
+            if (team is not null)
+            {
+                arguments += $", {team}";
+            }
+
             if (rows is not null)
             {
                 arguments += $", rows: {rows}";

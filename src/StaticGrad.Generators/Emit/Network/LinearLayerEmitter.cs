@@ -36,7 +36,8 @@ namespace StaticGrad.Generators.Emit.Network
                     $"_parameters[{layer.WeightOffset}]",
                     $"_activations[{i + 1}][0]",
                     bias: layer.HasBias ? $"_parameters[{layer.BiasOffset}]" : null,
-                    rows: "batch"));
+                    rows: "batch",
+                    team: "_team"));
                 w.Close();
                 w.Line();
                 return;
@@ -78,10 +79,10 @@ namespace StaticGrad.Generators.Emit.Network
                 string xRef = "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)";
                 w.Line("// dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.");
                 w.Open("if (accumulate)");
-                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch"));
+                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch", team: "_team"));
                 w.Close();
                 w.Open("else");
-                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer, accumulate: false), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch"));
+                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer, accumulate: false), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch", team: "_team"));
                 w.Close();
                 if (layer.HasBias)
                 {
@@ -93,7 +94,7 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line();
                 w.Open("if (computeInputGradient)");
                 w.Line("// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).");
-                w.Line(GemmShapeEmitter.Call(InputGradientProductName(layer), code.Spec.Element, "dY[0]", $"_parameters[{layer.WeightOffset}]", "dX[0]", rows: "batch"));
+                w.Line(GemmShapeEmitter.Call(InputGradientProductName(layer), code.Spec.Element, "dY[0]", $"_parameters[{layer.WeightOffset}]", "dX[0]", rows: "batch", team: "_team"));
                 w.Close();
                 w.Close();
                 w.Line();

@@ -98,6 +98,12 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
             w.Line("private OptimizerState _optimizer;");
             w.Line();
+            if (spec.RuntimeKernels)
+            {
+                w.Line("// The threads the matrix products may use; null for the calling thread only (Threads = 1).");
+                w.Line($"private global::StaticGrad.Kernels.WorkerTeam{code.Q} _team;");
+                w.Line();
+            }
         }
 
         private static void WriteConstructor(SourceWriter w, NetworkCode code)
@@ -153,6 +159,29 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>The most examples one Forward may take, fixed at construction.</summary>");
             w.Line("public int MaxBatchSize { get; }");
             w.Line();
+            if (spec.RuntimeKernels)
+            {
+                w.Line("/// <summary>");
+                w.Line("/// How many threads Forward, Backward, TrainStep and the evaluation methods may use: 1 (the default) runs everything on the");
+                w.Line("/// calling thread; 2 to 64 split the rows of each large matrix product (at least 2²⁰ multiply-adds) between the calling");
+                w.Line("/// thread and background workers of this network, started on first use. Smaller layers, the activations, the loss and the");
+                w.Line("/// optimizer stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network");
+                w.Line("/// is using the workers runs on its own thread alone.");
+                w.Line("/// </summary>");
+                w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
+                w.Line("public int Threads");
+                w.Line("{");
+                w.Line("    get => _team?.Threads ?? 1;");
+                w.Line("    set");
+                w.Line("    {");
+                w.Line("        if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, \"Threads must be between 1 and 64.\");");
+                w.Line("        if (value == Threads) return;");
+                w.Line("        _team?.Dispose(); // its workers end");
+                w.Line("        _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);");
+                w.Line("    }");
+                w.Line("}");
+                w.Line();
+            }
 
             w.Open("private void InitializeParameters(int seed)");
             w.Line("var random = new global::System.Random(seed);");

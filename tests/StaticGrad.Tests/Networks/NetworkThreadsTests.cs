@@ -1,0 +1,99 @@
+using System;
+using System.Linq;
+using StaticGrad.Kernels;
+using Xunit;
+
+namespace StaticGrad.Tests.Networks;
+
+/// <summary>A network with <c>Threads = 2</c>: the same training as on one thread, no allocations per step, clear errors.</summary>
+public class NetworkThreadsTests
+{
+    [Fact]
+    public void TwoThreads_TrainLikeOne_AndAllocateNothingPerStep()
+    {
+        var random = new Random(5);
+        float[] x = Enumerable.Range(0, 96 * 300).Select(_ => (float)random.NextDouble()).ToArray();
+        int[] y = Enumerable.Range(0, 96).Select(i => i % 10).ToArray();
+        var one = new ThreadedMlp(seed: 3, maxBatchSize: 96);
+        var two = new ThreadedMlp(seed: 3, maxBatchSize: 96) { Threads = 2 };
+        Assert.Equal(1, one.Threads);
+        Assert.Equal(2, two.Threads);
+        one.UseAdam(1e-3f);
+        two.UseAdam(1e-3f);
+
+        // 96×300×256 and 96×256×... products pass the threading threshold, so the rows really are split.
+        Assert.True(96L * 256 * 300 >= 1 << 20);
+        for (int step = 0; step < 5; step++)
+        {
+            float lossOne = one.TrainStep(x, y), lossTwo = two.TrainStep(x, y);
+            Assert.Equal(lossOne, lossTwo, 4);
+        }
+
+        float[] p1 = one.Parameters.ToArray(), p2 = two.Parameters.ToArray();
+        for (int i = 0; i < p1.Length; i++)
+        {
+            Assert.True(Math.Abs(p1[i] - p2[i]) <= 1e-5f * Math.Max(1, Math.Abs(p1[i])), $"parameter {i}: {p1[i]} on one thread, {p2[i]} on two");
+        }
+
+        two.TrainStep(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 0; step < 10; step++)
+        {
+            two.TrainStep(x, y);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        two.Threads = 1;
+        Assert.Equal(1, two.Threads);
+        two.TrainStep(x, y);
+    }
+
+    [Fact]
+    public void ThreadsOutsideTheRange_ThrowWithTheName()
+    {
+        var net = new ThreadedMlp();
+        Assert.Equal("Threads", Assert.Throws<ArgumentOutOfRangeException>(() => net.Threads = 0).ParamName);
+        Assert.Equal("Threads", Assert.Throws<ArgumentOutOfRangeException>(() => net.Threads = 65).ParamName);
+        Assert.Equal(1, net.Threads);
+        Assert.Equal("threads", Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerTeam(1)).ParamName);
+    }
+
+    [Fact]
+    public void AJobWhileTheTeamIsBusy_RunsOnItsOwnThread()
+    {
+        using var team = new WorkerTeam(2);
+        var outer = new NestedJob { Team = team };
+        team.Run(ref outer);
+        Assert.Equal(2, outer.PartsSeen);   // the outer job was split in two
+        Assert.Equal(1, outer.InnerParts);  // the job started inside it found the team busy and ran as one part
+    }
+
+    private struct NestedJob : IPartitionedJob
+    {
+        public WorkerTeam Team;
+        public int PartsSeen;
+        public int InnerParts;
+
+        public void Run(int part, int parts)
+        {
+            if (part == 0)
+            {
+                PartsSeen = parts;
+                var inner = new CountingJob();
+                Team.Run(ref inner);
+                InnerParts = inner.Parts;
+            }
+        }
+    }
+
+    private struct CountingJob : IPartitionedJob
+    {
+        public int Parts;
+
+        public void Run(int part, int parts) => Parts = parts;
+    }
+}
+
+[Linear(300, 256), ReLU, Linear(256, 10), SoftmaxCrossEntropy]
+public partial class ThreadedMlp;
