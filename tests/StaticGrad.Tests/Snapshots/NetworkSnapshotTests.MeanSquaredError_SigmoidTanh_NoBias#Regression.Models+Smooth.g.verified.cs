@@ -40,6 +40,9 @@ namespace Regression
 
             private OptimizerState _optimizer;
 
+            // The threads the matrix products may use; null for the calling thread only (Threads = 1).
+            private global::StaticGrad.Kernels.WorkerTeam? _team;
+
             /// <summary>
             /// Creates the network: parameters initialised from <paramref name="seed"/> (the same seed gives the same network),
             /// buffers for batches of up to <paramref name="maxBatchSize"/> examples, and plain SGD with learning rate 0.01.
@@ -75,6 +78,26 @@ namespace Regression
 
             /// <summary>The most examples one Forward may take, fixed at construction.</summary>
             public int MaxBatchSize { get; }
+
+            /// <summary>
+            /// How many threads Forward, Backward, TrainStep and the evaluation methods may use: 1 (the default) runs everything on the
+            /// calling thread; 2 to 64 split the rows of each large matrix product (at least 2²⁰ multiply-adds) between the calling
+            /// thread and background workers of this network, started on first use. Smaller layers, the activations, the loss and the
+            /// optimizer stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network
+            /// is using the workers runs on its own thread alone.
+            /// </summary>
+            /// <exception cref="global::System.ArgumentOutOfRangeException">The value is outside 1–64.</exception>
+            public int Threads
+            {
+                get => _team?.Threads ?? 1;
+                set
+                {
+                    if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, "Threads must be between 1 and 64.");
+                    if (value == Threads) return;
+                    _team?.Dispose(); // its workers end
+                    _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);
+                }
+            }
 
             private void InitializeParameters(int seed)
             {
@@ -220,7 +243,7 @@ namespace Regression
             private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
             {
                 // y[b,o] = Σₖ x[b,k]·W[o,k]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _activations[1][0], rows: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _activations[1][0], _team, rows: batch);
             }
 
             /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: <c>dW (+)= dYᵀ·X</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
@@ -229,17 +252,17 @@ namespace Regression
                 // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
                 if (accumulate)
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
                 }
 
                 if (computeInputGradient)
                 {
                     // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], rows: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
                 }
             }
 
@@ -278,7 +301,7 @@ namespace Regression
             {
                 global::System.ReadOnlySpan<float> x = _activations[2];
                 // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[12], ref _parameters[28], ref _activations[3][0], rows: batch);
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[12], ref _parameters[28], ref _activations[3][0], _team, rows: batch);
             }
 
             /// <summary>Layer 2, Linear(4, 4), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
@@ -288,11 +311,11 @@ namespace Regression
                 // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
                 if (accumulate)
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], _team, depth: batch);
                 }
 
                 // db[o] (+)= Σ_b dY[b,o]
@@ -301,7 +324,7 @@ namespace Regression
                 if (computeInputGradient)
                 {
                     // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref dY[0], ref _parameters[12], ref dX[0], rows: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref dY[0], ref _parameters[12], ref dX[0], _team, rows: batch);
                 }
             }
 
@@ -330,7 +353,7 @@ namespace Regression
             {
                 global::System.ReadOnlySpan<float> x = _activations[4];
                 // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[32], ref _parameters[40], ref _activations[5][0], rows: batch);
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[32], ref _parameters[40], ref _activations[5][0], _team, rows: batch);
             }
 
             /// <summary>Layer 4, Linear(4, 2), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
@@ -340,11 +363,11 @@ namespace Regression
                 // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
                 if (accumulate)
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], _team, depth: batch);
                 }
 
                 // db[o] (+)= Σ_b dY[b,o]
@@ -353,7 +376,7 @@ namespace Regression
                 if (computeInputGradient)
                 {
                     // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref dY[0], ref _parameters[32], ref dX[0], rows: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref dY[0], ref _parameters[32], ref dX[0], _team, rows: batch);
                 }
             }
 

@@ -38,6 +38,9 @@ namespace Digits
 
         private OptimizerState _optimizer;
 
+        // The threads the matrix products may use; null for the calling thread only (Threads = 1).
+        private global::StaticGrad.Kernels.WorkerTeam? _team;
+
         /// <summary>
         /// Creates the network: parameters initialised from <paramref name="seed"/> (the same seed gives the same network),
         /// buffers for batches of up to <paramref name="maxBatchSize"/> examples, and plain SGD with learning rate 0.01.
@@ -71,6 +74,26 @@ namespace Digits
 
         /// <summary>The most examples one Forward may take, fixed at construction.</summary>
         public int MaxBatchSize { get; }
+
+        /// <summary>
+        /// How many threads Forward, Backward, TrainStep and the evaluation methods may use: 1 (the default) runs everything on the
+        /// calling thread; 2 to 64 split the rows of each large matrix product (at least 2²⁰ multiply-adds) between the calling
+        /// thread and background workers of this network, started on first use. Smaller layers, the activations, the loss and the
+        /// optimizer stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network
+        /// is using the workers runs on its own thread alone.
+        /// </summary>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">The value is outside 1–64.</exception>
+        public int Threads
+        {
+            get => _team?.Threads ?? 1;
+            set
+            {
+                if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, "Threads must be between 1 and 64.");
+                if (value == Threads) return;
+                _team?.Dispose(); // its workers end
+                _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);
+            }
+        }
 
         private void InitializeParameters(int seed)
         {
@@ -201,7 +224,7 @@ namespace Digits
         private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
         {
             // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[2048], ref _activations[1][0], rows: batch);
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[2048], ref _activations[1][0], _team, rows: batch);
         }
 
         /// <summary>Layer 0, Linear(64, 32), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
@@ -210,11 +233,11 @@ namespace Digits
             // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
             if (accumulate)
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
             }
             else
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
             }
 
             // db[o] (+)= Σ_b dY[b,o]
@@ -223,7 +246,7 @@ namespace Digits
             if (computeInputGradient)
             {
                 // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], rows: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
             }
         }
 
@@ -245,7 +268,7 @@ namespace Digits
         {
             global::System.ReadOnlySpan<float> x = _activations[2];
             // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], rows: batch);
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], _team, rows: batch);
         }
 
         /// <summary>Layer 2, Linear(32, 10), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
@@ -255,11 +278,11 @@ namespace Digits
             // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
             if (accumulate)
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], _team, depth: batch);
             }
             else
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], _team, depth: batch);
             }
 
             // db[o] (+)= Σ_b dY[b,o]
@@ -268,7 +291,7 @@ namespace Digits
             if (computeInputGradient)
             {
                 // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10InputGradientProduct, float>(ref dY[0], ref _parameters[2080], ref dX[0], rows: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10InputGradientProduct, float>(ref dY[0], ref _parameters[2080], ref dX[0], _team, rows: batch);
             }
         }
 
