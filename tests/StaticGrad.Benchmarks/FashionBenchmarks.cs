@@ -23,6 +23,8 @@ public class FashionBenchmarks
     private const int Batch = 128;
     private FashionNet _net = null!;
     private FashionDeepNet _deep = null!;
+    private FashionNet _netTwoThreads = null!;
+    private FashionDeepNet _deepTwoThreads = null!;
     private float[] _x = [];
     private int[] _y = [];
 #if TORCH
@@ -42,6 +44,10 @@ public class FashionBenchmarks
         _net.UseAdam(1e-3f);
         _deep = new FashionDeepNet(seed: 1, maxBatchSize: Batch);
         _deep.UseAdam(1e-3f);
+        _netTwoThreads = new FashionNet(seed: 1, maxBatchSize: Batch) { Threads = 2 };
+        _netTwoThreads.UseAdam(1e-3f);
+        _deepTwoThreads = new FashionDeepNet(seed: 1, maxBatchSize: Batch) { Threads = 2 };
+        _deepTwoThreads.UseAdam(1e-3f);
         int[] sizes = Network.Split('-').Select(int.Parse).ToArray();
 #if TORCH
         _torch = new TorchMlp(sizes, _x, _y.Select(v => (long)v).ToArray(), Batch);
@@ -65,6 +71,9 @@ public class FashionBenchmarks
 
     [Benchmark(Baseline = true, Description = "StaticGrad TrainStep")]
     public float Generated() => Network == "784-128-10" ? _net.TrainStep(_x, _y) : _deep.TrainStep(_x, _y);
+
+    [Benchmark(Description = "StaticGrad TrainStep, Threads = 2")]
+    public float GeneratedTwoThreads() => Network == "784-128-10" ? _netTwoThreads.TrainStep(_x, _y) : _deepTwoThreads.TrainStep(_x, _y);
 
 #if TORCH
     [Benchmark(Description = "TorchSharp step, 1 thread")]

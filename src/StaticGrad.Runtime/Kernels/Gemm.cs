@@ -139,12 +139,45 @@ namespace StaticGrad.Kernels
             // The operands are pinned while the workers use them through pointers; Run returns only when every part is done.
             fixed (T* pa = &a, pb = &b, pc = &c, pBias = &bias)
             {
-                var job = new RowsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
-                team.Run(ref job);
+                if (PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()) && shape.N >= 2 * PackedGemm.ColumnGrain<T>())
+                {
+                    // Packed products split by columns: each thread packs only its own part of B and reads A in place.
+                    var columns = new ColumnsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
+                    team.Run(ref columns);
+                }
+                else
+                {
+                    var rowBands = new RowsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
+                    team.Run(ref rowBands);
+                }
             }
         }
 
-        /// <summary>One thread's share of a product: a band of rows of C (and of op(A)), on 12-row boundaries.</summary>
+        /// <summary>One thread's share of a packed product: a band of columns of C (and of op(B)), on whole micro-kernel slivers.</summary>
+        private unsafe struct ColumnsJob<TShape, T> : IPartitionedJob
+            where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            public T* A;
+            public T* B;
+            public T* C;
+            public T* Bias;
+            public int M;
+            public int K;
+
+            public void Run(int part, int parts)
+            {
+                int n = default(TShape).N, grain = PackedGemm.ColumnGrain<T>();
+                int first = (int)((long)n * part / parts) / grain * grain;
+                int end = part + 1 == parts ? n : (int)((long)n * (part + 1) / parts) / grain * grain;
+                if (end > first)
+                {
+                    PackedGemm.Run<TShape, T>(ref *A, ref *B, ref *C, ref *Bias, M, K, first, end);
+                }
+            }
+        }
+
+        /// <summary>One thread's share of a direct product: a band of rows of C (and of op(A)), on 12-row boundaries.</summary>
         private unsafe struct RowsJob<TShape, T> : IPartitionedJob
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>

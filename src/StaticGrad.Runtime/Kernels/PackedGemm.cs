@@ -63,20 +63,35 @@ namespace StaticGrad.Kernels
         [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int m, int k)
             where TShape : struct, IGemmShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Run<TShape, T>(ref a, ref b, ref c, ref bias, m, k, 0, default(TShape).N);
+
+        /// <summary>
+        /// Columns [<paramref name="firstColumn"/>, <paramref name="endColumn"/>) of C only: how a team splits a packed
+        /// product, each thread packing just its own columns of B (A is read in place, so nothing is packed twice).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int m, int k, int firstColumn, int endColumn)
+            where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
-                Run<TShape, T, MicroKernel512<T>>(ref a, ref b, ref c, ref bias, m, k);
+                Run<TShape, T, MicroKernel512<T>>(ref a, ref b, ref c, ref bias, m, k, firstColumn, endColumn);
             }
             else
             {
-                Run<TShape, T, MicroKernel256<T>>(ref a, ref b, ref c, ref bias, m, k);
+                Run<TShape, T, MicroKernel256<T>>(ref a, ref b, ref c, ref bias, m, k, firstColumn, endColumn);
             }
         }
 
+        /// <summary>Columns of C per thread's share are multiples of this: whole slivers for either micro-kernel.</summary>
+        public static int ColumnGrain<T>()
+            where T : unmanaged =>
+            Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 2 * Vector512<T>.Count : 2 * Vector256<T>.Count;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Run<TShape, T, TKernel>(ref T a, ref T b, ref T c, ref T bias, int m, int k)
+        private static void Run<TShape, T, TKernel>(ref T a, ref T b, ref T c, ref T bias, int m, int k, int firstColumn, int endColumn)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
             where TKernel : struct, IMicroKernel<T>
@@ -86,7 +101,7 @@ namespace StaticGrad.Kernels
             int n = s.N;
             int nr = kernel.NR;
             int kcMax = DepthBlock(k);
-            int ncMax = Math.Min(NC, RoundUp(n, nr));
+            int ncMax = Math.Min(NC, RoundUp(endColumn - firstColumn, nr));
             int mr = kernel.MR;
             T[] edgeA = PackScratch<T>.ForA(MaxMR * kcMax);
             T[] packedB = PackScratch<T>.ForB(kcMax * ncMax);
@@ -97,14 +112,14 @@ namespace StaticGrad.Kernels
             if (!Unsafe.IsNullRef(ref bias))
             {
                 // The bias goes into C first; every block then accumulates onto it.
-                AddBias<TShape, T>(ref bias, ref c, m, n, s.Accumulate);
+                AddBias<TShape, T>(ref bias, ref c, m, n, firstColumn, endColumn, s.Accumulate);
                 accumulateFirst = true;
             }
 
             int fullRows = m / mr * mr;
-            for (int jc = 0; jc < n; jc += NC)
+            for (int jc = firstColumn; jc < endColumn; jc += NC)
             {
-                int nc = Math.Min(NC, n - jc);
+                int nc = Math.Min(NC, endColumn - jc);
                 for (int pc = 0; pc < k; pc += kcMax)
                 {
                     int kc = Math.Min(kcMax, k - pc);
@@ -161,17 +176,18 @@ namespace StaticGrad.Kernels
 
         private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-        private static void AddBias<TShape, T>(ref T bias, ref T c, int m, int n, bool accumulate)
+        private static void AddBias<TShape, T>(ref T bias, ref T c, int m, int n, int firstColumn, int endColumn, bool accumulate)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            ReadOnlySpan<T> biasRow = MemoryMarshalHelpers.Span(ref bias, n);
+            int width = endColumn - firstColumn;
+            ReadOnlySpan<T> biasRow = MemoryMarshalHelpers.Span(ref Unsafe.Add(ref bias, firstColumn), width);
             for (int i = 0; i < m; i++)
             {
-                Span<T> row = MemoryMarshalHelpers.Span(ref Unsafe.Add(ref c, i * n), n);
+                Span<T> row = MemoryMarshalHelpers.Span(ref Unsafe.Add(ref c, (i * n) + firstColumn), width);
                 if (accumulate)
                 {
-                    for (int j = 0; j < n; j++)
+                    for (int j = 0; j < width; j++)
                     {
                         row[j] += biasRow[j];
                     }

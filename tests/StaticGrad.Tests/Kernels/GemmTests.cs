@@ -24,6 +24,9 @@ public class GemmTests(ITestOutputHelper output)
     private const int Leading = 1100;
     private static readonly int[] Rows = { 1, 2, 4, 5, 6, 7, 11, 13, 71, 72, 73, 145 };
     private static readonly int[] Depths = { 1, 3, 7, 8, 15, 16, 17, 31, 255, 256, 257, 319, 320, 321, 513 };
+    /// <summary>Half of the products run split across two threads (by columns on the packed path, by rows otherwise).</summary>
+    private static readonly WorkerTeam Team = new(2);
+
     private static readonly Type[] Columns =
     {
         typeof(N1), typeof(N3), typeof(N7), typeof(N8), typeof(N15), typeof(N16), typeof(N17), typeof(N31), typeof(N32), typeof(N33), typeof(N63), typeof(N1023), typeof(N1024), typeof(N1025),
@@ -43,15 +46,15 @@ public class GemmTests(ITestOutputHelper output)
             Type n = Columns[random.Next(Columns.Length)];
             int m = Rows[random.Next(Rows.Length)], k = Depths[random.Next(Depths.Length)];
             bool transposeA = random.Next(2) == 0, transposeB = random.Next(2) == 0, accumulate = random.Next(2) == 0, bias = random.Next(3) == 0;
-            if (run < 8)
+            if (run < 16)
             {
                 // Always include products big enough for the packed path, in every orientation.
                 n = typeof(N1025);
                 m = 145;
                 k = 321;
-                transposeA = (run & 1) != 0;
-                transposeB = (run & 2) != 0;
-                accumulate = (run & 4) != 0;
+                transposeA = (run & 2) != 0;
+                transposeB = (run & 4) != 0;
+                accumulate = (run & 8) != 0;
             }
 
             int columns = ((IConstant)Activator.CreateInstance(n)!).Value;
@@ -61,7 +64,9 @@ public class GemmTests(ITestOutputHelper output)
             var check = typeof(GemmTests).GetMethod(nameof(Check), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                 .MakeGenericMethod(shape, element);
             string description = $"run {run}: M={m} N={columns} K={k} A{(transposeA ? "ᵀ" : string.Empty)} B{(transposeB ? "ᵀ" : string.Empty)}{(accumulate ? " accumulate" : string.Empty)}{(bias ? " bias" : string.Empty)} ({(usesPacked ? "packed" : "direct")}), seed {seed}";
-            check.Invoke(null, new object[] { m, k, columns, transposeA, transposeB, accumulate, bias, random.Next(), description });
+            WorkerTeam? team = run % 2 == 1 ? Team : null;
+            description += team is null ? string.Empty : ", 2 threads";
+            check.Invoke(null, new object?[] { m, k, columns, transposeA, transposeB, accumulate, bias, random.Next(), description, team });
         }
 
         output.WriteLine($"{packed} products on the packed path, {direct} on the direct kernels");
@@ -71,7 +76,7 @@ public class GemmTests(ITestOutputHelper output)
 
     private static Type Flag(bool value) => value ? typeof(Yes) : typeof(No);
 
-    private static void Check<TShape, T>(int m, int k, int n, bool transposeA, bool transposeB, bool accumulate, bool withBias, int seed, string description)
+    private static void Check<TShape, T>(int m, int k, int n, bool transposeA, bool transposeB, bool accumulate, bool withBias, int seed, string description, WorkerTeam? team)
         where TShape : struct, IGemmShape
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -86,11 +91,11 @@ public class GemmTests(ITestOutputHelper output)
         T[] before = (T[])cT.Clone();
         if (withBias)
         {
-            Gemm.MultiplyAddBias<TShape, T>(ref aT[0], ref bT[0], ref biasT[0], ref cT[0], rows: m, depth: k);
+            Gemm.MultiplyAddBias<TShape, T>(ref aT[0], ref bT[0], ref biasT[0], ref cT[0], team, rows: m, depth: k);
         }
         else
         {
-            Gemm.Multiply<TShape, T>(ref aT[0], ref bT[0], ref cT[0], rows: m, depth: k);
+            Gemm.Multiply<TShape, T>(ref aT[0], ref bT[0], ref cT[0], team, rows: m, depth: k);
         }
 
         double roundoff = typeof(T) == typeof(float) ? 1.0 / (1 << 24) : 1.0 / (1L << 53);

@@ -94,7 +94,6 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
             w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
-
             w.Line();
             w.Line("private OptimizerState _optimizer;");
             w.Line();
@@ -259,7 +258,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");
             w.Line("// Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.");
-            w.Line($"inputs.CopyTo(_activations[0]);");
+            w.Line("inputs.CopyTo(_activations[0]);");
             w.Line($"RunForward(new {code.ReadOnlySpan}(_activations[0], 0, inputs.Length), batch);");
             w.Line("_batch = batch;");
             w.Line($"new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize).CopyTo(outputs);");
