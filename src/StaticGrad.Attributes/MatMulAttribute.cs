@@ -55,10 +55,11 @@ namespace StaticGrad
 
         /// <summary>
         /// How many threads Forward and Backward may use: 1 (the default) keeps everything on the calling thread. With more,
-        /// the rows of each product are split between the caller and Threads − 1 background workers of the class (started on
-        /// first use; they spin briefly after each call, then park), once <c>M·K·N ≥ 1,048,576</c> (below that, waking a thread
-        /// costs more than it saves). A call made while another one holds the workers runs on its own thread alone. Needs <c>&lt;AllowUnsafeBlocks&gt;true&lt;/AllowUnsafeBlocks&gt;</c>
-        /// (the spans are pinned and handed over as addresses; SGR0016 otherwise). Allocates nothing per call.
+        /// each product is split (by columns on the packed path, by rows otherwise) between the caller and Threads − 1
+        /// background workers of the class (started on first use; they spin briefly after each call, then park), once
+        /// <c>M·K·N ≥ 1,048,576</c> (below that, waking a thread costs more than it saves). A call made while another one holds
+        /// the workers runs on its own thread alone. Needs a .NET 8 or later target (StaticGrad.Runtime's WorkerTeam; SGR0016
+        /// otherwise). Allocates nothing per call.
         /// </summary>
         public int Threads { get; set; } = 1;
     }
@@ -98,10 +99,11 @@ namespace StaticGrad
 
         /// <summary>
         /// How many threads Forward and Backward may use: 1 (the default) keeps everything on the calling thread. With more,
-        /// the rows of each product are split between the caller and Threads − 1 background workers of the class (started on
-        /// first use; they spin briefly after each call, then park), once <c>M·K·N ≥ 1,048,576</c> (below that, waking a thread
-        /// costs more than it saves). A call made while another one holds the workers runs on its own thread alone. Needs <c>&lt;AllowUnsafeBlocks&gt;true&lt;/AllowUnsafeBlocks&gt;</c>
-        /// (the spans are pinned and handed over as addresses; SGR0016 otherwise). Allocates nothing per call.
+        /// each product is split (by columns on the packed path, by rows otherwise) between the caller and Threads − 1
+        /// background workers of the class (started on first use; they spin briefly after each call, then park), once
+        /// <c>M·K·N ≥ 1,048,576</c> (below that, waking a thread costs more than it saves). A call made while another one holds
+        /// the workers runs on its own thread alone. Needs a .NET 8 or later target (StaticGrad.Runtime's WorkerTeam; SGR0016
+        /// otherwise). Allocates nothing per call.
         /// </summary>
         public int Threads { get; set; } = 1;
     }

@@ -72,7 +72,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");
@@ -118,13 +118,8 @@ namespace StaticGrad.Generators.Emit
             }
             else if (spec.Parallel)
             {
-                w.Line($"// D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct); the rows of D are split across {spec.Threads} threads.");
-                w.Line("// The spans are pinned, so the other threads can use their addresses until RunParts returns.");
-                w.Open("unsafe");
-                w.Open($"fixed ({t}* pw = w, px = x, pd = d)");
-                w.Line("RunParts(false, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pd, default, default);");
-                w.Close();
-                w.Close();
+                w.Line($"// D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct), split across the {spec.Threads} threads of Workers.");
+                w.Line(GemmShapeEmitter.Call("ForwardProduct", spec.Element, Ref("w"), Ref("x"), Ref("d"), team: "Workers"));
             }
             else if (spec.RuntimeKernels)
             {
@@ -165,7 +160,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");
@@ -248,13 +243,9 @@ namespace StaticGrad.Generators.Emit
             }
             else if (spec.Parallel)
             {
-                w.Line("// dW = dD·Xᵀ (WeightGradientProduct: rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientProduct: W read by columns),");
-                w.Line($"// each with its rows split across {spec.Threads} threads. The spans are pinned until RunParts returns.");
-                w.Open("unsafe");
-                w.Open($"fixed ({t}* pw = w, px = x, pdD = dD, pdW = dW, pdX = dX)");
-                w.Line("RunParts(true, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pdD, (global::System.IntPtr)pdW, (global::System.IntPtr)pdX);");
-                w.Close();
-                w.Close();
+                w.Line($"// dW = dD·Xᵀ (WeightGradientProduct) and dX = Wᵀ·dD (InputGradientProduct), each split across the {spec.Threads} threads of Workers.");
+                w.Line(GemmShapeEmitter.Call("WeightGradientProduct", spec.Element, Ref("dD"), Ref("x"), Ref("dW"), team: "Workers"));
+                w.Line(GemmShapeEmitter.Call("InputGradientProduct", spec.Element, Ref("w"), Ref("dD"), Ref("dX"), team: "Workers"));
             }
             else if (spec.RuntimeKernels)
             {
@@ -437,161 +428,29 @@ namespace StaticGrad.Generators.Emit
 
         /// <summary>
         /// The shapes of the three products for StaticGrad's kernels, in the kernels' terms <c>C[M×N] = op(A)·op(B)</c>, op(A) M×K.
-        /// With threads, each thread passes its own share of the rows, so M is left to run time.
         /// </summary>
         private static void WriteProducts(SourceWriter w, MatMulSpec spec)
         {
-            int rows(int all) => spec.Parallel ? 0 : all;
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 "ForwardProduct", $"D[{spec.M}×{spec.N}] = W[{spec.M}×{spec.K}]·X[{spec.K}×{spec.N}]",
-                M: rows(spec.M), N: spec.N, K: spec.K, LeadingA: spec.K, LeadingB: spec.N, TransposeA: false, TransposeB: false, Accumulate: false));
+                M: spec.M, N: spec.N, K: spec.K, LeadingA: spec.K, LeadingB: spec.N, TransposeA: false, TransposeB: false, Accumulate: false));
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 "WeightGradientProduct", $"dW[{spec.M}×{spec.K}] = dD[{spec.M}×{spec.N}]·Xᵀ, X[{spec.K}×{spec.N}] read by rows",
-                M: rows(spec.M), N: spec.K, K: spec.N, LeadingA: spec.N, LeadingB: spec.N, TransposeA: false, TransposeB: true, Accumulate: false));
+                M: spec.M, N: spec.K, K: spec.N, LeadingA: spec.N, LeadingB: spec.N, TransposeA: false, TransposeB: true, Accumulate: false));
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 "InputGradientProduct", $"dX[{spec.K}×{spec.N}] = Wᵀ·dD[{spec.M}×{spec.N}], W[{spec.M}×{spec.K}] read by columns",
-                M: rows(spec.K), N: spec.N, K: spec.M, LeadingA: spec.K, LeadingB: spec.N, TransposeA: true, TransposeB: false, Accumulate: false));
+                M: spec.K, N: spec.N, K: spec.M, LeadingA: spec.K, LeadingB: spec.N, TransposeA: true, TransposeB: false, Accumulate: false));
             if (spec.Parallel)
             {
                 w.Line();
-                WriteParallelParts(w, spec);
+                w.Line($"/// <summary>This thread and {spec.Threads - 1} background worker(s) of this class, started on first use, that Forward and Backward split their products across.</summary>");
+                w.Line($"private static readonly global::StaticGrad.Kernels.WorkerTeam Workers = new global::StaticGrad.Kernels.WorkerTeam({spec.Threads});");
             }
         }
 
-        /// <summary>
-        /// The work split for <c>Threads &gt; 1</c>: part 0 runs on the calling thread, parts 1… on this class's own background
-        /// worker threads (started on first use, then parked in <c>Monitor.Wait</c>). One call at a time uses the workers; a
-        /// concurrent caller runs all rows itself. Nothing is allocated per call: the hand-over is a few fields and a pulse.
-        /// </summary>
-        private static void WriteParallelParts(SourceWriter w, MatMulSpec spec)
-        {
-            string t = spec.Element.Keyword();
-            int threads = spec.Threads;
-            string unsafeClass = "global::System.Runtime.CompilerServices.Unsafe";
-            string monitor = "global::System.Threading.Monitor";
-            string ptr = "global::System.IntPtr";
-            string q = spec.NullableDirective ? "?" : string.Empty;
-            w.Line($"/// <summary>The {threads - 1} background thread(s) that run parts 1–{threads - 1} of a Forward or Backward call.</summary>");
-            w.Open("private static class ParallelWork");
-            w.Line("private static readonly object Gate = new object();   // held by the one call that uses the workers");
-            w.Line("private static readonly object Signal = new object(); // guards the fields below; workers wait on it");
-            w.Line("private const int SpinRounds = 2000, SpinIterations = 32; // a few hundred microseconds of spinning at most");
-            w.Line("private static bool s_started;");
-            w.Line("private static int s_generation, s_pending;");
-            w.Line("private static bool s_backward;");
-            w.Line($"private static {ptr} s_w, s_x, s_third, s_fourth, s_fifth;");
-            w.Line();
-            w.Line($"/// <summary>Runs part 0 here and the others on the workers; false (nothing done) when another call holds them.</summary>");
-            w.Open($"public static bool TryRun(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth)");
-            w.Open($"if (!{monitor}.TryEnter(Gate))");
-            w.Line("return false;");
-            w.Close();
-            w.Line();
-            w.Open("try");
-            w.Open("lock (Signal)");
-            w.Open("if (!s_started)");
-            w.Open($"for (int part = 1; part < {threads}; part++)");
-            w.Line($"new global::System.Threading.Thread(Work) {{ IsBackground = true, Name = \"StaticGrad {spec.Type.Target.Name} worker \" + part }}.Start(part);");
-            w.Close();
-            w.Line();
-            w.Line("s_started = true;");
-            w.Close();
-            w.Line();
-            w.Line("s_backward = backward;");
-            w.Line("s_w = w;");
-            w.Line("s_x = x;");
-            w.Line("s_third = third;");
-            w.Line("s_fourth = fourth;");
-            w.Line("s_fifth = fifth;");
-            w.Line($"s_pending = {threads - 1};");
-            w.Line("s_generation++;");
-            w.Line($"{monitor}.PulseAll(Signal);");
-            w.Close();
-            w.Line();
-            w.Line($"RunPart(backward, w, x, third, fourth, fifth, 0, {threads});");
-            w.Line("// The other parts usually finish about now: spin a little before sleeping.");
-            w.Open($"for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_pending) != 0; spin++)");
-            w.Line("global::System.Threading.Thread.SpinWait(SpinIterations);");
-            w.Close();
-            w.Line();
-            w.Open("lock (Signal)");
-            w.Open("while (s_pending != 0)");
-            w.Line($"{monitor}.Wait(Signal);");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Line("return true;");
-            w.Close();
-            w.Open("finally");
-            w.Line($"{monitor}.Exit(Gate);");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Open($"private static void Work(object{q} state)");
-            w.Line($"int part = (int)state{(spec.NullableDirective ? "!" : string.Empty)};");
-            w.Line("int seen = 0;");
-            w.Open("while (true)");
-            w.Line("bool backward;");
-            w.Line($"{ptr} w, x, third, fourth, fifth;");
-            w.Line("// Training loops call again within microseconds: spin a little before parking.");
-            w.Open($"for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_generation) == seen; spin++)");
-            w.Line("global::System.Threading.Thread.SpinWait(SpinIterations);");
-            w.Close();
-            w.Line();
-            w.Open("lock (Signal)");
-            w.Open("while (s_generation == seen)");
-            w.Line($"{monitor}.Wait(Signal);");
-            w.Close();
-            w.Line();
-            w.Line("seen = s_generation;");
-            w.Line("backward = s_backward;");
-            w.Line("w = s_w;");
-            w.Line("x = s_x;");
-            w.Line("third = s_third;");
-            w.Line("fourth = s_fourth;");
-            w.Line("fifth = s_fifth;");
-            w.Close();
-            w.Line();
-            w.Line($"RunPart(backward, w, x, third, fourth, fifth, part, {threads});");
-            w.Open("if (global::System.Threading.Interlocked.Decrement(ref s_pending) == 0)");
-            w.Open("lock (Signal)");
-            w.Line($"{monitor}.PulseAll(Signal);");
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Line();
-
-            w.Line($"/// <summary>Splits the rows across {threads} threads, or runs them all here when another call is using the workers.</summary>");
-            w.Open($"private static void RunParts(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth)");
-            w.Open("if (!ParallelWork.TryRun(backward, w, x, third, fourth, fifth))");
-            w.Line("RunPart(backward, w, x, third, fourth, fifth, 0, 1);");
-            w.Close();
-            w.Close();
-            w.Line();
-
-            w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/>: Forward's rows of D, or Backward's rows of dW and of dX.</summary>");
-            w.Open($"private static unsafe void RunPart(bool backward, {ptr} w, {ptr} x, {ptr} third, {ptr} fourth, {ptr} fifth, int part, int parts)");
-            w.Line("int first = M * part / parts, end = M * (part + 1) / parts;");
-            w.Open("if (!backward)");
-            w.Line("// third is D: rows [first, end) of D = W·X.");
-            w.Line(GemmShapeEmitter.Call("ForwardProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)w + (first * K))", $"{unsafeClass}.AsRef<{t}>(({t}*)x)", $"{unsafeClass}.AsRef<{t}>(({t}*)third + (first * N))", rows: "end - first"));
-            w.Line("return;");
-            w.Close();
-            w.Line();
-            w.Line("// third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.");
-            w.Line(GemmShapeEmitter.Call("WeightGradientProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)third + (first * N))", $"{unsafeClass}.AsRef<{t}>(({t}*)x)", $"{unsafeClass}.AsRef<{t}>(({t}*)fourth + (first * K))", rows: "end - first"));
-            w.Line("int kFirst = K * part / parts, kEnd = K * (part + 1) / parts;");
-            w.Line(GemmShapeEmitter.Call("InputGradientProduct", spec.Element, $"{unsafeClass}.AsRef<{t}>(({t}*)w + kFirst)", $"{unsafeClass}.AsRef<{t}>(({t}*)third)", $"{unsafeClass}.AsRef<{t}>(({t}*)fifth + (kFirst * N))", rows: "kEnd - kFirst"));
-            w.Close();
-            w.Line();
-        }
-
-        private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         /// <summary><c>MemoryMarshal.GetReference(span)</c>: the kernels index from a reference, with no bounds checks (the lengths were checked).</summary>
         private static string Ref(string span) => $"global::System.Runtime.InteropServices.MemoryMarshal.GetReference({span})";

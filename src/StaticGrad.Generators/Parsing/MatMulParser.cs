@@ -25,7 +25,7 @@ namespace StaticGrad.Generators.Parsing
         public static readonly ImmutableArray<string> ReservedNames =
             ImmutableArray.Create(
                 "M", "K", "N", "WMatrix", "XMatrix", "DMatrix", "ThrowLengthMismatch", "ThrowOverlap",
-                "ForwardProduct", "WeightGradientProduct", "InputGradientProduct", "ParallelWork", "RunParts", "RunPart");
+                "ForwardProduct", "WeightGradientProduct", "InputGradientProduct", "Workers");
 
         private static readonly string[] DimensionNames = { "M", "K", "N" };
         private static readonly string[] ParameterNames = { "m", "k", "n" };
@@ -169,7 +169,8 @@ namespace StaticGrad.Generators.Parsing
 
         /// <summary>
         /// The threads the generated code really uses: 1 unless more were asked for, the product is looped, SIMD-capable and at
-        /// least <see cref="MatMulSpec.ParallelThreshold"/>, and unsafe code is allowed (SGR0016 says why not, when it matters).
+        /// least <see cref="MatMulSpec.ParallelThreshold"/>, and the target has StaticGrad.Runtime, whose <c>WorkerTeam</c> runs the
+        /// parts (SGR0016 says why not, when it matters).
         /// </summary>
         private static int EffectiveThreads(int requested, bool unrolled, long cost, Compilation compilation, Location location, DiagnosticSink sink)
         {
@@ -179,7 +180,6 @@ namespace StaticGrad.Generators.Parsing
             }
 
             string? problem = requested < 1 || requested > 64 ? "must be between 1 and 64"
-                : compilation.Options is Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions { AllowUnsafe: false } ? "needs <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project (the spans are pinned and handed to the other threads)"
                 : !TargetChecks.RuntimeKernelsAvailable(compilation) ? "needs StaticGrad's run-time kernels (a .NET 8 or later target)"
                 : null;
             if (problem is not null)

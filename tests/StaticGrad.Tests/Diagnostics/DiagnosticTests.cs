@@ -180,7 +180,7 @@ public class DiagnosticTests
         Diagnostic("SGR0009").WithLocation(0).WithArguments("Twice", "MatMul(1, 2, 3)"));
 
     [Fact]
-    public Task SGR0016_ThreadsWithoutUnsafeCode_IsAWarning() => VerifyAnalyzerAsync(
+    public Task SGR0016_ThreadsWithoutTheRuntimeLibrary_IsAWarning() => VerifyAnalyzerWithoutRuntimeAsync(
         """
         using StaticGrad;
 
@@ -188,7 +188,16 @@ public class DiagnosticTests
         public partial class Big;
         """,
         Diagnostic("SGR0016").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning)
-            .WithArguments(2, "needs <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project (the spans are pinned and handed to the other threads)"));
+            .WithArguments(2, "needs StaticGrad's run-time kernels (a .NET 8 or later target)"));
+
+    [Fact]
+    public Task Threads_WithoutUnsafeCode_IsFine() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [MatMul(128, 784, 32, Threads = 2)]
+        public partial class Big;
+        """);
 
     [Fact]
     public Task SGR0016_ThreadsOutOfRange() => VerifyAnalyzerAsync(

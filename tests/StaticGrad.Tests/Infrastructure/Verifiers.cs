@@ -19,14 +19,21 @@ internal static class Verifiers
     public static DiagnosticResult Diagnostic(string id) =>
         new(new StaticGradAnalyzer().SupportedDiagnostics.First(d => d.Id == id));
 
-    public static async Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
+    public static Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected) =>
+        VerifyAnalyzerAsync(source, TestCompilation.References, expected);
+
+    /// <summary>As a project that does not get StaticGrad.Runtime (a netstandard2.0 library, say) sees it.</summary>
+    public static Task VerifyAnalyzerWithoutRuntimeAsync(string source, params DiagnosticResult[] expected) =>
+        VerifyAnalyzerAsync(source, TestCompilation.References.Where(r => !(r.Display ?? string.Empty).EndsWith("StaticGrad.Runtime.dll", System.StringComparison.Ordinal)), expected);
+
+    private static async Task VerifyAnalyzerAsync(string source, System.Collections.Generic.IEnumerable<Microsoft.CodeAnalysis.MetadataReference> references, DiagnosticResult[] expected)
     {
         var test = new CSharpAnalyzerTest<StaticGradAnalyzer, DefaultVerifier>
         {
             TestCode = source,
             ReferenceAssemblies = Offline,
         };
-        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.TestState.AdditionalReferences.AddRange(references);
         test.ExpectedDiagnostics.AddRange(expected);
         test.SolutionTransforms.Add(LikeAFreshProject);
         await test.RunAsync();

@@ -23,7 +23,7 @@ namespace Big
         /// <remarks>
         /// <para><c>D[i,j] = Σₖ W[i,k]·X[k,j]</c> for i &lt; 256, j &lt; 256, summing k &lt; 256.</para>
         /// <para>Looped SIMD kernels: N = 256 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 16777216).</para>
-        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>
+        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or <paramref name="d"/> overlaps an input. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
@@ -36,15 +36,8 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(d, w)) ThrowOverlap(nameof(d), nameof(w));
             if (global::System.MemoryExtensions.Overlaps(d, x)) ThrowOverlap(nameof(d), nameof(x));
 
-            // D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct); the rows of D are split across 2 threads.
-            // The spans are pinned, so the other threads can use their addresses until RunParts returns.
-            unsafe
-            {
-                fixed (float* pw = w, px = x, pd = d)
-                {
-                    RunParts(false, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pd, default, default);
-                }
-            }
+            // D[i,j] = Σₖ W[i,k]·X[k,j] with StaticGrad's kernel (ForwardProduct), split across the 2 threads of Workers.
+            global::StaticGrad.Kernels.Gemm.Multiply<ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(d), Workers);
         }
 
         /// <summary>Computes the gradients of <c>D = W·X</c>: <c>dW = dD·Xᵀ</c> and <c>dX = Wᵀ·dD</c>.</summary>
@@ -56,7 +49,7 @@ namespace Big
         /// <remarks>
         /// <para><c>dW[i,k] = Σⱼ dD[i,j]·X[k,j]</c> and <c>dX[k,j] = Σᵢ W[i,k]·dD[i,j]</c>.</para>
         /// <para>Looped SIMD kernels: N = 256 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 16777216).</para>
-        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class, each on its own rows; a concurrent call runs on its own thread alone. Allocates nothing.</para>
+        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or an output overlaps an input or the other output. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
@@ -76,15 +69,9 @@ namespace Big
             if (global::System.MemoryExtensions.Overlaps(dX, dD)) ThrowOverlap(nameof(dX), nameof(dD));
             if (global::System.MemoryExtensions.Overlaps(dW, dX)) ThrowOverlap(nameof(dW), nameof(dX));
 
-            // dW = dD·Xᵀ (WeightGradientProduct: rows of dD and rows of X) and dX = Wᵀ·dD (InputGradientProduct: W read by columns),
-            // each with its rows split across 2 threads. The spans are pinned until RunParts returns.
-            unsafe
-            {
-                fixed (float* pw = w, px = x, pdD = dD, pdW = dW, pdX = dX)
-                {
-                    RunParts(true, (global::System.IntPtr)pw, (global::System.IntPtr)px, (global::System.IntPtr)pdD, (global::System.IntPtr)pdW, (global::System.IntPtr)pdX);
-                }
-            }
+            // dW = dD·Xᵀ (WeightGradientProduct) and dX = Wᵀ·dD (InputGradientProduct), each split across the 2 threads of Workers.
+            global::StaticGrad.Kernels.Gemm.Multiply<WeightGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dW), Workers);
+            global::StaticGrad.Kernels.Gemm.Multiply<InputGradientProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dD), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(dX), Workers);
         }
 
         /// <summary>Computes <c>D = W·X</c> on typed matrices: a matrix of the wrong shape does not compile.</summary>
@@ -211,7 +198,7 @@ namespace Big
         /// <summary>D[256×256] = W[256×256]·X[256×256]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            public int M => 0; // rows: given at run time
+            public int M => 256;
             public int N => 256;
             public int K => 256;
             public int LeadingA => 256;
@@ -224,7 +211,7 @@ namespace Big
         /// <summary>dW[256×256] = dD[256×256]·Xᵀ, X[256×256] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            public int M => 0; // rows: given at run time
+            public int M => 256;
             public int N => 256;
             public int K => 256;
             public int LeadingA => 256;
@@ -237,7 +224,7 @@ namespace Big
         /// <summary>dX[256×256] = Wᵀ·dD[256×256], W[256×256] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
-            public int M => 0; // rows: given at run time
+            public int M => 256;
             public int N => 256;
             public int K => 256;
             public int LeadingA => 256;
@@ -247,140 +234,7 @@ namespace Big
             public bool Accumulate => false;
         }
 
-        /// <summary>The 1 background thread(s) that run parts 1–1 of a Forward or Backward call.</summary>
-        private static class ParallelWork
-        {
-            private static readonly object Gate = new object();   // held by the one call that uses the workers
-            private static readonly object Signal = new object(); // guards the fields below; workers wait on it
-            private const int SpinRounds = 2000, SpinIterations = 32; // a few hundred microseconds of spinning at most
-            private static bool s_started;
-            private static int s_generation, s_pending;
-            private static bool s_backward;
-            private static global::System.IntPtr s_w, s_x, s_third, s_fourth, s_fifth;
-
-            /// <summary>Runs part 0 here and the others on the workers; false (nothing done) when another call holds them.</summary>
-            public static bool TryRun(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth)
-            {
-                if (!global::System.Threading.Monitor.TryEnter(Gate))
-                {
-                    return false;
-                }
-
-                try
-                {
-                    lock (Signal)
-                    {
-                        if (!s_started)
-                        {
-                            for (int part = 1; part < 2; part++)
-                            {
-                                new global::System.Threading.Thread(Work) { IsBackground = true, Name = "StaticGrad Parallel worker " + part }.Start(part);
-                            }
-
-                            s_started = true;
-                        }
-
-                        s_backward = backward;
-                        s_w = w;
-                        s_x = x;
-                        s_third = third;
-                        s_fourth = fourth;
-                        s_fifth = fifth;
-                        s_pending = 1;
-                        s_generation++;
-                        global::System.Threading.Monitor.PulseAll(Signal);
-                    }
-
-                    RunPart(backward, w, x, third, fourth, fifth, 0, 2);
-                    // The other parts usually finish about now: spin a little before sleeping.
-                    for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_pending) != 0; spin++)
-                    {
-                        global::System.Threading.Thread.SpinWait(SpinIterations);
-                    }
-
-                    lock (Signal)
-                    {
-                        while (s_pending != 0)
-                        {
-                            global::System.Threading.Monitor.Wait(Signal);
-                        }
-                    }
-
-                    return true;
-                }
-                finally
-                {
-                    global::System.Threading.Monitor.Exit(Gate);
-                }
-            }
-
-            private static void Work(object? state)
-            {
-                int part = (int)state!;
-                int seen = 0;
-                while (true)
-                {
-                    bool backward;
-                    global::System.IntPtr w, x, third, fourth, fifth;
-                    // Training loops call again within microseconds: spin a little before parking.
-                    for (int spin = 0; spin < SpinRounds && global::System.Threading.Volatile.Read(ref s_generation) == seen; spin++)
-                    {
-                        global::System.Threading.Thread.SpinWait(SpinIterations);
-                    }
-
-                    lock (Signal)
-                    {
-                        while (s_generation == seen)
-                        {
-                            global::System.Threading.Monitor.Wait(Signal);
-                        }
-
-                        seen = s_generation;
-                        backward = s_backward;
-                        w = s_w;
-                        x = s_x;
-                        third = s_third;
-                        fourth = s_fourth;
-                        fifth = s_fifth;
-                    }
-
-                    RunPart(backward, w, x, third, fourth, fifth, part, 2);
-                    if (global::System.Threading.Interlocked.Decrement(ref s_pending) == 0)
-                    {
-                        lock (Signal)
-                        {
-                            global::System.Threading.Monitor.PulseAll(Signal);
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>Splits the rows across 2 threads, or runs them all here when another call is using the workers.</summary>
-        private static void RunParts(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth)
-        {
-            if (!ParallelWork.TryRun(backward, w, x, third, fourth, fifth))
-            {
-                RunPart(backward, w, x, third, fourth, fifth, 0, 1);
-            }
-        }
-
-        /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: Forward's rows of D, or Backward's rows of dW and of dX.</summary>
-        private static unsafe void RunPart(bool backward, global::System.IntPtr w, global::System.IntPtr x, global::System.IntPtr third, global::System.IntPtr fourth, global::System.IntPtr fifth, int part, int parts)
-        {
-            int first = M * part / parts, end = M * (part + 1) / parts;
-            if (!backward)
-            {
-                // third is D: rows [first, end) of D = W·X.
-                global::StaticGrad.Kernels.Gemm.Multiply<ForwardProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + (first * K)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), rows: end - first);
-                return;
-            }
-
-            // third is dD, fourth dW, fifth dX: rows [first, end) of dW, then rows [kFirst, kEnd) of dX.
-            global::StaticGrad.Kernels.Gemm.Multiply<WeightGradientProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third + (first * N)), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)x), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fourth + (first * K)), rows: end - first);
-            int kFirst = K * part / parts, kEnd = K * (part + 1) / parts;
-            global::StaticGrad.Kernels.Gemm.Multiply<InputGradientProduct, float>(ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)w + kFirst), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)third), ref global::System.Runtime.CompilerServices.Unsafe.AsRef<float>((float*)fifth + (kFirst * N)), rows: kEnd - kFirst);
-        }
-
+        /// <summary>This thread and 1 background worker(s) of this class, started on first use, that Forward and Backward split their products across.</summary>
+        private static readonly global::StaticGrad.Kernels.WorkerTeam Workers = new global::StaticGrad.Kernels.WorkerTeam(2);
     }
 }
