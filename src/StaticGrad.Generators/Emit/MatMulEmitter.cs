@@ -341,15 +341,7 @@ namespace StaticGrad.Generators.Emit
             {
                 // The storage, indexer and spans live once in StaticGrad.Runtime; this type only fixes the shape.
                 w.Open($"public sealed class {typeName} : global::StaticGrad.Typed.FixedMatrix<{t}>");
-                w.Line($"/// <summary>Rows: {rows}.</summary>");
-                w.Line($"public const int Rows = {rows};");
-                w.Line();
-                w.Line($"/// <summary>Columns: {columns}.</summary>");
-                w.Line($"public const int Columns = {columns};");
-                w.Line();
-                w.Line($"/// <summary>Element count: {length}.</summary>");
-                w.Line($"public const int Length = {length};");
-                w.Line();
+                WriteMatrixConstants(w, rows, columns);
                 w.Line("/// <summary>Creates a matrix of zeros.</summary>");
                 w.Line($"public {typeName}() : base(Rows, Columns) {{ }}");
                 w.Line();
@@ -363,15 +355,7 @@ namespace StaticGrad.Generators.Emit
             }
 
             w.Open($"public sealed class {typeName}");
-            w.Line($"/// <summary>Rows: {rows}.</summary>");
-            w.Line($"public const int Rows = {rows};");
-            w.Line();
-            w.Line($"/// <summary>Columns: {columns}.</summary>");
-            w.Line($"public const int Columns = {columns};");
-            w.Line();
-            w.Line($"/// <summary>Element count: {length}.</summary>");
-            w.Line($"public const int Length = {length};");
-            w.Line();
+            WriteMatrixConstants(w, rows, columns);
             w.Line($"private readonly {t}[] _elements;");
             w.Line();
             w.Line("/// <summary>Creates a matrix of zeros.</summary>");
@@ -407,6 +391,19 @@ namespace StaticGrad.Generators.Emit
             w.Line("/// <summary>The elements, row-major, read-only.</summary>");
             w.Line($"public {ReadOnlySpan}<{t}> AsReadOnlySpan() => _elements;");
             w.Close();
+            w.Line();
+        }
+
+        private static void WriteMatrixConstants(SourceWriter w, int rows, int columns)
+        {
+            w.Line($"/// <summary>Rows: {rows}.</summary>");
+            w.Line($"public const int Rows = {rows};");
+            w.Line();
+            w.Line($"/// <summary>Columns: {columns}.</summary>");
+            w.Line($"public const int Columns = {columns};");
+            w.Line();
+            w.Line($"/// <summary>Element count: {rows * columns}.</summary>");
+            w.Line($"public const int Length = {rows * columns};");
             w.Line();
         }
 
