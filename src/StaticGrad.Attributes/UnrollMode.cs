@@ -6,7 +6,8 @@ namespace StaticGrad
     public enum UnrollMode
     {
         /// <summary>
-        /// Let StaticGrad decide: SIMD kernels when N fills a vector (8 floats, 4 doubles) and the target has SIMD;
+        /// Let StaticGrad decide: the SIMD kernels of StaticGrad.Runtime when N fills a vector (8 floats, 4 doubles) and the
+        /// target is .NET 8 or later;
         /// otherwise straight-line scalar code while the product is small (<c>M·K·N ≤ 512</c> multiply-adds for Forward),
         /// loops with constant bounds above that.
         /// </summary>

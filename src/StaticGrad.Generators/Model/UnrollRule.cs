@@ -10,12 +10,12 @@ namespace StaticGrad.Generators.Model
     /// </para>
     /// <list type="number">
     /// <item><description>when the target has SIMD and <c>N</c> fills at least one vector (8 floats or 4 doubles), the
-    /// lanes line up with the rows of D, dX and the dot products of dW, so the code calls the SIMD kernels, whatever the
+    /// lanes line up with the rows of D, dX and the dot products of dW, so the code calls StaticGrad.Runtime's SIMD kernels, whatever the
     /// size (measured for 8×8×8, 4×16×8 and 16×4×8: about 2.5× faster than straight-line scalar code);</description></item>
     /// <item><description>otherwise the code is straight-line scalar while <c>M·K·N ≤ 512</c> (<see cref="AutoLimit"/>):
     /// every index is a constant, there is no loop overhead, and Backward's 1024 terms stay far below the 60,000 bytes of
     /// IL past which the JIT stops optimising a method;</description></item>
-    /// <item><description>above that, loops (the SIMD kernels where the target has them).</description></item>
+    /// <item><description>above that, loops (StaticGrad.Runtime's kernels on .NET 8+, plain loops on netstandard2.0).</description></item>
     /// </list>
     /// <para>
     /// <c>UnrollMode.Always</c> is honoured up to <c>M·K·N ≤ 4096</c> (<see cref="HardLimit"/>), where
