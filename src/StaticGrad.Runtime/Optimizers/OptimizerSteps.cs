@@ -8,7 +8,7 @@ namespace StaticGrad.Optimizers
 {
     /// <summary>
     /// One optimizer update over flat parameter, gradient and state arrays, fused into a single vectorised pass: each
-    /// element is read and written once (Vector512 for Adam where the CPU has AVX-512, Vector256, then a scalar tail; every
+    /// element is read and written once (Vector512 for Adam where the CPU has AVX-512, Vector256, Vector128, then a scalar tail; every
     /// path computes each element with the same operations, so the width never changes a result).
     /// The formulas are PyTorch's (<c>torch.optim.SGD</c>, <c>torch.optim.Adam</c> with <c>weight_decay</c>).
     /// </summary>
@@ -46,6 +46,21 @@ namespace StaticGrad.Optimizers
                     if (zeroGradients)
                     {
                         Vector256<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
+                    }
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
+            {
+                var lr = Vector128.Create(learningRate);
+                var decay = Vector128.Create(weightDecay);
+                for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                {
+                    var p = Vector128.LoadUnsafe(ref theta, (nuint)i);
+                    var g = Vector128.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
+                    (p - (lr * g)).StoreUnsafe(ref theta, (nuint)i);
+                    if (zeroGradients)
+                    {
+                        Vector128<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
                     }
                 }
             }
@@ -95,6 +110,23 @@ namespace StaticGrad.Optimizers
                     if (zeroGradients)
                     {
                         Vector256<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
+                    }
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
+            {
+                var lr = Vector128.Create(learningRate);
+                var mu = Vector128.Create(momentum);
+                var decay = Vector128.Create(weightDecay);
+                for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                {
+                    var p = Vector128.LoadUnsafe(ref theta, (nuint)i);
+                    var v = (mu * Vector128.LoadUnsafe(ref vel, (nuint)i)) + Vector128.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
+                    v.StoreUnsafe(ref vel, (nuint)i);
+                    (p - (lr * v)).StoreUnsafe(ref theta, (nuint)i);
+                    if (zeroGradients)
+                    {
+                        Vector128<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
                     }
                 }
             }
@@ -202,6 +234,32 @@ namespace StaticGrad.Optimizers
                     if (zeroGradients)
                     {
                         Vector256<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
+                    }
+                }
+            }
+
+            if (Vector128.IsHardwareAccelerated && length - i >= Vector128<T>.Count)
+            {
+                var b1 = Vector128.Create(beta1);
+                var b2 = Vector128.Create(beta2);
+                var c1 = Vector128.Create(oneMinusBeta1);
+                var c2 = Vector128.Create(oneMinusBeta2);
+                var eps = Vector128.Create(epsilon);
+                var decay = Vector128.Create(weightDecay);
+                var size = Vector128.Create(stepSize);
+                var root2 = Vector128.Create(inverseSqrtCorrection2);
+                for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                {
+                    var p = Vector128.LoadUnsafe(ref theta, (nuint)i);
+                    var g = Vector128.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
+                    var m = (b1 * Vector128.LoadUnsafe(ref mRef, (nuint)i)) + (c1 * g);
+                    var v = (b2 * Vector128.LoadUnsafe(ref vRef, (nuint)i)) + (c2 * g * g);
+                    m.StoreUnsafe(ref mRef, (nuint)i);
+                    v.StoreUnsafe(ref vRef, (nuint)i);
+                    (p - (size * m / ((Vector128.Sqrt(v) * root2) + eps))).StoreUnsafe(ref theta, (nuint)i);
+                    if (zeroGradients)
+                    {
+                        Vector128<T>.Zero.StoreUnsafe(ref grad, (nuint)i);
                     }
                 }
             }
