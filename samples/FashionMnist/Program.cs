@@ -96,7 +96,8 @@ AnsiConsole.Progress()
         }
     });
 
-table.Caption("epoch time: the training steps and the batch gathering, without the test pass. bytes/step: allocated per TrainStep.");
+table.Caption("epoch time: the training steps and the batch gathering, without the test pass. bytes/step: allocated per TrainStep " +
+    "(epoch 1 includes this thread's packing buffers, allocated once on its first large product).");
 AnsiConsole.Write(table);
 if (lastAccuracy < 0.80)
 {
