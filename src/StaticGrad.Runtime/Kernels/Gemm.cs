@@ -137,24 +137,20 @@ namespace StaticGrad.Kernels
             }
 
             // The operands are pinned while the workers use them through pointers; Run returns only when every part is done.
+            // Packed products split by columns (each thread packs only its part of B and reads A in place), direct ones by rows.
+            bool byColumns = PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()) && shape.N >= 2 * PackedGemm.ColumnGrain<T>();
             fixed (T* pa = &a, pb = &b, pc = &c, pBias = &bias)
             {
-                if (PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()) && shape.N >= 2 * PackedGemm.ColumnGrain<T>())
-                {
-                    // Packed products split by columns: each thread packs only its own part of B and reads A in place.
-                    var columns = new ColumnsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
-                    team.Run(ref columns);
-                }
-                else
-                {
-                    var rowBands = new RowsJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k };
-                    team.Run(ref rowBands);
-                }
+                var job = new SplitJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k, ByColumns = byColumns };
+                team.Run(ref job);
             }
         }
 
-        /// <summary>One thread's share of a packed product: a band of columns of C (and of op(B)), on whole micro-kernel slivers.</summary>
-        private unsafe struct ColumnsJob<TShape, T> : IPartitionedJob
+        /// <summary>
+        /// One thread's share of a product: a band of columns of C (and of op(B)) on whole micro-kernel slivers for the packed
+        /// path, or a band of rows of C (and of op(A)) on 12-row boundaries for the direct one.
+        /// </summary>
+        private unsafe struct SplitJob<TShape, T> : IPartitionedJob
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -164,45 +160,29 @@ namespace StaticGrad.Kernels
             public T* Bias;
             public int M;
             public int K;
+            public bool ByColumns;
 
             public void Run(int part, int parts)
             {
-                int n = default(TShape).N, grain = PackedGemm.ColumnGrain<T>();
-                int first = (int)((long)n * part / parts) / grain * grain;
-                int end = part + 1 == parts ? n : (int)((long)n * (part + 1) / parts) / grain * grain;
-                if (end > first)
-                {
-                    PackedGemm.Run<TShape, T>(ref *A, ref *B, ref *C, ref *Bias, M, K, first, end);
-                }
-            }
-        }
-
-        /// <summary>One thread's share of a direct product: a band of rows of C (and of op(A)), on 12-row boundaries.</summary>
-        private unsafe struct RowsJob<TShape, T> : IPartitionedJob
-            where TShape : struct, IGemmShape
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            public T* A;
-            public T* B;
-            public T* C;
-            public T* Bias;
-            public int M;
-            public int K;
-
-            public void Run(int part, int parts)
-            {
-                int first = Boundary(part, parts), end = part + 1 == parts ? M : Boundary(part + 1, parts);
+                TShape s = default;
+                int length = ByColumns ? s.N : M, grain = ByColumns ? PackedGemm.ColumnGrain<T>() : 12;
+                int first = Boundary(length, grain, part, parts), end = part + 1 == parts ? length : Boundary(length, grain, part + 1, parts);
                 if (end <= first)
                 {
                     return;
                 }
 
-                TShape s = default;
+                if (ByColumns)
+                {
+                    PackedGemm.Run<TShape, T>(ref *A, ref *B, ref *C, ref *Bias, M, K, first, end);
+                    return;
+                }
+
                 int ra = s.TransposeA ? 1 : s.LeadingA;
                 RunRows<TShape, T>(ref *(A + ((nint)first * ra)), ref *B, ref *(C + ((nint)first * s.N)), ref *Bias, end - first, K);
             }
 
-            private int Boundary(int part, int parts) => (int)((long)M * part / parts) / 12 * 12;
+            private static int Boundary(int length, int grain, int part, int parts) => (int)((long)length * part / parts) / grain * grain;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
