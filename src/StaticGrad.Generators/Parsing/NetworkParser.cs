@@ -31,7 +31,8 @@ namespace StaticGrad.Generators.Parsing
             "InputVector", "OutputVector", "OptimizerState", "FileMagic", "FileVersion",
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
             "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",
-            "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes", "Threads", "_team");
+            "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes", "Threads", "_team",
+            "Description", "SaveSafetensors", "LoadSafetensors", "ExportOnnx");
 
         private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);
 

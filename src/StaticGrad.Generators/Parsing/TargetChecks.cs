@@ -263,14 +263,18 @@ namespace StaticGrad.Generators.Parsing
 
         /// <summary>
         /// Whether the compilation references StaticGrad.Runtime, the package's run-time library (lib/net8.0): its
-        /// matrix-product kernels and optimizer steps, specialised per shape by the JIT. netstandard2.0 targets do not get
-        /// it, and StaticGrad writes plain loops for them instead.
+        /// matrix-product kernels and optimizer steps, specialised per shape by the JIT, and the interchange code
+        /// (safetensors, ONNX). netstandard2.0 targets do not get it: StaticGrad writes plain loops for them instead, and
+        /// their networks have no SaveSafetensors/LoadSafetensors/ExportOnnx.
         /// </summary>
         public static bool RuntimeKernelsAvailable(Compilation compilation) =>
             PublicType(compilation, "StaticGrad.Kernels.Gemm") is not null
             && PublicType(compilation, "StaticGrad.Kernels.IGemmShape") is not null
             && PublicType(compilation, "StaticGrad.Optimizers.OptimizerSteps") is not null
-            && PublicType(compilation, "StaticGrad.Typed.FixedMatrix`1") is not null;
+            && PublicType(compilation, "StaticGrad.Typed.FixedMatrix`1") is not null
+            && PublicType(compilation, "StaticGrad.Interchange.NetworkDescription") is not null
+            && PublicType(compilation, "StaticGrad.Interchange.Safetensors") is not null
+            && PublicType(compilation, "StaticGrad.Interchange.OnnxExport") is not null;
 
         /// <summary>
         /// A framework type the generated code may use: it must be public (netstandard2.0 with System.Memory, for one,

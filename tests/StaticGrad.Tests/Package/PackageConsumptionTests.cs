@@ -201,6 +201,21 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
             Console.WriteLine($"AOT dynamic code: {System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported}");
             Console.WriteLine(last < first / 4 && net.Accuracy(inputs, labels) == 1 && d[0] == 9 ? $"AOT OK {first:F3} -> {last:F3}" : $"AOT BAD {first} {last} {d[0]}");
 
+            // The interchange formats: safetensors both ways (the JSON header is read without reflection) and ONNX export.
+            var file = new System.IO.MemoryStream();
+            net.SaveSafetensors(file);
+            var copy = new Net(seed: 2);
+            file.Position = 0;
+            copy.LoadSafetensors(file);
+            bool same = net.Parameters.SequenceEqual(copy.Parameters);
+            string refused = "no error";
+            try { copy.LoadSafetensors(new System.IO.MemoryStream(new byte[] { 8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'"', (byte)'x', (byte)'"', (byte)':', (byte)'1', (byte)'}', (byte)' ' })); }
+            catch (System.IO.InvalidDataException e) { refused = e.Message; }
+            var onnx = new System.IO.MemoryStream();
+            net.ExportOnnx(onnx);
+            byte[] model = onnx.ToArray();
+            Console.WriteLine(same && refused.Contains("malformed JSON header") && model.Length > 400 && model[0] == 0x08 && model[1] == 7 ? "INTERCHANGE OK" : $"INTERCHANGE BAD {same} {refused} {model.Length}");
+
             [MatMul(5, 10, 3)] partial class Scores;
             [Linear(4, 8), ReLU, Linear(8, 3), SoftmaxCrossEntropy] partial class Net;
             """,
@@ -216,6 +231,7 @@ public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper o
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("AOT dynamic code: False", run.Output); // really the native binary, not a JIT run
         Assert.Matches(@"AOT OK \d+\.\d+ -> \d+\.\d+", run.Output);
+        Assert.Contains("INTERCHANGE OK", run.Output);
     }
 
     [Fact]

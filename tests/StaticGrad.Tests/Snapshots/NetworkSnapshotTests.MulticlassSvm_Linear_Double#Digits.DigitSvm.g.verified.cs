@@ -610,6 +610,49 @@ namespace Digits
             return hash;
         }
 
+        /// <summary>
+        /// The network as file formats see it: its layers and where each parameter tensor sits in <see cref="Parameters"/>,
+        /// with PyTorch's names for them (<c>0.weight</c> [out, in], <c>0.bias</c> [out], …; the index is the layer's position).
+        /// </summary>
+        public static global::StaticGrad.Interchange.NetworkDescription Description { get; } = new global::StaticGrad.Interchange.NetworkDescription(
+            Architecture,
+            ParameterCount,
+            new global::StaticGrad.Interchange.LayerDescription(0, global::StaticGrad.Interchange.LayerOperator.Linear, 64, 10, 0, 640));
+
+        /// <summary>Saves the parameters as a safetensors file (F64 tensors named <c>0.weight</c>, <c>0.bias</c>, … as in the equivalent
+        /// PyTorch <c>nn.Sequential</c>, the architecture in <c>__metadata__</c>), through a temporary file that then replaces <paramref name="path"/>.
+        /// PyTorch reads it with <c>model.load_state_dict(safetensors.torch.load_file(path))</c>.</summary>
+        /// <param name="path">The file to create or replace.</param>
+        public void SaveSafetensors(string path) => global::StaticGrad.Interchange.Safetensors.Save(path, Description, new global::System.ReadOnlySpan<double>(_parameters));
+
+        /// <summary>Writes the parameters to <paramref name="stream"/> as a safetensors file; see <see cref="SaveSafetensors(string)"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        public void SaveSafetensors(global::System.IO.Stream stream) => global::StaticGrad.Interchange.Safetensors.Save(stream, Description, new global::System.ReadOnlySpan<double>(_parameters));
+
+        /// <summary>Loads parameters from a safetensors file, such as <c>safetensors.torch.save_file(model.state_dict(), path)</c> writes for the
+        /// equivalent <c>nn.Sequential</c>. Tensors may come in any order. The file is read and checked in full first: a missing, extra or
+        /// misshapen tensor, another dtype, a truncated or malformed file throws and leaves the model as it was.</summary>
+        /// <param name="path">The file to read.</param>
+        /// <param name="allowConversion">Accept F32 tensors and convert them to double; otherwise an F32 tensor is an error.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file does not hold exactly this network's tensors, or is damaged; the message names the tensor.</exception>
+        public void LoadSafetensors(string path, bool allowConversion = false) => global::StaticGrad.Interchange.Safetensors.Load(path, Description, new global::System.Span<double>(_parameters), allowConversion);
+
+        /// <summary>Loads parameters from a safetensors file in <paramref name="stream"/> (read to its end); see <see cref="LoadSafetensors(string, bool)"/>.</summary>
+        /// <param name="stream">A readable stream positioned at the start of the file.</param>
+        /// <param name="allowConversion">Accept F32 tensors and convert them to double; otherwise an F32 tensor is an error.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file does not hold exactly this network's tensors, or is damaged; the message names the tensor.</exception>
+        public void LoadSafetensors(global::System.IO.Stream stream, bool allowConversion = false) => global::StaticGrad.Interchange.Safetensors.Load(stream, Description, new global::System.Span<double>(_parameters), allowConversion);
+
+        /// <summary>Exports the forward pass as an ONNX model (IR version 7, opset 13) that ONNX Runtime runs: input <c>input</c>
+        /// [batch, 64], output <c>output</c> [batch, 10] equal to <c>Forward</c>'s (the scores before the loss),
+        /// Linear layers as <c>Gemm</c> with the weights as initializers. Written through a temporary file that then replaces <paramref name="path"/>.</summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        public void ExportOnnx(string path) => global::StaticGrad.Interchange.OnnxExport.Save(path, Description, new global::System.ReadOnlySpan<double>(_parameters));
+
+        /// <summary>Writes the forward pass to <paramref name="stream"/> as an ONNX model; see <see cref="ExportOnnx(string)"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        public void ExportOnnx(global::System.IO.Stream stream) => global::StaticGrad.Interchange.OnnxExport.Save(stream, Description, new global::System.ReadOnlySpan<double>(_parameters));
+
         /// <summary>One example's input: 64 values of double, on the heap. Its own type, so a vector of another width does not compile.</summary>
         public sealed class InputVector : global::StaticGrad.Typed.FixedVector<double>
         {

@@ -43,6 +43,11 @@ namespace StaticGrad.Generators.Emit.Network
             WritePrediction(w, code);
             OptimizerEmitter.Write(w, code);
             SerializationEmitter.Write(w, code);
+            if (spec.RuntimeKernels)
+            {
+                InterchangeEmitter.Write(w, code);
+            }
+
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);

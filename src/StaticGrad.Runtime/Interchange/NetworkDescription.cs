@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+
+namespace StaticGrad.Interchange
+{
+    /// <summary>What a layer of a generated network computes, in the terms PyTorch and ONNX use.</summary>
+    public enum LayerOperator
+    {
+        /// <summary><c>nn.Linear</c>: <c>y = x·Wᵀ + b</c>, W stored out×in (ONNX <c>Gemm</c> with <c>transB = 1</c>).</summary>
+        Linear,
+
+        /// <summary><c>nn.ReLU</c> (ONNX <c>Relu</c>).</summary>
+        ReLU,
+
+        /// <summary><c>nn.Sigmoid</c> (ONNX <c>Sigmoid</c>).</summary>
+        Sigmoid,
+
+        /// <summary><c>nn.Tanh</c> (ONNX <c>Tanh</c>).</summary>
+        Tanh,
+    }
+
+    /// <summary>
+    /// One layer of a generated network: its position in the attribute list (PyTorch's index in the equivalent
+    /// <c>nn.Sequential</c>), what it computes, its sizes, and where its parameters sit in the flat parameter array.
+    /// </summary>
+    public sealed class LayerDescription
+    {
+        /// <summary>Describes a layer.</summary>
+        /// <param name="index">The layer's position in the network, activations included (0, 1, 2, …).</param>
+        /// <param name="operator">What the layer computes.</param>
+        /// <param name="inputs">Features in.</param>
+        /// <param name="outputs">Features out.</param>
+        /// <param name="weightOffset">Where the out×in weight matrix starts in the parameters; -1 for a layer without one.</param>
+        /// <param name="biasOffset">Where the bias vector starts in the parameters; -1 for a layer without one.</param>
+        /// <exception cref="ArgumentOutOfRangeException">A size or offset is out of range, or a Linear layer has no weights.</exception>
+        public LayerDescription(int index, LayerOperator @operator, int inputs, int outputs, int weightOffset = -1, int biasOffset = -1)
+        {
+            if (index < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), index, "A layer's index cannot be negative.");
+            }
+
+            if (inputs <= 0 || outputs <= 0)
+            {
+                throw new ArgumentOutOfRangeException(inputs <= 0 ? nameof(inputs) : nameof(outputs), "A layer's sizes must be positive.");
+            }
+
+            if (@operator == LayerOperator.Linear ? weightOffset < 0 : weightOffset != -1 || biasOffset != -1)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(weightOffset),
+                    @operator == LayerOperator.Linear
+                        ? "A Linear layer needs the offset of its weights."
+                        : $"A {@operator} layer has no parameters, so both offsets must be -1.");
+            }
+
+            if (biasOffset < -1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(biasOffset), biasOffset, "An offset is -1 (none) or at least 0.");
+            }
+
+            Index = index;
+            Operator = @operator;
+            Inputs = inputs;
+            Outputs = outputs;
+            WeightOffset = weightOffset;
+            BiasOffset = biasOffset;
+        }
+
+        /// <summary>The layer's position in the network, activations included: PyTorch's index in <c>nn.Sequential</c>.</summary>
+        public int Index { get; }
+
+        /// <summary>What the layer computes.</summary>
+        public LayerOperator Operator { get; }
+
+        /// <summary>Features in.</summary>
+        public int Inputs { get; }
+
+        /// <summary>Features out.</summary>
+        public int Outputs { get; }
+
+        /// <summary>Where the out×in weight matrix starts in the flat parameters, or -1.</summary>
+        public int WeightOffset { get; }
+
+        /// <summary>Where the bias starts in the flat parameters, or -1.</summary>
+        public int BiasOffset { get; }
+
+        /// <summary>Whether the layer has a bias.</summary>
+        public bool HasBias => BiasOffset >= 0;
+    }
+
+    /// <summary>
+    /// A generated network as the interchange formats see it: its layers and the flat parameter array's layout.
+    /// Generated networks expose theirs as <c>Description</c>; <see cref="Safetensors"/> and <see cref="OnnxExport"/>
+    /// read the parameters through it, so the file code is written once, here, for every network.
+    /// </summary>
+    public sealed class NetworkDescription
+    {
+        private readonly LayerDescription[] _layers;
+        private readonly ParameterTensor[] _tensors;
+
+        /// <summary>Describes a network and checks that its layers chain and its parameters tile the flat array.</summary>
+        /// <param name="architecture">The architecture text (<c>float: Linear(784, 128), ReLU, …</c>), kept in file metadata.</param>
+        /// <param name="parameterCount">The length of the flat parameter array.</param>
+        /// <param name="layers">The layers in order.</param>
+        /// <exception cref="ArgumentException">The layers do not chain, are out of order, or their parameters do not tile the array.</exception>
+        public NetworkDescription(string architecture, int parameterCount, params LayerDescription[] layers)
+        {
+            if (architecture is null)
+            {
+                throw new ArgumentNullException(nameof(architecture));
+            }
+
+            if (layers is null || layers.Length == 0)
+            {
+                throw new ArgumentException("A network has at least one layer.", nameof(layers));
+            }
+
+            var tensors = new List<ParameterTensor>();
+            int next = 0;
+            for (int i = 0; i < layers.Length; i++)
+            {
+                LayerDescription layer = layers[i] ?? throw new ArgumentException($"Layer {i} is null.", nameof(layers));
+                if (layer.Index != i)
+                {
+                    throw new ArgumentException($"The layer at position {i} says it is layer {layer.Index}.", nameof(layers));
+                }
+
+                if (i > 0 && layers[i - 1].Outputs != layer.Inputs)
+                {
+                    throw new ArgumentException($"Layer {i} expects {layer.Inputs} inputs, but layer {i - 1} produces {layers[i - 1].Outputs}.", nameof(layers));
+                }
+
+                if (layer.Operator != LayerOperator.Linear)
+                {
+                    continue;
+                }
+
+                tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, layer.Outputs, layer.Inputs));
+                if (layer.HasBias)
+                {
+                    tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, layer.Outputs));
+                }
+            }
+
+            if (next != parameterCount)
+            {
+                throw new ArgumentException($"The layers' parameters take {next} elements, but the network declares {parameterCount}.", nameof(parameterCount));
+            }
+
+            Architecture = architecture;
+            ParameterCount = parameterCount;
+            _layers = layers;
+            _tensors = tensors.ToArray();
+        }
+
+        /// <summary>The architecture text.</summary>
+        public string Architecture { get; }
+
+        /// <summary>The length of the flat parameter array.</summary>
+        public int ParameterCount { get; }
+
+        /// <summary>Features per example in.</summary>
+        public int InputSize => _layers[0].Inputs;
+
+        /// <summary>Values per example out (the scores before any loss).</summary>
+        public int OutputSize => _layers[_layers.Length - 1].Outputs;
+
+        /// <summary>The layers in order.</summary>
+        public IReadOnlyList<LayerDescription> Layers => _layers;
+
+        /// <summary>
+        /// The parameter tensors in the flat array's order, named as PyTorch names the parameters of the equivalent
+        /// <c>nn.Sequential</c> (<c>0.weight</c> [out, in], <c>0.bias</c> [out], <c>2.weight</c>, …).
+        /// </summary>
+        public IReadOnlyList<ParameterTensor> Tensors => _tensors;
+
+        private static ParameterTensor Tile(ref int next, string name, int offset, params int[] shape)
+        {
+            if (offset != next)
+            {
+                throw new ArgumentException($"Tensor {name} starts at parameter {offset}, but the previous tensor ends at {next}: the layout must be contiguous, in layer order.", "layers");
+            }
+
+            var tensor = new ParameterTensor(name, offset, shape);
+            next += tensor.Count;
+            return tensor;
+        }
+    }
+
+    /// <summary>One named parameter tensor: a row-major block of the flat parameter array.</summary>
+    public sealed class ParameterTensor
+    {
+        private readonly int[] _shape;
+
+        internal ParameterTensor(string name, int offset, int[] shape)
+        {
+            Name = name;
+            Offset = offset;
+            _shape = shape;
+            long count = 1;
+            foreach (int dimension in shape)
+            {
+                count *= dimension;
+            }
+
+            Count = checked((int)count);
+        }
+
+        /// <summary>PyTorch's name for the tensor (<c>0.weight</c>).</summary>
+        public string Name { get; }
+
+        /// <summary>Where the tensor starts in the flat parameter array.</summary>
+        public int Offset { get; }
+
+        /// <summary>Elements in the tensor.</summary>
+        public int Count { get; }
+
+        /// <summary>The tensor's shape, outermost dimension first.</summary>
+        public ReadOnlySpan<int> Shape => _shape;
+
+        /// <summary>The shape as PyTorch prints it: <c>[128, 784]</c>.</summary>
+        public string ShapeText => "[" + string.Join(", ", _shape) + "]";
+    }
+}

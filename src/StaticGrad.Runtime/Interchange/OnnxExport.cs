@@ -1,0 +1,225 @@
+using System;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace StaticGrad.Interchange
+{
+    /// <summary>
+    /// Writes a network's forward pass as an ONNX model that ONNX Runtime (and anything else that reads ONNX) runs:
+    /// graph input <c>input</c> [batch, InputSize] with a symbolic batch dimension, graph output <c>output</c>
+    /// [batch, OutputSize] equal to the network's <c>Forward</c> (the scores before any loss). Linear layers become
+    /// <c>Gemm</c> nodes with <c>transB = 1</c> whose weights and biases are initializers named as PyTorch names them
+    /// (<c>0.weight</c>, <c>0.bias</c>); ReLU, Sigmoid and Tanh become <c>Relu</c>, <c>Sigmoid</c>, <c>Tanh</c>.
+    /// </summary>
+    /// <remarks>
+    /// The file declares IR version <see cref="IrVersion"/> (ONNX 1.8) and imports the default operator set at version
+    /// <see cref="OpsetVersion"/>; ONNX Runtime loads that from version 1.6 (2020) on, and every operator used is
+    /// defined for both <c>float</c> and <c>double</c> at that opset. The protobuf is written by a small writer of
+    /// our own, so the package needs nothing beyond the BCL.
+    /// </remarks>
+    public static class OnnxExport
+    {
+        /// <summary>The ONNX IR version the file declares (7: ONNX 1.8).</summary>
+        public const long IrVersion = 7;
+
+        /// <summary>The version of the default ONNX operator set the file imports.</summary>
+        public const long OpsetVersion = 13;
+
+        /// <summary>The name of the graph's input.</summary>
+        public const string InputName = "input";
+
+        /// <summary>The name of the graph's output.</summary>
+        public const string OutputName = "output";
+
+        /// <summary>The symbolic name of the batch dimension.</summary>
+        public const string BatchDimension = "batch";
+
+        // onnx.proto field numbers and enum values used below.
+        private const int ModelIrVersion = 1, ModelProducerName = 2, ModelProducerVersion = 3, ModelDocString = 6, ModelGraph = 7, ModelOpsetImport = 8;
+        private const int OpsetDomain = 1, OpsetVersionField = 2;
+        private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphDocString = 10, GraphInput = 11, GraphOutput = 12;
+        private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
+        private const int AttributeName = 1, AttributeInt = 3, AttributeType = 20, AttributeTypeInt = 2;
+        private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
+        private const int ValueInfoName = 1, ValueInfoType = 2;
+        private const int TypeTensor = 1, TypeTensorElemType = 1, TypeTensorShape = 2;
+        private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
+        private const int ElementFloat = 1, ElementDouble = 11;
+
+        /// <summary>Writes the model to <paramref name="path"/> (through a temporary file that then replaces it).</summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        public static void Save(string path, NetworkDescription network, ReadOnlySpan<float> parameters) =>
+            AtomicFile.WriteAllBytes(path, Build(network, parameters).WrittenSpan);
+
+        /// <summary>Writes the model to <paramref name="path"/> (through a temporary file that then replaces it).</summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        public static void Save(string path, NetworkDescription network, ReadOnlySpan<double> parameters) =>
+            AtomicFile.WriteAllBytes(path, Build(network, parameters).WrittenSpan);
+
+        /// <summary>Writes the model to <paramref name="stream"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<float> parameters) =>
+            WriteTo(stream, Build(network, parameters));
+
+        /// <summary>Writes the model to <paramref name="stream"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<double> parameters) =>
+            WriteTo(stream, Build(network, parameters));
+
+        private static void WriteTo(Stream stream, ProtobufWriter model)
+        {
+            if (stream is null)
+            {
+                throw new ArgumentNullException(nameof(stream));
+            }
+
+            stream.Write(model.WrittenSpan);
+        }
+
+        private static ProtobufWriter Build<T>(NetworkDescription network, ReadOnlySpan<T> parameters)
+            where T : unmanaged
+        {
+            if (network is null)
+            {
+                throw new ArgumentNullException(nameof(network));
+            }
+
+            if (parameters.Length != network.ParameterCount)
+            {
+                throw new ArgumentException($"The network has {network.ParameterCount} parameters, but the span has length {parameters.Length}.", nameof(parameters));
+            }
+
+            int elementType = typeof(T) == typeof(float) ? ElementFloat : ElementDouble;
+            var graph = new ProtobufWriter();
+            graph.WriteString(GraphName, "staticgrad");
+            graph.WriteString(GraphDocString, network.Architecture);
+
+            string current = InputName;
+            for (int i = 0; i < network.Layers.Count; i++)
+            {
+                LayerDescription layer = network.Layers[i];
+                string output = i == network.Layers.Count - 1 ? OutputName : $"/{i}/output";
+                var node = new ProtobufWriter();
+                node.WriteString(NodeInput, current);
+                switch (layer.Operator)
+                {
+                    case LayerOperator.Linear:
+                        node.WriteString(NodeInput, $"{i}.weight");
+                        if (layer.HasBias)
+                        {
+                            node.WriteString(NodeInput, $"{i}.bias");
+                        }
+
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/Gemm");
+                        node.WriteString(NodeOpType, "Gemm");
+                        var transB = new ProtobufWriter();
+                        transB.WriteString(AttributeName, "transB");
+                        transB.WriteInt64(AttributeInt, 1);
+                        transB.WriteInt64(AttributeType, AttributeTypeInt);
+                        node.WriteMessage(NodeAttribute, transB);
+                        break;
+                    default:
+                        string op = layer.Operator switch
+                        {
+                            LayerOperator.ReLU => "Relu",
+                            LayerOperator.Sigmoid => "Sigmoid",
+                            LayerOperator.Tanh => "Tanh",
+                            _ => throw new NotSupportedException($"Layer {i} ({layer.Operator}) has no ONNX export."),
+                        };
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/{op}");
+                        node.WriteString(NodeOpType, op);
+                        break;
+                }
+
+                graph.WriteMessage(GraphNode, node);
+                current = output;
+            }
+
+            foreach (ParameterTensor tensor in network.Tensors)
+            {
+                graph.WriteMessage(GraphInitializer, Initializer(tensor, parameters.Slice(tensor.Offset, tensor.Count), elementType));
+            }
+
+            graph.WriteMessage(GraphInput, ValueInfo(InputName, elementType, network.InputSize));
+            graph.WriteMessage(GraphOutput, ValueInfo(OutputName, elementType, network.OutputSize));
+
+            var opset = new ProtobufWriter();
+            opset.WriteString(OpsetDomain, string.Empty);
+            opset.WriteInt64(OpsetVersionField, OpsetVersion);
+
+            var model = new ProtobufWriter();
+            model.WriteInt64(ModelIrVersion, IrVersion);
+            model.WriteString(ModelProducerName, "StaticGrad");
+            model.WriteString(ModelProducerVersion, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0.0.0");
+            model.WriteString(ModelDocString, network.Architecture);
+            model.WriteMessage(ModelGraph, graph);
+            model.WriteMessage(ModelOpsetImport, opset);
+            return model;
+        }
+
+        private static ProtobufWriter Initializer<T>(ParameterTensor tensor, ReadOnlySpan<T> values, int elementType)
+            where T : unmanaged
+        {
+            var proto = new ProtobufWriter();
+            foreach (int dimension in tensor.Shape)
+            {
+                proto.WriteInt64(TensorDims, dimension);
+            }
+
+            proto.WriteInt64(TensorDataType, elementType);
+            proto.WriteString(TensorName, tensor.Name);
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
+            if (BitConverter.IsLittleEndian)
+            {
+                proto.WriteBytes(TensorRawData, bytes);
+            }
+            else
+            {
+                // raw_data is little-endian whatever the machine.
+                byte[] swapped = bytes.ToArray();
+                int size = Unsafe.SizeOf<T>();
+                for (int at = 0; at < swapped.Length; at += size)
+                {
+                    Array.Reverse(swapped, at, size);
+                }
+
+                proto.WriteBytes(TensorRawData, swapped);
+            }
+
+            return proto;
+        }
+
+        private static ProtobufWriter ValueInfo(string name, int elementType, int features)
+        {
+            var batch = new ProtobufWriter();
+            batch.WriteString(DimParam, BatchDimension);
+            var width = new ProtobufWriter();
+            width.WriteInt64(DimValue, features);
+            var shape = new ProtobufWriter();
+            shape.WriteMessage(ShapeDim, batch);
+            shape.WriteMessage(ShapeDim, width);
+
+            var tensorType = new ProtobufWriter();
+            tensorType.WriteInt64(TypeTensorElemType, elementType);
+            tensorType.WriteMessage(TypeTensorShape, shape);
+            var type = new ProtobufWriter();
+            type.WriteMessage(TypeTensor, tensorType);
+
+            var info = new ProtobufWriter();
+            info.WriteString(ValueInfoName, name);
+            info.WriteMessage(ValueInfoType, type);
+            return info;
+        }
+    }
+}
