@@ -12,6 +12,11 @@ using Spectre.Console;
 using StaticGrad;
 using StaticGrad.Samples.Digits;
 
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 120;
+}
+
 string output = Path.GetFullPath(args.Length > 0 ? args[0] : "interchange-output");
 Directory.CreateDirectory(output);
 var data = DigitsData.Load(Path.Combine(AppContext.BaseDirectory, "digits.csv.gz"));
@@ -65,8 +70,14 @@ var reloadedPredictions = new int[testCount];
 reloaded.Predict(data.TestX, reloadedPredictions);
 
 // For check_in_pytorch.py: the test inputs and StaticGrad's scores for them.
+// Forward takes at most maxBatchSize rows (Predict has no such limit), so the scores come in batches.
 var scores = new float[testCount * DigitMlp.OutputSize];
-model.Forward(data.TestX, scores);
+for (int start = 0; start < testCount; start += BatchSize)
+{
+    int rows = Math.Min(BatchSize, testCount - start);
+    model.Forward(data.TestX.AsSpan(start * DigitMlp.InputSize, rows * DigitMlp.InputSize), scores.AsSpan(start * DigitMlp.OutputSize, rows * DigitMlp.OutputSize));
+}
+
 File.WriteAllText(Path.Combine(output, "digits-test.json"), JsonSerializer.Serialize(new TestRecord(
     DigitMlp.Architecture, testCount, DigitMlp.InputSize, DigitMlp.OutputSize, data.TestX, scores, data.TestY), TestRecordContext.Default.TestRecord));
 
