@@ -165,6 +165,39 @@ namespace StaticGrad.Optimizers
         public static void Adam<T>(Span<T> parameters, Span<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, T weightDecay, long step, bool zeroGradients)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            AdamCore(parameters, gradients, firstMoment, secondMoment, learningRate, beta1, beta2, epsilon, weightDecay, T.One, step, zeroGradients);
+        }
+
+        /// <summary>
+        /// AdamW (PyTorch's <c>torch.optim.AdamW</c>): weight decay decoupled from the gradient, <c>θ ← θ·(1 − η·λ)</c>,
+        /// then Adam's update with <c>g = ∂L/∂θ</c>, in the same pass.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="parameters">θ, updated in place.</param>
+        /// <param name="gradients">∂L/∂θ; cleared when <paramref name="zeroGradients"/> is set.</param>
+        /// <param name="firstMoment">m, updated in place.</param>
+        /// <param name="secondMoment">v, updated in place.</param>
+        /// <param name="learningRate">η.</param>
+        /// <param name="beta1">β₁.</param>
+        /// <param name="beta2">β₂.</param>
+        /// <param name="epsilon">ε.</param>
+        /// <param name="weightDecay">λ (0 for none), decoupled: the parameter shrinks by η·λ of itself.</param>
+        /// <param name="step">t, the number of this step, from 1.</param>
+        /// <param name="zeroGradients">Whether to clear each gradient after using it.</param>
+        /// <exception cref="ArgumentException">The spans differ in length.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is less than 1.</exception>
+        public static void AdamW<T>(Span<T> parameters, Span<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, T weightDecay, long step, bool zeroGradients)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            // 1 − η·λ in double, as PyTorch computes it in Python floats before it scales the tensor.
+            T keep = T.CreateTruncating(1 - (double.CreateTruncating(learningRate) * double.CreateTruncating(weightDecay)));
+            AdamCore(parameters, gradients, firstMoment, secondMoment, learningRate, beta1, beta2, epsilon, T.Zero, keep, step, zeroGradients);
+        }
+
+        /// <summary>Adam with L2 decay <paramref name="weightDecay"/> in the gradient and the parameter first scaled by <paramref name="keep"/> (1 for Adam, 1 − ηλ for AdamW).</summary>
+        private static void AdamCore<T>(Span<T> parameters, Span<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, T weightDecay, T keep, long step, bool zeroGradients)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
             CheckLength(parameters, gradients.Length, nameof(gradients));
             CheckLength(parameters, firstMoment.Length, nameof(firstMoment));
             CheckLength(parameters, secondMoment.Length, nameof(secondMoment));
@@ -196,9 +229,10 @@ namespace StaticGrad.Optimizers
                 var decay = Vector512.Create(weightDecay);
                 var size = Vector512.Create(stepSize);
                 var root2 = Vector512.Create(inverseSqrtCorrection2);
+                var shrink = Vector512.Create(keep);
                 for (; i <= length - Vector512<T>.Count; i += Vector512<T>.Count)
                 {
-                    var p = Vector512.LoadUnsafe(ref theta, (nuint)i);
+                    var p = Vector512.LoadUnsafe(ref theta, (nuint)i) * shrink;
                     var g = Vector512.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
                     var m = (b1 * Vector512.LoadUnsafe(ref mRef, (nuint)i)) + (c1 * g);
                     var v = (b2 * Vector512.LoadUnsafe(ref vRef, (nuint)i)) + (c2 * g * g);
@@ -222,9 +256,10 @@ namespace StaticGrad.Optimizers
                 var decay = Vector256.Create(weightDecay);
                 var size = Vector256.Create(stepSize);
                 var root2 = Vector256.Create(inverseSqrtCorrection2);
+                var shrink = Vector256.Create(keep);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
-                    var p = Vector256.LoadUnsafe(ref theta, (nuint)i);
+                    var p = Vector256.LoadUnsafe(ref theta, (nuint)i) * shrink;
                     var g = Vector256.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
                     var m = (b1 * Vector256.LoadUnsafe(ref mRef, (nuint)i)) + (c1 * g);
                     var v = (b2 * Vector256.LoadUnsafe(ref vRef, (nuint)i)) + (c2 * g * g);
@@ -248,9 +283,10 @@ namespace StaticGrad.Optimizers
                 var decay = Vector128.Create(weightDecay);
                 var size = Vector128.Create(stepSize);
                 var root2 = Vector128.Create(inverseSqrtCorrection2);
+                var shrink = Vector128.Create(keep);
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
-                    var p = Vector128.LoadUnsafe(ref theta, (nuint)i);
+                    var p = Vector128.LoadUnsafe(ref theta, (nuint)i) * shrink;
                     var g = Vector128.LoadUnsafe(ref grad, (nuint)i) + (decay * p);
                     var m = (b1 * Vector128.LoadUnsafe(ref mRef, (nuint)i)) + (c1 * g);
                     var v = (b2 * Vector128.LoadUnsafe(ref vRef, (nuint)i)) + (c2 * g * g);
@@ -266,7 +302,7 @@ namespace StaticGrad.Optimizers
 
             for (; i < length; i++)
             {
-                T p = Unsafe.Add(ref theta, i);
+                T p = Unsafe.Add(ref theta, i) * keep;
                 T g = Unsafe.Add(ref grad, i) + (weightDecay * p);
                 T m = (beta1 * Unsafe.Add(ref mRef, i)) + (oneMinusBeta1 * g);
                 T v = (beta2 * Unsafe.Add(ref vRef, i)) + (oneMinusBeta2 * g * g);
