@@ -1,30 +1,15 @@
-using System;
 using StaticGrad;
 
 namespace StaticGrad.Samples.Digits;
 
-/// <summary>What the three digit models have in common; StaticGrad's generated members implement it.</summary>
-public interface IDigitModel
-{
-    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
-
-    double Accuracy(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
-
-    double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
-
-    void Save(string path);
-
-    void Load(string path);
-}
-
 /// <summary>CS231n's linear softmax classifier: scores = W·x + b, softmax cross-entropy loss.</summary>
 [Linear(64, 10), SoftmaxCrossEntropy]
-public partial class SoftmaxClassifier : IDigitModel;
+public partial class SoftmaxClassifier;
 
 /// <summary>CS231n's linear SVM: scores = W·x + b, multiclass hinge loss with margin 1.</summary>
 [Linear(64, 10), MulticlassSvm]
-public partial class SvmClassifier : IDigitModel;
+public partial class SvmClassifier;
 
 /// <summary>A small MLP: 64 pixels → 32 ReLU units → 10 scores.</summary>
 [Linear(64, 32), ReLU, Linear(32, 10), SoftmaxCrossEntropy]
-public partial class DigitMlp : IDigitModel;
+public partial class DigitMlp;

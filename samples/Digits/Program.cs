@@ -3,10 +3,11 @@
 // Run: dotnet run --project samples/Digits -c Release [-- output-folder]
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using Spectre.Console;
+using StaticGrad;
 using StaticGrad.Samples.Digits;
+using StaticGrad.Training;
 
 string output = Path.GetFullPath(args.Length > 0 ? args[0] : "digits-output");
 Directory.CreateDirectory(output);
@@ -72,73 +73,49 @@ return 0;
 
 Result Train(Run run, DigitsData d, Action<int> onEpoch)
 {
-    IDigitModel model = run.Create();
-    var order = new int[d.TrainCount];
-    for (int i = 0; i < order.Length; i++) order[i] = i;
-    var shuffle = new Random(1);
-    var batchX = new float[BatchSize * DigitsData.Features];
-    var batchY = new int[BatchSize];
+    // Any generated classifier is an IClassifier<float>: one loop for the three models. The iterator reshuffles each
+    // epoch from its seed and hands TrainStep each batch where it lies; the schedule lowers the rate along a cosine.
+    IClassifier<float> model = run.Create();
+    model.Optimizer!.Schedule = new CosineAnnealing(totalSteps: run.Epochs * (d.TrainCount / BatchSize), minLearningRate: model.Optimizer.LearningRate / 20);
+    var batches = new MiniBatches<float, int>(d.TrainX, d.TrainY, DigitsData.Features, BatchSize, seed: 1, dropLast: true);
     var losses = new List<double>();
-    long allocated = 0, steps = 0;
-    var clock = Stopwatch.StartNew();
+    double seconds = 0;
+    long before = GC.GetAllocatedBytesForCurrentThread(), steps = 0;
     for (int epoch = 1; epoch <= run.Epochs; epoch++)
     {
-        shuffle.Shuffle(order);
-        double total = 0;
-        int batches = 0;
-        for (int start = 0; start + BatchSize <= order.Length; start += BatchSize)
-        {
-            for (int b = 0; b < BatchSize; b++)
-            {
-                int row = order[start + b];
-                d.TrainX.AsSpan(row * DigitsData.Features, DigitsData.Features).CopyTo(batchX.AsSpan(b * DigitsData.Features));
-                batchY[b] = d.TrainY[row];
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            total += model.TrainStep(batchX, batchY);
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-            steps++;
-            batches++;
-        }
-
-        losses.Add(total / batches);
+        EpochResult result = model.TrainEpoch(batches);
+        losses.Add(result.MeanLoss);
+        seconds += result.Elapsed.TotalSeconds;
+        steps += result.Batches;
         onEpoch(epoch);
     }
 
-    clock.Stop();
-    double test = model.Accuracy(d.TestX, d.TestY);
+    double bytesPerStep = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / steps;
     string path = Path.Combine(output, run.FileName);
     model.Save(path);
-    IDigitModel reloaded = run.Create();
+    IClassifier<float> reloaded = run.Create();
     reloaded.Load(path);
 
-    return new Result(run.Name, run.Epochs, losses, model.Accuracy(d.TrainX, d.TrainY), test,
-        clock.Elapsed.TotalSeconds / run.Epochs, (double)allocated / steps, reloaded.Accuracy(d.TestX, d.TestY));
+    return new Result(run.Name, run.Epochs, losses, model.Accuracy(d.TrainX, d.TrainY), model.Accuracy(d.TestX, d.TestY),
+        seconds / run.Epochs, bytesPerStep, reloaded.Accuracy(d.TestX, d.TestY));
 }
 
-static IDigitModel CreateSoftmax()
+static IClassifier<float> CreateSoftmax() => new SoftmaxClassifier(seed: 1, maxBatchSize: BatchSize)
 {
-    var m = new SoftmaxClassifier(seed: 1, maxBatchSize: 64);
-    m.UseSgd(learningRate: 0.1f, momentum: 0.9f, weightDecay: 1e-4f);
-    return m;
-}
+    Optimizer = new Sgd(learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4),
+};
 
-static IDigitModel CreateSvm()
+static IClassifier<float> CreateSvm() => new SvmClassifier(seed: 1, maxBatchSize: BatchSize)
 {
-    var m = new SvmClassifier(seed: 1, maxBatchSize: 64);
-    m.UseSgd(learningRate: 0.01f, momentum: 0.9f, weightDecay: 1e-3f);
-    return m;
-}
+    Optimizer = new Sgd(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-3),
+};
 
-static IDigitModel CreateMlp()
+static IClassifier<float> CreateMlp() => new DigitMlp(seed: 1, maxBatchSize: BatchSize)
 {
-    var m = new DigitMlp(seed: 1, maxBatchSize: 64);
-    m.UseAdam(learningRate: 0.01f, weightDecay: 1e-3f);
-    return m;
-}
+    Optimizer = new Adam(learningRate: 0.01, weightDecay: 1e-3),
+};
 
-internal sealed record Run(string Name, Func<IDigitModel> Create, int Epochs)
+internal sealed record Run(string Name, Func<IClassifier<float>> Create, int Epochs)
 {
     public string FileName => new string(Array.FindAll(Name.ToLowerInvariant().ToCharArray(), char.IsLetterOrDigit)) + ".sgrd";
 }

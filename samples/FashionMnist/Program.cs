@@ -5,7 +5,9 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using Spectre.Console;
+using StaticGrad;
 using StaticGrad.Samples.FashionMnist;
+using StaticGrad.Training;
 
 const string DebianFolder = "/usr/share/datasets/fashion-mnist";
 string folder = args.Length > 0 ? args[0] : DebianFolder;
@@ -40,11 +42,11 @@ if (pixels != FashionMlp.InputSize || trainY.Length != trainCount || testY.Lengt
 }
 
 const int BatchSize = 128;
-IFashionModel model = modelName == "deep"
+IClassifier<float> model = modelName == "deep"
     ? new FashionDeepMlp(seed: 1, maxBatchSize: BatchSize)
     : new FashionMlp(seed: 1, maxBatchSize: BatchSize);
-string architecture = modelName == "deep" ? FashionDeepMlp.Architecture : FashionMlp.Architecture;
-model.UseAdam(learningRate: 1e-3f);
+string architecture = model.Architecture;
+model.Optimizer = new Adam(learningRate: 1e-3);
 AnsiConsole.MarkupLine($"[bold]StaticGrad Fashion-MNIST[/]: {trainCount:N0} training and {testCount:N0} test images, {Markup.Escape(architecture)}");
 AnsiConsole.MarkupLine($"Adam 1e-3, batch {BatchSize}, {epochs} epochs, one thread, {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "no AVX")} kernels");
 

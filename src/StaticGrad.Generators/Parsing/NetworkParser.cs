@@ -32,7 +32,9 @@ namespace StaticGrad.Generators.Parsing
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
             "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",
             "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes", "Threads", "_team",
-            "Description", "SaveSafetensors", "LoadSafetensors", "ExportOnnx");
+            "Description", "SaveSafetensors", "LoadSafetensors", "ExportOnnx",
+            "Optimizer", "UseAdamW", "RequireOptimizer", "NoOptimizerMessage", "LabelSpan", "Labels",
+            "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore");
 
         private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);
 

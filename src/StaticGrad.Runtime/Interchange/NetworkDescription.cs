@@ -136,10 +136,10 @@ namespace StaticGrad.Interchange
                     continue;
                 }
 
-                tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, layer.Outputs, layer.Inputs));
+                tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, isWeight: true, layer.Outputs, layer.Inputs));
                 if (layer.HasBias)
                 {
-                    tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, layer.Outputs));
+                    tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, isWeight: false, layer.Outputs));
                 }
             }
 
@@ -175,14 +175,17 @@ namespace StaticGrad.Interchange
         /// </summary>
         public IReadOnlyList<ParameterTensor> Tensors => _tensors;
 
-        private static ParameterTensor Tile(ref int next, string name, int offset, params int[] shape)
+        /// <summary>The tensors as an array, for loops that must not allocate an enumerator.</summary>
+        internal ParameterTensor[] TensorArray => _tensors;
+
+        private static ParameterTensor Tile(ref int next, string name, int offset, bool isWeight, params int[] shape)
         {
             if (offset != next)
             {
                 throw new ArgumentException($"Tensor {name} starts at parameter {offset}, but the previous tensor ends at {next}: the layout must be contiguous, in layer order.", "layers");
             }
 
-            var tensor = new ParameterTensor(name, offset, shape);
+            var tensor = new ParameterTensor(name, offset, isWeight, shape);
             next += tensor.Count;
             return tensor;
         }
@@ -193,10 +196,11 @@ namespace StaticGrad.Interchange
     {
         private readonly int[] _shape;
 
-        internal ParameterTensor(string name, int offset, int[] shape)
+        internal ParameterTensor(string name, int offset, bool isWeight, int[] shape)
         {
             Name = name;
             Offset = offset;
+            IsWeight = isWeight;
             _shape = shape;
             long count = 1;
             foreach (int dimension in shape)
@@ -212,6 +216,9 @@ namespace StaticGrad.Interchange
 
         /// <summary>Where the tensor starts in the flat parameter array.</summary>
         public int Offset { get; }
+
+        /// <summary>Whether this is a weight matrix (optimizers apply weight decay to weights, not to biases).</summary>
+        public bool IsWeight { get; }
 
         /// <summary>Elements in the tensor.</summary>
         public int Count { get; }

@@ -93,6 +93,7 @@ public class BadInputTests
     public void TrainStep_InfinityInTheInput_ReturnsANonFiniteLoss_WithoutThrowing()
     {
         var net = new DigitNetFloat(seed: 5, maxBatchSize: 4);
+        net.UseSgd(0.1);
         float[] inputs = Inputs(2, seed: 3);
         inputs[5] = float.PositiveInfinity;
 

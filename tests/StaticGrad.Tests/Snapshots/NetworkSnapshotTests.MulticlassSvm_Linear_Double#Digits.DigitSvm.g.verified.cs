@@ -5,7 +5,7 @@
 
 namespace Digits
 {
-    partial class DigitSvm
+    partial class DigitSvm : global::StaticGrad.IClassifier<double>
     {
         /// <summary>Features of one example in: 64.</summary>
         public const int InputSize = 64;
@@ -36,14 +36,14 @@ namespace Digits
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        private OptimizerState _optimizer;
+        private global::StaticGrad.Training.Optimizer? _optimizer;
 
         // The threads the matrix products may use; null for the calling thread only (Threads = 1).
         private global::StaticGrad.Kernels.WorkerTeam? _team;
 
         /// <summary>
         /// Creates the network: parameters initialised from <paramref name="seed"/> (the same seed gives the same network),
-        /// buffers for batches of up to <paramref name="maxBatchSize"/> examples, and plain SGD with learning rate 0.01.
+        /// and buffers for batches of up to <paramref name="maxBatchSize"/> examples. No optimizer yet: choose one before training.
         /// </summary>
         /// <remarks>
         /// Initialisation: a Linear layer followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/inputs)</c>; any other
@@ -51,7 +51,7 @@ namespace Digits
         /// This constructor allocates everything the network will use; Forward, Backward and TrainStep allocate nothing.
         /// </remarks>
         /// <param name="seed">Seed of the initialisation.</param>
-        /// <param name="maxBatchSize">The most examples one Forward may take.</param>
+        /// <param name="maxBatchSize">The most examples one Forward or TrainStep may take: your batch size.</param>
         // Members of your own that your constructors set are not set here: your constructors call this one first.
         #pragma warning disable CS8618
         public DigitSvm(int seed = 0, int maxBatchSize = DefaultMaxBatchSize)
@@ -65,7 +65,6 @@ namespace Digits
                 new double[maxBatchSize * 10], // layer 0 (Linear(64, 10)) out
             };
             _gradientScratch = new double[][] { new double[maxBatchSize * 64], new double[maxBatchSize * 64] };
-            _optimizer = new OptimizerState { LearningRate = 0.01 };
             InitializeParameters(seed);
         }
         #pragma warning restore CS8618
@@ -225,11 +224,19 @@ namespace Digits
 
         /// <summary>The mean MulticlassSvm loss of a batch of outputs, and its gradient with respect to those outputs.</summary>
         /// <param name="outputs">Network outputs, [B×10] row-major.</param>
-        /// <param name="labels">One class label per example, each in [0, 10).</param>
+        /// <param name="labels">One class label per example, each in [0, 10); int, byte or ushort, read where they are.</param>
         /// <param name="outputGradients">Receives ∂L/∂outputs, [B×10]; pass an empty span to skip the gradient.</param>
         /// <returns>The loss averaged over the batch.</returns>
         /// <remarks><c>L = (1/B) Σ_b Σ_(j≠y) max(0, z_j − z_y + Δ), Δ = 1.0; dz_j = [margin_j &gt; 0] / B, dz_y = −(count of positive margins) / B</c></remarks>
-        public double ComputeLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<int> labels, global::System.Span<double> outputGradients)
+        public double ComputeLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<int> labels, global::System.Span<double> outputGradients) => ComputeLossCore(outputs, Labels(labels), outputGradients);
+
+        /// <inheritdoc cref="ComputeLoss(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int}, global::System.Span{double})"/>
+        public double ComputeLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<byte> labels, global::System.Span<double> outputGradients) => ComputeLossCore(outputs, Labels(labels), outputGradients);
+
+        /// <inheritdoc cref="ComputeLoss(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int}, global::System.Span{double})"/>
+        public double ComputeLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<ushort> labels, global::System.Span<double> outputGradients) => ComputeLossCore(outputs, Labels(labels), outputGradients);
+
+        private double ComputeLossCore(global::System.ReadOnlySpan<double> outputs, LabelSpan labels, global::System.Span<double> outputGradients)
         {
             int batch = labels.Length;
             if (batch == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
@@ -240,7 +247,7 @@ namespace Digits
         }
 
         // Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.
-        private double RunLoss(global::System.ReadOnlySpan<double> outputs, global::System.ReadOnlySpan<int> labels, global::System.Span<double> outputGradients, int batch)
+        private double RunLoss(global::System.ReadOnlySpan<double> outputs, LabelSpan labels, global::System.Span<double> outputGradients, int batch)
         {
             bool withGradient = outputGradients.Length != 0;
             double total = 0;
@@ -278,31 +285,49 @@ namespace Digits
         /// <summary>
         /// One training step on a batch: Forward (reading <paramref name="inputs"/> where they are), the loss and its gradient,
         /// Backward, which writes this batch's gradients into <see cref="Gradients"/> (replacing what was there), then one
-        /// optimizer <see cref="Step"/> (SGD with learning rate 0.01 unless <see cref="UseSgd"/> or <see cref="UseAdam"/> chose otherwise).
+        /// optimizer step with the optimizer you chose (<see cref="UseAdam"/>, <see cref="UseSgd"/>, <see cref="Optimizer"/>).
         /// Allocates nothing.
         /// </summary>
         /// <param name="inputs">A batch [B×64], row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
-        /// <param name="labels">One class label per example, each in [0, 10).</param>
+        /// <param name="labels">One class label per example, each in [0, 10); int, byte or ushort, read where they are.</param>
         /// <returns>The mean loss of the batch before the step.</returns>
-        public double TrainStep(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels)
+        /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen; nothing changes.</exception>
+        public double TrainStep(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels) => TrainStepCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="TrainStep(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double TrainStep(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<byte> labels) => TrainStepCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="TrainStep(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double TrainStep(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<ushort> labels) => TrainStepCore(inputs, Labels(labels));
+
+        private double TrainStepCore(global::System.ReadOnlySpan<double> inputs, LabelSpan labels)
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));
             if (labels.Length != batch) ThrowLengthMismatch(nameof(labels), $"{batch} labels for a batch of {batch}", labels.Length);
             CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were
+            global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer(); // before anything changes
             RunForward(inputs, batch); // reads the caller's batch: no copy
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
             double loss = RunLoss(outputs, labels, outputGradients, batch);
             // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
             RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
-            Step();
+            optimizer.Step<double>(this, _parameters, _gradients, loss); // skipped if the optimizer guards against a non-finite loss
             return loss;
         }
 
         /// <summary>The mean loss over a whole data set, computed in batches of <see cref="MaxBatchSize"/>. Replaces the stored activations.</summary>
         /// <param name="inputs">Examples [count×64], row-major.</param>
-        /// <param name="labels">One class label per example, each in [0, 10).</param>
-        public double EvaluateLoss(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels)
+        /// <param name="labels">One class label per example, each in [0, 10); int, byte or ushort, read where they are.</param>
+        public double EvaluateLoss(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels) => EvaluateLossCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="EvaluateLoss(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double EvaluateLoss(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<byte> labels) => EvaluateLossCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="EvaluateLoss(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double EvaluateLoss(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<ushort> labels) => EvaluateLossCore(inputs, Labels(labels));
+
+        private double EvaluateLossCore(global::System.ReadOnlySpan<double> inputs, LabelSpan labels)
         {
             int count = inputs.Length / InputSize;
             if (count == 0 || inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $"[count×{InputSize}] with count ≥ 1", inputs.Length);
@@ -359,7 +384,15 @@ namespace Digits
         /// <summary>The fraction of examples whose predicted class equals the label. Allocates nothing; replaces the stored activations.</summary>
         /// <param name="inputs">[count×64] row-major.</param>
         /// <param name="labels">One class per example.</param>
-        public double Accuracy(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels)
+        public double Accuracy(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<int> labels) => AccuracyCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="Accuracy(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double Accuracy(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<byte> labels) => AccuracyCore(inputs, Labels(labels));
+
+        /// <inheritdoc cref="Accuracy(global::System.ReadOnlySpan{double}, global::System.ReadOnlySpan{int})"/>
+        public double Accuracy(global::System.ReadOnlySpan<double> inputs, global::System.ReadOnlySpan<ushort> labels) => AccuracyCore(inputs, Labels(labels));
+
+        private double AccuracyCore(global::System.ReadOnlySpan<double> inputs, LabelSpan labels)
         {
             int count = labels.Length;
             if (count == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
@@ -379,102 +412,52 @@ namespace Digits
             return (double)correct / count;
         }
 
-        /// <summary>The optimizer's settings and state (velocity for momentum, moments for Adam), allocated once when chosen.</summary>
-        private sealed class OptimizerState
+        /// <summary>
+        /// The optimizer <see cref="Step"/> and TrainStep use; <see langword="null"/> until you choose one (training without one throws:
+        /// StaticGrad never picks an optimizer for you). Its learning rate, schedule, clipping and other settings can change between
+        /// steps without losing its state. Assigning allocates the optimizer's state once; an optimizer belongs to one network.
+        /// </summary>
+        /// <example><c>net.Optimizer = new AdamW(learningRate: 3e-3) { Schedule = new CosineAnnealing(totalSteps: 10 * 469, warmupSteps: 200), MaxGradientNorm = 1 };</c></example>
+        /// <exception cref="global::System.InvalidOperationException">The optimizer already belongs to another network.</exception>
+        public global::StaticGrad.Training.Optimizer? Optimizer
         {
-            public bool IsAdam;
-            public double LearningRate;
-            public double Momentum;
-            public double Beta1;
-            public double Beta2;
-            public double Epsilon;
-            public double WeightDecay;
-            public double[]? Velocity;
-            public double[]? FirstMoment;
-            public double[]? SecondMoment;
-            public long Steps;
+            get => _optimizer;
+            set
+            {
+                value?.Attach<double>(this, Description);
+                _optimizer = value;
+            }
         }
 
-        /// <summary>
-        /// Chooses stochastic gradient descent for <see cref="Step"/>: <c>v = μ·v + g</c>, <c>θ −= η·v</c> (plain <c>θ −= η·g</c> when μ = 0),
-        /// with <c>g = ∂L/∂θ + λ·θ</c> for weights (L2 weight decay, the same as adding <c>(λ/2)·‖W‖²</c> to the loss) and <c>g = ∂L/∂θ</c> for biases.
-        /// </summary>
+        /// <summary>Chooses a new <see cref="global::StaticGrad.Training.Sgd"/> (fresh state): <c>v = μ·v + g</c>, <c>θ −= η·v</c>, with <c>g = ∂L/∂θ + λ·θ</c> for weights.</summary>
         /// <param name="learningRate">η, positive.</param>
         /// <param name="momentum">μ in [0, 1); 0 for plain SGD.</param>
         /// <param name="weightDecay">λ ≥ 0, applied to weights only.</param>
-        public void UseSgd(double learningRate, double momentum = 0.0, double weightDecay = 0.0)
-        {
-            if (!(learningRate > 0.0)) throw new global::System.ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learningRate must be positive.");
-            if (!(momentum >= 0.0 && momentum < 1.0)) throw new global::System.ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be at least 0 and less than 1.");
-            if (!(weightDecay >= 0.0)) throw new global::System.ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay must be 0 or positive.");
-            _optimizer = new OptimizerState
-            {
-                LearningRate = learningRate,
-                Momentum = momentum,
-                WeightDecay = weightDecay,
-                Velocity = momentum > 0.0 ? new double[ParameterCount] : null,
-            };
-        }
+        public void UseSgd(double learningRate, double momentum = 0, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Sgd(learningRate, momentum, weightDecay);
 
-        /// <summary>
-        /// Chooses Adam for <see cref="Step"/>: <c>m = β₁m + (1−β₁)g</c>, <c>v = β₂v + (1−β₂)g²</c>,
-        /// <c>θ −= η·m̂ / (√v̂ + ε)</c> with bias-corrected <c>m̂ = m/(1−β₁ᵗ)</c>, <c>v̂ = v/(1−β₂ᵗ)</c>;
-        /// <c>g = ∂L/∂θ + λ·θ</c> for weights, <c>∂L/∂θ</c> for biases.
-        /// </summary>
+        /// <summary>Chooses a new <see cref="global::StaticGrad.Training.Adam"/> (fresh moments) with PyTorch's defaults; to change the learning rate later and keep the moments, set <c>Optimizer.LearningRate</c>.</summary>
         /// <param name="learningRate">η, positive.</param>
         /// <param name="beta1">β₁ in [0, 1).</param>
         /// <param name="beta2">β₂ in [0, 1).</param>
         /// <param name="epsilon">ε, positive.</param>
-        /// <param name="weightDecay">λ ≥ 0, applied to weights only.</param>
-        public void UseAdam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1E-08, double weightDecay = 0.0)
-        {
-            if (!(learningRate > 0.0)) throw new global::System.ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learningRate must be positive.");
-            if (!(beta1 >= 0.0 && beta1 < 1.0)) throw new global::System.ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be at least 0 and less than 1.");
-            if (!(beta2 >= 0.0 && beta2 < 1.0)) throw new global::System.ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be at least 0 and less than 1.");
-            if (!(epsilon > 0.0)) throw new global::System.ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
-            if (!(weightDecay >= 0.0)) throw new global::System.ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay must be 0 or positive.");
-            _optimizer = new OptimizerState
-            {
-                IsAdam = true,
-                LearningRate = learningRate,
-                Beta1 = beta1,
-                Beta2 = beta2,
-                Epsilon = epsilon,
-                WeightDecay = weightDecay,
-                FirstMoment = new double[ParameterCount],
-                SecondMoment = new double[ParameterCount],
-            };
-        }
+        /// <param name="weightDecay">λ ≥ 0, L2 on weights only.</param>
+        public void UseAdam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Adam(learningRate, beta1, beta2, epsilon, weightDecay);
 
-        /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-        /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
-        public void Step()
-        {
-            OptimizerState o = _optimizer;
-            o.Steps++;
-            StepRange(0, 640, o.WeightDecay); // layer 0 W
-            StepRange(640, 10, 0.0); // layer 0 b: no weight decay
-        }
+        /// <summary>Chooses a new <see cref="global::StaticGrad.Training.AdamW"/> (decoupled weight decay, PyTorch's defaults).</summary>
+        /// <param name="learningRate">η, positive.</param>
+        /// <param name="beta1">β₁ in [0, 1).</param>
+        /// <param name="beta2">β₂ in [0, 1).</param>
+        /// <param name="epsilon">ε, positive.</param>
+        /// <param name="weightDecay">λ ≥ 0; weights shrink by η·λ of themselves each step.</param>
+        public void UseAdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2) => Optimizer = new global::StaticGrad.Training.AdamW(learningRate, beta1, beta2, epsilon, weightDecay);
 
-        private void StepRange(int start, int count, double weightDecay)
-        {
-            OptimizerState o = _optimizer;
-            global::System.Span<double> parameters = new global::System.Span<double>(_parameters, start, count);
-            global::System.Span<double> gradients = new global::System.Span<double>(_gradients, start, count);
-            // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
-            if (o.IsAdam)
-            {
-                global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<double>(o.FirstMoment!, start, count), new global::System.Span<double>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
-            }
-            else if (o.Velocity != null)
-            {
-                global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<double>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
-            }
-            else
-            {
-                global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
-            }
-        }
+        private const string NoOptimizerMessage = "No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.";
+
+        /// <summary>Updates every parameter from <see cref="Gradients"/> with <see cref="Optimizer"/> (clipping and the schedule included). Allocates nothing.</summary>
+        /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
+        public void Step() => RequireOptimizer().Step<double>(this, _parameters, _gradients);
+
+        private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);
 
         /// <summary>The first four bytes of a saved network: <c>SGRD</c>.</summary>
         public const int FileMagic = 0x44524753;
@@ -653,6 +636,17 @@ namespace Digits
         /// <param name="stream">A writable stream.</param>
         public void ExportOnnx(global::System.IO.Stream stream) => global::StaticGrad.Interchange.OnnxExport.Save(stream, Description, new global::System.ReadOnlySpan<double>(_parameters));
 
+        // The constants again, as properties of global::StaticGrad.INetwork<double>: generic code reaches them from an instance.
+        int global::StaticGrad.INetwork<double>.InputSize => InputSize;
+
+        int global::StaticGrad.INetwork<double>.OutputSize => OutputSize;
+
+        int global::StaticGrad.INetwork<double>.ParameterCount => ParameterCount;
+
+        string global::StaticGrad.INetwork<double>.Architecture => Architecture;
+
+        global::StaticGrad.Interchange.NetworkDescription global::StaticGrad.INetwork<double>.Description => Description;
+
         /// <summary>One example's input: 64 values of double, on the heap. Its own type, so a vector of another width does not compile.</summary>
         public sealed class InputVector : global::StaticGrad.Typed.FixedVector<double>
         {
@@ -687,12 +681,35 @@ namespace Digits
         {
             int batch = length / InputSize;
             if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}", length);
-            if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements", length);
+            if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples, that is ≤ {MaxBatchSize * InputSize} elements (to take batches of {batch}, construct the network with maxBatchSize: {batch} or more)", length);
             return batch;
         }
 
+        /// <summary>Class labels as the caller stores them (int, byte or ushort), read in place: the public overloads wrap their span, one body reads it.</summary>
+        private readonly ref struct LabelSpan
+        {
+            private readonly global::System.ReadOnlySpan<byte> _bytes;
+            private readonly int _size;
+
+            public LabelSpan(global::System.ReadOnlySpan<byte> bytes, int size) { _bytes = bytes; _size = size; }
+
+            public int Length => _bytes.Length / _size;
+
+            public int this[int index] => _size == 4
+                ? global::System.Runtime.InteropServices.MemoryMarshal.Read<int>(_bytes.Slice(index * 4))
+                : _size == 1 ? _bytes[index] : global::System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(_bytes.Slice(index * 2));
+
+            public LabelSpan Slice(int start, int length) => new LabelSpan(_bytes.Slice(start * _size, length * _size), _size);
+        }
+
+        private static LabelSpan Labels(global::System.ReadOnlySpan<int> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 4);
+
+        private static LabelSpan Labels(global::System.ReadOnlySpan<byte> labels) => new LabelSpan(labels, 1);
+
+        private static LabelSpan Labels(global::System.ReadOnlySpan<ushort> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 2);
+
         // Every label is checked before anything runs, so a bad one changes nothing.
-        private static void CheckLabels(global::System.ReadOnlySpan<int> labels)
+        private static void CheckLabels(LabelSpan labels)
         {
             for (int b = 0; b < labels.Length; b++)
             {

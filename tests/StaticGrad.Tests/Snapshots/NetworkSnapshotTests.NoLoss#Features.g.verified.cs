@@ -3,7 +3,7 @@
 // Changes to this file are lost when the project is built again.
 #nullable enable
 
-partial class Features
+partial class Features : global::StaticGrad.INetwork<float>
 {
     /// <summary>Features of one example in: 2.</summary>
     public const int InputSize = 2;
@@ -34,14 +34,14 @@ partial class Features
     // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
     private int _batch;
 
-    private OptimizerState _optimizer;
+    private global::StaticGrad.Training.Optimizer? _optimizer;
 
     // The threads the matrix products may use; null for the calling thread only (Threads = 1).
     private global::StaticGrad.Kernels.WorkerTeam? _team;
 
     /// <summary>
     /// Creates the network: parameters initialised from <paramref name="seed"/> (the same seed gives the same network),
-    /// buffers for batches of up to <paramref name="maxBatchSize"/> examples, and plain SGD with learning rate 0.01.
+    /// and buffers for batches of up to <paramref name="maxBatchSize"/> examples. No optimizer yet: choose one before training.
     /// </summary>
     /// <remarks>
     /// Initialisation: a Linear layer followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/inputs)</c>; any other
@@ -49,7 +49,7 @@ partial class Features
     /// This constructor allocates everything the network will use; Forward, Backward and TrainStep allocate nothing.
     /// </remarks>
     /// <param name="seed">Seed of the initialisation.</param>
-    /// <param name="maxBatchSize">The most examples one Forward may take.</param>
+    /// <param name="maxBatchSize">The most examples one Forward or TrainStep may take: your batch size.</param>
     // Members of your own that your constructors set are not set here: your constructors call this one first.
     #pragma warning disable CS8618
     public Features(int seed = 0, int maxBatchSize = DefaultMaxBatchSize)
@@ -64,7 +64,6 @@ partial class Features
             new float[maxBatchSize * 3], // layer 1 (ReLU) out
         };
         _gradientScratch = new float[][] { new float[maxBatchSize * 3], new float[maxBatchSize * 3] };
-        _optimizer = new OptimizerState { LearningRate = 0.01f };
         InitializeParameters(seed);
     }
     #pragma warning restore CS8618
@@ -278,7 +277,15 @@ partial class Features
     /// <summary>The fraction of examples whose predicted class equals the label. Allocates nothing; replaces the stored activations.</summary>
     /// <param name="inputs">[count×2] row-major.</param>
     /// <param name="labels">One class per example.</param>
-    public double Accuracy(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+    public double Accuracy(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) => AccuracyCore(inputs, Labels(labels));
+
+    /// <inheritdoc cref="Accuracy(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/>
+    public double Accuracy(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<byte> labels) => AccuracyCore(inputs, Labels(labels));
+
+    /// <inheritdoc cref="Accuracy(global::System.ReadOnlySpan{float}, global::System.ReadOnlySpan{int})"/>
+    public double Accuracy(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<ushort> labels) => AccuracyCore(inputs, Labels(labels));
+
+    private double AccuracyCore(global::System.ReadOnlySpan<float> inputs, LabelSpan labels)
     {
         int count = labels.Length;
         if (count == 0) ThrowLengthMismatch(nameof(labels), "at least one label", 0);
@@ -298,102 +305,52 @@ partial class Features
         return (double)correct / count;
     }
 
-    /// <summary>The optimizer's settings and state (velocity for momentum, moments for Adam), allocated once when chosen.</summary>
-    private sealed class OptimizerState
+    /// <summary>
+    /// The optimizer <see cref="Step"/> and TrainStep use; <see langword="null"/> until you choose one (training without one throws:
+    /// StaticGrad never picks an optimizer for you). Its learning rate, schedule, clipping and other settings can change between
+    /// steps without losing its state. Assigning allocates the optimizer's state once; an optimizer belongs to one network.
+    /// </summary>
+    /// <example><c>net.Optimizer = new AdamW(learningRate: 3e-3) { Schedule = new CosineAnnealing(totalSteps: 10 * 469, warmupSteps: 200), MaxGradientNorm = 1 };</c></example>
+    /// <exception cref="global::System.InvalidOperationException">The optimizer already belongs to another network.</exception>
+    public global::StaticGrad.Training.Optimizer? Optimizer
     {
-        public bool IsAdam;
-        public float LearningRate;
-        public float Momentum;
-        public float Beta1;
-        public float Beta2;
-        public float Epsilon;
-        public float WeightDecay;
-        public float[]? Velocity;
-        public float[]? FirstMoment;
-        public float[]? SecondMoment;
-        public long Steps;
+        get => _optimizer;
+        set
+        {
+            value?.Attach<float>(this, Description);
+            _optimizer = value;
+        }
     }
 
-    /// <summary>
-    /// Chooses stochastic gradient descent for <see cref="Step"/>: <c>v = μ·v + g</c>, <c>θ −= η·v</c> (plain <c>θ −= η·g</c> when μ = 0),
-    /// with <c>g = ∂L/∂θ + λ·θ</c> for weights (L2 weight decay, the same as adding <c>(λ/2)·‖W‖²</c> to the loss) and <c>g = ∂L/∂θ</c> for biases.
-    /// </summary>
+    /// <summary>Chooses a new <see cref="global::StaticGrad.Training.Sgd"/> (fresh state): <c>v = μ·v + g</c>, <c>θ −= η·v</c>, with <c>g = ∂L/∂θ + λ·θ</c> for weights.</summary>
     /// <param name="learningRate">η, positive.</param>
     /// <param name="momentum">μ in [0, 1); 0 for plain SGD.</param>
     /// <param name="weightDecay">λ ≥ 0, applied to weights only.</param>
-    public void UseSgd(float learningRate, float momentum = 0.0f, float weightDecay = 0.0f)
-    {
-        if (!(learningRate > 0.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learningRate must be positive.");
-        if (!(momentum >= 0.0f && momentum < 1.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be at least 0 and less than 1.");
-        if (!(weightDecay >= 0.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay must be 0 or positive.");
-        _optimizer = new OptimizerState
-        {
-            LearningRate = learningRate,
-            Momentum = momentum,
-            WeightDecay = weightDecay,
-            Velocity = momentum > 0.0f ? new float[ParameterCount] : null,
-        };
-    }
+    public void UseSgd(double learningRate, double momentum = 0, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Sgd(learningRate, momentum, weightDecay);
 
-    /// <summary>
-    /// Chooses Adam for <see cref="Step"/>: <c>m = β₁m + (1−β₁)g</c>, <c>v = β₂v + (1−β₂)g²</c>,
-    /// <c>θ −= η·m̂ / (√v̂ + ε)</c> with bias-corrected <c>m̂ = m/(1−β₁ᵗ)</c>, <c>v̂ = v/(1−β₂ᵗ)</c>;
-    /// <c>g = ∂L/∂θ + λ·θ</c> for weights, <c>∂L/∂θ</c> for biases.
-    /// </summary>
+    /// <summary>Chooses a new <see cref="global::StaticGrad.Training.Adam"/> (fresh moments) with PyTorch's defaults; to change the learning rate later and keep the moments, set <c>Optimizer.LearningRate</c>.</summary>
     /// <param name="learningRate">η, positive.</param>
     /// <param name="beta1">β₁ in [0, 1).</param>
     /// <param name="beta2">β₂ in [0, 1).</param>
     /// <param name="epsilon">ε, positive.</param>
-    /// <param name="weightDecay">λ ≥ 0, applied to weights only.</param>
-    public void UseAdam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1E-08f, float weightDecay = 0.0f)
-    {
-        if (!(learningRate > 0.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learningRate must be positive.");
-        if (!(beta1 >= 0.0f && beta1 < 1.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be at least 0 and less than 1.");
-        if (!(beta2 >= 0.0f && beta2 < 1.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be at least 0 and less than 1.");
-        if (!(epsilon > 0.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
-        if (!(weightDecay >= 0.0f)) throw new global::System.ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay must be 0 or positive.");
-        _optimizer = new OptimizerState
-        {
-            IsAdam = true,
-            LearningRate = learningRate,
-            Beta1 = beta1,
-            Beta2 = beta2,
-            Epsilon = epsilon,
-            WeightDecay = weightDecay,
-            FirstMoment = new float[ParameterCount],
-            SecondMoment = new float[ParameterCount],
-        };
-    }
+    /// <param name="weightDecay">λ ≥ 0, L2 on weights only.</param>
+    public void UseAdam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Adam(learningRate, beta1, beta2, epsilon, weightDecay);
 
-    /// <summary>Updates every parameter from <see cref="Gradients"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>
-    /// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>
-    public void Step()
-    {
-        OptimizerState o = _optimizer;
-        o.Steps++;
-        StepRange(0, 6, o.WeightDecay); // layer 0 W
-        StepRange(6, 3, 0.0f); // layer 0 b: no weight decay
-    }
+    /// <summary>Chooses a new <see cref="global::StaticGrad.Training.AdamW"/> (decoupled weight decay, PyTorch's defaults).</summary>
+    /// <param name="learningRate">η, positive.</param>
+    /// <param name="beta1">β₁ in [0, 1).</param>
+    /// <param name="beta2">β₂ in [0, 1).</param>
+    /// <param name="epsilon">ε, positive.</param>
+    /// <param name="weightDecay">λ ≥ 0; weights shrink by η·λ of themselves each step.</param>
+    public void UseAdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2) => Optimizer = new global::StaticGrad.Training.AdamW(learningRate, beta1, beta2, epsilon, weightDecay);
 
-    private void StepRange(int start, int count, float weightDecay)
-    {
-        OptimizerState o = _optimizer;
-        global::System.Span<float> parameters = new global::System.Span<float>(_parameters, start, count);
-        global::System.Span<float> gradients = new global::System.Span<float>(_gradients, start, count);
-        // StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.
-        if (o.IsAdam)
-        {
-            global::StaticGrad.Optimizers.OptimizerSteps.Adam(parameters, gradients, new global::System.Span<float>(o.FirstMoment!, start, count), new global::System.Span<float>(o.SecondMoment!, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);
-        }
-        else if (o.Velocity != null)
-        {
-            global::StaticGrad.Optimizers.OptimizerSteps.SgdMomentum(parameters, gradients, new global::System.Span<float>(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);
-        }
-        else
-        {
-            global::StaticGrad.Optimizers.OptimizerSteps.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);
-        }
-    }
+    private const string NoOptimizerMessage = "No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.";
+
+    /// <summary>Updates every parameter from <see cref="Gradients"/> with <see cref="Optimizer"/> (clipping and the schedule included). Allocates nothing.</summary>
+    /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
+    public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients);
+
+    private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);
 
     /// <summary>The first four bytes of a saved network: <c>SGRD</c>.</summary>
     public const int FileMagic = 0x44524753;
@@ -573,6 +530,17 @@ partial class Features
     /// <param name="stream">A writable stream.</param>
     public void ExportOnnx(global::System.IO.Stream stream) => global::StaticGrad.Interchange.OnnxExport.Save(stream, Description, new global::System.ReadOnlySpan<float>(_parameters));
 
+    // The constants again, as properties of global::StaticGrad.INetwork<float>: generic code reaches them from an instance.
+    int global::StaticGrad.INetwork<float>.InputSize => InputSize;
+
+    int global::StaticGrad.INetwork<float>.OutputSize => OutputSize;
+
+    int global::StaticGrad.INetwork<float>.ParameterCount => ParameterCount;
+
+    string global::StaticGrad.INetwork<float>.Architecture => Architecture;
+
+    global::StaticGrad.Interchange.NetworkDescription global::StaticGrad.INetwork<float>.Description => Description;
+
     /// <summary>One example's input: 2 values of float, on the heap. Its own type, so a vector of another width does not compile.</summary>
     public sealed class InputVector : global::StaticGrad.Typed.FixedVector<float>
     {
@@ -607,12 +575,35 @@ partial class Features
     {
         int batch = length / InputSize;
         if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}", length);
-        if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements", length);
+        if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples, that is ≤ {MaxBatchSize * InputSize} elements (to take batches of {batch}, construct the network with maxBatchSize: {batch} or more)", length);
         return batch;
     }
 
+    /// <summary>Class labels as the caller stores them (int, byte or ushort), read in place: the public overloads wrap their span, one body reads it.</summary>
+    private readonly ref struct LabelSpan
+    {
+        private readonly global::System.ReadOnlySpan<byte> _bytes;
+        private readonly int _size;
+
+        public LabelSpan(global::System.ReadOnlySpan<byte> bytes, int size) { _bytes = bytes; _size = size; }
+
+        public int Length => _bytes.Length / _size;
+
+        public int this[int index] => _size == 4
+            ? global::System.Runtime.InteropServices.MemoryMarshal.Read<int>(_bytes.Slice(index * 4))
+            : _size == 1 ? _bytes[index] : global::System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(_bytes.Slice(index * 2));
+
+        public LabelSpan Slice(int start, int length) => new LabelSpan(_bytes.Slice(start * _size, length * _size), _size);
+    }
+
+    private static LabelSpan Labels(global::System.ReadOnlySpan<int> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 4);
+
+    private static LabelSpan Labels(global::System.ReadOnlySpan<byte> labels) => new LabelSpan(labels, 1);
+
+    private static LabelSpan Labels(global::System.ReadOnlySpan<ushort> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 2);
+
     // Every label is checked before anything runs, so a bad one changes nothing.
-    private static void CheckLabels(global::System.ReadOnlySpan<int> labels)
+    private static void CheckLabels(LabelSpan labels)
     {
         for (int b = 0; b < labels.Length; b++)
         {

@@ -12,7 +12,7 @@ namespace StaticGrad.Generators.Emit.Network
         public static (string Type, string Name, string Description) Targets(NetworkCode code) =>
             code.Spec.Loss == LossKind.MeanSquaredError
                 ? (code.ReadOnlySpan, "targets", $"Target values, [B×{code.Spec.OutputSize}] row-major")
-                : ("global::System.ReadOnlySpan<int>", "labels", $"One class label per example, each in [0, {code.Spec.OutputSize})");
+                : ("global::System.ReadOnlySpan<int>", "labels", $"One class label per example, each in [0, {code.Spec.OutputSize}); int, byte or ushort, read where they are");
 
         public static void Write(SourceWriter w, NetworkCode code)
         {
@@ -44,7 +44,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"/// <param name=\"outputGradients\">Receives ∂L/∂outputs, [B×{n}]; pass an empty span to skip the gradient.</param>");
             w.Line("/// <returns>The loss averaged over the batch.</returns>");
             w.Line($"/// <remarks><c>{Xml(formula)}</c></remarks>");
-            w.Open($"public {t} ComputeLoss({code.ReadOnlySpan} outputs, {targetType} {targets}, {code.Span} outputGradients)");
+            OpenWithLabels(w, code, t, "ComputeLoss", $"{code.ReadOnlySpan} outputs, ", $", {code.Span} outputGradients", "outputs, ", ", outputGradients", $"{Cref(code.ReadOnlySpan)}, {{0}}, {Cref(code.Span)}");
             if (spec.Loss == LossKind.MeanSquaredError)
             {
                 w.Line($"int batch = {targets}.Length / {n};");
@@ -67,7 +67,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Line();
             w.Line("// Callers have checked every length and label (ComputeLoss, TrainStep, EvaluateLoss), so the hot path checks nothing twice.");
-            w.Open($"private {t} RunLoss({code.ReadOnlySpan} outputs, {targetType} {targets}, {code.Span} outputGradients, int batch)");
+            w.Open($"private {t} RunLoss({code.ReadOnlySpan} outputs, {CoreType(code)} {targets}, {code.Span} outputGradients, int batch)");
             w.Line("bool withGradient = outputGradients.Length != 0;");
             w.Line("double total = 0;");
             switch (spec.Loss)
@@ -158,13 +158,14 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>");
             w.Line("/// One training step on a batch: Forward (reading <paramref name=\"inputs\"/> where they are), the loss and its gradient,");
             w.Line("/// Backward, which writes this batch's gradients into <see cref=\"Gradients\"/> (replacing what was there), then one");
-            w.Line("/// optimizer <see cref=\"Step\"/> (SGD with learning rate 0.01 unless <see cref=\"UseSgd\"/> or <see cref=\"UseAdam\"/> chose otherwise).");
+            w.Line("/// optimizer step with the optimizer you chose (<see cref=\"UseAdam\"/>, <see cref=\"UseSgd\"/>" + (spec.RuntimeKernels ? ", <see cref=\"Optimizer\"/>" : string.Empty) + ").");
             w.Line("/// Allocates nothing.");
             w.Line("/// </summary>");
             w.Line($"/// <param name=\"inputs\">A batch [B×{spec.InputSize}], row-major, 1 ≤ B ≤ <see cref=\"MaxBatchSize\"/>.</param>");
             w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
             w.Line("/// <returns>The mean loss of the batch before the step.</returns>");
-            w.Open($"public {code.T} TrainStep({code.ReadOnlySpan} inputs, {targetType} {targets})");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen; nothing changes.</exception>");
+            OpenWithLabels(w, code, code.T, "TrainStep", $"{code.ReadOnlySpan} inputs, ", string.Empty, "inputs, ", string.Empty, $"{Cref(code.ReadOnlySpan)}, {{0}}");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             string expected = spec.Loss == LossKind.MeanSquaredError ? "batch * OutputSize" : "batch";
             string unit = spec.Loss == LossKind.MeanSquaredError ? "target values" : "labels";
@@ -174,13 +175,16 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line("CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were");
             }
 
+            w.Line(spec.RuntimeKernels
+                ? "global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer(); // before anything changes"
+                : "if (_optimizer == null) throw new global::System.InvalidOperationException(NoOptimizerMessage); // before anything changes");
             w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
             w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");
             w.Line("// The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.");
             w.Line("RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);");
-            w.Line("Step();");
+            w.Line(spec.RuntimeKernels ? $"optimizer.Step<{code.T}>(this, _parameters, _gradients, loss); // skipped if the optimizer guards against a non-finite loss" : "Step();");
             w.Line("return loss;");
             w.Close();
             w.Line();
@@ -194,7 +198,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>The mean loss over a whole data set, computed in batches of <see cref=\"MaxBatchSize\"/>. Replaces the stored activations.</summary>");
             w.Line($"/// <param name=\"inputs\">Examples [count×{spec.InputSize}], row-major.</param>");
             w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
-            w.Open($"public double EvaluateLoss({code.ReadOnlySpan} inputs, {targetType} {targets})");
+            OpenWithLabels(w, code, "double", "EvaluateLoss", $"{code.ReadOnlySpan} inputs, ", string.Empty, "inputs, ", string.Empty, $"{Cref(code.ReadOnlySpan)}, {{0}}");
             w.Line("int count = inputs.Length / InputSize;");
             w.Line("if (count == 0 || inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"[count×{InputSize}] with count ≥ 1\", inputs.Length);");
             w.Line($"if ({targets}.Length != count{(mse ? " * OutputSize" : string.Empty)}) ThrowLengthMismatch(nameof({targets}), $\"{{count{(mse ? " * OutputSize" : string.Empty)}}} for {{count}} examples\", {targets}.Length);");
@@ -214,6 +218,52 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("return total / count;");
             w.Close();
             w.Line();
+        }
+
+        /// <summary>Whether the loss takes class labels (byte, ushort or int, read through <c>LabelSpan</c>) rather than target values.</summary>
+        public static bool ClassLabels(NetworkCode code) => code.Spec.Loss != LossKind.MeanSquaredError;
+
+        /// <summary>The type the private cores take the targets as.</summary>
+        private static string CoreType(NetworkCode code) => ClassLabels(code) ? "LabelSpan" : code.ReadOnlySpan;
+
+        /// <summary>A type as a cref names it: <c>global::System.ReadOnlySpan{float}</c>.</summary>
+        public static string Cref(string type) => type.Replace('<', '{').Replace('>', '}');
+
+        /// <summary>
+        /// Opens a public method that takes the loss's targets. With class labels it writes the public overload for
+        /// <c>ReadOnlySpan&lt;int&gt;</c> (the XML docs written before it belong to it), those for byte and ushort, and opens the
+        /// private core they call, which reads the labels in place through a <c>LabelSpan</c>: no copies, one body.
+        /// </summary>
+        /// <param name="w">The writer.</param>
+        /// <param name="code">The network.</param>
+        /// <param name="returnType">The method's return type.</param>
+        /// <param name="name">The method's name; the core is <c>{name}Core</c>.</param>
+        /// <param name="before">Parameters before the labels, with a trailing ", ".</param>
+        /// <param name="after">Parameters after the labels, with a leading ", ".</param>
+        /// <param name="callBefore">Arguments before the labels in the call of the core.</param>
+        /// <param name="callAfter">Arguments after the labels in the call of the core.</param>
+        /// <param name="crefFormat">The overload's parameter list as a cref, with {0} where the labels go.</param>
+        /// <param name="classLabels">Whether the targets are class labels; by default, whether the loss takes them.</param>
+        public static void OpenWithLabels(SourceWriter w, NetworkCode code, string returnType, string name, string before, string after, string callBefore, string callAfter, string crefFormat, bool? classLabels = null)
+        {
+            var (targetType, targets, _) = Targets(code);
+            if (!(classLabels ?? ClassLabels(code)))
+            {
+                w.Open($"public {returnType} {name}({before}{targetType} {targets}{after})");
+                return;
+            }
+
+            w.Line($"public {returnType} {name}({before}global::System.ReadOnlySpan<int> labels{after}) => {name}Core({callBefore}Labels(labels){callAfter});");
+            w.Line();
+            string cref = crefFormat.Replace("{0}", "global::System.ReadOnlySpan{int}");
+            foreach (string type in new[] { "byte", "ushort" })
+            {
+                w.Line($"/// <inheritdoc cref=\"{name}({cref})\"/>");
+                w.Line($"public {returnType} {name}({before}global::System.ReadOnlySpan<{type}> labels{after}) => {name}Core({callBefore}Labels(labels){callAfter});");
+                w.Line();
+            }
+
+            w.Open($"private {returnType} {name}Core({before}LabelSpan labels{after})");
         }
 
         private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

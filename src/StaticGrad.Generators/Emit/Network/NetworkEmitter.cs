@@ -18,7 +18,7 @@ namespace StaticGrad.Generators.Emit.Network
         {
             var code = new NetworkCode(spec);
             var w = new SourceWriter();
-            GeneratedFile.Open(w, spec.Type, LayerList(spec), spec.NullableDirective);
+            GeneratedFile.Open(w, spec.Type, LayerList(spec), spec.NullableDirective, spec.RuntimeKernels ? InterfaceName(code) : null);
 
             WriteConstantsAndFields(w, code);
             WriteConstructor(w, code);
@@ -46,6 +46,7 @@ namespace StaticGrad.Generators.Emit.Network
             if (spec.RuntimeKernels)
             {
                 InterchangeEmitter.Write(w, code);
+                WriteInterfaceSizes(w, code);
             }
 
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
@@ -60,6 +61,31 @@ namespace StaticGrad.Generators.Emit.Network
 
             GeneratedFile.Close(w, spec.Type);
             return w.ToString();
+        }
+
+        /// <summary>The shared interface of StaticGrad.Runtime the class implements: by the kind of its loss.</summary>
+        private static string InterfaceName(NetworkCode code) => code.Spec.Loss switch
+        {
+            LossKind.None => $"global::StaticGrad.INetwork<{code.T}>",
+            LossKind.MeanSquaredError => $"global::StaticGrad.IRegressor<{code.T}>",
+            _ => $"global::StaticGrad.IClassifier<{code.T}>",
+        };
+
+        /// <summary>The sizes as properties of the interface; the class's constants serve code that names the class.</summary>
+        private static void WriteInterfaceSizes(SourceWriter w, NetworkCode code)
+        {
+            string network = $"global::StaticGrad.INetwork<{code.T}>";
+            w.Line($"// The constants again, as properties of {network}: generic code reaches them from an instance.");
+            w.Line($"int {network}.InputSize => InputSize;");
+            w.Line();
+            w.Line($"int {network}.OutputSize => OutputSize;");
+            w.Line();
+            w.Line($"int {network}.ParameterCount => ParameterCount;");
+            w.Line();
+            w.Line($"string {network}.Architecture => Architecture;");
+            w.Line();
+            w.Line($"global::StaticGrad.Interchange.NetworkDescription {network}.Description => Description;");
+            w.Line();
         }
 
         private static string LayerList(NetworkSpec spec) =>
@@ -100,7 +126,9 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
             w.Line();
-            w.Line("private OptimizerState _optimizer;");
+            w.Line(spec.RuntimeKernels
+                ? $"private global::StaticGrad.Training.Optimizer{code.Q} _optimizer;"
+                : $"private OptimizerState{code.Q} _optimizer;");
             w.Line();
             if (spec.RuntimeKernels)
             {
@@ -121,7 +149,7 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Line("/// <summary>");
             w.Line("/// Creates the network: parameters initialised from <paramref name=\"seed\"/> (the same seed gives the same network),");
-            w.Line("/// buffers for batches of up to <paramref name=\"maxBatchSize\"/> examples, and plain SGD with learning rate 0.01.");
+            w.Line("/// and buffers for batches of up to <paramref name=\"maxBatchSize\"/> examples. No optimizer yet: choose one before training.");
             w.Line("/// </summary>");
             w.Line("/// <remarks>");
             w.Line("/// Initialisation: a Linear layer followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/inputs)</c>; any other");
@@ -129,7 +157,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// This constructor allocates everything the network will use; Forward, Backward and TrainStep allocate nothing.");
             w.Line("/// </remarks>");
             w.Line("/// <param name=\"seed\">Seed of the initialisation.</param>");
-            w.Line("/// <param name=\"maxBatchSize\">The most examples one Forward may take.</param>");
+            w.Line("/// <param name=\"maxBatchSize\">The most examples one Forward or TrainStep may take: your batch size.</param>");
             if (spec.NullableDirective)
             {
                 w.Line("// Members of your own that your constructors set are not set here: your constructors call this one first.");
@@ -150,7 +178,6 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Line("};");
             w.Line($"_gradientScratch = new {t}[][] {{ new {t}[maxBatchSize * {maxWidth}], new {t}[maxBatchSize * {maxWidth}] }};");
-            w.Line($"_optimizer = new OptimizerState {{ LearningRate = {code.Literal(0.01)} }};");
             w.Line("InitializeParameters(seed);");
             w.Close();
             if (spec.NullableDirective)
@@ -378,7 +405,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>The fraction of examples whose predicted class equals the label. Allocates nothing; replaces the stored activations.</summary>");
             w.Line($"/// <param name=\"inputs\">[count×{spec.InputSize}] row-major.</param>");
             w.Line("/// <param name=\"labels\">One class per example.</param>");
-            w.Open($"public double Accuracy({code.ReadOnlySpan} inputs, global::System.ReadOnlySpan<int> labels)");
+            LossEmitter.OpenWithLabels(w, code, "double", "Accuracy", $"{code.ReadOnlySpan} inputs, ", string.Empty, "inputs, ", string.Empty, $"{LossEmitter.Cref(code.ReadOnlySpan)}, {{0}}", classLabels: true);
             w.Line("int count = labels.Length;");
             w.Line("if (count == 0) ThrowLengthMismatch(nameof(labels), \"at least one label\", 0);");
             w.Line("if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"[{count}×{InputSize}] = {count * InputSize} elements for {count} labels\", inputs.Length);");
@@ -456,12 +483,34 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open("private int CheckBatch(int length, string parameterName)");
             w.Line("int batch = length / InputSize;");
             w.Line("if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $\"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}\", length);");
-            w.Line("if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $\"at most {MaxBatchSize} examples (the maxBatchSize given to the constructor), that is ≤ {MaxBatchSize * InputSize} elements\", length);");
+            w.Line("if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $\"at most {MaxBatchSize} examples, that is ≤ {MaxBatchSize * InputSize} elements (to take batches of {batch}, construct the network with maxBatchSize: {batch} or more)\", length);");
             w.Line("return batch;");
             w.Close();
             w.Line();
+            w.Line("/// <summary>Class labels as the caller stores them (int, byte or ushort), read in place: the public overloads wrap their span, one body reads it.</summary>");
+            w.Open("private readonly ref struct LabelSpan");
+            w.Line("private readonly global::System.ReadOnlySpan<byte> _bytes;");
+            w.Line("private readonly int _size;");
+            w.Line();
+            w.Line("public LabelSpan(global::System.ReadOnlySpan<byte> bytes, int size) { _bytes = bytes; _size = size; }");
+            w.Line();
+            w.Line("public int Length => _bytes.Length / _size;");
+            w.Line();
+            w.Line("public int this[int index] => _size == 4");
+            w.Line("    ? global::System.Runtime.InteropServices.MemoryMarshal.Read<int>(_bytes.Slice(index * 4))");
+            w.Line("    : _size == 1 ? _bytes[index] : global::System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(_bytes.Slice(index * 2));");
+            w.Line();
+            w.Line("public LabelSpan Slice(int start, int length) => new LabelSpan(_bytes.Slice(start * _size, length * _size), _size);");
+            w.Close();
+            w.Line();
+            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<int> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 4);");
+            w.Line();
+            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<byte> labels) => new LabelSpan(labels, 1);");
+            w.Line();
+            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<ushort> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 2);");
+            w.Line();
             w.Line("// Every label is checked before anything runs, so a bad one changes nothing.");
-            w.Open("private static void CheckLabels(global::System.ReadOnlySpan<int> labels)");
+            w.Open("private static void CheckLabels(LabelSpan labels)");
             w.Open("for (int b = 0; b < labels.Length; b++)");
             w.Open("if ((uint)labels[b] >= OutputSize)");
             w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $\"labels[{b}] must be a class in [0, {OutputSize}).\");");

@@ -10,6 +10,12 @@ namespace StaticGrad.Generators.Emit.Network
     {
         public static void Write(SourceWriter w, NetworkCode code)
         {
+            if (code.Spec.RuntimeKernels)
+            {
+                WriteRuntimeOptimizer(w, code);
+                return;
+            }
+
             string t = code.T;
             NetworkSpec spec = code.Spec;
 
@@ -80,10 +86,12 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Line();
 
+            WriteNoOptimizerMessage(w, "call UseAdam(...) or UseSgd(...)");
             w.Line("/// <summary>Updates every parameter from <see cref=\"Gradients\"/> with the chosen optimizer (the gradients stay as they are). Allocates nothing.</summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen (<see cref=\"UseSgd\"/>, <see cref=\"UseAdam\"/>).</exception>");
             w.Line("/// <remarks>Each layer's weights (with weight decay) and biases (without) in one fused pass each.</remarks>");
             w.Open("public void Step()");
-            w.Line("OptimizerState o = _optimizer;");
+            w.Line($"OptimizerState o = _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);");
             w.Line("o.Steps++;");
             foreach (var layer in spec.Layers)
             {
@@ -103,28 +111,9 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
 
             w.Open($"private void StepRange(int start, int count, {t} weightDecay)");
-            w.Line("OptimizerState o = _optimizer;");
+            w.Line($"OptimizerState o = _optimizer{code.Bang};");
             w.Line($"{code.Span} parameters = new {code.Span}(_parameters, start, count);");
             w.Line($"{code.Span} gradients = new {code.Span}(_gradients, start, count);");
-            if (spec.RuntimeKernels)
-            {
-                const string steps = "global::StaticGrad.Optimizers.OptimizerSteps";
-                w.Line("// StaticGrad's fused, vectorised steps: each parameter, gradient and state element is read and written once.");
-                w.Open("if (o.IsAdam)");
-                w.Line($"{steps}.Adam(parameters, gradients, new {code.Span}(o.FirstMoment{code.Bang}, start, count), new {code.Span}(o.SecondMoment{code.Bang}, start, count), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, weightDecay, o.Steps, zeroGradients: false);");
-                w.Close();
-                w.Line("else if (o.Velocity != null)");
-                w.Line("{");
-                w.Line($"    {steps}.SgdMomentum(parameters, gradients, new {code.Span}(o.Velocity, start, count), o.LearningRate, o.Momentum, weightDecay, zeroGradients: false);");
-                w.Line("}");
-                w.Open("else");
-                w.Line($"{steps}.Sgd(parameters, gradients, o.LearningRate, weightDecay, zeroGradients: false);");
-                w.Close();
-                w.Close();
-                w.Line();
-                return;
-            }
-
             w.Open("if (o.IsAdam)");
             w.Line($"{code.Span} m = new {code.Span}(o.FirstMoment{code.Bang}, start, count);");
             w.Line($"{code.Span} v = new {code.Span}(o.SecondMoment{code.Bang}, start, count);");
@@ -153,6 +142,68 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Close();
             w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// .NET 8+ targets: the optimizer is an object of StaticGrad.Runtime (<c>StaticGrad.Training.Optimizer</c>) that the
+        /// user can steer between steps (learning rate, schedule, clipping, non-finite guard) without losing its state.
+        /// </summary>
+        private static void WriteRuntimeOptimizer(SourceWriter w, NetworkCode code)
+        {
+            string t = code.T;
+            const string training = "global::StaticGrad.Training.";
+            w.Line("/// <summary>");
+            w.Line("/// The optimizer <see cref=\"Step\"/> and TrainStep use; <see langword=\"null\"/> until you choose one (training without one throws:");
+            w.Line("/// StaticGrad never picks an optimizer for you). Its learning rate, schedule, clipping and other settings can change between");
+            w.Line("/// steps without losing its state. Assigning allocates the optimizer's state once; an optimizer belongs to one network.");
+            w.Line("/// </summary>");
+            w.Line("/// <example><c>net.Optimizer = new AdamW(learningRate: 3e-3) { Schedule = new CosineAnnealing(totalSteps: 10 * 469, warmupSteps: 200), MaxGradientNorm = 1 };</c></example>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The optimizer already belongs to another network.</exception>");
+            w.Line($"public {training}Optimizer{code.Q} Optimizer");
+            w.Line("{");
+            w.Line("    get => _optimizer;");
+            w.Line("    set");
+            w.Line("    {");
+            w.Line($"        value?.Attach<{t}>(this, Description);");
+            w.Line("        _optimizer = value;");
+            w.Line("    }");
+            w.Line("}");
+            w.Line();
+            w.Line("/// <summary>Chooses a new <see cref=\"global::StaticGrad.Training.Sgd\"/> (fresh state): <c>v = μ·v + g</c>, <c>θ −= η·v</c>, with <c>g = ∂L/∂θ + λ·θ</c> for weights.</summary>");
+            w.Line("/// <param name=\"learningRate\">η, positive.</param>");
+            w.Line("/// <param name=\"momentum\">μ in [0, 1); 0 for plain SGD.</param>");
+            w.Line("/// <param name=\"weightDecay\">λ ≥ 0, applied to weights only.</param>");
+            w.Line($"public void UseSgd(double learningRate, double momentum = 0, double weightDecay = 0) => Optimizer = new {training}Sgd(learningRate, momentum, weightDecay);");
+            w.Line();
+            w.Line("/// <summary>Chooses a new <see cref=\"global::StaticGrad.Training.Adam\"/> (fresh moments) with PyTorch's defaults; to change the learning rate later and keep the moments, set <c>Optimizer.LearningRate</c>.</summary>");
+            w.Line("/// <param name=\"learningRate\">η, positive.</param>");
+            w.Line("/// <param name=\"beta1\">β₁ in [0, 1).</param>");
+            w.Line("/// <param name=\"beta2\">β₂ in [0, 1).</param>");
+            w.Line("/// <param name=\"epsilon\">ε, positive.</param>");
+            w.Line("/// <param name=\"weightDecay\">λ ≥ 0, L2 on weights only.</param>");
+            w.Line($"public void UseAdam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0) => Optimizer = new {training}Adam(learningRate, beta1, beta2, epsilon, weightDecay);");
+            w.Line();
+            w.Line("/// <summary>Chooses a new <see cref=\"global::StaticGrad.Training.AdamW\"/> (decoupled weight decay, PyTorch's defaults).</summary>");
+            w.Line("/// <param name=\"learningRate\">η, positive.</param>");
+            w.Line("/// <param name=\"beta1\">β₁ in [0, 1).</param>");
+            w.Line("/// <param name=\"beta2\">β₂ in [0, 1).</param>");
+            w.Line("/// <param name=\"epsilon\">ε, positive.</param>");
+            w.Line("/// <param name=\"weightDecay\">λ ≥ 0; weights shrink by η·λ of themselves each step.</param>");
+            w.Line($"public void UseAdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2) => Optimizer = new {training}AdamW(learningRate, beta1, beta2, epsilon, weightDecay);");
+            w.Line();
+            WriteNoOptimizerMessage(w, "call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer,");
+            w.Line("/// <summary>Updates every parameter from <see cref=\"Gradients\"/> with <see cref=\"Optimizer\"/> (clipping and the schedule included). Allocates nothing.</summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
+            w.Line($"public void Step() => RequireOptimizer().Step<{t}>(this, _parameters, _gradients);");
+            w.Line();
+            w.Line($"private {training}Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);");
+            w.Line();
+        }
+
+        private static void WriteNoOptimizerMessage(SourceWriter w, string choices)
+        {
+            w.Line($"private const string NoOptimizerMessage = \"No optimizer chosen: {choices} before TrainStep or Step. StaticGrad does not pick one for you.\";");
             w.Line();
         }
 

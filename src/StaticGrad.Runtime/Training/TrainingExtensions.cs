@@ -1,0 +1,89 @@
+using System;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace StaticGrad.Training
+{
+    /// <summary>What one epoch of training did: its mean loss, size, time and the learning rate it ended with.</summary>
+    /// <param name="Epoch">The epoch's number, from 1.</param>
+    /// <param name="MeanLoss">The loss averaged over the epoch's examples (each batch's mean loss weighted by its size), before each batch's step.</param>
+    /// <param name="Examples">Examples trained on.</param>
+    /// <param name="Batches">Training steps taken (including any skipped by the optimizer's non-finite guard).</param>
+    /// <param name="Elapsed">Wall time of the epoch.</param>
+    /// <param name="LearningRate">The learning rate the next step will use.</param>
+    public readonly record struct EpochResult(int Epoch, double MeanLoss, int Examples, int Batches, TimeSpan Elapsed, double LearningRate)
+    {
+        /// <summary>Examples per second.</summary>
+        public double ExamplesPerSecond => Examples / Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One epoch of training over a <see cref="MiniBatches{T, TLabel}"/>, for any network, allocating nothing.</summary>
+    public static class TrainingExtensions
+    {
+        /// <summary>
+        /// Trains <paramref name="network"/> for one epoch: every batch of <paramref name="batches"/> (which reshuffles)
+        /// through <c>TrainStep</c>. Returns the epoch's mean loss and time for progress bars and plots.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <typeparam name="TLabel"><see cref="int"/>, <see cref="byte"/> or <see cref="ushort"/>.</typeparam>
+        /// <param name="network">A network with a label loss and an optimizer.</param>
+        /// <param name="batches">The training set.</param>
+        /// <returns>What the epoch did.</returns>
+        /// <exception cref="NotSupportedException"><typeparamref name="TLabel"/> is not int, byte or ushort.</exception>
+        public static EpochResult TrainEpoch<T, TLabel>(this IClassifier<T> network, MiniBatches<T, TLabel> batches)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+            where TLabel : unmanaged
+        {
+            ArgumentNullException.ThrowIfNull(network);
+            ArgumentNullException.ThrowIfNull(batches);
+            if (typeof(TLabel) != typeof(int) && typeof(TLabel) != typeof(byte) && typeof(TLabel) != typeof(ushort))
+            {
+                throw new NotSupportedException($"Class labels are int, byte or ushort, not {typeof(TLabel).Name}.");
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            double total = 0;
+            int examples = 0, steps = 0;
+            foreach (MiniBatch<T, TLabel> batch in batches)
+            {
+                // The branches are resolved when the JIT compiles this method for TLabel: no cost per batch.
+                T loss = typeof(TLabel) == typeof(int) ? network.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, int>(batch.Labels))
+                    : typeof(TLabel) == typeof(byte) ? network.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, byte>(batch.Labels))
+                    : network.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, ushort>(batch.Labels));
+                total += double.CreateTruncating(loss) * batch.Count;
+                examples += batch.Count;
+                steps++;
+            }
+
+            return Result(network, batches.Epoch, total, examples, steps, start);
+        }
+
+        /// <summary>Trains a regression network for one epoch; see <see cref="TrainEpoch{T, TLabel}(IClassifier{T}, MiniBatches{T, TLabel})"/>.</summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="network">A network with a target loss and an optimizer.</param>
+        /// <param name="batches">The training set, with <c>labelsPerExample</c> = the network's OutputSize.</param>
+        /// <returns>What the epoch did.</returns>
+        public static EpochResult TrainEpoch<T>(this IRegressor<T> network, MiniBatches<T, T> batches)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ArgumentNullException.ThrowIfNull(network);
+            ArgumentNullException.ThrowIfNull(batches);
+            long start = Stopwatch.GetTimestamp();
+            double total = 0;
+            int examples = 0, steps = 0;
+            foreach (MiniBatch<T, T> batch in batches)
+            {
+                total += double.CreateTruncating(network.TrainStep(batch.Features, batch.Labels)) * batch.Count;
+                examples += batch.Count;
+                steps++;
+            }
+
+            return Result(network, batches.Epoch, total, examples, steps, start);
+        }
+
+        private static EpochResult Result<T>(INetwork<T> network, int epoch, double total, int examples, int steps, long start)
+            where T : unmanaged =>
+            new(epoch, examples == 0 ? double.NaN : total / examples, examples, steps, Stopwatch.GetElapsedTime(start), network.Optimizer?.CurrentLearningRate ?? double.NaN);
+    }
+}
