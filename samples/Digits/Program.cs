@@ -80,17 +80,19 @@ Result Train(Run run, DigitsData d, Action<int> onEpoch)
     var batches = new MiniBatches<float, int>(d.TrainX, d.TrainY, DigitsData.Features, BatchSize, seed: 1, dropLast: true);
     var losses = new List<double>();
     double seconds = 0;
-    long before = GC.GetAllocatedBytesForCurrentThread(), steps = 0;
+    long allocated = 0, steps = 0;
     for (int epoch = 1; epoch <= run.Epochs; epoch++)
     {
+        long before = GC.GetAllocatedBytesForCurrentThread();
         EpochResult result = model.TrainEpoch(batches);
+        allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         losses.Add(result.MeanLoss);
         seconds += result.Elapsed.TotalSeconds;
         steps += result.Batches;
         onEpoch(epoch);
     }
 
-    double bytesPerStep = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / steps;
+    double bytesPerStep = (double)allocated / steps;
     string path = Path.Combine(output, run.FileName);
     model.Save(path);
     IClassifier<float> reloaded = run.Create();
