@@ -31,12 +31,14 @@ namespace StaticGrad.Training
         /// <param name="batches">The training set.</param>
         /// <returns>What the epoch did.</returns>
         /// <exception cref="NotSupportedException"><typeparamref name="TLabel"/> is not int, byte or ushort.</exception>
+        /// <exception cref="ArgumentException">The batches are larger than the network's MaxBatchSize (checked before any step).</exception>
         public static EpochResult TrainEpoch<T, TLabel>(this IClassifier<T> network, MiniBatches<T, TLabel> batches)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
             where TLabel : unmanaged
         {
             ArgumentNullException.ThrowIfNull(network);
             ArgumentNullException.ThrowIfNull(batches);
+            CheckBatchSize(network, batches.BatchSize);
             if (typeof(TLabel) != typeof(int) && typeof(TLabel) != typeof(byte) && typeof(TLabel) != typeof(ushort))
             {
                 throw new NotSupportedException($"Class labels are int, byte or ushort, not {typeof(TLabel).Name}.");
@@ -69,6 +71,7 @@ namespace StaticGrad.Training
         {
             ArgumentNullException.ThrowIfNull(network);
             ArgumentNullException.ThrowIfNull(batches);
+            CheckBatchSize(network, batches.BatchSize);
             long start = Stopwatch.GetTimestamp();
             double total = 0;
             int examples = 0, steps = 0;
@@ -80,6 +83,16 @@ namespace StaticGrad.Training
             }
 
             return Result(network, batches.Epoch, total, examples, steps, start);
+        }
+
+        /// <summary>Refuses, before the first step, batches larger than the network takes.</summary>
+        private static void CheckBatchSize<T>(INetwork<T> network, int batchSize)
+            where T : unmanaged
+        {
+            if (batchSize > network.MaxBatchSize)
+            {
+                throw new ArgumentException($"The batches hold up to {batchSize} examples, but the network was constructed with maxBatchSize: {network.MaxBatchSize}; construct it with maxBatchSize: {batchSize} (or more).", "batches");
+            }
         }
 
         private static EpochResult Result<T>(INetwork<T> network, int epoch, double total, int examples, int steps, long start)

@@ -281,19 +281,37 @@ public sealed class TrainingApiTests
     }
 
     [Fact]
-    public void TrainingSteps_AllocateNothing_WithEveryOptionOn()
+    public void TrainEpoch_RefusesBatchesLargerThanTheNetworkTakes_BeforeAnyStep()
+    {
+        var batches = new MiniBatches<float, int>(Inputs(64, 1), Labels(64, 1), DigitNetFloat.InputSize, batchSize: 32);
+        var net = new DigitNetFloat(seed: 1, maxBatchSize: 16) { Optimizer = new Adam() };
+        float[] before = net.Parameters.ToArray();
+        var error = Assert.Throws<ArgumentException>(() => net.TrainEpoch(batches));
+        Assert.Equal("batches", error.ParamName);
+        Assert.Contains("construct it with maxBatchSize: 32", error.Message);
+        Assert.Equal(before, net.Parameters.ToArray());
+    }
+
+    public static TheoryData<string> OptimizerSetups => new() { "sgd+step", "momentum+exponential", "adam+onecycle", "adamw+cosine" };
+
+    private static Optimizer Setup(string name) => name switch
+    {
+        "sgd+step" => new Sgd(0.05) { Schedule = new StepDecay(3, 0.5), MaxGradientNorm = 1, SkipNonFiniteLoss = true },
+        "momentum+exponential" => new Sgd(0.05, momentum: 0.9, weightDecay: 1e-4) { Schedule = new ExponentialDecay(0.99), MaxGradientNorm = 1, SkipNonFiniteLoss = true },
+        "adam+onecycle" => new Adam(weightDecay: 1e-4) { Schedule = new OneCycle(maxLearningRate: 0.01, totalSteps: 100), MaxGradientNorm = 1, SkipNonFiniteLoss = true },
+        _ => new AdamW(3e-3) { Schedule = new CosineAnnealing(totalSteps: 100, warmupSteps: 5), MaxGradientNorm = 0.5, SkipNonFiniteLoss = true },
+    };
+
+    [Theory]
+    [MemberData(nameof(OptimizerSetups))]
+    public void TrainingSteps_AllocateNothing_WithEveryOptimizerAndOption(string setup)
     {
         const int Count = 256, BatchSize = 32;
         float[] features = Inputs(Count, 9);
         byte[] labels = Labels(Count, 9).Select(l => (byte)l).ToArray();
         var batches = new MiniBatches<float, byte>(features, labels, DigitNetFloat.InputSize, BatchSize, seed: 1);
         var net = new DigitNetFloat(seed: 9, maxBatchSize: BatchSize);
-        net.Optimizer = new AdamW(3e-3)
-        {
-            Schedule = new CosineAnnealing(totalSteps: 100, warmupSteps: 5),
-            MaxGradientNorm = 0.5,
-            SkipNonFiniteLoss = true,
-        };
+        net.Optimizer = Setup(setup);
 
         foreach (var batch in batches)
         {
