@@ -36,7 +36,7 @@ internal static class IdxFile
     }
 
     /// <summary>Class labels, one byte each.</summary>
-    public static int[] ReadLabels(string path)
+    public static byte[] ReadLabels(string path)
     {
         byte[] data = ReadAll(path);
         CheckMagic(path, data, 0x00000801);
@@ -47,13 +47,7 @@ internal static class IdxFile
             throw new InvalidDataException($"{path}: the header says {count} labels, but the file holds {data.Length - Header}.");
         }
 
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = data[Header + i];
-        }
-
-        return labels;
+        return data.AsSpan(Header).ToArray(); // StaticGrad takes byte labels as they are stored
     }
 
     private static byte[] ReadAll(string path)

@@ -2,7 +2,6 @@
 // an MLP trained with generated backprop and Adam, batch 128, on one thread.
 // Run: dotnet run --project samples/FashionMnist -c Release [-- <folder with the idx.gz files> [epochs] [mlp|deep]]
 using System;
-using System.Diagnostics;
 using System.IO;
 using Spectre.Console;
 using StaticGrad;
@@ -32,9 +31,9 @@ if (Console.IsOutputRedirected)
 }
 
 float[] trainX = IdxFile.ReadImages(Path.Combine(folder, files[0]), out int trainCount, out int pixels);
-int[] trainY = IdxFile.ReadLabels(Path.Combine(folder, files[1]));
+byte[] trainY = IdxFile.ReadLabels(Path.Combine(folder, files[1]));
 float[] testX = IdxFile.ReadImages(Path.Combine(folder, files[2]), out int testCount, out _);
-int[] testY = IdxFile.ReadLabels(Path.Combine(folder, files[3]));
+byte[] testY = IdxFile.ReadLabels(Path.Combine(folder, files[3]));
 if (pixels != FashionMlp.InputSize || trainY.Length != trainCount || testY.Length != testCount)
 {
     Console.Error.WriteLine($"Unexpected files: {trainCount} training images of {pixels} pixels with {trainY.Length} labels.");
@@ -56,45 +55,22 @@ foreach (string column in new[] { "epoch", "train loss", "test accuracy", "epoch
     table.AddColumn(column);
 }
 
-var order = new int[trainCount];
-for (int i = 0; i < order.Length; i++) order[i] = i;
-var shuffle = new Random(1);
-var batchX = new float[BatchSize * pixels];
-var batchY = new int[BatchSize];
+// Shuffled per epoch from its seed; each batch is gathered once into the iterator's buffer and TrainStep reads it there.
+var batches = new MiniBatches<float, byte>(trainX, trainY, pixels, BatchSize, seed: 1, dropLast: true);
 double lastAccuracy = 0;
 AnsiConsole.Progress()
     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
     .Start(progress =>
     {
+        var task = progress.AddTask("training", maxValue: epochs);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            var task = progress.AddTask($"epoch {epoch}", maxValue: trainCount / BatchSize);
-            shuffle.Shuffle(order);
-            double total = 0;
-            int batches = 0;
-            long allocated = 0;
-            var clock = Stopwatch.StartNew();
-            for (int start = 0; start + BatchSize <= trainCount; start += BatchSize)
-            {
-                // Gather the batch's rows in shuffled order.
-                for (int b = 0; b < BatchSize; b++)
-                {
-                    int row = order[start + b];
-                    trainX.AsSpan(row * pixels, pixels).CopyTo(batchX.AsSpan(b * pixels));
-                    batchY[b] = trainY[row];
-                }
-
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                total += model.TrainStep(batchX, batchY);
-                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-                batches++;
-                if ((batches & 31) == 0) task.Value = batches;
-            }
-
-            clock.Stop();
-            task.Value = task.MaxValue;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            EpochResult result = model.TrainEpoch(batches);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            task.Increment(1);
             lastAccuracy = model.Accuracy(testX, testY);
-            table.AddRow(epoch.ToString(), $"{total / batches:F4}", $"[bold]{lastAccuracy:P2}[/]", $"{clock.Elapsed.TotalSeconds:F2} s", $"{(double)allocated / batches:F0}");
+            table.AddRow(result.Epoch.ToString(), $"{result.MeanLoss:F4}", $"[bold]{lastAccuracy:P2}[/]", $"{result.Elapsed.TotalSeconds:F2} s", $"{(double)allocated / result.Batches:F0}");
         }
     });
 
