@@ -44,9 +44,7 @@ namespace StaticGrad.Generators.Model
         public int BiasCount => Kind == LayerKind.Linear && HasBias ? Outputs : 0;
 
         /// <summary>How the layer reads in attribute syntax: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
-        public string Describe() => Kind == LayerKind.Linear
-            ? $"Linear({Inputs}, {Outputs}{(HasBias ? string.Empty : ", Bias = false")})"
-            : Kind.ToString();
+        public string Describe() => Catalogue.LayerCatalogue.Of(Kind).Describe(this);
     }
 
     /// <summary>Everything the emitter needs to write one network class.</summary>
@@ -85,13 +83,9 @@ namespace StaticGrad.Generators.Model
                     parts.Add(layer.Describe());
                 }
 
-                if (Loss == LossKind.MulticlassSvm)
+                if (Loss != LossKind.None)
                 {
-                    parts.Add($"MulticlassSvm(Margin = {Margin.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})");
-                }
-                else if (Loss != LossKind.None)
-                {
-                    parts.Add(Loss.ToString());
+                    parts.Add(Catalogue.LayerCatalogue.Of(Loss).Describe(this));
                 }
 
                 return $"{Element.Keyword()}: {string.Join(", ", parts)}";

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using StaticGrad.Generators.Catalogue;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Helpers;
 using StaticGrad.Generators.Model;
@@ -18,8 +19,6 @@ namespace StaticGrad.Generators.Parsing
     /// </summary>
     internal static class NetworkParser
     {
-        private static readonly string[] LinearParameterNames = { "inputs", "outputs" };
-
         /// <summary>Generated per-layer members (<c>Layer0Weight</c>, …) and shared kernels (<c>Linear64To32ForwardKernel</c>, …).</summary>
         private static readonly Regex LayerMemberName = new("^(Layer[0-9]+|Linear[0-9]+To[0-9]+)", RegexOptions.CultureInvariant);
 
@@ -36,7 +35,6 @@ namespace StaticGrad.Generators.Parsing
             "Optimizer", "UseAdamW", "RequireOptimizer", "NoOptimizerMessage", "LabelSpan", "Labels",
             "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore");
 
-        private sealed record Entry(AttributeData Data, AttributeSyntax? Syntax, Location Location);
 
         /// <summary>
         /// Parses the network of <paramref name="type"/>. <paramref name="ownerIsGeneric"/> says which generator
@@ -63,7 +61,7 @@ namespace StaticGrad.Generators.Parsing
                 .Select(a =>
                 {
                     var syntax = a.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-                    return new Entry(a, syntax, syntax?.GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None);
+                    return new NetworkEntry(a, syntax, syntax?.GetLocation() ?? type.Locations.FirstOrDefault() ?? Location.None);
                 })
                 .OrderBy(e => e.Syntax?.SyntaxTree.FilePath ?? string.Empty, System.StringComparer.Ordinal)
                 .ThenBy(e => e.Syntax?.SpanStart ?? 0)
@@ -80,7 +78,7 @@ namespace StaticGrad.Generators.Parsing
 
             // Attributes the compiler rejects, or a network on something other than a class: say that no code follows.
             bool usable = true;
-            foreach (Entry entry in entries)
+            foreach (NetworkEntry entry in entries)
             {
                 if (TargetChecks.AttributeProblem(entry.Data, type, classesOnly: true) is { } problem)
                 {
@@ -94,173 +92,51 @@ namespace StaticGrad.Generators.Parsing
                 return null;
             }
 
-            var layers = new List<LayerSpec>();
+            var chain = new NetworkChain(type, sink);
             LossKind loss = LossKind.None;
             double margin = 1.0;
-            ElementKind? element = null;
-            Entry? elementSource = null;
-            Entry? lossEntry = null;
-            int width = 0;
-            LayerSpec? lastLinear = null;
-            bool chainValid = true;
-
+            NetworkEntry? lossEntry = null;
             for (int index = 0; index < entries.Count; index++)
             {
-                Entry entry = entries[index];
+                NetworkEntry entry = entries[index];
                 INamedTypeSymbol attributeClass = entry.Data.AttributeClass!;
 
                 if (lossEntry is not null)
                 {
-                    sink.Report(DiagnosticDescriptors.LossNotLast, lossEntry.Location, Name(lossEntry.Data), Name(entry.Data));
+                    sink.Report(DiagnosticDescriptors.LossNotLast, lossEntry.Location, AttributeName(lossEntry.Data), AttributeName(entry.Data));
                     lossEntry = null; // report each misplaced loss once
                 }
 
-                if (StaticGradAttributes.LossName(attributeClass) is { } lossName)
+                if (LayerCatalogue.Loss(attributeClass) is { } lossDefinition)
                 {
-                    loss = lossName switch
-                    {
-                        "SoftmaxCrossEntropy" => LossKind.SoftmaxCrossEntropy,
-                        "MulticlassSvm" => LossKind.MulticlassSvm,
-                        _ => LossKind.MeanSquaredError,
-                    };
-                    foreach (var named in entry.Data.NamedArguments)
-                    {
-                        if (named.Key == "Margin" && named.Value.Value is double value)
-                        {
-                            margin = value;
-                            if (!(value > 0) || double.IsInfinity(value))
-                            {
-                                sink.Report(
-                                    DiagnosticDescriptors.InvalidLossSetting,
-                                    AttributeArguments.NamedLocation(entry.Syntax, "Margin") ?? entry.Location,
-                                    "MulticlassSvm Margin",
-                                    value.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-                            }
-                        }
-                    }
-
+                    loss = lossDefinition.Kind;
+                    margin = lossDefinition.ParseMargin(chain, entry);
                     lossEntry = entry;
                     if (index == 0)
                     {
-                        sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entry.Location, type.Name, $"starts with {lossName}");
-                        chainValid = false;
+                        sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entry.Location, type.Name, $"starts with {lossDefinition.Name}");
+                        chain.ChainValid = false;
                     }
-                    else if (loss is LossKind.SoftmaxCrossEntropy or LossKind.MulticlassSvm && chainValid && width < 2)
+                    else if (chain.ChainValid && chain.Width < lossDefinition.MinimumWidth)
                     {
-                        sink.Report(DiagnosticDescriptors.LossWidth, entry.Location, lossName, width);
+                        sink.Report(DiagnosticDescriptors.LossWidth, entry.Location, lossDefinition.Name, chain.Width);
                     }
 
                     continue;
                 }
 
-                if (StaticGradAttributes.LayerName(attributeClass) is { } activation)
+                // Every other network attribute is a layer of the catalogue (IsNetwork chose them).
+                if (!LayerCatalogue.Layer(attributeClass)!.Parse(chain, entry, index))
                 {
-                    if (index == 0)
-                    {
-                        sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entry.Location, type.Name, $"starts with {activation}");
-                        chainValid = false;
-                    }
-
-                    var kind = activation switch
-                    {
-                        "ReLU" => LayerKind.ReLU,
-                        "Sigmoid" => LayerKind.Sigmoid,
-                        _ => LayerKind.Tanh,
-                    };
-                    layers.Add(new LayerSpec(index, kind, width, width, false, 0, 0, false));
-                    continue;
-                }
-
-                // Linear or Linear<T>
-                ElementKind layerElement = ElementKind.Float;
-                if (attributeClass.IsGenericType)
-                {
-                    Location location = AttributeArguments.TypeArgumentLocation(entry.Syntax) ?? entry.Location;
-                    if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], location, sink) is not { } kind)
-                    {
-                        chainValid = false;
-                        continue;
-                    }
-
-                    layerElement = kind;
-                }
-
-                if (element is null)
-                {
-                    element = layerElement;
-                    elementSource = entry;
-                }
-                else if (element != layerElement)
-                {
-                    sink.Report(
-                        DiagnosticDescriptors.MixedElementTypes,
-                        AttributeArguments.TypeArgumentLocation(entry.Syntax) ?? entry.Location,
-                        Name(entry.Data),
-                        layerElement.Keyword(),
-                        element.Value.Keyword());
-                }
-
-                if (entry.Data.ConstructorArguments.Length != 2 || entry.Data.ConstructorArguments.Any(a => a.Value is not int))
-                {
-                    sink.Report(DiagnosticDescriptors.AttributeNotUsable, entry.Location, type.Name, "Linear takes two int arguments (inputs, outputs)");
                     return null;
                 }
-
-                int inputs = (int)entry.Data.ConstructorArguments[0].Value!;
-                int outputs = (int)entry.Data.ConstructorArguments[1].Value!;
-                bool hasBias = !entry.Data.NamedArguments.Any(n => n.Key == "Bias" && n.Value.Value is false);
-                bool dimensionsValid = true;
-                for (int i = 0; i < 2; i++)
-                {
-                    int value = i == 0 ? inputs : outputs;
-                    if (value <= 0)
-                    {
-                        sink.Report(
-                            DiagnosticDescriptors.NonPositiveDimension,
-                            AttributeArguments.PositionalLocation(entry.Syntax, i, LinearParameterNames) ?? entry.Location,
-                            "Linear",
-                            LinearParameterNames[i],
-                            value);
-                        dimensionsValid = false;
-                    }
-                }
-
-                if (dimensionsValid && (long)inputs * outputs > TargetChecks.MaxElements)
-                {
-                    sink.Report(
-                        DiagnosticDescriptors.ShapeTooLarge,
-                        AttributeArguments.RangeLocation(entry.Syntax, 0, 1, LinearParameterNames) ?? entry.Location,
-                        $"W of layer {index}",
-                        outputs,
-                        inputs,
-                        (long)inputs * outputs,
-                        TargetChecks.MaxElements);
-                }
-
-                var layer = new LayerSpec(index, LayerKind.Linear, inputs, outputs, hasBias, 0, 0, false);
-                if (index > 0 && chainValid && dimensionsValid && inputs != width)
-                {
-                    LayerSpec previous = layers[layers.Count - 1];
-                    string before = previous.Kind == LayerKind.Linear || lastLinear is null
-                        ? previous.Describe()
-                        : $"{previous.Describe()} after {lastLinear.Value.Describe()}";
-                    sink.ReportWithProperties(
-                        DiagnosticDescriptors.LayerSizeMismatch,
-                        AttributeArguments.PositionalLocation(entry.Syntax, 0, LinearParameterNames) ?? entry.Location,
-                        ImmutableDictionary<string, string?>.Empty.Add(DiagnosticDescriptors.ExpectedInputsProperty, width.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                        layer.Describe(),
-                        inputs,
-                        before,
-                        width);
-                }
-
-                chainValid &= dimensionsValid;
-                width = outputs;
-                layers.Add(layer);
-                lastLinear = layer;
             }
 
-            if (lastLinear is null && chainValid)
+            List<LayerSpec> layers = chain.Layers;
+            LayerSpec? lastLinear = chain.LastLinear;
+            ElementKind? element = chain.Element;
+            NetworkEntry? elementSource = chain.ElementSource;
+            if (lastLinear is null && chain.ChainValid)
             {
                 sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entries[0].Location, type.Name, "has no Linear layer");
             }
@@ -276,7 +152,7 @@ namespace StaticGrad.Generators.Parsing
                 sink.Report(DiagnosticDescriptors.UnsupportedTarget, TargetChecks.IdentifierLocation(type, cancellationToken), type.Name, "a network is an instance class that owns its parameters, and this class is static");
             }
 
-            string attributeText = layers.Count > 0 ? layers[0].Describe() : Name(entries[0].Data);
+            string attributeText = layers.Count > 0 ? layers[0].Describe() : AttributeName(entries[0].Data);
             TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
             CheckCollisions(type, attributeText, compilation, sink, cancellationToken);
             TargetChecks.CheckSpanAvailable(compilation, entries[0].Location, sink);
@@ -301,8 +177,8 @@ namespace StaticGrad.Generators.Parsing
         /// <summary>How the first layer of a network reads in another type's message (<c>Linear(64, 32)</c>).</summary>
         public static string DescribeFirstLayer(AttributeData attribute) =>
             StaticGradAttributes.IsLinear(attribute.AttributeClass) && attribute.ConstructorArguments.Length == 2
-                ? $"{Name(attribute)}({attribute.ConstructorArguments[0].Value}, {attribute.ConstructorArguments[1].Value})"
-                : Name(attribute);
+                ? $"{AttributeName(attribute)}({attribute.ConstructorArguments[0].Value}, {attribute.ConstructorArguments[1].Value})"
+                : AttributeName(attribute);
 
         /// <summary>Lays the parameters out flat, layer by layer: W (row-major, out×in) then b; picks each layer's initialisation.</summary>
         private static ImmutableArray<LayerSpec> AssignOffsets(List<LayerSpec> layers)
@@ -326,7 +202,7 @@ namespace StaticGrad.Generators.Parsing
         }
 
         /// <summary>All layer attributes on one declaration, so "attribute order" means one thing.</summary>
-        private static bool CheckSingleDeclaration(INamedTypeSymbol type, List<Entry> entries, DiagnosticSink sink)
+        private static bool CheckSingleDeclaration(INamedTypeSymbol type, List<NetworkEntry> entries, DiagnosticSink sink)
         {
             SyntaxNode? firstDeclaration = null;
             foreach (var entry in entries)
@@ -389,7 +265,8 @@ namespace StaticGrad.Generators.Parsing
                 Initializer: { } initializer,
             } && initializer.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.ThisConstructorInitializer));
 
-        private static string Name(AttributeData attribute)
+        /// <summary>The attribute as written, without <c>Attribute</c>: <c>Linear</c>, <c>Linear&lt;double&gt;</c>, <c>ReLU</c>.</summary>
+        public static string AttributeName(AttributeData attribute)
         {
             var attributeClass = attribute.AttributeClass!;
             string name = attributeClass.Name.EndsWith("Attribute", System.StringComparison.Ordinal)

@@ -14,34 +14,12 @@ namespace StaticGrad.Generators.Parsing
 
         public static bool IsLinear(INamedTypeSymbol? attributeClass) => Is(attributeClass, "LinearAttribute") && attributeClass!.Arity <= 1;
 
-        /// <summary>A layer or loss of a sequential network.</summary>
+        /// <summary>A layer or loss of a sequential network: any attribute of the catalogue.</summary>
         public static bool IsNetwork(INamedTypeSymbol? attributeClass) =>
-            IsLinear(attributeClass) || LayerName(attributeClass) is not null || LossName(attributeClass) is not null;
+            Catalogue.LayerCatalogue.Layer(attributeClass) is not null || Catalogue.LayerCatalogue.Loss(attributeClass) is not null;
 
         /// <summary>Any attribute that makes StaticGrad generate code for a type.</summary>
         public static bool IsAny(INamedTypeSymbol? attributeClass) => IsMatMul(attributeClass) || IsNetwork(attributeClass);
-
-        /// <summary><c>ReLU</c>, <c>Sigmoid</c> or <c>Tanh</c> for an activation attribute, else <see langword="null"/>.</summary>
-        public static string? LayerName(INamedTypeSymbol? attributeClass) => attributeClass is { Arity: 0 } && InNamespace(attributeClass)
-            ? attributeClass.Name switch
-            {
-                "ReLUAttribute" => "ReLU",
-                "SigmoidAttribute" => "Sigmoid",
-                "TanhAttribute" => "Tanh",
-                _ => null,
-            }
-            : null;
-
-        /// <summary>The loss name for a loss attribute, else <see langword="null"/>.</summary>
-        public static string? LossName(INamedTypeSymbol? attributeClass) => attributeClass is { Arity: 0 } && InNamespace(attributeClass)
-            ? attributeClass.Name switch
-            {
-                "SoftmaxCrossEntropyAttribute" => "SoftmaxCrossEntropy",
-                "MulticlassSvmAttribute" => "MulticlassSvm",
-                "MeanSquaredErrorAttribute" => "MeanSquaredError",
-                _ => null,
-            }
-            : null;
 
         private static bool Is(INamedTypeSymbol? attributeClass, string name) =>
             attributeClass is not null && attributeClass.Name == name && InNamespace(attributeClass);

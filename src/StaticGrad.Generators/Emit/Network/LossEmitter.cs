@@ -1,3 +1,4 @@
+using StaticGrad.Generators.Catalogue;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit.Network
@@ -10,7 +11,7 @@ namespace StaticGrad.Generators.Emit.Network
     {
         /// <summary>What the loss compares outputs with: class labels, or target values for MSE.</summary>
         public static (string Type, string Name, string Description) Targets(NetworkCode code) =>
-            code.Spec.Loss == LossKind.MeanSquaredError
+            !ClassLabels(code)
                 ? (code.ReadOnlySpan, "targets", $"Target values, [B×{code.Spec.OutputSize}] row-major")
                 : ("global::System.ReadOnlySpan<int>", "labels", $"One class label per example, each in [0, {code.Spec.OutputSize}); int, byte or ushort, read where they are");
 
@@ -32,12 +33,8 @@ namespace StaticGrad.Generators.Emit.Network
             string t = code.T;
             int n = spec.OutputSize;
             var (targetType, targets, targetText) = Targets(code);
-            string formula = spec.Loss switch
-            {
-                LossKind.SoftmaxCrossEntropy => "L = −(1/B) Σ_b log softmax(z_b)[label_b]; dz = (softmax(z) − onehot(label)) / B",
-                LossKind.MulticlassSvm => $"L = (1/B) Σ_b Σ_(j≠y) max(0, z_j − z_y + Δ), Δ = {code.Literal(spec.Margin)}; dz_j = [margin_j > 0] / B, dz_y = −(count of positive margins) / B",
-                _ => $"L = (1/(B·{n})) Σ (y − t)²; dy = 2(y − t) / (B·{n})",
-            };
+            LossDefinition definition = LayerCatalogue.Of(spec.Loss);
+            string formula = definition.Formula(code);
             w.Line($"/// <summary>The mean {spec.Loss} loss of a batch of outputs, and its gradient with respect to those outputs.</summary>");
             w.Line($"/// <param name=\"outputs\">Network outputs, [B×{n}] row-major.</param>");
             w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
@@ -45,7 +42,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <returns>The loss averaged over the batch.</returns>");
             w.Line($"/// <remarks><c>{Xml(formula)}</c></remarks>");
             OpenWithLabels(w, code, t, "ComputeLoss", $"{code.ReadOnlySpan} outputs, ", $", {code.Span} outputGradients", "outputs, ", ", outputGradients", $"{Cref(code.ReadOnlySpan)}, {{0}}, {Cref(code.Span)}");
-            if (spec.Loss == LossKind.MeanSquaredError)
+            if (!definition.TakesLabels)
             {
                 w.Line($"int batch = {targets}.Length / {n};");
                 w.Line($"if (batch == 0 || {targets}.Length != batch * {n}) ThrowLengthMismatch(nameof({targets}), \"[B×{n}] with B ≥ 1\", {targets}.Length);");
@@ -58,7 +55,7 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Line($"if (outputs.Length != batch * {n}) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{n}] = {{batch * {n}}} elements\", outputs.Length);");
             w.Line($"if (outputGradients.Length != 0 && outputGradients.Length != batch * {n}) ThrowLengthMismatch(nameof(outputGradients), $\"[{{batch}}×{n}] = {{batch * {n}}} elements, or empty\", outputGradients.Length);");
-            if (spec.Loss != LossKind.MeanSquaredError)
+            if (definition.TakesLabels)
             {
                 w.Line("CheckLabels(labels);");
             }
@@ -70,83 +67,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open($"private {t} RunLoss({code.ReadOnlySpan} outputs, {CoreType(code)} {targets}, {code.Span} outputGradients, int batch)");
             w.Line("bool withGradient = outputGradients.Length != 0;");
             w.Line("double total = 0;");
-            switch (spec.Loss)
-            {
-                case LossKind.SoftmaxCrossEntropy:
-                    w.Line($"{t} scale = {code.Literal(1)} / batch;");
-                    w.Open("for (int b = 0; b < batch; b++)");
-                    w.Line($"{code.ReadOnlySpan} z = outputs.Slice(b * {n}, {n});");
-                    w.Line("// Subtract the row maximum so no exponential overflows: softmax(z) = softmax(z − max z).");
-                    w.Line($"{t} max = z[0];");
-                    w.Open($"for (int j = 1; j < {n}; j++)");
-                    w.Line("if (z[j] > max) max = z[j];");
-                    w.Close();
-                    w.Line();
-                    w.Line("// Each exponential is computed once; the gradient row holds them until the sum is known.");
-                    w.Line($"{code.Span} g = withGradient ? outputGradients.Slice(b * {n}, {n}) : default;");
-                    w.Line($"{t} sum = 0;");
-                    w.Open($"for (int j = 0; j < {n}; j++)");
-                    w.Line($"{t} e = {code.Math("Exp", "z[j] - max")};");
-                    w.Line("sum += e;");
-                    w.Line("if (withGradient) g[j] = e;");
-                    w.Close();
-                    w.Line();
-                    w.Line("int label = labels[b];");
-                    w.Line($"total += {code.Math("Log", "sum")} - (z[label] - max); // −log softmax(z)[label]");
-                    w.Open("if (withGradient)");
-                    w.Line($"{t} perExample = scale / sum;");
-                    w.Open($"for (int j = 0; j < {n}; j++)");
-                    w.Line("g[j] *= perExample; // softmax(z)[j] / B");
-                    w.Close();
-                    w.Line();
-                    w.Line("g[label] -= scale; // (softmax − onehot) / B");
-                    w.Close();
-                    w.Close();
-                    break;
-
-                case LossKind.MulticlassSvm:
-                    w.Line($"{t} scale = {code.Literal(1)} / batch;");
-                    w.Line($"{t} margin = {code.Literal(spec.Margin)};");
-                    w.Open("for (int b = 0; b < batch; b++)");
-                    w.Line($"{code.ReadOnlySpan} z = outputs.Slice(b * {n}, {n});");
-                    w.Line("int label = labels[b];");
-                    w.Line("int positive = 0;");
-                    w.Open($"for (int j = 0; j < {n}; j++)");
-                    w.Line($"{t} m = j == label ? {code.Literal(0)} : z[j] - z[label] + margin;");
-                    w.Open($"if (m > {code.Literal(0)})");
-                    w.Line("total += m;");
-                    w.Line("positive++;");
-                    w.Close();
-                    w.Line();
-                    w.Open("if (withGradient)");
-                    w.Line($"outputGradients[(b * {n}) + j] = m > {code.Literal(0)} ? scale : {code.Literal(0)};");
-                    w.Close();
-                    w.Close();
-                    w.Line();
-                    w.Open("if (withGradient)");
-                    w.Line($"outputGradients[(b * {n}) + label] = -positive * scale;");
-                    w.Close();
-                    w.Close();
-                    break;
-
-                default:
-                    w.Line($"{t} scale = {code.Literal(2)} / (batch * {n});");
-                    w.Open($"for (int e = 0; e < batch * {n}; e++)");
-                    w.Line($"{t} difference = outputs[e] - targets[e];");
-                    w.Line("total += (double)difference * difference;");
-                    w.Open("if (withGradient)");
-                    w.Line("outputGradients[e] = scale * difference;");
-                    w.Close();
-                    w.Close();
-                    w.Line();
-                    w.Line($"return ({t})(total / (batch * {n}));");
-                    w.Close();
-                    w.Line();
-                    return;
-            }
-
-            w.Line();
-            w.Line($"return ({t})(total / batch);");
+            definition.WriteLoss(w, code);
             w.Close();
             w.Line();
         }
@@ -167,10 +88,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen; nothing changes.</exception>");
             OpenWithLabels(w, code, code.T, "TrainStep", $"{code.ReadOnlySpan} inputs, ", string.Empty, "inputs, ", string.Empty, $"{Cref(code.ReadOnlySpan)}, {{0}}");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
-            string expected = spec.Loss == LossKind.MeanSquaredError ? "batch * OutputSize" : "batch";
-            string unit = spec.Loss == LossKind.MeanSquaredError ? "target values" : "labels";
+            bool labels = ClassLabels(code);
+            string expected = labels ? "batch" : "batch * OutputSize";
+            string unit = labels ? "labels" : "target values";
             w.Line($"if ({targets}.Length != {expected}) ThrowLengthMismatch(nameof({targets}), $\"{{{expected}}} {unit} for a batch of {{batch}}\", {targets}.Length);");
-            if (spec.Loss != LossKind.MeanSquaredError)
+            if (labels)
             {
                 w.Line("CheckLabels(labels); // before anything changes: a bad label leaves activations, gradients and parameters as they were");
             }
@@ -194,7 +116,7 @@ namespace StaticGrad.Generators.Emit.Network
         {
             NetworkSpec spec = code.Spec;
             var (targetType, targets, targetText) = Targets(code);
-            bool mse = spec.Loss == LossKind.MeanSquaredError;
+            bool mse = !ClassLabels(code);
             w.Line("/// <summary>The mean loss over a whole data set, computed in batches of <see cref=\"MaxBatchSize\"/>. Replaces the stored activations.</summary>");
             w.Line($"/// <param name=\"inputs\">Examples [count×{spec.InputSize}], row-major.</param>");
             w.Line($"/// <param name=\"{targets}\">{Xml(targetText)}.</param>");
@@ -221,7 +143,7 @@ namespace StaticGrad.Generators.Emit.Network
         }
 
         /// <summary>Whether the loss takes class labels (byte, ushort or int, read through <c>LabelSpan</c>) rather than target values.</summary>
-        public static bool ClassLabels(NetworkCode code) => code.Spec.Loss != LossKind.MeanSquaredError;
+        public static bool ClassLabels(NetworkCode code) => code.Spec.Loss == LossKind.None || LayerCatalogue.Of(code.Spec.Loss).TakesLabels;
 
         /// <summary>The type the private cores take the targets as.</summary>
         private static string CoreType(NetworkCode code) => ClassLabels(code) ? "LabelSpan" : code.ReadOnlySpan;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using StaticGrad.Generators.Catalogue;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit.Network
@@ -7,8 +8,8 @@ namespace StaticGrad.Generators.Emit.Network
     /// <summary>
     /// Writes the model class for one <see cref="NetworkSpec"/>: shape constants, parameters and gradients, buffers,
     /// initialisation, Forward/Backward over the layers, prediction, and (through the sibling emitters) the loss,
-    /// the optimizers and save/load. Each layer's own forward and backward pass is written by
-    /// <see cref="LinearLayerEmitter"/> or <see cref="ActivationLayerEmitter"/>.
+    /// the optimizers and save/load. Each layer's own forward and backward pass is written by its definition in
+    /// <see cref="LayerCatalogue"/> (Catalogue/Layers/LinearLayer.cs, ReLULayer.cs, …).
     /// </summary>
     internal static class NetworkEmitter
     {
@@ -27,16 +28,9 @@ namespace StaticGrad.Generators.Emit.Network
             WriteBackward(w, code);
             foreach (var layer in spec.Layers)
             {
-                if (layer.Kind == LayerKind.Linear)
-                {
-                    LinearLayerEmitter.WriteForward(w, code, layer);
-                    LinearLayerEmitter.WriteBackward(w, code, layer);
-                }
-                else
-                {
-                    ActivationLayerEmitter.WriteForward(w, code, layer);
-                    ActivationLayerEmitter.WriteBackward(w, code, layer);
-                }
+                LayerDefinition definition = LayerCatalogue.Of(layer.Kind);
+                definition.WriteForward(w, code, layer);
+                definition.WriteBackward(w, code, layer);
             }
 
             LossEmitter.Write(w, code);
@@ -54,9 +48,9 @@ namespace StaticGrad.Generators.Emit.Network
             WriteHelpers(w, code);
             // Product shapes are named by layer shape, so layers of one shape share them and the file grows with the distinct shapes.
             var writtenProducts = new HashSet<string>();
-            foreach (var layer in Linears(spec))
+            foreach (var layer in spec.Layers)
             {
-                LinearLayerEmitter.WriteProducts(w, code, layer, writtenProducts);
+                LayerCatalogue.Of(layer.Kind).WriteShared(w, code, layer, writtenProducts);
             }
 
             GeneratedFile.Close(w, spec.Type);
@@ -64,12 +58,10 @@ namespace StaticGrad.Generators.Emit.Network
         }
 
         /// <summary>The shared interface of StaticGrad.Runtime the class implements: by the kind of its loss.</summary>
-        private static string InterfaceName(NetworkCode code) => code.Spec.Loss switch
-        {
-            LossKind.None => $"global::StaticGrad.INetwork<{code.T}>",
-            LossKind.MeanSquaredError => $"global::StaticGrad.IRegressor<{code.T}>",
-            _ => $"global::StaticGrad.IClassifier<{code.T}>",
-        };
+        private static string InterfaceName(NetworkCode code) =>
+            code.Spec.Loss == LossKind.None ? $"global::StaticGrad.INetwork<{code.T}>"
+            : LossEmitter.ClassLabels(code) ? $"global::StaticGrad.IClassifier<{code.T}>"
+            : $"global::StaticGrad.IRegressor<{code.T}>";
 
         /// <summary>The sizes as properties of the interface; the class's constants serve code that names the class.</summary>
         private static void WriteInterfaceSizes(SourceWriter w, NetworkCode code)

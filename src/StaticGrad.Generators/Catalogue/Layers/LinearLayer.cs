@@ -1,11 +1,18 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using StaticGrad.Generators.Diagnostics;
+using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Kernels;
+using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Model;
+using StaticGrad.Generators.Parsing;
 
-namespace StaticGrad.Generators.Emit.Network
+namespace StaticGrad.Generators.Catalogue.Layers
 {
     /// <summary>
-    /// Forward and backward of a Linear layer on a batch. Row-major everywhere; W is out×in like PyTorch's nn.Linear.
+    /// The Linear layer (<c>[Linear(in, out)]</c>, <c>[Linear&lt;T&gt;(in, out, Bias = false)]</c>): its checks, and its forward and backward passes on a batch. Row-major everywhere; W is out×in like PyTorch's nn.Linear.
     /// Forward: <c>Y = X·Wᵀ + b</c>. Backward: <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c>.
     /// </summary>
     /// <remarks>
@@ -13,9 +20,115 @@ namespace StaticGrad.Generators.Emit.Network
     /// once per distinct layer shape; otherwise (netstandard2.0) they are plain loops. The first layer reads its input
     /// from the span the caller passed (TrainStep, Predict) or from the copy Forward keeps for Backward.
     /// </remarks>
-    internal static class LinearLayerEmitter
+    internal sealed class LinearLayer : LayerDefinition
     {
-        public static void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        public static readonly LinearLayer Instance = new();
+
+        private static readonly string[] ParameterNames = { "inputs", "outputs" };
+
+        public override LayerKind Kind => LayerKind.Linear;
+
+        public override string Name => "Linear";
+
+        public override bool HasGenericForm => true;
+
+        public override string Describe(LayerSpec layer) =>
+            $"Linear({layer.Inputs}, {layer.Outputs}{(layer.HasBias ? string.Empty : ", Bias = false")})";
+
+        /// <summary>The element type (from <c>Linear&lt;T&gt;</c>), two positive sizes, and inputs equal to what the previous layer produces.</summary>
+        public override bool Parse(NetworkChain chain, NetworkEntry entry, int index)
+        {
+            INamedTypeSymbol attributeClass = entry.Data.AttributeClass!;
+            ElementKind layerElement = ElementKind.Float;
+            if (attributeClass.IsGenericType)
+            {
+                Location location = AttributeArguments.TypeArgumentLocation(entry.Syntax) ?? entry.Location;
+                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], location, chain.Sink) is not { } kind)
+                {
+                    chain.ChainValid = false;
+                    return true;
+                }
+
+                layerElement = kind;
+            }
+
+            if (chain.Element is null)
+            {
+                chain.Element = layerElement;
+                chain.ElementSource = entry;
+            }
+            else if (chain.Element != layerElement)
+            {
+                chain.Sink.Report(
+                    DiagnosticDescriptors.MixedElementTypes,
+                    AttributeArguments.TypeArgumentLocation(entry.Syntax) ?? entry.Location,
+                    NetworkParser.AttributeName(entry.Data),
+                    layerElement.Keyword(),
+                    chain.Element.Value.Keyword());
+            }
+
+            if (entry.Data.ConstructorArguments.Length != 2 || entry.Data.ConstructorArguments.Any(a => a.Value is not int))
+            {
+                chain.Sink.Report(DiagnosticDescriptors.AttributeNotUsable, entry.Location, chain.Type.Name, "Linear takes two int arguments (inputs, outputs)");
+                return false;
+            }
+
+            int inputs = (int)entry.Data.ConstructorArguments[0].Value!;
+            int outputs = (int)entry.Data.ConstructorArguments[1].Value!;
+            bool hasBias = !entry.Data.NamedArguments.Any(n => n.Key == "Bias" && n.Value.Value is false);
+            bool dimensionsValid = true;
+            for (int i = 0; i < 2; i++)
+            {
+                int value = i == 0 ? inputs : outputs;
+                if (value <= 0)
+                {
+                    chain.Sink.Report(
+                        DiagnosticDescriptors.NonPositiveDimension,
+                        AttributeArguments.PositionalLocation(entry.Syntax, i, ParameterNames) ?? entry.Location,
+                        "Linear",
+                        ParameterNames[i],
+                        value);
+                    dimensionsValid = false;
+                }
+            }
+
+            if (dimensionsValid && (long)inputs * outputs > TargetChecks.MaxElements)
+            {
+                chain.Sink.Report(
+                    DiagnosticDescriptors.ShapeTooLarge,
+                    AttributeArguments.RangeLocation(entry.Syntax, 0, 1, ParameterNames) ?? entry.Location,
+                    $"W of layer {index}",
+                    outputs,
+                    inputs,
+                    (long)inputs * outputs,
+                    TargetChecks.MaxElements);
+            }
+
+            var layer = new LayerSpec(index, LayerKind.Linear, inputs, outputs, hasBias, 0, 0, false);
+            if (index > 0 && chain.ChainValid && dimensionsValid && inputs != chain.Width)
+            {
+                LayerSpec previous = chain.Layers[chain.Layers.Count - 1];
+                string before = previous.Kind == LayerKind.Linear || chain.LastLinear is null
+                    ? previous.Describe()
+                    : $"{previous.Describe()} after {chain.LastLinear.Value.Describe()}";
+                chain.Sink.ReportWithProperties(
+                    DiagnosticDescriptors.LayerSizeMismatch,
+                    AttributeArguments.PositionalLocation(entry.Syntax, 0, ParameterNames) ?? entry.Location,
+                    ImmutableDictionary<string, string?>.Empty.Add(DiagnosticDescriptors.ExpectedInputsProperty, chain.Width.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    layer.Describe(),
+                    inputs,
+                    before,
+                    chain.Width);
+            }
+
+            chain.ChainValid &= dimensionsValid;
+            chain.Width = outputs;
+            chain.Layers.Add(layer);
+            chain.LastLinear = layer;
+            return true;
+        }
+
+        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
@@ -61,7 +174,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
         }
 
-        public static void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
             string t = code.T;
             int i = layer.Index, inputs = layer.Inputs, outputs = layer.Outputs;
@@ -149,7 +262,7 @@ namespace StaticGrad.Generators.Emit.Network
         /// per distinct layer shape: <paramref name="written"/> remembers which are already in the file. The batch is the
         /// rows of Y and dX and the summed dimension of dW, given at run time.
         /// </summary>
-        public static void WriteProducts(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
+        public override void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
         {
             if (!code.Spec.RuntimeKernels)
             {

@@ -1,0 +1,47 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Model;
+using StaticGrad.Generators.Parsing;
+
+namespace StaticGrad.Generators.Catalogue
+{
+    /// <summary>
+    /// One kind of layer, in one file: its attribute, how the attribute's arguments are checked (with their diagnostics),
+    /// how it changes the shape, how it is described, and the writers of its forward and backward passes. The parser and
+    /// the network emitter loop over <see cref="LayerCatalogue"/>; adding a layer is a new subclass, its
+    /// <see cref="LayerKind"/> and its attribute.
+    /// </summary>
+    internal abstract class LayerDefinition
+    {
+        /// <summary>The key specs refer to the definition by (specs stay plain values, so caching holds).</summary>
+        public abstract LayerKind Kind { get; }
+
+        /// <summary>The attribute's name without <c>Attribute</c>: <c>Linear</c>, <c>ReLU</c>.</summary>
+        public abstract string Name { get; }
+
+        /// <summary>Whether the attribute may carry the element type (<c>Linear&lt;double&gt;</c>).</summary>
+        public virtual bool HasGenericForm => false;
+
+        /// <summary>
+        /// Reads one attribute of the chain into <paramref name="chain"/>: checks its arguments and that it fits what the
+        /// previous layer produces, reports what is wrong where it is, and appends the layer.
+        /// </summary>
+        /// <returns><see langword="false"/> when the attribute cannot be read at all and the network gets no code.</returns>
+        public abstract bool Parse(NetworkChain chain, NetworkEntry entry, int index);
+
+        /// <summary>How the layer reads in docs, architecture text and messages: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
+        public abstract string Describe(LayerSpec layer);
+
+        /// <summary>Writes <c>Layer{i}Forward</c>: the layer's output from its input.</summary>
+        public abstract void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer);
+
+        /// <summary>Writes <c>Layer{i}Backward</c>: the gradients of its input (and parameters) from those of its output.</summary>
+        public abstract void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer);
+
+        /// <summary>Writes what layers of the same shape share (kernel shapes), once per file: <paramref name="written"/> remembers names.</summary>
+        public virtual void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
+        {
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Catalogue.Layers
+{
+    /// <summary><c>[ReLU]</c>: <c>y = max(0, x)</c>; backward <c>dX = dY·[y &gt; 0]</c>. A Linear layer before it gets He initialisation.</summary>
+    internal sealed class ReLULayer : ActivationLayer
+    {
+        public static readonly ReLULayer Instance = new();
+
+        public override LayerKind Kind => LayerKind.ReLU;
+
+        public override string Name => "ReLU";
+
+        protected override string BackwardFormula => "dX = dY · [y > 0] (y > 0 exactly where x > 0)";
+
+        protected override void WriteForwardElement(SourceWriter w, NetworkCode code)
+        {
+            string zero = code.Literal(0);
+            w.Line($"y[e] = x[e] < {zero} ? {zero} : x[e]; // max(0, x); a NaN stays NaN, as in PyTorch");
+        }
+
+        protected override void WriteBackwardElement(SourceWriter w, NetworkCode code)
+        {
+            string zero = code.Literal(0);
+            w.Line($"dX[e] = y[e] > {zero} ? dY[e] : {zero};");
+        }
+
+        protected override bool WriteRuntimeForward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            int i = layer.Index;
+            w.Line($"// y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.");
+            w.Line($"global::StaticGrad.Kernels.Elementwise.Relu(new {code.ReadOnlySpan}(_activations[{i}], 0, batch * {layer.Outputs}), _activations[{i + 1}]);");
+            return true;
+        }
+
+        protected override bool WriteRuntimeBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            w.Line($"global::StaticGrad.Kernels.Elementwise.ReluBackward(new {code.ReadOnlySpan}(_activations[{layer.Index + 1}], 0, batch * {layer.Outputs}), dY, dX);");
+            return true;
+        }
+    }
+}
