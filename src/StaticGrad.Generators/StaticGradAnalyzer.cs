@@ -36,7 +36,8 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.ThreadsUnavailable,
             DiagnosticDescriptors.ConstructorMustChain,
             DiagnosticDescriptors.AttributeNotUsable,
-            DiagnosticDescriptors.InvalidLossSetting);
+            DiagnosticDescriptors.InvalidLossSetting,
+            DiagnosticDescriptors.LayerShape);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)

@@ -37,20 +37,16 @@ namespace StaticGrad.Generators
             context.RegisterSourceOutput(floatSpecs, Write);
             context.RegisterSourceOutput(genericSpecs, Write);
 
-            // Networks: every network starts with a Linear layer, so Linear and Linear<T> find them all. The provider of
-            // the first Linear attribute owns the class, so a class that mixes both forms is written once.
-            IncrementalValuesProvider<NetworkSpec> floatNetworks = context.SyntaxProvider
-                .ForAttributeWithMetadataName(StaticGradAttributes.Linear, static (_, _) => true, static (c, ct) => ParseNetwork(c, false, ct))
-                .WithTrackingName(TrackingNames.NetworkFloat)
-                .Where(static spec => spec is not null)!;
-
-            IncrementalValuesProvider<NetworkSpec> genericNetworks = context.SyntaxProvider
-                .ForAttributeWithMetadataName(StaticGradAttributes.LinearGeneric, static (_, _) => true, static (c, ct) => ParseNetwork(c, true, ct))
-                .WithTrackingName(TrackingNames.NetworkGeneric)
-                .Where(static spec => spec is not null)!;
-
-            context.RegisterSourceOutput(floatNetworks, WriteNetwork);
-            context.RegisterSourceOutput(genericNetworks, WriteNetwork);
+            // Networks: every network has a Linear layer or starts with Input, so one provider per such attribute finds them
+            // all. The provider of the class's first such attribute owns it, so a class that carries several is written once.
+            foreach (string anchor in StaticGradAttributes.NetworkAnchors)
+            {
+                IncrementalValuesProvider<NetworkSpec> networks = context.SyntaxProvider
+                    .ForAttributeWithMetadataName(anchor, static (_, _) => true, (c, ct) => ParseNetwork(c, anchor, ct))
+                    .WithTrackingName(TrackingNames.Network(anchor))
+                    .Where(static spec => spec is not null)!;
+                context.RegisterSourceOutput(networks, WriteNetwork);
+            }
         }
 
         private static void Write(SourceProductionContext output, MatMulSpec spec) =>
@@ -59,9 +55,9 @@ namespace StaticGrad.Generators
         private static void WriteNetwork(SourceProductionContext output, NetworkSpec spec) =>
             output.AddSource(NetworkEmitter.HintName(spec), SourceText.From(NetworkEmitter.Emit(spec), Encoding.UTF8));
 
-        private static NetworkSpec? ParseNetwork(GeneratorAttributeSyntaxContext context, bool generic, CancellationToken cancellationToken) =>
+        private static NetworkSpec? ParseNetwork(GeneratorAttributeSyntaxContext context, string owner, CancellationToken cancellationToken) =>
             context.TargetSymbol is INamedTypeSymbol type
-                ? NetworkParser.Parse(type, context.SemanticModel.Compilation, DiagnosticSink.ErrorsOnly(), cancellationToken, ownerIsGeneric: generic)
+                ? NetworkParser.Parse(type, context.SemanticModel.Compilation, DiagnosticSink.ErrorsOnly(), cancellationToken, owner: owner)
                 : null;
 
         private static MatMulSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

@@ -7,5 +7,16 @@ namespace StaticGrad.Generators
         public const string MatMulGeneric = nameof(MatMulGeneric);
         public const string NetworkFloat = nameof(NetworkFloat);
         public const string NetworkGeneric = nameof(NetworkGeneric);
+        public const string NetworkInput = nameof(NetworkInput);
+        public const string NetworkInputGeneric = nameof(NetworkInputGeneric);
+
+        /// <summary>The step of the network provider that finds networks by <paramref name="anchor"/>.</summary>
+        public static string Network(string anchor) => anchor switch
+        {
+            Parsing.StaticGradAttributes.Linear => NetworkFloat,
+            Parsing.StaticGradAttributes.LinearGeneric => NetworkGeneric,
+            Parsing.StaticGradAttributes.Input => NetworkInput,
+            _ => NetworkInputGeneric,
+        };
     }
 }

@@ -15,7 +15,13 @@ namespace StaticGrad.Generators.Catalogue
             LinearLayer.Instance,
             ReLULayer.Instance,
             SigmoidLayer.Instance,
-            TanhLayer.Instance);
+            TanhLayer.Instance,
+            InputLayer.Instance,
+            Conv2dLayer.Instance,
+            MaxPool2dLayer.Instance,
+            AvgPool2dLayer.Instance,
+            FlattenLayer.Instance,
+            DropoutLayer.Instance);
 
         /// <summary>The losses.</summary>
         public static readonly ImmutableArray<LossDefinition> Losses = ImmutableArray.Create<LossDefinition>(

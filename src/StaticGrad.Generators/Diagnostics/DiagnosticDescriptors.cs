@@ -27,6 +27,7 @@ namespace StaticGrad.Generators.Diagnostics
         public const string ConstructorMustChainId = "SGR0017";
         public const string AttributeNotUsableId = "SGR0018";
         public const string InvalidLossSettingId = "SGR0019";
+        public const string LayerShapeId = "SGR0020";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -68,7 +69,7 @@ namespace StaticGrad.Generators.Diagnostics
         public static readonly DiagnosticDescriptor UnsupportedElementType = Error(
             UnsupportedElementTypeId,
             "Element type must be float or double",
-            "MatMul<T> supports float and double, got '{0}'");
+            "{0} supports float and double, got '{1}'");
 
         public static readonly DiagnosticDescriptor UnrollTooLarge = new(
             UnrollTooLargeId,
@@ -92,7 +93,7 @@ namespace StaticGrad.Generators.Diagnostics
         public static readonly DiagnosticDescriptor LayerSizeMismatch = Error(
             LayerSizeMismatchId,
             "Layer input does not match the previous layer's output",
-            "{0} expects {1} inputs, but the layer before it ({2}) produces {3}");
+            "{0} expects {1}, but the layer before it ({2}) produces {3}");
 
         public static readonly DiagnosticDescriptor LossWidth = Error(
             LossWidthId,
@@ -142,6 +143,11 @@ namespace StaticGrad.Generators.Diagnostics
             InvalidLossSettingId,
             "Loss setting out of range",
             "{0} must be a finite number greater than 0, got {1}");
+
+        public static readonly DiagnosticDescriptor LayerShape = Error(
+            LayerShapeId,
+            "Layer does not fit the shape it receives",
+            "{0}");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

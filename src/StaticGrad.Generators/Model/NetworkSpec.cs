@@ -9,6 +9,24 @@ namespace StaticGrad.Generators.Model
         ReLU,
         Sigmoid,
         Tanh,
+        Conv2d,
+        MaxPool2d,
+        AvgPool2d,
+        Flatten,
+        Dropout,
+
+        /// <summary>The <c>[Input(c, h, w)]</c> attribute: it sets the shape and is never a layer of a spec.</summary>
+        Input,
+    }
+
+    /// <summary>An image shape, channels × height × width (NCHW per example); <see cref="IsImage"/> is false for a plain vector.</summary>
+    internal readonly record struct SpatialShape(int Channels, int Height, int Width)
+    {
+        public bool IsImage => Height > 0;
+
+        public long Size => (long)Channels * Height * Width;
+
+        public override string ToString() => $"{Channels}×{Height}×{Width}";
     }
 
     /// <summary>The losses a network may end with.</summary>
@@ -20,15 +38,24 @@ namespace StaticGrad.Generators.Model
         MeanSquaredError,
     }
 
-    /// <summary>One layer, as plain values.</summary>
-    /// <param name="Index">Position among the network's attributes (0-based), as in PyTorch's <c>nn.Sequential</c> names.</param>
-    /// <param name="Kind">What the layer computes.</param>
-    /// <param name="Inputs">Features in.</param>
-    /// <param name="Outputs">Features out (equal to <paramref name="Inputs"/> for activations).</param>
-    /// <param name="HasBias">Linear only: whether <c>b</c> exists.</param>
-    /// <param name="WeightOffset">Linear only: where W starts in the flat parameter array.</param>
-    /// <param name="BiasOffset">Linear only: where b starts in the flat parameter array.</param>
-    /// <param name="HeInit">Linear only: He-normal initialisation (followed by ReLU) instead of Xavier-uniform.</param>
+    /// <summary>
+    /// One layer: its position, kind, sizes (flat features in and out), parameter layout, and for the image layers the
+    /// shapes in and out and the window (kernel, stride, padding); <c>Rate</c> is Dropout's probability.
+    /// </summary>
+    /// <param name="Index">Position among the layers (Input is not one), as in PyTorch's nn.Sequential.</param>
+    /// <param name="Kind">The catalogue entry.</param>
+    /// <param name="Inputs">Flat features in (C·H·W for an image).</param>
+    /// <param name="Outputs">Flat features out.</param>
+    /// <param name="HasBias">Whether a parameterised layer has a bias.</param>
+    /// <param name="WeightOffset">Where the weights start in the flat parameters.</param>
+    /// <param name="BiasOffset">Where the bias starts.</param>
+    /// <param name="HeInit">He initialisation (a ReLU follows) rather than Xavier.</param>
+    /// <param name="In">The image in; default for vectors.</param>
+    /// <param name="Out">The image out; default for vectors.</param>
+    /// <param name="Kernel">The window's side (Conv2d, pooling).</param>
+    /// <param name="Stride">The step between windows.</param>
+    /// <param name="Padding">Conv2d's zero padding.</param>
+    /// <param name="Rate">Dropout's probability of zeroing a value.</param>
     internal readonly record struct LayerSpec(
         int Index,
         LayerKind Kind,
@@ -37,11 +64,39 @@ namespace StaticGrad.Generators.Model
         bool HasBias,
         int WeightOffset,
         int BiasOffset,
-        bool HeInit)
+        bool HeInit,
+        SpatialShape In = default,
+        SpatialShape Out = default,
+        int Kernel = 0,
+        int Stride = 0,
+        int Padding = 0,
+        double Rate = 0)
     {
-        public int WeightCount => Kind == LayerKind.Linear ? Inputs * Outputs : 0;
+        public int WeightCount => Kind switch
+        {
+            LayerKind.Linear => Inputs * Outputs,
+            LayerKind.Conv2d => Out.Channels * In.Channels * Kernel * Kernel,
+            _ => 0,
+        };
 
-        public int BiasCount => Kind == LayerKind.Linear && HasBias ? Outputs : 0;
+        public int BiasCount => HasBias ? Kind switch
+        {
+            LayerKind.Linear => Outputs,
+            LayerKind.Conv2d => Out.Channels,
+            _ => 0,
+        } : 0;
+
+        /// <summary>Inputs that feed one output: what initialisation scales by (in, or in·k·k for Conv2d).</summary>
+        public int FanIn => Kind == LayerKind.Conv2d ? In.Channels * Kernel * Kernel : Inputs;
+
+        /// <summary>Outputs one input feeds (out, or out·k·k for Conv2d).</summary>
+        public int FanOut => Kind == LayerKind.Conv2d ? Out.Channels * Kernel * Kernel : Outputs;
+
+        /// <summary>The weights' shape as the docs give it: <c>32×64</c>, or <c>16×1×3×3</c> for Conv2d (PyTorch's order).</summary>
+        public string WeightShapeText => Kind == LayerKind.Conv2d ? $"{Out.Channels}×{In.Channels}×{Kernel}×{Kernel}" : $"{Outputs}×{Inputs}";
+
+        /// <summary>Whether the layer has weights (Linear, Conv2d).</summary>
+        public bool HasParameters => Kind is LayerKind.Linear or LayerKind.Conv2d;
 
         /// <summary>How the layer reads in attribute syntax: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
         public string Describe() => Catalogue.LayerCatalogue.Of(Kind).Describe(this);

@@ -80,7 +80,7 @@ namespace StaticGrad.Generators.Parsing
             if (attributeClass.IsGenericType)
             {
                 Location location = AttributeArguments.TypeArgumentLocation(syntax) ?? attributeLocation;
-                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], location, sink) is not { } kind)
+                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], "MatMul<T>", location, sink) is not { } kind)
                 {
                     return null;
                 }

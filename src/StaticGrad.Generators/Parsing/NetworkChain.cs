@@ -45,5 +45,37 @@ namespace StaticGrad.Generators.Parsing
 
         /// <summary>The last Linear layer, for messages that say what an activation follows.</summary>
         public LayerSpec? LastLinear { get; set; }
+
+        /// <summary>The image shape the last layer produces, or <see langword="null"/> for a vector.</summary>
+        public SpatialShape? Shape { get; set; }
+
+        /// <summary>Whether an <c>[Input(c, h, w)]</c> came first.</summary>
+        public bool HasInput { get; set; }
+
+        /// <summary>Whether anything before the next layer fixes its input: a layer or <c>Input</c>.</summary>
+        public bool HasPrevious => Layers.Count > 0 || HasInput;
+
+        /// <summary>What produced the current shape, for messages: the last layer's description, or <c>Input(1, 28, 28)</c>.</summary>
+        public string LastDescription { get; set; } = string.Empty;
+
+        /// <summary>How the image shapes came about: <c>Conv2d(1, 8, 3) on 1×28×28 gives 8×26×26</c>, one step per image layer.</summary>
+        public List<string> Trace { get; } = new();
+
+        /// <summary>The width as a message gives it: <c>1352</c>, or after Flatten <c>8×13×13 = 1352 (Conv2d(1, 8, 3) on 1×28×28 gives …)</c>.</summary>
+        public string WidthText { get; set; } = "0";
+
+        /// <summary>Appends a layer and moves the chain on to what it produces.</summary>
+        public void Add(LayerSpec layer, int width, SpatialShape? shape)
+        {
+            Layers.Add(layer);
+            Width = width;
+            Shape = shape;
+            LastDescription = layer.Describe();
+            WidthText = width.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (shape is { } image && layer.Kind is not (LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Dropout))
+            {
+                Trace.Add($"{layer.Describe()}{(Trace.Count == 0 ? $" on {layer.In}" : string.Empty)} gives {image}");
+            }
+        }
     }
 }

@@ -37,16 +37,17 @@ namespace StaticGrad.Generators.Parsing
 
 
         /// <summary>
-        /// Parses the network of <paramref name="type"/>. <paramref name="ownerIsGeneric"/> says which generator
-        /// provider asks (Linear or Linear&lt;T&gt;); only the provider of the first Linear attribute gets the spec,
-        /// so a class mixing both forms is generated once.
+        /// Parses the network of <paramref name="type"/>. <paramref name="owner"/> says which generator provider asks (the
+        /// metadata name of Linear, Linear&lt;T&gt;, Input or Input&lt;T&gt;); only the provider of the network's first such
+        /// attribute gets the spec, so a class that carries several is generated once. <see langword="null"/> (the analyzer)
+        /// always parses.
         /// </summary>
         public static NetworkSpec? Parse(
             INamedTypeSymbol type,
             Compilation compilation,
             DiagnosticSink sink,
             CancellationToken cancellationToken,
-            bool? ownerIsGeneric = null,
+            string? owner = null,
             bool reportContainers = true)
         {
             var attributes = type.GetAttributes().Where(a => StaticGradAttributes.IsNetwork(a.AttributeClass)).ToList();
@@ -67,12 +68,12 @@ namespace StaticGrad.Generators.Parsing
                 .ThenBy(e => e.Syntax?.SpanStart ?? 0)
                 .ToList();
 
-            if (ownerIsGeneric is { } generic)
+            if (owner is not null)
             {
-                var firstLinear = entries.FirstOrDefault(e => StaticGradAttributes.IsLinear(e.Data.AttributeClass));
-                if (firstLinear is null || firstLinear.Data.AttributeClass!.IsGenericType != generic)
+                var anchor = entries.FirstOrDefault(e => StaticGradAttributes.AnchorName(e.Data.AttributeClass) is not null);
+                if (anchor is null || StaticGradAttributes.AnchorName(anchor.Data.AttributeClass) != owner)
                 {
-                    return null; // the other provider owns this class
+                    return null; // another provider owns this class
                 }
             }
 
@@ -93,6 +94,7 @@ namespace StaticGrad.Generators.Parsing
             }
 
             var chain = new NetworkChain(type, sink);
+            bool runtime = TargetChecks.RuntimeKernelsAvailable(compilation);
             LossKind loss = LossKind.None;
             double margin = 1.0;
             NetworkEntry? lossEntry = null;
@@ -125,8 +127,16 @@ namespace StaticGrad.Generators.Parsing
                     continue;
                 }
 
-                // Every other network attribute is a layer of the catalogue (IsNetwork chose them).
-                if (!LayerCatalogue.Layer(attributeClass)!.Parse(chain, entry, index))
+                // Every other network attribute is a layer of the catalogue (IsNetwork chose them). A layer's index is its
+                // position among the layers (Input is not one), as in PyTorch's nn.Sequential.
+                LayerDefinition definition = LayerCatalogue.Layer(attributeClass)!;
+                if (definition.NeedsRuntime && !runtime)
+                {
+                    sink.Report(DiagnosticDescriptors.LayerShape, entry.Location, $"{definition.Name} needs StaticGrad.Runtime, the package's library for .NET 8 and later; this project targets a framework without it (netstandard2.0 or .NET Framework)");
+                    chain.ChainValid = false;
+                }
+
+                if (!definition.Parse(chain, entry, chain.Layers.Count))
                 {
                     return null;
                 }
@@ -136,7 +146,7 @@ namespace StaticGrad.Generators.Parsing
             LayerSpec? lastLinear = chain.LastLinear;
             ElementKind? element = chain.Element;
             NetworkEntry? elementSource = chain.ElementSource;
-            if (lastLinear is null && chain.ChainValid)
+            if (!layers.Any(l => l.HasParameters) && chain.ChainValid)
             {
                 sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entries[0].Location, type.Name, "has no Linear layer");
             }
@@ -157,7 +167,7 @@ namespace StaticGrad.Generators.Parsing
             CheckCollisions(type, attributeText, compilation, sink, cancellationToken);
             TargetChecks.CheckSpanAvailable(compilation, entries[0].Location, sink);
 
-            if (sink.HasErrors || element is null || lastLinear is null)
+            if (sink.HasErrors || element is null || !layers.Any(l => l.HasParameters))
             {
                 return null;
             }
@@ -171,7 +181,7 @@ namespace StaticGrad.Generators.Parsing
                 (int)parameterCount,
                 TargetChecks.NullableDirectiveAllowed(entries[0].Syntax?.SyntaxTree),
                 TargetChecks.PublicType(compilation, "System.MathF") is not null,
-                TargetChecks.RuntimeKernelsAvailable(compilation));
+                runtime);
         }
 
         /// <summary>How the first layer of a network reads in another type's message (<c>Linear(64, 32)</c>).</summary>
@@ -188,7 +198,7 @@ namespace StaticGrad.Generators.Parsing
             for (int i = 0; i < layers.Count; i++)
             {
                 LayerSpec layer = layers[i];
-                if (layer.Kind == LayerKind.Linear)
+                if (layer.HasParameters)
                 {
                     bool he = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ReLU;
                     layer = layer with { WeightOffset = offset, BiasOffset = offset + layer.WeightCount, HeInit = he };

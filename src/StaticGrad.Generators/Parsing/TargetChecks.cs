@@ -242,8 +242,8 @@ namespace StaticGrad.Generators.Parsing
             }
         }
 
-        /// <summary>float or double for a type argument; SGR0007 otherwise; <see langword="null"/> when it did not bind.</summary>
-        public static ElementKind? ElementOf(ITypeSymbol typeArgument, Location location, DiagnosticSink sink)
+        /// <summary>float or double for a type argument of <paramref name="attribute"/> (<c>Linear&lt;T&gt;</c>); SGR0007 otherwise; <see langword="null"/> when it did not bind.</summary>
+        public static ElementKind? ElementOf(ITypeSymbol typeArgument, string attribute, Location location, DiagnosticSink sink)
         {
             switch (typeArgument.SpecialType)
             {
@@ -254,7 +254,7 @@ namespace StaticGrad.Generators.Parsing
                 default:
                     if (typeArgument.TypeKind != TypeKind.Error)
                     {
-                        sink.Report(DiagnosticDescriptors.UnsupportedElementType, location, typeArgument.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
+                        sink.Report(DiagnosticDescriptors.UnsupportedElementType, location, attribute, typeArgument.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
                     }
 
                     return null;

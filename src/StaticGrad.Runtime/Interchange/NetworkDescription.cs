@@ -17,6 +17,31 @@ namespace StaticGrad.Interchange
 
         /// <summary><c>nn.Tanh</c> (ONNX <c>Tanh</c>).</summary>
         Tanh,
+
+        /// <summary><c>nn.Conv2d</c>: weights [out, in, k, k], bias [out] (ONNX <c>Conv</c>).</summary>
+        Conv2d,
+
+        /// <summary><c>nn.MaxPool2d</c> (ONNX <c>MaxPool</c>).</summary>
+        MaxPool2d,
+
+        /// <summary><c>nn.AvgPool2d</c> (ONNX <c>AveragePool</c>).</summary>
+        AvgPool2d,
+
+        /// <summary><c>nn.Flatten</c> (ONNX <c>Flatten</c>, axis 1).</summary>
+        Flatten,
+
+        /// <summary><c>nn.Dropout</c>: no parameters; the identity at inference (left out of ONNX exports).</summary>
+        Dropout,
+    }
+
+    /// <summary>An image shape in PyTorch's NCHW order, per example: channels × height × width.</summary>
+    /// <param name="Channels">Channels.</param>
+    /// <param name="Height">Rows.</param>
+    /// <param name="Width">Columns.</param>
+    public readonly record struct ImageShape(int Channels, int Height, int Width)
+    {
+        /// <summary>Values per example.</summary>
+        public int Size => Channels * Height * Width;
     }
 
     /// <summary>
@@ -34,6 +59,26 @@ namespace StaticGrad.Interchange
         /// <param name="biasOffset">Where the bias vector starts in the parameters; -1 for a layer without one.</param>
         /// <exception cref="ArgumentOutOfRangeException">A size or offset is out of range, or a Linear layer has no weights.</exception>
         public LayerDescription(int index, LayerOperator @operator, int inputs, int outputs, int weightOffset = -1, int biasOffset = -1)
+            : this(index, @operator, inputs, outputs, weightOffset, biasOffset, null, null, 0, 0, 0)
+        {
+        }
+
+        /// <summary>Describes a layer on images (Conv2d, pooling, Flatten, and activations or Dropout between them).</summary>
+        /// <param name="index">The layer's position in the network, activations included.</param>
+        /// <param name="operator">What the layer computes.</param>
+        /// <param name="inputShape">The image in.</param>
+        /// <param name="outputShape">The image out (for Flatten, the image in: its vector holds the same values).</param>
+        /// <param name="kernel">The window's side (Conv2d, pooling); 0 otherwise.</param>
+        /// <param name="stride">The step between windows; 0 when there is no window.</param>
+        /// <param name="padding">Conv2d's zero padding on every side.</param>
+        /// <param name="weightOffset">Where Conv2d's [out, in, k, k] weights start; -1 for a layer without.</param>
+        /// <param name="biasOffset">Where Conv2d's bias starts; -1 for none.</param>
+        public LayerDescription(int index, LayerOperator @operator, ImageShape inputShape, ImageShape outputShape, int kernel = 0, int stride = 0, int padding = 0, int weightOffset = -1, int biasOffset = -1)
+            : this(index, @operator, inputShape.Size, outputShape.Size, weightOffset, biasOffset, inputShape, outputShape, kernel, stride, padding)
+        {
+        }
+
+        private LayerDescription(int index, LayerOperator @operator, int inputs, int outputs, int weightOffset, int biasOffset, ImageShape? inputShape, ImageShape? outputShape, int kernel, int stride, int padding)
         {
             if (index < 0)
             {
@@ -45,13 +90,20 @@ namespace StaticGrad.Interchange
                 throw new ArgumentOutOfRangeException(inputs <= 0 ? nameof(inputs) : nameof(outputs), "A layer's sizes must be positive.");
             }
 
-            if (@operator == LayerOperator.Linear ? weightOffset < 0 : weightOffset != -1 || biasOffset != -1)
+            bool parameterized = @operator is LayerOperator.Linear or LayerOperator.Conv2d;
+            if (parameterized ? weightOffset < 0 : weightOffset != -1 || biasOffset != -1)
             {
                 throw new ArgumentOutOfRangeException(
                     nameof(weightOffset),
-                    @operator == LayerOperator.Linear
-                        ? "A Linear layer needs the offset of its weights."
+                    parameterized
+                        ? $"A {@operator} layer needs the offset of its weights."
                         : $"A {@operator} layer has no parameters, so both offsets must be -1.");
+            }
+
+            if (@operator is LayerOperator.Conv2d or LayerOperator.MaxPool2d or LayerOperator.AvgPool2d or LayerOperator.Flatten
+                && (inputShape is null || outputShape is null || (@operator != LayerOperator.Flatten && (kernel <= 0 || stride <= 0 || padding < 0))))
+            {
+                throw new ArgumentException($"A {@operator} layer needs its image shapes{(@operator == LayerOperator.Flatten ? string.Empty : ", a positive kernel and stride, and padding ≥ 0")}.", nameof(@operator));
             }
 
             if (biasOffset < -1)
@@ -65,7 +117,27 @@ namespace StaticGrad.Interchange
             Outputs = outputs;
             WeightOffset = weightOffset;
             BiasOffset = biasOffset;
+            InputShape = inputShape;
+            OutputShape = outputShape;
+            Kernel = kernel;
+            Stride = stride;
+            Padding = padding;
         }
+
+        /// <summary>The image in, for layers on images; <see langword="null"/> for vectors.</summary>
+        public ImageShape? InputShape { get; }
+
+        /// <summary>The image out, for layers on images; <see langword="null"/> for vectors.</summary>
+        public ImageShape? OutputShape { get; }
+
+        /// <summary>The window's side (Conv2d, pooling), else 0.</summary>
+        public int Kernel { get; }
+
+        /// <summary>The step between windows, else 0.</summary>
+        public int Stride { get; }
+
+        /// <summary>Conv2d's zero padding, else 0.</summary>
+        public int Padding { get; }
 
         /// <summary>The layer's position in the network, activations included: PyTorch's index in <c>nn.Sequential</c>.</summary>
         public int Index { get; }
@@ -131,15 +203,22 @@ namespace StaticGrad.Interchange
                     throw new ArgumentException($"Layer {i} expects {layer.Inputs} inputs, but layer {i - 1} produces {layers[i - 1].Outputs}.", nameof(layers));
                 }
 
-                if (layer.Operator != LayerOperator.Linear)
+                if (layer.Operator == LayerOperator.Linear)
                 {
-                    continue;
+                    tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, isWeight: true, layer.Outputs, layer.Inputs));
+                    if (layer.HasBias)
+                    {
+                        tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, isWeight: false, layer.Outputs));
+                    }
                 }
-
-                tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, isWeight: true, layer.Outputs, layer.Inputs));
-                if (layer.HasBias)
+                else if (layer.Operator == LayerOperator.Conv2d)
                 {
-                    tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, isWeight: false, layer.Outputs));
+                    ImageShape input = layer.InputShape!.Value, output = layer.OutputShape!.Value;
+                    tensors.Add(Tile(ref next, $"{i}.weight", layer.WeightOffset, isWeight: true, output.Channels, input.Channels, layer.Kernel, layer.Kernel));
+                    if (layer.HasBias)
+                    {
+                        tensors.Add(Tile(ref next, $"{i}.bias", layer.BiasOffset, isWeight: false, output.Channels));
+                    }
                 }
             }
 

@@ -10,7 +10,9 @@ namespace StaticGrad.Interchange
     /// graph input <c>input</c> [batch, InputSize] with a symbolic batch dimension, graph output <c>output</c>
     /// [batch, OutputSize] equal to the network's <c>Forward</c> (the scores before any loss). Linear layers become
     /// <c>Gemm</c> nodes with <c>transB = 1</c> whose weights and biases are initializers named as PyTorch names them
-    /// (<c>0.weight</c>, <c>0.bias</c>); ReLU, Sigmoid and Tanh become <c>Relu</c>, <c>Sigmoid</c>, <c>Tanh</c>.
+    /// (<c>0.weight</c>, <c>0.bias</c>); ReLU, Sigmoid and Tanh become <c>Relu</c>, <c>Sigmoid</c>, <c>Tanh</c>. A network on
+    /// images starts with a <c>Reshape</c> of the rows to [batch, C, H, W]; Conv2d, MaxPool2d, AvgPool2d and Flatten become
+    /// <c>Conv</c>, <c>MaxPool</c>, <c>AveragePool</c> and <c>Flatten</c>; Dropout, the identity at inference, is left out.
     /// </summary>
     /// <remarks>
     /// The file declares IR version <see cref="IrVersion"/> (ONNX 1.8) and imports the default operator set at version
@@ -40,12 +42,12 @@ namespace StaticGrad.Interchange
         private const int OpsetDomain = 1, OpsetVersionField = 2;
         private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphDocString = 10, GraphInput = 11, GraphOutput = 12;
         private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
-        private const int AttributeName = 1, AttributeInt = 3, AttributeType = 20, AttributeTypeInt = 2;
+        private const int AttributeName = 1, AttributeInt = 3, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeInts = 7;
         private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
         private const int ValueInfoName = 1, ValueInfoType = 2;
         private const int TypeTensor = 1, TypeTensorElemType = 1, TypeTensorShape = 2;
         private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
-        private const int ElementFloat = 1, ElementDouble = 11;
+        private const int ElementFloat = 1, ElementDouble = 11, ElementInt64 = 7;
 
         /// <summary>Writes the model to <paramref name="path"/> (through a temporary file that then replaces it).</summary>
         /// <param name="path">The .onnx file to create or replace.</param>
@@ -104,14 +106,90 @@ namespace StaticGrad.Interchange
             graph.WriteString(GraphDocString, network.Architecture);
 
             string current = InputName;
+            if (network.Layers[0].InputShape is { } image)
+            {
+                // Rows of C·H·W values become NCHW images for the first image layer: Reshape to [-1, C, H, W].
+                var shapeTensor = new ProtobufWriter();
+                shapeTensor.WriteInt64(TensorDims, 4);
+                shapeTensor.WriteInt64(TensorDataType, ElementInt64);
+                shapeTensor.WriteString(TensorName, "/input/shape");
+                byte[] dims = new byte[32];
+                long[] values = { -1, image.Channels, image.Height, image.Width };
+                for (int d = 0; d < 4; d++)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(dims.AsSpan(d * 8), values[d]);
+                }
+
+                shapeTensor.WriteBytes(TensorRawData, dims);
+                graph.WriteMessage(GraphInitializer, shapeTensor);
+                var reshape = new ProtobufWriter();
+                reshape.WriteString(NodeInput, InputName);
+                reshape.WriteString(NodeInput, "/input/shape");
+                reshape.WriteString(NodeOutput, "/input/image");
+                reshape.WriteString(NodeName, "/input/Reshape");
+                reshape.WriteString(NodeOpType, "Reshape");
+                graph.WriteMessage(GraphNode, reshape);
+                current = "/input/image";
+            }
+
+            int lastNode = network.Layers.Count - 1;
+            while (lastNode > 0 && network.Layers[lastNode].Operator == LayerOperator.Dropout)
+            {
+                lastNode--; // trailing Dropout layers are left out: the graph output comes from the layer before them
+            }
+
             for (int i = 0; i < network.Layers.Count; i++)
             {
                 LayerDescription layer = network.Layers[i];
-                string output = i == network.Layers.Count - 1 ? OutputName : $"/{i}/output";
+                if (layer.Operator == LayerOperator.Dropout && i != 0)
+                {
+                    continue; // the identity at inference
+                }
+
+                string output = i == lastNode ? OutputName : $"/{i}/output";
                 var node = new ProtobufWriter();
                 node.WriteString(NodeInput, current);
                 switch (layer.Operator)
                 {
+                    case LayerOperator.Conv2d:
+                        node.WriteString(NodeInput, $"{i}.weight");
+                        if (layer.HasBias)
+                        {
+                            node.WriteString(NodeInput, $"{i}.bias");
+                        }
+
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/Conv");
+                        node.WriteString(NodeOpType, "Conv");
+                        node.WriteMessage(NodeAttribute, Ints("kernel_shape", layer.Kernel, layer.Kernel));
+                        node.WriteMessage(NodeAttribute, Ints("strides", layer.Stride, layer.Stride));
+                        node.WriteMessage(NodeAttribute, Ints("pads", layer.Padding, layer.Padding, layer.Padding, layer.Padding));
+                        break;
+                    case LayerOperator.MaxPool2d:
+                    case LayerOperator.AvgPool2d:
+                        string pool = layer.Operator == LayerOperator.MaxPool2d ? "MaxPool" : "AveragePool";
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/{pool}");
+                        node.WriteString(NodeOpType, pool);
+                        node.WriteMessage(NodeAttribute, Ints("kernel_shape", layer.Kernel, layer.Kernel));
+                        node.WriteMessage(NodeAttribute, Ints("strides", layer.Stride, layer.Stride));
+                        break;
+                    case LayerOperator.Flatten:
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/Flatten");
+                        node.WriteString(NodeOpType, "Flatten");
+                        var axis = new ProtobufWriter();
+                        axis.WriteString(AttributeName, "axis");
+                        axis.WriteInt64(AttributeInt, 1);
+                        axis.WriteInt64(AttributeType, AttributeTypeInt);
+                        node.WriteMessage(NodeAttribute, axis);
+                        break;
+                    case LayerOperator.Dropout:
+                        // A network that starts with Dropout: an Identity node keeps the graph's input connected.
+                        node.WriteString(NodeOutput, output);
+                        node.WriteString(NodeName, $"/{i}/Identity");
+                        node.WriteString(NodeOpType, "Identity");
+                        break;
                     case LayerOperator.Linear:
                         node.WriteString(NodeInput, $"{i}.weight");
                         if (layer.HasBias)
@@ -198,6 +276,20 @@ namespace StaticGrad.Interchange
             }
 
             return proto;
+        }
+
+        /// <summary>An INTS attribute (kernel_shape, strides, pads).</summary>
+        private static ProtobufWriter Ints(string name, params int[] values)
+        {
+            var attribute = new ProtobufWriter();
+            attribute.WriteString(AttributeName, name);
+            foreach (int value in values)
+            {
+                attribute.WriteInt64(AttributeInts, value);
+            }
+
+            attribute.WriteInt64(AttributeType, AttributeTypeInts);
+            return attribute;
         }
 
         private static ProtobufWriter ValueInfo(string name, int elementType, int features)

@@ -145,7 +145,7 @@ public class DiagnosticTests
         [MatMul<{|#0:int|}>(1, 2, 3)]
         public partial class Integers;
         """,
-        Diagnostic("SGR0007").WithLocation(0).WithArguments("int"));
+        Diagnostic("SGR0007").WithLocation(0).WithArguments("MatMul<T>", "int"));
 
     [Fact]
     public Task SGR0008_UnrollAlwaysTooLarge_IsAWarningOnTheNamedArgument() => VerifyAnalyzerAsync(

@@ -33,7 +33,7 @@ public class NetworkDiagnosticTests
         [Linear(64, 32), ReLU, Linear({|#0:30|}, 10), SoftmaxCrossEntropy]
         public partial class DigitNet;
         """,
-        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(30, 10)", 30, "ReLU after Linear(64, 32)", 32));
+        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(30, 10)", "30 inputs", "ReLU after Linear(64, 32)", "32"));
 
     [Fact]
     public Task SGR0003_DirectlyAfterLinear() => VerifyAnalyzerAsync(
@@ -43,7 +43,7 @@ public class NetworkDiagnosticTests
         [Linear<double>(4, 8), Linear<double>({|#0:inputs: 9|}, 3)]
         public partial class Net;
         """,
-        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(9, 3)", 9, "Linear(4, 8)", 8));
+        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(9, 3)", "9 inputs", "Linear(4, 8)", "8"));
 
     [Fact]
     public Task SGR0003_CodeFix_ChangesInputToTheChainedSize() => VerifyCodeFixAsync<ChainLayerInputCodeFix>(
@@ -59,7 +59,7 @@ public class NetworkDiagnosticTests
         [Linear(64, 32), ReLU, Linear(32, 10), SoftmaxCrossEntropy]
         public partial class DigitNet;
         """,
-        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(30, 10)", 30, "ReLU after Linear(64, 32)", 32));
+        Diagnostic("SGR0003").WithLocation(0).WithArguments("Linear(30, 10)", "30 inputs", "ReLU after Linear(64, 32)", "32"));
 
     [Fact]
     public Task SGR0001_LinearDimension() => VerifyAnalyzerAsync(
@@ -132,7 +132,7 @@ public class NetworkDiagnosticTests
         [Linear<{|#0:int|}>(4, 3)]
         public partial class Net;
         """,
-        Diagnostic("SGR0007").WithLocation(0).WithArguments("int"));
+        Diagnostic("SGR0007").WithLocation(0).WithArguments("Linear<T>", "int"));
 
     [Fact]
     public Task SGR0006_UserMemberNamedLikeGeneratedOne() => VerifyAnalyzerAsync(

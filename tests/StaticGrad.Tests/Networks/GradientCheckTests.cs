@@ -153,7 +153,7 @@ public class GradientCheckTests
     }
 
     /// <summary>Compares <paramref name="analytic"/> with centered differences of <paramref name="loss"/> over <paramref name="values"/>.</summary>
-    private static void CheckAll(string what, double[] analytic, double[] values, Action<double[]> write, Func<double> loss, IEnumerable<int>? indices = null)
+    internal static void CheckAll(string what, double[] analytic, double[] values, Action<double[]> write, Func<double> loss, IEnumerable<int>? indices = null)
     {
         int checkedCount = 0;
         foreach (int e in indices ?? Enumerable.Range(0, values.Length))

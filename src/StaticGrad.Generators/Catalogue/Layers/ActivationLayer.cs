@@ -20,13 +20,14 @@ namespace StaticGrad.Generators.Catalogue.Layers
         /// <summary>An activation cannot start a network: it would have no width to act on.</summary>
         public override bool Parse(NetworkChain chain, NetworkEntry entry, int index)
         {
-            if (index == 0)
+            if (!chain.HasPrevious)
             {
                 chain.Sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entry.Location, chain.Type.Name, $"starts with {Name}");
                 chain.ChainValid = false;
             }
 
-            chain.Layers.Add(new LayerSpec(index, Kind, chain.Width, chain.Width, false, 0, 0, false));
+            SpatialShape shape = chain.Shape ?? default;
+            chain.Add(new LayerSpec(index, Kind, chain.Width, chain.Width, false, 0, 0, false, shape, shape), chain.Width, chain.Shape);
             return true;
         }
 
@@ -34,7 +35,17 @@ namespace StaticGrad.Generators.Catalogue.Layers
         {
             int i = layer.Index;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, element-wise on [batch×{layer.Outputs}].</summary>");
-            w.Open($"private void Layer{i}Forward(int batch)");
+            if (i == 0)
+            {
+                // Right after Input: the caller's batch goes into the input buffer, where the loop below reads it.
+                w.Open($"private void Layer0Forward({code.ReadOnlySpan} inputs, int batch)");
+                w.Line($"inputs.CopyTo(_activations[0]);");
+            }
+            else
+            {
+                w.Open($"private void Layer{i}Forward(int batch)");
+            }
+
             if (code.Spec.RuntimeKernels && WriteRuntimeForward(w, code, layer))
             {
                 w.Close();

@@ -35,6 +35,10 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override string Describe(LayerSpec layer) =>
             $"Linear({layer.Inputs}, {layer.Outputs}{(layer.HasBias ? string.Empty : ", Bias = false")})";
 
+        public override string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to) => layer.Index == 0
+            ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient, accumulateGradients); // {Describe(layer)}"
+            : $"Layer{layer.Index}Backward(batch, {from}, {to}, true, accumulateGradients); // {Describe(layer)}";
+
         /// <summary>The element type (from <c>Linear&lt;T&gt;</c>), two positive sizes, and inputs equal to what the previous layer produces.</summary>
         public override bool Parse(NetworkChain chain, NetworkEntry entry, int index)
         {
@@ -43,7 +47,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             if (attributeClass.IsGenericType)
             {
                 Location location = AttributeArguments.TypeArgumentLocation(entry.Syntax) ?? entry.Location;
-                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], location, chain.Sink) is not { } kind)
+                if (TargetChecks.ElementOf(attributeClass.TypeArguments[0], "Linear<T>", location, chain.Sink) is not { } kind)
                 {
                     chain.ChainValid = false;
                     return true;
@@ -105,7 +109,16 @@ namespace StaticGrad.Generators.Catalogue.Layers
             }
 
             var layer = new LayerSpec(index, LayerKind.Linear, inputs, outputs, hasBias, 0, 0, false);
-            if (index > 0 && chain.ChainValid && dimensionsValid && inputs != chain.Width)
+            if (chain.Shape is { } image && chain.ChainValid)
+            {
+                chain.Sink.Report(
+                    DiagnosticDescriptors.LayerShape,
+                    entry.Location,
+                    $"{layer.Describe()} takes a vector, but {chain.LastDescription} produces an image of {image}: put Flatten before it");
+                chain.ChainValid = false;
+            }
+
+            if (chain.HasPrevious && chain.ChainValid && dimensionsValid && inputs != chain.Width)
             {
                 LayerSpec previous = chain.Layers[chain.Layers.Count - 1];
                 string before = previous.Kind == LayerKind.Linear || chain.LastLinear is null
@@ -116,14 +129,13 @@ namespace StaticGrad.Generators.Catalogue.Layers
                     AttributeArguments.PositionalLocation(entry.Syntax, 0, ParameterNames) ?? entry.Location,
                     ImmutableDictionary<string, string?>.Empty.Add(DiagnosticDescriptors.ExpectedInputsProperty, chain.Width.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     layer.Describe(),
-                    inputs,
+                    $"{inputs} inputs",
                     before,
-                    chain.Width);
+                    chain.WidthText);
             }
 
             chain.ChainValid &= dimensionsValid;
-            chain.Width = outputs;
-            chain.Layers.Add(layer);
+            chain.Add(layer, outputs, shape: null);
             chain.LastLinear = layer;
             return true;
         }

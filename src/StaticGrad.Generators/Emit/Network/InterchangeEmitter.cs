@@ -30,10 +30,28 @@ namespace StaticGrad.Generators.Emit.Network
             for (int i = 0; i < spec.Layers.Count; i++)
             {
                 LayerSpec layer = spec.Layers[i];
-                string arguments = $"{i}, {Namespace}LayerOperator.{layer.Kind}, {layer.Inputs}, {layer.Outputs}";
-                if (layer.Kind == LayerKind.Linear)
+                string arguments;
+                if (layer.In.IsImage)
                 {
-                    arguments += $", {layer.WeightOffset}, {(layer.HasBias ? layer.BiasOffset : -1)}";
+                    string image(SpatialShape shape) => $"new {Namespace}ImageShape({shape.Channels}, {shape.Height}, {shape.Width})";
+                    arguments = $"{i}, {Namespace}LayerOperator.{layer.Kind}, {image(layer.In)}, {image(layer.Out)}";
+                    if (layer.Kernel > 0)
+                    {
+                        arguments += $", kernel: {layer.Kernel}, stride: {layer.Stride}, padding: {layer.Padding}";
+                    }
+
+                    if (layer.HasParameters)
+                    {
+                        arguments += $", weightOffset: {layer.WeightOffset}, biasOffset: {(layer.HasBias ? layer.BiasOffset : -1)}";
+                    }
+                }
+                else
+                {
+                    arguments = $"{i}, {Namespace}LayerOperator.{layer.Kind}, {layer.Inputs}, {layer.Outputs}";
+                    if (layer.HasParameters)
+                    {
+                        arguments += $", {layer.WeightOffset}, {(layer.HasBias ? layer.BiasOffset : -1)}";
+                    }
                 }
 
                 w.Line($"    new {Namespace}LayerDescription({arguments}){(i == spec.Layers.Count - 1 ? ");" : ",")}");

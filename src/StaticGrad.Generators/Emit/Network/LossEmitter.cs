@@ -1,3 +1,4 @@
+using System.Linq;
 using StaticGrad.Generators.Catalogue;
 using StaticGrad.Generators.Model;
 
@@ -100,7 +101,22 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line(spec.RuntimeKernels
                 ? "global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer(); // before anything changes"
                 : "if (_optimizer == null) throw new global::System.InvalidOperationException(NoOptimizerMessage); // before anything changes");
-            w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+            if (spec.Layers.Any(l => l.Kind == LayerKind.Dropout))
+            {
+                w.Line("_training = true; // Dropout drops values in this forward pass only");
+                w.Open("try");
+                w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+                w.Close();
+                w.Open("finally");
+                w.Line("_training = false;");
+                w.Close();
+                w.Line();
+            }
+            else
+            {
+                w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+            }
+
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
             w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");

@@ -83,7 +83,9 @@ namespace StaticGrad.Generators.Emit.Network
         private static string LayerList(NetworkSpec spec) =>
             spec.Architecture.Substring(spec.Architecture.IndexOf(':') + 2);
 
-        private static IEnumerable<LayerSpec> Linears(NetworkSpec spec) => spec.Layers.Where(l => l.Kind == LayerKind.Linear);
+        private static IEnumerable<LayerSpec> Parameterized(NetworkSpec spec) => spec.Layers.Where(l => l.HasParameters);
+
+        private static bool HasDropout(NetworkSpec spec) => spec.Layers.Any(l => l.Kind == LayerKind.Dropout);
 
         private static void WriteConstantsAndFields(SourceWriter w, NetworkCode code)
         {
@@ -118,6 +120,21 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
             w.Line();
+            foreach (var layer in spec.Layers)
+            {
+                LayerCatalogue.Of(layer.Kind).WriteFields(w, code, layer);
+            }
+
+            if (HasDropout(spec))
+            {
+                w.Line("// True while TrainStep runs its forward pass: Dropout drops values only then.");
+                w.Line("private bool _training;");
+                w.Line();
+                w.Line("// Dropout's random stream (xorshift64*), seeded from the constructor's seed.");
+                w.Line("private ulong _dropoutState;");
+                w.Line();
+            }
+
             w.Line(spec.RuntimeKernels
                 ? $"private global::StaticGrad.Training.Optimizer{code.Q} _optimizer;"
                 : $"private OptimizerState{code.Q} _optimizer;");
@@ -170,6 +187,16 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Line("};");
             w.Line($"_gradientScratch = new {t}[][] {{ new {t}[maxBatchSize * {maxWidth}], new {t}[maxBatchSize * {maxWidth}] }};");
+            foreach (var layer in spec.Layers)
+            {
+                LayerCatalogue.Of(layer.Kind).WriteAllocation(w, code, layer);
+            }
+
+            if (HasDropout(spec))
+            {
+                w.Line("_dropoutState = ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ 0xD1B54A32D192ED03UL; // never 0: xorshift would stay at 0");
+            }
+
             w.Line("InitializeParameters(seed);");
             w.Close();
             if (spec.NullableDirective)
@@ -208,12 +235,12 @@ namespace StaticGrad.Generators.Emit.Network
 
             w.Open("private void InitializeParameters(int seed)");
             w.Line("var random = new global::System.Random(seed);");
-            foreach (var layer in Linears(spec))
+            foreach (var layer in Parameterized(spec))
             {
                 if (layer.HeInit)
                 {
-                    w.Line($"// Layer {layer.Index}, {layer.Describe()}, followed by ReLU: He-normal, W ~ N(0, 2/{layer.Inputs}).");
-                    w.Line($"double std{layer.Index} = global::System.Math.Sqrt(2.0 / {layer.Inputs});");
+                    w.Line($"// Layer {layer.Index}, {layer.Describe()}, followed by ReLU: He-normal, W ~ N(0, 2/{layer.FanIn}).");
+                    w.Line($"double std{layer.Index} = global::System.Math.Sqrt(2.0 / {layer.FanIn});");
                     w.Open($"for (int e = 0; e < {layer.WeightCount}; e++)");
                     w.Line("// Box–Muller: a standard normal sample from two uniform ones.");
                     w.Line("double normal = global::System.Math.Sqrt(-2.0 * global::System.Math.Log(1.0 - random.NextDouble())) * global::System.Math.Cos(2.0 * global::System.Math.PI * random.NextDouble());");
@@ -222,8 +249,8 @@ namespace StaticGrad.Generators.Emit.Network
                 }
                 else
                 {
-                    w.Line($"// Layer {layer.Index}, {layer.Describe()}: Xavier/Glorot-uniform, W ~ U(−a, a), a = √(6/({layer.Inputs} + {layer.Outputs})).");
-                    w.Line($"double limit{layer.Index} = global::System.Math.Sqrt(6.0 / ({layer.Inputs} + {layer.Outputs}));");
+                    w.Line($"// Layer {layer.Index}, {layer.Describe()}: Xavier/Glorot-uniform, W ~ U(−a, a), a = √(6/({layer.FanIn} + {layer.FanOut})).");
+                    w.Line($"double limit{layer.Index} = global::System.Math.Sqrt(6.0 / ({layer.FanIn} + {layer.FanOut}));");
                     w.Open($"for (int e = 0; e < {layer.WeightCount}; e++)");
                     w.Line($"_parameters[{layer.WeightOffset} + e] = ({t})(((2.0 * random.NextDouble()) - 1.0) * limit{layer.Index});");
                     w.Close();
@@ -246,21 +273,21 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>∂L/∂(each parameter), laid out like <see cref=\"Parameters\"/>. Backward adds to it; <see cref=\"ZeroGradients\"/> clears it.</summary>");
             w.Line($"public {code.Span} Gradients => _gradients;");
             w.Line();
-            foreach (var layer in Linears(spec))
+            foreach (var layer in Parameterized(spec))
             {
                 int i = layer.Index;
-                w.Line($"/// <summary>W of layer {i}, {layer.Describe()}: {layer.Outputs}×{layer.Inputs}, row-major (PyTorch's <c>{i}.weight</c>).</summary>");
+                w.Line($"/// <summary>W of layer {i}, {layer.Describe()}: {layer.WeightShapeText}, row-major (PyTorch's <c>{i}.weight</c>).</summary>");
                 w.Line($"public {code.Span} Layer{i}Weight => new {code.Span}(_parameters, {layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
-                w.Line($"/// <summary>∂L/∂W of layer {i}: {layer.Outputs}×{layer.Inputs}, row-major.</summary>");
+                w.Line($"/// <summary>∂L/∂W of layer {i}: {layer.WeightShapeText}, row-major.</summary>");
                 w.Line($"public {code.Span} Layer{i}WeightGradient => new {code.Span}(_gradients, {layer.WeightOffset}, {layer.WeightCount});");
                 w.Line();
                 if (layer.HasBias)
                 {
-                    w.Line($"/// <summary>b of layer {i}, {layer.Describe()}: {layer.Outputs} values (PyTorch's <c>{i}.bias</c>).</summary>");
+                    w.Line($"/// <summary>b of layer {i}, {layer.Describe()}: {layer.BiasCount} values (PyTorch's <c>{i}.bias</c>).</summary>");
                     w.Line($"public {code.Span} Layer{i}Bias => new {code.Span}(_parameters, {layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
-                    w.Line($"/// <summary>∂L/∂b of layer {i}: {layer.Outputs} values.</summary>");
+                    w.Line($"/// <summary>∂L/∂b of layer {i}: {layer.BiasCount} values.</summary>");
                     w.Line($"public {code.Span} Layer{i}BiasGradient => new {code.Span}(_gradients, {layer.BiasOffset}, {layer.BiasCount});");
                     w.Line();
                 }
@@ -349,9 +376,7 @@ namespace StaticGrad.Generators.Emit.Network
             {
                 LayerSpec layer = spec.Layers[l];
                 string from = $"_gradientScratch[{current}]", to = $"_gradientScratch[{1 - current}]";
-                w.Line(layer.Kind != LayerKind.Linear ? $"Layer{layer.Index}Backward(batch, {from}, {to}); // {layer.Describe()}"
-                    : l == 0 ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient, accumulateGradients); // {layer.Describe()}"
-                    : $"Layer{layer.Index}Backward(batch, {from}, {to}, true, accumulateGradients); // {layer.Describe()}");
+                w.Line(LayerCatalogue.Of(layer.Kind).BackwardCall(code, layer, from, to));
                 current = 1 - current;
             }
 

@@ -95,7 +95,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("o.Steps++;");
             foreach (var layer in spec.Layers)
             {
-                if (layer.Kind != LayerKind.Linear)
+                if (!layer.HasParameters)
                 {
                     continue;
                 }

@@ -1,0 +1,54 @@
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Model;
+using StaticGrad.Generators.Parsing;
+
+namespace StaticGrad.Generators.Catalogue.Layers
+{
+    /// <summary>
+    /// <c>[Flatten]</c>, PyTorch's <c>nn.Flatten()</c>: an image C×H×W becomes a vector of C·H·W features. The values keep
+    /// their order (a batch row is already NCHW), so forward and backward are copies.
+    /// </summary>
+    internal sealed class FlattenLayer : SpatialLayer
+    {
+        public static readonly FlattenLayer Instance = new();
+
+        public override LayerKind Kind => LayerKind.Flatten;
+
+        public override string Name => "Flatten";
+
+        public override string Describe(LayerSpec layer) => "Flatten";
+
+        public override bool Parse(NetworkChain chain, NetworkEntry entry, int index)
+        {
+            if (RequireImage(chain, entry, "Flatten") is not { } input || !chain.ChainValid)
+            {
+                chain.ChainValid = false;
+                return true;
+            }
+
+            string trace = string.Join(", ", chain.Trace);
+            chain.Add(new LayerSpec(index, LayerKind.Flatten, (int)input.Size, (int)input.Size, false, 0, 0, false, input, input), (int)input.Size, shape: null);
+            chain.WidthText = $"{input} = {input.Size}{(trace.Length > 0 ? $" ({trace})" : string.Empty)}";
+            return true;
+        }
+
+        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            w.Line($"/// <summary>Layer {layer.Index}, Flatten: {layer.In} → {layer.Outputs} features, the same values in the same order.</summary>");
+            OpenForward(w, code, layer);
+            w.Line($"x.CopyTo(_activations[{layer.Index + 1}]);");
+            w.Close();
+            w.Line();
+        }
+
+        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            w.Line($"/// <summary>Layer {layer.Index}, Flatten, backward: the gradient passes through unchanged.</summary>");
+            w.Open($"private void Layer{layer.Index}Backward(int batch, {code.T}[] dY, {code.T}[] dX)");
+            w.Line($"new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}).CopyTo(dX);");
+            w.Close();
+            w.Line();
+        }
+    }
+}
