@@ -146,7 +146,8 @@ namespace StaticGrad.Interchange
                     continue; // the identity at inference
                 }
 
-                string output = i == lastNode ? OutputName : $"/{i}/output";
+                bool flattenAfter = i == lastNode && layer.OutputShape is not null && layer.Operator != LayerOperator.Flatten;
+                string output = i == lastNode ? (flattenAfter ? OutputName + "/image" : OutputName) : $"/{i}/output";
                 var node = new ProtobufWriter();
                 node.WriteString(NodeInput, current);
                 switch (layer.Operator)
@@ -175,14 +176,7 @@ namespace StaticGrad.Interchange
                         node.WriteMessage(NodeAttribute, Ints("strides", layer.Stride, layer.Stride));
                         break;
                     case LayerOperator.Flatten:
-                        node.WriteString(NodeOutput, output);
-                        node.WriteString(NodeName, $"/{i}/Flatten");
-                        node.WriteString(NodeOpType, "Flatten");
-                        var axis = new ProtobufWriter();
-                        axis.WriteString(AttributeName, "axis");
-                        axis.WriteInt64(AttributeInt, 1);
-                        axis.WriteInt64(AttributeType, AttributeTypeInt);
-                        node.WriteMessage(NodeAttribute, axis);
+                        node = FlattenNode(current, output, $"/{i}/Flatten");
                         break;
                     case LayerOperator.Dropout:
                         // A network that starts with Dropout: an Identity node keeps the graph's input connected.
@@ -222,6 +216,12 @@ namespace StaticGrad.Interchange
 
                 graph.WriteMessage(GraphNode, node);
                 current = output;
+            }
+
+            if (network.Layers[lastNode].OutputShape is not null && network.Layers[lastNode].Operator != LayerOperator.Flatten)
+            {
+                // A network that ends on an image: Forward gives its values as rows, so the graph flattens them too.
+                graph.WriteMessage(GraphNode, FlattenNode(OutputName + "/image", OutputName, "/output/Flatten"));
             }
 
             foreach (ParameterTensor tensor in network.Tensors)
@@ -276,6 +276,22 @@ namespace StaticGrad.Interchange
             }
 
             return proto;
+        }
+
+        /// <summary>A Flatten node with axis 1: [batch, C, H, W] → [batch, C·H·W].</summary>
+        private static ProtobufWriter FlattenNode(string input, string output, string name)
+        {
+            var node = new ProtobufWriter();
+            node.WriteString(NodeInput, input);
+            node.WriteString(NodeOutput, output);
+            node.WriteString(NodeName, name);
+            node.WriteString(NodeOpType, "Flatten");
+            var axis = new ProtobufWriter();
+            axis.WriteString(AttributeName, "axis");
+            axis.WriteInt64(AttributeInt, 1);
+            axis.WriteInt64(AttributeType, AttributeTypeInt);
+            node.WriteMessage(NodeAttribute, axis);
+            return node;
         }
 
         /// <summary>An INTS attribute (kernel_shape, strides, pads).</summary>

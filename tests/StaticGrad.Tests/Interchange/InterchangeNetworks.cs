@@ -13,3 +13,6 @@ namespace StaticGrad.Tests.Interchange;
 
 // Small enough to write its safetensors files by hand: 0.weight [2, 3], 0.bias [2], 2.weight [2, 2], 2.bias [2].
 [Linear(3, 2), ReLU, Linear(2, 2)] public partial class TinyFloat;
+
+// make_golden.py's CNN: nn.Sequential(Conv2d(1, 2, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(18, 3)).
+[Input(1, 6, 6), Conv2d(1, 2, 3, Padding = 1), ReLU, MaxPool2d(2), Flatten, Linear(2 * 3 * 3, 3)] public partial class GoldenCnnFloat;

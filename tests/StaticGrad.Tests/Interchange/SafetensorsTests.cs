@@ -22,7 +22,7 @@ public sealed class SafetensorsTests : IDisposable
     {
         nameof(LinearOnly), nameof(LinearNoBias), nameof(ReLUOnly), nameof(SigmoidOnly), nameof(TanhOnly), nameof(SoftmaxOnly),
         nameof(SvmOnly), nameof(MseOnly), nameof(DeepSoftmax), nameof(ReLUSvm), nameof(TanhRegression), nameof(DigitNetDouble),
-        nameof(EveryLayerDouble),
+        nameof(EveryLayerDouble), nameof(TinyCnn), nameof(StridedCnn), nameof(PointwiseCnn), nameof(ConvOnly), nameof(PoolFirst),
     };
 
     private static INetwork CreateDouble(string name, int seed) => name switch
@@ -40,6 +40,11 @@ public sealed class SafetensorsTests : IDisposable
         nameof(TanhRegression) => new TanhRegression(seed: seed),
         nameof(DigitNetDouble) => new DigitNetDouble(seed: seed),
         nameof(EveryLayerDouble) => new EveryLayerDouble(seed: seed),
+        nameof(TinyCnn) => new TinyCnn(seed: seed),
+        nameof(StridedCnn) => new StridedCnn(seed: seed),
+        nameof(PointwiseCnn) => new PointwiseCnn(seed: seed),
+        nameof(ConvOnly) => new ConvOnly(seed: seed),
+        nameof(PoolFirst) => new PoolFirst(seed: seed),
         _ => throw new ArgumentException(name),
     };
 
@@ -176,6 +181,17 @@ public sealed class SafetensorsTests : IDisposable
         var net = new GoldenReluFloat();
         net.LoadSafetensors(GoldenPath("relu-float.safetensors"));
         var (inputs, outputs, rows) = ReadGolden("relu-float.json");
+        float[] actual = new float[outputs.Length];
+        net.Forward(inputs.Select(v => (float)v).ToArray(), actual);
+        AssertClose(outputs, actual.Select(v => (double)v).ToArray(), relative: 1e-5, absolute: 1e-6, rows);
+    }
+
+    [Fact]
+    public void Golden_Cnn_WrittenByPyTorch_GivesPyTorchsOutputs()
+    {
+        var net = new GoldenCnnFloat();
+        net.LoadSafetensors(GoldenPath("cnn-float.safetensors")); // 0.weight [2, 1, 3, 3], 0.bias, 4.weight [3, 18], 4.bias
+        var (inputs, outputs, rows) = ReadGolden("cnn-float.json");
         float[] actual = new float[outputs.Length];
         net.Forward(inputs.Select(v => (float)v).ToArray(), actual);
         AssertClose(outputs, actual.Select(v => (double)v).ToArray(), relative: 1e-5, absolute: 1e-6, rows);

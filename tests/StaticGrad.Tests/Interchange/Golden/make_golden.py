@@ -42,7 +42,7 @@ def golden(name, model, inputs, dtype):
     (HERE / f"{name}.json").write_text(json.dumps({
         "model": repr(model),
         "torch": torch.__version__,
-        "inputs": inputs.tolist(),
+        "inputs": inputs.reshape(len(inputs), -1).tolist(),  # rows of C·H·W values for image models (NCHW)
         "outputs": outputs.tolist(),
     }, indent=1) + "\n")
 
@@ -54,3 +54,5 @@ golden("relu-float", nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4,
        torch.randn(5, 8), torch.float32)
 golden("regression-double", nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2, bias=False)),
        torch.randn(3, 3), torch.float64)
+golden("cnn-float", nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 3 * 3, 3)),
+       torch.randn(4, 1, 6, 6), torch.float32)
