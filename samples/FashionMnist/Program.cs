@@ -1,6 +1,6 @@
 // Fashion-MNIST with StaticGrad: 60,000 training and 10,000 test images of clothing (28×28 grey levels, 10 classes),
 // an MLP trained with generated backprop and Adam, batch 128, on one thread.
-// Run: dotnet run --project samples/FashionMnist -c Release [-- <folder with the idx.gz files> [epochs] [mlp|deep]]
+// Run: dotnet run --project samples/FashionMnist -c Release [-- <folder with the idx.gz files> [epochs] [mlp|deep|cnn]]
 using System;
 using System.IO;
 using Spectre.Console;
@@ -20,7 +20,7 @@ foreach (string file in files)
         Console.Error.WriteLine($"Fashion-MNIST's {file} is not in {Path.GetFullPath(folder)}.");
         Console.Error.WriteLine("On Debian or Ubuntu:  sudo apt-get install dataset-fashion-mnist   (installs the four files under " + DebianFolder + ")");
         Console.Error.WriteLine("Elsewhere: download the four *-ubyte.gz files of https://github.com/zalandoresearch/fashion-mnist into a folder and pass it:");
-        Console.Error.WriteLine("  dotnet run --project samples/FashionMnist -c Release -- <folder> [epochs] [mlp|deep]");
+        Console.Error.WriteLine("  dotnet run --project samples/FashionMnist -c Release -- <folder> [epochs] [mlp|deep|cnn]");
         return 2;
     }
 }
@@ -41,9 +41,12 @@ if (pixels != FashionMlp.InputSize || trainY.Length != trainCount || testY.Lengt
 }
 
 const int BatchSize = 128;
-IClassifier<float> model = modelName == "deep"
-    ? new FashionDeepMlp(seed: 1, maxBatchSize: BatchSize)
-    : new FashionMlp(seed: 1, maxBatchSize: BatchSize);
+IClassifier<float> model = modelName switch
+{
+    "deep" => new FashionDeepMlp(seed: 1, maxBatchSize: BatchSize),
+    "cnn" => new FashionCnn(seed: 1, maxBatchSize: BatchSize),
+    _ => new FashionMlp(seed: 1, maxBatchSize: BatchSize),
+};
 string architecture = model.Architecture;
 model.Optimizer = new Adam(learningRate: 1e-3);
 AnsiConsole.MarkupLine($"[bold]StaticGrad Fashion-MNIST[/]: {trainCount:N0} training and {testCount:N0} test images, {Markup.Escape(architecture)}");

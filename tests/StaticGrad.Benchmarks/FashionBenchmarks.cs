@@ -12,6 +12,11 @@ public partial class FashionNet;
 [Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10), SoftmaxCrossEntropy]
 public partial class FashionDeepNet;
 
+/// <summary>The CNN: two 3×3 convolutions with ReLU and 2×2 max pooling, then 1568 → 128 → 10 with dropout.</summary>
+[Input(1, 28, 28), Conv2d(1, 16, 3, Padding = 1), ReLU, MaxPool2d(2), Conv2d(16, 32, 3, Padding = 1), ReLU, MaxPool2d(2),
+ Flatten, Linear(32 * 7 * 7, 128), ReLU, Dropout(0.25), Linear(128, 10), SoftmaxCrossEntropy]
+public partial class FashionCnnNet;
+
 /// <summary>
 /// One Fashion-MNIST training step (batch 128 of 784 pixels, Adam 1e-3): zero gradients, forward, softmax cross-entropy,
 /// backward, Adam. StaticGrad's generated network against the same nn.Sequential in TorchSharp on 1 and 2 threads.

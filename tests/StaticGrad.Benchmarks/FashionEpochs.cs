@@ -13,7 +13,7 @@ namespace StaticGrad.Benchmarks;
 /// Whole Fashion-MNIST epochs, StaticGrad and TorchSharp side by side in one process: the same initial weights (StaticGrad's,
 /// copied into the nn.Sequential), the same shuffled batch order, batch 128, Adam 1e-3, one thread each. The epochs alternate
 /// (StaticGrad's epoch 1, TorchSharp's epoch 1, …) so the machine's drift falls on both.
-/// <code>dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep]</code>
+/// <code>dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep|cnn]</code>
 /// </summary>
 internal static class FashionEpochs
 {
@@ -23,17 +23,26 @@ internal static class FashionEpochs
     {
         string folder = args.Length > 1 ? args[1] : "/usr/share/datasets/fashion-mnist";
         int epochs = args.Length > 2 ? int.Parse(args[2]) : 3;
-        bool deep = args.Length > 3 && args[3] == "deep";
+        string kind = args.Length > 3 ? args[3] : "mlp";
         float[] trainX = IdxFile.ReadImages(Path.Combine(folder, "train-images-idx3-ubyte.gz"), out int trainCount, out int pixels);
-        int[] trainY = IdxFile.ReadLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"));
+        byte[] trainY = IdxFile.ReadLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"));
         float[] testX = IdxFile.ReadImages(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), out int testCount, out _);
-        int[] testY = IdxFile.ReadLabels(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
+        byte[] testY = IdxFile.ReadLabels(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
 
-        Func<ReadOnlySpan<float>, ReadOnlySpan<int>, float> trainStep;
+        Func<ReadOnlySpan<float>, ReadOnlySpan<byte>, float> trainStep;
         Func<double> accuracy;
         float[] initial;
         int[] sizes;
-        if (deep)
+        if (kind == "cnn")
+        {
+            var net = new FashionCnnNet(seed: 1, maxBatchSize: Batch);
+            net.UseAdam(1e-3);
+            trainStep = (x, y) => net.TrainStep(x, y);
+            accuracy = () => net.Accuracy(testX, testY);
+            initial = net.Parameters.ToArray();
+            sizes = [];
+        }
+        else if (kind == "deep")
         {
             var net = new FashionDeepNet(seed: 1, maxBatchSize: Batch);
             net.UseAdam(1e-3f);
@@ -61,6 +70,23 @@ internal static class FashionEpochs
             layers.Add(($"{layers.Count}", nn.Linear(sizes[i], sizes[i + 1])));
         }
 
+        if (kind == "cnn")
+        {
+            // The same network as FashionCnnNet; its parameters() order (conv1 weight [16, 1, 3, 3], bias, conv2 …) is StaticGrad's layout.
+            layers.Clear();
+            layers.Add(("0", nn.Conv2d(1, 16, 3, padding: 1)));
+            layers.Add(("1", nn.ReLU()));
+            layers.Add(("2", nn.MaxPool2d(2)));
+            layers.Add(("3", nn.Conv2d(16, 32, 3, padding: 1)));
+            layers.Add(("4", nn.ReLU()));
+            layers.Add(("5", nn.MaxPool2d(2)));
+            layers.Add(("6", nn.Flatten()));
+            layers.Add(("7", nn.Linear(32 * 7 * 7, 128)));
+            layers.Add(("8", nn.ReLU()));
+            layers.Add(("9", nn.Dropout(0.25)));
+            layers.Add(("10", nn.Linear(128, 10)));
+        }
+
         var model = nn.Sequential(layers);
         using (torch.no_grad())
         {
@@ -76,18 +102,19 @@ internal static class FashionEpochs
 
         var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
         var loss = nn.CrossEntropyLoss();
-        Tensor trainTensor = torch.tensor(trainX, new long[] { trainCount, pixels });
+        long[] imageShape = kind == "cnn" ? new long[] { trainCount, 1, 28, 28 } : new long[] { trainCount, pixels };
+        Tensor trainTensor = torch.tensor(trainX, imageShape);
         Tensor trainLabels = torch.tensor(trainY.Select(v => (long)v).ToArray());
-        Tensor testTensor = torch.tensor(testX, new long[] { testCount, pixels });
+        Tensor testTensor = torch.tensor(testX, kind == "cnn" ? new long[] { testCount, 1, 28, 28 } : new long[] { testCount, pixels });
         Tensor testLabels = torch.tensor(testY.Select(v => (long)v).ToArray());
 
-        Console.WriteLine($"Fashion-MNIST, {string.Join("→", sizes)}, batch {Batch}, Adam 1e-3, one thread each, {epochs} epochs, same initial weights and batch order");
+        Console.WriteLine($"Fashion-MNIST, {(kind == "cnn" ? FashionCnnNet.Architecture : string.Join("→", sizes))}, batch {Batch}, Adam 1e-3, one thread each, {epochs} epochs, same initial weights and batch order");
         Console.WriteLine($"CPU: {CpuName()}; Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}");
         Console.WriteLine("epoch | StaticGrad s | TorchSharp s | Torch/StaticGrad | StaticGrad test acc | TorchSharp test acc");
         var order = Enumerable.Range(0, trainCount).ToArray();
         var shuffle = new Random(1);
         var batchX = new float[Batch * pixels];
-        var batchY = new int[Batch];
+        var batchY = new byte[Batch];
         var index = new long[Batch];
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
@@ -123,7 +150,9 @@ internal static class FashionEpochs
             using (torch.no_grad())
             using (var scope = torch.NewDisposeScope())
             {
+                model.eval();
                 torchAccuracy = model.call(testTensor).argmax(1).eq(testLabels).sum().item<long>() / (double)testCount;
+                model.train();
             }
 
             Console.WriteLine($"{epoch,5} | {ours,12:F3} | {theirs,12:F3} | {theirs / ours,16:F2} | {accuracy(),19:P2} | {torchAccuracy,19:P2}");

@@ -143,6 +143,12 @@ namespace StaticGrad.Generators.Model
                     parts.Add(Catalogue.LayerCatalogue.Of(Loss).Describe(this));
                 }
 
+                if (Layers[0].In.IsImage)
+                {
+                    SpatialShape input = Layers[0].In;
+                    parts.Insert(0, $"Input({input.Channels}, {input.Height}, {input.Width})");
+                }
+
                 return $"{Element.Keyword()}: {string.Join(", ", parts)}";
             }
         }

@@ -27,38 +27,73 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int inPlane = height * width, outPlane = outHeight * outWidth;
+            if (input.Length < batch * channels * inPlane || output.Length < batch * channels * outPlane || indices.Length < batch * channels * outPlane)
+            {
+                throw new ArgumentException("input, output or indices is shorter than the shapes say.");
+            }
+
+            ref T x = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
+            ref T y = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
+            ref int index = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(indices);
+            int o = 0;
             for (int plane = 0; plane < batch * channels; plane++)
             {
-                int exampleBase = (plane / channels) * channels * inPlane;
-                int channelBase = (plane % channels) * inPlane;
-                ReadOnlySpan<T> x = input.Slice(exampleBase + channelBase, inPlane);
+                int planeBase = plane * inPlane;
+                int channelBase = (plane % channels) * inPlane; // indices count within the example
                 for (int oy = 0; oy < outHeight; oy++)
                 {
-                    for (int ox = 0; ox < outWidth; ox++)
+                    for (int ox = 0; ox < outWidth; ox++, o++)
                     {
-                        int bestIndex = (oy * stride * width) + (ox * stride);
-                        T best = x[bestIndex];
-                        for (int ki = 0; ki < kernel && !T.IsNaN(best); ki++)
+                        int start = (oy * stride * width) + (ox * stride);
+                        int bestIndex = start;
+                        T best = System.Runtime.CompilerServices.Unsafe.Add(ref x, planeBase + start);
+                        if (kernel == 2)
                         {
-                            int rowStart = ((oy * stride) + ki) * width + (ox * stride);
+                            // The common 2×2 window, unrolled: the same first-maximum and NaN rules as the loop below.
+                            ref T window = ref System.Runtime.CompilerServices.Unsafe.Add(ref x, planeBase + start);
+                            T b1 = System.Runtime.CompilerServices.Unsafe.Add(ref window, 1);
+                            T b2 = System.Runtime.CompilerServices.Unsafe.Add(ref window, width);
+                            T b3 = System.Runtime.CompilerServices.Unsafe.Add(ref window, width + 1);
+                            if (b1 > best || (T.IsNaN(b1) && !T.IsNaN(best)))
+                            {
+                                best = b1;
+                                bestIndex = start + 1;
+                            }
+
+                            if (b2 > best || (T.IsNaN(b2) && !T.IsNaN(best)))
+                            {
+                                best = b2;
+                                bestIndex = start + width;
+                            }
+
+                            if (b3 > best || (T.IsNaN(b3) && !T.IsNaN(best)))
+                            {
+                                best = b3;
+                                bestIndex = start + width + 1;
+                            }
+
+                            System.Runtime.CompilerServices.Unsafe.Add(ref y, o) = best;
+                            System.Runtime.CompilerServices.Unsafe.Add(ref index, o) = channelBase + bestIndex;
+                            continue;
+                        }
+
+                        for (int ki = 0; ki < kernel; ki++)
+                        {
+                            int rowStart = start + (ki * width);
                             for (int kj = 0; kj < kernel; kj++)
                             {
-                                T v = x[rowStart + kj];
-                                if (v > best || T.IsNaN(v))
+                                T v = System.Runtime.CompilerServices.Unsafe.Add(ref x, planeBase + rowStart + kj);
+                                // The first maximum wins; a NaN wins over any number and stays (v > best is false for a NaN best).
+                                if (v > best || (T.IsNaN(v) && !T.IsNaN(best)))
                                 {
                                     best = v;
                                     bestIndex = rowStart + kj;
-                                    if (T.IsNaN(v))
-                                    {
-                                        break;
-                                    }
                                 }
                             }
                         }
 
-                        int o = (plane * outPlane) + (oy * outWidth) + ox;
-                        output[o] = best;
-                        indices[o] = channelBase + bestIndex;
+                        System.Runtime.CompilerServices.Unsafe.Add(ref y, o) = best;
+                        System.Runtime.CompilerServices.Unsafe.Add(ref index, o) = channelBase + bestIndex;
                     }
                 }
             }

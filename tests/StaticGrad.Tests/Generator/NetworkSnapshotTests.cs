@@ -18,6 +18,16 @@ public class NetworkSnapshotTests
         """);
 
     [Fact]
+    public void Cnn_EveryImageLayer() => VerifyAll("""
+        using StaticGrad;
+
+        namespace Vision;
+
+        [Input(1, 12, 12), Conv2d(1, 4, 3, Padding = 1), ReLU, MaxPool2d(2), Conv2d(4, 8, 3, Stride = 2), AvgPool2d(2), Flatten, Dropout(0.25), Linear(8, 3), SoftmaxCrossEntropy]
+        public partial class SmallCnn;
+        """);
+
+    [Fact]
     public void MulticlassSvm_Linear_Double() => VerifyAll("""
         using StaticGrad;
 

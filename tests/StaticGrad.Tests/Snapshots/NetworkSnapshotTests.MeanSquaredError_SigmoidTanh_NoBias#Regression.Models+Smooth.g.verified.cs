@@ -167,7 +167,7 @@ namespace Regression
             /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
             /// <param name="inputs">[B×3] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
             /// <param name="outputs">Receives [B×2] row-major: the last layer's output (the scores MeanSquaredError is applied to).</param>
-            /// <remarks>Layers: 0: Linear(3, 4, Bias = false) → 1: Sigmoid → 2: Linear(4, 4) → 3: Tanh → 4: Linear(4, 2). Allocates nothing.</remarks>
+            /// <remarks>Layers and the shape each produces: input 3, 0: Linear(3, 4, Bias = false) → 4, 1: Sigmoid → 4, 2: Linear(4, 4) → 4, 3: Tanh → 4, 4: Linear(4, 2) → 2. Allocates nothing.</remarks>
             public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
             {
                 int batch = CheckBatch(inputs.Length, nameof(inputs));

@@ -129,7 +129,7 @@ namespace Digits
         /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
         /// <param name="inputs">[B×64] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
         /// <param name="outputs">Receives [B×10] row-major: the last layer's output (the scores MulticlassSvm is applied to).</param>
-        /// <remarks>Layers: 0: Linear(64, 10). Allocates nothing.</remarks>
+        /// <remarks>Layers and the shape each produces: input 64, 0: Linear(64, 10) → 10. Allocates nothing.</remarks>
         public void Forward(global::System.ReadOnlySpan<double> inputs, global::System.Span<double> outputs)
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));

@@ -130,7 +130,7 @@ partial class Features : global::StaticGrad.INetwork<float>
     /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
     /// <param name="inputs">[B×2] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
     /// <param name="outputs">Receives [B×3] row-major: the last layer's output.</param>
-    /// <remarks>Layers: 0: Linear(2, 3) → 1: ReLU. Allocates nothing.</remarks>
+    /// <remarks>Layers and the shape each produces: input 2, 0: Linear(2, 3) → 3, 1: ReLU → 3. Allocates nothing.</remarks>
     public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
     {
         int batch = CheckBatch(inputs.Length, nameof(inputs));

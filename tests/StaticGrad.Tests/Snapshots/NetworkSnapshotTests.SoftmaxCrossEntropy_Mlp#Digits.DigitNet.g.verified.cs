@@ -152,7 +152,7 @@ namespace Digits
         /// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>
         /// <param name="inputs">[B×64] row-major, 1 ≤ B ≤ <see cref="MaxBatchSize"/>.</param>
         /// <param name="outputs">Receives [B×10] row-major: the last layer's output (the scores SoftmaxCrossEntropy is applied to).</param>
-        /// <remarks>Layers: 0: Linear(64, 32) → 1: ReLU → 2: Linear(32, 10). Allocates nothing.</remarks>
+        /// <remarks>Layers and the shape each produces: input 64, 0: Linear(64, 32) → 32, 1: ReLU → 32, 2: Linear(32, 10) → 10. Allocates nothing.</remarks>
         public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             int batch = CheckBatch(inputs.Length, nameof(inputs));

@@ -113,27 +113,52 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
-            w.Line($"// Layer {layer.Index}, {Describe(layer)}: one example's im2col columns [{Columns(layer)}] and their gradient.");
-            w.Line($"private readonly {code.T}[] _layer{layer.Index}Columns = new {code.T}[{Rows(layer) * Plane(layer)}];");
-            w.Line($"private readonly {code.T}[] _layer{layer.Index}ColumnGradients = new {code.T}[{Rows(layer) * Plane(layer)}];");
+            int i = layer.Index;
+            w.Line($"// Layer {i}, {Describe(layer)}: the batch's patches as rows [batch·{Plane(layer)} × {Rows(layer)}] (im2row), their gradient,");
+            w.Line("// and the output (or its gradient) in channels-last order [batch·plane × out] for the products.");
+            w.Line($"private readonly {code.T}[] _layer{i}Rows;");
+            w.Line(i != 0
+                ? $"private readonly {code.T}[] _layer{i}RowGradients;"
+                : $"private {code.T}[]{code.Q} _layer{i}RowGradients; // the first layer's: allocated on the first Backward that asks for ∂L/∂inputs");
+
+            w.Line($"private readonly {code.T}[] _layer{i}ChannelsLast;");
             w.Line();
+        }
+
+        public override void WriteAllocation(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+            int i = layer.Index;
+            w.Line($"_layer{i}Rows = new {code.T}[maxBatchSize * {Plane(layer) * Rows(layer)}];");
+            if (i != 0)
+            {
+                w.Line($"_layer{i}RowGradients = new {code.T}[maxBatchSize * {Plane(layer) * Rows(layer)}];");
+            }
+
+            w.Line($"_layer{i}ChannelsLast = new {code.T}[maxBatchSize * {layer.Outputs}];");
         }
 
         public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
-            int i = layer.Index;
-            w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}; per example, im2col then <c>Y = W·columns{(layer.HasBias ? " + b" : string.Empty)}</c>.</summary>");
+            int i = layer.Index, plane = Plane(layer), patch = Rows(layer), outChannels = layer.Out.Channels;
+            w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}. The windows of the whole batch become rows (im2row), and one product");
+            w.Line($"/// <c>Y[batch·{plane} × {outChannels}] = rows · Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> gives the output channels-last, turned to NCHW per example.</summary>");
             OpenForward(w, code, layer);
-            w.Line($"{code.T}[] y = _activations[{i + 1}], columns = _layer{i}Columns;");
+            w.Line($"{code.T}[] y = _activations[{i + 1}], rows = _layer{i}Rows, channelsLast = _layer{i}ChannelsLast;");
             w.Open("for (int b = 0; b < batch; b++)");
-            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Col(x.Slice(b * {layer.Inputs}, {layer.Inputs}), {Window(layer)}, columns);");
-            w.Line("// Y[out × outH·outW] = W[out × in·k·k] · columns[in·k·k × outH·outW]");
-            w.Line(GemmShapeEmitter.Call($"Layer{i}ForwardProduct", code.Spec.Element, $"_parameters[{layer.WeightOffset}]", "columns[0]", $"y[b * {layer.Outputs}]", team: "_team"));
-            if (layer.HasBias)
-            {
-                w.Line($"global::StaticGrad.Kernels.Convolution.AddChannelBias(new {code.Span}(y, b * {layer.Outputs}, {layer.Outputs}), new {code.ReadOnlySpan}(_parameters, {layer.BiasOffset}, {layer.Out.Channels}), {Plane(layer)});");
-            }
-
+            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row(x.Slice(b * {layer.Inputs}, {layer.Inputs}), {Window(layer)}, new {code.Span}(rows, b * {plane * patch}, {plane * patch}));");
+            w.Close();
+            w.Line();
+            w.Line(GemmShapeEmitter.Call(
+                $"Layer{i}ForwardProduct",
+                code.Spec.Element,
+                "rows[0]",
+                $"_parameters[{layer.WeightOffset}]",
+                "channelsLast[0]",
+                bias: layer.HasBias ? $"_parameters[{layer.BiasOffset}]" : null,
+                rows: $"batch * {plane}",
+                team: "_team"));
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new {code.ReadOnlySpan}(channelsLast, b * {layer.Outputs}, {layer.Outputs}), new {code.Span}(y, b * {layer.Outputs}, {layer.Outputs}), {outChannels}, {plane});");
             w.Close();
             w.Close();
             w.Line();
@@ -141,30 +166,44 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
-            int i = layer.Index;
+            int i = layer.Index, plane = Plane(layer), patch = Rows(layer), outChannels = layer.Out.Channels;
             string t = code.T;
-            w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward: per example <c>dW (+)= dY·columnsᵀ</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; <c>dX = col2im(Wᵀ·dY)</c> when asked.</summary>");
+            w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; <c>dX = row2im(dY·W)</c> when asked.</summary>");
             w.Open($"private void Layer{i}Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
-            w.Line($"{t}[] columns = _layer{i}Columns, columnGradients = _layer{i}ColumnGradients;");
-            w.Open("if (!accumulate)");
-            w.Line($"global::System.Array.Clear(_gradients, {layer.WeightOffset}, {layer.WeightCount + layer.BiasCount});");
+            w.Line($"{t}[] rows = _layer{i}Rows, channelsLast = _layer{i}ChannelsLast;");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}(dY, b * {layer.Outputs}, {layer.Outputs}), new {code.Span}(channelsLast, b * {layer.Outputs}, {layer.Outputs}), {outChannels}, {plane});");
             w.Close();
             w.Line();
-            w.Open("for (int b = 0; b < batch; b++)");
-            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Col(x.Slice(b * {layer.Inputs}, {layer.Inputs}), {Window(layer)}, columns);");
-            w.Line("// dW[out × in·k·k] += dY[out × outH·outW] · columnsᵀ");
-            w.Line(GemmShapeEmitter.Call($"Layer{i}WeightGradientProduct", code.Spec.Element, $"dY[b * {layer.Outputs}]", "columns[0]", $"_gradients[{layer.WeightOffset}]", team: "_team"));
+            w.Line($"// dW[{outChannels} × {patch}] (+)= dYᵀ · rows, summed over the batch's {plane} positions per example.");
+            w.Open("if (accumulate)");
+            w.Line(GemmShapeEmitter.Call($"Layer{i}WeightGradientAccumulateProduct", code.Spec.Element, "channelsLast[0]", "rows[0]", $"_gradients[{layer.WeightOffset}]", depth: $"batch * {plane}", team: "_team"));
+            w.Close();
+            w.Open("else");
+            w.Line(GemmShapeEmitter.Call($"Layer{i}WeightGradientProduct", code.Spec.Element, "channelsLast[0]", "rows[0]", $"_gradients[{layer.WeightOffset}]", depth: $"batch * {plane}", team: "_team"));
+            w.Close();
             if (layer.HasBias)
             {
-                w.Line($"global::StaticGrad.Kernels.Convolution.SumChannels(new {code.ReadOnlySpan}(dY, b * {layer.Outputs}, {layer.Outputs}), new {code.Span}(_gradients, {layer.BiasOffset}, {layer.Out.Channels}), {Plane(layer)});");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(channelsLast, 0, batch * {layer.Outputs}), new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels}), accumulate);");
             }
 
-            w.Open("if (computeInputGradient)");
-            w.Line("// columnGradients[in·k·k × outH·outW] = Wᵀ · dY, then each column back onto the input window it came from.");
-            w.Line(GemmShapeEmitter.Call($"Layer{i}InputGradientProduct", code.Spec.Element, $"_parameters[{layer.WeightOffset}]", $"dY[b * {layer.Outputs}]", "columnGradients[0]", team: "_team"));
-            w.Line($"{code.Span} dXb = new {code.Span}(dX, b * {layer.Inputs}, {layer.Inputs});");
-            w.Line("dXb.Clear();");
-            w.Line($"global::StaticGrad.Kernels.Convolution.Col2ImAdd(columnGradients, {Window(layer)}, dXb);");
+            if (i == 0)
+            {
+                w.Line("// The first layer's input gradient is not needed for training; Backward with an input gradient span asks for it.");
+                w.Open("if (computeInputGradient)");
+                w.Line($"{t}[] rowGradients = _layer{i}RowGradients ??= new {t}[MaxBatchSize * {plane * patch}]; // once, on first use");
+            }
+            else
+            {
+                w.Open("if (computeInputGradient)");
+                w.Line($"{t}[] rowGradients = _layer{i}RowGradients;");
+            }
+
+            w.Line("// rowGradients = dY · W, then each row back onto the input window it came from.");
+            w.Line(GemmShapeEmitter.Call($"Layer{i}InputGradientProduct", code.Spec.Element, "channelsLast[0]", $"_parameters[{layer.WeightOffset}]", "rowGradients[0]", rows: $"batch * {plane}", team: "_team"));
+            w.Line($"new {code.Span}(dX, 0, batch * {layer.Inputs}).Clear();");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.Row2ImAdd(new {code.ReadOnlySpan}(rowGradients, b * {plane * patch}, {plane * patch}), {Window(layer)}, new {code.Span}(dX, b * {layer.Inputs}, {layer.Inputs}));");
             w.Close();
             w.Close();
             w.Close();
@@ -173,19 +212,23 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
         {
-            int i = layer.Index, rows = Rows(layer), plane = Plane(layer), outChannels = layer.Out.Channels;
+            int i = layer.Index, patch = Rows(layer), outChannels = layer.Out.Channels;
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                $"Layer{i}ForwardProduct", $"Layer {i}, {Describe(layer)}: Y[{outChannels}×{plane}] = W[{outChannels}×{rows}]·columns[{rows}×{plane}]",
-                M: outChannels, N: plane, K: rows, LeadingA: rows, LeadingB: plane, TransposeA: false, TransposeB: false, Accumulate: false));
+                $"Layer{i}ForwardProduct", $"Layer {i}, {Describe(layer)}: Y[rows×{outChannels}] = patches[rows×{patch}]·Wᵀ, W[{outChannels}×{patch}] read by rows",
+                M: 0, N: outChannels, K: patch, LeadingA: patch, LeadingB: patch, TransposeA: false, TransposeB: true, Accumulate: false));
+            foreach (bool accumulate in new[] { true, false })
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    $"Layer{i}WeightGradient{(accumulate ? "Accumulate" : string.Empty)}Product", $"Layer {i}, {Describe(layer)}: dW[{outChannels}×{patch}] {(accumulate ? "+=" : "=")} dYᵀ·patches, dY[rows×{outChannels}] read by columns",
+                    M: outChannels, N: patch, K: 0, LeadingA: outChannels, LeadingB: patch, TransposeA: true, TransposeB: false, Accumulate: accumulate));
+            }
+
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                $"Layer{i}WeightGradientProduct", $"Layer {i}, {Describe(layer)}: dW[{outChannels}×{rows}] += dY[{outChannels}×{plane}]·columnsᵀ",
-                M: outChannels, N: rows, K: plane, LeadingA: plane, LeadingB: plane, TransposeA: false, TransposeB: true, Accumulate: true));
-            w.Line();
-            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                $"Layer{i}InputGradientProduct", $"Layer {i}, {Describe(layer)}: columnGradients[{rows}×{plane}] = Wᵀ·dY[{outChannels}×{plane}]",
-                M: rows, N: plane, K: outChannels, LeadingA: rows, LeadingB: plane, TransposeA: true, TransposeB: false, Accumulate: false));
+                $"Layer{i}InputGradientProduct", $"Layer {i}, {Describe(layer)}: dPatches[rows×{patch}] = dY[rows×{outChannels}]·W[{outChannels}×{patch}]",
+                M: 0, N: patch, K: outChannels, LeadingA: outChannels, LeadingB: patch, TransposeA: false, TransposeB: false, Accumulate: false));
         }
 
         private static int Rows(LayerSpec layer) => layer.In.Channels * layer.Kernel * layer.Kernel;

@@ -304,7 +304,9 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>Runs the network on a batch, one example per row, and stores each layer's output for Backward.</summary>");
             w.Line($"/// <param name=\"inputs\">[B×{spec.InputSize}] row-major, 1 ≤ B ≤ <see cref=\"MaxBatchSize\"/>.</param>");
             w.Line($"/// <param name=\"outputs\">Receives [B×{spec.OutputSize}] row-major: the last layer's output{(spec.Loss == LossKind.None ? string.Empty : $" (the scores {spec.Loss} is applied to)")}.</param>");
-            w.Line("/// <remarks>Layers: " + string.Join(" → ", spec.Layers.Select(l => $"{l.Index}: {l.Describe()}")) + ". Allocates nothing.</remarks>");
+            // The shape trace: what each layer produces, so a reader sees where every size comes from.
+            string start = spec.Layers[0].In.IsImage ? $"input {spec.Layers[0].In}" : $"input {spec.InputSize}";
+            w.Line("/// <remarks>Layers and the shape each produces: " + start + ", " + string.Join(", ", spec.Layers.Select(l => $"{l.Index}: {l.Describe()} → {(l.Out.IsImage && l.Kind != LayerKind.Flatten ? l.Out.ToString() : l.Outputs.ToString(System.Globalization.CultureInfo.InvariantCulture))}")) + ". Allocates nothing.</remarks>");
             w.Open($"public void Forward({code.ReadOnlySpan} inputs, {code.Span} outputs)");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");
