@@ -41,7 +41,8 @@ public class GemmTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed}); packed path available: {Gemm.UsesPackedPath(1024, 1024, 1024, 4)}");
         var random = new Random(seed);
         int packed = 0, direct = 0;
-        for (int run = 0; run < 120; run++)
+        int runs = Numerics.InstructionSetTests.QuickChildRun ? 40 : 120; // the 16 packed cases always, then random ones
+        for (int run = 0; run < runs; run++)
         {
             Type n = Columns[random.Next(Columns.Length)];
             int m = Rows[random.Next(Rows.Length)], k = Depths[random.Next(Depths.Length)];

@@ -19,6 +19,14 @@ public class InstructionSetTests(ITestOutputHelper output)
 {
     private const string ExpectVariable = "STATICGRAD_EXPECT_PATH";
 
+    /// <summary>"full" (set by .ci/run) runs every numeric suite in the child runs; otherwise the kernel suites only.</summary>
+    public const string TierVariable = "STATICGRAD_TIER";
+
+    /// <summary>Whether this process is a child run of the quick tier, where the random-shape suites draw fewer cases.</summary>
+    public static bool QuickChildRun =>
+        Environment.GetEnvironmentVariable(ExpectVariable) is not null
+        && !string.Equals(Environment.GetEnvironmentVariable(TierVariable), "full", StringComparison.OrdinalIgnoreCase);
+
     [Theory]
     [InlineData("DOTNET_EnableAVX512", "Vector256")]
     [InlineData("DOTNET_EnableAVX2", "Vector128")]
@@ -37,7 +45,14 @@ public class InstructionSetTests(ITestOutputHelper output)
         }
 
         string assembly = typeof(InstructionSetTests).Assembly.Location;
-        string filter = "FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~GemmTests|FullyQualifiedName~OptimizerStepTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~ReferenceNetworkTests|FullyQualifiedName~InstructionSetTests.Probe";
+        // The quick tier (the README's test command) runs the run-time library's own suites on each path; the full tier
+        // (STATICGRAD_TIER=full, as .ci/run sets it) adds the generated-code suites, which reach the same kernels.
+        bool full = string.Equals(Environment.GetEnvironmentVariable(TierVariable), "full", StringComparison.OrdinalIgnoreCase);
+        string filter = "FullyQualifiedName~GemmTests|FullyQualifiedName~OptimizerStepTests|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~InstructionSetTests.Probe"
+            + (full
+                ? "|FullyQualifiedName~ConvolutionTests|FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~ReferenceNetworkTests"
+                : "|FullyQualifiedName~ConvolutionTests.GradientCheck|FullyQualifiedName~ConvolutionTests.ConvOnly|FullyQualifiedName~ConvolutionTests.StridedCnn");
+        output.WriteLine($"Tier: {(full ? "full" : "quick")} ({TierVariable}=full runs every numeric suite on this path)");
         var result = DotNetCli.Run(
             Path.GetDirectoryName(assembly)!,
             $"test \"{assembly}\" --filter \"{filter}\"",
@@ -46,7 +61,7 @@ public class InstructionSetTests(ITestOutputHelper output)
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var passed = System.Text.RegularExpressions.Regex.Match(result.Output, @"Passed:\s+(\d+)");
-        Assert.True(passed.Success && int.Parse(passed.Groups[1].Value) >= 30, "the child run must run the numeric suites:\n" + result.Output);
+        Assert.True(passed.Success && int.Parse(passed.Groups[1].Value) >= 20, "the child run must run the numeric suites:\n" + result.Output);
     }
 
     [Fact]
