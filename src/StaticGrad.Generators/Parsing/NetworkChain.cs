@@ -71,7 +71,11 @@ namespace StaticGrad.Generators.Parsing
             Width = width;
             Shape = shape;
             LastDescription = layer.Describe();
-            WidthText = width.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (layer.Kind is not (LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Dropout))
+            {
+                // Element-wise layers keep the width and its explanation (after Flatten: the arithmetic that led to it).
+                WidthText = width.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             if (shape is { } image && layer.Kind is not (LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Dropout))
             {
                 Trace.Add($"{layer.Describe()}{(Trace.Count == 0 ? $" on {layer.In}" : string.Empty)} gives {image}");

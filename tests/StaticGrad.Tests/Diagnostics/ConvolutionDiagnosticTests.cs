@@ -31,6 +31,17 @@ public class ConvolutionDiagnosticTests
             "Linear(1000, 10)", "1000 inputs", "Flatten", "8×13×13 = 1352 (Conv2d(1, 8, 3) on 1×28×28 gives 8×26×26, MaxPool2d(2) gives 8×13×13)"));
 
     [Fact]
+    public Task SGR0003_AfterFlattenAndDropout_KeepsTheArithmetic() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Input(1, 28, 28), Conv2d(1, 8, 3), MaxPool2d(2), Flatten, Dropout(0.5), Linear({|#0:1000|}, 10)]
+        public partial class Net;
+        """,
+        Diagnostic("SGR0003").WithLocation(0).WithArguments(
+            "Linear(1000, 10)", "1000 inputs", "Dropout(0.5)", "8×13×13 = 1352 (Conv2d(1, 8, 3) on 1×28×28 gives 8×26×26, MaxPool2d(2) gives 8×13×13)"));
+
+    [Fact]
     public Task SGR0003_CodeFix_ChangesTheLinearInputToWhatFlattenProduces() => VerifyCodeFixAsync<ChainLayerInputCodeFix>(
         """
         using StaticGrad;
