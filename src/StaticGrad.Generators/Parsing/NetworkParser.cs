@@ -36,6 +36,9 @@ namespace StaticGrad.Generators.Parsing
             "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore", "_training", "_dropoutState");
 
 
+        /// <summary>Whether <paramref name="name"/> is a member name network classes get (a user member by that name collides).</summary>
+        public static bool IsReservedMemberName(string name) => ReservedNames.Contains(name) || LayerMemberName.IsMatch(name);
+
         /// <summary>
         /// Parses the network of <paramref name="type"/>. <paramref name="owner"/> says which generator provider asks (the
         /// metadata name of Linear, Linear&lt;T&gt;, Input or Input&lt;T&gt;); only the provider of the network's first such
