@@ -35,7 +35,6 @@ namespace StaticGrad.Generators.Parsing
             "Optimizer", "UseAdamW", "RequireOptimizer", "NoOptimizerMessage", "LabelSpan", "Labels",
             "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore", "_training", "_dropoutState");
 
-
         /// <summary>Whether <paramref name="name"/> is a member name network classes get (a user member by that name collides).</summary>
         public static bool IsReservedMemberName(string name) => ReservedNames.Contains(name) || LayerMemberName.IsMatch(name);
 
@@ -146,7 +145,6 @@ namespace StaticGrad.Generators.Parsing
             }
 
             List<LayerSpec> layers = chain.Layers;
-            LayerSpec? lastLinear = chain.LastLinear;
             ElementKind? element = chain.Element;
             NetworkEntry? elementSource = chain.ElementSource;
             if (!layers.Any(l => l.HasParameters) && chain.ChainValid)
@@ -157,7 +155,7 @@ namespace StaticGrad.Generators.Parsing
             long parameterCount = layers.Sum(l => (long)l.WeightCount + l.BiasCount);
             if (parameterCount > TargetChecks.MaxElements && elementSource is not null)
             {
-                sink.Report(DiagnosticDescriptors.ShapeTooLarge, elementSource.Location, "the parameters of all Linear layers", parameterCount, 1, parameterCount, TargetChecks.MaxElements);
+                sink.Report(DiagnosticDescriptors.ShapeTooLarge, elementSource.Location, "the parameters of all layers", parameterCount, 1, parameterCount, TargetChecks.MaxElements);
             }
 
             if (type.IsStatic)

@@ -15,7 +15,7 @@ namespace Regression
             /// <summary>Values of one example out (before any loss): 2.</summary>
             public const int OutputSize = 2;
 
-            /// <summary>Weights and biases of all Linear layers: 42.</summary>
+            /// <summary>Weights and biases of all layers: 42.</summary>
             public const int ParameterCount = 42;
 
             /// <summary>The architecture in one line; saved files record it and loading checks it.</summary>
@@ -24,7 +24,7 @@ namespace Regression
             /// <summary>The batch capacity a network gets when the constructor is not told otherwise.</summary>
             public const int DefaultMaxBatchSize = 64;
 
-            // Parameters and their gradients, flat: for each Linear layer in order, W (out×in, row-major) then b.
+            // Parameters and their gradients, flat: for each layer with weights in order, W (row-major, PyTorch's shape) then b.
             private readonly float[] _parameters = new float[ParameterCount];
             private readonly float[] _gradients = new float[ParameterCount];
 
@@ -48,8 +48,8 @@ namespace Regression
             /// and buffers for batches of up to <paramref name="maxBatchSize"/> examples. No optimizer yet: choose one before training.
             /// </summary>
             /// <remarks>
-            /// Initialisation: a Linear layer followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/inputs)</c>; any other
-            /// Linear layer gets Xavier/Glorot-uniform weights, <c>W ~ U(−a, a)</c> with <c>a = √(6/(inputs + outputs))</c>. Biases start at 0.
+            /// Initialisation: a layer with weights followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/fan-in)</c>; any other
+            /// gets Xavier/Glorot-uniform weights, <c>W ~ U(−a, a)</c> with <c>a = √(6/(fan-in + fan-out))</c> (fan-in = inputs, or in·k·k for Conv2d). Biases start at 0.
             /// This constructor allocates everything the network will use; Forward, Backward and TrainStep allocate nothing.
             /// </remarks>
             /// <param name="seed">Seed of the initialisation.</param>
@@ -125,7 +125,7 @@ namespace Regression
                 // Biases stay 0.
             }
 
-            /// <summary>All parameters, flat: for each Linear layer in order, W (out×in, row-major) then b. Writable.</summary>
+            /// <summary>All parameters, flat: for each layer with weights in order, W (row-major: out×in, or out×in×k×k for Conv2d) then b. Writable.</summary>
             public global::System.Span<float> Parameters => _parameters;
 
             /// <summary>∂L/∂(each parameter), laid out like <see cref="Parameters"/>. Backward adds to it; <see cref="ZeroGradients"/> clears it.</summary>
@@ -203,7 +203,7 @@ namespace Regression
 
             /// <summary>
             /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
-            /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c>.
+            /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
             /// </summary>
             /// <param name="outputGradients">[B×2], B as in the last Forward.</param>
             public void Backward(global::System.ReadOnlySpan<float> outputGradients) => Backward(outputGradients, default);
@@ -745,7 +745,7 @@ namespace Regression
 
             /// <summary>Exports the forward pass as an ONNX model (IR version 7, opset 13) that ONNX Runtime runs: input <c>input</c>
             /// [batch, 3], output <c>output</c> [batch, 2] equal to <c>Forward</c>'s (the scores before the loss),
-            /// Linear layers as <c>Gemm</c> with the weights as initializers. Written through a temporary file that then replaces <paramref name="path"/>.</summary>
+            /// Linear layers as <c>Gemm</c> (image layers as <c>Conv</c>, <c>MaxPool</c>, …) with the weights as initializers. Written through a temporary file that then replaces <paramref name="path"/>.</summary>
             /// <param name="path">The .onnx file to create or replace.</param>
             public void ExportOnnx(string path) => global::StaticGrad.Interchange.OnnxExport.Save(path, Description, new global::System.ReadOnlySpan<float>(_parameters));
 

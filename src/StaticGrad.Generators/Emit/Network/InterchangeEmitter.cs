@@ -85,7 +85,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
             w.Line("/// <summary>Exports the forward pass as an ONNX model (IR version 7, opset 13) that ONNX Runtime runs: input <c>input</c>");
             w.Line($"/// [batch, {spec.InputSize}], output <c>output</c> [batch, {spec.OutputSize}] equal to <c>Forward</c>'s (the scores before the loss),");
-            w.Line("/// Linear layers as <c>Gemm</c> with the weights as initializers. Written through a temporary file that then replaces <paramref name=\"path\"/>.</summary>");
+            w.Line("/// Linear layers as <c>Gemm</c> (image layers as <c>Conv</c>, <c>MaxPool</c>, …) with the weights as initializers. Written through a temporary file that then replaces <paramref name=\"path\"/>.</summary>");
             w.Line("/// <param name=\"path\">The .onnx file to create or replace.</param>");
             w.Line($"public void ExportOnnx(string path) => {Namespace}OnnxExport.Save(path, Description, {span});");
             w.Line();

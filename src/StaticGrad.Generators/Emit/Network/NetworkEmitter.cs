@@ -97,7 +97,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"/// <summary>Values of one example out (before any loss): {spec.OutputSize}.</summary>");
             w.Line($"public const int OutputSize = {spec.OutputSize};");
             w.Line();
-            w.Line($"/// <summary>Weights and biases of all Linear layers: {spec.ParameterCount}.</summary>");
+            w.Line($"/// <summary>Weights and biases of all layers: {spec.ParameterCount}.</summary>");
             w.Line($"public const int ParameterCount = {spec.ParameterCount};");
             w.Line();
             w.Line("/// <summary>The architecture in one line; saved files record it and loading checks it.</summary>");
@@ -106,7 +106,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <summary>The batch capacity a network gets when the constructor is not told otherwise.</summary>");
             w.Line("public const int DefaultMaxBatchSize = 64;");
             w.Line();
-            w.Line("// Parameters and their gradients, flat: for each Linear layer in order, W (out×in, row-major) then b.");
+            w.Line("// Parameters and their gradients, flat: for each layer with weights in order, W (row-major, PyTorch's shape) then b.");
             w.Line($"private readonly {t}[] _parameters = new {t}[ParameterCount];");
             w.Line($"private readonly {t}[] _gradients = new {t}[ParameterCount];");
             w.Line();
@@ -161,8 +161,8 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// and buffers for batches of up to <paramref name=\"maxBatchSize\"/> examples. No optimizer yet: choose one before training.");
             w.Line("/// </summary>");
             w.Line("/// <remarks>");
-            w.Line("/// Initialisation: a Linear layer followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/inputs)</c>; any other");
-            w.Line("/// Linear layer gets Xavier/Glorot-uniform weights, <c>W ~ U(−a, a)</c> with <c>a = √(6/(inputs + outputs))</c>. Biases start at 0.");
+            w.Line("/// Initialisation: a layer with weights followed by ReLU gets He-normal weights, <c>W ~ N(0, 2/fan-in)</c>; any other");
+            w.Line("/// gets Xavier/Glorot-uniform weights, <c>W ~ U(−a, a)</c> with <c>a = √(6/(fan-in + fan-out))</c> (fan-in = inputs, or in·k·k for Conv2d). Biases start at 0.");
             w.Line("/// This constructor allocates everything the network will use; Forward, Backward and TrainStep allocate nothing.");
             w.Line("/// </remarks>");
             w.Line("/// <param name=\"seed\">Seed of the initialisation.</param>");
@@ -267,7 +267,7 @@ namespace StaticGrad.Generators.Emit.Network
         private static void WriteParameterAccess(SourceWriter w, NetworkCode code)
         {
             NetworkSpec spec = code.Spec;
-            w.Line("/// <summary>All parameters, flat: for each Linear layer in order, W (out×in, row-major) then b. Writable.</summary>");
+            w.Line("/// <summary>All parameters, flat: for each layer with weights in order, W (row-major: out×in, or out×in×k×k for Conv2d) then b. Writable.</summary>");
             w.Line($"public {code.Span} Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>∂L/∂(each parameter), laid out like <see cref=\"Parameters\"/>. Backward adds to it; <see cref=\"ZeroGradients\"/> clears it.</summary>");
@@ -347,7 +347,7 @@ namespace StaticGrad.Generators.Emit.Network
             int inputGradientBuffer = spec.Layers.Count % 2;
             w.Line("/// <summary>");
             w.Line("/// Backpropagates <paramref name=\"outputGradients\"/> (∂L/∂outputs of the last Forward) through every layer and adds");
-            w.Line("/// ∂L/∂(each parameter) to <see cref=\"Gradients\"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c>.");
+            w.Line("/// ∂L/∂(each parameter) to <see cref=\"Gradients\"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).");
             w.Line("/// </summary>");
             w.Line($"/// <param name=\"outputGradients\">[B×{spec.OutputSize}], B as in the last Forward.</param>");
             w.Line($"public void Backward({code.ReadOnlySpan} outputGradients) => Backward(outputGradients, default);");
