@@ -318,16 +318,25 @@ public sealed class TrainingApiTests
             net.TrainStep(batch.Features, batch.Labels); // first epoch: JIT and first-use buffers
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int epoch = 0; epoch < 2; epoch++)
+        // Steady state: two epochs allocate nothing. The runtime's tiered JIT can allocate once on this thread while it
+        // promotes the methods (seen once in CI: 2,784 bytes in one round), so a round may be repeated; an allocation per
+        // step would show in every round.
+        long allocated = -1;
+        for (int round = 0; round < 4 && allocated != 0; round++)
         {
-            foreach (var batch in batches)
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int epoch = 0; epoch < 2; epoch++)
             {
-                net.TrainStep(batch.Features, batch.Labels);
+                foreach (var batch in batches)
+                {
+                    net.TrainStep(batch.Features, batch.Labels);
+                }
             }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.True(double.IsFinite(net.Optimizer.LastGradientNorm));
+        Assert.Equal(0, allocated);
+        Assert.True(double.IsFinite(net.Optimizer!.LastGradientNorm));
     }
 }
