@@ -279,10 +279,10 @@ namespace Vision
             Layer6Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Dropout(0.25)
             Layer5Backward(batch, _gradientScratch[0], _gradientScratch[1]); // Flatten
             Layer4Backward(batch, _gradientScratch[1], _gradientScratch[0]); // AvgPool2d(2)
-            Layer3Backward(new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * 144), batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Conv2d(4, 8, 3, Stride = 2)
+            Layer3Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Conv2d(4, 8, 3, Stride = 2)
             Layer2Backward(batch, _gradientScratch[1], _gradientScratch[0]); // MaxPool2d(2)
             Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-            Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Conv2d(1, 4, 3, Padding = 1)
+            Layer0Backward(batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Conv2d(1, 4, 3, Padding = 1)
         }
 
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12. The windows of the whole batch become rows (im2row), and one product
@@ -303,7 +303,7 @@ namespace Vision
         }
 
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>, <c>db (+)= Σ dY</c> per channel; <c>dX = row2im(dY·W)</c> when asked.</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
+        private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
         {
             float[] rows = _layer0Rows, channelsLast = _layer0ChannelsLast;
             for (int b = 0; b < batch; b++)
@@ -320,7 +320,9 @@ namespace Vision
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Layer0WeightGradientProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[0], _team, depth: batch * 144);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(channelsLast, 0, batch * 576), new global::System.Span<float>(_gradients, 36, 4), accumulate);
+
             // The first layer's input gradient is not needed for training; Backward with an input gradient span asks for it.
             if (computeInputGradient)
             {
@@ -380,7 +382,7 @@ namespace Vision
         }
 
         /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2), backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>, <c>db (+)= Σ dY</c> per channel; <c>dX = row2im(dY·W)</c> when asked.</summary>
-        private void Layer3Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
+        private void Layer3Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
         {
             float[] rows = _layer3Rows, channelsLast = _layer3ChannelsLast;
             for (int b = 0; b < batch; b++)
@@ -397,7 +399,9 @@ namespace Vision
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Layer3WeightGradientProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[40], _team, depth: batch * 4);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(channelsLast, 0, batch * 32), new global::System.Span<float>(_gradients, 328, 8), accumulate);
+
             if (computeInputGradient)
             {
                 float[] rowGradients = _layer3RowGradients;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Kernels;
@@ -38,7 +39,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
             int inChannels = values[0], outChannels = values[1], kernel = values[2];
             int stride = Named(entry, "Stride", 1), padding = Named(entry, "Padding", 0);
-            bool hasBias = !System.Linq.Enumerable.Any(entry.Data.NamedArguments, n => n.Key == "Bias" && n.Value.Value is false);
+            bool hasBias = !entry.Data.NamedArguments.Any(n => n.Key == "Bias" && n.Value.Value is false);
             string written = $"Conv2d({inChannels}, {outChannels}, {kernel}{(stride != 1 ? $", Stride = {stride}" : string.Empty)}{(padding != 0 ? $", Padding = {padding}" : string.Empty)})";
             bool valid = true;
             for (int i = 0; i < 3; i++)
@@ -107,9 +108,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
             return true;
         }
 
-        public override string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to) => layer.Index == 0
-            ? $"Layer0Backward(inputs, batch, {from}, {to}, computeInputGradient, accumulateGradients); // {Describe(layer)}"
-            : $"Layer{layer.Index}Backward(new {code.ReadOnlySpan}(_activations[{layer.Index}], 0, batch * {layer.Inputs}), batch, {from}, {to}, true, accumulateGradients); // {Describe(layer)}";
+        /// <summary>The backward pass reads the batch's rows kept by the forward pass, not the input: the same call for every position.</summary>
+        public override string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to) =>
+            $"Layer{layer.Index}Backward(batch, {from}, {to}, {(layer.Index == 0 ? "computeInputGradient" : "true")}, accumulateGradients); // {Describe(layer)}";
 
         public override void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
@@ -169,7 +170,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             int i = layer.Index, plane = Plane(layer), patch = Rows(layer), outChannels = layer.Out.Channels;
             string t = code.T;
             w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; <c>dX = row2im(dY·W)</c> when asked.</summary>");
-            w.Open($"private void Layer{i}Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
+            w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
             w.Line($"{t}[] rows = _layer{i}Rows, channelsLast = _layer{i}ChannelsLast;");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}(dY, b * {layer.Outputs}, {layer.Outputs}), new {code.Span}(channelsLast, b * {layer.Outputs}, {layer.Outputs}), {outChannels}, {plane});");
@@ -182,9 +183,11 @@ namespace StaticGrad.Generators.Catalogue.Layers
             w.Open("else");
             w.Line(GemmShapeEmitter.Call($"Layer{i}WeightGradientProduct", code.Spec.Element, "channelsLast[0]", "rows[0]", $"_gradients[{layer.WeightOffset}]", depth: $"batch * {plane}", team: "_team"));
             w.Close();
+            w.Line();
             if (layer.HasBias)
             {
                 w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(channelsLast, 0, batch * {layer.Outputs}), new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels}), accumulate);");
+                w.Line();
             }
 
             if (i == 0)
