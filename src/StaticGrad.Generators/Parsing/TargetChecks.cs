@@ -276,7 +276,8 @@ namespace StaticGrad.Generators.Parsing
             && PublicType(compilation, "StaticGrad.Interchange.Safetensors") is not null
             && PublicType(compilation, "StaticGrad.Interchange.OnnxExport") is not null
             && PublicType(compilation, "StaticGrad.Training.Optimizer") is not null
-            && PublicType(compilation, "StaticGrad.IClassifier`1") is not null;
+            && PublicType(compilation, "StaticGrad.IClassifier`1") is not null
+            && PublicType(compilation, "StaticGrad.Kernels.PlaneConvolution") is not null;
 
         /// <summary>
         /// A framework type the generated code may use: it must be public (netstandard2.0 with System.Memory, for one,

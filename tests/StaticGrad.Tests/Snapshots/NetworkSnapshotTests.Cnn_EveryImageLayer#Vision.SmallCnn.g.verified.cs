@@ -36,11 +36,9 @@ namespace Vision
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        // Layer 0, Conv2d(1, 4, 3, Padding = 1): the batch's patches as rows [batch·144 × 9] (im2row), their gradient,
-        // and the output (or its gradient) in channels-last order [batch·plane × out] for the products.
-        private readonly float[] _layer0Rows;
-        private float[]? _layer0RowGradients; // the first layer's: allocated on the first Backward that asks for ∂L/∂inputs
-        private readonly float[] _layer0ChannelsLast;
+        // Layer 0, Conv2d(1, 4, 3, Padding = 1): its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles).
+        private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Layer0Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape(1, 12, 12, 4, 3, 1);
+        private readonly float[] _layer0Scratch;
 
         // Layer 2, MaxPool2d(2): where each output's maximum came from, for the backward pass.
         private readonly int[] _layer2Indices;
@@ -96,8 +94,7 @@ namespace Vision
                 new float[maxBatchSize * 3], // layer 7 (Linear(8, 3)) out
             };
             _gradientScratch = new float[][] { new float[maxBatchSize * 576], new float[maxBatchSize * 576] };
-            _layer0Rows = new float[maxBatchSize * 1296];
-            _layer0ChannelsLast = new float[maxBatchSize * 576];
+            _layer0Scratch = new float[Layer0Convolution.ScratchLength];
             _layer2Indices = new int[maxBatchSize * 144];
             _layer3Rows = new float[maxBatchSize * 144];
             _layer3RowGradients = new float[maxBatchSize * 144];
@@ -282,59 +279,22 @@ namespace Vision
             Layer3Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Conv2d(4, 8, 3, Stride = 2)
             Layer2Backward(batch, _gradientScratch[1], _gradientScratch[0]); // MaxPool2d(2)
             Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-            Layer0Backward(batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Conv2d(1, 4, 3, Padding = 1)
+            Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Conv2d(1, 4, 3, Padding = 1)
         }
 
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12. The windows of the whole batch become rows (im2row), and one product
-        /// <c>Y[batch·144 × 4] = rows · Wᵀ + b</c> gives the output channels-last, turned to NCHW per example.</summary>
+        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12, <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>
         private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
         {
-            float[] y = _activations[1], rows = _layer0Rows, channelsLast = _layer0ChannelsLast;
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.Im2Row(x.Slice(b * 144, 144), 1, 12, 12, 3, 1, 1, 12, 12, new global::System.Span<float>(rows, b * 1296, 1296));
-            }
-
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Layer0ForwardProduct, float>(ref rows[0], ref _parameters[0], ref _parameters[36], ref channelsLast[0], _team, rows: batch * 144);
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new global::System.ReadOnlySpan<float>(channelsLast, b * 576, 576), new global::System.Span<float>(y, b * 576, 576), 4, 144);
-            }
+            global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Scratch);
         }
 
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>, <c>db (+)= Σ dY</c> per channel; <c>dX = row2im(dY·W)</c> when asked.</summary>
-        private void Layer0Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
+        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>, <c>db (+)= Σ dY</c> per channel; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>
+        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
         {
-            float[] rows = _layer0Rows, channelsLast = _layer0ChannelsLast;
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.ToChannelsLast(new global::System.ReadOnlySpan<float>(dY, b * 576, 576), new global::System.Span<float>(channelsLast, b * 576, 576), 4, 144);
-            }
-
-            // dW[4 × 9] (+)= dYᵀ · rows, summed over the batch's 144 positions per example.
-            if (accumulate)
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer0WeightGradientAccumulateProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[0], _team, depth: batch * 144);
-            }
-            else
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer0WeightGradientProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[0], _team, depth: batch * 144);
-            }
-
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(channelsLast, 0, batch * 576), new global::System.Span<float>(_gradients, 36, 4), accumulate);
-
-            // The first layer's input gradient is not needed for training; Backward with an input gradient span asks for it.
-            if (computeInputGradient)
-            {
-                float[] rowGradients = _layer0RowGradients ??= new float[MaxBatchSize * 1296]; // once, on first use
-                // rowGradients = dY · W, then each row back onto the input window it came from.
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer0InputGradientProduct, float>(ref channelsLast[0], ref _parameters[0], ref rowGradients[0], _team, rows: batch * 144);
-                new global::System.Span<float>(dX, 0, batch * 144).Clear();
-                for (int b = 0; b < batch; b++)
-                {
-                    global::StaticGrad.Kernels.Convolution.Row2ImAdd(new global::System.ReadOnlySpan<float>(rowGradients, b * 1296, 1296), 1, 12, 12, 3, 1, 1, 12, 12, new global::System.Span<float>(dX, b * 144, 144));
-                }
-            }
+            global::StaticGrad.Kernels.PlaneConvolution.Backward(
+                Layer0Convolution, x, new global::System.ReadOnlySpan<float>(dY, 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
+                new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate,
+                computeInputGradient ? new global::System.Span<float>(dX, 0, batch * 144) : default, _layer0Scratch);
         }
 
         /// <summary>Layer 1, ReLU, element-wise on [batch×576].</summary>
@@ -1047,58 +1007,6 @@ namespace Vision
         private static void ThrowLengthMismatch(string parameterName, string expected, int actual)
         {
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): Y[rows×4] = patches[rows×9]·Wᵀ, W[4×9] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer0ForwardProduct : global::StaticGrad.Kernels.IGemmShape
-        {
-            public int M => 0; // rows: given at run time
-            public int N => 4;
-            public int K => 9;
-            public int LeadingA => 9;
-            public int LeadingB => 9;
-            public bool TransposeA => false;
-            public bool TransposeB => true;
-            public bool Accumulate => false;
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): dW[4×9] += dYᵀ·patches, dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer0WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
-        {
-            public int M => 4;
-            public int N => 9;
-            public int K => 0; // summed dimension: given at run time
-            public int LeadingA => 4;
-            public int LeadingB => 9;
-            public bool TransposeA => true;
-            public bool TransposeB => false;
-            public bool Accumulate => true;
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): dW[4×9] = dYᵀ·patches, dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer0WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
-        {
-            public int M => 4;
-            public int N => 9;
-            public int K => 0; // summed dimension: given at run time
-            public int LeadingA => 4;
-            public int LeadingB => 9;
-            public bool TransposeA => true;
-            public bool TransposeB => false;
-            public bool Accumulate => false;
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): dPatches[rows×9] = dY[rows×4]·W[4×9]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer0InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
-        {
-            public int M => 0; // rows: given at run time
-            public int N => 9;
-            public int K => 4;
-            public int LeadingA => 4;
-            public int LeadingB => 9;
-            public bool TransposeA => false;
-            public bool TransposeB => false;
-            public bool Accumulate => false;
         }
 
         /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): Y[rows×8] = patches[rows×36]·Wᵀ, W[8×36] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>

@@ -12,10 +12,14 @@ namespace StaticGrad.Generators.Catalogue.Layers
 {
     /// <summary>
     /// <c>[Conv2d(inChannels, outChannels, kernelSize, Stride = 1, Padding = 0, Bias = true)]</c>, PyTorch's <c>nn.Conv2d</c>:
-    /// weights <c>[out, in, k, k]</c>, bias <c>[out]</c>. Per example, im2col turns the input windows into the columns of a
-    /// <c>[in·k·k × outH·outW]</c> matrix, and the convolution is one product on StaticGrad's kernels,
-    /// <c>Y[out × outH·outW] = W[out × in·k·k] · columns</c> (+ b per channel). Backward: <c>dW += dY·columnsᵀ</c>,
-    /// <c>db += Σ dY</c> per channel, <c>dX = col2im(Wᵀ·dY)</c>.
+    /// weights <c>[out, in, k, k]</c>, bias <c>[out]</c>. Two ways to compute it, chosen by the stride:
+    /// <list type="bullet">
+    /// <item>Stride 1 (the common case): <c>StaticGrad.Kernels.PlaneConvolution</c>, directly on zero-padded planes in
+    /// NCHW (forward, weight and input gradients as register-tiled sums of shifted rows; no im2col buffer, no layout turns).</item>
+    /// <item>Other strides: im2row over the whole batch, so the convolution is one product on the GEMM kernels,
+    /// <c>Y[batch·outH·outW × out] = rows · Wᵀ</c> (+ b); backward <c>dW (+)= dYᵀ·rows</c>, <c>db (+)= Σ dY</c>,
+    /// <c>dX = row2im(dY·W)</c>; the output is turned between channels-last and NCHW per example.</item>
+    /// </list>
     /// </summary>
     internal sealed class Conv2dLayer : SpatialLayer
     {
@@ -108,13 +112,37 @@ namespace StaticGrad.Generators.Catalogue.Layers
             return true;
         }
 
-        /// <summary>The backward pass reads the batch's rows kept by the forward pass, not the input: the same call for every position.</summary>
-        public override string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to) =>
-            $"Layer{layer.Index}Backward(batch, {from}, {to}, {(layer.Index == 0 ? "computeInputGradient" : "true")}, accumulateGradients); // {Describe(layer)}";
+        /// <summary>
+        /// Stride 1 reads the layer's input again (the caller's batch for the first layer, the previous layer's output
+        /// otherwise); other strides read the batch's rows kept by the forward pass.
+        /// </summary>
+        public override string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to)
+        {
+            string inputGradient = layer.Index == 0 ? "computeInputGradient" : "true";
+            if (!Direct(layer))
+            {
+                return $"Layer{layer.Index}Backward(batch, {from}, {to}, {inputGradient}, accumulateGradients); // {Describe(layer)}";
+            }
+
+            string input = layer.Index == 0 ? "inputs" : $"new {code.ReadOnlySpan}(_activations[{layer.Index}], 0, batch * {layer.Inputs})";
+            return $"Layer{layer.Index}Backward({input}, batch, {from}, {to}, {inputGradient}, accumulateGradients); // {Describe(layer)}";
+        }
+
+        /// <summary>Stride 1: computed directly on padded planes by <c>PlaneConvolution</c>; otherwise im2row and GEMM.</summary>
+        private static bool Direct(LayerSpec layer) => layer.Stride == 1;
 
         public override void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
             int i = layer.Index;
+            if (Direct(layer))
+            {
+                w.Line($"// Layer {i}, {Describe(layer)}: its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles).");
+                w.Line($"private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Layer{i}Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape({layer.In.Channels}, {layer.In.Height}, {layer.In.Width}, {layer.Out.Channels}, {layer.Kernel}, {layer.Padding});");
+                w.Line($"private readonly {code.T}[] _layer{i}Scratch;");
+                w.Line();
+                return;
+            }
+
             w.Line($"// Layer {i}, {Describe(layer)}: the batch's patches as rows [batch·{Plane(layer)} × {Rows(layer)}] (im2row), their gradient,");
             w.Line("// and the output (or its gradient) in channels-last order [batch·plane × out] for the products.");
             w.Line($"private readonly {code.T}[] _layer{i}Rows;");
@@ -129,6 +157,12 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override void WriteAllocation(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
             int i = layer.Index;
+            if (Direct(layer))
+            {
+                w.Line($"_layer{i}Scratch = new {code.T}[Layer{i}Convolution.ScratchLength];");
+                return;
+            }
+
             w.Line($"_layer{i}Rows = new {code.T}[maxBatchSize * {Plane(layer) * Rows(layer)}];");
             if (i != 0)
             {
@@ -141,6 +175,16 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
         {
             int i = layer.Index, plane = Plane(layer), patch = Rows(layer), outChannels = layer.Out.Channels;
+            if (Direct(layer))
+            {
+                w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}, <c>y[o] = {(layer.HasBias ? "b[o] + " : string.Empty)}Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>");
+                OpenForward(w, code, layer);
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer, "_parameters")}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Scratch);");
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}. The windows of the whole batch become rows (im2row), and one product");
             w.Line($"/// <c>Y[batch·{plane} × {outChannels}] = rows · Wᵀ{(layer.HasBias ? " + b" : string.Empty)}</c> gives the output channels-last, turned to NCHW per example.</summary>");
             OpenForward(w, code, layer);
@@ -169,6 +213,23 @@ namespace StaticGrad.Generators.Catalogue.Layers
         {
             int i = layer.Index, plane = Plane(layer), patch = Rows(layer), outChannels = layer.Out.Channels;
             string t = code.T;
+            if (Direct(layer))
+            {
+                w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>");
+                w.Open($"private void Layer{i}Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(");
+                using (w.Indented())
+                {
+                    w.Line($"Layer{i}Convolution, x, new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), batch, {Weights(code, layer)},");
+                    w.Line($"new {code.Span}(_gradients, {layer.WeightOffset}, {layer.Out.Channels * patch}), {(layer.HasBias ? $"new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels})" : "default")}, accumulate,");
+                    w.Line($"computeInputGradient ? new {code.Span}(dX, 0, batch * {layer.Inputs}) : default, _layer{i}Scratch);");
+                }
+
+                w.Close();
+                w.Line();
+                return;
+            }
+
             w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; <c>dX = row2im(dY·W)</c> when asked.</summary>");
             w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
             w.Line($"{t}[] rows = _layer{i}Rows, channelsLast = _layer{i}ChannelsLast;");
@@ -216,6 +277,11 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
         {
             int i = layer.Index, patch = Rows(layer), outChannels = layer.Out.Channels;
+            if (Direct(layer))
+            {
+                return; // no product shapes: PlaneConvolution takes its geometry as a value
+            }
+
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 $"Layer{i}ForwardProduct", $"Layer {i}, {Describe(layer)}: Y[rows×{outChannels}] = patches[rows×{patch}]·Wᵀ, W[{outChannels}×{patch}] read by rows",
@@ -233,6 +299,12 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 $"Layer{i}InputGradientProduct", $"Layer {i}, {Describe(layer)}: dPatches[rows×{patch}] = dY[rows×{outChannels}]·W[{outChannels}×{patch}]",
                 M: 0, N: patch, K: outChannels, LeadingA: outChannels, LeadingB: patch, TransposeA: false, TransposeB: false, Accumulate: false));
         }
+
+        private static string Weights(NetworkCode code, LayerSpec layer) =>
+            $"new {code.ReadOnlySpan}(_parameters, {layer.WeightOffset}, {layer.Out.Channels * Rows(layer)})";
+
+        private static string Bias(NetworkCode code, LayerSpec layer, string array) =>
+            layer.HasBias ? $"new {code.ReadOnlySpan}({array}, {layer.BiasOffset}, {layer.Out.Channels})" : "default";
 
         private static int Rows(LayerSpec layer) => layer.In.Channels * layer.Kernel * layer.Kernel;
 

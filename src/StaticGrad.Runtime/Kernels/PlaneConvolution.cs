@@ -1,0 +1,611 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace StaticGrad.Kernels
+{
+    /// <summary>
+    /// Stride-1 2-D convolution, forward and backward, computed directly on zero-padded planes (see
+    /// <see cref="PlaneConvolutionShape"/>): no im2col buffer, no layout turns, every operand of a step in the first cache
+    /// levels. Layout is PyTorch's NCHW throughout; weights are <c>[out, in, k, k]</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Forward, per example: <c>y[o, p] = b[o] + Σ_{c,ky,kx} w[o,c,ky,kx] · x̂[c, p + ky·paddedWidth + kx]</c> over the
+    /// "wide" positions p of the padded plane x̂; a register tile holds 4 output channels × 4 vectors of positions
+    /// (Vector512) or 4 × 2 (Vector256 + FMA), so each step is a few shifted loads, 4 broadcasts and 16 (or 8) FMAs.</para>
+    /// <para>Weight gradient: <c>∂w[o,c,ky,kx] = Σ_examples Σ_p ∂y[o,p] · x̂[c, p + ky·paddedWidth + kx]</c>, tiles of 4 output
+    /// channels × 4 (or 2) taps accumulated over a chunk of examples before one horizontal sum each.</para>
+    /// <para>Input gradient: the same correlation as the forward pass, run on ∂y bordered by <c>kernel − 1</c> zeros with the
+    /// weights flipped and their channel axes swapped: <c>∂x[c,i,j] = Σ_{o,ky,kx} w[o,c,k−1−ky,k−1−kx] · ∂ŷ[o, i+ky, j+kx]</c>.</para>
+    /// <para>Each kernel has a Vector512 (AVX-512F), a Vector256 + FMA and a scalar path; the JIT keeps one.</para>
+    /// </remarks>
+    public static class PlaneConvolution
+    {
+        /// <summary>The forward pass over a batch: <c>output = conv(input, weights) + bias</c>.</summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="shape">The convolution.</param>
+        /// <param name="input">The batch, <c>[batch × inChannels × height × width]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="weights"><c>[outChannels × inChannels × kernel × kernel]</c>.</param>
+        /// <param name="bias"><c>[outChannels]</c>, or empty for none.</param>
+        /// <param name="output">Receives <c>[batch × outChannels × outHeight × outWidth]</c>.</param>
+        /// <param name="scratch">At least <see cref="PlaneConvolutionShape.ScratchLength"/> elements, owned by the caller.</param>
+        /// <exception cref="ArgumentException">A span is shorter (or, for weights and bias, longer) than the shape says.</exception>
+        public static void Forward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            CheckCommon(shape, input, batch, weights, scratch);
+            if (!(bias.Length == 0 || bias.Length == shape.OutChannels))
+            {
+                Throw(nameof(bias), $"{shape.OutChannels} elements or empty", bias.Length);
+            }
+
+            if (!(output.Length >= batch * shape.OutputSize))
+            {
+                Throw(nameof(output), $"at least {batch} × {shape.OutputSize} elements", output.Length);
+            }
+
+            int taps = shape.Taps, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength;
+            Span<T> w = scratch.Slice(0, outRounded * taps);
+            Span<T> padded = scratch.Slice(w.Length, shape.InChannels * paddedPlane);
+            Span<T> result = scratch.Slice(w.Length + padded.Length, outRounded * wide);
+            weights.CopyTo(w);
+            w.Slice(weights.Length).Clear(); // the channels that round the tile up to 4 have zero weights
+            padded.Clear(); // the borders stay zero; each example writes only the interior
+
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, interior = (shape.Padding * shape.PaddedWidth) + shape.Padding;
+            for (int b = 0; b < batch; b++)
+            {
+                Embed(input.Slice(b * inputSize, inputSize), shape.InChannels, shape.Height, shape.Width, padded, paddedPlane, shape.PaddedWidth, interior);
+                Correlate(ref MemoryMarshal.GetReference(padded), paddedPlane, shape.PaddedWidth, shape.InChannels, shape.Kernel, ref MemoryMarshal.GetReference(w), taps, outRounded, ref MemoryMarshal.GetReference(result), wide, bias);
+                Extract(result, wide, shape.PaddedWidth, 0, shape.OutChannels, shape.OutHeight, shape.OutWidth, output.Slice(b * outputSize, outputSize));
+            }
+        }
+
+        /// <summary>
+        /// The backward pass over a batch: the weight gradient, the bias gradient and, when <paramref name="inputGradient"/> is
+        /// not empty, the input gradient.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="shape">The convolution.</param>
+        /// <param name="input">The batch the forward pass ran on, <c>[batch × inChannels × height × width]</c>.</param>
+        /// <param name="outputGradient">∂L/∂output, <c>[batch × outChannels × outHeight × outWidth]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="weights"><c>[outChannels × inChannels × kernel × kernel]</c>.</param>
+        /// <param name="weightGradient">Receives (or, with <paramref name="accumulate"/>, adds) ∂L/∂weights.</param>
+        /// <param name="biasGradient">Receives (or adds) ∂L/∂bias, <c>[outChannels]</c>; empty when the layer has no bias.</param>
+        /// <param name="accumulate">Add to the gradients instead of overwriting them.</param>
+        /// <param name="inputGradient">Receives ∂L/∂input, <c>[batch × inChannels × height × width]</c>; empty to skip it.</param>
+        /// <param name="scratch">At least <see cref="PlaneConvolutionShape.ScratchLength"/> elements, owned by the caller.</param>
+        /// <exception cref="ArgumentException">A span is shorter (or, for weights and gradients, longer) than the shape says.</exception>
+        public static void Backward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, bool accumulate, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            CheckCommon(shape, input, batch, weights, scratch);
+            if (!(outputGradient.Length >= batch * shape.OutputSize))
+            {
+                Throw(nameof(outputGradient), $"at least {batch} × {shape.OutputSize} elements", outputGradient.Length);
+            }
+
+            if (!(weightGradient.Length == shape.WeightCount))
+            {
+                Throw(nameof(weightGradient), $"{shape.WeightCount} elements", weightGradient.Length);
+            }
+
+            if (!(biasGradient.Length == 0 || biasGradient.Length == shape.OutChannels))
+            {
+                Throw(nameof(biasGradient), $"{shape.OutChannels} elements or empty", biasGradient.Length);
+            }
+
+            if (!(inputGradient.Length == 0 || inputGradient.Length >= batch * shape.InputSize))
+            {
+                Throw(nameof(inputGradient), $"at least {batch} × {shape.InputSize} elements, or empty", inputGradient.Length);
+            }
+
+            if (!accumulate)
+            {
+                weightGradient.Clear();
+                biasGradient.Clear();
+            }
+
+            WeightGradient(shape, input, outputGradient, batch, weightGradient, scratch);
+            if (biasGradient.Length != 0)
+            {
+                BiasGradient(outputGradient, batch, shape.OutChannels, shape.OutHeight * shape.OutWidth, biasGradient);
+            }
+
+            if (inputGradient.Length != 0)
+            {
+                InputGradient(shape, outputGradient, batch, weights, inputGradient, scratch);
+            }
+        }
+
+        private static void WeightGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, Span<T> weightGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int channels = shape.InChannels, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength, chunk = shape.ChunkImages;
+            int inputStride = channels * paddedPlane, gradientStride = outRounded * wide;
+            Span<T> padded = scratch.Slice(0, chunk * inputStride);
+            Span<T> gradients = scratch.Slice(padded.Length, chunk * gradientStride);
+            padded.Clear(); // borders, the wide rows' extra columns and the rounding channels stay zero
+            gradients.Clear();
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, interior = (shape.Padding * shape.PaddedWidth) + shape.Padding;
+            for (int first = 0; first < batch; first += chunk)
+            {
+                int images = Math.Min(chunk, batch - first);
+                for (int j = 0; j < images; j++)
+                {
+                    Embed(input.Slice((first + j) * inputSize, inputSize), channels, shape.Height, shape.Width, padded.Slice(j * inputStride, inputStride), paddedPlane, shape.PaddedWidth, interior);
+                    Embed(outputGradient.Slice((first + j) * outputSize, outputSize), shape.OutChannels, shape.OutHeight, shape.OutWidth, gradients.Slice(j * gradientStride, gradientStride), wide, shape.PaddedWidth, 0);
+                }
+
+                WeightGradientChunk(shape, ref MemoryMarshal.GetReference(padded), ref MemoryMarshal.GetReference(gradients), images, weightGradient);
+            }
+        }
+
+        private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
+            int chunkLength = shape.ChunkImages * ((channels * shape.PaddedPlane) + (shape.OutChannelsRounded * shape.WideLength));
+            int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, gradientWide = shape.GradientWideLength;
+            Span<T> flipped = scratch.Slice(chunkLength, shape.InChannelsRounded * flippedTaps);
+            Span<T> bordered = scratch.Slice(chunkLength + flipped.Length, outChannels * gradientPlane);
+            Span<T> result = scratch.Slice(chunkLength + flipped.Length + bordered.Length, shape.InChannelsRounded * gradientWide);
+
+            // flipped[c, o, ky, kx] = w[o, c, k−1−ky, k−1−kx]; the channels that round up to 4 stay zero.
+            flipped.Clear();
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int t = 0; t < area; t++)
+                    {
+                        flipped[(c * flippedTaps) + (o * area) + (area - 1 - t)] = weights[(o * taps) + (c * area) + t];
+                    }
+                }
+            }
+
+            bordered.Clear();
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, border = ((kernel - 1) * gradientWidth) + kernel - 1;
+            for (int b = 0; b < batch; b++)
+            {
+                Embed(outputGradient.Slice(b * outputSize, outputSize), outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
+                Correlate(ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), shape.Padding * gradientWidth), gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), flippedTaps, shape.InChannelsRounded, ref MemoryMarshal.GetReference(result), gradientWide, ReadOnlySpan<T>.Empty);
+                Extract(result, gradientWide, gradientWidth, shape.Padding, channels, shape.Height, shape.Width, inputGradient.Slice(b * inputSize, inputSize));
+            }
+        }
+
+        private static void BiasGradient<T>(ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, Span<T> biasGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                for (int o = 0; o < channels; o++)
+                {
+                    ReadOnlySpan<T> values = outputGradient.Slice(((b * channels) + o) * plane, plane);
+                    Vector<T> sum = Vector<T>.Zero;
+                    int i = 0;
+                    if (Vector.IsHardwareAccelerated)
+                    {
+                        for (; i + Vector<T>.Count <= plane; i += Vector<T>.Count)
+                        {
+                            sum += new Vector<T>(values.Slice(i));
+                        }
+                    }
+
+                    T total = Vector.Sum(sum);
+                    for (; i < plane; i++)
+                    {
+                        total += values[i];
+                    }
+
+                    biasGradient[o] += total;
+                }
+            }
+        }
+
+        /// <summary>Copies <paramref name="channels"/> planes of <c>rows × columns</c> into rows of <paramref name="rowStride"/>, planes of <paramref name="planeStride"/>, starting at <paramref name="offset"/>.</summary>
+        private static void Embed<T>(ReadOnlySpan<T> source, int channels, int rows, int columns, Span<T> target, int planeStride, int rowStride, int offset)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    source.Slice(((c * rows) + r) * columns, columns).CopyTo(target.Slice((c * planeStride) + offset + (r * rowStride), columns));
+                }
+            }
+        }
+
+        /// <summary>The inverse of <see cref="Embed{T}"/>: reads the <c>rows × columns</c> interiors back into dense planes.</summary>
+        private static void Extract<T>(ReadOnlySpan<T> source, int planeStride, int rowStride, int offset, int channels, int rows, int columns, Span<T> target)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    source.Slice((c * planeStride) + offset + (r * rowStride), columns).CopyTo(target.Slice(((c * rows) + r) * columns, columns));
+                }
+            }
+        }
+
+        /// <summary>
+        /// <c>y[o, p] = bias[o] + Σ_{c,ky,kx} w[o·taps + (c·kernel + ky)·kernel + kx] · x[c·planeStride + p + ky·rowWidth + kx]</c>
+        /// for o below <paramref name="outRounded"/> (a multiple of 4) and p below <paramref name="wideLength"/> (a multiple of
+        /// <see cref="PlaneConvolutionShape.Block"/>).
+        /// </summary>
+        private static void Correlate<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int taps, int outRounded, ref T y, int wideLength, ReadOnlySpan<T> bias)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                for (int o = 0; o < outRounded; o += 4)
+                {
+                    ref T wo = ref Unsafe.Add(ref w, o * taps);
+                    ref T yo = ref Unsafe.Add(ref y, o * wideLength);
+                    T b0 = BiasAt(bias, o), b1 = BiasAt(bias, o + 1), b2 = BiasAt(bias, o + 2), b3 = BiasAt(bias, o + 3);
+                    for (int p = 0; p < wideLength; p += 4 * Vector512<T>.Count)
+                    {
+                        Tile512(ref Unsafe.Add(ref x, p), planeStride, rowWidth, channels, kernel, ref wo, taps, ref Unsafe.Add(ref yo, p), wideLength, b0, b1, b2, b3);
+                    }
+                }
+
+                return;
+            }
+
+            if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
+            {
+                for (int o = 0; o < outRounded; o += 4)
+                {
+                    ref T wo = ref Unsafe.Add(ref w, o * taps);
+                    ref T yo = ref Unsafe.Add(ref y, o * wideLength);
+                    T b0 = BiasAt(bias, o), b1 = BiasAt(bias, o + 1), b2 = BiasAt(bias, o + 2), b3 = BiasAt(bias, o + 3);
+                    for (int p = 0; p < wideLength; p += 2 * Vector256<T>.Count)
+                    {
+                        Tile256(ref Unsafe.Add(ref x, p), planeStride, rowWidth, channels, kernel, ref wo, taps, ref Unsafe.Add(ref yo, p), wideLength, b0, b1, b2, b3);
+                    }
+                }
+
+                return;
+            }
+
+            for (int o = 0; o < outRounded; o++)
+            {
+                T bo = BiasAt(bias, o);
+                ref T wo = ref Unsafe.Add(ref w, o * taps);
+                for (int p = 0; p < wideLength; p++)
+                {
+                    T sum = bo;
+                    int t = 0;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        for (int ky = 0; ky < kernel; ky++)
+                        {
+                            ref T row = ref Unsafe.Add(ref x, (c * planeStride) + (ky * rowWidth) + p);
+                            for (int kx = 0; kx < kernel; kx++, t++)
+                            {
+                                sum += Unsafe.Add(ref wo, t) * Unsafe.Add(ref row, kx);
+                            }
+                        }
+                    }
+
+                    Unsafe.Add(ref y, (o * wideLength) + p) = sum;
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static T BiasAt<T>(ReadOnlySpan<T> bias, int o)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> => (uint)o < (uint)bias.Length ? bias[o] : T.Zero;
+
+        /// <summary>4 output channels × 4 vectors of positions, 16 Vector512 accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile512<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int taps, ref T y, int wideLength, T b0, T b1, T b2, T b3)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            Vector512<T> a00 = Vector512.Create(b0), a01 = a00, a02 = a00, a03 = a00;
+            Vector512<T> a10 = Vector512.Create(b1), a11 = a10, a12 = a10, a13 = a10;
+            Vector512<T> a20 = Vector512.Create(b2), a21 = a20, a22 = a20, a23 = a20;
+            Vector512<T> a30 = Vector512.Create(b3), a31 = a30, a32 = a30, a33 = a30;
+            ref T w1 = ref Unsafe.Add(ref w, taps), w2 = ref Unsafe.Add(ref w, 2 * taps), w3 = ref Unsafe.Add(ref w, 3 * taps);
+            int t = 0;
+            for (int c = 0; c < channels; c++)
+            {
+                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
+                    for (int kx = 0; kx < kernel; kx++, t++)
+                    {
+                        ref T at = ref Unsafe.Add(ref row, kx);
+                        Vector512<T> x0 = Vector512.LoadUnsafe(ref at), x1 = Vector512.LoadUnsafe(ref at, lanes);
+                        Vector512<T> x2 = Vector512.LoadUnsafe(ref at, 2 * lanes), x3 = Vector512.LoadUnsafe(ref at, 3 * lanes);
+                        Vector512<T> v = Vector512.Create(Unsafe.Add(ref w, t));
+                        a00 = VectorOps.MultiplyAdd(v, x0, a00);
+                        a01 = VectorOps.MultiplyAdd(v, x1, a01);
+                        a02 = VectorOps.MultiplyAdd(v, x2, a02);
+                        a03 = VectorOps.MultiplyAdd(v, x3, a03);
+                        v = Vector512.Create(Unsafe.Add(ref w1, t));
+                        a10 = VectorOps.MultiplyAdd(v, x0, a10);
+                        a11 = VectorOps.MultiplyAdd(v, x1, a11);
+                        a12 = VectorOps.MultiplyAdd(v, x2, a12);
+                        a13 = VectorOps.MultiplyAdd(v, x3, a13);
+                        v = Vector512.Create(Unsafe.Add(ref w2, t));
+                        a20 = VectorOps.MultiplyAdd(v, x0, a20);
+                        a21 = VectorOps.MultiplyAdd(v, x1, a21);
+                        a22 = VectorOps.MultiplyAdd(v, x2, a22);
+                        a23 = VectorOps.MultiplyAdd(v, x3, a23);
+                        v = Vector512.Create(Unsafe.Add(ref w3, t));
+                        a30 = VectorOps.MultiplyAdd(v, x0, a30);
+                        a31 = VectorOps.MultiplyAdd(v, x1, a31);
+                        a32 = VectorOps.MultiplyAdd(v, x2, a32);
+                        a33 = VectorOps.MultiplyAdd(v, x3, a33);
+                    }
+                }
+            }
+
+            Store4(a00, a01, a02, a03, ref y, lanes);
+            Store4(a10, a11, a12, a13, ref Unsafe.Add(ref y, wideLength), lanes);
+            Store4(a20, a21, a22, a23, ref Unsafe.Add(ref y, 2 * wideLength), lanes);
+            Store4(a30, a31, a32, a33, ref Unsafe.Add(ref y, 3 * wideLength), lanes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store4<T>(Vector512<T> a0, Vector512<T> a1, Vector512<T> a2, Vector512<T> a3, ref T y, nuint lanes)
+        {
+            a0.StoreUnsafe(ref y);
+            a1.StoreUnsafe(ref y, lanes);
+            a2.StoreUnsafe(ref y, 2 * lanes);
+            a3.StoreUnsafe(ref y, 3 * lanes);
+        }
+
+        /// <summary>4 output channels × 2 vectors of positions, 8 Vector256 accumulators (AVX2 has 16 registers).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Tile256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int taps, ref T y, int wideLength, T b0, T b1, T b2, T b3)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector256<T>.Count;
+            Vector256<T> a00 = Vector256.Create(b0), a01 = a00;
+            Vector256<T> a10 = Vector256.Create(b1), a11 = a10;
+            Vector256<T> a20 = Vector256.Create(b2), a21 = a20;
+            Vector256<T> a30 = Vector256.Create(b3), a31 = a30;
+            ref T w1 = ref Unsafe.Add(ref w, taps), w2 = ref Unsafe.Add(ref w, 2 * taps), w3 = ref Unsafe.Add(ref w, 3 * taps);
+            int t = 0;
+            for (int c = 0; c < channels; c++)
+            {
+                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
+                    for (int kx = 0; kx < kernel; kx++, t++)
+                    {
+                        ref T at = ref Unsafe.Add(ref row, kx);
+                        Vector256<T> x0 = Vector256.LoadUnsafe(ref at), x1 = Vector256.LoadUnsafe(ref at, lanes);
+                        Vector256<T> v = Vector256.Create(Unsafe.Add(ref w, t));
+                        a00 = VectorOps.MultiplyAdd(v, x0, a00);
+                        a01 = VectorOps.MultiplyAdd(v, x1, a01);
+                        v = Vector256.Create(Unsafe.Add(ref w1, t));
+                        a10 = VectorOps.MultiplyAdd(v, x0, a10);
+                        a11 = VectorOps.MultiplyAdd(v, x1, a11);
+                        v = Vector256.Create(Unsafe.Add(ref w2, t));
+                        a20 = VectorOps.MultiplyAdd(v, x0, a20);
+                        a21 = VectorOps.MultiplyAdd(v, x1, a21);
+                        v = Vector256.Create(Unsafe.Add(ref w3, t));
+                        a30 = VectorOps.MultiplyAdd(v, x0, a30);
+                        a31 = VectorOps.MultiplyAdd(v, x1, a31);
+                    }
+                }
+            }
+
+            a00.StoreUnsafe(ref y);
+            a01.StoreUnsafe(ref y, lanes);
+            ref T y1 = ref Unsafe.Add(ref y, wideLength);
+            a10.StoreUnsafe(ref y1);
+            a11.StoreUnsafe(ref y1, lanes);
+            ref T y2 = ref Unsafe.Add(ref y, 2 * wideLength);
+            a20.StoreUnsafe(ref y2);
+            a21.StoreUnsafe(ref y2, lanes);
+            ref T y3 = ref Unsafe.Add(ref y, 3 * wideLength);
+            a30.StoreUnsafe(ref y3);
+            a31.StoreUnsafe(ref y3, lanes);
+        }
+
+        /// <summary>
+        /// Adds one chunk's <c>Σ_p ∂y[o,p] · x̂[c, p + ky·paddedWidth + kx]</c> to every weight's gradient. <paramref name="x"/>
+        /// holds the chunk's padded inputs, <paramref name="dy"/> its output gradients as wide planes (zero in the extra columns).
+        /// </summary>
+        private static void WeightGradientChunk<T>(in PlaneConvolutionShape shape, ref T x, ref T dy, int images, Span<T> weightGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int taps = shape.Taps, outChannels = shape.OutChannels, outRounded = shape.OutChannelsRounded, wide = shape.WideLength;
+            int inputStride = shape.InChannels * shape.PaddedPlane, gradientStride = outRounded * wide;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                for (int o = 0; o < outRounded; o += 4)
+                {
+                    for (int t = 0; t < taps; t += 4)
+                    {
+                        int x0 = TapOffset(shape, t), x1 = TapOffset(shape, t + 1), x2 = TapOffset(shape, t + 2), x3 = TapOffset(shape, t + 3);
+                        Vector512<T> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+                        Vector512<T> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+                        for (int j = 0; j < images; j++)
+                        {
+                            ref T xj = ref Unsafe.Add(ref x, j * inputStride);
+                            ref T d0 = ref Unsafe.Add(ref dy, (j * gradientStride) + (o * wide));
+                            ref T d1 = ref Unsafe.Add(ref d0, wide), d2 = ref Unsafe.Add(ref d0, 2 * wide), d3 = ref Unsafe.Add(ref d0, 3 * wide);
+                            ref T s0 = ref Unsafe.Add(ref xj, x0), s1 = ref Unsafe.Add(ref xj, x1), s2 = ref Unsafe.Add(ref xj, x2), s3 = ref Unsafe.Add(ref xj, x3);
+                            for (nuint p = 0; p < (nuint)wide; p += (nuint)Vector512<T>.Count)
+                            {
+                                Vector512<T> g0 = Vector512.LoadUnsafe(ref d0, p), g1 = Vector512.LoadUnsafe(ref d1, p), g2 = Vector512.LoadUnsafe(ref d2, p), g3 = Vector512.LoadUnsafe(ref d3, p);
+                                Vector512<T> v = Vector512.LoadUnsafe(ref s0, p);
+                                a00 = VectorOps.MultiplyAdd(g0, v, a00);
+                                a10 = VectorOps.MultiplyAdd(g1, v, a10);
+                                a20 = VectorOps.MultiplyAdd(g2, v, a20);
+                                a30 = VectorOps.MultiplyAdd(g3, v, a30);
+                                v = Vector512.LoadUnsafe(ref s1, p);
+                                a01 = VectorOps.MultiplyAdd(g0, v, a01);
+                                a11 = VectorOps.MultiplyAdd(g1, v, a11);
+                                a21 = VectorOps.MultiplyAdd(g2, v, a21);
+                                a31 = VectorOps.MultiplyAdd(g3, v, a31);
+                                v = Vector512.LoadUnsafe(ref s2, p);
+                                a02 = VectorOps.MultiplyAdd(g0, v, a02);
+                                a12 = VectorOps.MultiplyAdd(g1, v, a12);
+                                a22 = VectorOps.MultiplyAdd(g2, v, a22);
+                                a32 = VectorOps.MultiplyAdd(g3, v, a32);
+                                v = Vector512.LoadUnsafe(ref s3, p);
+                                a03 = VectorOps.MultiplyAdd(g0, v, a03);
+                                a13 = VectorOps.MultiplyAdd(g1, v, a13);
+                                a23 = VectorOps.MultiplyAdd(g2, v, a23);
+                                a33 = VectorOps.MultiplyAdd(g3, v, a33);
+                            }
+                        }
+
+                        AddSums(weightGradient, o, t, taps, outChannels, Vector512.Sum(a00), Vector512.Sum(a01), Vector512.Sum(a02), Vector512.Sum(a03));
+                        AddSums(weightGradient, o + 1, t, taps, outChannels, Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13));
+                        AddSums(weightGradient, o + 2, t, taps, outChannels, Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23));
+                        AddSums(weightGradient, o + 3, t, taps, outChannels, Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33));
+                    }
+                }
+
+                return;
+            }
+
+            if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
+            {
+                for (int o = 0; o < outRounded; o += 4)
+                {
+                    for (int t = 0; t < taps; t += 2)
+                    {
+                        int x0 = TapOffset(shape, t), x1 = TapOffset(shape, t + 1);
+                        Vector256<T> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+                        for (int j = 0; j < images; j++)
+                        {
+                            ref T xj = ref Unsafe.Add(ref x, j * inputStride);
+                            ref T d0 = ref Unsafe.Add(ref dy, (j * gradientStride) + (o * wide));
+                            ref T d1 = ref Unsafe.Add(ref d0, wide), d2 = ref Unsafe.Add(ref d0, 2 * wide), d3 = ref Unsafe.Add(ref d0, 3 * wide);
+                            ref T s0 = ref Unsafe.Add(ref xj, x0), s1 = ref Unsafe.Add(ref xj, x1);
+                            for (nuint p = 0; p < (nuint)wide; p += (nuint)Vector256<T>.Count)
+                            {
+                                Vector256<T> g0 = Vector256.LoadUnsafe(ref d0, p), g1 = Vector256.LoadUnsafe(ref d1, p), g2 = Vector256.LoadUnsafe(ref d2, p), g3 = Vector256.LoadUnsafe(ref d3, p);
+                                Vector256<T> v = Vector256.LoadUnsafe(ref s0, p);
+                                a00 = VectorOps.MultiplyAdd(g0, v, a00);
+                                a10 = VectorOps.MultiplyAdd(g1, v, a10);
+                                a20 = VectorOps.MultiplyAdd(g2, v, a20);
+                                a30 = VectorOps.MultiplyAdd(g3, v, a30);
+                                v = Vector256.LoadUnsafe(ref s1, p);
+                                a01 = VectorOps.MultiplyAdd(g0, v, a01);
+                                a11 = VectorOps.MultiplyAdd(g1, v, a11);
+                                a21 = VectorOps.MultiplyAdd(g2, v, a21);
+                                a31 = VectorOps.MultiplyAdd(g3, v, a31);
+                            }
+                        }
+
+                        AddSums(weightGradient, o, t, taps, outChannels, Vector256.Sum(a00), Vector256.Sum(a01), T.Zero, T.Zero, width: 2);
+                        AddSums(weightGradient, o + 1, t, taps, outChannels, Vector256.Sum(a10), Vector256.Sum(a11), T.Zero, T.Zero, width: 2);
+                        AddSums(weightGradient, o + 2, t, taps, outChannels, Vector256.Sum(a20), Vector256.Sum(a21), T.Zero, T.Zero, width: 2);
+                        AddSums(weightGradient, o + 3, t, taps, outChannels, Vector256.Sum(a30), Vector256.Sum(a31), T.Zero, T.Zero, width: 2);
+                    }
+                }
+
+                return;
+            }
+
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    int offset = TapOffset(shape, t);
+                    T sum = T.Zero;
+                    for (int j = 0; j < images; j++)
+                    {
+                        ref T s = ref Unsafe.Add(ref x, (j * inputStride) + offset);
+                        ref T d = ref Unsafe.Add(ref dy, (j * gradientStride) + (o * wide));
+                        for (int p = 0; p < wide; p++)
+                        {
+                            sum += Unsafe.Add(ref d, p) * Unsafe.Add(ref s, p);
+                        }
+                    }
+
+                    weightGradient[(o * taps) + t] += sum;
+                }
+            }
+        }
+
+        /// <summary>Where tap t = (c·kernel + ky)·kernel + kx starts in a padded example; taps past the last read the last one's (their sums are dropped).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int TapOffset(in PlaneConvolutionShape shape, int t)
+        {
+            int kernel = shape.Kernel, last = shape.Taps - 1;
+            t = t < last ? t : last;
+            int kx = t % kernel, rest = t / kernel, ky = rest % kernel, c = rest / kernel;
+            return (c * shape.PaddedPlane) + (ky * shape.PaddedWidth) + kx;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddSums<T>(Span<T> weightGradient, int o, int t, int taps, int outChannels, T s0, T s1, T s2, T s3, int width = 4)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (o >= outChannels)
+            {
+                return;
+            }
+
+            Span<T> row = weightGradient.Slice(o * taps, taps);
+            if (t < taps)
+            {
+                row[t] += s0;
+            }
+
+            if (t + 1 < taps)
+            {
+                row[t + 1] += s1;
+            }
+
+            if (width == 4 && t + 2 < taps)
+            {
+                row[t + 2] += s2;
+            }
+
+            if (width == 4 && t + 3 < taps)
+            {
+                row[t + 3] += s3;
+            }
+        }
+
+        private static void CheckCommon<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, Span<T> scratch)
+        {
+            if (batch < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be 0 or positive.");
+            }
+
+            if (shape.ScratchLength == 0)
+            {
+                throw new ArgumentException("The shape is default(PlaneConvolutionShape); construct it with the convolution's sizes.", nameof(shape));
+            }
+
+            if (!(input.Length >= batch * shape.InputSize))
+            {
+                Throw(nameof(input), $"at least {batch} × {shape.InputSize} elements ({shape})", input.Length);
+            }
+
+            if (!(weights.Length == shape.WeightCount))
+            {
+                Throw(nameof(weights), $"{shape.WeightCount} elements ([{shape.OutChannels}, {shape.InChannels}, {shape.Kernel}, {shape.Kernel}])", weights.Length);
+            }
+
+            if (!(scratch.Length >= shape.ScratchLength))
+            {
+                Throw(nameof(scratch), $"at least {shape.ScratchLength} elements (PlaneConvolutionShape.ScratchLength)", scratch.Length);
+            }
+        }
+
+        /// <summary>Called only on failure, so the message is built only then (an interpolated argument would allocate on every call).</summary>
+        private static void Throw(string name, string expected, int actual) =>
+            throw new ArgumentException($"{name} must have {expected}, but has {actual}.", name);
+    }
+}
