@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace StaticGrad.Kernels
 {
@@ -35,6 +37,21 @@ namespace StaticGrad.Kernels
             ref T x = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
             ref T y = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
             ref int index = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(indices);
+            if (typeof(T) == typeof(float) && kernel == 2 && stride == 2 && BitConverter.IsLittleEndian) // the left value of a pair is a 64-bit lane's low half
+            {
+                if (outWidth >= 8 && Vector256.IsHardwareAccelerated)
+                {
+                    MaxPool2x2(ref Unsafe.As<T, float>(ref x), batch * channels, channels, height, width, outHeight, outWidth, ref Unsafe.As<T, float>(ref y), ref index);
+                    return;
+                }
+
+                if (outWidth >= 4 && Vector128.IsHardwareAccelerated)
+                {
+                    MaxPool2x2Narrow(ref Unsafe.As<T, float>(ref x), batch * channels, channels, height, width, outHeight, outWidth, ref Unsafe.As<T, float>(ref y), ref index);
+                    return;
+                }
+            }
+
             int o = 0;
             for (int plane = 0; plane < batch * channels; plane++)
             {
@@ -97,6 +114,107 @@ namespace StaticGrad.Kernels
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The common 2×2, stride-2 window on floats, 8 windows per step and no branches: the two input rows are loaded as
+        /// vectors, <see cref="Vector256.Narrow(Vector256{ulong}, Vector256{ulong})"/> splits each into its left and right
+        /// columns (the low and high halves of every 64-bit pair), and the four candidates are compared in the scalar
+        /// loop's order with the same rules (the first maximum wins; a NaN wins over any number and stays).
+        /// </summary>
+        private static void MaxPool2x2(ref float x, int planes, int channels, int height, int width, int outHeight, int outWidth, ref float y, ref int index)
+        {
+            int inPlane = height * width, outPlane = outHeight * outWidth;
+            Vector256<int> lanePairs = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            Vector256<int> right = Vector256.Create(1), below = Vector256.Create(width), belowRight = Vector256.Create(width + 1);
+            for (int plane = 0; plane < planes; plane++)
+            {
+                int channelBase = (plane % channels) * inPlane; // indices count within the example
+                ref float source = ref Unsafe.Add(ref x, plane * inPlane);
+                ref float target = ref Unsafe.Add(ref y, plane * outPlane);
+                ref int targetIndex = ref Unsafe.Add(ref index, plane * outPlane);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    int rowStart = 2 * oy * width;
+                    ref float top = ref Unsafe.Add(ref source, rowStart);
+                    ref float bottom = ref Unsafe.Add(ref top, width);
+                    ref float outRow = ref Unsafe.Add(ref target, oy * outWidth);
+                    ref int outIndex = ref Unsafe.Add(ref targetIndex, oy * outWidth);
+                    for (int ox = 0; ; ox += 8)
+                    {
+                        ox = Math.Min(ox, outWidth - 8); // the last step overlaps the one before: same values, no scalar tail
+                        Vector256<ulong> t0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref top, 2 * ox)).AsUInt64(), t1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref top, (2 * ox) + 8)).AsUInt64();
+                        Vector256<ulong> b0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bottom, 2 * ox)).AsUInt64(), b1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bottom, (2 * ox) + 8)).AsUInt64();
+                        Vector256<float> best = Vector256.Narrow(t0, t1).AsSingle();
+                        Vector256<int> offset = Vector256<int>.Zero;
+                        Candidate(ref best, ref offset, Vector256.Narrow(Vector256.ShiftRightLogical(t0, 32), Vector256.ShiftRightLogical(t1, 32)).AsSingle(), right);
+                        Candidate(ref best, ref offset, Vector256.Narrow(b0, b1).AsSingle(), below);
+                        Candidate(ref best, ref offset, Vector256.Narrow(Vector256.ShiftRightLogical(b0, 32), Vector256.ShiftRightLogical(b1, 32)).AsSingle(), belowRight);
+                        best.StoreUnsafe(ref Unsafe.Add(ref outRow, ox));
+                        (Vector256.Create(channelBase + rowStart + (2 * ox)) + lanePairs + offset).StoreUnsafe(ref Unsafe.Add(ref outIndex, ox));
+
+                        if (ox == outWidth - 8)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Candidate(ref Vector256<float> best, ref Vector256<int> offset, Vector256<float> value, Vector256<int> valueOffset)
+        {
+            // value > best, or value is NaN and best is not (x != x only for NaN)
+            Vector256<float> take = Vector256.GreaterThan(value, best) | (~Vector256.Equals(value, value) & Vector256.Equals(best, best));
+            best = Vector256.ConditionalSelect(take, value, best);
+            offset = Vector256.ConditionalSelect(take.AsInt32(), valueOffset, offset);
+        }
+
+        /// <summary><see cref="MaxPool2x2"/> with 4 windows per step, for outputs 4 to 7 wide (a 14×14 map pooled to 7×7).</summary>
+        private static void MaxPool2x2Narrow(ref float x, int planes, int channels, int height, int width, int outHeight, int outWidth, ref float y, ref int index)
+        {
+            int inPlane = height * width, outPlane = outHeight * outWidth;
+            Vector128<int> lanePairs = Vector128.Create(0, 2, 4, 6);
+            Vector128<int> right = Vector128.Create(1), below = Vector128.Create(width), belowRight = Vector128.Create(width + 1);
+            for (int plane = 0; plane < planes; plane++)
+            {
+                int channelBase = (plane % channels) * inPlane;
+                ref float source = ref Unsafe.Add(ref x, plane * inPlane);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    int rowStart = 2 * oy * width;
+                    ref float top = ref Unsafe.Add(ref source, rowStart);
+                    ref float bottom = ref Unsafe.Add(ref top, width);
+                    ref float outRow = ref Unsafe.Add(ref y, (plane * outPlane) + (oy * outWidth));
+                    ref int outIndex = ref Unsafe.Add(ref index, (plane * outPlane) + (oy * outWidth));
+                    for (int ox = 0; ; ox += 4)
+                    {
+                        ox = Math.Min(ox, outWidth - 4); // the last step overlaps the one before: same values, no scalar tail
+                        Vector128<ulong> t0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref top, 2 * ox)).AsUInt64(), t1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref top, (2 * ox) + 4)).AsUInt64();
+                        Vector128<ulong> b0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref bottom, 2 * ox)).AsUInt64(), b1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref bottom, (2 * ox) + 4)).AsUInt64();
+                        Vector128<float> best = Vector128.Narrow(t0, t1).AsSingle();
+                        Vector128<int> offset = Vector128<int>.Zero;
+                        Candidate(ref best, ref offset, Vector128.Narrow(Vector128.ShiftRightLogical(t0, 32), Vector128.ShiftRightLogical(t1, 32)).AsSingle(), right);
+                        Candidate(ref best, ref offset, Vector128.Narrow(b0, b1).AsSingle(), below);
+                        Candidate(ref best, ref offset, Vector128.Narrow(Vector128.ShiftRightLogical(b0, 32), Vector128.ShiftRightLogical(b1, 32)).AsSingle(), belowRight);
+                        best.StoreUnsafe(ref Unsafe.Add(ref outRow, ox));
+                        (Vector128.Create(channelBase + rowStart + (2 * ox)) + lanePairs + offset).StoreUnsafe(ref Unsafe.Add(ref outIndex, ox));
+                        if (ox == outWidth - 4)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Candidate(ref Vector128<float> best, ref Vector128<int> offset, Vector128<float> value, Vector128<int> valueOffset)
+        {
+            Vector128<float> take = Vector128.GreaterThan(value, best) | (~Vector128.Equals(value, value) & Vector128.Equals(best, best));
+            best = Vector128.ConditionalSelect(take, value, best);
+            offset = Vector128.ConditionalSelect(take.AsInt32(), valueOffset, offset);
         }
 
         /// <summary>Max pooling's backward pass: clears <paramref name="inputGradient"/>, then adds each output gradient to the input its maximum came from.</summary>
