@@ -497,59 +497,67 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
         }
 
-        private static void WriteHelpers(SourceWriter w, NetworkCode code)
-        {
-            w.Open("private int CheckBatch(int length, string parameterName)");
-            w.Line("int batch = length / InputSize;");
-            w.Line("if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $\"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}\", length);");
-            w.Line("if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $\"at most {MaxBatchSize} examples, that is ≤ {MaxBatchSize * InputSize} elements (to take batches of {batch}, construct the network with maxBatchSize: {batch} or more)\", length);");
-            w.Line("return batch;");
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>Class labels as the caller stores them (int, byte or ushort), read in place: the public overloads wrap their span, one body reads it.</summary>");
-            w.Open("private readonly ref struct LabelSpan");
-            w.Line("private readonly global::System.ReadOnlySpan<byte> _bytes;");
-            w.Line("private readonly int _size;");
-            w.Line();
-            w.Line("public LabelSpan(global::System.ReadOnlySpan<byte> bytes, int size) { _bytes = bytes; _size = size; }");
-            w.Line();
-            w.Line("public int Length => _bytes.Length / _size;");
-            w.Line();
-            w.Line("public int this[int index] => _size == 4");
-            w.Line("    ? global::System.Runtime.InteropServices.MemoryMarshal.Read<int>(_bytes.Slice(index * 4))");
-            w.Line("    : _size == 1 ? _bytes[index] : global::System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(_bytes.Slice(index * 2));");
-            w.Line();
-            w.Line("public LabelSpan Slice(int start, int length) => new LabelSpan(_bytes.Slice(start * _size, length * _size), _size);");
-            w.Close();
-            w.Line();
-            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<int> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 4);");
-            w.Line();
-            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<byte> labels) => new LabelSpan(labels, 1);");
-            w.Line();
-            w.Line("private static LabelSpan Labels(global::System.ReadOnlySpan<ushort> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 2);");
-            w.Line();
-            w.Line("// Every label is checked before anything runs, so a bad one changes nothing.");
-            w.Open("private static void CheckLabels(LabelSpan labels)");
-            w.Open("for (int b = 0; b < labels.Length; b++)");
-            w.Open("if ((uint)labels[b] >= OutputSize)");
-            w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $\"labels[{b}] must be a class in [0, {OutputSize}).\");");
-            w.Close();
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Open($"private static int ArgMax({code.ReadOnlySpan} values)");
-            w.Line("int best = 0;");
-            w.Open("for (int j = 1; j < values.Length; j++)");
-            w.Line("if (values[j] > values[best]) best = j;");
-            w.Close();
-            w.Line();
-            w.Line("return best;");
-            w.Close();
-            w.Line();
-            w.Line("// Throwing lives in its own method so the methods that check stay small.");
-            w.Open("private static void ThrowLengthMismatch(string parameterName, string expected, int actual)");
-            w.Line("throw new global::System.ArgumentException($\"{parameterName} must hold {expected}, but has length {actual}.\", parameterName);");
-            w.Close();
-        }
+        /// <summary>The helpers every network has; only ArgMax's element type depends on the network.</summary>
+        private static void WriteHelpers(SourceWriter w, NetworkCode code) => w.Lines($$"""
+            private int CheckBatch(int length, string parameterName)
+            {
+                int batch = length / InputSize;
+                if (batch == 0 || length != batch * InputSize) ThrowLengthMismatch(parameterName, $"a [B×{InputSize}] batch, row-major, with 1 ≤ B ≤ {MaxBatchSize}", length);
+                if (batch > MaxBatchSize) ThrowLengthMismatch(parameterName, $"at most {MaxBatchSize} examples, that is ≤ {MaxBatchSize * InputSize} elements (to take batches of {batch}, construct the network with maxBatchSize: {batch} or more)", length);
+                return batch;
+            }
+
+            /// <summary>Class labels as the caller stores them (int, byte or ushort), read in place: the public overloads wrap their span, one body reads it.</summary>
+            private readonly ref struct LabelSpan
+            {
+                private readonly global::System.ReadOnlySpan<byte> _bytes;
+                private readonly int _size;
+
+                public LabelSpan(global::System.ReadOnlySpan<byte> bytes, int size) { _bytes = bytes; _size = size; }
+
+                public int Length => _bytes.Length / _size;
+
+                public int this[int index] => _size == 4
+                    ? global::System.Runtime.InteropServices.MemoryMarshal.Read<int>(_bytes.Slice(index * 4))
+                    : _size == 1 ? _bytes[index] : global::System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(_bytes.Slice(index * 2));
+
+                public LabelSpan Slice(int start, int length) => new LabelSpan(_bytes.Slice(start * _size, length * _size), _size);
+            }
+
+            private static LabelSpan Labels(global::System.ReadOnlySpan<int> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 4);
+
+            private static LabelSpan Labels(global::System.ReadOnlySpan<byte> labels) => new LabelSpan(labels, 1);
+
+            private static LabelSpan Labels(global::System.ReadOnlySpan<ushort> labels) => new LabelSpan(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels), 2);
+
+            // Every label is checked before anything runs, so a bad one changes nothing.
+            private static void CheckLabels(LabelSpan labels)
+            {
+                for (int b = 0; b < labels.Length; b++)
+                {
+                    if ((uint)labels[b] >= OutputSize)
+                    {
+                        throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[b], $"labels[{b}] must be a class in [0, {OutputSize}).");
+                    }
+                }
+            }
+
+            private static int ArgMax({{code.ReadOnlySpan}} values)
+            {
+                int best = 0;
+                for (int j = 1; j < values.Length; j++)
+                {
+                    if (values[j] > values[best]) best = j;
+                }
+
+                return best;
+            }
+
+            // Throwing lives in its own method so the methods that check stay small.
+            private static void ThrowLengthMismatch(string parameterName, string expected, int actual)
+            {
+                throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
+            }
+            """);
     }
 }
