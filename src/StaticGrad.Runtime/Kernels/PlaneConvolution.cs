@@ -32,12 +32,13 @@ namespace StaticGrad.Kernels
         /// <param name="weights"><c>[outChannels × inChannels × kernel × kernel]</c>.</param>
         /// <param name="bias"><c>[outChannels]</c>, or empty for none.</param>
         /// <param name="output">Receives <c>[batch × outChannels × outHeight × outWidth]</c>.</param>
-        /// <param name="scratch">At least <see cref="PlaneConvolutionShape.ScratchLength"/> elements, owned by the caller.</param>
-        /// <exception cref="ArgumentException">A span is shorter (or, for weights and bias, longer) than the shape says.</exception>
-        public static void Forward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
+        /// <param name="workspace">The layer's scratch memory (one region per thread that works on it).</param>
+        /// <param name="team">Threads to split the batch's examples across; null for the calling thread only.</param>
+        /// <exception cref="ArgumentException">A span is shorter (or, for weights and bias, longer) than the shape says, or the workspace was made for another shape.</exception>
+        public static unsafe void Forward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, PlaneConvolutionWorkspace<T> workspace, WorkerTeam? team = null)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            CheckCommon(shape, input, batch, weights, scratch);
+            CheckCommon(shape, input, batch, weights, workspace);
             if (!(bias.Length == 0 || bias.Length == shape.OutChannels))
             {
                 Throw(nameof(bias), $"{shape.OutChannels} elements or empty", bias.Length);
@@ -48,6 +49,28 @@ namespace StaticGrad.Kernels
                 Throw(nameof(output), $"at least {batch} × {shape.OutputSize} elements", output.Length);
             }
 
+            int parts = Parts(shape, batch, team);
+            if (parts == 1)
+            {
+                ForwardExamples(shape, input, batch, weights, bias, output, workspace.Part(0));
+                return;
+            }
+
+            workspace.Prepare(team!.Threads); // the team runs one part per thread
+            fixed (T* pInput = input, pWeights = weights, pBias = bias, pOutput = output)
+            {
+                var job = new ForwardJob<T>
+                {
+                    Shape = shape, Input = pInput, Weights = pWeights, Bias = pBias, HasBias = bias.Length != 0, Output = pOutput, Batch = batch, Workspace = workspace,
+                };
+                team.Run(ref job);
+            }
+        }
+
+        /// <summary>The forward pass over <paramref name="batch"/> examples on one thread, in one scratch region.</summary>
+        private static void ForwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
             int taps = shape.Taps, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength;
             Span<T> w = scratch.Slice(0, outRounded * taps);
             Span<T> padded = scratch.Slice(w.Length, shape.InChannels * paddedPlane);
@@ -79,12 +102,14 @@ namespace StaticGrad.Kernels
         /// <param name="biasGradient">Receives (or adds) ∂L/∂bias, <c>[outChannels]</c>; empty when the layer has no bias.</param>
         /// <param name="accumulate">Add to the gradients instead of overwriting them.</param>
         /// <param name="inputGradient">Receives ∂L/∂input, <c>[batch × inChannels × height × width]</c>; empty to skip it.</param>
-        /// <param name="scratch">At least <see cref="PlaneConvolutionShape.ScratchLength"/> elements, owned by the caller.</param>
-        /// <exception cref="ArgumentException">A span is shorter (or, for weights and gradients, longer) than the shape says.</exception>
-        public static void Backward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, bool accumulate, Span<T> inputGradient, Span<T> scratch)
+        /// <param name="workspace">The layer's scratch memory (one region per thread that works on it).</param>
+        /// <param name="team">Threads to split the batch's examples across (each sums its own share of the weight gradient,
+        /// added in part order afterwards, so a given thread count always gives the same result); null for the calling thread only.</param>
+        /// <exception cref="ArgumentException">A span is shorter (or, for weights and gradients, longer) than the shape says, or the workspace was made for another shape.</exception>
+        public static unsafe void Backward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, bool accumulate, Span<T> inputGradient, PlaneConvolutionWorkspace<T> workspace, WorkerTeam? team = null)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            CheckCommon(shape, input, batch, weights, scratch);
+            CheckCommon(shape, input, batch, weights, workspace);
             if (!(outputGradient.Length >= batch * shape.OutputSize))
             {
                 Throw(nameof(outputGradient), $"at least {batch} × {shape.OutputSize} elements", outputGradient.Length);
@@ -111,6 +136,40 @@ namespace StaticGrad.Kernels
                 biasGradient.Clear();
             }
 
+            int parts = Parts(shape, batch, team);
+            if (parts == 1)
+            {
+                BackwardExamples(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, workspace.Part(0));
+                return;
+            }
+
+            workspace.Prepare(team!.Threads); // the team runs one part per thread
+            fixed (T* pInput = input, pOutputGradient = outputGradient, pWeights = weights, pWeightGradient = weightGradient, pBiasGradient = biasGradient, pInputGradient = inputGradient)
+            {
+                var job = new BackwardJob<T>
+                {
+                    Shape = shape, Input = pInput, OutputGradient = pOutputGradient, Weights = pWeights, WeightGradient = pWeightGradient, BiasGradient = pBiasGradient,
+                    HasBias = biasGradient.Length != 0, InputGradient = pInputGradient, HasInputGradient = inputGradient.Length != 0, Batch = batch, Workspace = workspace,
+                };
+                team.Run(ref job);
+
+                // Parts 1… summed their shares of ∂W and ∂b apart; add them in part order (part 0 wrote into the gradients).
+                for (int part = 1; part < job.PartsRun; part++)
+                {
+                    Span<T> partial = workspace.Partial(part);
+                    Add(partial.Slice(0, shape.WeightCount), weightGradient);
+                    if (biasGradient.Length != 0)
+                    {
+                        Add(partial.Slice(shape.WeightCount, shape.OutChannels), biasGradient);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The backward pass over <paramref name="batch"/> examples on one thread, adding to the gradients.</summary>
+        private static void BackwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
             WeightGradient(shape, input, outputGradient, batch, weightGradient, scratch);
             if (biasGradient.Length != 0)
             {
@@ -576,8 +635,116 @@ namespace StaticGrad.Kernels
             }
         }
 
-        private static void CheckCommon<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, Span<T> scratch)
+        /// <summary>Convolutions of at least this many multiply-adds are split across a team (as the matrix products).</summary>
+        private const long ParallelThreshold = 1L << 20;
+
+        private static int Parts(in PlaneConvolutionShape shape, int batch, WorkerTeam? team) =>
+            team is null || batch < 2 || (long)batch * shape.OutChannels * shape.OutHeight * shape.OutWidth * shape.Taps < ParallelThreshold
+                ? 1
+                : team.Threads;
+
+        private static int First(int batch, int part, int parts) => (int)((long)batch * part / parts);
+
+        private static void Add<T>(ReadOnlySpan<T> source, Span<T> target)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            for (int i = 0; i < source.Length; i++)
+            {
+                target[i] += source[i];
+            }
+        }
+
+        /// <summary>One thread's examples of a forward pass; the spans are pinned by the caller for the job's lifetime.</summary>
+        private unsafe struct ForwardJob<T> : IPartitionedJob
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            public PlaneConvolutionShape Shape;
+            public T* Input;
+            public T* Weights;
+            public T* Bias;
+            public bool HasBias;
+            public T* Output;
+            public int Batch;
+            public PlaneConvolutionWorkspace<T> Workspace;
+
+            public void Run(int part, int parts)
+            {
+                int first = First(Batch, part, parts), count = First(Batch, part + 1, parts) - first;
+                if (count == 0)
+                {
+                    return;
+                }
+
+                int inputSize = Shape.InputSize, outputSize = Shape.OutputSize;
+                ForwardExamples(
+                    Shape,
+                    new ReadOnlySpan<T>(Input + ((nint)first * inputSize), count * inputSize),
+                    count,
+                    new ReadOnlySpan<T>(Weights, Shape.WeightCount),
+                    HasBias ? new ReadOnlySpan<T>(Bias, Shape.OutChannels) : default,
+                    new Span<T>(Output + ((nint)first * outputSize), count * outputSize),
+                    Workspace.Part(part));
+            }
+        }
+
+        /// <summary>One thread's examples of a backward pass: part 0 adds to the gradients, the others to their own partial sums.</summary>
+        private unsafe struct BackwardJob<T> : IPartitionedJob
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            public PlaneConvolutionShape Shape;
+            public T* Input;
+            public T* OutputGradient;
+            public T* Weights;
+            public T* WeightGradient;
+            public T* BiasGradient;
+            public bool HasBias;
+            public T* InputGradient;
+            public bool HasInputGradient;
+            public int Batch;
+            public PlaneConvolutionWorkspace<T> Workspace;
+            public int PartsRun;
+
+            public void Run(int part, int parts)
+            {
+                if (part == 0)
+                {
+                    PartsRun = parts; // the team runs a job as one part when its workers are busy
+                }
+
+                int weights = Shape.WeightCount, outChannels = Shape.OutChannels;
+                Span<T> weightGradient = new Span<T>(WeightGradient, weights), biasGradient = HasBias ? new Span<T>(BiasGradient, outChannels) : default;
+                if (part != 0)
+                {
+                    Span<T> partial = Workspace.Partial(part);
+                    partial.Clear();
+                    weightGradient = partial.Slice(0, weights);
+                    biasGradient = HasBias ? partial.Slice(weights, outChannels) : default;
+                }
+
+                int first = First(Batch, part, parts), count = First(Batch, part + 1, parts) - first;
+                if (count == 0)
+                {
+                    return;
+                }
+
+                int inputSize = Shape.InputSize, outputSize = Shape.OutputSize;
+                BackwardExamples(
+                    Shape,
+                    new ReadOnlySpan<T>(Input + ((nint)first * inputSize), count * inputSize),
+                    new ReadOnlySpan<T>(OutputGradient + ((nint)first * outputSize), count * outputSize),
+                    count,
+                    new ReadOnlySpan<T>(Weights, weights),
+                    weightGradient,
+                    biasGradient,
+                    HasInputGradient ? new Span<T>(InputGradient + ((nint)first * inputSize), count * inputSize) : default,
+                    Workspace.Part(part));
+            }
+        }
+
+        private static void CheckCommon<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, PlaneConvolutionWorkspace<T> workspace)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ArgumentNullException.ThrowIfNull(workspace);
             if (batch < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be 0 or positive.");
@@ -598,9 +765,9 @@ namespace StaticGrad.Kernels
                 Throw(nameof(weights), $"{shape.WeightCount} elements ([{shape.OutChannels}, {shape.InChannels}, {shape.Kernel}, {shape.Kernel}])", weights.Length);
             }
 
-            if (!(scratch.Length >= shape.ScratchLength))
+            if (!workspace.Shape.Equals(shape))
             {
-                Throw(nameof(scratch), $"at least {shape.ScratchLength} elements (PlaneConvolutionShape.ScratchLength)", scratch.Length);
+                throw new ArgumentException($"The workspace was made for {workspace.Shape}, not {shape}.", nameof(workspace));
             }
         }
 

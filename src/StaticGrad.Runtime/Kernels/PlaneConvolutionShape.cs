@@ -14,7 +14,7 @@ namespace StaticGrad.Kernels
     /// a convolution becomes sums of shifted vectors times scalars, with no im2col buffer. The last <c>kernel − 1</c> columns
     /// of each such "wide" output row are discarded.
     /// </remarks>
-    public readonly struct PlaneConvolutionShape
+    public readonly struct PlaneConvolutionShape : IEquatable<PlaneConvolutionShape>
     {
         /// <summary>Positions computed per step: every wide plane is a multiple of this (a multiple of each vector tile).</summary>
         internal const int Block = 64;
@@ -119,7 +119,7 @@ namespace StaticGrad.Kernels
         /// <summary>Weights: <c>outChannels·inChannels·kernel·kernel</c>, PyTorch's <c>[out, in, k, k]</c>.</summary>
         public int WeightCount => OutChannels * Taps;
 
-        /// <summary>Elements of the scratch array that <see cref="PlaneConvolution"/> needs (allocate it once).</summary>
+        /// <summary>Elements of scratch one thread of <see cref="PlaneConvolution"/> works in (<see cref="PlaneConvolutionWorkspace{T}"/> holds it).</summary>
         public int ScratchLength { get; }
 
         /// <summary>Weights per output channel: <c>inChannels·kernel·kernel</c>.</summary>
@@ -151,6 +151,22 @@ namespace StaticGrad.Kernels
 
         /// <summary>Examples whose planes the weight-gradient pass keeps together (about 256 KB of floats).</summary>
         internal int ChunkImages { get; }
+
+        /// <summary>Whether two shapes describe the same convolution.</summary>
+        public static bool operator ==(PlaneConvolutionShape left, PlaneConvolutionShape right) => left.Equals(right);
+
+        /// <summary>Whether two shapes describe different convolutions.</summary>
+        public static bool operator !=(PlaneConvolutionShape left, PlaneConvolutionShape right) => !left.Equals(right);
+
+        /// <inheritdoc/>
+        public bool Equals(PlaneConvolutionShape other) =>
+            InChannels == other.InChannels && Height == other.Height && Width == other.Width && OutChannels == other.OutChannels && Kernel == other.Kernel && Padding == other.Padding;
+
+        /// <inheritdoc/>
+        public override bool Equals(object? obj) => obj is PlaneConvolutionShape other && Equals(other);
+
+        /// <inheritdoc/>
+        public override int GetHashCode() => HashCode.Combine(InChannels, Height, Width, OutChannels, Kernel, Padding);
 
         /// <summary>Describes the shape as the generated code constructs it.</summary>
         /// <returns>For example <c>Conv2d 16→32, 3×3, padding 1, on 16×14×14</c>.</returns>

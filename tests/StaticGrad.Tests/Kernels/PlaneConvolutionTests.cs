@@ -56,24 +56,45 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         Check<float>(new PlaneConvolutionShape(16, 14, 14, 32, 3, 1), 2, random, 2e-4, "Conv2d(16, 32, 3, Padding = 1) on 16×14×14");
     }
 
+    /// <summary>A team splits the batch's examples; each thread sums its share of ∂W and ∂b, added in part order.</summary>
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 7)]
+    [InlineData(4, 3)] // more threads than a fair share of examples: some parts get one
+    public void OnATeam_TheResultsMatchTheReference(int threads, int batch)
+    {
+        using var team = new WorkerTeam(threads);
+        var random = new System.Random(threads * 31 + batch);
+        var shape = new PlaneConvolutionShape(16, 14, 14, 32, 3, 1); // large enough to be split
+        var workspace = new PlaneConvolutionWorkspace<float>(shape);
+        Check<float>(shape, batch, random, 2e-4, $"{threads} threads, batch {batch}", team, workspace);
+        long grown = workspace.Length;
+        Assert.True(grown > shape.ScratchLength, "each further thread has a region of its own");
+        Check<float>(shape, batch, random, 2e-4, $"{threads} threads, batch {batch}, again", team, workspace);
+        Assert.Equal(grown, workspace.Length); // allocated once, the first time
+        Check<double>(shape, batch, random, 1e-11, $"{threads} threads, batch {batch}, double", team);
+    }
+
     [Fact]
     public void BadArguments_AreRefusedWithTheirNames()
     {
         var shape = new PlaneConvolutionShape(2, 5, 5, 3, 3, 1);
-        float[] input = new float[2 * shape.InputSize], weights = new float[shape.WeightCount], output = new float[2 * shape.OutputSize], scratch = new float[shape.ScratchLength];
+        float[] input = new float[2 * shape.InputSize], weights = new float[shape.WeightCount], output = new float[2 * shape.OutputSize];
+        var scratch = new PlaneConvolutionWorkspace<float>(shape);
         var e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(shape, input, 2, weights.AsSpan(1), default, output, scratch));
         Assert.Equal("weights", e.ParamName);
         Assert.Contains("54 elements ([3, 2, 3, 3])", e.Message);
         Assert.Contains("but has 53", e.Message);
         e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(shape, input, 3, weights, default, output, scratch));
         Assert.Equal("input", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(shape, input, 2, weights, default, output, scratch.AsSpan(1)));
-        Assert.Equal("scratch", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(shape, input, 2, weights, default, output, new PlaneConvolutionWorkspace<float>(new PlaneConvolutionShape(2, 5, 5, 3, 3, 0))));
+        Assert.Equal("workspace", e.ParamName);
+        Assert.Contains("made for Conv2d 2→3, 3×3, padding 0, on 2×5×5, not Conv2d 2→3, 3×3, padding 1", e.Message);
         e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(shape, input, 2, weights, new float[2], output, scratch));
         Assert.Equal("bias", e.ParamName);
         e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Backward<float>(shape, input, output, 2, weights, new float[54], default, false, new float[3], scratch));
         Assert.Equal("inputGradient", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => PlaneConvolution.Forward<float>(default, input, 2, weights, default, output, scratch));
+        e = Assert.Throws<ArgumentException>(() => new PlaneConvolutionWorkspace<float>(default));
         Assert.Equal("shape", e.ParamName);
         var range = Assert.Throws<ArgumentOutOfRangeException>(() => new PlaneConvolutionShape(2, 2, 2, 3, 5, 1));
         Assert.Equal("kernel", range.ParamName);
@@ -81,7 +102,7 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         Assert.Equal("inChannels", range.ParamName);
     }
 
-    private static void Check<T>(PlaneConvolutionShape shape, int batch, Random random, double tolerance, string what)
+    private static void Check<T>(PlaneConvolutionShape shape, int batch, System.Random random, double tolerance, string what, WorkerTeam? team = null, PlaneConvolutionWorkspace<T>? workspace = null)
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
         int c = shape.InChannels, h = shape.Height, wd = shape.Width, o = shape.OutChannels, k = shape.Kernel, pad = shape.Padding;
@@ -133,10 +154,10 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         }
 
         T[] xt = Cast<T>(x), wt = Cast<T>(w), bt = Cast<T>(b), dyt = Cast<T>(dy);
-        T[] yt = new T[y.Length + 5], scratch = new T[shape.ScratchLength];
-        Array.Fill(scratch, T.CreateChecked(12345.0)); // the kernel must not depend on what the scratch held
+        T[] yt = new T[y.Length + 5];
+        workspace ??= new PlaneConvolutionWorkspace<T>(shape);
         Array.Fill(yt, T.NaN);
-        PlaneConvolution.Forward<T>(shape, xt, batch, wt, hasBias ? bt : default, yt, scratch);
+        PlaneConvolution.Forward<T>(shape, xt, batch, wt, hasBias ? bt : default, yt, workspace, team);
         Compare(y, yt, tolerance, what + ", forward");
         for (int i = y.Length; i < yt.Length; i++)
         {
@@ -144,9 +165,8 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         }
 
         T[] dwt = accumulate ? Cast<T>(dwStart) : Fill<T>(w.Length), dbt = accumulate ? Cast<T>(dbStart) : Fill<T>(o), dxt = Fill<T>(dx.Length);
-        Array.Fill(scratch, T.CreateChecked(-777.0));
         bool inputGradient = random.Next(4) != 0;
-        PlaneConvolution.Backward<T>(shape, xt, dyt, batch, wt, dwt, dbt, accumulate, inputGradient ? dxt : default, scratch);
+        PlaneConvolution.Backward<T>(shape, xt, dyt, batch, wt, dwt, dbt, accumulate, inputGradient ? dxt : default, workspace, team);
         Compare(dw, dwt, tolerance, what + $", weight gradient (accumulate {accumulate})");
         Compare(db, dbt, tolerance, what + ", bias gradient");
         if (inputGradient)

@@ -54,6 +54,55 @@ public class NetworkThreadsTests
         two.TrainStep(x, y);
     }
 
+    /// <summary>Stride-1 convolutions split the batch's examples across the team; each thread sums its own share of ∂W.</summary>
+    [Fact]
+    public void Cnn_OnTwoThreads_TrainsLikeOne_AndAllocatesNothingPerStep()
+    {
+        const int Batch = 32;
+        var random = new Random(8);
+        float[] x = Enumerable.Range(0, Batch * FashionCnnFloat.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        byte[] y = Enumerable.Range(0, Batch).Select(i => (byte)(i % 10)).ToArray();
+        var one = new FashionCnnFloat(seed: 4, maxBatchSize: Batch) { Optimizer = new StaticGrad.Training.Sgd(0.05) };
+        var two = new FashionCnnFloat(seed: 4, maxBatchSize: Batch) { Optimizer = new StaticGrad.Training.Sgd(0.05), Threads = 2 };
+
+        // Batch·16·28·28·9 and Batch·32·14·14·144 multiply-adds pass the threshold: both convolutions are split.
+        Assert.True((long)Batch * 16 * 28 * 28 * 9 >= 1 << 20);
+        for (int step = 0; step < 4; step++)
+        {
+            float lossOne = one.TrainStep(x, y), lossTwo = two.TrainStep(x, y);
+            Assert.True(Math.Abs(lossOne - lossTwo) <= 1e-4f * Math.Max(1, Math.Abs(lossOne)), $"step {step}: loss {lossOne} on one thread, {lossTwo} on two");
+        }
+
+        float[] p1 = one.Parameters.ToArray(), p2 = two.Parameters.ToArray();
+        for (int i = 0; i < p1.Length; i++)
+        {
+            Assert.True(Math.Abs(p1[i] - p2[i]) <= 1e-4f * Math.Max(1, Math.Abs(p1[i])), $"parameter {i}: {p1[i]} on one thread, {p2[i]} on two");
+        }
+
+        // The second thread's workspace regions come with the first step on two threads; none after.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 0; step < 5; step++)
+        {
+            two.TrainStep(x, y);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        // ∂L/∂inputs through Backward, on two threads, matches one thread's.
+        float[] outOne = new float[Batch * 10], outTwo = new float[Batch * 10], dOut = Enumerable.Range(0, Batch * 10).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] dxOne = new float[x.Length], dxTwo = new float[x.Length];
+        var three = new FashionCnnFloat(seed: 6, maxBatchSize: Batch);
+        var four = new FashionCnnFloat(seed: 6, maxBatchSize: Batch) { Threads = 2 };
+        three.Forward(x, outOne);
+        four.Forward(x, outTwo);
+        three.Backward(dOut, dxOne);
+        four.Backward(dOut, dxTwo);
+        for (int i = 0; i < dxOne.Length; i++)
+        {
+            Assert.True(Math.Abs(dxOne[i] - dxTwo[i]) <= 1e-5f, $"∂L/∂inputs[{i}]: {dxOne[i]} on one thread, {dxTwo[i]} on two");
+        }
+    }
+
     [Fact]
     public void ThreadsOutsideTheRange_ThrowWithTheName()
     {

@@ -36,9 +36,9 @@ namespace Vision
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        // Layer 0, Conv2d(1, 4, 3, Padding = 1): its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles).
+        // Layer 0, Conv2d(1, 4, 3, Padding = 1): its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles; a region per thread).
         private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Layer0Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape(1, 12, 12, 4, 3, 1);
-        private readonly float[] _layer0Scratch;
+        private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float> _layer0Workspace;
 
         // Layer 2, MaxPool2d(2): where each output's maximum came from, for the backward pass.
         private readonly int[] _layer2Indices;
@@ -94,7 +94,7 @@ namespace Vision
                 new float[maxBatchSize * 3], // layer 7 (Linear(8, 3)) out
             };
             _gradientScratch = new float[][] { new float[maxBatchSize * 576], new float[maxBatchSize * 576] };
-            _layer0Scratch = new float[Layer0Convolution.ScratchLength];
+            _layer0Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float>(Layer0Convolution);
             _layer2Indices = new int[maxBatchSize * 144];
             _layer3Rows = new float[maxBatchSize * 144];
             _layer3RowGradients = new float[maxBatchSize * 144];
@@ -285,7 +285,7 @@ namespace Vision
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12, <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>
         private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
         {
-            global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Scratch);
+            global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Workspace, _team);
         }
 
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>, <c>db (+)= Σ dY</c> per channel; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>
@@ -294,7 +294,7 @@ namespace Vision
             global::StaticGrad.Kernels.PlaneConvolution.Backward(
                 Layer0Convolution, x, new global::System.ReadOnlySpan<float>(dY, 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
                 new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate,
-                computeInputGradient ? new global::System.Span<float>(dX, 0, batch * 144) : default, _layer0Scratch);
+                computeInputGradient ? new global::System.Span<float>(dX, 0, batch * 144) : default, _layer0Workspace, _team);
         }
 
         /// <summary>Layer 1, ReLU, element-wise on [batch×576].</summary>

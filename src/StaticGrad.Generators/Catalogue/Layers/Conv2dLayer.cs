@@ -136,9 +136,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
             int i = layer.Index;
             if (Direct(layer))
             {
-                w.Line($"// Layer {i}, {Describe(layer)}: its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles).");
+                w.Line($"// Layer {i}, {Describe(layer)}: its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles; a region per thread).");
                 w.Line($"private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Layer{i}Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape({layer.In.Channels}, {layer.In.Height}, {layer.In.Width}, {layer.Out.Channels}, {layer.Kernel}, {layer.Padding});");
-                w.Line($"private readonly {code.T}[] _layer{i}Scratch;");
+                w.Line($"private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<{code.T}> _layer{i}Workspace;");
                 w.Line();
                 return;
             }
@@ -159,7 +159,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             int i = layer.Index;
             if (Direct(layer))
             {
-                w.Line($"_layer{i}Scratch = new {code.T}[Layer{i}Convolution.ScratchLength];");
+                w.Line($"_layer{i}Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<{code.T}>(Layer{i}Convolution);");
                 return;
             }
 
@@ -179,7 +179,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             {
                 w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}, <c>y[o] = {(layer.HasBias ? "b[o] + " : string.Empty)}Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>");
                 OpenForward(w, code, layer);
-                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer, "_parameters")}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Scratch);");
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer, "_parameters")}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Workspace, _team);");
                 w.Close();
                 w.Line();
                 return;
@@ -222,7 +222,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 {
                     w.Line($"Layer{i}Convolution, x, new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), batch, {Weights(code, layer)},");
                     w.Line($"new {code.Span}(_gradients, {layer.WeightOffset}, {layer.Out.Channels * patch}), {(layer.HasBias ? $"new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels})" : "default")}, accumulate,");
-                    w.Line($"computeInputGradient ? new {code.Span}(dX, 0, batch * {layer.Inputs}) : default, _layer{i}Scratch);");
+                    w.Line($"computeInputGradient ? new {code.Span}(dX, 0, batch * {layer.Inputs}) : default, _layer{i}Workspace, _team);");
                 }
 
                 w.Close();
