@@ -24,6 +24,7 @@ internal static class FashionEpochs
         string folder = args.Length > 1 ? args[1] : "/usr/share/datasets/fashion-mnist";
         int epochs = args.Length > 2 ? int.Parse(args[2]) : 3;
         string kind = args.Length > 3 ? args[3] : "mlp";
+        int threads = args.Length > 4 ? int.Parse(args[4]) : 1; // StaticGrad's Threads and torch.set_num_threads alike
         float[] trainX = IdxFile.ReadImages(Path.Combine(folder, "train-images-idx3-ubyte.gz"), out int trainCount, out int pixels);
         byte[] trainY = IdxFile.ReadLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"));
         float[] testX = IdxFile.ReadImages(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), out int testCount, out _);
@@ -35,7 +36,7 @@ internal static class FashionEpochs
         int[] sizes;
         if (kind == "cnn")
         {
-            var net = new FashionCnnNet(seed: 1, maxBatchSize: Batch);
+            var net = new FashionCnnNet(seed: 1, maxBatchSize: Batch) { Threads = threads };
             net.UseAdam(1e-3);
             trainStep = (x, y) => net.TrainStep(x, y);
             accuracy = () => net.Accuracy(testX, testY);
@@ -44,7 +45,7 @@ internal static class FashionEpochs
         }
         else if (kind == "deep")
         {
-            var net = new FashionDeepNet(seed: 1, maxBatchSize: Batch);
+            var net = new FashionDeepNet(seed: 1, maxBatchSize: Batch) { Threads = threads };
             net.UseAdam(1e-3f);
             trainStep = (x, y) => net.TrainStep(x, y);
             accuracy = () => net.Accuracy(testX, testY);
@@ -53,7 +54,7 @@ internal static class FashionEpochs
         }
         else
         {
-            var net = new FashionNet(seed: 1, maxBatchSize: Batch);
+            var net = new FashionNet(seed: 1, maxBatchSize: Batch) { Threads = threads };
             net.UseAdam(1e-3f);
             trainStep = (x, y) => net.TrainStep(x, y);
             accuracy = () => net.Accuracy(testX, testY);
@@ -61,7 +62,7 @@ internal static class FashionEpochs
             sizes = [784, 128, 10];
         }
 
-        torch.set_num_threads(1);
+        torch.set_num_threads(threads);
         torch.manual_seed(1);
         var layers = new System.Collections.Generic.List<(string, nn.Module<Tensor, Tensor>)>();
         for (int i = 0; i + 1 < sizes.Length; i++)
@@ -108,7 +109,7 @@ internal static class FashionEpochs
         Tensor testTensor = torch.tensor(testX, kind == "cnn" ? new long[] { testCount, 1, 28, 28 } : new long[] { testCount, pixels });
         Tensor testLabels = torch.tensor(testY.Select(v => (long)v).ToArray());
 
-        Console.WriteLine($"Fashion-MNIST, {(kind == "cnn" ? FashionCnnNet.Architecture : string.Join("→", sizes))}, batch {Batch}, Adam 1e-3, one thread each, {epochs} epochs, same initial weights and batch order");
+        Console.WriteLine($"Fashion-MNIST, {(kind == "cnn" ? FashionCnnNet.Architecture : string.Join("→", sizes))}, batch {Batch}, Adam 1e-3, {(threads == 1 ? "one thread" : $"{threads} threads")} each, {epochs} epochs, same initial weights and batch order");
         Console.WriteLine($"CPU: {CpuName()}; Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}");
         Console.WriteLine("epoch | StaticGrad s | TorchSharp s | Torch/StaticGrad | StaticGrad test acc | TorchSharp test acc");
         var order = Enumerable.Range(0, trainCount).ToArray();

@@ -1,7 +1,7 @@
 // StaticGrad's speed against its peers, in one BenchmarkDotNet run.
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*'
 // Whole Fashion-MNIST epochs against TorchSharp (needs the dataset, see samples/FashionMnist):
-//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep|cnn] [threads]
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
