@@ -317,14 +317,27 @@ namespace StaticGrad.Kernels
 
             if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
             {
-                for (int o = 0; o < outRounded; o += 4)
+                // Tiles of 6 output channels (12 accumulators of AVX2's 16 registers) while they divide evenly, then of 4.
+                int six = outRounded / 12 * 12;
+                for (int o = 0; o < outRounded; o += o < six ? 6 : 4)
                 {
                     ref T wo = ref Unsafe.Add(ref w, o * taps);
                     ref T yo = ref Unsafe.Add(ref y, o * wideLength);
                     T b0 = BiasAt(bias, o), b1 = BiasAt(bias, o + 1), b2 = BiasAt(bias, o + 2), b3 = BiasAt(bias, o + 3);
-                    for (int p = 0; p < wideLength; p += 2 * Vector256<T>.Count)
+                    if (o < six)
                     {
-                        Tile256(ref Unsafe.Add(ref x, p), planeStride, rowWidth, channels, kernel, ref wo, taps, ref Unsafe.Add(ref yo, p), wideLength, b0, b1, b2, b3);
+                        T b4 = BiasAt(bias, o + 4), b5 = BiasAt(bias, o + 5);
+                        for (int p = 0; p < wideLength; p += 2 * Vector256<T>.Count)
+                        {
+                            Tile256(ref Unsafe.Add(ref x, p), planeStride, rowWidth, channels, kernel, ref wo, taps, ref Unsafe.Add(ref yo, p), wideLength, b0, b1, b2, b3, b4, b5, six: true);
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < wideLength; p += 2 * Vector256<T>.Count)
+                        {
+                            Tile256(ref Unsafe.Add(ref x, p), planeStride, rowWidth, channels, kernel, ref wo, taps, ref Unsafe.Add(ref yo, p), wideLength, b0, b1, b2, b3, T.Zero, T.Zero, six: false);
+                        }
                     }
                 }
 
@@ -422,9 +435,13 @@ namespace StaticGrad.Kernels
             a3.StoreUnsafe(ref y, 3 * lanes);
         }
 
-        /// <summary>4 output channels × 2 vectors of positions, 8 Vector256 accumulators (AVX2 has 16 registers).</summary>
+        /// <summary>
+        /// 6 (or, with <paramref name="six"/> false, 4) output channels × 2 vectors of positions: 12 Vector256 accumulators,
+        /// 2 inputs and a broadcast weight fill AVX2's 16 registers. <paramref name="six"/> is a constant at each call site, so
+        /// the JIT drops the unused rows.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Tile256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int taps, ref T y, int wideLength, T b0, T b1, T b2, T b3)
+        private static void Tile256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int taps, ref T y, int wideLength, T b0, T b1, T b2, T b3, T b4, T b5, bool six)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             nuint lanes = (nuint)Vector256<T>.Count;
@@ -432,7 +449,10 @@ namespace StaticGrad.Kernels
             Vector256<T> a10 = Vector256.Create(b1), a11 = a10;
             Vector256<T> a20 = Vector256.Create(b2), a21 = a20;
             Vector256<T> a30 = Vector256.Create(b3), a31 = a30;
+            Vector256<T> a40 = Vector256.Create(b4), a41 = a40;
+            Vector256<T> a50 = Vector256.Create(b5), a51 = a50;
             ref T w1 = ref Unsafe.Add(ref w, taps), w2 = ref Unsafe.Add(ref w, 2 * taps), w3 = ref Unsafe.Add(ref w, 3 * taps);
+            ref T w4 = ref Unsafe.Add(ref w, six ? 4 * taps : 0), w5 = ref Unsafe.Add(ref w, six ? 5 * taps : 0);
             int t = 0;
             for (int c = 0; c < channels; c++)
             {
@@ -456,21 +476,35 @@ namespace StaticGrad.Kernels
                         v = Vector256.Create(Unsafe.Add(ref w3, t));
                         a30 = VectorOps.MultiplyAdd(v, x0, a30);
                         a31 = VectorOps.MultiplyAdd(v, x1, a31);
+                        if (six)
+                        {
+                            v = Vector256.Create(Unsafe.Add(ref w4, t));
+                            a40 = VectorOps.MultiplyAdd(v, x0, a40);
+                            a41 = VectorOps.MultiplyAdd(v, x1, a41);
+                            v = Vector256.Create(Unsafe.Add(ref w5, t));
+                            a50 = VectorOps.MultiplyAdd(v, x0, a50);
+                            a51 = VectorOps.MultiplyAdd(v, x1, a51);
+                        }
                     }
                 }
             }
 
-            a00.StoreUnsafe(ref y);
-            a01.StoreUnsafe(ref y, lanes);
-            ref T y1 = ref Unsafe.Add(ref y, wideLength);
-            a10.StoreUnsafe(ref y1);
-            a11.StoreUnsafe(ref y1, lanes);
-            ref T y2 = ref Unsafe.Add(ref y, 2 * wideLength);
-            a20.StoreUnsafe(ref y2);
-            a21.StoreUnsafe(ref y2, lanes);
-            ref T y3 = ref Unsafe.Add(ref y, 3 * wideLength);
-            a30.StoreUnsafe(ref y3);
-            a31.StoreUnsafe(ref y3, lanes);
+            Store2(a00, a01, ref y, lanes);
+            Store2(a10, a11, ref Unsafe.Add(ref y, wideLength), lanes);
+            Store2(a20, a21, ref Unsafe.Add(ref y, 2 * wideLength), lanes);
+            Store2(a30, a31, ref Unsafe.Add(ref y, 3 * wideLength), lanes);
+            if (six)
+            {
+                Store2(a40, a41, ref Unsafe.Add(ref y, 4 * wideLength), lanes);
+                Store2(a50, a51, ref Unsafe.Add(ref y, 5 * wideLength), lanes);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store2<T>(Vector256<T> a0, Vector256<T> a1, ref T y, nuint lanes)
+        {
+            a0.StoreUnsafe(ref y);
+            a1.StoreUnsafe(ref y, lanes);
         }
 
         /// <summary>
