@@ -152,8 +152,10 @@ namespace StaticGrad.Generators.Parsing
                 sink.Report(DiagnosticDescriptors.NetworkWithoutLinear, entries[0].Location, type.Name, "has no Linear layer");
             }
 
+            // Only when every layer is valid on its own: a layer whose weights alone are too large has said so (on its
+            // arguments), and its weight count, an int, would have wrapped around here.
             long parameterCount = layers.Sum(l => (long)l.WeightCount + l.BiasCount);
-            if (parameterCount > TargetChecks.MaxElements && elementSource is not null)
+            if (!sink.HasErrors && parameterCount > TargetChecks.MaxElements && elementSource is not null)
             {
                 sink.Report(DiagnosticDescriptors.ShapeTooLarge, elementSource.Location, "the parameters of all layers", parameterCount, 1, parameterCount, TargetChecks.MaxElements);
             }

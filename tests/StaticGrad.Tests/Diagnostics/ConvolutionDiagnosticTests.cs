@@ -84,6 +84,17 @@ public class ConvolutionDiagnosticTests
         """,
         Diagnostic("SGR0020").WithLocation(0).WithArguments("Conv2d(1, 2, 7, Padding = 1) needs at least 7×7 after padding, but its input is 1×4×4 (padding 1 gives 6×6)"));
 
+    /// <summary>Found by the image fuzzer's oracle: 5 + 2·int.MaxValue wrapped around to 3 in 32 bits, and the layer was accepted as 2×1×1.</summary>
+    [Fact]
+    public Task SGR0020_PaddingNearIntMaxValue_DoesNotWrapAround() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Input(1, 5, 5), {|#0:Conv2d(1, 2, 3, Padding = 2147483647)|}, Flatten, Linear(2, 2)]
+        public partial class Net;
+        """,
+        Diagnostic("SGR0020").WithLocation(0).WithArguments("Conv2d(1, 2, 3, Padding = 2147483647) on 1×5×5 needs buffers larger than an array can be (2147483591 elements)"));
+
     [Fact]
     public Task SGR0020_PoolLargerThanItsInput() => VerifyAnalyzerAsync(
         """

@@ -88,25 +88,28 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 return true;
             }
 
-            if (input.Height + (2 * padding) < kernel || input.Width + (2 * padding) < kernel)
+            // 64-bit sizes: a padding near int.MaxValue must not wrap around into a small, plausible shape.
+            long paddedHeight = input.Height + (2L * padding), paddedWidth = input.Width + (2L * padding);
+            if (paddedHeight < kernel || paddedWidth < kernel)
             {
                 chain.Sink.Report(
                     DiagnosticDescriptors.LayerShape,
                     AttributeArguments.PositionalLocation(entry.Syntax, 2, ParameterNames) ?? entry.Location,
-                    $"{written} needs at least {kernel}×{kernel} after padding, but its input is {input} (padding {padding} gives {input.Height + (2 * padding)}×{input.Width + (2 * padding)})");
+                    $"{written} needs at least {kernel}×{kernel} after padding, but its input is {input} (padding {padding} gives {paddedHeight}×{paddedWidth})");
                 chain.ChainValid = false;
                 return true;
             }
 
-            var output = new SpatialShape(outChannels, OutputSide(input.Height, kernel, stride, padding), OutputSide(input.Width, kernel, stride, padding));
-            long columns = (long)inChannels * kernel * kernel * output.Height * output.Width;
-            if (output.Size > TargetChecks.MaxElements || columns > TargetChecks.MaxElements || (long)outChannels * inChannels * kernel * kernel > TargetChecks.MaxElements)
+            long outHeight = ((paddedHeight - kernel) / stride) + 1, outWidth = ((paddedWidth - kernel) / stride) + 1;
+            long columns = (long)inChannels * kernel * kernel * outHeight * outWidth;
+            if (outChannels * outHeight * outWidth > TargetChecks.MaxElements || columns > TargetChecks.MaxElements || (long)outChannels * inChannels * kernel * kernel > TargetChecks.MaxElements)
             {
                 chain.Sink.Report(DiagnosticDescriptors.LayerShape, entry.Location, $"{written} on {input} needs buffers larger than an array can be ({TargetChecks.MaxElements} elements)");
                 chain.ChainValid = false;
                 return true;
             }
 
+            var output = new SpatialShape(outChannels, (int)outHeight, (int)outWidth);
             var layer = new LayerSpec(index, LayerKind.Conv2d, (int)input.Size, (int)output.Size, hasBias, 0, 0, false, input, output, kernel, stride, padding);
             chain.Add(layer, (int)output.Size, output);
             return true;

@@ -57,7 +57,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 return true;
             }
 
-            var output = new SpatialShape(input.Channels, OutputSide(input.Height, kernel, stride, 0), OutputSide(input.Width, kernel, stride, 0));
+            var output = new SpatialShape(input.Channels, OutputSide(input.Height, kernel, stride), OutputSide(input.Width, kernel, stride));
             chain.Add(new LayerSpec(index, Kind, (int)input.Size, (int)output.Size, false, 0, 0, false, input, output, kernel, stride), (int)output.Size, output);
             return true;
         }

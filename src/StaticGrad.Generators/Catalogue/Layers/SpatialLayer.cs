@@ -46,7 +46,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
         protected static int Named(NetworkEntry entry, string name, int otherwise) =>
             entry.Data.NamedArguments.FirstOrDefault(n => n.Key == name).Value.Value is int value ? value : otherwise;
 
-        /// <summary>(size + 2·padding − kernel) / stride + 1, as PyTorch computes an output side (the remainder dropped).</summary>
-        protected static int OutputSide(int size, int kernel, int stride, int padding) => ((size + (2 * padding) - kernel) / stride) + 1;
+        /// <summary>(size − kernel) / stride + 1, as PyTorch computes a pooling output side (the remainder dropped).</summary>
+        protected static int OutputSide(int size, int kernel, int stride) => ((size - kernel) / stride) + 1;
     }
 }
