@@ -89,6 +89,67 @@ public class FashionBenchmarks
 #endif
 }
 
+/// <summary>
+/// One training step of the README's Fashion-MNIST CNN (batch 128 of 1×28×28, two stride-1 convolutions, max pooling,
+/// dropout, Adam 1e-3): StaticGrad's generated network on 1 and 2 threads against the same nn.Sequential in TorchSharp.
+/// </summary>
+[MemoryDiagnoser]
+public class FashionCnnBenchmarks
+{
+    private const int Batch = 128;
+    private FashionCnnNet _net = null!;
+    private FashionCnnNet _netTwoThreads = null!;
+    private float[] _x = [];
+    private byte[] _y = [];
+#if TORCH
+    private TorchCnn _torch = null!;
+#endif
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(7);
+        _x = Enumerable.Range(0, Batch * 784).Select(_ => (float)random.NextDouble()).ToArray();
+        _y = Enumerable.Range(0, Batch).Select(i => (byte)(i % 10)).ToArray();
+        _net = new FashionCnnNet(seed: 1, maxBatchSize: Batch);
+        _net.UseAdam(1e-3);
+        _netTwoThreads = new FashionCnnNet(seed: 1, maxBatchSize: Batch) { Threads = 2 };
+        _netTwoThreads.UseAdam(1e-3);
+#if TORCH
+        _torch = new TorchCnn(_x, _y.Select(v => (long)v).ToArray(), Batch);
+#endif
+        // Both start a little above ln(10) ≈ 2.30 (random initial weights on random images) and must go down: the steps really train.
+        float first = Generated(), later = first;
+        for (int i = 0; i < 20; i++) later = Generated();
+        if (!(first > 1.5f && first < 6f && later < first))
+        {
+            throw new InvalidOperationException($"StaticGrad training step does not train: {first} → {later}");
+        }
+#if TORCH
+        float torchFirst = _torch.Step(1), torchLater = torchFirst;
+        for (int i = 0; i < 20; i++) torchLater = _torch.Step(1);
+        if (!(torchFirst > 1.5f && torchFirst < 6f && torchLater < torchFirst))
+        {
+            throw new InvalidOperationException($"TorchSharp training step does not train: {torchFirst} → {torchLater}");
+        }
+#endif
+    }
+
+    [Benchmark(Baseline = true, Description = "StaticGrad CNN TrainStep")]
+    public float Generated() => _net.TrainStep(_x, _y);
+
+    [Benchmark(Description = "StaticGrad CNN TrainStep, Threads = 2")]
+    public float GeneratedTwoThreads() => _netTwoThreads.TrainStep(_x, _y);
+
+#if TORCH
+    [Benchmark(Description = "TorchSharp CNN step, 1 thread")]
+    public float TorchOneThread() => _torch.Step(1);
+
+    [Benchmark(Description = "TorchSharp CNN step, 2 threads")]
+    public float TorchTwoThreads() => _torch.Step(2);
+#endif
+}
+
 /// <summary>Adam alone on the 101,770 parameters of the 784 → 128 → 10 MLP: <c>Step()</c> after one backward pass.</summary>
 [MemoryDiagnoser]
 public class OptimizerBenchmarks
