@@ -15,12 +15,14 @@ namespace StaticGrad.Kernels
     /// <remarks>
     /// <para>Forward, per example: <c>y[o, p] = b[o] + Σ_{c,ky,kx} w[o,c,ky,kx] · x̂[c, p + ky·paddedWidth + kx]</c> over the
     /// "wide" positions p of the padded plane x̂; a register tile holds 4 output channels × 4 vectors of positions
-    /// (Vector512) or 4 × 2 (Vector256 + FMA), so each step is a few shifted loads, 4 broadcasts and 16 (or 8) FMAs.</para>
+    /// (Vector512, 16 accumulators) or 6 × 2 (Vector256 + FMA, 12 accumulators; 4 × 2 for the channels left over), so each
+    /// step is a few shifted loads, one broadcast weight per channel and 16 (or 12) FMAs.</para>
     /// <para>Weight gradient: <c>∂w[o,c,ky,kx] = Σ_examples Σ_p ∂y[o,p] · x̂[c, p + ky·paddedWidth + kx]</c>, tiles of 4 output
     /// channels × 4 (or 2) taps accumulated over a chunk of examples before one horizontal sum each.</para>
     /// <para>Input gradient: the same correlation as the forward pass, run on ∂y bordered by <c>kernel − 1</c> zeros with the
     /// weights flipped and their channel axes swapped: <c>∂x[c,i,j] = Σ_{o,ky,kx} w[o,c,k−1−ky,k−1−kx] · ∂ŷ[o, i+ky, j+kx]</c>.</para>
-    /// <para>Each kernel has a Vector512 (AVX-512F), a Vector256 + FMA and a scalar path; the JIT keeps one.</para>
+    /// <para>Each kernel has a Vector512 (AVX-512F), a Vector256 + FMA and a scalar path; the JIT keeps one. With a
+    /// <see cref="WorkerTeam"/>, the batch's examples are split between its threads.</para>
     /// </remarks>
     public static class PlaneConvolution
     {

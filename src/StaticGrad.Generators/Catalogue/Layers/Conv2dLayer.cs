@@ -182,7 +182,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             {
                 w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}, <c>y[o] = {(layer.HasBias ? "b[o] + " : string.Empty)}Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>");
                 OpenForward(w, code, layer);
-                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer, "_parameters")}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Workspace, _team);");
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer)}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Workspace, _team);");
                 w.Close();
                 w.Line();
                 return;
@@ -306,8 +306,8 @@ namespace StaticGrad.Generators.Catalogue.Layers
         private static string Weights(NetworkCode code, LayerSpec layer) =>
             $"new {code.ReadOnlySpan}(_parameters, {layer.WeightOffset}, {layer.Out.Channels * Rows(layer)})";
 
-        private static string Bias(NetworkCode code, LayerSpec layer, string array) =>
-            layer.HasBias ? $"new {code.ReadOnlySpan}({array}, {layer.BiasOffset}, {layer.Out.Channels})" : "default";
+        private static string Bias(NetworkCode code, LayerSpec layer) =>
+            layer.HasBias ? $"new {code.ReadOnlySpan}(_parameters, {layer.BiasOffset}, {layer.Out.Channels})" : "default";
 
         private static int Rows(LayerSpec layer) => layer.In.Channels * layer.Kernel * layer.Kernel;
 
