@@ -18,9 +18,12 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// Multiplies a sliver of A (<see cref="MR"/> rows × kc, element (r, p) at <c>a[r·rowStride + p·depthStride]</c>)
         /// by a packed sliver of B (kc × NR) into the top-left <paramref name="rows"/> × <paramref name="columns"/> of the C tile
-        /// at <paramref name="c"/>.
+        /// at <paramref name="c"/>. An edge tile (fewer rows or columns) goes through <paramref name="edge"/>, the caller's
+        /// buffer of <see cref="EdgeTile.Length{T}"/> elements: nothing in the kernel may call out while its accumulators are
+        /// live, or the JIT spills every one of them to the stack after each multiply-add (measured: 3× slower; a
+        /// stackalloc there did it).
         /// </summary>
-        void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate);
+        void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge);
     }
 
     /// <summary>
@@ -35,7 +38,7 @@ namespace StaticGrad.Kernels
         public int NR => 2 * Vector256<T>.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
         {
             int lanes = Vector256<T>.Count;
             // Row offsets hoisted out of the loop, so each step is loads and multiply-adds only.
@@ -79,9 +82,8 @@ namespace StaticGrad.Kernels
                 return;
             }
 
-            // An edge tile: through a small buffer, then only the rows and columns that exist.
-            Span<T> tile = stackalloc T[6 * 2 * Vector256<T>.Count];
-            ref T t = ref tile[0];
+            // An edge tile: through the caller's buffer, then only the rows and columns that exist.
+            ref T t = ref edge;
             int width = 2 * lanes;
             c00.StoreUnsafe(ref t); c01.StoreUnsafe(ref t, (nuint)lanes);
             c10.StoreUnsafe(ref t, (nuint)width); c11.StoreUnsafe(ref t, (nuint)(width + lanes));
@@ -89,7 +91,7 @@ namespace StaticGrad.Kernels
             c30.StoreUnsafe(ref t, (nuint)(3 * width)); c31.StoreUnsafe(ref t, (nuint)((3 * width) + lanes));
             c40.StoreUnsafe(ref t, (nuint)(4 * width)); c41.StoreUnsafe(ref t, (nuint)((4 * width) + lanes));
             c50.StoreUnsafe(ref t, (nuint)(5 * width)); c51.StoreUnsafe(ref t, (nuint)((5 * width) + lanes));
-            EdgeTile.Store(tile, width, ref c, ldc, rows, columns, accumulate);
+            EdgeTile.Store(ref t, width, ref c, ldc, rows, columns, accumulate);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -118,7 +120,7 @@ namespace StaticGrad.Kernels
         public int NR => 2 * Vector512<T>.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
         {
             int lanes = Vector512<T>.Count;
             // Row offsets hoisted out of the loop, so each step is loads and multiply-adds only; rows 6–11 from a second base.
@@ -190,9 +192,8 @@ namespace StaticGrad.Kernels
                 return;
             }
 
-            // An edge tile: through a small buffer, then only the rows and columns that exist.
-            Span<T> tile = stackalloc T[12 * 2 * Vector512<T>.Count];
-            ref T t = ref tile[0];
+            // An edge tile: through the caller's buffer, then only the rows and columns that exist.
+            ref T t = ref edge;
             int width = 2 * lanes;
             c000.StoreUnsafe(ref t, (nuint)(0)); c001.StoreUnsafe(ref t, (nuint)((0) + lanes));
             c010.StoreUnsafe(ref t, (nuint)(1 * width)); c011.StoreUnsafe(ref t, (nuint)((1 * width) + lanes));
@@ -206,7 +207,7 @@ namespace StaticGrad.Kernels
             c090.StoreUnsafe(ref t, (nuint)(9 * width)); c091.StoreUnsafe(ref t, (nuint)((9 * width) + lanes));
             c100.StoreUnsafe(ref t, (nuint)(10 * width)); c101.StoreUnsafe(ref t, (nuint)((10 * width) + lanes));
             c110.StoreUnsafe(ref t, (nuint)(11 * width)); c111.StoreUnsafe(ref t, (nuint)((11 * width) + lanes));
-            EdgeTile.Store(tile, width, ref c, ldc, rows, columns, accumulate);
+            EdgeTile.Store(ref t, width, ref c, ldc, rows, columns, accumulate);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -226,7 +227,12 @@ namespace StaticGrad.Kernels
     /// <summary>Writes the part of a computed tile that lies inside C.</summary>
     internal static class EdgeTile
     {
-        public static void Store<T>(ReadOnlySpan<T> tile, int width, ref T c, int ldc, int rows, int columns, bool accumulate)
+        /// <summary>Elements of an edge-tile buffer: one tile of either micro-kernel (12 × 2 Vector512 at most).</summary>
+        public static int Length<T>()
+            where T : unmanaged => 12 * 2 * Vector512<T>.Count;
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static void Store<T>(ref T tile, int width, ref T c, int ldc, int rows, int columns, bool accumulate)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             for (int r = 0; r < rows; r++)
@@ -234,7 +240,7 @@ namespace StaticGrad.Kernels
                 ref T row = ref Unsafe.Add(ref c, r * ldc);
                 for (int j = 0; j < columns; j++)
                 {
-                    T value = tile[(r * width) + j];
+                    T value = Unsafe.Add(ref tile, (r * width) + j);
                     Unsafe.Add(ref row, j) = accumulate ? Unsafe.Add(ref row, j) + value : value;
                 }
             }

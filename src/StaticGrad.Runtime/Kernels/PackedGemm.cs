@@ -54,11 +54,15 @@ namespace StaticGrad.Kernels
 
         /// <summary>
         /// Whether packing pays for itself: at least 2¹⁹ multiply-adds (so 64³ = 2¹⁸ stays direct) with op(B) larger than
-        /// 32 KB (an L1 data cache), and at least a micro-kernel's worth of rows and of the summed dimension.
+        /// 32 KB (an L1 data cache), or at least 2²¹ with op(B) at least 128 bytes wide (a whole Vector512 sliver: the
+        /// 12-row micro-kernel then beats the direct kernels even when B fits in L1 — Wᵀ·dD of 128×784×32, 784×32 from a
+        /// depth of 128, went from 94 to 43 µs); and at least a micro-kernel's worth of rows and of the summed dimension.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Worthwhile(int m, int n, int k, int elementSize) =>
-            (long)m * n * k >= (1L << 19) && (long)k * n * elementSize > 32 * 1024 && m >= 6 && k >= 16;
+            (long)m * n * k >= (1L << 19)
+            && ((long)k * n * elementSize > 32 * 1024 || ((long)m * n * k >= (1L << 21) && n * elementSize >= 128))
+            && m >= 6 && k >= 16;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Run<TShape, T>(ref T a, ref T b, ref T c, ref T bias, int m, int k)
@@ -104,6 +108,7 @@ namespace StaticGrad.Kernels
             int ncMax = Math.Min(NC, RoundUp(endColumn - firstColumn, nr));
             int mr = kernel.MR;
             T[] edgeA = PackScratch<T>.ForA(MaxMR * kcMax);
+            T[] edgeTile = PackScratch<T>.ForEdgeTile();
             T[] packedB = PackScratch<T>.ForB(kcMax * ncMax);
             // op(A) is read where it is stored (the edge sliver aside): element (i, p) at a[i·ra + p·pa].
             int ra = s.TransposeA ? 1 : s.LeadingA, pa = s.TransposeA ? s.LeadingA : 1;
@@ -146,11 +151,11 @@ namespace StaticGrad.Kernels
                                 if (ir < fullRows)
                                 {
                                     // A is read where it is: its sliver stays in L1/L2 while the slivers of B go past.
-                                    kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, mr, columns, accumulate);
+                                    kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, mr, columns, accumulate, ref edgeTile[0]);
                                 }
                                 else
                                 {
-                                    kernel.Run(kc, ref edgeA[0], 1, mr, ref sliverB, ref cTile, n, m - ir, columns, accumulate);
+                                    kernel.Run(kc, ref edgeA[0], 1, mr, ref sliverB, ref cTile, n, m - ir, columns, accumulate, ref edgeTile[0]);
                                 }
                             }
                         }
@@ -176,6 +181,7 @@ namespace StaticGrad.Kernels
 
         private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no slow tier-0 packing while a product waits
         private static void AddBias<TShape, T>(ref T bias, ref T c, int m, int n, int firstColumn, int endColumn, bool accumulate)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -203,6 +209,7 @@ namespace StaticGrad.Kernels
         /// Copies the last <paramref name="rows"/> (&lt; <paramref name="mr"/>) rows of op(A)[…, pc…pc+kc], from row
         /// <paramref name="first"/>, into one sliver (<c>packed[p·mr + r]</c>), padded with zero rows.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no slow tier-0 packing while a product waits
         internal static void PackEdgeOfA<TShape, T>(ref T a, ref T packed, int first, int rows, int pc, int kc, int mr)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -224,6 +231,7 @@ namespace StaticGrad.Kernels
         /// Copies op(B)[pc…pc+kc, jc…jc+nc] into slivers of <paramref name="nr"/> columns: sliver s holds, for each p, the
         /// nr values of columns jc + s·nr … in a row (<c>packed[s·nr·kc + p·nr + j]</c>), the last sliver padded with zeros.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no slow tier-0 packing while a product waits
         internal static void PackB<TShape, T>(ref T b, ref T packed, int pc, int jc, int kc, int nc, int nr)
             where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -339,9 +347,15 @@ namespace StaticGrad.Kernels
         [ThreadStatic]
         private static T[]? t_b;
 
+        [ThreadStatic]
+        private static T[]? t_edge;
+
         public static T[] ForA(int length) => t_a is { } buffer && buffer.Length >= length ? buffer : t_a = new T[length];
 
         public static T[] ForB(int length) => t_b is { } buffer && buffer.Length >= length ? buffer : t_b = new T[length];
+
+        /// <summary>The micro-kernels' edge-tile buffer (<see cref="EdgeTile.Length{T}"/> elements).</summary>
+        public static T[] ForEdgeTile() => t_edge ??= new T[EdgeTile.Length<T>()];
     }
 
     /// <summary>Spans over references the caller has bounds-checked.</summary>

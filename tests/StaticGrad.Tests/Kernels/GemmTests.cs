@@ -75,6 +75,32 @@ public class GemmTests(ITestOutputHelper output)
         Assert.Equal(Gemm.UsesPackedPath(1024, 1024, 1024, 4), packed > 0);
     }
 
+    /// <summary>
+    /// Products whose op(B) fits in L1 but that are large and a whole sliver wide take the packed path too (Wᵀ·dD of a
+    /// 128×784×32 MatMul is 784×32 from a depth of 128): every orientation, overwrite and accumulate, one and two threads.
+    /// The random shapes above stay below 2²¹ multiply-adds when op(B) is that small, so they do not reach this rule.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(float))]
+    [InlineData(typeof(double))]
+    public void LargeSkinnyProducts_WithBInL1_MatchTheReference(Type element)
+    {
+        const int M = 784, K = 128;
+        Assert.Equal(PackedAvailable(), Gemm.UsesPackedPath(M, 32, K, element == typeof(float) ? 4 : 8));
+        var random = new Random(11);
+        for (int run = 0; run < 8; run++)
+        {
+            bool transposeA = (run & 1) != 0, transposeB = (run & 2) != 0, accumulate = (run & 4) != 0;
+            Type shape = typeof(TestShape<,,,>).MakeGenericType(typeof(N32), Flag(transposeA), Flag(transposeB), Flag(accumulate));
+            var check = typeof(GemmTests).GetMethod(nameof(Check), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(shape, element);
+            string description = $"M={M} N=32 K={K} A{(transposeA ? "ᵀ" : string.Empty)} B{(transposeB ? "ᵀ" : string.Empty)}{(accumulate ? " accumulate" : string.Empty)}";
+            check.Invoke(null, new object?[] { M, K, 32, transposeA, transposeB, accumulate, run == 3, random.Next(), description, run % 2 == 1 ? Team : null });
+        }
+    }
+
+    private static bool PackedAvailable() => Gemm.UsesPackedPath(1024, 1024, 1024, 4);
+
     private static Type Flag(bool value) => value ? typeof(Yes) : typeof(No);
 
     private static void Check<TShape, T>(int m, int k, int n, bool transposeA, bool transposeB, bool accumulate, bool withBias, int seed, string description, WorkerTeam? team)
