@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace StaticGrad.Kernels
@@ -32,6 +33,7 @@ namespace StaticGrad.Kernels
         private int _pending;
         private void* _job;
         private IJobRunner? _runner;
+        private ExceptionDispatchInfo? _failure; // the first exception thrown by a part on a worker, rethrown by Run
 
         /// <summary>Creates a team; its workers start on the first <see cref="Run{TJob}(ref TJob)"/>.</summary>
         /// <param name="threads">The calling thread plus the workers: 2 to 64.</param>
@@ -52,6 +54,8 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// Runs <paramref name="job"/>'s parts 0 … <see cref="Threads"/> − 1, part 0 on this thread and the others on the
         /// workers, and returns when all are done. When another call holds the workers, runs the whole job here as one part.
+        /// An exception in any part is rethrown here, on the calling thread, once every part has ended (the job lives on the
+        /// caller's stack, so it must not be left while a worker still reads it); the team stays usable.
         /// </summary>
         /// <typeparam name="TJob">The job; it stays on the caller's stack, the workers read it there.</typeparam>
         /// <param name="job">The job.</param>
@@ -86,7 +90,15 @@ namespace StaticGrad.Kernels
                     Monitor.PulseAll(_signal);
                 }
 
-                job.Run(0, Threads);
+                ExceptionDispatchInfo? own = null;
+                try
+                {
+                    job.Run(0, Threads);
+                }
+                catch (Exception exception)
+                {
+                    own = ExceptionDispatchInfo.Capture(exception);
+                }
 
                 // The other parts usually finish about now: spin a little before sleeping.
                 for (int spin = 0; spin < SpinRounds && Volatile.Read(ref _pending) != 0; spin++)
@@ -103,7 +115,11 @@ namespace StaticGrad.Kernels
 
                     _job = null;
                     _runner = null;
+                    own ??= _failure;
+                    _failure = null;
                 }
+
+                own?.Throw();
             }
             finally
             {
@@ -158,7 +174,19 @@ namespace StaticGrad.Kernels
                     runner = _runner!;
                 }
 
-                runner.Run(job, part, Threads);
+                try
+                {
+                    runner.Run(job, part, Threads);
+                }
+                catch (Exception exception)
+                {
+                    // Kept for the calling thread; a worker must not die (that would end the process) nor stop serving.
+                    lock (_signal)
+                    {
+                        _failure ??= ExceptionDispatchInfo.Capture(exception);
+                    }
+                }
+
                 if (Interlocked.Decrement(ref _pending) == 0)
                 {
                     lock (_signal)

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using StaticGrad.Kernels;
 using Xunit;
 
@@ -111,6 +112,43 @@ public class NetworkThreadsTests
         Assert.Equal("Threads", Assert.Throws<ArgumentOutOfRangeException>(() => net.Threads = 65).ParamName);
         Assert.Equal(1, net.Threads);
         Assert.Equal("threads", Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerTeam(1)).ParamName);
+    }
+
+    /// <summary>An exception in a part on a worker reaches the caller (the process used to end), and the team keeps working.</summary>
+    [Fact]
+    public void AnExceptionInAWorkersPart_IsRethrownOnTheCaller_AndTheTeamStaysUsable()
+    {
+        using var team = new WorkerTeam(3);
+        var failing = new FailingJob { FailingPart = 2 };
+        var e = Assert.Throws<InvalidOperationException>(() => team.Run(ref failing));
+        Assert.Equal("part 2 failed", e.Message);
+        Assert.Contains(nameof(FailingJob), e.StackTrace); // the worker's stack, kept by ExceptionDispatchInfo
+
+        var callerFails = new FailingJob { FailingPart = 0 };
+        e = Assert.Throws<InvalidOperationException>(() => team.Run(ref callerFails));
+        Assert.Equal("part 0 failed", e.Message);
+        Assert.Equal(2, callerFails.Finished); // the caller waited for the other two parts before throwing
+
+        var fine = new FailingJob { FailingPart = -1 };
+        team.Run(ref fine);
+        Assert.Equal(3, fine.Finished);
+    }
+
+    private struct FailingJob : IPartitionedJob
+    {
+        public int FailingPart;
+        public int Finished;
+
+        public void Run(int part, int parts)
+        {
+            if (part == FailingPart)
+            {
+                throw new InvalidOperationException($"part {part} failed");
+            }
+
+            Thread.Sleep(part == 0 ? 0 : 20); // workers end after the caller's part
+            Interlocked.Increment(ref Finished);
+        }
     }
 
     [Fact]
