@@ -168,7 +168,7 @@ namespace StaticGrad.Kernels
         /// <inheritdoc/>
         public override int GetHashCode() => HashCode.Combine(InChannels, Height, Width, OutChannels, Kernel, Padding);
 
-        /// <summary>Describes the shape as the generated code constructs it.</summary>
+        /// <summary>Describes the convolution, for error messages.</summary>
         /// <returns>For example <c>Conv2d 16→32, 3×3, padding 1, on 16×14×14</c>.</returns>
         public override string ToString() => $"Conv2d {InChannels}→{OutChannels}, {Kernel}×{Kernel}, padding {Padding}, on {InChannels}×{Height}×{Width}";
 

@@ -285,7 +285,9 @@ namespace Vision
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12, <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>
         private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
         {
-            global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Workspace, _team);
+            global::StaticGrad.Kernels.PlaneConvolution.Forward(
+                Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4),
+                new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Workspace, _team);
         }
 
         /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>, <c>db (+)= Σ dY</c> per channel; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>

@@ -182,7 +182,13 @@ namespace StaticGrad.Generators.Catalogue.Layers
             {
                 w.Line($"/// <summary>Layer {i}, {Describe(layer)}: {layer.In} → {layer.Out}, <c>y[o] = {(layer.HasBias ? "b[o] + " : string.Empty)}Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>");
                 OpenForward(w, code, layer);
-                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer)}, new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Workspace, _team);");
+                w.Line("global::StaticGrad.Kernels.PlaneConvolution.Forward(");
+                using (w.Indented())
+                {
+                    w.Line($"Layer{i}Convolution, x, batch, {Weights(code, layer)}, {Bias(code, layer)},");
+                    w.Line($"new {code.Span}(_activations[{i + 1}], 0, batch * {layer.Outputs}), _layer{i}Workspace, _team);");
+                }
+
                 w.Close();
                 w.Line();
                 return;
@@ -219,16 +225,17 @@ namespace StaticGrad.Generators.Catalogue.Layers
             if (Direct(layer))
             {
                 w.Line($"/// <summary>Layer {i}, {Describe(layer)}, backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>{(layer.HasBias ? ", <c>db (+)= Σ dY</c> per channel" : string.Empty)}; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>");
-                w.Open($"private void Layer{i}Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)");
-                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(");
-                using (w.Indented())
+                using (w.Block($"private void Layer{i}Backward({code.ReadOnlySpan} x, int batch, {t}[] dY, {t}[] dX, bool computeInputGradient, bool accumulate)"))
                 {
-                    w.Line($"Layer{i}Convolution, x, new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), batch, {Weights(code, layer)},");
-                    w.Line($"new {code.Span}(_gradients, {layer.WeightOffset}, {layer.Out.Channels * patch}), {(layer.HasBias ? $"new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels})" : "default")}, accumulate,");
-                    w.Line($"computeInputGradient ? new {code.Span}(dX, 0, batch * {layer.Inputs}) : default, _layer{i}Workspace, _team);");
+                    w.Line("global::StaticGrad.Kernels.PlaneConvolution.Backward(");
+                    using (w.Indented())
+                    {
+                        w.Line($"Layer{i}Convolution, x, new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), batch, {Weights(code, layer)},");
+                        w.Line($"new {code.Span}(_gradients, {layer.WeightOffset}, {layer.Out.Channels * patch}), {(layer.HasBias ? $"new {code.Span}(_gradients, {layer.BiasOffset}, {outChannels})" : "default")}, accumulate,");
+                        w.Line($"computeInputGradient ? new {code.Span}(dX, 0, batch * {layer.Inputs}) : default, _layer{i}Workspace, _team);");
+                    }
                 }
 
-                w.Close();
                 w.Line();
                 return;
             }
@@ -312,8 +319,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
         private static int Rows(LayerSpec layer) => layer.In.Channels * layer.Kernel * layer.Kernel;
 
         private static int Plane(LayerSpec layer) => layer.Out.Height * layer.Out.Width;
-
-        private static string Columns(LayerSpec layer) => $"{Rows(layer)}×{Plane(layer)}";
 
         private static string Window(LayerSpec layer) =>
             $"{layer.In.Channels}, {layer.In.Height}, {layer.In.Width}, {layer.Kernel}, {layer.Stride}, {layer.Padding}, {layer.Out.Height}, {layer.Out.Width}";
