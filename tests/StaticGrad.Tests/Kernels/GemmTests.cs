@@ -99,6 +99,39 @@ public class GemmTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The last rows of C, fewer than a micro-kernel's MR (12 with AVX-512, 6 with AVX2), have a tile compiled for each
+    /// count: M = 73…84 gives every count from 1 to 12 after six full row blocks. Half the products have a B exactly one
+    /// sliver wide stored with rows of N elements, which the packed path reads in place with the whole summed dimension
+    /// (1,000 here, beyond the 256-deep blocks); the other half pack B as usual. The random shapes above reach neither
+    /// reliably.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(float))]
+    [InlineData(typeof(double))]
+    public void EveryCountOfLastRows_AndBOneSliverWide_MatchTheReference(Type element)
+    {
+        const int K = 1000;
+        int sliver = element == typeof(float) ? PackedGemm.ColumnGrain<float>() : PackedGemm.ColumnGrain<double>();
+        Type n = sliver switch { 8 => typeof(N8), 16 => typeof(N16), 32 => typeof(N32), _ => throw new InvalidOperationException($"no test type for {sliver} columns") };
+        Assert.Equal(PackedAvailable(), Gemm.UsesPackedPath(73, sliver, K, element == typeof(float) ? 4 : 8));
+        var random = new Random(5);
+        for (int m = 73; m <= 84; m++)
+        {
+            for (int tight = 0; tight < 2; tight++)
+            {
+                bool transposeA = (m & 1) != 0, accumulate = (m & 2) != 0, bias = (m & 4) != 0 && tight == 1;
+                Type shape = tight == 1
+                    ? typeof(TightBShape<,,>).MakeGenericType(n, Flag(transposeA), Flag(accumulate))
+                    : typeof(TestShape<,,,>).MakeGenericType(n, Flag(transposeA), typeof(No), Flag(accumulate));
+                var check = typeof(GemmTests).GetMethod(nameof(Check), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                    .MakeGenericMethod(shape, element);
+                string description = $"M={m} N={sliver} K={K} A{(transposeA ? "ᵀ" : string.Empty)} B{(tight == 1 ? " (rows of N, read in place)" : string.Empty)}{(accumulate ? " accumulate" : string.Empty)}{(bias ? " bias" : string.Empty)}";
+                check.Invoke(null, new object?[] { m, K, sliver, transposeA, false, accumulate, bias, random.Next(), description, m % 3 == 0 ? Team : null });
+            }
+        }
+    }
+
     private static bool PackedAvailable() => Gemm.UsesPackedPath(1024, 1024, 1024, 4);
 
     private static Type Flag(bool value) => value ? typeof(Yes) : typeof(No);
@@ -108,9 +141,10 @@ public class GemmTests(ITestOutputHelper output)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var random = new Random(seed);
-        // Stored A: M rows (or K when transposed) of Leading elements; stored B: K rows (or N) of Leading elements.
+        // Stored A: M rows (or K when transposed) of Leading elements; stored B: K rows (or N) of the shape's LeadingB elements.
         double[] a = Values(random, (transposeA ? k : m) * Leading);
-        double[] b = Values(random, (transposeB ? n : k) * Leading);
+        int ldb = default(TShape).LeadingB;
+        double[] b = Values(random, (transposeB ? n : k) * ldb);
         double[] bias = Values(random, n);
         double[] c = Values(random, (m * n) + 5); // 5 guard elements after C must stay as they are
         T[] aT = a.Select(T.CreateTruncating).ToArray(), bT = b.Select(T.CreateTruncating).ToArray();
@@ -136,7 +170,7 @@ public class GemmTests(ITestOutputHelper output)
                 for (int p = 0; p < k; p++)
                 {
                     double ai = double.CreateTruncating(aT[transposeA ? (p * Leading) + i : (i * Leading) + p]);
-                    double bj = double.CreateTruncating(bT[transposeB ? (j * Leading) + p : (p * Leading) + j]);
+                    double bj = double.CreateTruncating(bT[transposeB ? (j * ldb) + p : (p * ldb) + j]);
                     exact += ai * bj;
                     magnitude += Math.Abs(ai * bj);
                 }
@@ -178,6 +212,29 @@ public class GemmTests(ITestOutputHelper output)
         public bool TransposeA => default(TTransposeA).Value != 0;
 
         public bool TransposeB => default(TTransposeB).Value != 0;
+
+        public bool Accumulate => default(TAccumulate).Value != 0;
+    }
+
+    /// <summary>Like <see cref="TestShape{TN, TTransposeA, TTransposeB, TAccumulate}"/>, but B is stored K×N with rows exactly N long.</summary>
+    private readonly struct TightBShape<TN, TTransposeA, TAccumulate> : IGemmShape
+        where TN : struct, IConstant
+        where TTransposeA : struct, IConstant
+        where TAccumulate : struct, IConstant
+    {
+        public int M => 0;
+
+        public int N => default(TN).Value;
+
+        public int K => 0;
+
+        public int LeadingA => Leading;
+
+        public int LeadingB => N;
+
+        public bool TransposeA => default(TTransposeA).Value != 0;
+
+        public bool TransposeB => false;
 
         public bool Accumulate => default(TAccumulate).Value != 0;
     }
