@@ -17,7 +17,8 @@ namespace StaticGrad.Kernels
 
         /// <summary>
         /// Multiplies <paramref name="rows"/> (1 to <see cref="MR"/>) rows of A, read in place (element (r, p) at
-        /// <c>a[r·rowStride + p·depthStride]</c>), by a packed sliver of B (kc × NR) into the top-left
+        /// <c>a[r·rowStride + p·depthStride]</c>), by a sliver of B (kc × NR, row p at <c>b[p·bStride]</c>: NR apart when
+        /// packed, B's own row length when read in place) into the top-left
         /// <paramref name="rows"/> × <paramref name="columns"/> of the C tile at <paramref name="c"/>. Each row count has its
         /// own compiled tile (<see cref="IRowCount"/>), so the last rows of C cost what they compute and nothing of A is
         /// copied or read past its end. A tile of fewer columns than NR goes through <paramref name="edge"/>, the caller's
@@ -25,7 +26,7 @@ namespace StaticGrad.Kernels
         /// live, or the JIT spills every one of them to the stack after each multiply-add (measured: 3× slower; a
         /// stackalloc there did it).
         /// </summary>
-        void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge);
+        void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, int bStride, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge);
     }
 
     /// <summary>
@@ -73,23 +74,23 @@ namespace StaticGrad.Kernels
 
         public int NR => 2 * Vector256<T>.Count;
 
-        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, int bStride, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
         {
             switch (rows)
             {
-                case 6: Tile<Rows6>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 5: Tile<Rows5>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 4: Tile<Rows4>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 3: Tile<Rows3>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 2: Tile<Rows2>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 1: Tile<Rows1>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
+                case 6: Tile<Rows6>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 5: Tile<Rows5>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 4: Tile<Rows4>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 3: Tile<Rows3>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 2: Tile<Rows2>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 1: Tile<Rows1>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
                 default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "A tile has 1 to 6 rows.");
             }
         }
 
         /// <summary>A tile of <typeparamref name="TRows"/> rows; every <c>if (rows &gt; i)</c> is decided when the JIT compiles it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile<TRows>(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int columns, bool accumulate, ref T edge)
+        private static void Tile<TRows>(int kc, ref T a, int rowStride, int depthStride, ref T b, int bStride, ref T c, int ldc, int columns, bool accumulate, ref T edge)
             where TRows : struct, IRowCount
         {
             int rows = default(TRows).Rows;
@@ -142,7 +143,7 @@ namespace StaticGrad.Kernels
                 }
 
                 a = ref Unsafe.Add(ref a, depthStride);
-                b = ref Unsafe.Add(ref b, 2 * lanes);
+                b = ref Unsafe.Add(ref b, bStride);
             }
 
             if (columns == 2 * lanes)
@@ -192,29 +193,29 @@ namespace StaticGrad.Kernels
 
         public int NR => 2 * Vector512<T>.Count;
 
-        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
+        public void Run(int kc, ref T a, int rowStride, int depthStride, ref T b, int bStride, ref T c, int ldc, int rows, int columns, bool accumulate, ref T edge)
         {
             switch (rows)
             {
-                case 12: Tile<Rows12>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 11: Tile<Rows11>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 10: Tile<Rows10>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 9: Tile<Rows9>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 8: Tile<Rows8>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 7: Tile<Rows7>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 6: Tile<Rows6>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 5: Tile<Rows5>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 4: Tile<Rows4>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 3: Tile<Rows3>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 2: Tile<Rows2>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
-                case 1: Tile<Rows1>(kc, ref a, rowStride, depthStride, ref b, ref c, ldc, columns, accumulate, ref edge); break;
+                case 12: Tile<Rows12>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 11: Tile<Rows11>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 10: Tile<Rows10>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 9: Tile<Rows9>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 8: Tile<Rows8>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 7: Tile<Rows7>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 6: Tile<Rows6>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 5: Tile<Rows5>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 4: Tile<Rows4>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 3: Tile<Rows3>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 2: Tile<Rows2>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
+                case 1: Tile<Rows1>(kc, ref a, rowStride, depthStride, ref b, bStride, ref c, ldc, columns, accumulate, ref edge); break;
                 default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "A tile has 1 to 12 rows.");
             }
         }
 
         /// <summary>A tile of <typeparamref name="TRows"/> rows; every <c>if (rows &gt; i)</c> is decided when the JIT compiles it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile<TRows>(int kc, ref T a, int rowStride, int depthStride, ref T b, ref T c, int ldc, int columns, bool accumulate, ref T edge)
+        private static void Tile<TRows>(int kc, ref T a, int rowStride, int depthStride, ref T b, int bStride, ref T c, int ldc, int columns, bool accumulate, ref T edge)
             where TRows : struct, IRowCount
         {
             int rows = default(TRows).Rows;
@@ -313,7 +314,7 @@ namespace StaticGrad.Kernels
 
                 a = ref Unsafe.Add(ref a, depthStride);
                 a6 = ref Unsafe.Add(ref a6, depthStride);
-                b = ref Unsafe.Add(ref b, 2 * lanes);
+                b = ref Unsafe.Add(ref b, bStride);
             }
 
             if (columns == 2 * lanes)

@@ -25,8 +25,8 @@ namespace StaticGrad.Kernels
     /// (12 of 16, 6×16 floats). KC ≤ 256 (the whole summed dimension
     /// when it is at most 320, else equal blocks), MC = 72 rows and NC = 1024 columns. Only B is copied: its slivers are
     /// what the micro-kernel streams, and packing them reads B in its stored orientation (a transposed B goes through 8×8
-    /// register transposes) and pads the last sliver with zeros; a B that is exactly one sliver wide is already in that
-    /// order and is read in place. A is read in place through its two strides, which the JIT knows from the shape; the
+    /// register transposes) and pads the last sliver with zeros; a B stored in rows of at most 256 bytes is read in place
+    /// instead, sliver by sliver. A is read in place through its two strides, which the JIT knows from the shape; the
     /// last rows of C, fewer than MR, get a tile compiled for their count (<see cref="IRowCount"/>), so nothing of A is
     /// copied and nothing past it is read. Copying A as BLIS does cost as much as the products themselves at the sizes of
     /// a network layer (measured: 80 µs of a 210 µs product, 128×784 by 784×128). The scratch is allocated once per thread.
@@ -42,6 +42,9 @@ namespace StaticGrad.Kernels
 
         /// <summary>Largest block of the summed dimension.</summary>
         public const int KC = 256;
+
+        /// <summary>Bytes of a B read in place up to which the summed dimension is taken whole.</summary>
+        private const long InPlaceBWhole = 256 * 1024;
 
         /// <summary>The summed dimension is taken whole up to this length.</summary>
         public const int KWhole = 320;
@@ -102,11 +105,14 @@ namespace StaticGrad.Kernels
             TKernel kernel = default;
             int n = s.N;
             int nr = kernel.NR;
-            // op(B) stored K×N and exactly one sliver wide (N = 32 floats on AVX-512, 16 on AVX2) is already in packed
-            // order: it is read in place, and as it needs no block to stay in L1 (one sliver, read in order), the summed
-            // dimension is taken whole (128×784×32's D = W·X: 56 → 48 µs).
-            bool inPlaceB = !s.TransposeB && s.LeadingB == nr && endColumn - firstColumn == nr;
-            int kcMax = inPlaceB ? k : DepthBlock(k);
+            // op(B) stored K×N in short rows (at most 256 bytes: 128×784×32's 32 floats) is read in place, sliver by
+            // sliver, when the share is whole slivers: a step's two vectors are then at most 4 cache lines from the next
+            // step's and every line read is used. Read in order, such a B needs no block to stay in L1, so while it fits
+            // in half of a 512 KB L2 the summed dimension is taken whole. That product's D = W·X went from 56 to 48 µs;
+            // packing its 100 KB of B was the difference.
+            bool inPlaceB = !s.TransposeB && (long)s.LeadingB * Unsafe.SizeOf<T>() <= 256 && (endColumn - firstColumn) % nr == 0;
+            int bStride = inPlaceB ? s.LeadingB : nr;
+            int kcMax = inPlaceB && (long)k * s.LeadingB * Unsafe.SizeOf<T>() <= InPlaceBWhole ? k : DepthBlock(k);
             int ncMax = Math.Min(NC, RoundUp(endColumn - firstColumn, nr));
             int mr = kernel.MR;
             T[] edgeTile = PackScratch<T>.ForEdgeTile();
@@ -129,7 +135,7 @@ namespace StaticGrad.Kernels
                 {
                     int kc = Math.Min(kcMax, k - pc);
                     bool accumulate = accumulateFirst || pc > 0;
-                    ref T packed = ref inPlaceB ? ref Unsafe.Add(ref b, (pc * nr) + jc) : ref packedB;
+                    ref T packed = ref inPlaceB ? ref Unsafe.Add(ref b, (pc * s.LeadingB) + jc) : ref packedB;
                     if (!inPlaceB)
                     {
                         PackB<TShape, T>(ref b, ref packedB, pc, jc, kc, nc, nr);
@@ -141,14 +147,14 @@ namespace StaticGrad.Kernels
                         int mc = Math.Min(MC, m - ic);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
-                            ref T sliverB = ref Unsafe.Add(ref packed, jr * kc);
+                            ref T sliverB = ref Unsafe.Add(ref packed, inPlaceB ? jr : jr * kc);
                             ref T cColumn = ref Unsafe.Add(ref c, jc + jr);
                             int columns = Math.Min(nr, nc - jr);
                             for (int ir = ic; ir < ic + mc; ir += mr)
                             {
                                 ref T cTile = ref Unsafe.Add(ref cColumn, ir * n);
                                 // A is read where it is: its sliver stays in L1/L2 while the slivers of B go past.
-                                kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, ref cTile, n, Math.Min(mr, m - ir), columns, accumulate, ref edgeTile[0]);
+                                kernel.Run(kc, ref Unsafe.Add(ref aDepth, ir * ra), ra, pa, ref sliverB, bStride, ref cTile, n, Math.Min(mr, m - ir), columns, accumulate, ref edgeTile[0]);
                             }
                         }
                     }
