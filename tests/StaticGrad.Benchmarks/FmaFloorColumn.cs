@@ -7,8 +7,8 @@ namespace StaticGrad.Benchmarks;
 
 /// <summary>
 /// How close a MatMul variant comes to the FMA floor: Forward+Backward is 6·M·K·N FLOP, and the floor is that divided by
-/// one core's peak, measured at the start of the run (<see cref="MachinePeak"/>). 100% means running at the FMA peak;
-/// above 100% means using more than one core.
+/// one core's peak with the widest vectors the kernels use, measured at the start of the run (<see cref="MachinePeak"/>).
+/// 100% means running at the FMA peak; above 100% means using more than one core.
 /// </summary>
 internal sealed class FmaFloorColumn : IColumn
 {

@@ -172,6 +172,7 @@ public class RuntimeContractTests
     {
         float[] w = new float[64 * 64], x = new float[64 * 64], d = new float[64 * 64], dW = new float[64 * 64], dX = new float[64 * 64];
         float[] sw = new float[50], sx = new float[30], sd = new float[15], sdW = new float[50], sdX = new float[30];
+        float[] pw = new float[128 * 784], px = new float[784 * 32], pd = new float[128 * 32], pdW = new float[128 * 784], pdX = new float[784 * 32];
         var tw = new F5x10x3.WMatrix();
         var tx = new F5x10x3.XMatrix();
         var td = new F5x10x3.DMatrix();
@@ -194,6 +195,8 @@ public class RuntimeContractTests
             F5x10x3.Forward(sw, sx, sd);
             F5x10x3.Backward(sw, sx, sd, sdW, sdX);
             F5x10x3.Forward(tw, tx, td);
+            F128x784x32.Forward(pw, px, pd); // the packed path: its scratch is allocated on the warm-up calls only
+            F128x784x32.Backward(pw, px, pd, pdW, pdX);
         }
     }
 }

@@ -12,6 +12,7 @@ namespace StaticGrad.Tests.Numerics;
 [MatMul(33, 17, 9)] public partial class F33x17x9;
 [MatMul(64, 64, 64)] public partial class F64x64x64;
 [MatMul(512, 512, 512)] public partial class F512x512x512;
+[MatMul(128, 784, 32)] public partial class F128x784x32; // every product on the packed path, two of them reading B in place
 [MatMul(7, 13, 5, Unroll = UnrollMode.Never)] public partial class F7x13x5Looped;
 [MatMul(5, 10, 3, Unroll = UnrollMode.Never)] public partial class F5x10x3Looped;
 [MatMul(9, 11, 13, Unroll = UnrollMode.Always)] public partial class F9x11x13Unrolled;
