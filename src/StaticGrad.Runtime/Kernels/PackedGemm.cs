@@ -220,13 +220,29 @@ namespace StaticGrad.Kernels
                 ref T sliver = ref Unsafe.Add(ref packed, jr * kc);
                 if (!s.TransposeB)
                 {
-                    // B is stored K×N: the nr values for one p are contiguous.
+                    // B is stored K×N: the nr values for one p are contiguous. A whole sliver's row is copied with vectors
+                    // in line (a CopyTo per 64-byte row cost 52 of a 353 µs product: 128×784 by 784×128's ∂W on AVX2).
                     ref T source = ref Unsafe.Add(ref b, (pc * ldb) + jc + jr);
-                    for (int p = 0; p < kc; p++)
+                    if (columns == nr && Vector256.IsHardwareAccelerated && nr % Vector256<T>.Count == 0)
                     {
-                        Span<T> to = MemoryMarshalHelpers.Span(ref Unsafe.Add(ref sliver, p * nr), nr);
-                        MemoryMarshalHelpers.Span(ref Unsafe.Add(ref source, p * ldb), columns).CopyTo(to);
-                        to.Slice(columns).Clear();
+                        for (int p = 0; p < kc; p++)
+                        {
+                            ref T from = ref Unsafe.Add(ref source, p * ldb);
+                            ref T to = ref Unsafe.Add(ref sliver, p * nr);
+                            for (int j = 0; j < nr; j += Vector256<T>.Count)
+                            {
+                                Vector256.LoadUnsafe(ref from, (nuint)j).StoreUnsafe(ref to, (nuint)j);
+                            }
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            Span<T> to = MemoryMarshalHelpers.Span(ref Unsafe.Add(ref sliver, p * nr), nr);
+                            MemoryMarshalHelpers.Span(ref Unsafe.Add(ref source, p * ldb), columns).CopyTo(to);
+                            to.Slice(columns).Clear();
+                        }
                     }
                 }
                 else
