@@ -18,9 +18,8 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// Multiplies <paramref name="rows"/> (1 to <see cref="MR"/>) rows of A, read in place (element (r, p) at
         /// <c>a[r·rowStride + p·depthStride]</c>), by a sliver of B (kc × NR, row p at <c>b[p·bStride]</c>: NR apart when
-        /// packed, B's own row length when read in place) into the top-left
-        /// <paramref name="rows"/> × <paramref name="columns"/> of the C tile at <paramref name="c"/>. Each row count has its
-        /// own compiled tile (<see cref="IRowCount"/>), so the last rows of C cost what they compute and nothing of A is
+        /// packed, B's own row length when read in place) into the top-left <paramref name="rows"/> ×
+        /// <paramref name="columns"/> of the C tile at <paramref name="c"/>. Each row count has its own compiled tile (<see cref="IRowCount"/>), so the last rows of C cost what they compute and nothing of A is
         /// copied or read past its end. A tile of fewer columns than NR goes through <paramref name="edge"/>, the caller's
         /// buffer of <see cref="EdgeTile.Length{T}"/> elements: nothing in a tile may call out while its accumulators are
         /// live, or the JIT spills every one of them to the stack after each multiply-add (measured: 3× slower; a
@@ -36,6 +35,7 @@ namespace StaticGrad.Kernels
     /// </summary>
     internal interface IRowCount
     {
+        /// <summary>The number of rows, 1 to 12.</summary>
         int Rows { get; }
     }
 
@@ -159,12 +159,13 @@ namespace StaticGrad.Kernels
 
             // Fewer columns than a sliver (the last of C): through the caller's buffer, then only the columns that exist.
             int width = 2 * lanes;
-            { c000.StoreUnsafe(ref edge, (nuint)(0)); c001.StoreUnsafe(ref edge, (nuint)(0 + lanes)); }
-            if (rows > 1) { c010.StoreUnsafe(ref edge, (nuint)(1 * width)); c011.StoreUnsafe(ref edge, (nuint)(1 * width + lanes)); }
-            if (rows > 2) { c020.StoreUnsafe(ref edge, (nuint)(2 * width)); c021.StoreUnsafe(ref edge, (nuint)(2 * width + lanes)); }
-            if (rows > 3) { c030.StoreUnsafe(ref edge, (nuint)(3 * width)); c031.StoreUnsafe(ref edge, (nuint)(3 * width + lanes)); }
-            if (rows > 4) { c040.StoreUnsafe(ref edge, (nuint)(4 * width)); c041.StoreUnsafe(ref edge, (nuint)(4 * width + lanes)); }
-            if (rows > 5) { c050.StoreUnsafe(ref edge, (nuint)(5 * width)); c051.StoreUnsafe(ref edge, (nuint)(5 * width + lanes)); }
+            c000.StoreUnsafe(ref edge);
+            c001.StoreUnsafe(ref edge, (nuint)lanes);
+            if (rows > 1) { c010.StoreUnsafe(ref edge, (nuint)(1 * width)); c011.StoreUnsafe(ref edge, (nuint)((1 * width) + lanes)); }
+            if (rows > 2) { c020.StoreUnsafe(ref edge, (nuint)(2 * width)); c021.StoreUnsafe(ref edge, (nuint)((2 * width) + lanes)); }
+            if (rows > 3) { c030.StoreUnsafe(ref edge, (nuint)(3 * width)); c031.StoreUnsafe(ref edge, (nuint)((3 * width) + lanes)); }
+            if (rows > 4) { c040.StoreUnsafe(ref edge, (nuint)(4 * width)); c041.StoreUnsafe(ref edge, (nuint)((4 * width) + lanes)); }
+            if (rows > 5) { c050.StoreUnsafe(ref edge, (nuint)(5 * width)); c051.StoreUnsafe(ref edge, (nuint)((5 * width) + lanes)); }
             EdgeTile.Store(ref edge, width, ref c, ldc, rows, columns, accumulate);
         }
 
@@ -226,7 +227,8 @@ namespace StaticGrad.Kernels
             ref T a6 = ref rows > 6 ? ref Unsafe.Add(ref a, 6 * (nint)rowStride) : ref a;
             Vector512<T> c000 = default, c001 = default, c010 = default, c011 = default, c020 = default, c021 = default;
             Vector512<T> c030 = default, c031 = default, c040 = default, c041 = default, c050 = default, c051 = default;
-            Vector512<T> c060 = default, c061 = default, c070 = default, c071 = default, c080 = default, c081 = default, c090 = default, c091 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+            Vector512<T> c060 = default, c061 = default, c070 = default, c071 = default, c080 = default, c081 = default;
+            Vector512<T> c090 = default, c091 = default, c100 = default, c101 = default, c110 = default, c111 = default;
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector512.LoadUnsafe(ref b);
@@ -336,18 +338,19 @@ namespace StaticGrad.Kernels
 
             // Fewer columns than a sliver (the last of C): through the caller's buffer, then only the columns that exist.
             int width = 2 * lanes;
-            { c000.StoreUnsafe(ref edge, (nuint)(0)); c001.StoreUnsafe(ref edge, (nuint)(0 + lanes)); }
-            if (rows > 1) { c010.StoreUnsafe(ref edge, (nuint)(1 * width)); c011.StoreUnsafe(ref edge, (nuint)(1 * width + lanes)); }
-            if (rows > 2) { c020.StoreUnsafe(ref edge, (nuint)(2 * width)); c021.StoreUnsafe(ref edge, (nuint)(2 * width + lanes)); }
-            if (rows > 3) { c030.StoreUnsafe(ref edge, (nuint)(3 * width)); c031.StoreUnsafe(ref edge, (nuint)(3 * width + lanes)); }
-            if (rows > 4) { c040.StoreUnsafe(ref edge, (nuint)(4 * width)); c041.StoreUnsafe(ref edge, (nuint)(4 * width + lanes)); }
-            if (rows > 5) { c050.StoreUnsafe(ref edge, (nuint)(5 * width)); c051.StoreUnsafe(ref edge, (nuint)(5 * width + lanes)); }
-            if (rows > 6) { c060.StoreUnsafe(ref edge, (nuint)(6 * width)); c061.StoreUnsafe(ref edge, (nuint)(6 * width + lanes)); }
-            if (rows > 7) { c070.StoreUnsafe(ref edge, (nuint)(7 * width)); c071.StoreUnsafe(ref edge, (nuint)(7 * width + lanes)); }
-            if (rows > 8) { c080.StoreUnsafe(ref edge, (nuint)(8 * width)); c081.StoreUnsafe(ref edge, (nuint)(8 * width + lanes)); }
-            if (rows > 9) { c090.StoreUnsafe(ref edge, (nuint)(9 * width)); c091.StoreUnsafe(ref edge, (nuint)(9 * width + lanes)); }
-            if (rows > 10) { c100.StoreUnsafe(ref edge, (nuint)(10 * width)); c101.StoreUnsafe(ref edge, (nuint)(10 * width + lanes)); }
-            if (rows > 11) { c110.StoreUnsafe(ref edge, (nuint)(11 * width)); c111.StoreUnsafe(ref edge, (nuint)(11 * width + lanes)); }
+            c000.StoreUnsafe(ref edge);
+            c001.StoreUnsafe(ref edge, (nuint)lanes);
+            if (rows > 1) { c010.StoreUnsafe(ref edge, (nuint)(1 * width)); c011.StoreUnsafe(ref edge, (nuint)((1 * width) + lanes)); }
+            if (rows > 2) { c020.StoreUnsafe(ref edge, (nuint)(2 * width)); c021.StoreUnsafe(ref edge, (nuint)((2 * width) + lanes)); }
+            if (rows > 3) { c030.StoreUnsafe(ref edge, (nuint)(3 * width)); c031.StoreUnsafe(ref edge, (nuint)((3 * width) + lanes)); }
+            if (rows > 4) { c040.StoreUnsafe(ref edge, (nuint)(4 * width)); c041.StoreUnsafe(ref edge, (nuint)((4 * width) + lanes)); }
+            if (rows > 5) { c050.StoreUnsafe(ref edge, (nuint)(5 * width)); c051.StoreUnsafe(ref edge, (nuint)((5 * width) + lanes)); }
+            if (rows > 6) { c060.StoreUnsafe(ref edge, (nuint)(6 * width)); c061.StoreUnsafe(ref edge, (nuint)((6 * width) + lanes)); }
+            if (rows > 7) { c070.StoreUnsafe(ref edge, (nuint)(7 * width)); c071.StoreUnsafe(ref edge, (nuint)((7 * width) + lanes)); }
+            if (rows > 8) { c080.StoreUnsafe(ref edge, (nuint)(8 * width)); c081.StoreUnsafe(ref edge, (nuint)((8 * width) + lanes)); }
+            if (rows > 9) { c090.StoreUnsafe(ref edge, (nuint)(9 * width)); c091.StoreUnsafe(ref edge, (nuint)((9 * width) + lanes)); }
+            if (rows > 10) { c100.StoreUnsafe(ref edge, (nuint)(10 * width)); c101.StoreUnsafe(ref edge, (nuint)((10 * width) + lanes)); }
+            if (rows > 11) { c110.StoreUnsafe(ref edge, (nuint)(11 * width)); c111.StoreUnsafe(ref edge, (nuint)((11 * width) + lanes)); }
             EdgeTile.Store(ref edge, width, ref c, ldc, rows, columns, accumulate);
         }
 
