@@ -137,8 +137,12 @@ namespace StaticGrad.Kernels
             }
 
             // The operands are pinned while the workers use them through pointers; Run returns only when every part is done.
-            // Packed products split by columns (each thread packs only its part of B and reads A in place), direct ones by rows.
-            bool byColumns = PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()) && shape.N >= 2 * PackedGemm.ColumnGrain<T>();
+            // Packed products wider than tall split by columns (each thread packs only its part of B and reads all of A in
+            // place); the others, and direct ones, by rows (each thread packs all of B and reads its part of A). Measured on
+            // two threads: 128×784 by 784×128 (a Fashion MLP's forward) 145 µs by columns, 108 µs by rows (177 µs on one);
+            // 128×128 by 128×784 (its ∂W) 97 µs by columns; 256³ the same either way.
+            bool byColumns = PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>())
+                && shape.N >= 2 * PackedGemm.ColumnGrain<T>() && shape.N > m;
             fixed (T* pa = &a, pb = &b, pc = &c, pBias = &bias)
             {
                 var job = new SplitJob<TShape, T> { A = pa, B = pb, C = pc, Bias = pBias, M = m, K = k, ByColumns = byColumns };
