@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using StaticGrad.Interchange;
+using StaticGrad.Kernels;
 
 namespace StaticGrad.Training
 {
@@ -132,6 +133,26 @@ namespace StaticGrad.Training
         /// <exception cref="InvalidOperationException">The optimizer is not attached to <paramref name="owner"/>.</exception>
         [EditorBrowsable(EditorBrowsableState.Advanced)]
         public bool Step<T>(object owner, Span<T> parameters, Span<T> gradients, double loss = 0)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Step(owner, parameters, gradients, team: null, loss);
+
+        /// <summary>
+        /// One update of <paramref name="parameters"/> from <paramref name="gradients"/>, as
+        /// <see cref="Step{T}(object, Span{T}, Span{T}, double)"/>, with the optimizer's rule split across
+        /// <paramref name="team"/>'s threads when there are at least 32,768 parameters: each thread updates its share of every
+        /// tensor. Every element is computed by the same operations whichever thread takes it, so the result is bitwise the
+        /// same as on one thread. Allocates nothing.
+        /// </summary>
+        /// <typeparam name="T">The network's element type.</typeparam>
+        /// <param name="owner">The network the optimizer is attached to.</param>
+        /// <param name="parameters">All parameters, updated in place.</param>
+        /// <param name="gradients">All gradients; scaled in place when clipping applies.</param>
+        /// <param name="team">The network's threads, or null for the calling thread alone.</param>
+        /// <param name="loss">The batch's loss, for <see cref="SkipNonFiniteLoss"/>; 0 when there is none.</param>
+        /// <returns>Whether the update was applied.</returns>
+        /// <exception cref="InvalidOperationException">The optimizer is not attached to <paramref name="owner"/>.</exception>
+        [EditorBrowsable(EditorBrowsableState.Advanced)]
+        public unsafe bool Step<T>(object owner, Span<T> parameters, Span<T> gradients, WorkerTeam? team, double loss = 0)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (!ReferenceEquals(owner, _owner) || _elementType != typeof(T))
@@ -164,12 +185,67 @@ namespace StaticGrad.Training
 
             double learningRate = CurrentLearningRate;
             Steps++;
-            foreach (ParameterTensor tensor in layout.TensorArray) // an array: no enumerator to allocate
+            if (team is null || parameters.Length < ParallelThreshold)
             {
-                Update(parameters.Slice(tensor.Offset, tensor.Count), gradients.Slice(tensor.Offset, tensor.Count), tensor.Offset, learningRate, tensor.IsWeight ? _weightDecay : 0, Steps);
+                UpdateShare(parameters, gradients, layout.TensorArray, learningRate, Steps, 0, 1);
+                return true;
+            }
+
+            // The spans are pinned while the workers use them through pointers; Run returns only when every part is done.
+            fixed (T* p = parameters, g = gradients)
+            {
+                var job = new UpdateJob<T>(this, p, g, parameters.Length, layout.TensorArray, learningRate, Steps);
+                team.Run(ref job);
             }
 
             return true;
+        }
+
+        /// <summary>Parameters from which <see cref="Step{T}(object, Span{T}, Span{T}, WorkerTeam, double)"/> splits the update across a team.</summary>
+        private const int ParallelThreshold = 1 << 15;
+
+        /// <summary>Share <paramref name="part"/> of <paramref name="parts"/> of every tensor (cut at multiples of 64 elements).</summary>
+        private void UpdateShare<T>(Span<T> parameters, Span<T> gradients, ParameterTensor[] tensors, double learningRate, long step, int part, int parts)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            foreach (ParameterTensor tensor in tensors) // an array: no enumerator to allocate
+            {
+                int first = Boundary(tensor.Count, part, parts), end = part + 1 == parts ? tensor.Count : Boundary(tensor.Count, part + 1, parts);
+                if (end > first)
+                {
+                    int offset = tensor.Offset + first;
+                    Update(parameters.Slice(offset, end - first), gradients.Slice(offset, end - first), offset, learningRate, tensor.IsWeight ? _weightDecay : 0, step);
+                }
+            }
+
+            static int Boundary(int count, int part, int parts) => (int)((long)count * part / parts) / 64 * 64;
+        }
+
+        /// <summary>One thread's share of an update (see <see cref="UpdateShare{T}"/>), for <see cref="WorkerTeam.Run{TJob}(ref TJob)"/>.</summary>
+        private readonly unsafe struct UpdateJob<T> : IPartitionedJob
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            private readonly Optimizer _optimizer;
+            private readonly T* _parameters;
+            private readonly T* _gradients;
+            private readonly int _length;
+            private readonly ParameterTensor[] _tensors;
+            private readonly double _learningRate;
+            private readonly long _step;
+
+            public UpdateJob(Optimizer optimizer, T* parameters, T* gradients, int length, ParameterTensor[] tensors, double learningRate, long step)
+            {
+                _optimizer = optimizer;
+                _parameters = parameters;
+                _gradients = gradients;
+                _length = length;
+                _tensors = tensors;
+                _learningRate = learningRate;
+                _step = step;
+            }
+
+            public void Run(int part, int parts) =>
+                _optimizer.UpdateShare(new Span<T>(_parameters, _length), new Span<T>(_gradients, _length), _tensors, _learningRate, _step, part, parts);
         }
 
         /// <summary>Allocates the state for <paramref name="parameterCount"/> parameters of type <typeparamref name="T"/>.</summary>

@@ -38,7 +38,7 @@ namespace Digits
 
         private global::StaticGrad.Training.Optimizer? _optimizer;
 
-        // The threads the matrix products may use; null for the calling thread only (Threads = 1).
+        // The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).
         private global::StaticGrad.Kernels.WorkerTeam? _team;
 
         /// <summary>
@@ -73,11 +73,12 @@ namespace Digits
         public int MaxBatchSize { get; }
 
         /// <summary>
-        /// How many threads Forward, Backward, TrainStep and the evaluation methods may use: 1 (the default) runs everything on the
-        /// calling thread; 2 to 64 split the rows of each large matrix product (at least 2²⁰ multiply-adds) between the calling
-        /// thread and background workers of this network, started on first use. Smaller layers, the activations, the loss and the
-        /// optimizer stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network
-        /// is using the workers runs on its own thread alone.
+        /// How many threads Forward, Backward, TrainStep, Step and the evaluation methods may use: 1 (the default) runs everything
+        /// on the calling thread; 2 to 64 split each large matrix product (at least 2²⁰ multiply-adds, by rows or by columns),
+        /// each stride-1 convolution (by examples) and the optimizer's update (at least 32,768 parameters) between the calling
+        /// thread and background workers of this network, started on first use. Smaller layers, the activations, pooling and the
+        /// loss stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network is
+        /// using the workers runs on its own thread alone.
         /// </summary>
         /// <exception cref="global::System.ArgumentOutOfRangeException">The value is outside 1–64.</exception>
         public int Threads
@@ -312,7 +313,7 @@ namespace Digits
             double loss = RunLoss(outputs, labels, outputGradients, batch);
             // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
             RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
-            optimizer.Step<double>(this, _parameters, _gradients, loss); // skipped if the optimizer guards against a non-finite loss
+            optimizer.Step<double>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss
             return loss;
         }
 
@@ -455,7 +456,7 @@ namespace Digits
 
         /// <summary>Updates every parameter from <see cref="Gradients"/> with <see cref="Optimizer"/> (clipping and the schedule included). Allocates nothing.</summary>
         /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
-        public void Step() => RequireOptimizer().Step<double>(this, _parameters, _gradients);
+        public void Step() => RequireOptimizer().Step<double>(this, _parameters, _gradients, _team);
 
         private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);
 

@@ -141,7 +141,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line();
             if (spec.RuntimeKernels)
             {
-                w.Line("// The threads the matrix products may use; null for the calling thread only (Threads = 1).");
+                w.Line("// The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).");
                 w.Line($"private global::StaticGrad.Kernels.WorkerTeam{code.Q} _team;");
                 w.Line();
             }
@@ -212,11 +212,12 @@ namespace StaticGrad.Generators.Emit.Network
             if (spec.RuntimeKernels)
             {
                 w.Line("/// <summary>");
-                w.Line("/// How many threads Forward, Backward, TrainStep and the evaluation methods may use: 1 (the default) runs everything on the");
-                w.Line("/// calling thread; 2 to 64 split the rows of each large matrix product (at least 2²⁰ multiply-adds) between the calling");
-                w.Line("/// thread and background workers of this network, started on first use. Smaller layers, the activations, the loss and the");
-                w.Line("/// optimizer stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network");
-                w.Line("/// is using the workers runs on its own thread alone.");
+                w.Line("/// How many threads Forward, Backward, TrainStep, Step and the evaluation methods may use: 1 (the default) runs everything");
+                w.Line("/// on the calling thread; 2 to 64 split each large matrix product (at least 2²⁰ multiply-adds, by rows or by columns),");
+                w.Line("/// each stride-1 convolution (by examples) and the optimizer's update (at least 32,768 parameters) between the calling");
+                w.Line("/// thread and background workers of this network, started on first use. Smaller layers, the activations, pooling and the");
+                w.Line("/// loss stay on the calling thread. Steps allocate nothing either way; a call made while another call of this network is");
+                w.Line("/// using the workers runs on its own thread alone.");
                 w.Line("/// </summary>");
                 w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
                 w.Line("public int Threads");

@@ -195,7 +195,7 @@ namespace StaticGrad.Generators.Emit.Network
             WriteNoOptimizerMessage(w, "call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer,");
             w.Line("/// <summary>Updates every parameter from <see cref=\"Gradients\"/> with <see cref=\"Optimizer\"/> (clipping and the schedule included). Allocates nothing.</summary>");
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
-            w.Line($"public void Step() => RequireOptimizer().Step<{t}>(this, _parameters, _gradients);");
+            w.Line($"public void Step() => RequireOptimizer().Step<{t}>(this, _parameters, _gradients, _team);");
             w.Line();
             w.Line($"private {training}Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException(NoOptimizerMessage);");
             w.Line();
