@@ -14,15 +14,15 @@ namespace StaticGrad.Kernels
     /// Two algorithms, chosen per shape when the JIT compiles the call (the choice folds to one branch):
     /// </para>
     /// <list type="bullet">
-    /// <item><description><b>Direct</b> register-blocked kernels for products whose operands stay in the first cache
-    /// levels: a <i>broadcast</i> kernel (4 rows × 2 vectors of C; one element of op(A) times a row of B) when B is
-    /// stored row by row, and a <i>dot</i> kernel (2 × 4 outputs, each a dot product of two contiguous rows) when B is
-    /// stored transposed. No copies, nothing to set up: the fastest choice for small shapes.</description></item>
-    /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for larger products (at least 2¹⁹
-    /// multiply-adds with op(B) larger than 32 KB): op(B) is copied into per-thread scratch in the order the micro-kernel
-    /// reads it, the loops are blocked so a block of A stays in L2 and a sliver of B in L1, and a register-blocked
-    /// micro-kernel does the work: 12 rows × 2 Vector512 where the CPU has AVX-512, else 6 rows × 2 Vector256 with FMA.
-    /// See <see cref="PackedGemm"/>.</description></item>
+    /// <item><description><b>Direct</b> register-blocked kernels for small products (under 32³ multiply-adds, fewer than 6
+    /// rows, or a narrow transposed B), and for CPUs without AVX2 and FMA: a <i>broadcast</i> kernel (4 rows × 2 vectors of
+    /// C; one element of op(A) times a row of B) when B is stored row by row, and a <i>dot</i> kernel (2 × 4 outputs, each a
+    /// dot product of two contiguous rows) when B is stored transposed. No copies, nothing to set up.</description></item>
+    /// <item><description><b>Packed</b> (Goto and van de Geijn, as in BLIS) for the rest: op(B) is copied into per-thread
+    /// scratch in the order the micro-kernel reads it (or read in place when its rows are short), the loops are blocked so
+    /// a block of A stays in L2 and a sliver of B in L1, and a register-blocked micro-kernel does the work: 12 rows × 2
+    /// Vector512 where the CPU has AVX-512, else 6 rows × 2 Vector256 with FMA. The rule is
+    /// <see cref="PackedGemm.Worthwhile"/>; see <see cref="PackedGemm"/>.</description></item>
     /// </list>
     /// <para>
     /// Every path has a Vector256 + FMA, a Vector128 and a scalar variant, picked by the JIT once per process from the
@@ -100,13 +100,21 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
             RunOnTeam<TShape, T>(ref a, ref b, ref c, ref bias, team, rows, depth);
 
+        /// <summary>Whether a product of this size, with B stored K×N, takes the packed path on this machine (the rule is in <see cref="PackedGemm.Worthwhile"/>).</summary>
+        /// <param name="m">Rows of C.</param>
+        /// <param name="n">Columns of C.</param>
+        /// <param name="k">The dimension summed over.</param>
+        /// <param name="elementSize">4 for float, 8 for double.</param>
+        public static bool UsesPackedPath(int m, int n, int k, int elementSize) => UsesPackedPath(m, n, k, elementSize, transposeB: false);
+
         /// <summary>Whether a product of this size takes the packed path on this machine (the rule is in <see cref="PackedGemm.Worthwhile"/>).</summary>
         /// <param name="m">Rows of C.</param>
         /// <param name="n">Columns of C.</param>
         /// <param name="k">The dimension summed over.</param>
         /// <param name="elementSize">4 for float, 8 for double.</param>
-        public static bool UsesPackedPath(int m, int n, int k, int elementSize) =>
-            PackedGemm.Available && PackedGemm.Worthwhile(m, n, k, elementSize);
+        /// <param name="transposeB">Whether B is stored transposed (N×K).</param>
+        public static bool UsesPackedPath(int m, int n, int k, int elementSize, bool transposeB) =>
+            PackedGemm.Available && PackedGemm.Worthwhile(m, n, k, elementSize, transposeB);
 
         /// <summary>Products at least this large (multiply-adds) are split across a team's threads.</summary>
         private const long ParallelThreshold = 1L << 20;
@@ -143,7 +151,7 @@ namespace StaticGrad.Kernels
             // 128×128 by 128×784 (its ∂W) 97 µs by columns; 256³ the same either way.
             // The algorithm is chosen for the whole product: a share of rows too small to be worth packing on its own still
             // takes the packed path (784×128 by 128×32 in halves on the direct kernels took 58–78 µs, packed 40 µs on one).
-            bool packed = PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>());
+            bool packed = PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>(), shape.TransposeB);
             bool byColumns = packed && shape.N >= 2 * PackedGemm.ColumnGrain<T>() && shape.N > m;
             fixed (T* pa = &a, pb = &b, pc = &c, pBias = &bias)
             {
@@ -210,7 +218,7 @@ namespace StaticGrad.Kernels
                 return;
             }
 
-            if (PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>()))
+            if (PackedGemm.Available && PackedGemm.Worthwhile(m, shape.N, k, Unsafe.SizeOf<T>(), shape.TransposeB))
             {
                 PackedGemm.Run<TShape, T>(ref a, ref b, ref c, ref bias, m, k);
             }

@@ -59,7 +59,7 @@ public class GemmTests(ITestOutputHelper output)
             }
 
             int columns = ((IConstant)Activator.CreateInstance(n)!).Value;
-            bool usesPacked = Gemm.UsesPackedPath(m, columns, k, element == typeof(float) ? 4 : 8);
+            bool usesPacked = Gemm.UsesPackedPath(m, columns, k, element == typeof(float) ? 4 : 8, transposeB);
             if (usesPacked) packed++; else direct++;
             Type shape = typeof(TestShape<,,,>).MakeGenericType(n, Flag(transposeA), Flag(transposeB), Flag(accumulate));
             var check = typeof(GemmTests).GetMethod(nameof(Check), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
