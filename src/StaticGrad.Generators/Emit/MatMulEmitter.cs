@@ -72,7 +72,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own share of every product (columns of a packed product wider than tall, rows otherwise); a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");
@@ -160,7 +160,7 @@ namespace StaticGrad.Generators.Emit
             w.Line($"/// <para>{spec.CodeShapeReason}</para>");
             if (spec.Parallel)
             {
-                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>");
+                w.Line($"/// <para>Runs on {spec.Threads} threads (Threads = {spec.Threads}, M·K·N = {(long)spec.M * spec.K * spec.N} ≥ {MatMulSpec.ParallelThreshold}): this one and {spec.Threads - 1} background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own share of every product (columns of a packed product wider than tall, rows otherwise); a concurrent call runs on its own thread alone. Allocates nothing.</para>");
             }
 
             w.Line("/// </remarks>");

@@ -27,6 +27,7 @@ namespace StaticGrad.Optimizers
         /// <param name="weightDecay">λ (0 for none).</param>
         /// <param name="zeroGradients">Whether to clear each gradient after using it.</param>
         /// <exception cref="ArgumentException">The spans differ in length.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no on-stack replacement in the middle of a step
         public static void Sgd<T>(Span<T> parameters, Span<T> gradients, T learningRate, T weightDecay, bool zeroGradients)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -87,6 +88,7 @@ namespace StaticGrad.Optimizers
         /// <param name="weightDecay">λ (0 for none).</param>
         /// <param name="zeroGradients">Whether to clear each gradient after using it.</param>
         /// <exception cref="ArgumentException">The spans differ in length.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no on-stack replacement in the middle of a step
         public static void SgdMomentum<T>(Span<T> parameters, Span<T> gradients, Span<T> velocity, T learningRate, T momentum, T weightDecay, bool zeroGradients)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -195,6 +197,7 @@ namespace StaticGrad.Optimizers
         }
 
         /// <summary>Adam with L2 decay <paramref name="weightDecay"/> in the gradient and the parameter first scaled by <paramref name="keep"/> (1 for Adam, 1 − ηλ for AdamW).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no on-stack replacement in the middle of a step
         private static void AdamCore<T>(Span<T> parameters, Span<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, T weightDecay, T keep, long step, bool zeroGradients)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using StaticGrad.Interchange;
 using StaticGrad.Kernels;
@@ -257,6 +258,7 @@ namespace StaticGrad.Training
             where T : unmanaged, IBinaryFloatingPointIeee754<T>;
 
         /// <summary>√Σg², accumulated in double.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no on-stack replacement in the middle of a step
         private static double Norm<T>(Span<T> values)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -287,6 +289,7 @@ namespace StaticGrad.Training
             return Math.Sqrt(total);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised from the first call: no on-stack replacement in the middle of a step
         private static void Scale<T>(Span<T> values, T factor)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {

@@ -96,6 +96,16 @@ public class ConvolutionDiagnosticTests
         Diagnostic("SGR0020").WithLocation(0).WithArguments("Conv2d(1, 2, 3, Padding = 2147483647) on 1×5×5 needs buffers larger than an array can be (2147483591 elements)"));
 
     [Fact]
+    public Task SGR0020_OutputOfMoreThan2To63Elements_DoesNotWrapAround() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Input(3, 1, 1), {|#0:Conv2d(3, 3, 2, Stride = 2, Padding = 2147483647)|}, Flatten, Linear(3, 4)]
+        public partial class Net;
+        """,
+        Diagnostic("SGR0020").WithLocation(0).WithArguments("Conv2d(3, 3, 2, Stride = 2, Padding = 2147483647) on 3×1×1 needs buffers larger than an array can be (2147483591 elements)"));
+
+    [Fact]
     public Task SGR0020_PoolLargerThanItsInput() => VerifyAnalyzerAsync(
         """
         using StaticGrad;

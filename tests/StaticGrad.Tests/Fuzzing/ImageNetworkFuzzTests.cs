@@ -78,6 +78,9 @@ public sealed class ImageNetworkFuzzTests(ITestOutputHelper output)
         Assert.False(Check([new Part("Input", 1, 6, 4), new Part("Flatten"), new Part("Linear", 24, int.MaxValue), new Part("SoftmaxCrossEntropy")]));
         Assert.True(Check([new Part("Input", 2, 7, 7), Conv(2, 3, 3, 1, stride: int.MaxValue), new Part("Flatten"), new Part("Linear", 3, 2), new Part("SoftmaxCrossEntropy")]));
         Assert.True(Check([new Part("Input<double>", 1, 5, 5), Conv(1, 2, 3, 99), new Part("MaxPool2d", 2), new Part("Flatten"), new Part("Linear", 2 * 100 * 100, 3), new Part("SoftmaxCrossEntropy")]));
+        // Found by the random chains (seed 866460053): 3 × (2³¹ − 1)² outputs pass 2⁶³, and the 64-bit count had wrapped to a
+        // negative number that both the analyzer and this oracle let through.
+        Assert.False(Check([new Part("Input", 3, 4, 3), new Part("AvgPool2d", 3), Conv(3, 3, 2, int.MaxValue, stride: 2), new Part("Flatten"), new Part("Linear", 3, 4), new Part("SoftmaxCrossEntropy")]));
     }
 
     /// <summary>Runs one chain; returns whether the analyzer accepted it. Throws with the source when a promise is broken.</summary>
@@ -361,7 +364,9 @@ public sealed class ImageNetworkFuzzTests(ITestOutputHelper output)
                     }
 
                     long outHeight = ((height + (2 * padding) - kernel) / stride) + 1, outWidth = ((width + (2 * padding) - kernel) / stride) + 1;
-                    if (outChannels * outHeight * outWidth > Max || inChannels * kernel * kernel * outHeight * outWidth > Max || outChannels * inChannels * kernel * kernel > Max)
+                    // Exact products (BigInteger): with a padding near int.MaxValue, outHeight·outWidth alone passes 2⁶³.
+                    System.Numerics.BigInteger h = outHeight, w = outWidth;
+                    if (outChannels * h * w > Max || inChannels * kernel * kernel * h * w > Max || outChannels * inChannels * kernel * kernel > Max)
                     {
                         return Whole("SGR0020", "buffers larger than an array");
                     }

@@ -23,7 +23,7 @@ namespace Big
         /// <remarks>
         /// <para><c>D[i,j] = Σₖ W[i,k]·X[k,j]</c> for i &lt; 256, j &lt; 256, summing k &lt; 256.</para>
         /// <para>Looped SIMD kernels: N = 256 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 16777216).</para>
-        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>
+        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own share of every product (columns of a packed product wider than tall, rows otherwise); a concurrent call runs on its own thread alone. Allocates nothing.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or <paramref name="d"/> overlaps an input. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]
@@ -49,7 +49,7 @@ namespace Big
         /// <remarks>
         /// <para><c>dW[i,k] = Σⱼ dD[i,j]·X[k,j]</c> and <c>dX[k,j] = Σᵢ W[i,k]·dD[i,j]</c>.</para>
         /// <para>Looped SIMD kernels: N = 256 fills whole vectors of 8 lanes, so the rows line up with the lanes (M·K·N = 16777216).</para>
-        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own columns of a packed product or rows of a direct one; a concurrent call runs on its own thread alone. Allocates nothing.</para>
+        /// <para>Runs on 2 threads (Threads = 2, M·K·N = 16777216 ≥ 1048576): this one and 1 background worker(s) of this class (StaticGrad.Runtime's WorkerTeam), each on its own share of every product (columns of a packed product wider than tall, rows otherwise); a concurrent call runs on its own thread alone. Allocates nothing.</para>
         /// </remarks>
         /// <exception cref="global::System.ArgumentException">A span's length is not its matrix's element count, or an output overlaps an input or the other output. Nothing is written.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("StaticGrad", "0.1.0")]

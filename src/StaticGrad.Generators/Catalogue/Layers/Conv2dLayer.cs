@@ -101,8 +101,7 @@ namespace StaticGrad.Generators.Catalogue.Layers
             }
 
             long outHeight = ((paddedHeight - kernel) / stride) + 1, outWidth = ((paddedWidth - kernel) / stride) + 1;
-            long columns = (long)inChannels * kernel * kernel * outHeight * outWidth;
-            if (outChannels * outHeight * outWidth > TargetChecks.MaxElements || columns > TargetChecks.MaxElements || (long)outChannels * inChannels * kernel * kernel > TargetChecks.MaxElements)
+            if (ExceedsAnArray(outChannels, outHeight, outWidth) || ExceedsAnArray(inChannels, kernel, kernel, outHeight, outWidth) || ExceedsAnArray(outChannels, inChannels, kernel, kernel))
             {
                 chain.Sink.Report(DiagnosticDescriptors.LayerShape, entry.Location, $"{written} on {input} needs buffers larger than an array can be ({TargetChecks.MaxElements} elements)");
                 chain.ChainValid = false;
@@ -113,6 +112,27 @@ namespace StaticGrad.Generators.Catalogue.Layers
             var layer = new LayerSpec(index, LayerKind.Conv2d, (int)input.Size, (int)output.Size, hasBias, 0, 0, false, input, output, kernel, stride, padding);
             chain.Add(layer, (int)output.Size, output);
             return true;
+        }
+
+        /// <summary>
+        /// Whether the product of <paramref name="factors"/> (each at least 1) exceeds the largest array, without ever
+        /// forming a product that could pass 2⁶³: with a padding near int.MaxValue the output is about 2³¹ × 2³¹, and
+        /// three channels of that wrapped around to a negative count that passed the check.
+        /// </summary>
+        private static bool ExceedsAnArray(params long[] factors)
+        {
+            long product = 1;
+            foreach (long factor in factors)
+            {
+                if (factor > TargetChecks.MaxElements / product)
+                {
+                    return true;
+                }
+
+                product *= factor;
+            }
+
+            return false;
         }
 
         /// <summary>
