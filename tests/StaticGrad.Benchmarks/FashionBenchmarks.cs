@@ -33,7 +33,7 @@ public class FashionBenchmarks
     private float[] _x = [];
     private int[] _y = [];
 #if TORCH
-    private TorchMlp _torch = null!;
+    private TorchClassifier _torch = null!;
 #endif
 
     [Params("784-128-10", "784-256-128-10")]
@@ -55,7 +55,7 @@ public class FashionBenchmarks
         _deepTwoThreads.UseAdam(1e-3f);
         int[] sizes = Network.Split('-').Select(int.Parse).ToArray();
 #if TORCH
-        _torch = new TorchMlp(sizes, _x, _y.Select(v => (long)v).ToArray(), Batch);
+        _torch = new TorchClassifier(TorchClassifier.Mlp(sizes), _x, [Batch, sizes[0]], _y.Select(v => (long)v).ToArray());
 #endif
         // Both start near ln(10) ≈ 2.30 and must go down: the steps really train.
         float first = Generated(), later = first;
@@ -102,7 +102,7 @@ public class FashionCnnBenchmarks
     private float[] _x = [];
     private byte[] _y = [];
 #if TORCH
-    private TorchCnn _torch = null!;
+    private TorchClassifier _torch = null!;
 #endif
 
     [GlobalSetup]
@@ -116,7 +116,7 @@ public class FashionCnnBenchmarks
         _netTwoThreads = new FashionCnnNet(seed: 1, maxBatchSize: Batch) { Threads = 2 };
         _netTwoThreads.UseAdam(1e-3);
 #if TORCH
-        _torch = new TorchCnn(_x, _y.Select(v => (long)v).ToArray(), Batch);
+        _torch = new TorchClassifier(TorchClassifier.FashionCnn(), _x, [Batch, 1, 28, 28], _y.Select(v => (long)v).ToArray());
 #endif
         // Both start a little above ln(10) ≈ 2.30 (random initial weights on random images) and must go down: the steps really train.
         float first = Generated(), later = first;
@@ -158,7 +158,7 @@ public class OptimizerBenchmarks
     private float[] _x = [];
     private int[] _y = [];
 #if TORCH
-    private TorchMlp _torch = null!;
+    private TorchClassifier _torch = null!;
 #endif
 
     [GlobalSetup]
@@ -173,7 +173,7 @@ public class OptimizerBenchmarks
         _net.Forward(_x, new float[128 * 10]);
         _net.Backward(new float[128 * 10].Select((_, i) => (float)Math.Sin(i)).ToArray());
 #if TORCH
-        _torch = new TorchMlp([784, 128, 10], _x, _y.Select(v => (long)v).ToArray(), 128);
+        _torch = new TorchClassifier(TorchClassifier.Mlp([784, 128, 10]), _x, [128, 784], _y.Select(v => (long)v).ToArray());
         _torch.Step(1);
         _torch.ForwardBackward();
 #endif

@@ -63,35 +63,11 @@ internal static class FashionEpochs
         }
 
         torch.set_num_threads(threads);
-        torch.manual_seed(1);
-        var layers = new System.Collections.Generic.List<(string, nn.Module<Tensor, Tensor>)>();
-        for (int i = 0; i + 1 < sizes.Length; i++)
-        {
-            if (i > 0) layers.Add(($"{layers.Count}", nn.ReLU()));
-            layers.Add(($"{layers.Count}", nn.Linear(sizes[i], sizes[i + 1])));
-        }
-
-        if (kind == "cnn")
-        {
-            // The same network as FashionCnnNet; its parameters() order (conv1 weight [16, 1, 3, 3], bias, conv2 …) is StaticGrad's layout.
-            layers.Clear();
-            layers.Add(("0", nn.Conv2d(1, 16, 3, padding: 1)));
-            layers.Add(("1", nn.ReLU()));
-            layers.Add(("2", nn.MaxPool2d(2)));
-            layers.Add(("3", nn.Conv2d(16, 32, 3, padding: 1)));
-            layers.Add(("4", nn.ReLU()));
-            layers.Add(("5", nn.MaxPool2d(2)));
-            layers.Add(("6", nn.Flatten()));
-            layers.Add(("7", nn.Linear(32 * 7 * 7, 128)));
-            layers.Add(("8", nn.ReLU()));
-            layers.Add(("9", nn.Dropout(0.25)));
-            layers.Add(("10", nn.Linear(128, 10)));
-        }
-
-        var model = nn.Sequential(layers);
+        var model = kind == "cnn" ? TorchClassifier.FashionCnn() : TorchClassifier.Mlp(sizes);
         using (torch.no_grad())
         {
-            // StaticGrad's flat layout is PyTorch's parameters() order: each Linear's weight [out, in], then its bias.
+            // StaticGrad's flat layout is PyTorch's parameters() order: each layer's weight ([out, in], or the CNN's
+            // [out, in, k, k]), then its bias.
             int offset = 0;
             foreach (var parameter in model.parameters())
             {

@@ -66,15 +66,27 @@ internal sealed class TorchNetwork
         return loss.item<float>();
     }
 }
-/// <summary>An MLP in TorchSharp (Linear, ReLU, …, Linear; cross-entropy; Adam 1e-3), one training step per call.</summary>
-internal sealed class TorchMlp
+/// <summary>
+/// A TorchSharp classifier on one fixed batch: the model, cross-entropy and Adam 1e-3, one training step per call. The
+/// models are built by <see cref="Mlp"/> and <see cref="FashionCnn"/>, which the whole-epoch comparison uses too.
+/// </summary>
+internal sealed class TorchClassifier
 {
     private readonly TorchSharp.Modules.Sequential _model;
     private readonly TorchSharp.Modules.Adam _optimizer;
     private readonly Tensor _x, _y;
     private readonly Loss<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
 
-    public TorchMlp(int[] sizes, float[] x, long[] y, int batch)
+    public TorchClassifier(TorchSharp.Modules.Sequential model, float[] x, long[] inputShape, long[] y)
+    {
+        _model = model;
+        _optimizer = torch.optim.Adam(_model.parameters(), 1e-3);
+        _x = torch.tensor(x, inputShape);
+        _y = torch.tensor(y);
+    }
+
+    /// <summary>Linear, ReLU, …, Linear through <paramref name="sizes"/>; PyTorch's initialisation from seed 1.</summary>
+    public static TorchSharp.Modules.Sequential Mlp(int[] sizes)
     {
         torch.manual_seed(1);
         var layers = new System.Collections.Generic.List<(string, nn.Module<Tensor, Tensor>)>();
@@ -84,10 +96,25 @@ internal sealed class TorchMlp
             layers.Add(($"{layers.Count}", nn.Linear(sizes[i], sizes[i + 1])));
         }
 
-        _model = nn.Sequential(layers);
-        _optimizer = torch.optim.Adam(_model.parameters(), 1e-3);
-        _x = torch.tensor(x, new long[] { batch, sizes[0] });
-        _y = torch.tensor(y);
+        return nn.Sequential(layers);
+    }
+
+    /// <summary>The Fashion-MNIST CNN of the README (its parameters() order is StaticGrad's layout); seed 1.</summary>
+    public static TorchSharp.Modules.Sequential FashionCnn()
+    {
+        torch.manual_seed(1);
+        return nn.Sequential(
+            ("0", nn.Conv2d(1, 16, 3, padding: 1)),
+            ("1", nn.ReLU()),
+            ("2", nn.MaxPool2d(2)),
+            ("3", nn.Conv2d(16, 32, 3, padding: 1)),
+            ("4", nn.ReLU()),
+            ("5", nn.MaxPool2d(2)),
+            ("6", nn.Flatten()),
+            ("7", nn.Linear(32 * 7 * 7, 128)),
+            ("8", nn.ReLU()),
+            ("9", nn.Dropout(0.25)),
+            ("10", nn.Linear(128, 10)));
     }
 
     public float Step(int threads)
@@ -112,45 +139,6 @@ internal sealed class TorchMlp
     {
         if (torch.get_num_threads() != 1) torch.set_num_threads(1);
         _optimizer.step();
-    }
-}
-/// <summary>The Fashion-MNIST CNN of the README in TorchSharp (the same layers, cross-entropy, Adam 1e-3), one training step per call.</summary>
-internal sealed class TorchCnn
-{
-    private readonly TorchSharp.Modules.Sequential _model;
-    private readonly TorchSharp.Modules.Adam _optimizer;
-    private readonly Tensor _x, _y;
-    private readonly Loss<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
-
-    public TorchCnn(float[] x, long[] y, int batch)
-    {
-        torch.manual_seed(1);
-        _model = nn.Sequential(
-            ("0", nn.Conv2d(1, 16, 3, padding: 1)),
-            ("1", nn.ReLU()),
-            ("2", nn.MaxPool2d(2)),
-            ("3", nn.Conv2d(16, 32, 3, padding: 1)),
-            ("4", nn.ReLU()),
-            ("5", nn.MaxPool2d(2)),
-            ("6", nn.Flatten()),
-            ("7", nn.Linear(32 * 7 * 7, 128)),
-            ("8", nn.ReLU()),
-            ("9", nn.Dropout(0.25)),
-            ("10", nn.Linear(128, 10)));
-        _optimizer = torch.optim.Adam(_model.parameters(), 1e-3);
-        _x = torch.tensor(x, new long[] { batch, 1, 28, 28 });
-        _y = torch.tensor(y);
-    }
-
-    public float Step(int threads)
-    {
-        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
-        using var scope = torch.NewDisposeScope();
-        _optimizer.zero_grad();
-        Tensor loss = _loss.call(_model.call(_x), _y);
-        loss.backward();
-        _optimizer.step();
-        return loss.item<float>();
     }
 }
 #endif
