@@ -20,6 +20,10 @@ namespace StaticGrad.Interchange
     /// reads and checks the whole file before it writes a single parameter: a file that does not fit the network
     /// throws <see cref="InvalidDataException"/> naming the tensor, what the network expects and what the file holds,
     /// and the parameters stay as they were.
+    /// <para>The overloads with a <see cref="StateDescription"/> save and load a model's whole <c>state_dict()</c>: the
+    /// parameters, the float buffers (BatchNorm's <c>running_mean</c>, <c>running_var</c>) in the same dtype, and the
+    /// counters (<c>num_batches_tracked</c>) as I64 scalars of shape []. The data section holds the counters first, so their
+    /// 8-byte elements stay aligned.</para>
     /// </remarks>
     public static class Safetensors
     {
