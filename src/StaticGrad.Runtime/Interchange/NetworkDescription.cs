@@ -233,6 +233,48 @@ namespace StaticGrad.Interchange
             _tensors = tensors.ToArray();
         }
 
+        /// <summary>
+        /// Describes a network by its parameter tensors alone, without a layer list: the layout of a generated model whose
+        /// ops form a graph rather than a chain. <see cref="Layers"/> is empty, <see cref="InputSize"/> and
+        /// <see cref="OutputSize"/> throw, and <see cref="OnnxExport"/> does not export it yet; safetensors files and
+        /// optimizers work from <see cref="Tensors"/> as for any network.
+        /// </summary>
+        /// <param name="architecture">The architecture text, kept in file metadata.</param>
+        /// <param name="parameterCount">The length of the flat parameter array.</param>
+        /// <param name="parameters">The tensors in the flat array's order: each starts where the previous one ends, the first at 0, the last ending at <paramref name="parameterCount"/>.</param>
+        /// <exception cref="ArgumentException">A name is empty or repeated, a shape is missing or has a negative dimension, or the tensors do not tile [0, <paramref name="parameterCount"/>) in order.</exception>
+        public NetworkDescription(string architecture, int parameterCount, IReadOnlyList<ParameterSpec> parameters)
+        {
+            if (architecture is null)
+            {
+                throw new ArgumentNullException(nameof(architecture));
+            }
+
+            if (parameters is null)
+            {
+                throw new ArgumentNullException(nameof(parameters));
+            }
+
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var tensors = new ParameterTensor[parameters.Count];
+            long next = 0;
+            for (int i = 0; i < tensors.Length; i++)
+            {
+                ParameterSpec spec = parameters[i];
+                tensors[i] = TensorLayout.Tile(ref next, names, spec.Name, spec.Offset, spec.IsWeight, spec.Shape, "parameter", nameof(parameters));
+            }
+
+            if (next != parameterCount)
+            {
+                throw new ArgumentException($"The tensors take {next} elements, but the network declares {parameterCount}.", nameof(parameterCount));
+            }
+
+            Architecture = architecture;
+            ParameterCount = parameterCount;
+            _layers = Array.Empty<LayerDescription>();
+            _tensors = tensors;
+        }
+
         /// <summary>The architecture text.</summary>
         public string Architecture { get; }
 
@@ -240,12 +282,14 @@ namespace StaticGrad.Interchange
         public int ParameterCount { get; }
 
         /// <summary>Features per example in.</summary>
-        public int InputSize => _layers[0].Inputs;
+        /// <exception cref="InvalidOperationException">The network was described by its tensors alone, without layers.</exception>
+        public int InputSize => _layers.Length > 0 ? _layers[0].Inputs : throw NoLayers(nameof(InputSize));
 
         /// <summary>Values per example out (the scores before any loss).</summary>
-        public int OutputSize => _layers[_layers.Length - 1].Outputs;
+        /// <exception cref="InvalidOperationException">The network was described by its tensors alone, without layers.</exception>
+        public int OutputSize => _layers.Length > 0 ? _layers[_layers.Length - 1].Outputs : throw NoLayers(nameof(OutputSize));
 
-        /// <summary>The layers in order.</summary>
+        /// <summary>The layers in order; empty for a network described by its tensors alone.</summary>
         public IReadOnlyList<LayerDescription> Layers => _layers;
 
         /// <summary>
@@ -256,6 +300,9 @@ namespace StaticGrad.Interchange
 
         /// <summary>The tensors as an array, for loops that must not allocate an enumerator.</summary>
         internal ParameterTensor[] TensorArray => _tensors;
+
+        private InvalidOperationException NoLayers(string member) =>
+            new($"This network ({Architecture}) has no layer list: it was described by its parameter tensors alone (a graph of ops), so it has no {member}.");
 
         private static ParameterTensor Tile(ref int next, string name, int offset, bool isWeight, params int[] shape)
         {
@@ -270,7 +317,17 @@ namespace StaticGrad.Interchange
         }
     }
 
-    /// <summary>One named parameter tensor: a row-major block of the flat parameter array.</summary>
+    /// <summary>
+    /// A parameter tensor of a network described by its tensors alone (see
+    /// <see cref="NetworkDescription(string, int, IReadOnlyList{ParameterSpec})"/>).
+    /// </summary>
+    /// <param name="Name">The name in safetensors files and PyTorch's <c>state_dict</c> (<c>conv1.weight</c>).</param>
+    /// <param name="Offset">Where the tensor starts in the flat parameter array.</param>
+    /// <param name="IsWeight">Whether optimizers apply weight decay to it (weights, not biases or normalization scales).</param>
+    /// <param name="Shape">The shape, outermost dimension first; empty for a scalar. The description keeps a copy.</param>
+    public readonly record struct ParameterSpec(string Name, int Offset, bool IsWeight, int[] Shape);
+
+    /// <summary>One named tensor: a row-major block of a flat array (the parameters, or a <see cref="StateDescription"/>'s buffers or counters).</summary>
     public sealed class ParameterTensor
     {
         private readonly int[] _shape;
@@ -293,7 +350,7 @@ namespace StaticGrad.Interchange
         /// <summary>PyTorch's name for the tensor (<c>0.weight</c>).</summary>
         public string Name { get; }
 
-        /// <summary>Where the tensor starts in the flat parameter array.</summary>
+        /// <summary>Where the tensor starts in its flat array (for a counter, its index in the counters).</summary>
         public int Offset { get; }
 
         /// <summary>Whether this is a weight matrix (optimizers apply weight decay to weights, not to biases).</summary>

@@ -53,6 +53,7 @@ namespace StaticGrad.Interchange
         /// <param name="path">The .onnx file to create or replace.</param>
         /// <param name="network">The network.</param>
         /// <param name="parameters">Its flat parameter array.</param>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
         public static void Save(string path, NetworkDescription network, ReadOnlySpan<float> parameters) =>
             AtomicFile.WriteAllBytes(path, Build(network, parameters).WrittenSpan);
 
@@ -60,6 +61,7 @@ namespace StaticGrad.Interchange
         /// <param name="path">The .onnx file to create or replace.</param>
         /// <param name="network">The network.</param>
         /// <param name="parameters">Its flat parameter array.</param>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
         public static void Save(string path, NetworkDescription network, ReadOnlySpan<double> parameters) =>
             AtomicFile.WriteAllBytes(path, Build(network, parameters).WrittenSpan);
 
@@ -67,6 +69,7 @@ namespace StaticGrad.Interchange
         /// <param name="stream">A writable stream.</param>
         /// <param name="network">The network.</param>
         /// <param name="parameters">Its flat parameter array.</param>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
         public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<float> parameters) =>
             WriteTo(stream, Build(network, parameters));
 
@@ -74,6 +77,7 @@ namespace StaticGrad.Interchange
         /// <param name="stream">A writable stream.</param>
         /// <param name="network">The network.</param>
         /// <param name="parameters">Its flat parameter array.</param>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
         public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<double> parameters) =>
             WriteTo(stream, Build(network, parameters));
 
@@ -93,6 +97,11 @@ namespace StaticGrad.Interchange
             if (network is null)
             {
                 throw new ArgumentNullException(nameof(network));
+            }
+
+            if (network.Layers.Count == 0)
+            {
+                throw new NotSupportedException($"ONNX export of graph models is not available yet: this network ({network.Architecture}) is described by its parameter tensors alone, without a layer list to translate into ONNX nodes.");
             }
 
             if (parameters.Length != network.ParameterCount)

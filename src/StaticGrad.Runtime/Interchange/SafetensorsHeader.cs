@@ -313,11 +313,11 @@ namespace StaticGrad.Interchange
             new($"{source} has a malformed JSON header: {detail}.");
 
         /// <summary>
-        /// Writes a header for <paramref name="tensors"/> stored back to back in their order (as the flat parameter array
-        /// holds them): <c>__metadata__</c> first, padded with spaces so the data starts at a multiple of 8, as the
+        /// Writes a header for <paramref name="tensors"/>, in their order, with their dtypes, shapes (empty for a scalar)
+        /// and data offsets: <c>__metadata__</c> first, padded with spaces so the data starts at a multiple of 8, as the
         /// reference writer does.
         /// </summary>
-        public static byte[] Write(IReadOnlyDictionary<string, string> metadata, IReadOnlyList<ParameterTensor> tensors, string dtype, int elementSize)
+        public static byte[] Write(IReadOnlyDictionary<string, string> metadata, IReadOnlyList<SafetensorsEntry> tensors)
         {
             var json = new System.Buffers.ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(json))
@@ -330,20 +330,20 @@ namespace StaticGrad.Interchange
                 }
 
                 writer.WriteEndObject();
-                foreach (ParameterTensor tensor in tensors)
+                foreach (SafetensorsEntry tensor in tensors)
                 {
                     writer.WriteStartObject(tensor.Name);
-                    writer.WriteString("dtype", dtype);
+                    writer.WriteString("dtype", tensor.DType);
                     writer.WriteStartArray("shape");
-                    foreach (int dimension in tensor.Shape)
+                    foreach (long dimension in tensor.Shape)
                     {
                         writer.WriteNumberValue(dimension);
                     }
 
                     writer.WriteEndArray();
                     writer.WriteStartArray("data_offsets");
-                    writer.WriteNumberValue((long)tensor.Offset * elementSize);
-                    writer.WriteNumberValue((long)(tensor.Offset + tensor.Count) * elementSize);
+                    writer.WriteNumberValue(tensor.Begin);
+                    writer.WriteNumberValue(tensor.End);
                     writer.WriteEndArray();
                     writer.WriteEndObject();
                 }
