@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Parsing;
+using StaticGrad.Generators.Parsing.Models;
 
 namespace StaticGrad.Generators
 {
@@ -37,7 +38,11 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.ConstructorMustChain,
             DiagnosticDescriptors.AttributeNotUsable,
             DiagnosticDescriptors.InvalidLossSetting,
-            DiagnosticDescriptors.LayerShape);
+            DiagnosticDescriptors.LayerShape,
+            DiagnosticDescriptors.ModelShape,
+            DiagnosticDescriptors.ModelUnsupported,
+            DiagnosticDescriptors.ModelArgument,
+            DiagnosticDescriptors.ModelDeclaration);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)
@@ -65,6 +70,21 @@ namespace StaticGrad.Generators
                 }
             }
 
+            if (ModelKind(type) is { } kind)
+            {
+                var sink = DiagnosticSink.Collecting();
+                if (kind == ModelParser.ModelAttribute)
+                {
+                    ModelParser.ParseModel(type, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+                }
+                else
+                {
+                    ModelParser.ParseModule(type, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+                }
+
+                Report(context, sink);
+            }
+
             if (hasNetwork)
             {
                 var sink = DiagnosticSink.Collecting();
@@ -79,6 +99,27 @@ namespace StaticGrad.Generators
                 TargetChecks.CheckPartial(type, annotated.Name, sink, context.CancellationToken);
                 Report(context, sink);
             }
+        }
+
+        /// <summary><see cref="ModelParser.ModelAttribute"/> or <see cref="ModelParser.ModuleAttribute"/> when the type carries one ([Model] wins).</summary>
+        private static string? ModelKind(INamedTypeSymbol type)
+        {
+            string? kind = null;
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                string? name = attribute.AttributeClass?.ToDisplayString();
+                if (name == ModelParser.ModelAttribute)
+                {
+                    return name;
+                }
+
+                if (name == ModelParser.ModuleAttribute)
+                {
+                    kind = name;
+                }
+            }
+
+            return kind;
         }
 
         private static void Report(SymbolAnalysisContext context, DiagnosticSink sink)

@@ -1,12 +1,16 @@
+using System.Linq;
 using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
+using StaticGrad.Generators.Parsing.Models;
 
 namespace StaticGrad.Generators
 {
@@ -47,7 +51,42 @@ namespace StaticGrad.Generators
                     .Where(static spec => spec is not null)!;
                 context.RegisterSourceOutput(networks, WriteNetwork);
             }
+
+            // Models written as C#: a [Model] gets its graph compiled (and the module members); a [Module] only the module members.
+            IncrementalValuesProvider<ModelOutput> models = context.SyntaxProvider
+                .ForAttributeWithMetadataName(ModelParser.ModelAttribute, static (_, _) => true, ParseModel)
+                .WithTrackingName(TrackingNames.Model)
+                .Where(static model => model is not null)!;
+            context.RegisterSourceOutput(models, static (output, model) =>
+                output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8)));
+
+            IncrementalValuesProvider<ModuleSpec> modules = context.SyntaxProvider
+                .ForAttributeWithMetadataName(ModelParser.ModuleAttribute, static (_, _) => true, ParseModule)
+                .WithTrackingName(TrackingNames.Module)
+                .Where(static module => module is not null)!;
+            context.RegisterSourceOutput(modules, static (output, module) =>
+                output.AddSource(ModuleEmitter.HintName(module), SourceText.From(ModuleEmitter.Emit(module), Encoding.UTF8)));
         }
+
+        /// <summary>What a [Model] class gets: its graph and its module members, written into one file.</summary>
+        private sealed record ModelOutput(GraphSpec Graph, ModuleSpec Module);
+
+        private static ModelOutput? ParseModel(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            if (context.TargetSymbol is not INamedTypeSymbol type)
+            {
+                return null;
+            }
+
+            Compilation compilation = context.SemanticModel.Compilation;
+            GraphSpec? graph = ModelParser.ParseModel(type, compilation, DiagnosticSink.ErrorsOnly(), cancellationToken, out ModuleSpec? module);
+            return graph is null ? null : new ModelOutput(graph, module!);
+        }
+
+        private static ModuleSpec? ParseModule(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            context.TargetSymbol is INamedTypeSymbol type && !type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelParser.ModelAttribute)
+                ? ModelParser.ParseModule(type, context.SemanticModel.Compilation, DiagnosticSink.ErrorsOnly(), cancellationToken)
+                : null;
 
         private static void Write(SourceProductionContext output, MatMulSpec spec) =>
             output.AddSource(MatMulEmitter.HintName(spec), SourceText.From(MatMulEmitter.Emit(spec), Encoding.UTF8));

@@ -9,6 +9,8 @@ namespace StaticGrad.Generators
         public const string NetworkGeneric = nameof(NetworkGeneric);
         public const string NetworkInput = nameof(NetworkInput);
         public const string NetworkInputGeneric = nameof(NetworkInputGeneric);
+        public const string Model = nameof(Model);
+        public const string Module = nameof(Module);
 
         /// <summary>The step of the network provider that finds networks by <paramref name="anchor"/>.</summary>
         public static string Network(string anchor) => anchor switch

@@ -28,6 +28,10 @@ namespace StaticGrad.Generators.Diagnostics
         public const string AttributeNotUsableId = "SGR0018";
         public const string InvalidLossSettingId = "SGR0019";
         public const string LayerShapeId = "SGR0020";
+        public const string ModelShapeId = "SGR0021";
+        public const string ModelUnsupportedId = "SGR0022";
+        public const string ModelArgumentId = "SGR0023";
+        public const string ModelDeclarationId = "SGR0024";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -147,6 +151,30 @@ namespace StaticGrad.Generators.Diagnostics
         public static readonly DiagnosticDescriptor LayerShape = Error(
             LayerShapeId,
             "Layer does not fit the shape it receives",
+            "{0}");
+
+        /// <summary>A value of a model's forward pass does not have the shape its op needs; located on the expression.</summary>
+        public static readonly DiagnosticDescriptor ModelShape = Error(
+            ModelShapeId,
+            "Shapes do not fit",
+            "{0}");
+
+        /// <summary>A construct of a forward pass or module constructor that StaticGrad cannot turn into the graph.</summary>
+        public static readonly DiagnosticDescriptor ModelUnsupported = Error(
+            ModelUnsupportedId,
+            "Not supported in a model",
+            "StaticGrad cannot compile this into the model: {0}");
+
+        /// <summary>An argument of a module or op that is not a usable constant, or out of range.</summary>
+        public static readonly DiagnosticDescriptor ModelArgument = Error(
+            ModelArgumentId,
+            "Invalid module or op argument",
+            "{0}");
+
+        /// <summary>A [Model] or [Module] class declared in a way the generator cannot extend (Forward, constructors, inputs, loss).</summary>
+        public static readonly DiagnosticDescriptor ModelDeclaration = Error(
+            ModelDeclarationId,
+            "Invalid model declaration",
             "{0}");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(

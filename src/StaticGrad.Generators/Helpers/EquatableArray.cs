@@ -60,3 +60,19 @@ namespace StaticGrad.Generators.Helpers
         public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
     }
 }
+
+namespace StaticGrad.Generators.Helpers
+{
+    /// <summary>Builds <see cref="EquatableArray{T}"/> values.</summary>
+    internal static class EquatableArray
+    {
+        public static EquatableArray<T> Empty<T>()
+            where T : System.IEquatable<T> => new(System.Collections.Immutable.ImmutableArray<T>.Empty);
+
+        public static EquatableArray<T> Of<T>(params T[] items)
+            where T : System.IEquatable<T> => new(System.Collections.Immutable.ImmutableArray.Create(items));
+
+        public static EquatableArray<T> From<T>(System.Collections.Generic.IEnumerable<T> items)
+            where T : System.IEquatable<T> => new(System.Collections.Immutable.ImmutableArray.CreateRange(items));
+    }
+}

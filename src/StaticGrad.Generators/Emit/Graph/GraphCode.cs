@@ -1,0 +1,94 @@
+using System.Globalization;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
+
+namespace StaticGrad.Generators.Emit.Graph
+{
+    /// <summary>The names generated code of a model uses, for the ops' writers: buffers of values and gradients, state offsets.</summary>
+    internal sealed class GraphCode
+    {
+        public GraphCode(GraphSpec spec) => Spec = spec;
+
+        public GraphSpec Spec { get; }
+
+        /// <summary>The element type keyword.</summary>
+        public string T => "float";
+
+        public string Span => "global::System.Span<float>";
+
+        public string ReadOnlySpan => "global::System.ReadOnlySpan<float>";
+
+        /// <summary>The array holding a node's value over the batch (a view's is its input's).</summary>
+        public string Value(int id)
+        {
+            GraphNode node = Spec.Nodes[id];
+            return OpCatalogue.Of(node.Op).IsView ? Value(node.Inputs[0]) : $"_v{id}";
+        }
+
+        /// <summary>The array holding the gradient of the loss with respect to a node's value.</summary>
+        public string Gradient(int id) => $"_g{id}";
+
+        /// <summary><c>new ReadOnlySpan&lt;float&gt;(_v3, 0, batch * 784)</c>: a node's value over the batch.</summary>
+        public string ValueSpan(int id) => $"new {ReadOnlySpan}({Value(id)}, 0, batch * {Int(Spec.Nodes[id].Size)})";
+
+        /// <summary>A node's value over the batch, writable (the node's own output).</summary>
+        public string OutputSpan(GraphNode node) => $"new {Span}({Value(node.Id)}, 0, batch * {Int(node.Size)})";
+
+        /// <summary>The gradient of a node's value over the batch.</summary>
+        public string GradientSpan(int id) => $"new {ReadOnlySpan}({Gradient(id)}, 0, batch * {Int(Spec.Nodes[id].Size)})";
+
+        /// <summary>An input gradient buffer as a writable span of the input's size.</summary>
+        public string TargetSpan(string buffer, int inputId) => $"new {Span}({buffer}, 0, batch * {Int(Spec.Nodes[inputId].Size)})";
+
+        /// <summary>The parameter of the node's module called <paramref name="name"/> (<c>weight</c>).</summary>
+        public StateTensor Parameter(GraphNode node, string name) => Find(Spec.Parameters, node, name);
+
+        /// <summary>The float buffer of the node's module called <paramref name="name"/> (<c>running_mean</c>).</summary>
+        public StateTensor Buffer(GraphNode node, string name) => Find(Spec.Buffers, node, name);
+
+        /// <summary>The counter of the node's module called <paramref name="name"/>.</summary>
+        public StateTensor Counter(GraphNode node, string name) => Find(Spec.Counters, node, name);
+
+        /// <summary>Whether the node's module has a parameter called <paramref name="name"/> (a bias may be left out).</summary>
+        public bool HasParameter(GraphNode node, string name)
+        {
+            string full = Spec.Modules[node.Module].Path + "." + name;
+            foreach (StateTensor tensor in Spec.Parameters)
+            {
+                if (tensor.Name == full)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public string ParameterSpan(StateTensor tensor) => $"new {ReadOnlySpan}(_parameters, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+
+        public string ParameterGradientSpan(StateTensor tensor) => $"new {Span}(_gradients, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+
+        public string BufferSpan(StateTensor tensor) => $"new {Span}(_buffers, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+
+        /// <summary>How the node's module reads in comments (<c>block1.conv1, Conv2d(4, 4, 3, padding: 1)</c>).</summary>
+        public string ModuleText(GraphNode node) => node.Module < 0 ? string.Empty : $"{Spec.Modules[node.Module].Path}, {Spec.Modules[node.Module].Display}";
+
+        public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+        public static string Real(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+        private StateTensor Find(Helpers.EquatableArray<StateTensor> tensors, GraphNode node, string name)
+        {
+            string full = Spec.Modules[node.Module].Path + "." + name;
+            foreach (StateTensor tensor in tensors)
+            {
+                if (tensor.Name == full)
+                {
+                    return tensor;
+                }
+            }
+
+            throw new System.InvalidOperationException($"No state tensor '{full}'.");
+        }
+    }
+}

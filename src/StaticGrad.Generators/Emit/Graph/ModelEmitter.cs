@@ -1,0 +1,761 @@
+using System.Collections.Generic;
+using System.Linq;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Emit.Graph
+{
+    /// <summary>
+    /// Writes a <c>[Model]</c> class: its state and buffers sized at compile time, one forward and one backward method per
+    /// node of the graph (the op's writers fill them), the loss, the training step, optimizers, prediction and the
+    /// PyTorch-named safetensors state; and the eager run time's view of the same state.
+    /// </summary>
+    internal static class ModelEmitter
+    {
+        public static string HintName(GraphSpec spec) => GeneratedFile.HintName(spec.Type);
+
+        public static string Emit(GraphSpec spec, ModuleSpec module)
+        {
+            var w = new SourceWriter();
+            var code = new GraphCode(spec);
+            Routing routing = Route(spec);
+            GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module");
+            WriteSummary(w, spec);
+            WriteConstants(w, spec);
+            WriteFields(w, code, routing);
+            WriteConstructor(w, code, routing);
+            WriteStateMembers(w, spec);
+            WriteForward(w, code);
+            WriteBackward(w, code);
+            WriteRun(w, code, routing);
+            WriteNodes(w, code, routing);
+            if (spec.Loss != LossKind.None)
+            {
+                WriteTraining(w, code);
+            }
+
+            WriteOptimizer(w);
+            WriteInterchange(w, spec);
+            ModuleEmitter.WriteVisit(w, module);
+            WriteShared(w, code);
+            GeneratedFile.Close(w, spec.Type);
+            return w.ToString();
+        }
+
+        // ---- gradient routing: which buffer each node's backward writes each input's gradient to ----
+
+        private sealed class Routing
+        {
+            public HashSet<int> Live { get; } = new();
+
+            /// <summary>Per node, per input: the buffer to overwrite (null: not needed), and whether to add it to the input's gradient afterwards.</summary>
+            public Dictionary<int, (string? Target, bool Add)[]> Targets { get; } = new();
+
+            public int ScratchCount { get; set; }
+        }
+
+        private static Routing Route(GraphSpec spec)
+        {
+            var routing = new Routing();
+            var pending = new Stack<int>();
+            pending.Push(spec.Output);
+            while (pending.Count > 0)
+            {
+                int id = pending.Pop();
+                if (routing.Live.Add(id))
+                {
+                    foreach (int input in spec.Nodes[id].Inputs)
+                    {
+                        pending.Push(input);
+                    }
+                }
+            }
+
+            var written = new HashSet<int>();
+            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
+            {
+                GraphNode node = spec.Nodes[id];
+                if (!routing.Live.Contains(id) || node.Inputs.Count == 0)
+                {
+                    continue;
+                }
+
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                var targets = new (string?, bool)[node.Inputs.Count];
+                for (int k = 0; k < node.Inputs.Count; k++)
+                {
+                    int input = node.Inputs[k];
+                    bool trained = spec.Nodes[input].Op != InputOp.Instance.Key;
+                    if (!trained && !op.AlwaysWritesInputGradient)
+                    {
+                        targets[k] = (null, false);
+                    }
+                    else if (trained && written.Add(input))
+                    {
+                        targets[k] = ($"_g{input}", false);
+                    }
+                    else
+                    {
+                        targets[k] = ($"_gradientScratch{k}", trained);
+                        routing.ScratchCount = System.Math.Max(routing.ScratchCount, k + 1);
+                    }
+                }
+
+                routing.Targets[id] = targets;
+            }
+
+            return routing;
+        }
+
+        // ---- text ----
+
+        private static string Int(int value) => GraphCode.Int(value);
+
+        private static bool SingleInput(GraphSpec spec) => spec.Inputs.Count == 1;
+
+        /// <summary>The span parameter of an input in public signatures: <c>inputs</c> for one input, else the Forward parameter's name.</summary>
+        private static string InputParameter(GraphSpec spec, int index) => SingleInput(spec) ? "inputs" : spec.Inputs[index].Name;
+
+        private static string InputParameters(GraphSpec spec) =>
+            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<float> {InputParameter(spec, i)}"));
+
+        private static string InputArguments(GraphSpec spec, string? slice = null) =>
+            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => slice is null ? InputParameter(spec, i) : $"{InputParameter(spec, i)}.Slice({slice} * {SizeConstant(spec, i)}, batch * {SizeConstant(spec, i)})"));
+
+        private static string SizeConstant(GraphSpec spec, int index) => SingleInput(spec) ? "InputSize" : $"{Pascal(spec.Inputs[index].Name)}Size";
+
+        private static string Pascal(string name) => char.ToUpperInvariant(name[0]) + name.Substring(1);
+
+        private static string Architecture(GraphSpec spec)
+        {
+            var parts = new List<string>();
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                string text = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}: {spec.Modules[node.Module].Display}" : op.Key == InputOp.Instance.Key ? $"{node.Settings.Text}: Input({string.Join(", ", node.Shape)})" : op.Describe(node.Settings);
+                string inputs = node.Inputs.Count == 0 ? string.Empty : $"({string.Join(", ", node.Inputs.Select(i => "%" + Int(i)))})";
+                parts.Add($"%{node.Id} = {text}{inputs}");
+            }
+
+            return $"float graph: {string.Join("; ", parts)}; output %{spec.Output}{(spec.Loss != LossKind.None ? $"; loss {spec.Loss}" : string.Empty)}";
+        }
+
+        private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
+
+        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+        private static void WriteSummary(SourceWriter w, GraphSpec spec)
+        {
+            w.Line($"// The graph StaticGrad read from {spec.Type.Target.Name}.Forward, one line per value (shapes per example, the batch left out):");
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                string what = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}, {spec.Modules[node.Module].Display}" : op.Key == InputOp.Instance.Key ? $"input '{node.Settings.Text}'" : op.Describe(node.Settings);
+                string inputs = node.Inputs.Count == 0 ? string.Empty : $" of %{string.Join(", %", node.Inputs)}";
+                w.Line($"//   %{node.Id,-3} {Shapes.Text(node.Shape),-12} {what}{inputs}{(node.Inputs.Count == 0 ? string.Empty : "   ← " + node.Source)}");
+            }
+
+            w.Line($"// Forward returns %{spec.Output}.");
+            w.Line();
+        }
+
+        private static void WriteConstants(SourceWriter w, GraphSpec spec)
+        {
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                GraphInput input = spec.Inputs[i];
+                w.Line($"/// <summary>Values per example of the input '{input.Name}' ({Shapes.Text(input.Shape)}, row-major).</summary>");
+                w.Line($"public const int {SizeConstant(spec, i)} = {Int(Shapes.Size(input.Shape))};");
+                w.Line();
+            }
+
+            w.Line($"/// <summary>Values per example out of Forward ({Shapes.Text(spec.OutputNode.Shape)}).</summary>");
+            w.Line($"public const int OutputSize = {Int(spec.OutputNode.Size)};");
+            w.Line();
+            w.Line("/// <summary>Trainable values: every parameter tensor, in one flat array (see <see cref=\"Description\"/> for the names).</summary>");
+            w.Line($"public const int ParameterCount = {Int(spec.ParameterCount)};");
+            w.Line();
+            w.Line("/// <summary>Values of state that is not trained (running statistics).</summary>");
+            w.Line($"public const int BufferCount = {Int(spec.BufferCount)};");
+            w.Line();
+            w.Line("/// <summary>The graph as one line: each value, its op and its inputs. Saved files record it.</summary>");
+            w.Line($"public const string Architecture = \"{Escape(Architecture(spec))}\";");
+            w.Line();
+            w.Line("/// <summary>The batch size the constructor sizes buffers for when none is given.</summary>");
+            w.Line("public const int DefaultMaxBatchSize = 64;");
+            w.Line();
+        }
+
+        private static void WriteFields(SourceWriter w, GraphCode code, Routing routing)
+        {
+            GraphSpec spec = code.Spec;
+            w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+            w.Line("private readonly float[] _gradients = new float[ParameterCount];");
+            w.Line("private readonly float[] _buffers = new float[BufferCount];");
+            w.Line($"private readonly long[] _counters = new long[{Int(spec.Counters.Count)}];");
+            w.Line();
+            w.Line("// Each value's batch (_v) and the gradient of the loss with respect to it (_g), [maxBatchSize × values per example].");
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                var names = new List<string>();
+                if (!op.IsView)
+                {
+                    names.Add($"_v{node.Id}");
+                }
+
+                if (routing.Live.Contains(node.Id) && node.Op != InputOp.Instance.Key)
+                {
+                    names.Add($"_g{node.Id}");
+                }
+
+                if (names.Count > 0)
+                {
+                    w.Line($"private readonly float[] {string.Join(", ", names)}; // %{node.Id}: {Shapes.Text(node.Shape)}");
+                }
+            }
+
+            for (int k = 0; k < routing.ScratchCount; k++)
+            {
+                w.Line($"private readonly float[] _gradientScratch{k}; // an input's gradient before it is added to what other uses gave");
+            }
+
+            w.Line();
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpCatalogue.Of(node.Op).WriteFields(w, code, node);
+            }
+
+            w.Line("private readonly int[] _labels;");
+            w.Line("private bool _training; // the mode of the last forward pass: batch statistics and dropout (TrainStep) or not (Forward)");
+            w.Line("private ulong _dropoutState;");
+            w.Line("private global::StaticGrad.Training.Optimizer? _optimizer;");
+            w.Line();
+        }
+
+        private static void WriteConstructor(SourceWriter w, GraphCode code, Routing routing)
+        {
+            GraphSpec spec = code.Spec;
+            int largest = spec.Nodes.Max(n => n.Size);
+            w.Line("/// <summary>");
+            w.Line($"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
+            w.Line("/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples.");
+            w.Line("/// The modules of the class (its fields) then read and write this state, so the eager <c>Forward(Tensor)</c> runs on the same weights.");
+            w.Line("/// </summary>");
+            w.Line("/// <param name=\"seed\">Seeds the initialisation and dropout.</param>");
+            w.Line("/// <param name=\"maxBatchSize\">The largest batch Forward and TrainStep take.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"maxBatchSize\"/> is not positive.</exception>");
+            w.Open($"public {spec.Type.Target.Name}(int seed = 0, int maxBatchSize = DefaultMaxBatchSize){(spec.HasUserConstructor ? " : this()" : string.Empty)}");
+            w.Open("if (maxBatchSize <= 0)");
+            w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize, \"The batch size must be positive.\");");
+            w.Close();
+            w.Line();
+            w.Line("MaxBatchSize = maxBatchSize;");
+            foreach (GraphNode node in spec.Nodes)
+            {
+                if (!OpCatalogue.Of(node.Op).IsView)
+                {
+                    w.Line($"_v{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
+                }
+
+                if (routing.Live.Contains(node.Id) && node.Op != InputOp.Instance.Key)
+                {
+                    w.Line($"_g{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
+                }
+            }
+
+            for (int k = 0; k < routing.ScratchCount; k++)
+            {
+                w.Line($"_gradientScratch{k} = new float[maxBatchSize * {Int(largest)}];");
+            }
+
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpCatalogue.Of(node.Op).WriteAllocation(w, code, node);
+            }
+
+            w.Line("_labels = new int[maxBatchSize];");
+            w.Line("_dropoutState = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
+            w.Line("InitializeState(seed);");
+            w.Line("BindModules();");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The largest batch Forward and TrainStep take.</summary>");
+            w.Line("public int MaxBatchSize { get; }");
+            w.Line();
+
+            w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, ones and zeros for normalisation.</summary>");
+            w.Open("private void InitializeState(int seed)");
+            w.Line("var random = new global::System.Random(seed);");
+            foreach (StateTensor tensor in spec.Parameters)
+            {
+                WriteInit(w, "_parameters", tensor);
+            }
+
+            foreach (StateTensor tensor in spec.Buffers)
+            {
+                WriteInit(w, "_buffers", tensor);
+            }
+
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Points every module's parameters, buffers and counters (the eager run time's view) at this model's arrays.</summary>");
+            w.Open("private void BindModules()");
+            w.Open("foreach (global::System.Collections.Generic.KeyValuePair<string, global::StaticGrad.Parameter> pair in NamedParameters())");
+            w.Line("pair.Value.Bind(_parameters, ParameterOffset(pair.Key));");
+            w.Close();
+            w.Line();
+            w.Open("foreach (global::System.Collections.Generic.KeyValuePair<string, global::StaticGrad.Parameter> pair in NamedBuffers())");
+            w.Line("pair.Value.Bind(_buffers, BufferOffset(pair.Key));");
+            w.Close();
+            w.Line();
+            w.Open("foreach (global::System.Collections.Generic.KeyValuePair<string, global::StaticGrad.Counter> pair in NamedCounters())");
+            w.Line("pair.Value.Bind(_counters, CounterIndex(pair.Key));");
+            w.Close();
+            w.Close();
+            w.Line();
+            WriteNameSwitch(w, "ParameterOffset", spec.Parameters);
+            WriteNameSwitch(w, "BufferOffset", spec.Buffers);
+            WriteNameSwitch(w, "CounterIndex", spec.Counters);
+        }
+
+        private static void WriteNameSwitch(SourceWriter w, string method, Helpers.EquatableArray<StateTensor> tensors)
+        {
+            w.Open($"private static int {method}(string name) => name switch");
+            foreach (StateTensor tensor in tensors)
+            {
+                w.Line($"\"{Escape(tensor.Name)}\" => {Int(tensor.Offset)},");
+            }
+
+            w.Line($"_ => throw new global::System.InvalidOperationException($\"The module tree has '{{name}}', which the generated model does not: rebuild the project.\"),");
+            w.Close(";");
+            w.Line();
+        }
+
+        private static void WriteInit(SourceWriter w, string array, StateTensor tensor)
+        {
+            string range = $"new global::System.Span<float>({array}, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+            switch (tensor.Init)
+            {
+                case InitKind.Ones:
+                    w.Line($"{range}.Fill(1f); // {tensor.Name}");
+                    break;
+                case InitKind.Zeros:
+                    w.Line($"{range}.Clear(); // {tensor.Name}");
+                    break;
+                default:
+                    w.Open($"for (int i = 0; i < {Int(tensor.Count)}; i++) // {tensor.Name}: U(±1/√{Int(tensor.FanIn)})");
+                    w.Line($"{array}[{Int(tensor.Offset)} + i] = (float)(((2 * random.NextDouble()) - 1) / global::System.Math.Sqrt({Int(tensor.FanIn)}));");
+                    w.Close();
+                    break;
+            }
+        }
+
+        private static void WriteStateMembers(SourceWriter w, GraphSpec spec)
+        {
+            w.Line("/// <summary>Every parameter, in one flat array in <see cref=\"Description\"/>'s order; writable.</summary>");
+            w.Line("public global::System.Span<float> Parameters => _parameters;");
+            w.Line();
+            w.Line("/// <summary>The gradient of the loss with respect to each parameter, as the last backward pass left it.</summary>");
+            w.Line("public global::System.Span<float> Gradients => _gradients;");
+            w.Line();
+            w.Line("/// <summary>The running statistics (BatchNorm's <c>running_mean</c>, <c>running_var</c>), in <see cref=\"State\"/>'s order; writable.</summary>");
+            w.Line("public global::System.Span<float> Buffers => _buffers;");
+            w.Line();
+            w.Line("/// <summary>Sets every gradient to zero.</summary>");
+            w.Line("public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);");
+            w.Line();
+        }
+
+        private static void WriteForward(SourceWriter w, GraphCode code)
+        {
+            GraphSpec spec = code.Spec;
+            w.Line("/// <summary>");
+            w.Line("/// The forward pass on a batch in evaluation mode (running statistics, no dropout), as PyTorch's <c>model.eval()</c>: each");
+            w.Line("/// input span holds whole examples, row-major, one after another; <paramref name=\"outputs\"/> receives <see cref=\"OutputSize\"/> values per example.");
+            w.Line("/// Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length is not a whole number of examples, the inputs disagree on the batch, the batch is larger than <see cref=\"MaxBatchSize\"/>, or <paramref name=\"outputs\"/> does not fit.</exception>");
+            w.Open($"public void Forward({InputParameters(spec)}, global::System.Span<float> outputs)");
+            w.Line("int batch = CheckInputs(" + InputArguments(spec) + ");");
+            w.Line("CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), \"OutputSize\");");
+            w.Line("_training = false;");
+            w.Line($"CopyInputs({InputArguments(spec)}, batch);");
+            w.Line("RunForward(batch);");
+            w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(outputs);");
+            w.Close();
+            w.Line();
+
+            w.Open($"private int CheckInputs({InputParameters(spec)})");
+            w.Line($"int batch = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                string name = InputParameter(spec, i), size = SizeConstant(spec, i);
+                w.Open($"if ({name}.Length == 0 || {name}.Length % {size} != 0 || {name}.Length / {size} != batch || batch > MaxBatchSize)");
+                w.Line($"throw new global::System.ArgumentException($\"{name} must hold 1 to {{MaxBatchSize}} whole examples of {{{size}}} values ({Shapes.Text(spec.Inputs[i].Shape)}){(i > 0 ? $", as many as {InputParameter(spec, 0)} ({{batch}})" : string.Empty)}, but its length is {{{name}.Length}}.\", nameof({name}));");
+                w.Close();
+            }
+
+            w.Line("return batch;");
+            w.Close();
+            w.Line();
+            w.Open("private static void CheckLength(int length, int expected, string parameterName, string unit)");
+            w.Open("if (length != expected)");
+            w.Line("throw new global::System.ArgumentException($\"{parameterName} must have length {expected} (the batch × {unit}), but it has {length}.\", parameterName);");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Open($"private void CopyInputs({InputParameters(spec)}, int batch)");
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                w.Line($"{InputParameter(spec, i)}.Slice(0, batch * {SizeConstant(spec, i)}).CopyTo(_v{spec.Inputs[i].Node});");
+            }
+
+            w.Line("_batch = batch;");
+            w.Close();
+            w.Line();
+            w.Line("private int _batch;");
+            w.Line();
+        }
+
+        private static void WriteBackward(SourceWriter w, GraphCode code)
+        {
+            GraphSpec spec = code.Spec;
+            w.Line("/// <summary>");
+            w.Line("/// The backward pass of the last forward pass (Forward, or TrainStep's, in the mode it ran in): adds the gradient of the loss");
+            w.Line("/// with respect to every parameter to <see cref=\"Gradients\"/>, as PyTorch's <c>backward()</c> adds to <c>.grad</c>, from");
+            w.Line("/// <paramref name=\"outputGradients\"/>, the gradient with respect to the outputs. Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"outputGradients\"/> does not match the last batch.</exception>");
+            w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradients)");
+            w.Open("if (_batch == 0)");
+            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            w.Close();
+            w.Line();
+            w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
+            w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
+            w.Line("RunBackward(_batch);");
+            w.Close();
+            w.Line();
+        }
+
+        private static void WriteRun(SourceWriter w, GraphCode code, Routing routing)
+        {
+            GraphSpec spec = code.Spec;
+            w.Open("private void RunForward(int batch)");
+            foreach (GraphNode node in spec.Nodes)
+            {
+                if (node.Op != InputOp.Instance.Key && !OpCatalogue.Of(node.Op).IsView)
+                {
+                    w.Line($"Node{node.Id}Forward(batch); // %{node.Id} = {Describe(spec, node)}");
+                }
+            }
+
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>From the output's gradient back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
+            w.Open("private void RunBackward(int batch)");
+            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
+            {
+                GraphNode node = spec.Nodes[id];
+                if (!routing.Targets.TryGetValue(id, out (string? Target, bool Add)[]? targets))
+                {
+                    continue;
+                }
+
+                w.Line($"Node{id}Backward(batch); // %{id} = {Describe(spec, node)}");
+                for (int k = 0; k < targets.Length; k++)
+                {
+                    if (targets[k].Add)
+                    {
+                        int input = node.Inputs[k];
+                        w.Line($"global::StaticGrad.Kernels.Broadcast.Accumulate(new global::System.ReadOnlySpan<float>({targets[k].Target}, 0, batch * {Int(spec.Nodes[input].Size)}), new global::System.Span<float>(_g{input}, 0, batch * {Int(spec.Nodes[input].Size)})); // %{input} is used again");
+                    }
+                }
+            }
+
+            w.Close();
+            w.Line();
+        }
+
+        private static string Describe(GraphSpec spec, GraphNode node) =>
+            node.Module >= 0 ? $"{spec.Modules[node.Module].Path}.Forward(%{string.Join(", %", node.Inputs)})" : $"{OpCatalogue.Of(node.Op).Describe(node.Settings)}(%{string.Join(", %", node.Inputs)})";
+
+        private static void WriteNodes(SourceWriter w, GraphCode code, Routing routing)
+        {
+            GraphSpec spec = code.Spec;
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (node.Op == InputOp.Instance.Key || op.IsView && !routing.Targets.ContainsKey(node.Id))
+                {
+                    continue;
+                }
+
+                string what = node.Module >= 0 ? code.ModuleText(node) : op.Describe(node.Settings);
+                string inputs = string.Join(", ", node.Inputs.Select(i => $"%{i} [{Shapes.Text(spec.Nodes[i].Shape)}]"));
+                if (!op.IsView)
+                {
+                    w.Line($"/// <summary>%{node.Id} = {Xml(what)} of {inputs} → [{Shapes.Text(node.Shape)}]: <c>{Xml(op.Formula)}</c>.</summary>");
+                    w.Line($"/// <remarks>From {Xml(node.Source)}</remarks>");
+                    w.Open($"private void Node{node.Id}Forward(int batch)");
+                    op.WriteForward(w, code, node);
+                    w.Close();
+                    w.Line();
+                }
+
+                if (routing.Targets.TryGetValue(node.Id, out (string? Target, bool Add)[]? targets))
+                {
+                    w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
+                    w.Open($"private void Node{node.Id}Backward(int batch)");
+                    op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
+                    w.Close();
+                    w.Line();
+                }
+            }
+        }
+
+        private static void WriteTraining(SourceWriter w, GraphCode code)
+        {
+            GraphSpec spec = code.Spec;
+            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            string output = code.ValueSpan(spec.Output), gradient = $"new global::System.Span<float>({code.Gradient(spec.Output)}, 0, batch * OutputSize)";
+            int classes = spec.OutputNode.Size;
+            if (classifier)
+            {
+                w.Line("/// <summary>");
+                w.Line("/// One training step on a batch, as PyTorch's <c>model.train()</c>, <c>loss = F.cross_entropy(model(x), labels)</c>,");
+                w.Line("/// <c>optimizer.zero_grad()</c>, <c>loss.backward()</c>, <c>optimizer.step()</c>: batch statistics (running ones updated) and dropout.");
+                w.Line("/// Returns the batch's mean loss before the update. Allocates nothing.");
+                w.Line("/// </summary>");
+                w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length does not fit, or a label is outside 0 to {classes - 1}.</exception>");
+                w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
+                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels) => TrainStepCore({InputArguments(spec)}, labels);");
+                w.Line();
+                w.Line("/// <summary>One training step with labels stored as bytes (as Fashion-MNIST's are); see the <c>int</c> overload.</summary>");
+                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
+                w.Line();
+                w.Open($"private float TrainStepCore({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
+            }
+            else
+            {
+                w.Line("/// <summary>");
+                w.Line("/// One training step on a batch, as PyTorch's <c>model.train()</c>, <c>loss = F.mse_loss(model(x), targets)</c>, <c>zero_grad()</c>,");
+                w.Line("/// <c>backward()</c>, <c>step()</c>. Returns the batch's mean loss before the update. Allocates nothing.");
+                w.Line("/// </summary>");
+                w.Line("/// <exception cref=\"global::System.ArgumentException\">A length does not fit.</exception>");
+                w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
+                w.Open($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<float> targets)");
+            }
+
+            w.Line($"int batch = CheckInputs({InputArguments(spec)});");
+            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, batch{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
+            w.Line("global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer();");
+            w.Line("_training = true;");
+            w.Line($"CopyInputs({InputArguments(spec)}, batch);");
+            w.Line("RunForward(batch);");
+            w.Line(classifier
+                ? $"double loss = global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels, batch, {classes}, {gradient});"
+                : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
+            w.Line("ZeroGradients();");
+            w.Line("RunBackward(batch);");
+            w.Line("optimizer.Step<float>(this, _parameters, _gradients, null, loss);");
+            w.Line("return (float)loss;");
+            w.Close();
+            w.Line();
+            if (classifier)
+            {
+                w.Open("private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<byte> labels)");
+                w.Open("if (labels.Length > _labels.Length)");
+                w.Line("throw new global::System.ArgumentException($\"labels must hold at most {MaxBatchSize} labels, but it has {labels.Length}.\", nameof(labels));");
+                w.Close();
+                w.Open("for (int i = 0; i < labels.Length; i++)");
+                w.Line("_labels[i] = labels[i];");
+                w.Close();
+                w.Line("return new global::System.ReadOnlySpan<int>(_labels, 0, labels.Length);");
+                w.Close();
+                w.Line();
+            }
+
+            // Evaluation over any number of examples, in batches of MaxBatchSize.
+            string target = classifier ? "global::System.ReadOnlySpan<int> labels" : "global::System.ReadOnlySpan<float> targets";
+            string eachInputs = InputArguments(spec, "start");
+            w.Line($"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>");
+            w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
+            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, count{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
+            w.Line("double total = 0;");
+            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+            w.Line($"CheckInputs({eachInputs});");
+            w.Line("_training = false;");
+            w.Line($"CopyInputs({eachInputs}, batch);");
+            w.Line("RunForward(batch);");
+            w.Line(classifier
+                ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice(start, batch), batch, {classes}, default);"
+                : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
+            w.Close();
+            w.Line();
+            w.Line("return count == 0 ? 0 : total / count;");
+            w.Close();
+            w.Line();
+            if (!classifier)
+            {
+                return;
+            }
+
+            w.Line("/// <summary>The class with the highest score for each example (any number, in batches of <see cref=\"MaxBatchSize\"/>), in evaluation mode. Allocates nothing.</summary>");
+            w.Open($"public void Predict({InputParameters(spec)}, global::System.Span<int> predictions)");
+            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line("CheckLength(predictions.Length, count, nameof(predictions), \"1 prediction per example\");");
+            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+            w.Line($"CheckInputs({eachInputs});");
+            w.Line("_training = false;");
+            w.Line($"CopyInputs({eachInputs}, batch);");
+            w.Line("RunForward(batch);");
+            w.Line($"float[] scores = {code.Value(spec.Output)};");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line("int best = 0;");
+            w.Open($"for (int c = 1; c < {classes}; c++)");
+            w.Open($"if (scores[(b * {classes}) + c] > scores[(b * {classes}) + best])");
+            w.Line("best = c;");
+            w.Close();
+            w.Close();
+            w.Line("predictions[start + b] = best;");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The class with the highest score for one example.</summary>");
+            w.Open($"public int Predict({InputParameters(spec)})");
+            w.Line("global::System.Span<int> prediction = stackalloc int[1];");
+            w.Line($"Predict({InputArguments(spec)}, prediction);");
+            w.Line("return prediction[0];");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The fraction of examples whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>");
+            w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
+            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
+            w.Line("int correct = 0;");
+            w.Line("global::System.Span<int> predictions = stackalloc int[64];");
+            w.Open("for (int start = 0; start < count; start += 64)");
+            w.Line("int batch = global::System.Math.Min(64, count - start);");
+            w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("return count == 0 ? 0 : (double)correct / count;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Accuracy with labels stored as bytes.</summary>");
+            w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels)");
+            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
+            w.Line("int correct = 0;");
+            w.Line("global::System.Span<int> predictions = stackalloc int[64];");
+            w.Open("for (int start = 0; start < count; start += 64)");
+            w.Line("int batch = global::System.Math.Min(64, count - start);");
+            w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("return count == 0 ? 0 : (double)correct / count;");
+            w.Close();
+            w.Line();
+        }
+
+        private static void WriteOptimizer(SourceWriter w)
+        {
+            w.Lines("""
+                /// <summary>The optimizer TrainStep and Step use; setting it binds it to this model (an optimizer serves one model).</summary>
+                public global::StaticGrad.Training.Optimizer? Optimizer
+                {
+                    get => _optimizer;
+                    set
+                    {
+                        value?.Attach<float>(this, Description);
+                        _optimizer = value;
+                    }
+                }
+
+                /// <summary>Stochastic gradient descent, as <c>torch.optim.SGD(lr, momentum, weight_decay)</c> (weight decay on weights only).</summary>
+                public void UseSgd(double learningRate, double momentum = 0, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Sgd(learningRate, momentum, weightDecay);
+
+                /// <summary>Adam, as <c>torch.optim.Adam</c>.</summary>
+                public void UseAdam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0) => Optimizer = new global::StaticGrad.Training.Adam(learningRate, beta1, beta2, epsilon, weightDecay);
+
+                /// <summary>AdamW (decoupled weight decay), as <c>torch.optim.AdamW</c>.</summary>
+                public void UseAdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2) => Optimizer = new global::StaticGrad.Training.AdamW(learningRate, beta1, beta2, epsilon, weightDecay);
+
+                /// <summary>One update of the parameters from <see cref="Gradients"/> by the chosen optimizer.</summary>
+                /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
+                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, null);
+
+                private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException("No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.");
+
+                """);
+        }
+
+        private static void WriteInterchange(SourceWriter w, GraphSpec spec)
+        {
+            w.Line("/// <summary>The parameter tensors with PyTorch's <c>state_dict</c> names and shapes, in the flat array's order.</summary>");
+            w.Open("public static global::StaticGrad.Interchange.NetworkDescription Description { get; } = new global::StaticGrad.Interchange.NetworkDescription(Architecture, ParameterCount, new global::StaticGrad.Interchange.ParameterSpec[]");
+            foreach (StateTensor tensor in spec.Parameters)
+            {
+                w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}, {(tensor.IsWeight ? "true" : "false")}, new int[] {{ {string.Join(", ", tensor.Shape)} }}),");
+            }
+
+            w.Close("});");
+            w.Line();
+            w.Line("/// <summary>The state that is not trained: float buffers (running statistics) and counters (<c>num_batches_tracked</c>), with PyTorch's names.</summary>");
+            w.Open("public static global::StaticGrad.Interchange.StateDescription State { get; } = new global::StaticGrad.Interchange.StateDescription(BufferCount, new global::StaticGrad.Interchange.BufferSpec[]");
+            foreach (StateTensor tensor in spec.Buffers)
+            {
+                w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}, new int[] {{ {string.Join(", ", tensor.Shape)} }}),");
+            }
+
+            w.Close("},");
+            w.Open("new global::StaticGrad.Interchange.CounterSpec[]");
+            foreach (StateTensor tensor in spec.Counters)
+            {
+                w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}),");
+            }
+
+            w.Close("});");
+            w.Line();
+            w.Lines("""
+                /// <summary>Writes parameters, buffers and counters as a safetensors file that PyTorch's <c>load_state_dict</c> reads (the same names).</summary>
+                public void SaveSafetensors(string path) => global::StaticGrad.Interchange.Safetensors.Save(path, Description, State, _parameters, _buffers, _counters);
+
+                /// <summary>Writes parameters, buffers and counters to a stream in safetensors format.</summary>
+                public void SaveSafetensors(global::System.IO.Stream stream) => global::StaticGrad.Interchange.Safetensors.Save(stream, Description, State, _parameters, _buffers, _counters);
+
+                /// <summary>Reads a PyTorch <c>state_dict</c> saved as safetensors (names and shapes checked before anything changes).</summary>
+                /// <param name="path">The file.</param>
+                /// <param name="allowConversion">Accept F64 tensors and convert them.</param>
+                public void LoadSafetensors(string path, bool allowConversion = false) => global::StaticGrad.Interchange.Safetensors.Load(path, Description, State, _parameters, _buffers, _counters, allowConversion);
+
+                /// <summary>Reads a PyTorch <c>state_dict</c> in safetensors format from a stream.</summary>
+                public void LoadSafetensors(global::System.IO.Stream stream, bool allowConversion = false) => global::StaticGrad.Interchange.Safetensors.Load(stream, Description, State, _parameters, _buffers, _counters, allowConversion);
+
+                """);
+        }
+
+        private static void WriteShared(SourceWriter w, GraphCode code)
+        {
+            var written = new HashSet<string>();
+            foreach (GraphNode node in code.Spec.Nodes)
+            {
+                OpCatalogue.Of(node.Op).WriteShared(w, code, node, written);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>BatchNorm2d(numFeatures, eps: 1e-5, momentum: 0.1)</c> on C×H×W and <c>BatchNorm1d</c> on C or C×L, as PyTorch's:
+    /// training normalises by the batch's statistics per channel and updates the running ones (momentum, unbiased running
+    /// variance, <c>num_batches_tracked</c>); evaluation uses the running statistics.
+    /// </summary>
+    internal class BatchNormOp : OpDefinition
+    {
+        public static readonly BatchNormOp TwoD = new("BatchNorm2d");
+
+        public static readonly BatchNormOp OneD = new("BatchNorm1d");
+
+        private readonly string _name;
+
+        private BatchNormOp(string name) => _name = name;
+
+        public override string Key => _name;
+
+        public override string? ModuleClass => _name;
+
+        public override string Formula => "y = (x − μ)/√(σ² + ε)·γ + β per channel; μ, σ² of the batch in training (running ones updated), the running ones in evaluation";
+
+        public override string BackwardFormula => "dγ += Σ dY·x̂, dβ += Σ dY, dX = γ/(n·σ)·(n·dY − Σ dY − x̂·Σ dY·x̂) (training); dX = γ·dY/√(running σ² + ε) (evaluation)";
+
+        public override OpSettings ReadSettings(IOpArguments arguments)
+        {
+            int features = arguments.Int("numFeatures");
+            double epsilon = arguments.Real("eps"), momentum = arguments.Real("momentum");
+            LinearOp.Positive(arguments, "numFeatures", features);
+            if (!(epsilon > 0))
+            {
+                arguments.Error("eps", $"eps must be positive, got {epsilon}");
+            }
+
+            if (!(momentum >= 0 && momentum <= 1))
+            {
+                arguments.Error("momentum", $"momentum must be between 0 and 1, got {momentum}");
+            }
+
+            return new OpSettings(EquatableArray.Of(features), EquatableArray.Of(epsilon, momentum), string.Empty);
+        }
+
+        public override IEnumerable<StateDeclaration> State(OpSettings settings)
+        {
+            EquatableArray<int> shape = Shapes.Of(settings.Int(0));
+            yield return new StateDeclaration("weight", StateKind.Parameter, shape, InitKind.Ones, 0, IsWeight: false);
+            yield return new StateDeclaration("bias", StateKind.Parameter, shape, InitKind.Zeros, 0, IsWeight: false);
+            yield return new StateDeclaration("running_mean", StateKind.Buffer, shape, InitKind.Zeros, 0, IsWeight: false);
+            yield return new StateDeclaration("running_var", StateKind.Buffer, shape, InitKind.Ones, 0, IsWeight: false);
+            yield return new StateDeclaration("num_batches_tracked", StateKind.Counter, Shapes.Of(), InitKind.Zeros, 0, IsWeight: false);
+        }
+
+        public override bool AlwaysWritesInputGradient => true;
+
+        public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            bool rankFits = _name == "BatchNorm2d" ? x.Count == 3 : x.Count is 1 or 2;
+            if (!rankFits)
+            {
+                errors.Error(_name == "BatchNorm2d"
+                    ? $"{Describe(settings)} expects an image C×H×W, but receives {Shapes.Text(x)}"
+                    : $"{Describe(settings)} expects C or C×L values per example, but receives {Shapes.Text(x)}");
+                return null;
+            }
+
+            if (x[0] != settings.Int(0))
+            {
+                errors.Error($"{Describe(settings)} expects {settings.Int(0)} channels, but receives {Shapes.Text(x)}: {Shapes.Dimension(x.Count, 0)} is {x[0]}");
+                return null;
+            }
+
+            return x;
+        }
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node) =>
+            w.Line($"private readonly float[] _node{node.Id}Mean = new float[{node.Shape[0]}], _node{node.Id}InverseDeviation = new float[{node.Shape[0]}]; // the batch's statistics, kept for backward");
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            int channels = node.Shape[0], plane = node.Size / channels;
+            string epsilon = GraphCode.Real(node.Settings.Real(0)), momentum = GraphCode.Real(node.Settings.Real(1));
+            string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(node);
+            string weight = code.ParameterSpan(code.Parameter(node, "weight")), bias = code.ParameterSpan(code.Parameter(node, "bias"));
+            string mean = code.BufferSpan(code.Buffer(node, "running_mean")), variance = code.BufferSpan(code.Buffer(node, "running_var"));
+            w.Open("if (_training)");
+            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormTraining({x}, batch, {channels}, {plane}, {weight}, {bias}, {epsilon}, {momentum},");
+            w.Line($"    {mean}, {variance}, {y}, _node{node.Id}Mean, _node{node.Id}InverseDeviation);");
+            w.Line($"_counters[{code.Counter(node, "num_batches_tracked").Offset}]++;");
+            w.Close();
+            w.Open("else");
+            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormInference({x}, batch, {channels}, {plane}, {weight}, {bias}, {mean}, {variance}, {epsilon}, {y});");
+            w.Close();
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            int channels = node.Shape[0], plane = node.Size / channels;
+            StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
+            string dX = inputGradients[0]!;
+            w.Open("if (_training)");
+            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(node.Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
+            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])});");
+            w.Close();
+            w.Open("else");
+            w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");
+            w.Line($"float[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};");
+            w.Open($"for (int c = 0; c < {channels}; c++)");
+            StateTensor runningMean = code.Buffer(node, "running_mean"), runningVar = code.Buffer(node, "running_var");
+            w.Line($"float mean = _buffers[{runningMean.Offset} + c], inverse = 1f / global::System.MathF.Sqrt(_buffers[{runningVar.Offset} + c] + {GraphCode.Real(node.Settings.Real(0))}f), gamma = _parameters[{weight.Offset} + c];");
+            w.Line("float sumDy = 0, sumDyXHat = 0;");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Open($"for (int i = (b * {node.Size}) + (c * {plane}), end = i + {plane}; i < end; i++)");
+            w.Line("float xHat = (x[i] - mean) * inverse;");
+            w.Line("sumDy += dY[i];");
+            w.Line("sumDyXHat += dY[i] * xHat;");
+            w.Line("dX[i] = gamma * inverse * dY[i];");
+            w.Close();
+            w.Close();
+            w.Line($"_gradients[{weight.Offset} + c] += sumDyXHat;");
+            w.Line($"_gradients[{bias.Offset} + c] += sumDy;");
+            w.Close();
+            w.Close();
+        }
+    }
+}

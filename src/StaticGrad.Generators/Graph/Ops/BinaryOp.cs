@@ -1,0 +1,94 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>a + b</c>, <c>a − b</c>, <c>a * b</c> between tensors, element-wise with PyTorch's broadcasting over the dimensions of
+    /// each example (aligned from the right; a dimension of 1 stretches).
+    /// </summary>
+    internal sealed class BinaryOp : OpDefinition
+    {
+        public static readonly BinaryOp Add = new("Add", "op_Addition", "add", "+");
+
+        public static readonly BinaryOp Subtract = new("Subtract", "op_Subtraction", "subtract", "−");
+
+        public static readonly BinaryOp Multiply = new("Multiply", "op_Multiply", "multiply", "·");
+
+        private readonly string _key, _operator, _verb, _symbol;
+
+        private BinaryOp(string key, string @operator, string verb, string symbol)
+        {
+            _key = key;
+            _operator = @operator;
+            _verb = verb;
+            _symbol = symbol;
+        }
+
+        public override string Key => _key;
+
+        public override string? TensorMember => _operator;
+
+        public override int Arity => 2;
+
+        public override string Formula => $"y = a {_symbol} b, broadcast";
+
+        public override string BackwardFormula => _key switch
+        {
+            "Multiply" => "da = dY·b, db = dY·a, each summed over the dimensions it was stretched along",
+            "Subtract" => "da = dY, db = −dY, each summed over the dimensions it was stretched along",
+            _ => "da = dY, db = dY, each summed over the dimensions it was stretched along",
+        };
+
+        public override string Describe(OpSettings settings) => _key;
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> a = inputs[0], b = inputs[1];
+            int rank = System.Math.Max(a.Count, b.Count);
+            var dims = new int[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                int da = i < rank - a.Count ? 1 : a[i - (rank - a.Count)];
+                int db = i < rank - b.Count ? 1 : b[i - (rank - b.Count)];
+                if (da != db && da != 1 && db != 1)
+                {
+                    string where = a.Count == b.Count ? Shapes.Dimension(rank, i) : $"dimension {i} of the aligned shapes";
+                    errors.Error($"cannot {_verb} {Shapes.Text(a)} and {Shapes.Text(b)}: {where} differs ({da} and {db}), and neither is 1 to broadcast");
+                    return null;
+                }
+
+                dims[i] = System.Math.Max(da, db);
+            }
+
+            return EquatableArray.Of(dims);
+        }
+
+        private static bool Plain(GraphCode code, GraphNode node) =>
+            code.Spec.Nodes[node.Inputs[0]].Shape == node.Shape && code.Spec.Nodes[node.Inputs[1]].Shape == node.Shape;
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            EquatableArray<int> a = code.Spec.Nodes[node.Inputs[0]].Shape, b = code.Spec.Nodes[node.Inputs[1]].Shape;
+            w.Line($"private static readonly global::StaticGrad.Kernels.BroadcastShape Node{node.Id}Broadcast = new global::StaticGrad.Kernels.BroadcastShape(new int[] {{ {string.Join(", ", a)} }}, new int[] {{ {string.Join(", ", b)} }});");
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
+            w.Line($"global::StaticGrad.Kernels.Broadcast.Forward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, batch, {code.OutputSpan(node)});");
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            string left = inputGradients[0] is { } da ? code.TargetSpan(da, node.Inputs[0]) : "default";
+            string right = inputGradients[1] is { } db ? code.TargetSpan(db, node.Inputs[1]) : "default";
+            if (inputGradients[0] is null && inputGradients[1] is null)
+            {
+                return;
+            }
+
+            w.Line($"global::StaticGrad.Kernels.Broadcast.Backward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])},");
+            w.Line($"    {code.GradientSpan(node.Id)}, batch, {left}, {right}, accumulate: false);");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Emit.Kernels;
+using StaticGrad.Generators.Helpers;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>Conv2d(inChannels, outChannels, kernelSize, stride: 1, padding: 0, bias: true)</c>, PyTorch's <c>nn.Conv2d</c> on
+    /// C×H×W: W [out, in, k, k], b [out], zero padding, out side <c>(H + 2p − k)/s + 1</c>. Stride 1 runs on
+    /// <c>PlaneConvolution</c> (shifted rows of padded planes); other strides turn the windows into rows (im2row) for one GEMM.
+    /// </summary>
+    internal sealed class Conv2dOp : OpDefinition
+    {
+        public static readonly Conv2dOp Instance = new();
+
+        public override string Key => "Conv2d";
+
+        public override string? ModuleClass => "Conv2d";
+
+        public override string Formula => "y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)";
+
+        public override string BackwardFormula => "dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)";
+
+        public override OpSettings ReadSettings(IOpArguments arguments)
+        {
+            int inputs = arguments.Int("inChannels"), outputs = arguments.Int("outChannels"), kernel = arguments.Int("kernelSize");
+            int stride = arguments.Int("stride"), padding = arguments.Int("padding");
+            bool bias = arguments.Bool("bias");
+            LinearOp.Positive(arguments, "inChannels", inputs);
+            LinearOp.Positive(arguments, "outChannels", outputs);
+            LinearOp.Positive(arguments, "kernelSize", kernel);
+            LinearOp.Positive(arguments, "stride", stride);
+            if (padding < 0)
+            {
+                arguments.Error("padding", $"padding must be 0 or more, got {padding}");
+            }
+
+            return new OpSettings(EquatableArray.Of(inputs, outputs, kernel, stride, padding, bias ? 1 : 0), EquatableArray.Empty<double>(), string.Empty);
+        }
+
+        public override IEnumerable<StateDeclaration> State(OpSettings s)
+        {
+            int fanIn = s.Int(0) * s.Int(2) * s.Int(2);
+            yield return new StateDeclaration("weight", StateKind.Parameter, Shapes.Of(s.Int(1), s.Int(0), s.Int(2), s.Int(2)), InitKind.UniformFanIn, fanIn, IsWeight: true);
+            if (s.Int(5) != 0)
+            {
+                yield return new StateDeclaration("bias", StateKind.Parameter, Shapes.Of(s.Int(1)), InitKind.UniformFanIn, fanIn, IsWeight: false);
+            }
+        }
+
+        public override string Describe(OpSettings s) =>
+            $"Conv2d({s.Int(0)}, {s.Int(1)}, {s.Int(2)}{(s.Int(3) != 1 ? $", stride: {s.Int(3)}" : string.Empty)}{(s.Int(4) != 0 ? $", padding: {s.Int(4)}" : string.Empty)}{(s.Int(5) == 0 ? ", bias: false" : string.Empty)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings s, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            if (x.Count != 3)
+            {
+                errors.Error($"{Describe(s)} expects an image C×H×W, but receives {Shapes.Text(x)}");
+                return null;
+            }
+
+            if (x[0] != s.Int(0))
+            {
+                errors.Error($"{Describe(s)} expects {s.Int(0)} channels, but receives {Shapes.Text(x)}: dimension 0 (channels) is {x[0]}");
+                return null;
+            }
+
+            long height = ((long)x[1] + (2L * s.Int(4)) - s.Int(2)) / s.Int(3) + 1, width = ((long)x[2] + (2L * s.Int(4)) - s.Int(2)) / s.Int(3) + 1;
+            if ((long)x[1] + (2L * s.Int(4)) < s.Int(2) || (long)x[2] + (2L * s.Int(4)) < s.Int(2))
+            {
+                errors.Error($"{Describe(s)} has a {s.Int(2)}×{s.Int(2)} window, larger than its padded input {x[1] + (2 * s.Int(4))}×{x[2] + (2 * s.Int(4))} ({Shapes.Text(x)} with padding {s.Int(4)})");
+                return null;
+            }
+
+            if ((long)s.Int(1) * height * width > int.MaxValue / 64)
+            {
+                errors.Error($"{Describe(s)} on {Shapes.Text(x)} gives {s.Int(1)}×{height}×{width} values per example, too many for an array");
+                return null;
+            }
+
+            return Shapes.Of(s.Int(1), (int)height, (int)width);
+        }
+
+        private static bool Direct(GraphNode node) => node.Settings.Int(3) == 1;
+
+        private static int Patch(GraphNode node) => node.Settings.Int(0) * node.Settings.Int(2) * node.Settings.Int(2);
+
+        private static int Plane(GraphNode node) => node.Shape[1] * node.Shape[2];
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            int id = node.Id;
+            GraphNode input = code.Spec.Nodes[node.Inputs[0]];
+            if (Direct(node))
+            {
+                w.Line($"private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Node{id}Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape({input.Shape[0]}, {input.Shape[1]}, {input.Shape[2]}, {node.Shape[0]}, {node.Settings.Int(2)}, {node.Settings.Int(4)});");
+                w.Line($"private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float> _node{id}Workspace;");
+                return;
+            }
+
+            w.Line($"private readonly float[] _node{id}Rows, _node{id}RowGradients, _node{id}ChannelsLast; // im2row patches, their gradient, the output channels-last");
+        }
+
+        public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            int id = node.Id;
+            if (Direct(node))
+            {
+                w.Line($"_node{id}Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float>(Node{id}Convolution);");
+                return;
+            }
+
+            w.Line($"_node{id}Rows = new float[maxBatchSize * {Plane(node) * Patch(node)}];");
+            w.Line($"_node{id}RowGradients = new float[maxBatchSize * {Plane(node) * Patch(node)}];");
+            w.Line($"_node{id}ChannelsLast = new float[maxBatchSize * {node.Size}];");
+        }
+
+        public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
+        {
+            if (Direct(node))
+            {
+                return;
+            }
+
+            int id = node.Id, patch = Patch(node), outChannels = node.Shape[0];
+            w.Line();
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                $"Node{id}ForwardProduct", $"node {id}: Y[rows×{outChannels}] = patches[rows×{patch}]·Wᵀ",
+                M: 0, N: outChannels, K: patch, LeadingA: patch, LeadingB: patch, TransposeA: false, TransposeB: true, Accumulate: false));
+            w.Line();
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                $"Node{id}WeightGradientProduct", $"node {id}: dW[{outChannels}×{patch}] += dYᵀ·patches",
+                M: outChannels, N: patch, K: 0, LeadingA: outChannels, LeadingB: patch, TransposeA: true, TransposeB: false, Accumulate: true));
+            w.Line();
+            GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                $"Node{id}InputGradientProduct", $"node {id}: dPatches[rows×{patch}] = dY[rows×{outChannels}]·W[{outChannels}×{patch}]",
+                M: 0, N: patch, K: outChannels, LeadingA: outChannels, LeadingB: patch, TransposeA: false, TransposeB: false, Accumulate: false));
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            int id = node.Id;
+            StateTensor weight = code.Parameter(node, "weight");
+            string bias = code.HasParameter(node, "bias") ? code.ParameterSpan(code.Parameter(node, "bias")) : "default";
+            GraphNode input = code.Spec.Nodes[node.Inputs[0]];
+            if (Direct(node))
+            {
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Node{id}Convolution, {code.ValueSpan(input.Id)}, batch, {code.ParameterSpan(weight)}, {bias}, {code.OutputSpan(node)}, _node{id}Workspace);");
+                return;
+            }
+
+            int plane = Plane(node), patch = Patch(node);
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row(new {code.ReadOnlySpan}({code.Value(input.Id)}, b * {input.Size}, {input.Size}), {Window(node, input)}, new {code.Span}(_node{id}Rows, b * {plane * patch}, {plane * patch}));");
+            w.Close();
+            w.Line(GemmShapeEmitter.Call($"Node{id}ForwardProduct", ElementKind.Float, $"_node{id}Rows[0]", $"_parameters[{weight.Offset}]", $"_node{id}ChannelsLast[0]",
+                bias: code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null, rows: $"batch * {plane}"));
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new {code.ReadOnlySpan}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), new {code.Span}({code.Value(id)}, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
+            w.Close();
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            int id = node.Id;
+            StateTensor weight = code.Parameter(node, "weight");
+            string biasGradient = code.HasParameter(node, "bias") ? code.ParameterGradientSpan(code.Parameter(node, "bias")) : "default";
+            GraphNode input = code.Spec.Nodes[node.Inputs[0]];
+            string? dX = inputGradients[0];
+            if (Direct(node))
+            {
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
+                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, accumulate: true, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace);");
+                return;
+            }
+
+            int plane = Plane(node), patch = Patch(node);
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}({code.Gradient(id)}, b * {node.Size}, {node.Size}), new {code.Span}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
+            w.Close();
+            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}"));
+            if (code.HasParameter(node, "bias"))
+            {
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, accumulate: true);");
+            }
+
+            if (dX is null)
+            {
+                return;
+            }
+
+            w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}"));
+            w.Line($"{code.TargetSpan(dX, input.Id)}.Clear();");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"global::StaticGrad.Kernels.Convolution.Row2ImAdd(new {code.ReadOnlySpan}(_node{id}RowGradients, b * {plane * patch}, {plane * patch}), {Window(node, input)}, new {code.Span}({dX}, b * {input.Size}, {input.Size}));");
+            w.Close();
+        }
+
+        private static string Window(GraphNode node, GraphNode input) =>
+            $"{input.Shape[0]}, {input.Shape[1]}, {input.Shape[2]}, {node.Settings.Int(2)}, {node.Settings.Int(3)}, {node.Settings.Int(4)}, {node.Shape[1]}, {node.Shape[2]}";
+    }
+}

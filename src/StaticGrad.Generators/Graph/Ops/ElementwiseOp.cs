@@ -1,0 +1,35 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// What the element-wise activations share: a <c>Functional</c> method of one tensor, the shape kept, and a forward and
+    /// backward that are one call each to a run-time kernel.
+    /// </summary>
+    internal abstract class ElementwiseOp : OpDefinition
+    {
+        public override string? Function => Key;
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors) => inputs[0];
+
+        /// <summary>The forward call, given the input and output spans.</summary>
+        protected abstract string ForwardCall(GraphNode node, string x, string y);
+
+        /// <summary>The backward call, given the input, the output, the output's gradient and the input's gradient.</summary>
+        protected abstract string BackwardCall(GraphNode node, string x, string y, string dY, string dX);
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
+            w.Line(ForwardCall(node, code.ValueSpan(node.Inputs[0]), code.OutputSpan(node)) + ";");
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            if (inputGradients[0] is { } dX)
+            {
+                w.Line(BackwardCall(node, code.ValueSpan(node.Inputs[0]), code.ValueSpan(node.Id), code.GradientSpan(node.Id), code.TargetSpan(dX, node.Inputs[0])) + ";");
+            }
+        }
+    }
+}

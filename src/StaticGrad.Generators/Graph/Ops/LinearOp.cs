@@ -1,0 +1,142 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Emit.Kernels;
+using StaticGrad.Generators.Helpers;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>Linear(inFeatures, outFeatures, bias: true)</c>, PyTorch's <c>nn.Linear</c> on the last dimension: <c>y = x·Wᵀ + b</c>,
+    /// W [out, in]. Every leading dimension is a row of one product on StaticGrad's GEMM kernels.
+    /// </summary>
+    internal sealed class LinearOp : OpDefinition
+    {
+        public static readonly LinearOp Instance = new();
+
+        public override string Key => "Linear";
+
+        public override string? ModuleClass => "Linear";
+
+        public override string Formula => "y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions";
+
+        public override string BackwardFormula => "dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W";
+
+        public override OpSettings ReadSettings(IOpArguments arguments)
+        {
+            int inputs = arguments.Int("inFeatures"), outputs = arguments.Int("outFeatures");
+            bool bias = arguments.Bool("bias");
+            Positive(arguments, "inFeatures", inputs);
+            Positive(arguments, "outFeatures", outputs);
+            return new OpSettings(EquatableArray.Of(inputs, outputs, bias ? 1 : 0), EquatableArray.Empty<double>(), string.Empty);
+        }
+
+        public override IEnumerable<StateDeclaration> State(OpSettings settings)
+        {
+            int inputs = settings.Int(0), outputs = settings.Int(1);
+            yield return new StateDeclaration("weight", StateKind.Parameter, Shapes.Of(outputs, inputs), InitKind.UniformFanIn, inputs, IsWeight: true);
+            if (settings.Int(2) != 0)
+            {
+                yield return new StateDeclaration("bias", StateKind.Parameter, Shapes.Of(outputs), InitKind.UniformFanIn, inputs, IsWeight: false);
+            }
+        }
+
+        public override string Describe(OpSettings settings) =>
+            $"Linear({settings.Int(0)}, {settings.Int(1)}{(settings.Int(2) == 0 ? ", bias: false" : string.Empty)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            int last = x[x.Count - 1];
+            if (last != settings.Int(0))
+            {
+                errors.Error(x.Count == 1
+                    ? $"{Describe(settings)} expects {settings.Int(0)} features, but receives {last}"
+                    : $"{Describe(settings)} expects {settings.Int(0)} features in the last dimension, but receives {Shapes.Text(x)} ({last} there){(Shapes.Size(x) == settings.Int(0) ? "; call Flatten() first" : string.Empty)}");
+                return null;
+            }
+
+            var output = new int[x.Count];
+            for (int i = 0; i < x.Count - 1; i++)
+            {
+                output[i] = x[i];
+            }
+
+            output[x.Count - 1] = settings.Int(1);
+            return EquatableArray.Of(output);
+        }
+
+        public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
+        {
+            int inputs = node.Settings.Int(0), outputs = node.Settings.Int(1);
+            if (written.Add(ForwardProduct(node)))
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    ForwardProduct(node), $"Linear {inputs} → {outputs}: Y[rows×{outputs}] = X[rows×{inputs}]·Wᵀ, W[{outputs}×{inputs}] read by rows",
+                    M: 0, N: outputs, K: inputs, LeadingA: inputs, LeadingB: inputs, TransposeA: false, TransposeB: true, Accumulate: false));
+            }
+
+            if (written.Add(WeightGradientProduct(node)))
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    WeightGradientProduct(node), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] += dYᵀ·X, dY[rows×{outputs}] read by columns",
+                    M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: true));
+            }
+
+            if (written.Add(InputGradientProduct(node)))
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    InputGradientProduct(node), $"Linear {inputs} → {outputs}: dX[rows×{inputs}] = dY[rows×{outputs}]·W[{outputs}×{inputs}]",
+                    M: 0, N: inputs, K: outputs, LeadingA: outputs, LeadingB: inputs, TransposeA: false, TransposeB: false, Accumulate: false));
+            }
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            StateTensor weight = code.Parameter(node, "weight");
+            string? bias = code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null;
+            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), ElementKind.Float, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node)));
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            StateTensor weight = code.Parameter(node, "weight");
+            int outputs = node.Settings.Int(1);
+            string dY = code.Gradient(node.Id);
+            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node)));
+            if (code.HasParameter(node, "bias"))
+            {
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, accumulate: true);");
+            }
+
+            if (inputGradients[0] is { } dX)
+            {
+                w.Line(GemmShapeEmitter.Call(InputGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"_parameters[{weight.Offset}]", $"{dX}[0]", rows: Rows(node)));
+            }
+        }
+
+        private static string Rows(GraphNode node)
+        {
+            int leading = node.Size / node.Settings.Int(1);
+            return leading == 1 ? "batch" : $"batch * {leading}";
+        }
+
+        private static string ForwardProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}ForwardProduct";
+
+        private static string WeightGradientProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}WeightGradientProduct";
+
+        private static string InputGradientProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}InputGradientProduct";
+
+        internal static void Positive(IOpArguments arguments, string name, int value)
+        {
+            if (value <= 0)
+            {
+                arguments.Error(name, $"{name} must be positive, got {value}");
+            }
+        }
+    }
+}

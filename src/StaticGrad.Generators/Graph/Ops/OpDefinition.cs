@@ -1,0 +1,126 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// One op of the graph, in one file: how a C# forward pass calls it (a module class, a <c>Functional</c> method, a
+    /// <c>Tensor</c> member or operator), how it reads its constant arguments, the state it owns with PyTorch's names and
+    /// initialisation, its shape rule with the errors in words, and the writers of its forward and backward passes over
+    /// StaticGrad.Runtime's kernels. The front end and the emitters only loop over <see cref="OpCatalogue"/>: adding an op
+    /// is a new subclass listed there.
+    /// </summary>
+    internal abstract class OpDefinition
+    {
+        /// <summary>The key nodes refer to the op by (<c>Conv2d</c>, <c>Add</c>).</summary>
+        public abstract string Key { get; }
+
+        /// <summary>The StaticGrad module class whose <c>Forward</c> is this op (<c>Conv2d</c>), or null.</summary>
+        public virtual string? ModuleClass => null;
+
+        /// <summary>The <c>StaticGrad.Functional</c> method that is this op (<c>Relu</c>), or null.</summary>
+        public virtual string? Function => null;
+
+        /// <summary>The <c>StaticGrad.Tensor</c> method (<c>Flatten</c>) or operator (<c>op_Addition</c>) that is this op, or null.</summary>
+        public virtual string? TensorMember => null;
+
+        /// <summary>How many tensor inputs the op takes; −1 for any number of at least one (Concat).</summary>
+        public virtual int Arity => 1;
+
+        /// <summary>Whether the backward pass writes the input's gradient even when nothing needs it (the emitter then gives it scratch).</summary>
+        public virtual bool AlwaysWritesInputGradient => false;
+
+        /// <summary>The output shares the input's memory (Flatten, Reshape): no forward code, and the backward copies.</summary>
+        public virtual bool IsView => false;
+
+        /// <summary>
+        /// Reads the op's constant arguments (a module's constructor arguments, or a function's arguments besides its
+        /// tensors). Reports what is wrong through <paramref name="arguments"/>.
+        /// </summary>
+        public virtual OpSettings ReadSettings(IOpArguments arguments) => OpSettings.None;
+
+        /// <summary>The state of a module of this op: parameters, float buffers and counters, named as in PyTorch.</summary>
+        public virtual IEnumerable<StateDeclaration> State(OpSettings settings)
+        {
+            yield break;
+        }
+
+        /// <summary>
+        /// The shape of the output from the inputs' shapes (per example), or null after reporting through
+        /// <paramref name="errors"/> why they do not fit.
+        /// </summary>
+        public abstract EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors);
+
+        /// <summary>How the op reads in messages and comments: <c>Conv2d(4, 4, 3, padding: 1)</c>, <c>Relu</c>.</summary>
+        public virtual string Describe(OpSettings settings) => Key;
+
+        /// <summary>The formula of the forward pass, for the generated comments (<c>y = max(x, 0)</c>).</summary>
+        public abstract string Formula { get; }
+
+        /// <summary>The formula of the backward pass, for the generated comments.</summary>
+        public abstract string BackwardFormula { get; }
+
+        /// <summary>What nodes of the same shape share (kernel shape structs), once per file: <paramref name="written"/> remembers names.</summary>
+        public virtual void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
+        {
+        }
+
+        /// <summary>Fields the op's node needs (scratch, recorded indices), named <c>_node{id}…</c>.</summary>
+        public virtual void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+        }
+
+        /// <summary>Constructor statements allocating those fields (<c>maxBatchSize</c> is in scope).</summary>
+        public virtual void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
+        {
+        }
+
+        /// <summary>The body of <c>Node{id}Forward(int batch)</c>; <c>_training</c> says which mode.</summary>
+        public abstract void WriteForward(SourceWriter w, GraphCode code, GraphNode node);
+
+        /// <summary>
+        /// The body of <c>Node{id}Backward(int batch)</c>: from the output's gradient <see cref="GraphCode.Gradient"/>, add to
+        /// the parameter gradients and overwrite the input gradients where <paramref name="inputGradients"/> names a buffer
+        /// (null: not needed).
+        /// </summary>
+        public abstract void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients);
+    }
+
+    /// <summary>A tensor a module owns.</summary>
+    internal enum StateKind
+    {
+        Parameter,
+        Buffer,
+        Counter,
+    }
+
+    /// <summary>One tensor of a module's state: its name under the module (<c>weight</c>), shape, kind and initialisation.</summary>
+    internal readonly record struct StateDeclaration(string Name, StateKind Kind, EquatableArray<int> Shape, InitKind Init, int FanIn, bool IsWeight);
+
+    /// <summary>The constant arguments of a module construction or a function call, by parameter name.</summary>
+    internal interface IOpArguments
+    {
+        /// <summary>A constant <c>int</c> argument; reports and returns 0 when it is not one.</summary>
+        int Int(string name);
+
+        /// <summary>A constant real argument (<c>double</c> or <c>float</c>, or an int).</summary>
+        double Real(string name);
+
+        /// <summary>A constant <c>bool</c> argument.</summary>
+        bool Bool(string name);
+
+        /// <summary>A constant string argument.</summary>
+        string Text(string name);
+
+        /// <summary>Reports an error on the argument <paramref name="name"/> (on the whole call when it was left to its default).</summary>
+        void Error(string name, string message);
+    }
+
+    /// <summary>Where a shape error goes: the call or operator expression that gave the op its inputs.</summary>
+    internal interface IShapeErrors
+    {
+        void Error(string message);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>MaxPool2d(x, kernelSize, stride: kernelSize)</c> and <c>AvgPool2d(...)</c>, PyTorch's <c>F.max_pool2d</c> and
+    /// <c>F.avg_pool2d</c> without padding: the max (first one) or mean of each window per channel, out side <c>(H − k)/s + 1</c>.
+    /// </summary>
+    internal sealed class Pool2dOp : OpDefinition
+    {
+        public static readonly Pool2dOp Max = new(max: true);
+
+        public static readonly Pool2dOp Average = new(max: false);
+
+        private readonly bool _max;
+
+        private Pool2dOp(bool max) => _max = max;
+
+        public override string Key => _max ? "MaxPool2d" : "AvgPool2d";
+
+        public override string? Function => Key;
+
+        public override string Formula => _max ? "y = the max of each k×k window, per channel" : "y = the mean of each k×k window, per channel";
+
+        public override string BackwardFormula => _max ? "dX gets each dY at the position its max came from" : "dX gets dY/k² at every position of the window";
+
+        public override OpSettings ReadSettings(IOpArguments arguments)
+        {
+            int kernel = arguments.Int("kernelSize"), stride = arguments.Int("stride");
+            LinearOp.Positive(arguments, "kernelSize", kernel);
+            if (stride < 0)
+            {
+                arguments.Error("stride", $"stride must be positive (or 0 for the kernel size), got {stride}");
+            }
+
+            return new OpSettings(EquatableArray.Of(kernel, stride == 0 ? kernel : stride), EquatableArray.Empty<double>(), string.Empty);
+        }
+
+        public override string Describe(OpSettings s) => $"{Key}({s.Int(0)}{(s.Int(1) != s.Int(0) ? $", stride: {s.Int(1)}" : string.Empty)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings s, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            if (x.Count != 3)
+            {
+                errors.Error($"{Describe(s)} expects an image C×H×W, but receives {Shapes.Text(x)}");
+                return null;
+            }
+
+            if (x[1] < s.Int(0) || x[2] < s.Int(0))
+            {
+                errors.Error($"{Describe(s)} has a {s.Int(0)}×{s.Int(0)} window, larger than its input {Shapes.Text(x)}");
+                return null;
+            }
+
+            return Shapes.Of(x[0], ((x[1] - s.Int(0)) / s.Int(1)) + 1, ((x[2] - s.Int(0)) / s.Int(1)) + 1);
+        }
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            if (_max)
+            {
+                w.Line($"private readonly int[] _node{node.Id}Indices; // where each maximum came from");
+            }
+        }
+
+        public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            if (_max)
+            {
+                w.Line($"_node{node.Id}Indices = new int[maxBatchSize * {node.Size}];");
+            }
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            string geometry = Geometry(code, node);
+            w.Line(_max
+                ? $"global::StaticGrad.Kernels.Pooling.MaxPool({code.ValueSpan(node.Inputs[0])}, batch, {geometry}, {code.OutputSpan(node)}, _node{node.Id}Indices);"
+                : $"global::StaticGrad.Kernels.Pooling.AvgPool({code.ValueSpan(node.Inputs[0])}, batch, {geometry}, {code.OutputSpan(node)});");
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            if (inputGradients[0] is not { } dX)
+            {
+                return;
+            }
+
+            int inputSize = code.Spec.Nodes[node.Inputs[0]].Size;
+            w.Line(_max
+                ? $"global::StaticGrad.Kernels.Pooling.MaxPoolBackward({code.GradientSpan(node.Id)}, _node{node.Id}Indices, batch, {inputSize}, {node.Size}, {code.TargetSpan(dX, node.Inputs[0])});"
+                : $"global::StaticGrad.Kernels.Pooling.AvgPoolBackward({code.GradientSpan(node.Id)}, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});");
+        }
+
+        private static string Geometry(GraphCode code, GraphNode node)
+        {
+            EquatableArray<int> x = code.Spec.Nodes[node.Inputs[0]].Shape;
+            return $"{x[0]}, {x[1]}, {x[2]}, {node.Settings.Int(0)}, {node.Settings.Int(1)}, {node.Shape[1]}, {node.Shape[2]}";
+        }
+    }
+}

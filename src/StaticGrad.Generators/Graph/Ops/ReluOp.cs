@@ -1,0 +1,18 @@
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary><c>Relu(x)</c>: <c>max(x, 0)</c>.</summary>
+    internal sealed class ReluOp : ElementwiseOp
+    {
+        public static readonly ReluOp Instance = new();
+
+        public override string Key => "Relu";
+
+        public override string Formula => "y = max(x, 0)";
+
+        public override string BackwardFormula => "dX = dY·[y > 0]";
+
+        protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Elementwise.Relu({x}, {y})";
+
+        protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Elementwise.ReluBackward({y}, {dY}, {dX})";
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>x.Flatten()</c> (every dimension but the batch into one, as <c>nn.Flatten()</c>) and <c>x.Reshape(d0, d1, …)</c>
+    /// (per example; one −1 is inferred): the values do not move, so the output is a view of the input's memory.
+    /// </summary>
+    internal sealed class ReshapeOp : OpDefinition
+    {
+        public static readonly ReshapeOp Flatten = new("Flatten");
+
+        public static readonly ReshapeOp Reshape = new("Reshape");
+
+        private readonly string _name;
+
+        private ReshapeOp(string name) => _name = name;
+
+        public override string Key => _name;
+
+        public override string? TensorMember => _name;
+
+        public override bool IsView => true;
+
+        public override string Formula => "the same values, read with another shape (no copy)";
+
+        public override string BackwardFormula => "dX = dY (copied)";
+
+        /// <summary>Reshape's settings are the target dimensions, read by the front end from its arguments (not named parameters).</summary>
+        public override string Describe(OpSettings settings) => _name == "Flatten" ? "Flatten()" : $"Reshape({string.Join(", ", settings.Ints)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            int size = Shapes.Size(x);
+            if (_name == "Flatten")
+            {
+                return Shapes.Of(size);
+            }
+
+            var dims = new int[settings.Ints.Count];
+            int inferred = -1, known = 1;
+            for (int i = 0; i < dims.Length; i++)
+            {
+                dims[i] = settings.Int(i);
+                if (dims[i] == -1 && inferred < 0)
+                {
+                    inferred = i;
+                }
+                else if (dims[i] <= 0)
+                {
+                    errors.Error($"Reshape({string.Join(", ", settings.Ints)}): dimension {i} must be positive (or a single −1), got {dims[i]}");
+                    return null;
+                }
+                else
+                {
+                    known *= dims[i];
+                }
+            }
+
+            if (dims.Length is < 1 or > 4)
+            {
+                errors.Error($"Reshape takes 1 to 4 dimensions per example (the batch is left out), got {dims.Length}");
+                return null;
+            }
+
+            if (inferred >= 0 && size % known == 0)
+            {
+                dims[inferred] = size / known;
+                known = size;
+            }
+
+            if (known != size)
+            {
+                errors.Error($"cannot reshape {Shapes.Text(x)} ({size} values) to {string.Join("×", settings.Ints)}{(inferred >= 0 ? string.Empty : $" ({known} values)")}");
+                return null;
+            }
+
+            return EquatableArray.Of(dims);
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
+            w.Line($"// {code.Value(node.Id)} already holds the values: a {_name} is a view.");
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            if (inputGradients[0] is { } dX)
+            {
+                w.Line($"{code.GradientSpan(node.Id)}.CopyTo({code.TargetSpan(dX, node.Inputs[0])});");
+            }
+        }
+    }
+}

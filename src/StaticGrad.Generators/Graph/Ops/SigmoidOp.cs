@@ -1,0 +1,18 @@
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary><c>Sigmoid(x)</c>: <c>1/(1 + e^−x)</c>, without overflow for either sign.</summary>
+    internal sealed class SigmoidOp : ElementwiseOp
+    {
+        public static readonly SigmoidOp Instance = new();
+
+        public override string Key => "Sigmoid";
+
+        public override string Formula => "y = 1/(1 + e^−x)";
+
+        public override string BackwardFormula => "dX = dY·y·(1 − y)";
+
+        protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Activations.Sigmoid({x}, {y})";
+
+        protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.SigmoidBackward({y}, {dY}, {dX})";
+    }
+}

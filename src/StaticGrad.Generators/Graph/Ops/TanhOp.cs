@@ -1,0 +1,18 @@
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary><c>Tanh(x)</c>.</summary>
+    internal sealed class TanhOp : ElementwiseOp
+    {
+        public static readonly TanhOp Instance = new();
+
+        public override string Key => "Tanh";
+
+        public override string Formula => "y = tanh(x)";
+
+        public override string BackwardFormula => "dX = dY·(1 − y²)";
+
+        protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Activations.Tanh({x}, {y})";
+
+        protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.TanhBackward({y}, {dY}, {dX})";
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary><c>x.Transpose(a, b)</c>: swaps two dimensions of each example (the batch is not one of them); the values are copied.</summary>
+    internal sealed class TransposeOp : OpDefinition
+    {
+        public static readonly TransposeOp Instance = new();
+
+        public override string Key => "Transpose";
+
+        public override string? TensorMember => "Transpose";
+
+        public override string Formula => "y[…, j, …, i, …] = x[…, i, …, j, …]";
+
+        public override string BackwardFormula => "dX = dY transposed back";
+
+        public override string Describe(OpSettings settings) => $"Transpose({settings.Int(0)}, {settings.Int(1)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> x = inputs[0];
+            int a = settings.Int(0), b = settings.Int(1);
+            a = a < 0 ? a + x.Count : a;
+            b = b < 0 ? b + x.Count : b;
+            if (a < 0 || a >= x.Count || b < 0 || b >= x.Count)
+            {
+                errors.Error($"{Describe(settings)} on {Shapes.Text(x)}: a shape of rank {x.Count} has dimensions 0 to {x.Count - 1} (the batch is not counted)");
+                return null;
+            }
+
+            var dims = new int[x.Count];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                dims[i] = x[i];
+            }
+
+            (dims[a], dims[b]) = (dims[b], dims[a]);
+            return EquatableArray.Of(dims);
+        }
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            EquatableArray<int> x = code.Spec.Nodes[node.Inputs[0]].Shape;
+            int a = node.Settings.Int(0) < 0 ? node.Settings.Int(0) + x.Count : node.Settings.Int(0);
+            int b = node.Settings.Int(1) < 0 ? node.Settings.Int(1) + x.Count : node.Settings.Int(1);
+            w.Line($"private static readonly int[] Node{node.Id}Table = global::StaticGrad.Kernels.Layout.TransposeTable(new int[] {{ {string.Join(", ", x)} }}, {a}, {b}); // output position → input position");
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
+            w.Line($"global::StaticGrad.Kernels.Layout.Gather({code.ValueSpan(node.Inputs[0])}, Node{node.Id}Table, batch, {code.OutputSpan(node)});");
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            if (inputGradients[0] is { } dX)
+            {
+                w.Line($"global::StaticGrad.Kernels.Layout.Scatter({code.GradientSpan(node.Id)}, Node{node.Id}Table, batch, {code.TargetSpan(dX, node.Inputs[0])});");
+            }
+        }
+    }
+}

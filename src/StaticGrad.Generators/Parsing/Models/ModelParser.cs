@@ -1,0 +1,289 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using StaticGrad.Generators.Diagnostics;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
+using StaticGrad.Generators.Helpers;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Parsing.Models
+{
+    /// <summary>
+    /// The front end of models written as C#: a <c>[Model]</c> class becomes a <see cref="GraphSpec"/> (its modules built as
+    /// its constructor would build them, its <c>Forward</c> read into a graph of ops with every shape inferred), and every
+    /// <c>[Module]</c> or <c>[Model]</c> class a <see cref="ModuleSpec"/> (the children the eager run time visits).
+    /// </summary>
+    internal static class ModelParser
+    {
+        public const string ModelAttribute = "StaticGrad.ModelAttribute";
+        public const string ModuleAttribute = "StaticGrad.ModuleAttribute";
+
+        /// <summary>Whether a type lives in the <c>StaticGrad</c> namespace (the run-time library's modules, Tensor, Functional).</summary>
+        public static bool IsStaticGradType(ITypeSymbol? type) =>
+            type?.ContainingNamespace is { Name: "StaticGrad", ContainingNamespace.IsGlobalNamespace: true };
+
+        public static bool IsTensor(ITypeSymbol? type) => type is { Name: "Tensor" } && IsStaticGradType(type);
+
+        /// <summary>Whether a class carries <c>[Module]</c> or <c>[Model]</c>.</summary>
+        public static bool IsModuleClass(INamedTypeSymbol type) =>
+            type.GetAttributes().Any(a => a.AttributeClass is { } c && IsStaticGradType(c) && c.Name is "ModuleAttribute" or "ModelAttribute");
+
+        /// <summary>Whether a field of this type holds a module: a StaticGrad module class or a <c>[Module]</c> class.</summary>
+        private static bool IsModuleType(ITypeSymbol type) =>
+            type is INamedTypeSymbol named && ((IsStaticGradType(named) && OpCatalogue.ForModule(named.Name) is not null) || IsModuleClass(named));
+
+        /// <summary>Reads a <c>[Module]</c> or <c>[Model]</c> class's module fields; reports a declaration the generator cannot extend.</summary>
+        public static ModuleSpec? ParseModule(INamedTypeSymbol type, Compilation compilation, DiagnosticSink sink, CancellationToken cancellationToken, bool reportContainers = true)
+        {
+            TargetChecks.CheckTarget(type, reportContainers, sink, cancellationToken);
+            if (type.TypeKind != TypeKind.Class || type.IsStatic || type.IsGenericType)
+            {
+                sink.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.IdentifierLocation(type, cancellationToken), $"'{type.Name}' must be a non-generic, non-static class to be a StaticGrad module");
+                return null;
+            }
+
+            if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType)
+            {
+                sink.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.BaseListLocation(type, cancellationToken), $"'{type.Name}' derives from '{baseType.Name}', but StaticGrad gives modules their base class (StaticGrad.Module); remove the base class");
+                return null;
+            }
+
+            if (sink.HasErrors)
+            {
+                return null;
+            }
+
+            var children = new List<ModuleChild>();
+            foreach (IFieldSymbol field in type.GetMembers().OfType<IFieldSymbol>())
+            {
+                if (field.IsStatic || field.IsImplicitlyDeclared)
+                {
+                    continue;
+                }
+
+                if (IsModuleType(field.Type))
+                {
+                    children.Add(new ModuleChild(field.Name, IsArray: false));
+                }
+                else if (field.Type is IArrayTypeSymbol { Rank: 1, ElementType: { } element } && IsModuleType(element))
+                {
+                    children.Add(new ModuleChild(field.Name, IsArray: true));
+                }
+            }
+
+            return new ModuleSpec(TypeHierarchyReader.Read(type), EquatableArray.From(children), TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree));
+        }
+
+        /// <summary>Reads a <c>[Model]</c> class into its graph, or reports why it cannot be one and returns null.</summary>
+        public static GraphSpec? ParseModel(INamedTypeSymbol type, Compilation compilation, DiagnosticSink sink, CancellationToken cancellationToken, bool reportContainers = true) =>
+            ParseModel(type, compilation, sink, cancellationToken, out _, reportContainers);
+
+        /// <summary>Reads a <c>[Model]</c> class into its graph and its module members (<paramref name="module"/>), or reports why it cannot be one.</summary>
+        public static GraphSpec? ParseModel(INamedTypeSymbol type, Compilation compilation, DiagnosticSink sink, CancellationToken cancellationToken, out ModuleSpec? module, bool reportContainers = true)
+        {
+            module = ParseModule(type, compilation, sink, cancellationToken, reportContainers);
+            if (module is null)
+            {
+                return null;
+            }
+
+            var diagnostics = new ModelDiagnostics(sink);
+            Location where = TargetChecks.IdentifierLocation(type, cancellationToken);
+            LossKind loss = ReadLoss(type);
+            if (!TargetChecks.RuntimeKernelsAvailable(compilation) || compilation.GetTypeByMetadataName("StaticGrad.Tensor") is null)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, where, $"'{type.Name}' is a [Model], which needs StaticGrad's run-time library (StaticGrad.Runtime: a .NET 8 or later target)");
+                return null;
+            }
+
+            IMethodSymbol? constructor = null;
+            foreach (IMethodSymbol candidate in type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared))
+            {
+                if (candidate.Parameters.Length != 0)
+                {
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(candidate), $"'{type.Name}' declares a constructor with parameters; a [Model] is created by its generated constructor (seed, maxBatchSize), so its modules must be built from constants (declare no constructor, or one without parameters)");
+                    return null;
+                }
+
+                constructor = candidate;
+            }
+
+            IMethodSymbol[] forwards = type.GetMembers("Forward").OfType<IMethodSymbol>().Where(m => !m.IsStatic && IsTensor(m.ReturnType)).ToArray();
+            if (forwards.Length != 1)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, where, forwards.Length == 0
+                    ? $"'{type.Name}' is a [Model] without a forward pass: declare 'public Tensor Forward([Shape(...)] Tensor x)'"
+                    : $"'{type.Name}' declares {forwards.Length} Forward methods that return a Tensor; a [Model] has one");
+                return null;
+            }
+
+            IMethodSymbol forward = forwards[0];
+            var interpreter = new ModelInterpreter(compilation, diagnostics, cancellationToken);
+            var inputs = new List<GraphInput>();
+            var arguments = new List<ModelValue>();
+            foreach (IParameterSymbol parameter in forward.Parameters)
+            {
+                if (!IsTensor(parameter.Type) || ReadShape(parameter) is not { } shape)
+                {
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the input '{parameter.Name}' of {type.Name}.Forward must be a Tensor with its shape per example, e.g. '[Shape(1, 28, 28)] Tensor {parameter.Name}'");
+                    return null;
+                }
+
+                if (shape.Count is < 1 or > 4 || shape.Any(d => d <= 0) || Shapes.LongSize(shape) > int.MaxValue / 64)
+                {
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the shape of '{parameter.Name}' must have 1 to 4 positive dimensions (the batch is left out), got [{string.Join(", ", shape)}]");
+                    return null;
+                }
+
+                TensorModelValue input = interpreter.AddInput(parameter.Name, shape);
+                inputs.Add(new GraphInput(parameter.Name, shape, input.Node));
+                arguments.Add(input);
+            }
+
+            if (inputs.Count == 0)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward takes no input; give it at least one '[Shape(...)] Tensor' parameter");
+                return null;
+            }
+
+            ModuleModelValue? model = interpreter.Instantiate(type, constructor, new Dictionary<ISymbol, ModelValue>(SymbolEqualityComparer.Default), where, path: string.Empty);
+            if (model is null || interpreter.Failed)
+            {
+                return null;
+            }
+            ModelValue? result = interpreter.CallMethod(model, forward, arguments, TargetChecks.SourceLocation(forward));
+            if (result is null || interpreter.Failed)
+            {
+                return null;
+            }
+
+            if (result is not TensorModelValue output)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward returns {result.Describe()}, not a tensor");
+                return null;
+            }
+
+            if (interpreter.Nodes[output.Node].Op == InputOp.Instance.Key)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward returns its input '{interpreter.Nodes[output.Node].Settings.Text}' unchanged; a model computes something from it");
+                return null;
+            }
+
+            if (!CheckLoss(loss, output, type, forward, diagnostics))
+            {
+                return null;
+            }
+
+            (EquatableArray<StateTensor> parameters, EquatableArray<StateTensor> buffers, EquatableArray<StateTensor> counters, EquatableArray<ModuleEntry> modules) = State(interpreter.Registered);
+            return new GraphSpec(
+                TypeHierarchyReader.Read(type),
+                EquatableArray.From(inputs),
+                EquatableArray.From(interpreter.Nodes),
+                output.Node,
+                modules,
+                parameters,
+                buffers,
+                counters,
+                loss,
+                constructor is not null,
+                TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree));
+        }
+
+        private static bool CheckLoss(LossKind loss, TensorModelValue output, INamedTypeSymbol type, IMethodSymbol forward, ModelDiagnostics diagnostics)
+        {
+            Location location = TargetChecks.SourceLocation(forward);
+            switch (loss)
+            {
+                case LossKind.SoftmaxCrossEntropy when output.Shape.Count != 1 || output.Shape[0] < 2:
+                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), but {type.Name}.Forward returns {Shapes.Text(output.Shape)}");
+                    return false;
+                case LossKind.MulticlassSvm:
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, "Loss.MulticlassSvm is not available for [Model] classes yet; use Loss.SoftmaxCrossEntropy or Loss.MeanSquaredError");
+                    return false;
+                default:
+                    return true;
+            }
+        }
+
+        private static (EquatableArray<StateTensor>, EquatableArray<StateTensor>, EquatableArray<StateTensor>, EquatableArray<ModuleEntry>) State(List<ModuleModelValue> registered)
+        {
+            var parameters = new List<StateTensor>();
+            var buffers = new List<StateTensor>();
+            var counters = new List<StateTensor>();
+            var modules = new List<ModuleEntry>();
+            int parameterOffset = 0, bufferOffset = 0, counterIndex = 0;
+            foreach (ModuleModelValue module in registered)
+            {
+                OpDefinition op = module.Op!;
+                modules.Add(new ModuleEntry(module.Path!, op.Key, module.Settings, module.Display));
+                foreach (StateDeclaration declaration in op.State(module.Settings))
+                {
+                    string name = $"{module.Path}.{declaration.Name}";
+                    switch (declaration.Kind)
+                    {
+                        case StateKind.Parameter:
+                            var parameter = new StateTensor(name, declaration.Shape, parameterOffset, declaration.IsWeight, declaration.Init, declaration.FanIn);
+                            parameters.Add(parameter);
+                            parameterOffset += parameter.Count;
+                            break;
+                        case StateKind.Buffer:
+                            var buffer = new StateTensor(name, declaration.Shape, bufferOffset, false, declaration.Init, 0);
+                            buffers.Add(buffer);
+                            bufferOffset += buffer.Count;
+                            break;
+                        default:
+                            counters.Add(new StateTensor(name, declaration.Shape, counterIndex++, false, InitKind.Zeros, 0));
+                            break;
+                    }
+                }
+            }
+
+            return (EquatableArray.From(parameters), EquatableArray.From(buffers), EquatableArray.From(counters), EquatableArray.From(modules));
+        }
+
+        private static EquatableArray<int>? ReadShape(IParameterSymbol parameter)
+        {
+            foreach (AttributeData attribute in parameter.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ShapeAttribute" } c && IsStaticGradType(c) && attribute.ConstructorArguments.Length == 1)
+                {
+                    TypedConstant argument = attribute.ConstructorArguments[0];
+                    if (argument.Kind == TypedConstantKind.Array && !argument.IsNull)
+                    {
+                        return EquatableArray.From(argument.Values.Select(v => v.Value is int i ? i : 0));
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static LossKind ReadLoss(INamedTypeSymbol type)
+        {
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ModelAttribute" } c && IsStaticGradType(c))
+                {
+                    foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+                    {
+                        if (argument.Key == "Loss" && argument.Value.Type is INamedTypeSymbol enumType)
+                        {
+                            string? name = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, argument.Value.Value))?.Name;
+                            return name switch
+                            {
+                                "SoftmaxCrossEntropy" => LossKind.SoftmaxCrossEntropy,
+                                "MeanSquaredError" => LossKind.MeanSquaredError,
+                                "MulticlassSvm" => LossKind.MulticlassSvm,
+                                _ => LossKind.None,
+                            };
+                        }
+                    }
+                }
+            }
+
+            return LossKind.None;
+        }
+    }
+}
