@@ -1,0 +1,419 @@
+using System;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace StaticGrad.Kernels
+{
+    /// <summary>
+    /// Batch normalisation (PyTorch's <c>BatchNorm1d</c>/<c>BatchNorm2d</c>, training and inference) and layer
+    /// normalisation over the last dimension (<c>LayerNorm</c> with an element-wise affine), forward and backward.
+    /// Statistics are summed in double, in two passes (the mean, then the squared deviations from it), so a large
+    /// common offset does not cancel the variance away. The per-element passes run in the element type and are
+    /// vectorised over contiguous runs (a channel's plane, a row's features) with a scalar tail. Parameter gradients
+    /// accumulate (a step sums them over every use); input gradients are overwritten. Nothing is allocated and lengths
+    /// are only asserted.
+    /// </summary>
+    public static class Normalization
+    {
+        /// <summary>
+        /// Batch normalisation in training mode over <c>x[batch, channels, plane]</c> (NCHW with plane = H·W; a
+        /// <c>BatchNorm1d</c> on <c>[batch, channels]</c> has plane 1). Per channel, over its n = batch·plane values:
+        /// the mean and the biased variance normalise, <c>y = (x − mean)·invStd·weight + bias</c> with
+        /// <c>invStd = 1/√(var + ε)</c>; the running statistics move by <paramref name="momentum"/> toward the mean and the
+        /// unbiased variance <c>var·n/(n − 1)</c>, as PyTorch's. The mean and invStd are saved for
+        /// <see cref="BatchNormBackward{T}"/>.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The input, <c>[batch × channels × plane]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="plane">Values per channel per example (H·W; 1 for a <c>BatchNorm1d</c> on two dimensions).</param>
+        /// <param name="weight">γ, <c>[channels]</c>.</param>
+        /// <param name="bias">β, <c>[channels]</c>.</param>
+        /// <param name="epsilon">Added to the variance (PyTorch's default 1e-5).</param>
+        /// <param name="momentum">The running statistics' update weight (PyTorch's default 0.1).</param>
+        /// <param name="runningMean">Updated in place, <c>[channels]</c>.</param>
+        /// <param name="runningVar">Updated in place, <c>[channels]</c>.</param>
+        /// <param name="y">Receives the output, <c>[batch × channels × plane]</c> (may be <paramref name="x"/> itself).</param>
+        /// <param name="savedMean">Receives the batch mean, <c>[channels]</c>.</param>
+        /// <param name="savedInvStd">Receives <c>1/√(var + ε)</c>, <c>[channels]</c>.</param>
+        /// <exception cref="ArgumentOutOfRangeException">batch·plane is less than 2 (PyTorch: "Expected more than 1 value per channel when training").</exception>
+        public static void BatchNormTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> y, Span<T> savedMean, Span<T> savedInvStd)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
+            Debug.Assert(weight.Length >= channels && bias.Length >= channels && runningMean.Length >= channels && runningVar.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels, "a per-channel span is shorter than channels.");
+            int n = batch * plane;
+            if (n < 2)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Batch normalisation in training needs more than one value per channel, but batch × plane is {batch} × {plane}.");
+            }
+
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T output = ref MemoryMarshal.GetReference(y);
+            int stride = channels * plane;
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    sum += Sum(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane);
+                }
+
+                double mean = sum / n, squares = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    squares += SquaredDeviations(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, mean);
+                }
+
+                double variance = squares / n;
+                double invStd = 1.0 / Math.Sqrt(variance + epsilon);
+                savedMean[c] = T.CreateTruncating(mean);
+                savedInvStd[c] = T.CreateTruncating(invStd);
+                runningMean[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningMean[c])) + (momentum * mean));
+                runningVar[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningVar[c])) + (momentum * variance * n / (n - 1)));
+
+                T m = T.CreateTruncating(mean), scale = T.CreateTruncating(invStd) * weight[c], shift = bias[c];
+                for (int b = 0; b < batch; b++)
+                {
+                    int offset = (b * stride) + (c * plane);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Batch normalisation in inference mode: <c>y = (x − runningMean)/√(runningVar + ε)·weight + bias</c>, per channel.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The input, <c>[batch × channels × plane]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="plane">Values per channel per example.</param>
+        /// <param name="weight">γ, <c>[channels]</c>.</param>
+        /// <param name="bias">β, <c>[channels]</c>.</param>
+        /// <param name="runningMean">The running mean, <c>[channels]</c>.</param>
+        /// <param name="runningVar">The running variance, <c>[channels]</c>.</param>
+        /// <param name="epsilon">Added to the variance.</param>
+        /// <param name="y">Receives the output, <c>[batch × channels × plane]</c> (may be <paramref name="x"/> itself).</param>
+        public static void BatchNormInference<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, double epsilon, Span<T> y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
+            Debug.Assert(weight.Length >= channels && bias.Length >= channels && runningMean.Length >= channels && runningVar.Length >= channels, "a per-channel span is shorter than channels.");
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T output = ref MemoryMarshal.GetReference(y);
+            int stride = channels * plane;
+            for (int c = 0; c < channels; c++)
+            {
+                double invStd = 1.0 / Math.Sqrt(double.CreateTruncating(runningVar[c]) + epsilon);
+                T m = runningMean[c], scale = T.CreateTruncating(invStd * double.CreateTruncating(weight[c])), shift = bias[c];
+                for (int b = 0; b < batch; b++)
+                {
+                    int offset = (b * stride) + (c * plane);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Batch normalisation's training-mode backward pass, with <c>x̂ = (x − mean)·invStd</c> and n = batch·plane:
+        /// <c>dBias += Σ dy</c>, <c>dWeight += Σ dy·x̂</c> (accumulated), and
+        /// <c>dx = weight·invStd/n · (n·dy − Σ dy − x̂·Σ dy·x̂)</c> (overwritten).
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The forward input, <c>[batch × channels × plane]</c>.</param>
+        /// <param name="outputGradient">∂L/∂y, <c>[batch × channels × plane]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="plane">Values per channel per example.</param>
+        /// <param name="weight">γ, <c>[channels]</c>.</param>
+        /// <param name="savedMean">The forward pass's batch mean, <c>[channels]</c>.</param>
+        /// <param name="savedInvStd">The forward pass's <c>1/√(var + ε)</c>, <c>[channels]</c>.</param>
+        /// <param name="weightGradient">∂L/∂γ is added to it, <c>[channels]</c>.</param>
+        /// <param name="biasGradient">∂L/∂β is added to it, <c>[channels]</c>.</param>
+        /// <param name="inputGradient">Receives ∂L/∂x, <c>[batch × channels × plane]</c> (may be <paramref name="outputGradient"/> itself).</param>
+        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int count = batch * channels * plane;
+            Debug.Assert(x.Length >= count && outputGradient.Length >= count && inputGradient.Length >= count, "x or a gradient is shorter than batch × channels × plane.");
+            Debug.Assert(weight.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels && weightGradient.Length >= channels && biasGradient.Length >= channels, "a per-channel span is shorter than channels.");
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T dY = ref MemoryMarshal.GetReference(outputGradient);
+            ref T dX = ref MemoryMarshal.GetReference(inputGradient);
+            int stride = channels * plane, n = batch * plane;
+            for (int c = 0; c < channels; c++)
+            {
+                double mean = double.CreateTruncating(savedMean[c]), invStd = double.CreateTruncating(savedInvStd[c]);
+                double sumDy = 0, sumDyXHat = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    int offset = (b * stride) + (c * plane);
+                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref input, offset), plane, mean);
+                    sumDy += dy;
+                    sumDyXHat += dyCentred;
+                }
+
+                sumDyXHat *= invStd;
+                biasGradient[c] += T.CreateTruncating(sumDy);
+                weightGradient[c] += T.CreateTruncating(sumDyXHat);
+
+                // dx = k·(dy − Σdy/n − x̂·Σdy·x̂/n) with k = weight·invStd and x̂ = (x − mean)·invStd.
+                T k = T.CreateTruncating(double.CreateTruncating(weight[c]) * invStd);
+                T m = T.CreateTruncating(mean), s = T.CreateTruncating(invStd);
+                T meanDy = T.CreateTruncating(sumDy / n), meanDyXHat = T.CreateTruncating(sumDyXHat / n);
+                for (int b = 0; b < batch; b++)
+                {
+                    int offset = (b * stride) + (c * plane);
+                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Layer normalisation over the last dimension of <c>x[rows, features]</c>, with an element-wise affine:
+        /// <c>y = (x − mean)·invStd·weight + bias</c>, the mean and the biased variance taken over each row's features and
+        /// <c>invStd = 1/√(var + ε)</c>. Each row's mean and invStd are saved for <see cref="LayerNormBackward{T}"/>.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The input, <c>[rows × features]</c>.</param>
+        /// <param name="rows">Rows (every dimension before the normalised one, multiplied).</param>
+        /// <param name="features">Values normalised together.</param>
+        /// <param name="weight">γ, <c>[features]</c>.</param>
+        /// <param name="bias">β, <c>[features]</c>.</param>
+        /// <param name="epsilon">Added to the variance (PyTorch's default 1e-5).</param>
+        /// <param name="y">Receives the output, <c>[rows × features]</c> (may be <paramref name="x"/> itself).</param>
+        /// <param name="savedMean">Receives each row's mean, <c>[rows]</c>.</param>
+        /// <param name="savedInvStd">Receives each row's <c>1/√(var + ε)</c>, <c>[rows]</c>.</param>
+        public static void LayerNorm<T>(ReadOnlySpan<T> x, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, Span<T> y, Span<T> savedMean, Span<T> savedInvStd)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Debug.Assert(x.Length >= rows * features && y.Length >= rows * features, "x or y is shorter than rows × features.");
+            Debug.Assert(weight.Length >= features && bias.Length >= features && savedMean.Length >= rows && savedInvStd.Length >= rows, "weight, bias or a saved statistic is too short.");
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T output = ref MemoryMarshal.GetReference(y);
+            ref T w = ref MemoryMarshal.GetReference(weight);
+            ref T beta = ref MemoryMarshal.GetReference(bias);
+            for (int r = 0; r < rows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref input, r * features);
+                ref T outRow = ref Unsafe.Add(ref output, r * features);
+                double mean = Sum(ref row, features) / features;
+                double variance = SquaredDeviations(ref row, features, mean) / features;
+                double invStd = 1.0 / Math.Sqrt(variance + epsilon);
+                savedMean[r] = T.CreateTruncating(mean);
+                savedInvStd[r] = T.CreateTruncating(invStd);
+
+                T m = T.CreateTruncating(mean), s = T.CreateTruncating(invStd);
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<T> mv = Vector256.Create(m), sv = Vector256.Create(s);
+                    for (; j <= features - Vector256<T>.Count; j += Vector256<T>.Count)
+                    {
+                        var xHat = (Vector256.LoadUnsafe(ref row, (nuint)j) - mv) * sv;
+                        ((xHat * Vector256.LoadUnsafe(ref w, (nuint)j)) + Vector256.LoadUnsafe(ref beta, (nuint)j)).StoreUnsafe(ref outRow, (nuint)j);
+                    }
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    Vector128<T> mv = Vector128.Create(m), sv = Vector128.Create(s);
+                    for (; j <= features - Vector128<T>.Count; j += Vector128<T>.Count)
+                    {
+                        var xHat = (Vector128.LoadUnsafe(ref row, (nuint)j) - mv) * sv;
+                        ((xHat * Vector128.LoadUnsafe(ref w, (nuint)j)) + Vector128.LoadUnsafe(ref beta, (nuint)j)).StoreUnsafe(ref outRow, (nuint)j);
+                    }
+                }
+
+                for (; j < features; j++)
+                {
+                    Unsafe.Add(ref outRow, j) = ((Unsafe.Add(ref row, j) - m) * s * Unsafe.Add(ref w, j)) + Unsafe.Add(ref beta, j);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Layer normalisation's backward pass, with <c>x̂ = (x − mean)·invStd</c> per row and <c>g = dy·weight</c>:
+        /// <c>dWeight += Σ_rows dy·x̂</c>, <c>dBias += Σ_rows dy</c> (accumulated), and
+        /// <c>dx = invStd·(g − mean(g) − x̂·mean(g·x̂))</c>, the means over the row's features (overwritten).
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The forward input, <c>[rows × features]</c>.</param>
+        /// <param name="outputGradient">∂L/∂y, <c>[rows × features]</c>.</param>
+        /// <param name="rows">Rows.</param>
+        /// <param name="features">Values normalised together.</param>
+        /// <param name="weight">γ, <c>[features]</c>.</param>
+        /// <param name="savedMean">The forward pass's row means, <c>[rows]</c>.</param>
+        /// <param name="savedInvStd">The forward pass's <c>1/√(var + ε)</c>, <c>[rows]</c>.</param>
+        /// <param name="weightGradient">∂L/∂γ is added to it, <c>[features]</c>.</param>
+        /// <param name="biasGradient">∂L/∂β is added to it, <c>[features]</c>.</param>
+        /// <param name="inputGradient">Receives ∂L/∂x, <c>[rows × features]</c> (may be <paramref name="outputGradient"/> itself).</param>
+        public static void LayerNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Debug.Assert(x.Length >= rows * features && outputGradient.Length >= rows * features && inputGradient.Length >= rows * features, "x or a gradient is shorter than rows × features.");
+            Debug.Assert(weight.Length >= features && weightGradient.Length >= features && biasGradient.Length >= features && savedMean.Length >= rows && savedInvStd.Length >= rows, "a parameter span or a saved statistic is too short.");
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T dYs = ref MemoryMarshal.GetReference(outputGradient);
+            ref T dXs = ref MemoryMarshal.GetReference(inputGradient);
+            ref T w = ref MemoryMarshal.GetReference(weight);
+            ref T dW = ref MemoryMarshal.GetReference(weightGradient);
+            ref T dB = ref MemoryMarshal.GetReference(biasGradient);
+            for (int r = 0; r < rows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref input, r * features);
+                ref T dY = ref Unsafe.Add(ref dYs, r * features);
+                ref T dX = ref Unsafe.Add(ref dXs, r * features);
+                T m = savedMean[r], s = savedInvStd[r];
+
+                // One pass: the parameter gradients and the two row sums (in double) that dx needs.
+                double sumG = 0, sumGXHat = 0;
+                for (int j = 0; j < features; j++)
+                {
+                    T dy = Unsafe.Add(ref dY, j);
+                    T xHat = (Unsafe.Add(ref row, j) - m) * s;
+                    T g = dy * Unsafe.Add(ref w, j);
+                    Unsafe.Add(ref dW, j) += dy * xHat;
+                    Unsafe.Add(ref dB, j) += dy;
+                    sumG += double.CreateTruncating(g);
+                    sumGXHat += double.CreateTruncating(g * xHat);
+                }
+
+                T meanG = T.CreateTruncating(sumG / features), meanGXHat = T.CreateTruncating(sumGXHat / features);
+                int i = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<T> mv = Vector256.Create(m), sv = Vector256.Create(s), a = Vector256.Create(meanG), c = Vector256.Create(meanGXHat);
+                    for (; i <= features - Vector256<T>.Count; i += Vector256<T>.Count)
+                    {
+                        var xHat = (Vector256.LoadUnsafe(ref row, (nuint)i) - mv) * sv;
+                        var g = Vector256.LoadUnsafe(ref dY, (nuint)i) * Vector256.LoadUnsafe(ref w, (nuint)i);
+                        (sv * (g - a - (xHat * c))).StoreUnsafe(ref dX, (nuint)i);
+                    }
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    Vector128<T> mv = Vector128.Create(m), sv = Vector128.Create(s), a = Vector128.Create(meanG), c = Vector128.Create(meanGXHat);
+                    for (; i <= features - Vector128<T>.Count; i += Vector128<T>.Count)
+                    {
+                        var xHat = (Vector128.LoadUnsafe(ref row, (nuint)i) - mv) * sv;
+                        var g = Vector128.LoadUnsafe(ref dY, (nuint)i) * Vector128.LoadUnsafe(ref w, (nuint)i);
+                        (sv * (g - a - (xHat * c))).StoreUnsafe(ref dX, (nuint)i);
+                    }
+                }
+
+                for (; i < features; i++)
+                {
+                    T xHat = (Unsafe.Add(ref row, i) - m) * s;
+                    T g = Unsafe.Add(ref dY, i) * Unsafe.Add(ref w, i);
+                    Unsafe.Add(ref dX, i) = s * (g - meanG - (xHat * meanGXHat));
+                }
+            }
+        }
+
+        /// <summary>Σ values in double.</summary>
+        private static double Sum<T>(ref T values, int length)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            double sum = 0;
+            for (int i = 0; i < length; i++)
+            {
+                sum += double.CreateTruncating(Unsafe.Add(ref values, i));
+            }
+
+            return sum;
+        }
+
+        /// <summary>Σ (value − mean)² in double.</summary>
+        private static double SquaredDeviations<T>(ref T values, int length, double mean)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            double sum = 0;
+            for (int i = 0; i < length; i++)
+            {
+                double d = double.CreateTruncating(Unsafe.Add(ref values, i)) - mean;
+                sum += d * d;
+            }
+
+            return sum;
+        }
+
+        /// <summary>(Σ dy, Σ dy·(x − mean)) in double.</summary>
+        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, ref T x, int length, double mean)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            double sum = 0, dot = 0;
+            for (int i = 0; i < length; i++)
+            {
+                double g = double.CreateTruncating(Unsafe.Add(ref dy, i));
+                sum += g;
+                dot += g * (double.CreateTruncating(Unsafe.Add(ref x, i)) - mean);
+            }
+
+            return (sum, dot);
+        }
+
+        /// <summary><c>y = (x − mean)·scale + shift</c> over a contiguous run.</summary>
+        private static void Normalize<T>(ref T x, ref T y, int length, T mean, T scale, T shift)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated && length >= Vector256<T>.Count)
+            {
+                Vector256<T> m = Vector256.Create(mean), k = Vector256.Create(scale), b = Vector256.Create(shift);
+                for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
+                {
+                    (((Vector256.LoadUnsafe(ref x, (nuint)i) - m) * k) + b).StoreUnsafe(ref y, (nuint)i);
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
+            {
+                Vector128<T> m = Vector128.Create(mean), k = Vector128.Create(scale), b = Vector128.Create(shift);
+                for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                {
+                    (((Vector128.LoadUnsafe(ref x, (nuint)i) - m) * k) + b).StoreUnsafe(ref y, (nuint)i);
+                }
+            }
+
+            for (; i < length; i++)
+            {
+                Unsafe.Add(ref y, i) = ((Unsafe.Add(ref x, i) - mean) * scale) + shift;
+            }
+        }
+
+        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run.</summary>
+        private static void NormalizeBackward<T>(ref T x, ref T dy, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated && length >= Vector256<T>.Count)
+            {
+                Vector256<T> m = Vector256.Create(mean), s = Vector256.Create(invStd), kv = Vector256.Create(k), a = Vector256.Create(meanDy), c = Vector256.Create(meanDyXHat);
+                for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
+                {
+                    var xHat = (Vector256.LoadUnsafe(ref x, (nuint)i) - m) * s;
+                    (kv * (Vector256.LoadUnsafe(ref dy, (nuint)i) - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
+            {
+                Vector128<T> m = Vector128.Create(mean), s = Vector128.Create(invStd), kv = Vector128.Create(k), a = Vector128.Create(meanDy), c = Vector128.Create(meanDyXHat);
+                for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
+                {
+                    var xHat = (Vector128.LoadUnsafe(ref x, (nuint)i) - m) * s;
+                    (kv * (Vector128.LoadUnsafe(ref dy, (nuint)i) - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                }
+            }
+
+            for (; i < length; i++)
+            {
+                T xHat = (Unsafe.Add(ref x, i) - mean) * invStd;
+                Unsafe.Add(ref dx, i) = k * (Unsafe.Add(ref dy, i) - meanDy - (xHat * meanDyXHat));
+            }
+        }
+    }
+}
