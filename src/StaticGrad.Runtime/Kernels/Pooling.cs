@@ -317,5 +317,51 @@ namespace StaticGrad.Kernels
                 }
             }
         }
+        /// <summary>
+        /// Global average pooling (PyTorch's <c>AdaptiveAvgPool2d(1)</c>): each channel's plane of H·W values becomes its
+        /// mean, summed in double.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The batch, <c>[batch × channels × plane]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="plane">Values per channel (H·W).</param>
+        /// <param name="y">Receives <c>[batch × channels]</c>.</param>
+        public static void GlobalAveragePool<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, Span<T> y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            System.Diagnostics.Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels, "x or y is shorter than the shapes say.");
+            ref T input = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            double inverse = 1.0 / plane;
+            for (int p = 0; p < batch * channels; p++)
+            {
+                ref T values = ref Unsafe.Add(ref input, p * plane);
+                double sum = 0;
+                for (int i = 0; i < plane; i++)
+                {
+                    sum += double.CreateTruncating(Unsafe.Add(ref values, i));
+                }
+
+                y[p] = T.CreateTruncating(sum * inverse);
+            }
+        }
+
+        /// <summary>Global average pooling's backward pass: every value of a plane receives its output's gradient / plane (overwritten).</summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="outputGradient">∂L/∂y, <c>[batch × channels]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="plane">Values per channel (H·W).</param>
+        /// <param name="inputGradient">Receives ∂L/∂x, <c>[batch × channels × plane]</c>.</param>
+        public static void GlobalAveragePoolBackward<T>(ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            System.Diagnostics.Debug.Assert(outputGradient.Length >= batch * channels && inputGradient.Length >= batch * channels * plane, "a gradient is shorter than the shapes say.");
+            T scale = T.One / T.CreateTruncating(plane);
+            for (int p = 0; p < batch * channels; p++)
+            {
+                inputGradient.Slice(p * plane, plane).Fill(outputGradient[p] * scale);
+            }
+        }
     }
 }
