@@ -713,7 +713,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}, {(tensor.IsWeight ? "true" : "false")}, new int[] {{ {string.Join(", ", tensor.Shape)} }}),");
             }
 
-            w.Close("});");
+            w.Close(");");
             w.Line();
             w.Line("/// <summary>The state that is not trained: float buffers (running statistics) and counters (<c>num_batches_tracked</c>), with PyTorch's names.</summary>");
             w.Open("public static global::StaticGrad.Interchange.StateDescription State { get; } = new global::StaticGrad.Interchange.StateDescription(BufferCount, new global::StaticGrad.Interchange.BufferSpec[]");
@@ -722,14 +722,14 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}, new int[] {{ {string.Join(", ", tensor.Shape)} }}),");
             }
 
-            w.Close("},");
+            w.Close(",");
             w.Open("new global::StaticGrad.Interchange.CounterSpec[]");
             foreach (StateTensor tensor in spec.Counters)
             {
                 w.Line($"new(\"{Escape(tensor.Name)}\", {Int(tensor.Offset)}),");
             }
 
-            w.Close("});");
+            w.Close(");");
             w.Line();
             w.Lines("""
                 /// <summary>Writes parameters, buffers and counters as a safetensors file that PyTorch's <c>load_state_dict</c> reads (the same names).</summary>

@@ -302,7 +302,7 @@ namespace StaticGrad.Generators.Parsing.Models
                     return new Flow(FlowKind.Next);
 
                 default:
-                    return Unsupported(operation, $"the statement '{Text(operation)}' ({operation.Kind}); a forward pass may declare locals, assign, loop with constant bounds, and return");
+                    return Unsupported(operation, $"the statement '{Text(operation)}' ({Microsoft.CodeAnalysis.CSharp.CSharpExtensions.Kind(operation.Syntax)}); a forward pass may declare locals, assign, loop with constant bounds, and return");
             }
         }
 
@@ -513,7 +513,7 @@ namespace StaticGrad.Generators.Parsing.Models
                         return CreateCollection(operation, frame);
                     }
 
-                    return Fail(operation, $"'{Text(operation)}' ({operation.Kind}); {Supported()}");
+                    return Fail(operation, $"'{Text(operation)}' ({Microsoft.CodeAnalysis.CSharp.CSharpExtensions.Kind(operation.Syntax)}); {Supported()}");
             }
         }
 
