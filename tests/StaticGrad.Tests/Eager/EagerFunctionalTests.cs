@@ -12,6 +12,8 @@ public class EagerFunctionalTests
     [InlineData(0.1, 0.1124629160182849)]
     [InlineData(0.5, 0.5204998778130465)]
     [InlineData(1.0, 0.8427007929497149)]
+    [InlineData(1.5, 0.9661051464753108)]
+    [InlineData(1.99, 0.995111413199617)]
     [InlineData(2.0, 0.9953222650189527)]
     [InlineData(2.9, 0.9999589021219005)]
     [InlineData(3.0, 0.9999779095030014)]
@@ -20,15 +22,19 @@ public class EagerFunctionalTests
     [InlineData(-1.7, -0.9837904585907745)]
     [InlineData(0.0, 0.0)]
     public void Erf_MatchesKnownValues(double x, double expected) =>
-        Assert.Equal(expected, Functional.Erf(x), 1e-13);
+        Assert.Equal(expected, Functional.Erf(x), 2e-15);
 
     [Fact]
     public void Erfc_ContinuedFraction_RelativelyAccurate()
     {
         Assert.Equal(2.2090496998585438e-05, Functional.Erfc(3), 1e-16);
         Assert.Equal(1.5374597944280351e-12, Functional.Erfc(5), 1e-22);
-        // The series and the continued fraction agree where they meet.
-        Assert.Equal(1 - Functional.Erfc(3.0), Functional.Erf(2.9999999999), 1e-10);
+        // The series (below 2) and the continued fraction (from 2) agree where they meet, and erf is odd.
+        Assert.Equal(1 - Functional.Erfc(1.9999999), Functional.Erf(1.9999999), 1e-14);
+        Assert.Equal(0.9953222650189527, Functional.Erf(2.0), 1e-15);
+        Assert.Equal(-Functional.Erf(2.5), Functional.Erf(-2.5));
+        Assert.True(double.IsNaN(Functional.Erf(double.NaN)));
+        Assert.Equal(1.0, Functional.Erf(double.PositiveInfinity));
     }
 
     [Theory]
