@@ -189,4 +189,41 @@ public class EagerTensorTests
         var batch = Assert.Throws<ArgumentException>(() => new Tensor(2, 3) * new Tensor(4, 3));
         Assert.Contains("batches differ", batch.Message);
     }
+
+    [Fact]
+    public void Rank4_TransposeAndBroadcast()
+    {
+        var t = Sequence(2, 2, 3, 4, 5);
+        Tensor tt = t.Transpose(1, 3); // 2×5×4×3
+        Assert.Equal(new[] { 2, 5, 4, 3 }, tt.Shape.ToArray());
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 3; j++)
+                    for (int k = 0; k < 4; k++)
+                        for (int l = 0; l < 5; l++)
+                            Assert.Equal(t[b, i, j, k, l], tt[b, i, l, k, j]);
+
+        // 2×3×4×5 − 3×1×1 (a per-channel shift on the second dimension).
+        var shift = Tensor.FromSpan(new float[] { 0, 100, 200, /* ex 1 */ 0, 100, 200 }, 2, 3, 1, 1);
+        Tensor d = t - shift;
+        for (int b = 0; b < 2; b++)
+            Assert.Equal(t[b, 1, 2, 3, 4] - 200, d[b, 1, 2, 3, 4]);
+        Assert.Equal(t[1, 0, 1, 2, 3] - 100, d[1, 0, 1, 2, 3]);
+    }
+
+    [Fact]
+    public void ToString_IsCultureInvariant()
+    {
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+            Assert.Equal("Dropout(p=0.25)", new Dropout(0.25).ToString());
+            Assert.Equal("BatchNorm2d(8, eps=0.001, momentum=0.1)", new BatchNorm2d(8, eps: 1e-3).ToString());
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
 }
