@@ -63,7 +63,7 @@ namespace StaticGrad
 
         /// <summary>Describes the layer like PyTorch: <c>BatchNorm2d(32, eps=1E-05, momentum=0.1)</c>.</summary>
         /// <returns>The description.</returns>
-        public override string ToString() => $"BatchNorm2d({NumFeatures}, eps={Eps}, momentum={Momentum})";
+        public override string ToString() => FormattableString.Invariant($"BatchNorm2d({NumFeatures}, eps={Eps}, momentum={Momentum})");
 
         /// <inheritdoc/>
         protected override void Visit(ModuleVisitor visitor) => state.Visit(visitor);
@@ -125,7 +125,7 @@ namespace StaticGrad
 
         /// <summary>Describes the layer like PyTorch: <c>BatchNorm1d(32, eps=1E-05, momentum=0.1)</c>.</summary>
         /// <returns>The description.</returns>
-        public override string ToString() => $"BatchNorm1d({NumFeatures}, eps={Eps}, momentum={Momentum})";
+        public override string ToString() => FormattableString.Invariant($"BatchNorm1d({NumFeatures}, eps={Eps}, momentum={Momentum})");
 
         /// <inheritdoc/>
         protected override void Visit(ModuleVisitor visitor) => state.Visit(visitor);

@@ -45,7 +45,7 @@ namespace StaticGrad
 
         /// <summary>Describes the layer like PyTorch: <c>Dropout(p=0.5)</c>.</summary>
         /// <returns>The description.</returns>
-        public override string ToString() => $"Dropout(p={P})";
+        public override string ToString() => FormattableString.Invariant($"Dropout(p={P})");
 
         /// <inheritdoc/>
         protected override void Visit(ModuleVisitor visitor)

@@ -73,7 +73,7 @@ namespace StaticGrad
 
         /// <summary>Describes the layer like PyTorch: <c>LayerNorm((64,), eps=1E-05)</c>.</summary>
         /// <returns>The description.</returns>
-        public override string ToString() => $"LayerNorm(({NormalizedShape},), eps={Eps})";
+        public override string ToString() => FormattableString.Invariant($"LayerNorm(({NormalizedShape},), eps={Eps})");
 
         /// <inheritdoc/>
         protected override void Visit(ModuleVisitor visitor)

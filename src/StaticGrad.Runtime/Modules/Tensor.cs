@@ -135,6 +135,8 @@ namespace StaticGrad
                 else
                 {
                     known *= resolved[i];
+                    if (known > int.MaxValue)
+                        throw new ArgumentException($"Cannot reshape {Shapes.Format(this.shape)} ({ExampleSize} values) to {Shapes.FormatRaw(shape)}: too many values.", nameof(shape));
                 }
             }
 
@@ -224,9 +226,6 @@ namespace StaticGrad
 
         /// <summary>The storage itself, batch-major and row-major (for the modules of this library).</summary>
         internal float[] Data => data;
-
-        /// <summary>A new tensor of zeros with this tensor's batch and the given shape.</summary>
-        internal Tensor Like(params int[] newShape) => new Tensor(Batch, newShape);
 
         private static Tensor Broadcast(Tensor a, Tensor b, string verb, Func<float, float, float> op)
         {
