@@ -99,7 +99,7 @@ public class IncrementalTests
         Assert.ThrowsAny<Exception>(() => AssertPlainValues(holder, "test", new HashSet<object>(ReferenceEqualityComparer.Instance)));
     }
 
-    private static void AssertPlainValues(object? value, string path, HashSet<object> seen)
+    internal static void AssertPlainValues(object? value, string path, HashSet<object> seen)
     {
         if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum)
         {
