@@ -317,6 +317,7 @@ namespace StaticGrad.Kernels
                 }
             }
         }
+
         /// <summary>
         /// Global average pooling (PyTorch's <c>AdaptiveAvgPool2d(1)</c>): each channel's plane of H·W values becomes its
         /// mean, summed in double.
