@@ -267,6 +267,34 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void InPlace_OutputOverInput_AndInputGradientOverOutputGradient_GiveTheSameResults()
+    {
+        var random = new Random(18);
+        (int batch, int channels, int plane) = (3, 2, 13);
+        int count = batch * channels * plane;
+        double[] x = Random(random, count), dy = Random(random, count), w = Random(random, 13, 1, 0.5), b = Random(random, 13);
+        double[] y = new double[count], mean = new double[6], invStd = new double[6], dx = new double[count];
+
+        Normalization.BatchNormTraining<double>(x, batch, channels, plane, w, b, Epsilon, 0.1, new double[2], new double[2], y, mean, invStd);
+        double[] inPlace = (double[])x.Clone();
+        Normalization.BatchNormTraining<double>(inPlace, batch, channels, plane, w, b, Epsilon, 0.1, new double[2], new double[2], inPlace, new double[2], new double[2]);
+        Assert.Equal(y, inPlace);
+        Normalization.BatchNormBackward<double>(x, dy, batch, channels, plane, w, mean, invStd, new double[2], new double[2], dx);
+        inPlace = (double[])dy.Clone();
+        Normalization.BatchNormBackward<double>(x, inPlace, batch, channels, plane, w, mean, invStd, new double[2], new double[2], inPlace);
+        Assert.Equal(dx, inPlace);
+
+        Normalization.LayerNorm<double>(x, 6, 13, w, b, Epsilon, y, mean, invStd);
+        inPlace = (double[])x.Clone();
+        Normalization.LayerNorm<double>(inPlace, 6, 13, w, b, Epsilon, inPlace, new double[6], new double[6]);
+        Assert.Equal(y, inPlace);
+        Normalization.LayerNormBackward<double>(x, dy, 6, 13, w, mean, invStd, new double[13], new double[13], dx);
+        inPlace = (double[])dy.Clone();
+        Normalization.LayerNormBackward<double>(x, inPlace, 6, 13, w, mean, invStd, new double[13], new double[13], inPlace);
+        Assert.Equal(dx, inPlace);
+    }
+
+    [Fact]
     public void WarmCalls_AllocateNothing()
     {
         var random = new Random(17);
