@@ -1,0 +1,330 @@
+using System;
+using StaticGrad.Kernels;
+using Xunit;
+using static StaticGrad.Tests.Kernels.GraphKernels.GraphKernelCheck;
+
+namespace StaticGrad.Tests.Kernels.GraphKernels;
+
+/// <summary>
+/// <see cref="Normalization"/>: batch norm (training, inference, backward) and layer norm (forward, backward) against
+/// plain per-channel and per-row loops written here, the running statistics against hand-computed values (PyTorch's
+/// unbiased running variance), every gradient (input, weight, bias) against central differences, accumulation into the
+/// parameter gradients, float against double, and no allocation. Planes and feature counts leave SIMD tails.
+/// </summary>
+public class NormalizationTests
+{
+    private const double Epsilon = 1e-5;
+
+    /// <summary>(batch, channels, plane): BatchNorm1d on [B, C] (plane 1), and BatchNorm2d planes of 7, 13 and 33.</summary>
+    private static readonly (int Batch, int Channels, int Plane)[] BatchShapes = [(5, 3, 1), (2, 3, 7), (3, 2, 13), (2, 2, 33)];
+
+    private static readonly (int Rows, int Features)[] LayerShapes = [(1, 7), (3, 13), (2, 33), (4, 5)];
+
+    [Fact]
+    public void BatchNormTraining_RunningStatistics_MatchHandComputedValues()
+    {
+        // x[batch 2, channels 2, plane 2]: channel 0 holds 1, 2 | 3, 4 and channel 1 holds 10, 10 | 10, 14.
+        double[] x = [1, 2, 10, 10, 3, 4, 10, 14];
+        double[] weight = [1, 1], bias = [0, 0], runningMean = [0, 1], runningVar = [1, 2];
+        double[] y = new double[8], savedMean = new double[2], savedInvStd = new double[2];
+        Normalization.BatchNormTraining<double>(x, 2, 2, 2, weight, bias, Epsilon, 0.1, runningMean, runningVar, y, savedMean, savedInvStd);
+
+        // Channel 0: mean 2.5, biased variance 1.25, unbiased 5/3. Channel 1: mean 11, biased variance 3, unbiased 4.
+        Assert.Equal(new double[] { 2.5, 11 }, savedMean);
+        Close("invStd", [1 / Math.Sqrt(1.25 + Epsilon), 1 / Math.Sqrt(3 + Epsilon)], savedInvStd, 1e-15);
+        Close("runningMean", [0.25, (0.9 * 1) + (0.1 * 11)], runningMean, 1e-15);
+        Close("runningVar", [(0.9 * 1) + (0.1 * 5.0 / 3.0), (0.9 * 2) + (0.1 * 4)], runningVar, 1e-15);
+
+        // A second step moves them again from where they are.
+        Normalization.BatchNormTraining<double>(x, 2, 2, 2, weight, bias, Epsilon, 0.1, runningMean, runningVar, y, savedMean, savedInvStd);
+        Close("runningMean after two", [(0.9 * 0.25) + 0.25, (0.9 * 2.0) + 1.1], runningMean, 1e-15);
+        Close("runningVar after two", [(0.9 * ((0.9 * 1) + (0.1 * 5.0 / 3.0))) + (0.1 * 5.0 / 3.0), (0.9 * 2.2) + 0.4], runningVar, 1e-15);
+
+        // BatchNorm1d: [batch 4, channels 1] = 1, 2, 3, 6 → mean 3, biased variance 3.5, unbiased 14/3.
+        double[] x1 = [1, 2, 3, 6], m1 = [0], v1 = [1], y1 = new double[4], sm = new double[1], si = new double[1];
+        Normalization.BatchNormTraining<double>(x1, 4, 1, 1, [2.0], [0.5], Epsilon, 0.25, m1, v1, y1, sm, si);
+        Close("BatchNorm1d running", [0.75, (0.75 * 1) + (0.25 * 14.0 / 3.0)], [m1[0], v1[0]], 1e-15);
+        double s = 1 / Math.Sqrt(3.5 + Epsilon);
+        Close("BatchNorm1d y", [(-2 * s * 2) + 0.5, (-1 * s * 2) + 0.5, 0.5, (3 * s * 2) + 0.5], y1, 1e-15);
+    }
+
+    [Fact]
+    public void BatchNormTraining_OneValuePerChannel_Throws()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Normalization.BatchNormTraining<double>(new double[3], 1, 3, 1, new double[3], new double[3], Epsilon, 0.1, new double[3], new double[3], new double[3], new double[3], new double[3]));
+        Assert.Contains("more than one value per channel", e.Message);
+    }
+
+    [Fact]
+    public void BatchNorm_MatchesPlainLoops()
+    {
+        var random = new Random(11);
+        foreach ((int batch, int channels, int plane) in BatchShapes)
+        {
+            int count = batch * channels * plane;
+            double[] x = Random(random, count, 2.0, 0.5), weight = Random(random, channels), bias = Random(random, channels);
+            double[] runningMean = Random(random, channels), runningVar = Random(random, channels, 0.2, 1.0);
+            double[] expectedMean = (double[])runningMean.Clone(), expectedVar = (double[])runningVar.Clone();
+            double[] y = new double[count], savedMean = new double[channels], savedInvStd = new double[channels];
+            Normalization.BatchNormTraining<double>(x, batch, channels, plane, weight, bias, 0.01, 0.3, runningMean, runningVar, y, savedMean, savedInvStd);
+
+            double[] expected = new double[count];
+            int n = batch * plane;
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int p = 0; p < plane; p++)
+                    {
+                        sum += x[(((b * channels) + c) * plane) + p];
+                    }
+                }
+
+                double mean = sum / n, squares = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int p = 0; p < plane; p++)
+                    {
+                        squares += Math.Pow(x[(((b * channels) + c) * plane) + p] - mean, 2);
+                    }
+                }
+
+                double variance = squares / n;
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int p = 0; p < plane; p++)
+                    {
+                        int i = (((b * channels) + c) * plane) + p;
+                        expected[i] = ((x[i] - mean) / Math.Sqrt(variance + 0.01) * weight[c]) + bias[c];
+                    }
+                }
+
+                Assert.Equal(mean, savedMean[c], 1e-14);
+                Assert.Equal(1 / Math.Sqrt(variance + 0.01), savedInvStd[c], 1e-13);
+                expectedMean[c] = (0.7 * expectedMean[c]) + (0.3 * mean);
+                expectedVar[c] = (0.7 * expectedVar[c]) + (0.3 * variance * n / (n - 1));
+            }
+
+            string shape = $"[{batch}, {channels}, {plane}]";
+            Close("training y " + shape, expected, y, 1e-13, 1e-3);
+            Close("running mean " + shape, expectedMean, runningMean, 1e-14, 1e-3);
+            Close("running var " + shape, expectedVar, runningVar, 1e-14);
+
+            Normalization.BatchNormInference<double>(x, batch, channels, plane, weight, bias, runningMean, runningVar, 0.01, y);
+            for (int i = 0; i < count; i++)
+            {
+                int c = i / plane % channels;
+                expected[i] = ((x[i] - runningMean[c]) / Math.Sqrt(runningVar[c] + 0.01) * weight[c]) + bias[c];
+            }
+
+            Close("inference y " + shape, expected, y, 1e-13, 1e-3);
+        }
+    }
+
+    [Fact]
+    public void BatchNorm_LargeCommonOffset_DoesNotCancelTheVariance()
+    {
+        var random = new Random(12);
+        double[] x = Random(random, 2 * 3 * 13), shifted = Array.ConvertAll(x, v => v + 1e6);
+        double[] y = new double[x.Length], yShifted = new double[x.Length], mean = new double[3], invStd = new double[3];
+        Normalization.BatchNormTraining<double>(x, 2, 3, 13, [1.0, 1, 1], [0.0, 0, 0], Epsilon, 0.1, new double[3], new double[3], y, mean, invStd);
+        Normalization.BatchNormTraining<double>(shifted, 2, 3, 13, [1.0, 1, 1], [0.0, 0, 0], Epsilon, 0.1, new double[3], new double[3], yShifted, mean, invStd);
+        Close("shifted", y, yShifted, 1e-8, 1e-2);
+    }
+
+    [Fact]
+    public void BatchNormBackward_MatchesCentralDifferences_AndAccumulatesParameterGradients()
+    {
+        var random = new Random(13);
+        foreach ((int batch, int channels, int plane) in BatchShapes)
+        {
+            int count = batch * channels * plane;
+            double[] x = Random(random, count, 1.5, 0.3), weight = Random(random, channels, 1, 0.5), bias = Random(random, channels);
+            double[] dy = Random(random, count);
+            double[] savedMean = new double[channels], savedInvStd = new double[channels], y = new double[count];
+            Normalization.BatchNormTraining<double>(x, batch, channels, plane, weight, bias, Epsilon, 0.1, new double[channels], new double[channels], y, savedMean, savedInvStd);
+
+            double[] priorW = Random(random, channels), priorB = Random(random, channels);
+            double[] dW = (double[])priorW.Clone(), dB = (double[])priorB.Clone(), dx = new double[count];
+            Normalization.BatchNormBackward<double>(x, dy, batch, channels, plane, weight, savedMean, savedInvStd, dW, dB, dx);
+
+            string shape = $"[{batch}, {channels}, {plane}]";
+            GradientMatches("dx " + shape, NumericGradient(x, Loss), dx);
+            GradientMatches("dWeight " + shape, Add(NumericGradient(weight, Loss), priorW), dW);
+            GradientMatches("dBias " + shape, Add(NumericGradient(bias, Loss), priorB), dB);
+
+            double Loss()
+            {
+                double[] output = new double[count];
+                Normalization.BatchNormTraining<double>(x, batch, channels, plane, weight, bias, Epsilon, 0.1, new double[channels], new double[channels], output, new double[channels], new double[channels]);
+                return Dot(dy, output);
+            }
+        }
+    }
+
+    [Fact]
+    public void LayerNorm_MatchesPlainLoops()
+    {
+        var random = new Random(14);
+        foreach ((int rows, int features) in LayerShapes)
+        {
+            double[] x = Random(random, rows * features, 2.0, -0.7), weight = Random(random, features), bias = Random(random, features);
+            double[] y = new double[rows * features], savedMean = new double[rows], savedInvStd = new double[rows];
+            Normalization.LayerNorm<double>(x, rows, features, weight, bias, Epsilon, y, savedMean, savedInvStd);
+
+            double[] expected = new double[rows * features];
+            for (int r = 0; r < rows; r++)
+            {
+                double mean = 0, variance = 0;
+                for (int j = 0; j < features; j++)
+                {
+                    mean += x[(r * features) + j] / features;
+                }
+
+                for (int j = 0; j < features; j++)
+                {
+                    variance += Math.Pow(x[(r * features) + j] - mean, 2) / features;
+                }
+
+                for (int j = 0; j < features; j++)
+                {
+                    expected[(r * features) + j] = ((x[(r * features) + j] - mean) / Math.Sqrt(variance + Epsilon) * weight[j]) + bias[j];
+                }
+
+                Assert.Equal(mean, savedMean[r], 1e-14);
+                Assert.Equal(1 / Math.Sqrt(variance + Epsilon), savedInvStd[r], 1e-12);
+            }
+
+            Close($"layer norm [{rows}, {features}]", expected, y, 1e-13, 1e-3);
+        }
+    }
+
+    [Fact]
+    public void LayerNormBackward_MatchesCentralDifferences_AndAccumulatesParameterGradients()
+    {
+        var random = new Random(15);
+        foreach ((int rows, int features) in LayerShapes)
+        {
+            int count = rows * features;
+            double[] x = Random(random, count, 1.5, 0.2), weight = Random(random, features, 1, 0.5), bias = Random(random, features);
+            double[] dy = Random(random, count);
+            double[] savedMean = new double[rows], savedInvStd = new double[rows], y = new double[count];
+            Normalization.LayerNorm<double>(x, rows, features, weight, bias, Epsilon, y, savedMean, savedInvStd);
+
+            double[] priorW = Random(random, features), priorB = Random(random, features);
+            double[] dW = (double[])priorW.Clone(), dB = (double[])priorB.Clone(), dx = new double[count];
+            Normalization.LayerNormBackward<double>(x, dy, rows, features, weight, savedMean, savedInvStd, dW, dB, dx);
+
+            string shape = $"[{rows}, {features}]";
+            GradientMatches("dx " + shape, NumericGradient(x, Loss), dx);
+            GradientMatches("dWeight " + shape, Add(NumericGradient(weight, Loss), priorW), dW);
+            GradientMatches("dBias " + shape, Add(NumericGradient(bias, Loss), priorB), dB);
+
+            double Loss()
+            {
+                double[] output = new double[count];
+                Normalization.LayerNorm<double>(x, rows, features, weight, bias, Epsilon, output, new double[rows], new double[rows]);
+                return Dot(dy, output);
+            }
+        }
+    }
+
+    [Fact]
+    public void Float_AgreesWithDouble()
+    {
+        var random = new Random(16);
+        (int batch, int channels, int plane) = (3, 2, 13);
+        int count = batch * channels * plane;
+        float[] xf = ToFloat(Random(random, count, 1.5)), dyf = ToFloat(Random(random, count)), wf = ToFloat(Random(random, 13, 1, 0.5)), bf = ToFloat(Random(random, 13));
+        double[] x = ToDouble(xf), dy = ToDouble(dyf), w = ToDouble(wf), b = ToDouble(bf);
+
+        double[] y = new double[count], mean = new double[6], invStd = new double[6], rm = new double[2], rv = [1.0, 1.0], dx = new double[count], dW = new double[13], dB = new double[13];
+        float[] yf = new float[count], meanF = new float[6], invStdF = new float[6], rmf = new float[2], rvf = [1f, 1f], dxf = new float[count], dWf = new float[13], dBf = new float[13];
+
+        Normalization.BatchNormTraining<double>(x, batch, channels, plane, w, b, Epsilon, 0.1, rm, rv, y, mean, invStd);
+        Normalization.BatchNormTraining<float>(xf, batch, channels, plane, wf, bf, Epsilon, 0.1, rmf, rvf, yf, meanF, invStdF);
+        Close("batch norm y", y, yf, 1e-5, 1e-3);
+        Close("running var", rv, rvf, 1e-6, 1e-6);
+        Normalization.BatchNormBackward<double>(x, dy, batch, channels, plane, w, mean, invStd, dW, dB, dx);
+        Normalization.BatchNormBackward<float>(xf, dyf, batch, channels, plane, wf, meanF, invStdF, dWf, dBf, dxf);
+        Close("batch norm dx", dx, dxf, 1e-4, 1e-2);
+        Close("batch norm dW", dW.AsSpan(0, 2), dWf.AsSpan(0, 2), 1e-5, 1e-3);
+        Close("batch norm dB", dB.AsSpan(0, 2), dBf.AsSpan(0, 2), 1e-5, 1e-3);
+
+        Normalization.LayerNorm<double>(x, 6, 13, w, b, Epsilon, y, mean, invStd);
+        Normalization.LayerNorm<float>(xf, 6, 13, wf, bf, Epsilon, yf, meanF, invStdF);
+        Close("layer norm y", y, yf, 1e-5, 1e-3);
+        Array.Clear(dW);
+        Array.Clear(dWf);
+        Array.Clear(dB);
+        Array.Clear(dBf);
+        Normalization.LayerNormBackward<double>(x, dy, 6, 13, w, mean, invStd, dW, dB, dx);
+        Normalization.LayerNormBackward<float>(xf, dyf, 6, 13, wf, meanF, invStdF, dWf, dBf, dxf);
+        Close("layer norm dx", dx, dxf, 1e-4, 1e-2);
+        Close("layer norm dW", dW, dWf, 1e-5, 1e-3);
+        Close("layer norm dB", dB, dBf, 1e-5, 1e-3);
+    }
+
+    [Fact]
+    public void InPlace_OutputOverInput_AndInputGradientOverOutputGradient_GiveTheSameResults()
+    {
+        var random = new Random(18);
+        (int batch, int channels, int plane) = (3, 2, 13);
+        int count = batch * channels * plane;
+        double[] x = Random(random, count), dy = Random(random, count), w = Random(random, 13, 1, 0.5), b = Random(random, 13);
+        double[] y = new double[count], mean = new double[6], invStd = new double[6], dx = new double[count];
+
+        Normalization.BatchNormTraining<double>(x, batch, channels, plane, w, b, Epsilon, 0.1, new double[2], new double[2], y, mean, invStd);
+        double[] inPlace = (double[])x.Clone();
+        Normalization.BatchNormTraining<double>(inPlace, batch, channels, plane, w, b, Epsilon, 0.1, new double[2], new double[2], inPlace, new double[2], new double[2]);
+        Assert.Equal(y, inPlace);
+        Normalization.BatchNormBackward<double>(x, dy, batch, channels, plane, w, mean, invStd, new double[2], new double[2], dx);
+        inPlace = (double[])dy.Clone();
+        Normalization.BatchNormBackward<double>(x, inPlace, batch, channels, plane, w, mean, invStd, new double[2], new double[2], inPlace);
+        Assert.Equal(dx, inPlace);
+
+        Normalization.LayerNorm<double>(x, 6, 13, w, b, Epsilon, y, mean, invStd);
+        inPlace = (double[])x.Clone();
+        Normalization.LayerNorm<double>(inPlace, 6, 13, w, b, Epsilon, inPlace, new double[6], new double[6]);
+        Assert.Equal(y, inPlace);
+        Normalization.LayerNormBackward<double>(x, dy, 6, 13, w, mean, invStd, new double[13], new double[13], dx);
+        inPlace = (double[])dy.Clone();
+        Normalization.LayerNormBackward<double>(x, inPlace, 6, 13, w, mean, invStd, new double[13], new double[13], inPlace);
+        Assert.Equal(dx, inPlace);
+    }
+
+    [Fact]
+    public void WarmCalls_AllocateNothing()
+    {
+        var random = new Random(17);
+        double[] x = Random(random, 2 * 3 * 33), y = new double[x.Length], dx = new double[x.Length], w = Random(random, 33), b = Random(random, 33);
+        double[] mean = new double[6], invStd = new double[6], rm = new double[3], rv = [1.0, 1, 1], dW = new double[33], dB = new double[33];
+        float[] xf = ToFloat(x), yf = new float[x.Length], dxf = new float[x.Length], wf = ToFloat(w), bf = ToFloat(b);
+        float[] meanF = new float[6], invStdF = new float[6], rmf = new float[3], rvf = [1f, 1, 1], dWf = new float[33], dBf = new float[33];
+        long bytes = AllocatedBytes(() =>
+        {
+            Normalization.BatchNormTraining<double>(x, 2, 3, 33, w, b, Epsilon, 0.1, rm, rv, y, mean, invStd);
+            Normalization.BatchNormInference<double>(x, 2, 3, 33, w, b, rm, rv, Epsilon, y);
+            Normalization.BatchNormBackward<double>(x, y, 2, 3, 33, w, mean, invStd, dW, dB, dx);
+            Normalization.LayerNorm<double>(x, 6, 33, w, b, Epsilon, y, mean, invStd);
+            Normalization.LayerNormBackward<double>(x, y, 6, 33, w, mean, invStd, dW, dB, dx);
+            Normalization.BatchNormTraining<float>(xf, 2, 3, 33, wf, bf, Epsilon, 0.1, rmf, rvf, yf, meanF, invStdF);
+            Normalization.BatchNormBackward<float>(xf, yf, 2, 3, 33, wf, meanF, invStdF, dWf, dBf, dxf);
+            Normalization.LayerNorm<float>(xf, 6, 33, wf, bf, Epsilon, yf, meanF, invStdF);
+            Normalization.LayerNormBackward<float>(xf, yf, 6, 33, wf, meanF, invStdF, dWf, dBf, dxf);
+        });
+        Assert.Equal(0, bytes);
+    }
+
+    private static double[] Add(double[] a, double[] b)
+    {
+        double[] sum = new double[a.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            sum[i] = a[i] + b[i];
+        }
+
+        return sum;
+    }
+}
