@@ -1,35 +1,26 @@
+using System;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Reflection;
 
 namespace StaticGrad.Generators.Graph.Ops
 {
-    /// <summary>Every op a model's graph may hold, and how the front end finds one from a module class, function or tensor member.</summary>
+    /// <summary>
+    /// Every op a model's graph may hold, and how the front end finds one from a module class, function or tensor member.
+    /// The ops are found, not listed: every public static field of an <see cref="OpDefinition"/> subclass that holds one
+    /// (<c>LinearOp.Instance</c>, <c>BinaryOp.Add</c>) is an op, so adding an op touches its own file only.
+    /// </summary>
     internal static class OpCatalogue
     {
-        /// <summary>The ops, in the order the README's table lists them.</summary>
-        public static readonly ImmutableArray<OpDefinition> Ops = ImmutableArray.Create<OpDefinition>(
-            InputOp.Instance,
-            LinearOp.Instance,
-            Conv2dOp.Instance,
-            BatchNormOp.OneD,
-            BatchNormOp.TwoD,
-            LayerNormOp.Instance,
-            DropoutOp.Instance,
-            ReluOp.Instance,
-            GeluOp.Instance,
-            SiluOp.Instance,
-            SigmoidOp.Instance,
-            TanhOp.Instance,
-            Pool2dOp.Max,
-            Pool2dOp.Average,
-            AdaptiveAvgPool2dOp.Instance,
-            ReshapeOp.Flatten,
-            ReshapeOp.Reshape,
-            TransposeOp.Instance,
-            ConcatOp.Instance,
-            BinaryOp.Add,
-            BinaryOp.Subtract,
-            BinaryOp.Multiply);
+        /// <summary>The ops, ordered by key.</summary>
+        public static readonly ImmutableArray<OpDefinition> Ops = typeof(OpDefinition).Assembly.GetTypes()
+            .Where(type => typeof(OpDefinition).IsAssignableFrom(type) && !type.IsAbstract)
+            .SelectMany(type => type.GetFields(BindingFlags.Public | BindingFlags.Static))
+            .Where(field => typeof(OpDefinition).IsAssignableFrom(field.FieldType))
+            .Select(field => (OpDefinition)field.GetValue(null)!)
+            .Distinct()
+            .OrderBy(op => op.Key, StringComparer.Ordinal)
+            .ToImmutableArray();
 
         public static OpDefinition Of(string key) => Ops.First(op => op.Key == key);
 
@@ -40,7 +31,7 @@ namespace StaticGrad.Generators.Graph.Ops
         public static OpDefinition? ForTensorMember(string name) => Ops.FirstOrDefault(op => op.TensorMember == name);
 
         /// <summary>The module classes, functions and tensor members the front end understands, for the "not supported" messages.</summary>
-        public static string Supported(System.Func<OpDefinition, string?> name) =>
-            string.Join(", ", Ops.Select(name).Where(n => n is not null).Select(n => n!.StartsWith("op_", System.StringComparison.Ordinal) ? n.Substring(3) : n));
+        public static string Supported(Func<OpDefinition, string?> name) =>
+            string.Join(", ", Ops.Select(name).Where(n => n is not null).Select(n => n!.StartsWith("op_", StringComparison.Ordinal) ? n.Substring(3) : n));
     }
 }
