@@ -36,6 +36,9 @@ namespace StaticGrad.Generators.Diagnostics
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
 
+        /// <summary>The property of an SGR0021 diagnostic that holds the number a module's constructor argument should be (for the code fix, which replaces the diagnostic's additional location).</summary>
+        public const string ExpectedArgumentProperty = "ExpectedArgument";
+
         private const string Category = "StaticGrad";
         private const string HelpLinkBase = "https://github.com/StaticGrad/StaticGrad/blob/main/README.md#";
 

@@ -28,6 +28,13 @@ namespace StaticGrad.Generators.Diagnostics
             ReportWithProperties(descriptor, location, null, args);
 
         /// <summary>Reports with properties a code fix reads (for example the size that would chain).</summary>
+        /// <summary>Reports with a second location (where a code fix edits) and properties (what it writes there).</summary>
+        public void ReportWithFix(DiagnosticDescriptor descriptor, Location location, Location fixLocation, ImmutableDictionary<string, string?> properties, params object?[] args)
+        {
+            HasErrors |= descriptor.DefaultSeverity == DiagnosticSeverity.Error;
+            _diagnostics?.Add(Diagnostic.Create(descriptor, location, new[] { fixLocation }, properties, args));
+        }
+
         public void ReportWithProperties(DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?>? properties, params object?[] args)
         {
             if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)

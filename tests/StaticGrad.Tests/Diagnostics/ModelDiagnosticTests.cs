@@ -101,7 +101,7 @@ public class ModelDiagnosticTests
         public partial class Net
         {
             readonly Conv2d conv = new(1, 8, 3);
-            readonly Linear head = new(8 * 28 * 28, 10);
+            readonly Linear head = new({|#1:8 * 28 * 28|}, 10);
 
             public Tensor Forward([Shape(1, 28, 28)] Tensor x)
             {
@@ -110,7 +110,64 @@ public class ModelDiagnosticTests
             }
         }
         """,
-        Diagnostic("SGR0021").WithLocation(0).WithArguments("head: Linear(6272, 10) expects 6272 features, but receives 5408"));
+        Diagnostic("SGR0021").WithLocation(0).WithLocation(1).WithArguments("head: Linear(6272, 10) expects 6272 features, but receives 5408"));
+
+    [Fact]
+    public Task SGR0021_CodeFix_WritesTheSizeTheModuleReceives() => VerifyCodeFixAsync<StaticGrad.CodeFixes.ModelArgumentCodeFix>(
+        """
+        using StaticGrad;
+        using static StaticGrad.Functional;
+
+        [Model(Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class Net
+        {
+            readonly Conv2d conv = new(1, 8, 3);
+            readonly BatchNorm2d bn = new({|#1:16|});
+            readonly Linear head = new(8 * 26 * 26, 10);
+
+            public Tensor Forward([Shape(1, 28, 28)] Tensor x) => head.Forward(Relu({|#0:bn.Forward(conv.Forward(x))|}).Flatten());
+        }
+        """,
+        """
+        using StaticGrad;
+        using static StaticGrad.Functional;
+
+        [Model(Loss = Loss.SoftmaxCrossEntropy)]
+        public partial class Net
+        {
+            readonly Conv2d conv = new(1, 8, 3);
+            readonly BatchNorm2d bn = new(8);
+            readonly Linear head = new(8 * 26 * 26, 10);
+
+            public Tensor Forward([Shape(1, 28, 28)] Tensor x) => head.Forward(Relu(bn.Forward(conv.Forward(x))).Flatten());
+        }
+        """,
+        Diagnostic("SGR0021").WithLocation(0).WithLocation(1).WithArguments("bn: BatchNorm2d(16) expects 16 channels, but receives 8×26×26: dimension 0 (channels) is 8"));
+
+    [Fact]
+    public Task SGR0021_ASizeFromAConstructorParameter_HasNoFix() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Module]
+        public partial class Head
+        {
+            readonly Linear fc;
+
+            public Head(int features) => fc = new Linear(features, 2);
+
+            public Tensor Forward(Tensor x) => {|#0:fc.Forward(x)|};
+        }
+
+        [Model]
+        public partial class Net
+        {
+            readonly Head head = new(5);
+
+            public Tensor Forward([Shape(4)] Tensor x) => head.Forward(x);
+        }
+        """,
+        Diagnostic("SGR0021").WithLocation(0).WithArguments("head.fc: Linear(5, 2) expects 5 features, but receives 4"));
 
     [Fact]
     public Task SGR0021_AnImageLayerOnAVector() => VerifyAnalyzerAsync(

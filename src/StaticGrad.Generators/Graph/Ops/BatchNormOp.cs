@@ -74,7 +74,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (x[0] != settings.Int(0))
             {
-                errors.Error($"{Describe(settings)} expects {settings.Int(0)} channels, but receives {Shapes.Text(x)}: {Shapes.Dimension(x.Count, 0)} is {x[0]}");
+                errors.Error($"{Describe(settings)} expects {settings.Int(0)} channels, but receives {Shapes.Text(x)}: {Shapes.Dimension(x.Count, 0)} is {x[0]}", "numFeatures", x[0]);
                 return null;
             }
 

@@ -65,7 +65,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (x[0] != s.Int(0))
             {
-                errors.Error($"{Describe(s)} expects {s.Int(0)} channels, but receives {Shapes.Text(x)}: dimension 0 (channels) is {x[0]}");
+                errors.Error($"{Describe(s)} expects {s.Int(0)} channels, but receives {Shapes.Text(x)}: dimension 0 (channels) is {x[0]}", "inChannels", x[0]);
                 return null;
             }
 

@@ -46,7 +46,7 @@ namespace StaticGrad.Generators.Graph.Ops
             EquatableArray<int> x = inputs[0];
             if (x[x.Count - 1] != settings.Int(0))
             {
-                errors.Error($"{Describe(settings)} normalises {settings.Int(0)} features, but the last dimension of {Shapes.Text(x)} is {x[x.Count - 1]}");
+                errors.Error($"{Describe(settings)} normalises {settings.Int(0)} features, but the last dimension of {Shapes.Text(x)} is {x[x.Count - 1]}", "normalizedShape", x[x.Count - 1]);
                 return null;
             }
 

@@ -51,9 +51,15 @@ namespace StaticGrad.Generators.Graph.Ops
             int last = x[x.Count - 1];
             if (last != settings.Int(0))
             {
-                errors.Error(x.Count == 1
-                    ? $"{Describe(settings)} expects {settings.Int(0)} features, but receives {last}"
-                    : $"{Describe(settings)} expects {settings.Int(0)} features in the last dimension, but receives {Shapes.Text(x)} ({last} there){(Shapes.Size(x) == settings.Int(0) ? "; call Flatten() first" : string.Empty)}");
+                if (x.Count == 1)
+                {
+                    errors.Error($"{Describe(settings)} expects {settings.Int(0)} features, but receives {last}", "inFeatures", last);
+                }
+                else
+                {
+                    errors.Error($"{Describe(settings)} expects {settings.Int(0)} features in the last dimension, but receives {Shapes.Text(x)} ({last} there){(Shapes.Size(x) == settings.Int(0) ? "; call Flatten() first" : string.Empty)}");
+                }
+
                 return null;
             }
 

@@ -122,5 +122,11 @@ namespace StaticGrad.Generators.Graph.Ops
     internal interface IShapeErrors
     {
         void Error(string message);
+
+        /// <summary>
+        /// An error that one number repairs: the module's constructor argument <paramref name="argument"/> should be
+        /// <paramref name="expected"/> (a code fix offers it where the argument is written).
+        /// </summary>
+        void Error(string message, string argument, int expected);
     }
 }

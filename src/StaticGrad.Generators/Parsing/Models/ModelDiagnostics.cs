@@ -24,5 +24,16 @@ namespace StaticGrad.Generators.Parsing.Models
                 _sink.Report(descriptor, location, message);
             }
         }
+
+        /// <summary>Reports with a code fix: <paramref name="fixLocation"/> (a constructor argument) should read <paramref name="expected"/>.</summary>
+        public void ReportWithFix(DiagnosticDescriptor descriptor, Location location, string message, Location fixLocation, int expected)
+        {
+            if (_seen.Add((descriptor.Id, location, message)))
+            {
+                var properties = System.Collections.Immutable.ImmutableDictionary<string, string?>.Empty
+                    .Add(DiagnosticDescriptors.ExpectedArgumentProperty, expected.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                _sink.ReportWithFix(descriptor, location, fixLocation, properties, message);
+            }
+        }
     }
 }

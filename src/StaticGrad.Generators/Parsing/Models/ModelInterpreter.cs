@@ -782,7 +782,21 @@ namespace StaticGrad.Generators.Parsing.Models
             {
                 var arguments = new OpArguments(this, creation, creation.Arguments, frame, _diagnostics);
                 OpSettings settings = op.ReadSettings(arguments);
-                return arguments.Failed ? null : ModuleModelValue.BuiltIn(type, op, settings);
+                if (arguments.Failed)
+                {
+                    return null;
+                }
+
+                ModuleModelValue module = ModuleModelValue.BuiltIn(type, op, settings);
+                foreach (IArgumentOperation argument in creation.Arguments)
+                {
+                    if (!argument.IsImplicit && argument.Parameter is { } parameter && argument.Syntax is ArgumentSyntax syntax)
+                    {
+                        module.Arguments[parameter.Name] = syntax.Expression.GetLocation();
+                    }
+                }
+
+                return module;
             }
 
             var bound = new Dictionary<ISymbol, ModelValue>(SymbolEqualityComparer.Default);
@@ -1041,8 +1055,7 @@ namespace StaticGrad.Generators.Parsing.Models
                 return Fail(site, $"a graph of more than {MaxNodes} ops");
             }
 
-            string? owner = module >= 0 ? Registered[module].Path : null;
-            var errors = new ShapeErrors(_diagnostics, site.Syntax.GetLocation(), owner);
+            var errors = new ShapeErrors(_diagnostics, site.Syntax.GetLocation(), module >= 0 ? Registered[module] : null);
             EquatableArray<int>? shape = op.InferShape(settings, inputs.Select(i => i.Shape).ToList(), errors);
             if (shape is not { } output)
             {
@@ -1070,16 +1083,34 @@ namespace StaticGrad.Generators.Parsing.Models
             private readonly ModelDiagnostics _diagnostics;
             private readonly Location _location;
 
-            private readonly string? _module;
+            private readonly ModuleModelValue? _module;
 
-            public ShapeErrors(ModelDiagnostics diagnostics, Location location, string? module)
+            public ShapeErrors(ModelDiagnostics diagnostics, Location location, ModuleModelValue? module)
             {
                 _diagnostics = diagnostics;
                 _location = location;
                 _module = module;
             }
 
-            public void Error(string message) => _diagnostics.Report(DiagnosticDescriptors.ModelShape, _location, _module is null ? message : $"{_module}: {message}");
+            private string Text(string message) => _module is null ? message : $"{_module.Path}: {message}";
+
+            public void Error(string message) => _diagnostics.Report(DiagnosticDescriptors.ModelShape, _location, Text(message));
+
+            public void Error(string message, string argument, int expected)
+            {
+                // The fix edits the number where it is written, when it is written as numbers there (32, 32 * 7 * 7), not
+                // through a name (a constructor parameter or a constant, which other uses may share).
+                if (_module is not null && _module.Arguments.TryGetValue(argument, out Location? where)
+                    && where.SourceTree?.GetRoot().FindNode(where.SourceSpan, getInnermostNodeForTie: true) is ExpressionSyntax written
+                    && !written.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any())
+                {
+                    _diagnostics.ReportWithFix(DiagnosticDescriptors.ModelShape, _location, Text(message), where, expected);
+                }
+                else
+                {
+                    Error(message);
+                }
+            }
         }
 
         /// <summary>The arguments of a module constructor or function call, read by parameter name (defaults included).</summary>

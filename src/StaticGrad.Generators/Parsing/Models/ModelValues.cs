@@ -74,6 +74,9 @@ namespace StaticGrad.Generators.Parsing.Models
         /// <summary>The module's index among the model's stateful modules, once registered (−1 before).</summary>
         public int Index { get; set; } = -1;
 
+        /// <summary>Where each constructor argument of a StaticGrad module is written (by parameter name), for code fixes.</summary>
+        public Dictionary<string, Location> Arguments { get; } = new();
+
         /// <summary>The fields of a <c>[Module]</c> instance.</summary>
         public Dictionary<IFieldSymbol, ModelValue> Fields { get; } = new(SymbolEqualityComparer.Default);
 
