@@ -553,6 +553,16 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"int batch = CheckInputs({InputArguments(spec)});");
             w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, batch{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
             w.Line("global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer();");
+            if (classifier)
+            {
+                w.Line("// Labels are checked before the forward pass, which would update the running statistics.");
+                w.Open("for (int i = 0; i < batch; i++)");
+                w.Open($"if ((uint)labels[i] >= {classes})");
+                w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[i], $\"labels[{{i}}] is {{labels[i]}}, outside 0 to {classes - 1} (one class per score).\");");
+                w.Close();
+                w.Close();
+            }
+
             w.Line("_training = true;");
             w.Line($"CopyInputs({InputArguments(spec)}, batch);");
             w.Line("RunForward(batch);");
