@@ -12,7 +12,7 @@ namespace StaticGrad.Tests.Package;
 /// StaticGrad through their own nuget.config (local folder only), build and run.
 /// </summary>
 [Collection(nameof(PackageConsumptionTests))]
-public class PackageConsumptionTests(PackageFixture package, ITestOutputHelper output) : IClassFixture<PackageFixture>
+public partial class PackageConsumptionTests(PackageFixture package, ITestOutputHelper output) : IClassFixture<PackageFixture>
 {
     [Fact]
     public void Consumer_RestoresBuildsAndRuns_AndALibraryWithTheSameShapeDoesNotClash()
