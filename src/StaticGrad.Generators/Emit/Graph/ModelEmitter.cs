@@ -53,6 +53,9 @@ namespace StaticGrad.Generators.Emit.Graph
             public Dictionary<int, (string? Target, bool Add)[]> Targets { get; } = new();
 
             public int ScratchCount { get; set; }
+
+            /// <summary>Values per example of the largest gradient that goes through scratch.</summary>
+            public int ScratchSize { get; set; }
         }
 
         private static Routing Route(GraphSpec spec)
@@ -99,6 +102,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     {
                         targets[k] = ($"_gradientScratch{k}", trained);
                         routing.ScratchCount = System.Math.Max(routing.ScratchCount, k + 1);
+                        routing.ScratchSize = System.Math.Max(routing.ScratchSize, spec.Nodes[input].Size);
                     }
                 }
 
@@ -237,7 +241,6 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteConstructor(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
-            int largest = spec.Nodes.Max(n => n.Size);
             w.Line("/// <summary>");
             w.Line($"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
             w.Line("/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples.");
@@ -267,7 +270,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
             for (int k = 0; k < routing.ScratchCount; k++)
             {
-                w.Line($"_gradientScratch{k} = new float[maxBatchSize * {Int(largest)}];");
+                w.Line($"_gradientScratch{k} = new float[maxBatchSize * {Int(routing.ScratchSize)}];");
             }
 
             foreach (GraphNode node in spec.Nodes)
