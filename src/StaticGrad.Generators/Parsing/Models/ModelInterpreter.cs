@@ -22,12 +22,14 @@ namespace StaticGrad.Generators.Parsing.Models
         private const int MaxDepth = 32;
         private const int MaxLoopIterations = 4096;
         private const int MaxNodes = 20000;
+        private const int MaxEvaluations = 1_000_000;
 
         private readonly Compilation _compilation;
         private readonly ModelDiagnostics _diagnostics;
         private readonly CancellationToken _cancellationToken;
         private readonly List<GraphNode> _nodes = new();
         private int _depth;
+        private int _evaluations;
 
         public ModelInterpreter(Compilation compilation, ModelDiagnostics diagnostics, CancellationToken cancellationToken)
         {
@@ -432,6 +434,13 @@ namespace StaticGrad.Generators.Parsing.Models
         private ModelValue? Evaluate(IOperation operation, Frame frame)
         {
             _cancellationToken.ThrowIfCancellationRequested();
+            if (++_evaluations > MaxEvaluations)
+            {
+                return _evaluations == MaxEvaluations + 1
+                    ? Fail(operation, $"more than {MaxEvaluations:N0} evaluations while reading the model (loops nested too deep?); the graph must be small enough to read while you type")
+                    : null;
+            }
+
             if (operation.ConstantValue.HasValue)
             {
                 return new ConstantModelValue(operation.ConstantValue.Value);
@@ -728,13 +737,25 @@ namespace StaticGrad.Generators.Parsing.Models
 
             if (left is ConstantModelValue { Value: int x } && right is ConstantModelValue { Value: int y })
             {
+                long wide = kind switch
+                {
+                    BinaryOperatorKind.Add => (long)x + y,
+                    BinaryOperatorKind.Subtract => (long)x - y,
+                    BinaryOperatorKind.Multiply => (long)x * y,
+                    _ => 0,
+                };
+                if (wide is > int.MaxValue or < int.MinValue)
+                {
+                    return Fail(site, $"'{Text(site)}' overflows an int ({x} and {y} give {wide})");
+                }
+
                 switch (kind)
                 {
                     case BinaryOperatorKind.Add: return new ConstantModelValue(x + y);
                     case BinaryOperatorKind.Subtract: return new ConstantModelValue(x - y);
                     case BinaryOperatorKind.Multiply: return new ConstantModelValue(x * y);
-                    case BinaryOperatorKind.Divide when y != 0: return new ConstantModelValue(x / y);
-                    case BinaryOperatorKind.Remainder when y != 0: return new ConstantModelValue(x % y);
+                    case BinaryOperatorKind.Divide when y != 0 && !(x == int.MinValue && y == -1): return new ConstantModelValue(x / y);
+                    case BinaryOperatorKind.Remainder when y != 0 && y != -1: return new ConstantModelValue(x % y);
                     case BinaryOperatorKind.LessThan: return new ConstantModelValue(x < y);
                     case BinaryOperatorKind.LessThanOrEqual: return new ConstantModelValue(x <= y);
                     case BinaryOperatorKind.GreaterThan: return new ConstantModelValue(x > y);
