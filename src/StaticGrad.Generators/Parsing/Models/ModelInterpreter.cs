@@ -499,6 +499,10 @@ namespace StaticGrad.Generators.Parsing.Models
                 case IArrayCreationOperation arrayCreation:
                     return CreateArray(arrayCreation, frame);
 
+                case IArrayInitializerOperation initializer:
+                    // A field's bare initializer, 'Linear[] layers = { ... };', is an initializer without a creation around it.
+                    return Collect(initializer.ElementValues, frame);
+
                 case IInvocationOperation invocation:
                     return Invoke(invocation, frame);
 
