@@ -28,7 +28,7 @@ namespace StaticGrad.Tests.Fuzzing;
 /// SGR0022 unsupported code, SGR0023 arguments, SGR0024 declarations).
 /// </summary>
 /// <remarks>
-/// <c>STATICGRAD_FUZZ_CASES</c> scales it (a tenth of that many models, at least 50; 150 by default) and
+/// <c>STATICGRAD_FUZZ_CASES</c> scales it (a tenth of that many models, at least 50; 120 by default) and
 /// <c>STATICGRAD_FUZZ_SEED</c> replays the CsCheck seed a failure prints; each failure also prints the case's own seed,
 /// which <see cref="ModelFuzzSource.Build"/> turns back into the same source.
 /// </remarks>
@@ -37,7 +37,7 @@ public sealed class ModelFuzzTests(ITestOutputHelper output)
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new StaticGradAnalyzer());
 
     /// <summary>Models when <c>STATICGRAD_FUZZ_CASES</c> is not set.</summary>
-    public const int DefaultCases = 150;
+    public const int DefaultCases = 120;
 
     [Fact]
     public void RandomModels_NeverBreakTheBuild_AndGetTheExpectedDiagnostics()
