@@ -232,7 +232,10 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             w.Line("private readonly int[] _labels;");
+            // Only BatchNorm and Dropout read the mode; without them it is written and never read (CS0414 in the user's build).
+            w.Line("#pragma warning disable CS0414");
             w.Line("private bool _training; // the mode of the last forward pass: batch statistics and dropout (TrainStep) or not (Forward)");
+            w.Line("#pragma warning restore CS0414");
             w.Line("private ulong _dropoutState;");
             w.Line("private global::StaticGrad.Training.Optimizer? _optimizer;");
             w.Line();
