@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using StaticGrad.Generators;
 using StaticGrad.Tests.Infrastructure;
 using Xunit;
@@ -106,6 +107,33 @@ public class ModelIncrementalTests
         }
 
         Assert.Equal(2, inspected);
+    }
+
+    [Fact]
+    public void TheAnalyzer_OnACompilationWithTheGeneratedCode_StillChecksModels()
+    {
+        // As in the IDE and in a build: the analyzer sees the generated partials, so Block and Net derive from StaticGrad.Module.
+        var (output, _) = TestCompilation.Generate(TestCompilation.Create(Block, Net));
+        var analyzers = System.Collections.Immutable.ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new StaticGradAnalyzer());
+        Assert.Empty(output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().Result);
+
+        const string Broken = """
+            using StaticGrad;
+            namespace App;
+
+            [Model]
+            public partial class Broken
+            {
+                readonly Block block = new(4);
+
+                public Tensor Forward([Shape(2, 8, 8)] Tensor x) => block.Forward(x);
+            }
+            """;
+        var withBroken = output.AddSyntaxTrees(Tree(Broken, "Broken.cs"));
+        var diagnostics = withBroken.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().Result;
+        Diagnostic error = Assert.Single(diagnostics);
+        Assert.Equal("SGR0021", error.Id);
+        Assert.Contains("Conv2d(4, 4, 3, padding: 1, bias: false) expects 4 channels, but receives 2×8×8", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -44,7 +44,8 @@ namespace StaticGrad.Generators.Parsing.Models
                 return null;
             }
 
-            if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType)
+            // StaticGrad.Module is the base StaticGrad gives (an analyzer that runs on the compilation with the generated code sees it).
+            if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && !(baseType.Name == "Module" && IsStaticGradType(baseType)))
             {
                 sink.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.BaseListLocation(type, cancellationToken), $"'{type.Name}' derives from '{baseType.Name}', but StaticGrad gives modules their base class (StaticGrad.Module); remove the base class");
                 return null;
