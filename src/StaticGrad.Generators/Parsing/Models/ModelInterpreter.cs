@@ -71,9 +71,7 @@ namespace StaticGrad.Generators.Parsing.Models
 
             // A [Module] the generator gives no code (a base class, not partial…) does not derive from StaticGrad.Module, and
             // the model's code that registers it would not compile; its own error is on its declaration, this one on the use.
-            // (Once it has its code its base class is StaticGrad.Module, which the analyzer sees in the IDE: nothing to check then.)
-            bool hasItsCode = type.BaseType is { Name: "Module" } given && ModelParser.IsStaticGradType(given);
-            if (path is null && !hasItsCode && ModelParser.ParseModule(type, _compilation, DiagnosticSink.ErrorsOnly(), _cancellationToken) is null)
+            if (path is null && ModelParser.ParseModule(type, _compilation, DiagnosticSink.ErrorsOnly(), _cancellationToken) is null)
             {
                 _diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, $"'{type.Name}' cannot be used as a module until the error on its declaration is fixed");
                 return null;
