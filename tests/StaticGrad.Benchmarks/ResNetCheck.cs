@@ -10,11 +10,12 @@ namespace StaticGrad.Benchmarks;
 /// The two non-benchmark modes of <see cref="ResNetBenchmarks"/>:
 /// <code>
 /// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
-/// dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-resnet
+/// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-resnet
 /// </code>
 /// <c>verify-resnet</c> trains StaticGrad's FashionResNet and the TorchSharp copy (same initial weights, same batch, Adam 1e-3,
 /// one thread) side by side and fails unless the first step's losses agree within 1e-4. <c>profile-resnet</c> times each
-/// generated <c>Node*Forward</c>/<c>Node*Backward</c> method and the optimizer step alone (Stopwatch, best of 5 × 20 calls).
+/// generated <c>Node*Forward</c>/<c>Node*Backward</c> method and the optimizer step alone (Stopwatch, best of 5 × 20 calls),
+/// and with TorchSharp its step split into forward, backward and Adam, and its time for the same ops alone.
 /// </summary>
 internal static class ResNetCheck
 {
@@ -89,8 +90,80 @@ internal static class ResNetCheck
         Console.WriteLine($"{backward,9:F1}  all backward nodes");
         Console.WriteLine($"{total + step,9:F1}  sum of the parts");
         Console.WriteLine($"{whole,9:F1}  TrainStep (whole)");
+#if TORCH
+        ProfileTorch(x, y, net);
+#endif
         return 0;
     }
+
+#if TORCH
+    /// <summary>TorchSharp's step split into forward, backward and Adam, and its time for the ops that weigh most in ours.</summary>
+    private static void ProfileTorch(float[] x, int[] y, FashionResNet net)
+    {
+        TorchSharp.torch.set_num_threads(1);
+        var model = new TorchFashionResNet();
+        model.CopyFrom(FashionResNet.Description, net.Parameters, FashionResNet.State, net.Buffers);
+        model.train();
+        var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), ResNetBenchmarks.LearningRate);
+        var loss = TorchSharp.torch.nn.CrossEntropyLoss();
+        var input = TorchSharp.torch.tensor(x, new long[] { ResNetBenchmarks.Batch, 1, 28, 28 });
+        var labels = TorchSharp.torch.tensor(Array.ConvertAll(y, v => (long)v));
+        void Forward()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            loss.call(model.call(input), labels);
+        }
+
+        void ForwardBackward()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            optimizer.zero_grad();
+            loss.call(model.call(input), labels).backward();
+        }
+
+        for (int i = 0; i < 10; i++) ForwardBackward();
+        double forward = Best(Forward), forwardBackward = Best(ForwardBackward), step = Best(() => optimizer.step());
+        Console.WriteLine();
+        Console.WriteLine("TorchSharp, one thread (µs per call):");
+        Console.WriteLine($"{forward,9:F1}  forward + loss");
+        Console.WriteLine($"{forwardBackward - forward,9:F1}  backward (forward + backward − forward)");
+        Console.WriteLine($"{step,9:F1}  Adam step()");
+        Console.WriteLine("TorchSharp per op, batch 64 (forward / backward µs per call):");
+        TorchOp("Conv2d(1, 32, 3, padding: 1) on 1×28×28", TorchSharp.torch.nn.Conv2d(1, 32, 3, padding: 1), [64, 1, 28, 28]);
+        TorchOp("BatchNorm2d(32) on 32×28×28", TorchSharp.torch.nn.BatchNorm2d(32), [64, 32, 28, 28]);
+        TorchOp("MaxPool2d(2) on 32×28×28", TorchSharp.torch.nn.MaxPool2d(2), [64, 32, 28, 28]);
+        TorchOp("Conv2d(32, 32, 3, padding: 1, bias: false) on 32×14×14", TorchSharp.torch.nn.Conv2d(32, 32, 3, padding: 1, bias: false), [64, 32, 14, 14]);
+        TorchOp("BatchNorm2d(32) on 32×14×14", TorchSharp.torch.nn.BatchNorm2d(32), [64, 32, 14, 14]);
+    }
+
+    private static void TorchOp(string name, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> op, long[] shape)
+    {
+        var x = TorchSharp.torch.rand(shape).requires_grad_();
+        TorchSharp.torch.Tensor gradient;
+        using (TorchSharp.torch.no_grad())
+        {
+            gradient = TorchSharp.torch.randn_like(op.call(x));
+        }
+
+        void Forward()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            op.call(x);
+        }
+
+        void ForwardBackward()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            op.zero_grad();
+            x.grad?.zero_();
+            op.call(x).backward([gradient]);
+        }
+
+        for (int i = 0; i < 10; i++) ForwardBackward();
+        double forward = Best(Forward), forwardBackward = Best(ForwardBackward);
+        Console.WriteLine($"{forward,9:F1} / {forwardBackward - forward,9:F1}  {name}");
+    }
+#endif
 
     private static double Best(Action action)
     {
