@@ -9,6 +9,9 @@ using static TorchSharp.torch;
 
 namespace StaticGrad.Benchmarks;
 
+// StaticGrad.Tensor (the models-as-C# type) would win over the using static above; inside the namespace this alias wins.
+using Tensor = TorchSharp.torch.Tensor;
+
 /// <summary>
 /// Whole Fashion-MNIST epochs, StaticGrad and TorchSharp side by side in one process: the same initial weights (StaticGrad's,
 /// copied into the nn.Sequential), the same shuffled batch order, batch 128, Adam 1e-3, one thread each. The epochs alternate

@@ -2,6 +2,11 @@
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*'
 // Whole Fashion-MNIST epochs against TorchSharp (needs the dataset, see samples/FashionMnist):
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- fashion-epochs [folder] [epochs] [mlp|deep|cnn] [threads]
+// One FashionResNet training step (the model written as C#) against TorchSharp: the first step's losses compared, then timed,
+// then StaticGrad's step broken down per generated op:
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*ResNetBenchmarks*'
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-resnet
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -15,7 +20,17 @@ if (args.Length > 0 && args[0] == "fashion-epochs")
 {
     return FashionEpochs.Run(args);
 }
+
+if (args.Length > 0 && args[0] == "verify-resnet")
+{
+    return ResNetCheck.Verify(args);
+}
 #endif
+
+if (args.Length > 0 && args[0] == "profile-resnet")
+{
+    return ResNetCheck.Profile(args);
+}
 
 double peak256 = MachinePeak.MeasureGflops(), peak512 = MachinePeak.MeasureGflops512();
 FmaFloorColumn.PeakGflops = System.Math.Max(peak256, peak512);

@@ -5,6 +5,9 @@ using static TorchSharp.torch;
 
 namespace StaticGrad.Benchmarks;
 
+// StaticGrad.Tensor (the models-as-C# type) would win over the using static above; inside the namespace this alias wins.
+using Tensor = TorchSharp.torch.Tensor;
+
 /// <summary>TorchSharp-cpu: D = W·X forward, then autograd backward with dD as D's gradient.</summary>
 internal sealed class TorchMatMul
 {
@@ -139,6 +142,142 @@ internal sealed class TorchClassifier
     {
         if (torch.get_num_threads() != 1) torch.set_num_threads(1);
         _optimizer.step();
+    }
+}
+/// <summary>
+/// samples/FashionResNet's <c>ResidualBlock</c> in TorchSharp: conv 3×3 (no bias), BatchNorm2d, ReLU, conv, BatchNorm2d, add the
+/// input, ReLU. The fields are named as in the C# model, so <c>state_dict</c> names are the same (<c>block1.conv1.weight</c>, …).
+/// </summary>
+internal sealed class TorchResidualBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Conv2d conv1, conv2;
+    private readonly TorchSharp.Modules.BatchNorm2d bn1, bn2;
+
+    public TorchResidualBlock(int channels) : base(nameof(TorchResidualBlock))
+    {
+        conv1 = nn.Conv2d(channels, channels, 3, padding: 1, bias: false);
+        bn1 = nn.BatchNorm2d(channels);
+        conv2 = nn.Conv2d(channels, channels, 3, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(channels);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        Tensor h = nn.functional.relu(bn1.call(conv1.call(x)));
+        h = bn2.call(conv2.call(h));
+        return nn.functional.relu(x + h);
+    }
+}
+
+/// <summary>
+/// samples/FashionResNet's <c>FashionResNet</c> in TorchSharp (stem conv 1→32 + BatchNorm2d + ReLU + max pool, two residual
+/// blocks, max pool, Linear(32·7·7, 10)), its modules named as the C# model's fields, so StaticGrad's parameters and
+/// buffers copy across by name (<see cref="CopyFrom"/>).
+/// </summary>
+internal sealed class TorchFashionResNet : nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Conv2d stem;
+    private readonly TorchSharp.Modules.BatchNorm2d bn;
+    private readonly TorchResidualBlock block1, block2;
+    private readonly TorchSharp.Modules.Linear head;
+
+    public TorchFashionResNet() : base(nameof(TorchFashionResNet))
+    {
+        stem = nn.Conv2d(1, 32, 3, padding: 1);
+        bn = nn.BatchNorm2d(32);
+        block1 = new TorchResidualBlock(32);
+        block2 = new TorchResidualBlock(32);
+        head = nn.Linear(32 * 7 * 7, 10);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        Tensor h = nn.functional.max_pool2d(nn.functional.relu(bn.call(stem.call(x))), 2);
+        h = nn.functional.max_pool2d(block2.call(block1.call(h)), 2);
+        return head.call(h.flatten(1));
+    }
+
+    /// <summary>
+    /// Copies every parameter and running statistic of a StaticGrad model (flat arrays described by PyTorch names) into this
+    /// module by name; throws unless the two name sets are the same and every shape's element count agrees.
+    /// </summary>
+    public void CopyFrom(StaticGrad.Interchange.NetworkDescription description, ReadOnlySpan<float> parameters,
+        StaticGrad.Interchange.StateDescription state, ReadOnlySpan<float> buffers)
+    {
+        var ours = new System.Collections.Generic.Dictionary<string, (int Offset, int Count)>();
+        foreach (var tensor in description.Tensors) ours.Add(tensor.Name, (tensor.Offset, tensor.Count));
+        var ourBuffers = new System.Collections.Generic.Dictionary<string, (int Offset, int Count)>();
+        foreach (var tensor in state.Buffers) ourBuffers.Add(tensor.Name, (tensor.Offset, tensor.Count));
+        var counters = new System.Collections.Generic.HashSet<string>();
+        foreach (var counter in state.Counters) counters.Add(counter.Name);
+        using var noGrad = torch.no_grad();
+        int copied = 0, copiedBuffers = 0;
+        foreach (var (name, parameter) in named_parameters())
+        {
+            if (!ours.TryGetValue(name, out var at) || at.Count != parameter.numel())
+            {
+                throw new InvalidOperationException($"TorchSharp parameter {name} [{string.Join(", ", parameter.shape)}] has no counterpart of that size in StaticGrad's model.");
+            }
+
+            parameter.copy_(torch.tensor(parameters.Slice(at.Offset, at.Count).ToArray(), parameter.shape));
+            copied++;
+        }
+
+        foreach (var (name, buffer) in named_buffers())
+        {
+            if (buffer.dtype != ScalarType.Float32)
+            {
+                if (!counters.Contains(name)) throw new InvalidOperationException($"TorchSharp counter {name} is not one of StaticGrad's.");
+                continue; // num_batches_tracked: 0 in both
+            }
+
+            if (!ourBuffers.TryGetValue(name, out var at) || at.Count != buffer.numel())
+            {
+                throw new InvalidOperationException($"TorchSharp buffer {name} has no counterpart of that size in StaticGrad's model.");
+            }
+
+            buffer.copy_(torch.tensor(buffers.Slice(at.Offset, at.Count).ToArray(), buffer.shape));
+            copiedBuffers++;
+        }
+
+        if (copied != ours.Count || copiedBuffers != ourBuffers.Count)
+        {
+            throw new InvalidOperationException($"Copied {copied} of StaticGrad's {ours.Count} parameter tensors and {copiedBuffers} of its {ourBuffers.Count} buffers.");
+        }
+    }
+}
+
+/// <summary>
+/// A TorchSharp model on one fixed batch with cross-entropy and Adam: one training step (zero_grad, forward, loss,
+/// backward, step) per call, on the thread count given.
+/// </summary>
+internal sealed class TorchTrainer
+{
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly TorchSharp.Modules.Adam _optimizer;
+    private readonly Tensor _x, _y;
+    private readonly Loss<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
+
+    public TorchTrainer(nn.Module<Tensor, Tensor> model, double learningRate, float[] x, long[] inputShape, long[] y)
+    {
+        _model = model;
+        _model.train();
+        _optimizer = torch.optim.Adam(_model.parameters(), learningRate);
+        _x = torch.tensor(x, inputShape);
+        _y = torch.tensor(y);
+    }
+
+    public float Step(int threads)
+    {
+        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+        using var scope = torch.NewDisposeScope();
+        _optimizer.zero_grad();
+        Tensor loss = _loss.call(_model.call(_x), _y);
+        loss.backward();
+        _optimizer.step();
+        return loss.item<float>();
     }
 }
 #endif
