@@ -315,12 +315,45 @@ namespace StaticGrad.Kernels
             }
         }
 
+        // The reductions below add in double, as PyTorch's CPU kernels do (their accumulation type for float is double): with
+        // AVX2 a float run is loaded 8 at a time and widened into four double accumulators (four vectors in flight), a double
+        // run into two; the order of the additions therefore differs from the scalar fallback's in the last bits.
+
         /// <summary>Σ values in double.</summary>
         private static double Sum<T>(ref T values, int length)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            int i = 0;
             double sum = 0;
-            for (int i = 0; i < length; i++)
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 16)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; i <= length - 16; i += 16)
+                {
+                    Vector256<float> f0 = Vector256.LoadUnsafe(ref v, (nuint)i), f1 = Vector256.LoadUnsafe(ref v, (nuint)(i + 8));
+                    a0 += Vector256.WidenLower(f0);
+                    a1 += Vector256.WidenUpper(f0);
+                    a2 += Vector256.WidenLower(f1);
+                    a3 += Vector256.WidenUpper(f1);
+                }
+
+                sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+            }
+            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 8)
+            {
+                ref double v = ref Unsafe.As<T, double>(ref values);
+                Vector256<double> a0 = default, a1 = default;
+                for (; i <= length - 8; i += 8)
+                {
+                    a0 += Vector256.LoadUnsafe(ref v, (nuint)i);
+                    a1 += Vector256.LoadUnsafe(ref v, (nuint)(i + 4));
+                }
+
+                sum = Vector256.Sum(a0 + a1);
+            }
+
+            for (; i < length; i++)
             {
                 sum += double.CreateTruncating(Unsafe.Add(ref values, i));
             }
@@ -332,8 +365,40 @@ namespace StaticGrad.Kernels
         private static double SquaredDeviations<T>(ref T values, int length, double mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            int i = 0;
             double sum = 0;
-            for (int i = 0; i < length; i++)
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 16)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector256<double> m = Vector256.Create(mean), a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; i <= length - 16; i += 16)
+                {
+                    Vector256<float> f0 = Vector256.LoadUnsafe(ref v, (nuint)i), f1 = Vector256.LoadUnsafe(ref v, (nuint)(i + 8));
+                    Vector256<double> d0 = Vector256.WidenLower(f0) - m, d1 = Vector256.WidenUpper(f0) - m;
+                    Vector256<double> d2 = Vector256.WidenLower(f1) - m, d3 = Vector256.WidenUpper(f1) - m;
+                    a0 += d0 * d0;
+                    a1 += d1 * d1;
+                    a2 += d2 * d2;
+                    a3 += d3 * d3;
+                }
+
+                sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+            }
+            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 8)
+            {
+                ref double v = ref Unsafe.As<T, double>(ref values);
+                Vector256<double> m = Vector256.Create(mean), a0 = default, a1 = default;
+                for (; i <= length - 8; i += 8)
+                {
+                    Vector256<double> d0 = Vector256.LoadUnsafe(ref v, (nuint)i) - m, d1 = Vector256.LoadUnsafe(ref v, (nuint)(i + 4)) - m;
+                    a0 += d0 * d0;
+                    a1 += d1 * d1;
+                }
+
+                sum = Vector256.Sum(a0 + a1);
+            }
+
+            for (; i < length; i++)
             {
                 double d = double.CreateTruncating(Unsafe.Add(ref values, i)) - mean;
                 sum += d * d;
@@ -346,8 +411,43 @@ namespace StaticGrad.Kernels
         private static (double Sum, double Dot) SumAndDot<T>(ref T dy, ref T x, int length, double mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            int i = 0;
             double sum = 0, dot = 0;
-            for (int i = 0; i < length; i++)
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 8)
+            {
+                ref float g = ref Unsafe.As<T, float>(ref dy);
+                ref float v = ref Unsafe.As<T, float>(ref x);
+                Vector256<double> m = Vector256.Create(mean), s0 = default, s1 = default, p0 = default, p1 = default;
+                for (; i <= length - 8; i += 8)
+                {
+                    Vector256<float> gf = Vector256.LoadUnsafe(ref g, (nuint)i), xf = Vector256.LoadUnsafe(ref v, (nuint)i);
+                    Vector256<double> g0 = Vector256.WidenLower(gf), g1 = Vector256.WidenUpper(gf);
+                    s0 += g0;
+                    s1 += g1;
+                    p0 += g0 * (Vector256.WidenLower(xf) - m);
+                    p1 += g1 * (Vector256.WidenUpper(xf) - m);
+                }
+
+                sum = Vector256.Sum(s0 + s1);
+                dot = Vector256.Sum(p0 + p1);
+            }
+            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 4)
+            {
+                ref double g = ref Unsafe.As<T, double>(ref dy);
+                ref double v = ref Unsafe.As<T, double>(ref x);
+                Vector256<double> m = Vector256.Create(mean), s0 = default, p0 = default;
+                for (; i <= length - 4; i += 4)
+                {
+                    Vector256<double> g0 = Vector256.LoadUnsafe(ref g, (nuint)i);
+                    s0 += g0;
+                    p0 += g0 * (Vector256.LoadUnsafe(ref v, (nuint)i) - m);
+                }
+
+                sum = Vector256.Sum(s0);
+                dot = Vector256.Sum(p0);
+            }
+
+            for (; i < length; i++)
             {
                 double g = double.CreateTruncating(Unsafe.Add(ref dy, i));
                 sum += g;
