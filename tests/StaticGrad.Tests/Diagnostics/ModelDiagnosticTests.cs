@@ -279,4 +279,21 @@ public class ModelDiagnosticTests
         }
         """,
         Diagnostic("SGR0024").WithLocation(0).WithArguments("'Net' declares a constructor with parameters; a [Model] is created by its generated constructor (seed, maxBatchSize), so its modules must be built from constants (declare no constructor, or one without parameters)"));
+
+    [Fact]
+    public Task SGR0006_AMemberNamedLikeAGeneratedOne() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Model]
+        public partial class Net
+        {
+            readonly Linear fc = new(4, 2);
+
+            public int {|#0:TrainStep|}() => 0;
+
+            public Tensor Forward([Shape(4)] Tensor x) => fc.Forward(x);
+        }
+        """,
+        Diagnostic("SGR0006").WithLocation(0).WithArguments("Net", "TrainStep", "Model"));
 }

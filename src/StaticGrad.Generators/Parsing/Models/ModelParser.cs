@@ -20,6 +20,17 @@ namespace StaticGrad.Generators.Parsing.Models
         public const string ModelAttribute = "StaticGrad.ModelAttribute";
         public const string ModuleAttribute = "StaticGrad.ModuleAttribute";
 
+        /// <summary>The public members a <c>[Model]</c> gets (its own <c>Forward(Tensor)</c> keeps the name: the generated ones take spans).</summary>
+        private static readonly HashSet<string> GeneratedModelMembers = new()
+        {
+            "InputSize", "OutputSize", "ParameterCount", "BufferCount", "Architecture", "DefaultMaxBatchSize", "MaxBatchSize",
+            "Parameters", "Gradients", "Buffers", "ZeroGradients", "Backward", "TrainStep", "EvaluateLoss", "Predict", "Accuracy",
+            "Optimizer", "UseSgd", "UseAdam", "UseAdamW", "Step", "Description", "State", "SaveSafetensors", "LoadSafetensors",
+        };
+
+        private static bool IsModel(INamedTypeSymbol type) =>
+            type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" } c && IsStaticGradType(c));
+
         /// <summary>Whether a type lives in the <c>StaticGrad</c> namespace (the run-time library's modules, Tensor, Functional).</summary>
         public static bool IsStaticGradType(ITypeSymbol? type) =>
             type?.ContainingNamespace is { Name: "StaticGrad", ContainingNamespace.IsGlobalNamespace: true };
@@ -49,6 +60,15 @@ namespace StaticGrad.Generators.Parsing.Models
             {
                 sink.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.BaseListLocation(type, cancellationToken), $"'{type.Name}' derives from '{baseType.Name}', but StaticGrad gives modules their base class (StaticGrad.Module); remove the base class");
                 return null;
+            }
+
+            string attribute = IsModel(type) ? "Model" : "Module";
+            foreach (ISymbol member in TargetChecks.UserMembers(type))
+            {
+                if (member.Name == "Visit" || (attribute == "Model" && GeneratedModelMembers.Contains(member.Name)))
+                {
+                    sink.Report(DiagnosticDescriptors.MemberCollision, TargetChecks.SourceLocation(member), type.Name, member.Name, attribute);
+                }
             }
 
             if (sink.HasErrors)
