@@ -69,4 +69,53 @@ public sealed class ModelContractTests
         Assert.Throws<InvalidDataException>(() => other.LoadSafetensors(stream));
         Assert.Equal(untouched, other.Parameters.ToArray());
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(1001)]
+    public void Predict_TakesAnyNumberOfRows_AsForwardComputesThem(int rows)
+    {
+        var model = new TinyResNet(seed: 5, maxBatchSize: 4);
+        float[] x = Enumerable.Range(0, rows * TinyResNet.InputSize).Select(i => (float)Math.Cos(i * 0.37)).ToArray();
+        var outputs = new float[rows * TinyResNet.OutputSize];
+        var probabilities = new float[rows * TinyResNet.OutputSize];
+        model.Predict(x, outputs);
+        model.PredictProbabilities(x, probabilities);
+
+        // Each chunk against Forward on the same rows, and each row of probabilities against the softmax of the scores.
+        var expected = new float[4 * TinyResNet.OutputSize];
+        for (int start = 0; start < rows; start += 4)
+        {
+            int batch = Math.Min(4, rows - start);
+            model.Forward(x.AsSpan(start * TinyResNet.InputSize, batch * TinyResNet.InputSize), expected.AsSpan(0, batch * TinyResNet.OutputSize));
+            Assert.Equal(expected.AsSpan(0, batch * TinyResNet.OutputSize).ToArray(), outputs.AsSpan(start * TinyResNet.OutputSize, batch * TinyResNet.OutputSize).ToArray());
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            double[] z = outputs.Skip(r * 3).Take(3).Select(v => (double)v).ToArray();
+            double sum = z.Sum(v => Math.Exp(v - z.Max()));
+            for (int j = 0; j < 3; j++)
+            {
+                Assert.True(Math.Abs((Math.Exp(z[j] - z.Max()) / sum) - probabilities[(r * 3) + j]) < 1e-6, $"row {r}, class {j}");
+            }
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        model.Predict(x, outputs);
+        model.PredictProbabilities(x, probabilities);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Predict_RejectsPartialRowsAndWrongOutputLengths()
+    {
+        var model = new TwoInputNet(maxBatchSize: 2);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => model.Predict(new float[7], new float[3], new float[2])).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => model.Predict(new float[10], new float[3], new float[4])).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => model.Predict(new float[10], new float[6], new float[5])).ParamName);
+    }
 }

@@ -30,6 +30,7 @@ namespace StaticGrad.Generators.Emit.Graph
             WriteBackward(w, code);
             WriteRun(w, code, routing);
             WriteNodes(w, code, routing);
+            WriteScores(w, code);
             if (spec.Loss != LossKind.None)
             {
                 WriteTraining(w, code);
@@ -521,6 +522,71 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line();
                 }
             }
+        }
+
+        /// <summary>Predict(inputs, outputs) for any number of examples, and the class probabilities of a softmax classifier.</summary>
+        private static void WriteScores(SourceWriter w, GraphCode code)
+        {
+            GraphSpec spec = code.Spec;
+            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            int classes = spec.OutputNode.Size;
+            foreach (bool probabilities in classifier ? new[] { false, true } : new[] { false })
+            {
+                string name = probabilities ? "probabilities" : "outputs";
+                w.Line(probabilities
+                    ? "/// <summary>The probabilities of the classes for any number of examples: the softmax, <c>exp(z_j − max z) / Σ_k exp(z_k − max z)</c>, of the scores, each row summing to 1."
+                    : "/// <summary>The outputs of any number of examples in evaluation mode, as Forward computes them (Forward takes at most <see cref=\"MaxBatchSize\"/>).");
+                w.Line("/// Runs in chunks of <see cref=\"MaxBatchSize\"/> examples; allocates nothing; replaces the stored values, so Backward needs a new forward pass.</summary>");
+                w.Line($"/// <exception cref=\"global::System.ArgumentException\">An input is not whole examples, the inputs disagree on their count, or <paramref name=\"{name}\"/> does not hold <see cref=\"OutputSize\"/> values per example; nothing is written.</exception>");
+                w.Open($"public void {(probabilities ? "PredictProbabilities" : "Predict")}({InputParameters(spec)}, global::System.Span<float> {name})");
+                w.Line($"int count = CountExamples({InputArguments(spec)});");
+                w.Line($"CheckLength({name}.Length, count * OutputSize, nameof({name}), \"OutputSize\");");
+                w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+                w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+                w.Line("_training = false;");
+                w.Line($"CopyInputs({InputArguments(spec, "start")}, batch);");
+                w.Line("RunForward(batch);");
+                w.Line($"global::System.Span<float> chunk = {name}.Slice(start * OutputSize, batch * OutputSize);");
+                w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(chunk);");
+                if (probabilities)
+                {
+                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Line($"global::System.Span<float> row = chunk.Slice(b * {classes}, {classes});");
+                    w.Line("float max = row[0]; // softmax(z) = softmax(z − max z): no exponential overflows");
+                    w.Open($"for (int j = 1; j < {classes}; j++)");
+                    w.Line("max = global::System.MathF.Max(max, row[j]);");
+                    w.Close();
+                    w.Line("double sum = 0;");
+                    w.Open($"for (int j = 0; j < {classes}; j++)");
+                    w.Line("row[j] = global::System.MathF.Exp(row[j] - max);");
+                    w.Line("sum += row[j];");
+                    w.Close();
+                    w.Line("float inverse = (float)(1 / sum);");
+                    w.Open($"for (int j = 0; j < {classes}; j++)");
+                    w.Line("row[j] *= inverse;");
+                    w.Close();
+                    w.Close();
+                }
+
+                w.Close();
+                w.Close();
+                w.Line();
+            }
+
+            w.Line("/// <summary>How many whole examples the inputs hold (any number, 0 included); throws when they are not whole or disagree.</summary>");
+            w.Open($"private int CountExamples({InputParameters(spec)})");
+            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                string input = InputParameter(spec, i), size = SizeConstant(spec, i);
+                w.Open($"if ({input}.Length != count * {size})");
+                w.Line($"throw new global::System.ArgumentException($\"{input} must hold whole examples of {{{size}}} values ({Shapes.Text(spec.Inputs[i].Shape)}){(i > 0 ? $", as many as {InputParameter(spec, 0)} ({{count}})" : string.Empty)}, but its length is {{{input}.Length}}.\", nameof({input}));");
+                w.Close();
+            }
+
+            w.Line("return count;");
+            w.Close();
+            w.Line();
         }
 
         private static void WriteTraining(SourceWriter w, GraphCode code)
