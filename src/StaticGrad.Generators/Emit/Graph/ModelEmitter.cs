@@ -718,40 +718,28 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("return prediction[0];");
             w.Close();
             w.Line();
-            w.Line("/// <summary>The fraction of examples whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>");
-            w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
-            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
-            w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
-            w.Line("int correct = 0;");
-            w.Line("global::System.Span<int> predictions = stackalloc int[64];");
-            w.Open("for (int start = 0; start < count; start += 64)");
-            w.Line("int batch = global::System.Math.Min(64, count - start);");
-            w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
-            w.Open("for (int b = 0; b < batch; b++)");
-            w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Line("return count == 0 ? 0 : (double)correct / count;");
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>Accuracy with labels stored as bytes.</summary>");
-            w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels)");
-            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
-            w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
-            w.Line("int correct = 0;");
-            w.Line("global::System.Span<int> predictions = stackalloc int[64];");
-            w.Open("for (int start = 0; start < count; start += 64)");
-            w.Line("int batch = global::System.Math.Min(64, count - start);");
-            w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
-            w.Open("for (int b = 0; b < batch; b++)");
-            w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Line("return count == 0 ? 0 : (double)correct / count;");
-            w.Close();
-            w.Line();
+            foreach (string label in new[] { "int", "byte" })
+            {
+                w.Line(label == "int"
+                    ? "/// <summary>The fraction of examples whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
+                    : "/// <summary>Accuracy with labels stored as bytes (as Fashion-MNIST's are).</summary>");
+                w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<{label}> labels)");
+                w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+                w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
+                w.Line("int correct = 0;");
+                w.Line("global::System.Span<int> predictions = stackalloc int[64];");
+                w.Open("for (int start = 0; start < count; start += 64)");
+                w.Line("int batch = global::System.Math.Min(64, count - start);");
+                w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
+                w.Open("for (int b = 0; b < batch; b++)");
+                w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Line("return count == 0 ? 0 : (double)correct / count;");
+                w.Close();
+                w.Line();
+            }
         }
 
         private static void WriteOptimizer(SourceWriter w)
