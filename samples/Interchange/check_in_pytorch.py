@@ -6,7 +6,8 @@
 
 1. Reads digits-mlp.safetensors with a few lines of Python (no safetensors package here), loads it with
    load_state_dict into the equivalent nn.Sequential, and compares its outputs on the test split with StaticGrad's.
-2. Runs onnx.checker (full check, with shape inference) on digits-mlp.onnx and prints its IR version and opset.
+2. Runs onnx.checker (full check, with shape inference) on digits-mlp.onnx and on digits-cnn-float.onnx (the double CNN
+   exported with float tensors) and prints their IR version and opset.
 """
 import json
 import struct
@@ -51,10 +52,11 @@ ok = difference < 1e-4 and same == record["Rows"]
 
 try:
     import onnx
-    onnx_model = onnx.load(str(folder / "digits-mlp.onnx"))
-    onnx.checker.check_model(onnx_model, full_check=True)
-    print(f"onnx {onnx.__version__}: checker passed (IR version {onnx_model.ir_version}, "
-          f"opset {[(o.domain or 'ai.onnx', o.version) for o in onnx_model.opset_import]})")
+    for name in ["digits-mlp.onnx", "digits-cnn-float.onnx"]:
+        onnx_model = onnx.load(str(folder / name))
+        onnx.checker.check_model(onnx_model, full_check=True)
+        print(f"onnx {onnx.__version__}: checker passed on {name} (IR version {onnx_model.ir_version}, "
+              f"opset {[(o.domain or 'ai.onnx', o.version) for o in onnx_model.opset_import]})")
 except ImportError:
     print("python3-onnx is not installed: skipped the ONNX checker")
 

@@ -33,6 +33,17 @@ namespace StaticGrad.Generators.Catalogue
         /// <summary>The loss and its gradient as formulas, for the docs of ComputeLoss.</summary>
         public abstract string Formula(NetworkCode code);
 
+        /// <summary>Whether the loss defines class probabilities of the outputs (softmax for cross-entropy): the network then gets <c>PredictProbabilities</c>.</summary>
+        public virtual bool HasProbabilities => false;
+
+        /// <summary>How the probabilities come from the outputs, in words for the docs ("the softmax").</summary>
+        public virtual string ProbabilitiesText => string.Empty;
+
+        /// <summary>Turns the outputs in <c>row</c> (a <c>Span</c> of one example's outputs) into probabilities in place; only when <see cref="HasProbabilities"/>.</summary>
+        public virtual void WriteProbabilities(SourceWriter w, NetworkCode code)
+        {
+        }
+
         /// <summary>
         /// The body of <c>RunLoss</c> after <c>bool withGradient</c> and <c>double total = 0;</c>: adds each example's loss to
         /// <c>total</c>, writes ∂L/∂outputs into <c>outputGradients</c> when <c>withGradient</c>, and ends with the return of the mean.

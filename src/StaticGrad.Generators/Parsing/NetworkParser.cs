@@ -26,7 +26,7 @@ namespace StaticGrad.Generators.Parsing
         public static readonly ImmutableArray<string> ReservedNames = ImmutableArray.Create(
             "InputSize", "OutputSize", "ParameterCount", "Architecture", "DefaultMaxBatchSize", "MaxBatchSize",
             "Parameters", "Gradients", "Forward", "Backward", "ZeroGradients", "ComputeLoss", "TrainStep",
-            "UseSgd", "UseAdam", "Step", "Predict", "Accuracy", "EvaluateLoss", "Save", "Load",
+            "UseSgd", "UseAdam", "Step", "Predict", "PredictProbabilities", "Accuracy", "EvaluateLoss", "Save", "Load",
             "InputVector", "OutputVector", "OptimizerState", "FileMagic", "FileVersion",
             "_parameters", "_gradients", "_activations", "_gradientScratch", "_batch", "_optimizer",
             "InitializeParameters", "CheckBatch", "CheckLabels", "ArgMax", "ThrowLengthMismatch", "Checksum",

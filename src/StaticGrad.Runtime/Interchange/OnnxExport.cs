@@ -81,6 +81,93 @@ namespace StaticGrad.Interchange
         public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<double> parameters) =>
             WriteTo(stream, Build(network, parameters));
 
+        /// <summary>
+        /// Writes the model to <paramref name="path"/> (through a temporary file that then replaces it) with tensors of
+        /// <paramref name="elementType"/>: <see cref="ElementType.Double"/> widens every parameter exactly, the graph's input
+        /// and output become double.
+        /// </summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        /// <param name="elementType">The element type of the graph's input, output and initializers.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
+        public static void Save(string path, NetworkDescription network, ReadOnlySpan<float> parameters, ElementType elementType) =>
+            AtomicFile.WriteAllBytes(path, Build(network, parameters, elementType).WrittenSpan);
+
+        /// <summary>
+        /// Writes the model to <paramref name="path"/> (through a temporary file that then replaces it) with tensors of
+        /// <paramref name="elementType"/>: <see cref="ElementType.Float"/> rounds every parameter to the nearest float and makes
+        /// the graph's input and output float, so ONNX Runtime's CPU provider runs a double network's <c>Conv</c> layers.
+        /// </summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        /// <param name="elementType">The element type of the graph's input, output and initializers.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
+        public static void Save(string path, NetworkDescription network, ReadOnlySpan<double> parameters, ElementType elementType) =>
+            AtomicFile.WriteAllBytes(path, Build(network, parameters, elementType).WrittenSpan);
+
+        /// <summary>Writes the model to <paramref name="stream"/> with tensors of <paramref name="elementType"/>; see <see cref="Save(string, NetworkDescription, ReadOnlySpan{float}, ElementType)"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        /// <param name="elementType">The element type of the graph's input, output and initializers.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
+        public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<float> parameters, ElementType elementType) =>
+            WriteTo(stream, Build(network, parameters, elementType));
+
+        /// <summary>Writes the model to <paramref name="stream"/> with tensors of <paramref name="elementType"/>; see <see cref="Save(string, NetworkDescription, ReadOnlySpan{double}, ElementType)"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="network">The network.</param>
+        /// <param name="parameters">Its flat parameter array.</param>
+        /// <param name="elementType">The element type of the graph's input, output and initializers.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+        /// <exception cref="NotSupportedException">The network has no layer list (a graph model described by its tensors alone).</exception>
+        public static void Save(Stream stream, NetworkDescription network, ReadOnlySpan<double> parameters, ElementType elementType) =>
+            WriteTo(stream, Build(network, parameters, elementType));
+
+        // The model in the element type asked for: the parameters converted first (an export allocates its protobuf anyway).
+        private static ProtobufWriter Build(NetworkDescription network, ReadOnlySpan<float> parameters, ElementType elementType)
+        {
+            switch (elementType)
+            {
+                case ElementType.Float:
+                    return Build<float>(network, parameters);
+                case ElementType.Double:
+                    double[] widened = new double[parameters.Length];
+                    for (int i = 0; i < widened.Length; i++)
+                    {
+                        widened[i] = parameters[i];
+                    }
+
+                    return Build<double>(network, widened);
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "The element type must be ElementType.Float or ElementType.Double.");
+            }
+        }
+
+        private static ProtobufWriter Build(NetworkDescription network, ReadOnlySpan<double> parameters, ElementType elementType)
+        {
+            switch (elementType)
+            {
+                case ElementType.Double:
+                    return Build<double>(network, parameters);
+                case ElementType.Float:
+                    float[] rounded = new float[parameters.Length];
+                    for (int i = 0; i < rounded.Length; i++)
+                    {
+                        rounded[i] = (float)parameters[i];
+                    }
+
+                    return Build<float>(network, rounded);
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "The element type must be ElementType.Float or ElementType.Double.");
+            }
+        }
+
         private static void WriteTo(Stream stream, ProtobufWriter model)
         {
             if (stream is null)

@@ -78,6 +78,11 @@ namespace StaticGrad
         /// <param name="predictions">Receives one class per example.</param>
         void Predict(ReadOnlySpan<T> inputs, Span<int> predictions);
 
+        /// <summary>The outputs of any number of examples (Forward's, without its <see cref="MaxBatchSize"/> limit), in chunks of <see cref="MaxBatchSize"/>.</summary>
+        /// <param name="inputs">Examples [count×InputSize].</param>
+        /// <param name="outputs">Receives [count×OutputSize].</param>
+        void Predict(ReadOnlySpan<T> inputs, Span<T> outputs);
+
         /// <summary>The fraction of examples whose prediction equals the label.</summary>
         /// <param name="inputs">Examples [count×InputSize].</param>
         /// <param name="labels">One label per example.</param>
@@ -131,6 +136,16 @@ namespace StaticGrad
         /// <summary>Writes the forward pass as ONNX.</summary>
         /// <param name="stream">A writable stream.</param>
         void ExportOnnx(Stream stream);
+
+        /// <summary>Exports the forward pass as ONNX with tensors of <paramref name="elementType"/> (a double network as float for ONNX Runtime's CPU provider).</summary>
+        /// <param name="path">The file.</param>
+        /// <param name="elementType">The element type of the file's tensors.</param>
+        void ExportOnnx(string path, ElementType elementType);
+
+        /// <summary>Writes the forward pass as ONNX with tensors of <paramref name="elementType"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="elementType">The element type of the file's tensors.</param>
+        void ExportOnnx(Stream stream, ElementType elementType);
     }
 
     /// <summary>A network whose loss compares its outputs with class labels (SoftmaxCrossEntropy, MulticlassSvm). Labels may be <see cref="int"/>, <see cref="byte"/> or <see cref="ushort"/>, read where they are.</summary>

@@ -177,6 +177,103 @@ public sealed class OnnxExportTests
         AssertClose(expected, actual.Select(v => (double)v).ToArray(), relative: 1e-5, absolute: 1e-5, name);
     }
 
+    [Theory]
+    [MemberData(nameof(ImageNetworks))]
+    public void DoubleImageNetworks_ExportedAsFloat_RunInOnnxRuntime_LikeForward(string name)
+    {
+        StaticGrad.INetwork<double> net = name switch
+        {
+            nameof(TinyCnn) => new TinyCnn(seed: 23),
+            nameof(StridedCnn) => new StridedCnn(seed: 23),
+            nameof(PointwiseCnn) => new PointwiseCnn(seed: 23),
+            nameof(ConvOnly) => new ConvOnly(seed: 23),
+            _ => new PoolFirst(seed: 23),
+        };
+        // The generated ExportOnnx(stream, ElementType.Float) on the network's own double parameters (not rounded first):
+        // ONNX Runtime computes in float on rounded weights, Forward in double, so they agree within float tolerance.
+        var stream = new MemoryStream();
+        net.ExportOnnx(stream, ElementType.Float);
+        CheckStructure(stream.ToArray(), net.Description, elementType: 1);
+        const int Batch = 5;
+        float[] inputs = RandomFloats(new Random(23), Batch * net.InputSize);
+        double[] expected = new double[Batch * net.OutputSize];
+        net.Forward(inputs.Select(v => (double)v).ToArray(), expected);
+
+        float[] actual = Run(stream.ToArray(), inputs, Batch, net.InputSize);
+
+        AssertClose(expected, actual.Select(v => (double)v).ToArray(), relative: 1e-4, absolute: 1e-5, name);
+    }
+
+    [Fact]
+    public void DoubleCnn_ExportedAsDouble_IsRefusedByOnnxRuntime_AndAsFloat_Runs()
+    {
+        // Why the option exists: the CPU provider has no double Conv. If a later ONNX Runtime gains one, this test says so.
+        var net = new TinyCnn(seed: 24);
+        var asDouble = new MemoryStream();
+        net.ExportOnnx(asDouble, ElementType.Double);
+        var plain = new MemoryStream();
+        net.ExportOnnx(plain);
+        Assert.Equal(plain.ToArray(), asDouble.ToArray());
+        Assert.ThrowsAny<OnnxRuntimeException>(() => Run(asDouble.ToArray(), new double[TinyCnn.InputSize], 1, TinyCnn.InputSize));
+
+        var asFloat = new MemoryStream();
+        net.ExportOnnx(asFloat, ElementType.Float);
+        float[] inputs = RandomFloats(new Random(24), 2 * TinyCnn.InputSize);
+        double[] expected = new double[2 * TinyCnn.OutputSize];
+        net.Forward(inputs.Select(v => (double)v).ToArray(), expected);
+        AssertClose(expected, Run(asFloat.ToArray(), inputs, 2, TinyCnn.InputSize).Select(v => (double)v).ToArray(), relative: 1e-4, absolute: 1e-5);
+    }
+
+    [Fact]
+    public void FloatNetwork_ExportedAsDouble_RunsInOnnxRuntime_LikeForward_AndAsFloat_IsTheDefaultFile()
+    {
+        var net = new EveryLayerFloat(seed: 25);
+        var plain = new MemoryStream();
+        net.ExportOnnx(plain);
+        var asFloat = new MemoryStream();
+        net.ExportOnnx(asFloat, ElementType.Float);
+        Assert.Equal(plain.ToArray(), asFloat.ToArray());
+
+        var asDouble = new MemoryStream();
+        net.ExportOnnx(asDouble, ElementType.Double);
+        CheckStructure(asDouble.ToArray(), EveryLayerFloat.Description, elementType: 11);
+        float[] inputs = RandomFloats(new Random(25), 6 * EveryLayerFloat.InputSize);
+        float[] expected = new float[6 * EveryLayerFloat.OutputSize];
+        net.Forward(inputs, expected);
+        double[] actual = Run(asDouble.ToArray(), inputs.Select(v => (double)v).ToArray(), 6, EveryLayerFloat.InputSize);
+        AssertClose(expected.Select(v => (double)v).ToArray(), actual, relative: 1e-5, absolute: 1e-6);
+    }
+
+    [Fact]
+    public void ExportOnnx_ThroughAFile_AsFloat_WritesTheSameBytesAsTheStream()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "staticgrad-" + Guid.NewGuid().ToString("N")[..8] + ".onnx");
+        try
+        {
+            var net = new TinyCnn(seed: 26);
+            net.ExportOnnx(path, ElementType.Float);
+            var stream = new MemoryStream();
+            net.ExportOnnx(stream, ElementType.Float);
+            Assert.Equal(stream.ToArray(), File.ReadAllBytes(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ExportOnnx_AnUndefinedElementType_IsNamed_AndWritesNothing()
+    {
+        var net = new TinyCnn(seed: 27);
+        var stream = new MemoryStream();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => net.ExportOnnx(stream, (ElementType)5));
+        Assert.Equal("elementType", error.ParamName);
+        Assert.Equal(0, stream.Length);
+        var floatError = Assert.Throws<ArgumentOutOfRangeException>(() => new EveryLayerFloat().ExportOnnx(stream, (ElementType)0));
+        Assert.Equal("elementType", floatError.ParamName);
+    }
+
     [Fact]
     public void FashionCnn_RunsInOnnxRuntime_LikeForward()
     {

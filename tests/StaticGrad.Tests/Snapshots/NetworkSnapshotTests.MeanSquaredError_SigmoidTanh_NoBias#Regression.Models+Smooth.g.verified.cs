@@ -495,6 +495,26 @@ namespace Regression
                 }
             }
 
+            /// <summary>The outputs of any number of examples: what <see cref="Forward(global::System.ReadOnlySpan{float}, global::System.Span{float})"/> writes (the scores MeanSquaredError is applied to),
+            /// without its limit of <see cref="MaxBatchSize"/> rows: the examples run in chunks of <see cref="MaxBatchSize"/>, read where they are.
+            /// Allocates nothing; replaces the stored activations, so Backward needs a new Forward.</summary>
+            /// <param name="inputs">[count×3] row-major, any count (0 writes nothing).</param>
+            /// <param name="outputs">Receives [count×2] row-major.</param>
+            /// <exception cref="global::System.ArgumentException"><paramref name="inputs"/> is not whole rows of 3, or <paramref name="outputs"/> does not hold 2 values per example; nothing is written.</exception>
+            public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
+            {
+                int count = inputs.Length / InputSize;
+                if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $"whole examples of {InputSize} features, [count×{InputSize}] row-major", inputs.Length);
+                if (outputs.Length != count * OutputSize) ThrowLengthMismatch(nameof(outputs), $"[{count}×{OutputSize}] = {count * OutputSize} elements for {count} examples", outputs.Length);
+                for (int start = 0; start < count; start += MaxBatchSize)
+                {
+                    int batch = global::System.Math.Min(MaxBatchSize, count - start);
+                    RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);
+                    global::System.Span<float> chunk = outputs.Slice(start * OutputSize, batch * OutputSize);
+                    new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize).CopyTo(chunk);
+                }
+            }
+
             /// <summary>The fraction of examples whose predicted class equals the label. Allocates nothing; replaces the stored activations.</summary>
             /// <param name="inputs">[count×3] row-major.</param>
             /// <param name="labels">One class per example.</param>
@@ -753,6 +773,18 @@ namespace Regression
             /// <summary>Writes the forward pass to <paramref name="stream"/> as an ONNX model; see <see cref="ExportOnnx(string)"/>.</summary>
             /// <param name="stream">A writable stream.</param>
             public void ExportOnnx(global::System.IO.Stream stream) => global::StaticGrad.Interchange.OnnxExport.Save(stream, Description, new global::System.ReadOnlySpan<float>(_parameters));
+
+            /// <summary>Exports the forward pass as an ONNX model with tensors of <paramref name="elementType"/>; see <see cref="ExportOnnx(string)"/>.</summary>
+            /// <param name="path">The .onnx file to create or replace.</param>
+            /// <param name="elementType">The element type of the file's input, output and initializers: <c>Double</c> widens the parameters exactly and makes input and output double; <c>Float</c> is the same as the overload without it.</param>
+            /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+            public void ExportOnnx(string path, global::StaticGrad.Interchange.ElementType elementType) => global::StaticGrad.Interchange.OnnxExport.Save(path, Description, new global::System.ReadOnlySpan<float>(_parameters), elementType);
+
+            /// <summary>Writes the forward pass to <paramref name="stream"/> as an ONNX model with tensors of <paramref name="elementType"/>; see <see cref="ExportOnnx(string)"/>.</summary>
+            /// <param name="stream">A writable stream.</param>
+            /// <param name="elementType">The element type of the file's input, output and initializers: <c>Double</c> widens the parameters exactly and makes input and output double; <c>Float</c> is the same as the overload without it.</param>
+            /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="elementType"/> is not a defined value.</exception>
+            public void ExportOnnx(global::System.IO.Stream stream, global::StaticGrad.Interchange.ElementType elementType) => global::StaticGrad.Interchange.OnnxExport.Save(stream, Description, new global::System.ReadOnlySpan<float>(_parameters), elementType);
 
             // The constants again, as properties of global::StaticGrad.INetwork<float>: generic code reaches them from an instance.
             int global::StaticGrad.INetwork<float>.InputSize => InputSize;

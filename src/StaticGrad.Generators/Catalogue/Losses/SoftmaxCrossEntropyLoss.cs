@@ -16,6 +16,33 @@ namespace StaticGrad.Generators.Catalogue.Losses
         public override string Formula(NetworkCode code) =>
             "L = −(1/B) Σ_b log softmax(z_b)[label_b]; dz = (softmax(z) − onehot(label)) / B";
 
+        public override bool HasProbabilities => true;
+
+        public override string ProbabilitiesText => "the softmax, <c>exp(z_j − max z) / Σ_k exp(z_k − max z)</c>,";
+
+        public override void WriteProbabilities(SourceWriter w, NetworkCode code)
+        {
+            string t = code.T;
+            int n = code.Spec.OutputSize;
+            w.Line("// softmax(z) = softmax(z − max z): no exponential overflows.");
+            w.Line($"{t} max = row[0];");
+            w.Open($"for (int j = 1; j < {n}; j++)");
+            w.Line("if (row[j] > max) max = row[j];");
+            w.Close();
+            w.Line();
+            w.Line($"{t} sum = 0;");
+            w.Open($"for (int j = 0; j < {n}; j++)");
+            w.Line($"{t} e = {code.Math("Exp", "row[j] - max")};");
+            w.Line("row[j] = e;");
+            w.Line("sum += e;");
+            w.Close();
+            w.Line();
+            w.Line($"{t} inverse = {code.Literal(1)} / sum;");
+            w.Open($"for (int j = 0; j < {n}; j++)");
+            w.Line("row[j] *= inverse;");
+            w.Close();
+        }
+
         public override void WriteLoss(SourceWriter w, NetworkCode code)
         {
             string t = code.T;

@@ -93,6 +93,22 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("/// <param name=\"stream\">A writable stream.</param>");
             w.Line($"public void ExportOnnx(global::System.IO.Stream stream) => {Namespace}OnnxExport.Save(stream, Description, {span});");
             w.Line();
+            string elementType = $"{Namespace}ElementType";
+            string convert = spec.Element == ElementKind.Double
+                ? "<c>Float</c> rounds the parameters to float and makes input and output float, so ONNX Runtime's CPU provider (which has no double <c>Conv</c>) runs it; <c>Double</c> is the same as the overload without it"
+                : "<c>Double</c> widens the parameters exactly and makes input and output double; <c>Float</c> is the same as the overload without it";
+            w.Line("/// <summary>Exports the forward pass as an ONNX model with tensors of <paramref name=\"elementType\"/>; see <see cref=\"ExportOnnx(string)\"/>.</summary>");
+            w.Line("/// <param name=\"path\">The .onnx file to create or replace.</param>");
+            w.Line($"/// <param name=\"elementType\">The element type of the file's input, output and initializers: {convert}.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"elementType\"/> is not a defined value.</exception>");
+            w.Line($"public void ExportOnnx(string path, {elementType} elementType) => {Namespace}OnnxExport.Save(path, Description, {span}, elementType);");
+            w.Line();
+            w.Line("/// <summary>Writes the forward pass to <paramref name=\"stream\"/> as an ONNX model with tensors of <paramref name=\"elementType\"/>; see <see cref=\"ExportOnnx(string)\"/>.</summary>");
+            w.Line("/// <param name=\"stream\">A writable stream.</param>");
+            w.Line($"/// <param name=\"elementType\">The element type of the file's input, output and initializers: {convert}.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"elementType\"/> is not a defined value.</exception>");
+            w.Line($"public void ExportOnnx(global::System.IO.Stream stream, {elementType} elementType) => {Namespace}OnnxExport.Save(stream, Description, {span}, elementType);");
+            w.Line();
         }
     }
 }

@@ -422,6 +422,13 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Close();
             w.Line();
+            WriteOutputsOfAnyCount(w, code, "Predict", "outputs", probabilities: null);
+            LossDefinition? loss = spec.Loss == LossKind.None ? null : LayerCatalogue.Of(spec.Loss);
+            if (loss != null && loss.HasProbabilities)
+            {
+                WriteOutputsOfAnyCount(w, code, "PredictProbabilities", "probabilities", loss);
+            }
+
             w.Line("/// <summary>The fraction of examples whose predicted class equals the label. Allocates nothing; replaces the stored activations.</summary>");
             w.Line($"/// <param name=\"inputs\">[count×{spec.InputSize}] row-major.</param>");
             w.Line("/// <param name=\"labels\">One class per example.</param>");
@@ -440,6 +447,54 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Line();
             w.Line("return (double)correct / count;");
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// <c>Predict(inputs, outputs)</c>, the outputs of any number of examples (Forward is limited to <c>MaxBatchSize</c>
+        /// rows), or with <paramref name="probabilities"/> <c>PredictProbabilities</c>, the loss's probabilities of them: the
+        /// rows run in chunks of <c>MaxBatchSize</c>, each chunk's outputs copied to the caller's span (and turned into
+        /// probabilities there, in place).
+        /// </summary>
+        private static void WriteOutputsOfAnyCount(SourceWriter w, NetworkCode code, string name, string parameter, LossDefinition? probabilities)
+        {
+            NetworkSpec spec = code.Spec;
+            string last = $"_activations[{spec.Layers.Count}]";
+            if (probabilities == null)
+            {
+                w.Line($"/// <summary>The outputs of any number of examples: what <see cref=\"Forward({LossEmitter.Cref(code.ReadOnlySpan)}, {LossEmitter.Cref(code.Span)})\"/> writes{(spec.Loss == LossKind.None ? string.Empty : $" (the scores {spec.Loss} is applied to)")},");
+                w.Line("/// without its limit of <see cref=\"MaxBatchSize\"/> rows: the examples run in chunks of <see cref=\"MaxBatchSize\"/>, read where they are.");
+                w.Line("/// Allocates nothing; replaces the stored activations, so Backward needs a new Forward.</summary>");
+            }
+            else
+            {
+                w.Line($"/// <summary>The probabilities of the classes for any number of examples: {probabilities.ProbabilitiesText} of the outputs");
+                w.Line($"/// <see cref=\"Predict({LossEmitter.Cref(code.ReadOnlySpan)}, {LossEmitter.Cref(code.Span)})\"/> writes, in chunks of <see cref=\"MaxBatchSize\"/> examples; each row sums to 1.");
+                w.Line("/// Allocates nothing; replaces the stored activations, so Backward needs a new Forward.</summary>");
+            }
+
+            w.Line($"/// <param name=\"inputs\">[count×{spec.InputSize}] row-major, any count (0 writes nothing).</param>");
+            w.Line($"/// <param name=\"{parameter}\">Receives [count×{spec.OutputSize}] row-major{(probabilities == null ? string.Empty : ", one probability per class")}.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> is not whole rows of {spec.InputSize}, or <paramref name=\"{parameter}\"/> does not hold {spec.OutputSize} values per example; nothing is written.</exception>");
+            w.Open($"public void {name}({code.ReadOnlySpan} inputs, {code.Span} {parameter})");
+            w.Line("int count = inputs.Length / InputSize;");
+            w.Line("if (inputs.Length != count * InputSize) ThrowLengthMismatch(nameof(inputs), $\"whole examples of {InputSize} features, [count×{InputSize}] row-major\", inputs.Length);");
+            w.Line($"if ({parameter}.Length != count * OutputSize) ThrowLengthMismatch(nameof({parameter}), $\"[{{count}}×{{OutputSize}}] = {{count * OutputSize}} elements for {{count}} examples\", {parameter}.Length);");
+            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+            w.Line("RunForward(inputs.Slice(start * InputSize, batch * InputSize), batch);");
+            w.Line($"{code.Span} chunk = {parameter}.Slice(start * OutputSize, batch * OutputSize);");
+            w.Line($"new {code.ReadOnlySpan}({last}, 0, batch * OutputSize).CopyTo(chunk);");
+            if (probabilities != null)
+            {
+                w.Open("for (int b = 0; b < batch; b++)");
+                w.Line($"{code.Span} row = chunk.Slice(b * OutputSize, OutputSize);");
+                probabilities.WriteProbabilities(w, code);
+                w.Close();
+            }
+
+            w.Close();
             w.Close();
             w.Line();
         }
