@@ -37,7 +37,7 @@ public sealed class ModelFuzzTests(ITestOutputHelper output)
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new StaticGradAnalyzer());
 
     /// <summary>Models when <c>STATICGRAD_FUZZ_CASES</c> is not set.</summary>
-    public const int DefaultCases = 120;
+    public const int DefaultCases = 80;
 
     [Fact]
     public void RandomModels_NeverBreakTheBuild_AndGetTheExpectedDiagnostics()
