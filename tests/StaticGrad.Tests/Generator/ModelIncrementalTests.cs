@@ -110,12 +110,12 @@ public class ModelIncrementalTests
     }
 
     [Fact]
-    public void TheAnalyzer_OnACompilationWithTheGeneratedCode_StillChecksModels()
+    public async System.Threading.Tasks.Task TheAnalyzer_OnACompilationWithTheGeneratedCode_StillChecksModels()
     {
         // As in the IDE and in a build: the analyzer sees the generated partials, so Block and Net derive from StaticGrad.Module.
         var (output, _) = TestCompilation.Generate(TestCompilation.Create(Block, Net));
         var analyzers = System.Collections.Immutable.ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new StaticGradAnalyzer());
-        Assert.Empty(output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().Result);
+        Assert.Empty(await output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync());
 
         const string Broken = """
             using StaticGrad;
@@ -130,7 +130,7 @@ public class ModelIncrementalTests
             }
             """;
         var withBroken = output.AddSyntaxTrees(Tree(Broken, "Broken.cs"));
-        var diagnostics = withBroken.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().Result;
+        var diagnostics = await withBroken.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync();
         Diagnostic error = Assert.Single(diagnostics);
         Assert.Equal("SGR0021", error.Id);
         Assert.Contains("Conv2d(4, 4, 3, padding: 1, bias: false) expects 4 channels, but receives 2×8×8", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
