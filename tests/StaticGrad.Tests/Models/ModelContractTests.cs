@@ -125,5 +125,6 @@ public sealed class ModelContractTests
         Assert.Equal("x", Assert.Throws<ArgumentException>(() => model.Predict(new float[7], new float[3], new float[2])).ParamName);
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => model.Predict(new float[10], new float[3], new float[4])).ParamName);
         Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => model.Predict(new float[10], new float[6], new float[5])).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => model.EvaluateLoss(new float[10], new float[3], new float[4])).ParamName);
     }
 }

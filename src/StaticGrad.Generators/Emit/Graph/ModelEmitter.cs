@@ -543,9 +543,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"CheckLength({name}.Length, count * OutputSize, nameof({name}), \"OutputSize\");");
                 w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
                 w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-                w.Line("_training = false;");
-                w.Line($"CopyInputs({InputArguments(spec, "start")}, batch);");
-                w.Line("RunForward(batch);");
+                w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
                 w.Line($"global::System.Span<float> chunk = {name}.Slice(start * OutputSize, batch * OutputSize);");
                 w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(chunk);");
                 if (probabilities)
@@ -585,6 +583,13 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             w.Line("return count;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Evaluation mode's forward pass over examples <paramref name=\"start\"/> to start + batch of inputs already counted.</summary>");
+            w.Open($"private void ForwardChunk({InputParameters(spec)}, int start, int batch)");
+            w.Line("_training = false;");
+            w.Line($"CopyInputs({InputArguments(spec, "start")}, batch);");
+            w.Line("RunForward(batch);");
             w.Close();
             w.Line();
         }
@@ -663,18 +668,14 @@ namespace StaticGrad.Generators.Emit.Graph
 
             // Evaluation over any number of examples, in batches of MaxBatchSize.
             string target = classifier ? "global::System.ReadOnlySpan<int> labels" : "global::System.ReadOnlySpan<float> targets";
-            string eachInputs = InputArguments(spec, "start");
             w.Line($"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>");
             w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
-            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line($"int count = CountExamples({InputArguments(spec)});");
             w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, count{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
             w.Line("double total = 0;");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line($"CheckInputs({eachInputs});");
-            w.Line("_training = false;");
-            w.Line($"CopyInputs({eachInputs}, batch);");
-            w.Line("RunForward(batch);");
+            w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
             w.Line(classifier
                 ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice(start, batch), batch, {classes}, default);"
                 : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
@@ -690,14 +691,11 @@ namespace StaticGrad.Generators.Emit.Graph
 
             w.Line("/// <summary>The class with the highest score for each example (any number, in batches of <see cref=\"MaxBatchSize\"/>), in evaluation mode. Allocates nothing.</summary>");
             w.Open($"public void Predict({InputParameters(spec)}, global::System.Span<int> predictions)");
-            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            w.Line($"int count = CountExamples({InputArguments(spec)});");
             w.Line("CheckLength(predictions.Length, count, nameof(predictions), \"1 prediction per example\");");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line($"CheckInputs({eachInputs});");
-            w.Line("_training = false;");
-            w.Line($"CopyInputs({eachInputs}, batch);");
-            w.Line("RunForward(batch);");
+            w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
             w.Line($"float[] scores = {code.Value(spec.Output)};");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line("int best = 0;");
@@ -724,7 +722,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     ? "/// <summary>The fraction of examples whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
                     : "/// <summary>Accuracy with labels stored as bytes (as Fashion-MNIST's are).</summary>");
                 w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<{label}> labels)");
-                w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+                w.Line($"int count = CountExamples({InputArguments(spec)});");
                 w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
                 w.Line("int correct = 0;");
                 w.Line("global::System.Span<int> predictions = stackalloc int[64];");
