@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
-using StaticGrad.Benchmarks.ResNet;
+using StaticGrad.Samples.FashionResNet;
 
 namespace StaticGrad.Benchmarks;
 

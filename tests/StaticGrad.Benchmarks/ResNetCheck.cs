@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Reflection;
-using StaticGrad.Benchmarks.ResNet;
+using StaticGrad.Samples.FashionResNet;
 
 namespace StaticGrad.Benchmarks;
 
