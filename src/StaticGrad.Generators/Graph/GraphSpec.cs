@@ -55,6 +55,9 @@ namespace StaticGrad.Generators.Graph
 
         /// <summary>All zeros.</summary>
         Zeros,
+
+        /// <summary>N(0, 1): PyTorch's Embedding weight.</summary>
+        Normal,
     }
 
     /// <summary>A named tensor of the model's state: a parameter, a float buffer, or (with an empty shape) a counter.</summary>
@@ -69,8 +72,8 @@ namespace StaticGrad.Generators.Graph
         public int Count => Shapes.Size(Shape);
     }
 
-    /// <summary>A model input: its parameter name in <c>Forward</c> and its shape per example.</summary>
-    internal readonly record struct GraphInput(string Name, EquatableArray<int> Shape, int Node);
+    /// <summary>A model input: its parameter name in <c>Forward</c>, its shape per example, and whether it holds token ids (ints).</summary>
+    internal readonly record struct GraphInput(string Name, EquatableArray<int> Shape, int Node, bool Tokens);
 
     /// <summary>Everything the emitter needs to write a <c>[Model]</c> class.</summary>
     /// <param name="Type">Where the generated code goes.</param>
@@ -113,6 +116,6 @@ namespace StaticGrad.Generators.Graph
     /// <param name="NullableDirective">Whether <c>#nullable enable</c> may be written.</param>
     internal sealed record ModuleSpec(TypeHierarchy Type, EquatableArray<ModuleChild> Children, bool NullableDirective);
 
-    /// <summary>A field of a module class that holds a module or an array of modules.</summary>
-    internal readonly record struct ModuleChild(string Field, bool IsArray);
+    /// <summary>A field of a module class that holds a module or an array of modules, or a <c>Parameter</c> (or an array of them).</summary>
+    internal readonly record struct ModuleChild(string Field, bool IsArray, bool IsParameter);
 }

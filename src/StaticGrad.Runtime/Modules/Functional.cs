@@ -55,6 +55,109 @@ namespace StaticGrad
         public static Tensor Tanh(Tensor x) => Map(x, static v => (float)Math.Tanh(v));
 
         /// <summary>
+        /// The matrix product of each example, as <c>torch.matmul</c> on values of rank 2 or more: a [… × m × k] times
+        /// b [… × k × n] gives [… × m × n], one product per index of the leading dimensions (which must be equal). A batch of 1
+        /// (a <see cref="Parameter"/>) is used for every example.
+        /// </summary>
+        /// <param name="a">The left matrices.</param>
+        /// <param name="b">The right matrices.</param>
+        /// <returns>A new tensor.</returns>
+        /// <exception cref="ArgumentException">The shapes do not multiply, or the batches differ.</exception>
+        public static Tensor MatMul(Tensor a, Tensor b)
+        {
+            ArgumentNullException.ThrowIfNull(a);
+            ArgumentNullException.ThrowIfNull(b);
+            if (a.Rank < 2 || a.Rank != b.Rank)
+                throw new ArgumentException($"MatMul multiplies matrices of one rank, 2 or more: {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}.", nameof(b));
+            for (int i = 0; i < a.Rank - 2; i++)
+                if (a.Shape[i] != b.Shape[i])
+                    throw new ArgumentException($"MatMul: {Shapes.Format(a.Shape)} by {Shapes.Format(b.Shape)}: leading dimension {i} differs.", nameof(b));
+            int m = a.Size(-2), k = a.Size(-1), n = b.Size(-1);
+            if (b.Size(-2) != k)
+                throw new ArgumentException($"MatMul: {m}×{k} by {b.Size(-2)}×{n}: inner dimensions {k} and {b.Size(-2)} differ.", nameof(b));
+            int batch = Batches(a, b);
+            int[] shape = a.Shape.ToArray();
+            shape[^1] = n;
+            var y = new Tensor(batch, shape);
+            int count = a.ExampleSize / (m * k);
+            for (int example = 0; example < batch; example++)
+                for (int item = 0; item < count; item++)
+                {
+                    int ao = ((a.Batch == 1 ? 0 : example) * a.ExampleSize) + (item * m * k);
+                    int bo = ((b.Batch == 1 ? 0 : example) * b.ExampleSize) + (item * k * n);
+                    int yo = (example * y.ExampleSize) + (item * m * n);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++)
+                                sum += (double)a.Data[ao + (i * k) + p] * b.Data[bo + (p * n) + j];
+                            y.Data[yo + (i * n) + j] = (float)sum;
+                        }
+                }
+
+            return y;
+        }
+
+        /// <summary>The softmax along one dimension of each example, as <c>F.softmax(x, dim)</c>: <c>exp(x − max) / Σ exp(x − max)</c>.</summary>
+        /// <param name="x">Any tensor.</param>
+        /// <param name="dim">The dimension, 0 to rank − 1 or negative from the end (−1: the last).</param>
+        /// <returns>A new tensor of the same shape.</returns>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="dim"/> is out of range.</exception>
+        public static Tensor Softmax(Tensor x, int dim)
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            int d = Shapes.Dimension(dim, x.Shape, nameof(dim));
+            int length = x.Shape[d], inner = 1;
+            for (int i = d + 1; i < x.Rank; i++)
+                inner *= x.Shape[i];
+            var y = new Tensor(x.Batch, x.Shape.ToArray());
+            for (int start = 0; start < x.Data.Length; start += length * inner)
+                for (int j = 0; j < inner; j++)
+                {
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int i = 0; i < length; i++)
+                        max = Math.Max(max, x.Data[start + (i * inner) + j]);
+                    for (int i = 0; i < length; i++)
+                        sum += Math.Exp(x.Data[start + (i * inner) + j] - max);
+                    for (int i = 0; i < length; i++)
+                        y.Data[start + (i * inner) + j] = (float)(Math.Exp(x.Data[start + (i * inner) + j] - max) / sum);
+                }
+
+            return y;
+        }
+
+        /// <summary>
+        /// Scaled dot-product attention, as PyTorch 2's <c>F.scaled_dot_product_attention(q, k, v, is_causal=causal)</c> without
+        /// dropout: <c>softmax(q·kᵀ/√d + mask)·v</c> for q [… × tq × d], k [… × tk × d], v [… × tk × dv]; the causal mask hides key
+        /// j from query i when j &gt; i.
+        /// </summary>
+        /// <param name="q">The queries.</param>
+        /// <param name="k">The keys.</param>
+        /// <param name="v">The values.</param>
+        /// <param name="causal">Whether each query sees only the keys at or before its position.</param>
+        /// <returns>A new tensor [… × tq × dv].</returns>
+        /// <exception cref="ArgumentException">The shapes do not fit.</exception>
+        public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, bool causal = false)
+        {
+            ArgumentNullException.ThrowIfNull(q);
+            ArgumentNullException.ThrowIfNull(k);
+            ArgumentNullException.ThrowIfNull(v);
+            if (q.Rank < 2 || q.Rank != k.Rank || q.Rank != v.Rank || q.Size(-1) != k.Size(-1) || k.Size(-2) != v.Size(-2))
+                throw new ArgumentException($"Attention needs q [… × tq × d], k [… × tk × d] and v [… × tk × dv], but got {Shapes.Format(q.Shape)}, {Shapes.Format(k.Shape)} and {Shapes.Format(v.Shape)}.", nameof(q));
+            var scores = MatMul(q, k.Transpose(-2, -1));
+            float scale = (float)(1 / Math.Sqrt(q.Size(-1)));
+            int tq = q.Size(-2), tk = k.Size(-2);
+            for (int i = 0; i < scores.Data.Length; i++)
+            {
+                int column = i % tk, row = i / tk % tq;
+                scores.Data[i] = causal && column > row ? float.NegativeInfinity : scores.Data[i] * scale;
+            }
+
+            return MatMul(Softmax(scores, -1), v);
+        }
+
+        /// <summary>
         /// Max pooling, PyTorch's <c>max_pool2d</c> without padding: the maximum of each k×k window of each channel of C×H×W
         /// examples (the first maximum when values tie; NaN wins).
         /// </summary>
@@ -217,6 +320,14 @@ namespace StaticGrad
             if (v >= 0) return 1 / (1 + Math.Exp(-v));
             double e = Math.Exp(v);
             return e / (1 + e);
+        }
+
+        /// <summary>The batch of a result of two tensors: theirs, or the other's where one is 1 (a <see cref="Parameter"/>).</summary>
+        private static int Batches(Tensor a, Tensor b)
+        {
+            if (a.Batch != b.Batch && a.Batch != 1 && b.Batch != 1)
+                throw new ArgumentException($"The batches differ ({a.Batch} and {b.Batch}).", nameof(b));
+            return Math.Max(a.Batch, b.Batch);
         }
 
         private static Tensor Map(Tensor x, Func<float, float> f)

@@ -67,9 +67,29 @@ namespace StaticGrad
             this.offset = offset;
         }
 
+        /// <summary>
+        /// The parameter's current values as a tensor of batch 1 (a copy), so that a forward pass can use a learned tensor held in a
+        /// field as PyTorch uses an <c>nn.Parameter</c>: <c>x + position</c> adds it to every example (a batch of 1 broadcasts).
+        /// </summary>
+        /// <param name="parameter">The parameter, of 1 to 4 dimensions.</param>
+        /// <returns>A tensor of batch 1 and the parameter's shape.</returns>
+        public static implicit operator Tensor(Parameter parameter)
+        {
+            ArgumentNullException.ThrowIfNull(parameter);
+            return Tensor.FromSpan(parameter.Data, 1, parameter.shape);
+        }
+
         /// <summary>Describes the parameter's shape, for example <c>Parameter(10×784)</c>.</summary>
         /// <returns>The shape.</returns>
         public override string ToString() => $"Parameter({Shapes.Format(shape)})";
+
+        /// <summary>Fills the parameter with standard normal values N(0, 1) (Box–Muller, drawn in order), as PyTorch initialises an embedding.</summary>
+        internal void InitNormal(Random random)
+        {
+            Span<float> values = Data;
+            for (int i = 0; i < values.Length; i++)
+                values[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
 
         /// <summary>Fills the parameter with uniform values in [−<paramref name="bound"/>, <paramref name="bound"/>), drawn in order.</summary>
         internal void InitUniform(Random random, double bound)

@@ -201,21 +201,21 @@ namespace StaticGrad
 
         /// <summary>Element-wise sum with PyTorch broadcasting over the per-example dimensions (aligned from the right; a size of 1 expands).</summary>
         /// <param name="a">The left operand.</param>
-        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s.</param>
+        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s, or one of the two batches be 1 (a <see cref="Parameter"/>).</param>
         /// <returns>A new tensor of the broadcast shape.</returns>
         /// <exception cref="ArgumentException">The batches differ or the shapes do not broadcast.</exception>
         public static Tensor operator +(Tensor a, Tensor b) => Broadcast(a, b, "add", static (x, y) => x + y);
 
         /// <summary>Element-wise difference with PyTorch broadcasting over the per-example dimensions.</summary>
         /// <param name="a">The left operand.</param>
-        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s.</param>
+        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s, or one of the two batches be 1 (a <see cref="Parameter"/>).</param>
         /// <returns>A new tensor of the broadcast shape.</returns>
         /// <exception cref="ArgumentException">The batches differ or the shapes do not broadcast.</exception>
         public static Tensor operator -(Tensor a, Tensor b) => Broadcast(a, b, "subtract", static (x, y) => x - y);
 
         /// <summary>Element-wise product with PyTorch broadcasting over the per-example dimensions.</summary>
         /// <param name="a">The left operand.</param>
-        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s.</param>
+        /// <param name="b">The right operand; its batch must equal <paramref name="a"/>'s, or one of the two batches be 1 (a <see cref="Parameter"/>).</param>
         /// <returns>A new tensor of the broadcast shape.</returns>
         /// <exception cref="ArgumentException">The batches differ or the shapes do not broadcast.</exception>
         public static Tensor operator *(Tensor a, Tensor b) => Broadcast(a, b, "multiply", static (x, y) => x * y);
@@ -231,9 +231,12 @@ namespace StaticGrad
         {
             ArgumentNullException.ThrowIfNull(a);
             ArgumentNullException.ThrowIfNull(b);
-            if (a.Batch != b.Batch)
+            // A batch of 1 (a Parameter converted to a Tensor) expands over the other's batch, as PyTorch broadcasts [T, D] over [B, T, D].
+            if (a.Batch != b.Batch && a.Batch != 1 && b.Batch != 1)
                 throw new ArgumentException(
                     $"Cannot {verb} {a} and {b}: the batches differ ({a.Batch} and {b.Batch}).", nameof(b));
+            int batch = Math.Max(a.Batch, b.Batch);
+            int aStep = a.Batch == 1 ? 0 : 1, bStep = b.Batch == 1 ? 0 : 1;
 
             int rank = Math.Max(a.Rank, b.Rank);
             int[] outShape = new int[rank];
@@ -250,20 +253,20 @@ namespace StaticGrad
                 outShape[i] = Math.Max(sa, sb);
             }
 
-            var result = new Tensor(a.Batch, outShape);
+            var result = new Tensor(batch, outShape);
             int[] size4 = Shapes.Pad4(outShape);
             int[] aStrides = BroadcastStrides(a.shape, rank);
             int[] bStrides = BroadcastStrides(b.shape, rank);
             int aSize = a.ExampleSize, bSize = b.ExampleSize;
             int target = 0;
-            for (int example = 0; example < a.Batch; example++)
+            for (int example = 0; example < batch; example++)
                 for (int i0 = 0; i0 < size4[0]; i0++)
                     for (int i1 = 0; i1 < size4[1]; i1++)
                         for (int i2 = 0; i2 < size4[2]; i2++)
                             for (int i3 = 0; i3 < size4[3]; i3++)
                             {
-                                int ia = example * aSize + i0 * aStrides[0] + i1 * aStrides[1] + i2 * aStrides[2] + i3 * aStrides[3];
-                                int ib = example * bSize + i0 * bStrides[0] + i1 * bStrides[1] + i2 * bStrides[2] + i3 * bStrides[3];
+                                int ia = example * aStep * aSize + i0 * aStrides[0] + i1 * aStrides[1] + i2 * aStrides[2] + i3 * aStrides[3];
+                                int ib = example * bStep * bSize + i0 * bStrides[0] + i1 * bStrides[1] + i2 * bStrides[2] + i3 * bStrides[3];
                                 result.data[target++] = op(a.data[ia], b.data[ib]);
                             }
 

@@ -196,7 +196,7 @@ public class ModelDiagnosticTests
             public Tensor {|#0:Forward|}([Shape(1, 5, 5)] Tensor x) => conv.Forward(x);
         }
         """,
-        Diagnostic("SGR0021").WithLocation(0).WithArguments("SoftmaxCrossEntropy needs one score per class (at least 2 per example), but Net.Forward returns 2×3×3"));
+        Diagnostic("SGR0021").WithLocation(0).WithArguments("SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but Net.Forward returns 2×3×3"));
 
     [Fact]
     public Task SGR0022_AWhileLoop_IsNotSupported() => VerifyAnalyzerAsync(
@@ -261,7 +261,7 @@ public class ModelDiagnosticTests
             public Tensor Forward(Tensor {|#0:x|}) => fc.Forward(x);
         }
         """,
-        Diagnostic("SGR0024").WithLocation(0).WithArguments("the input 'x' of Net.Forward must be a Tensor with its shape per example, e.g. '[Shape(1, 28, 28)] Tensor x'"));
+        Diagnostic("SGR0024").WithLocation(0).WithArguments("the input 'x' of Net.Forward must be a Tensor (floats) or Tokens (int ids) with its shape per example, e.g. '[Shape(1, 28, 28)] Tensor x' or '[Shape(64)] Tokens x'"));
 
     [Fact]
     public Task SGR0024_AModelConstructorWithParameters() => VerifyAnalyzerAsync(

@@ -52,7 +52,7 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>Whether the node's module has a parameter called <paramref name="name"/> (a bias may be left out).</summary>
         public bool HasParameter(GraphNode node, string name)
         {
-            string full = Spec.Modules[node.Module].Path + "." + name;
+            string full = FullName(node, name);
             foreach (StateTensor tensor in Spec.Parameters)
             {
                 if (tensor.Name == full)
@@ -73,13 +73,16 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>How the node's module reads in comments (<c>block1.conv1, Conv2d(4, 4, 3, padding: 1)</c>).</summary>
         public string ModuleText(GraphNode node) => node.Module < 0 ? string.Empty : $"{Spec.Modules[node.Module].Path}, {Spec.Modules[node.Module].Display}";
 
+        /// <summary>The state name of a module's tensor: <c>block1.conv1.weight</c>, or the module's own path for a Parameter field (an empty name).</summary>
+        private string FullName(GraphNode node, string name) => name.Length == 0 ? Spec.Modules[node.Module].Path : Spec.Modules[node.Module].Path + "." + name;
+
         public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
         public static string Real(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
         private StateTensor Find(Helpers.EquatableArray<StateTensor> tensors, GraphNode node, string name)
         {
-            string full = Spec.Modules[node.Module].Path + "." + name;
+            string full = FullName(node, name);
             foreach (StateTensor tensor in tensors)
             {
                 if (tensor.Name == full)

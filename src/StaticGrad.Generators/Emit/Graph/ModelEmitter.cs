@@ -80,17 +80,17 @@ namespace StaticGrad.Generators.Emit.Graph
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
                 GraphNode node = spec.Nodes[id];
-                if (!routing.Live.Contains(id) || node.Inputs.Count == 0)
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (!routing.Live.Contains(id) || op.IsInput)
                 {
                     continue;
                 }
 
-                OpDefinition op = OpCatalogue.Of(node.Op);
                 var targets = new (string?, bool)[node.Inputs.Count];
                 for (int k = 0; k < node.Inputs.Count; k++)
                 {
                     int input = node.Inputs[k];
-                    bool trained = spec.Nodes[input].Op != InputOp.Instance.Key;
+                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput;
                     if (!trained && !op.AlwaysWritesInputGradient)
                     {
                         targets[k] = (null, false);
@@ -115,6 +115,18 @@ namespace StaticGrad.Generators.Emit.Graph
 
         // ---- text ----
 
+        /// <summary>Scores per position of a classifier: the output's last dimension.</summary>
+        private static int Classes(GraphSpec spec) => spec.OutputNode.Shape[spec.OutputNode.Shape.Count - 1];
+
+        /// <summary>Positions per example that each get a label (1, or T for a sequence model's T×classes scores).</summary>
+        private static int Positions(GraphSpec spec) => spec.OutputNode.Size / Classes(spec);
+
+        /// <summary><c>batch</c>, or <c>batch * 64</c> where each example has 64 positions.</summary>
+        private static string Rows(GraphSpec spec, string examples) => Positions(spec) == 1 ? examples : $"{examples} * {Int(Positions(spec))}";
+
+        /// <summary>How labels are counted in messages.</summary>
+        private static string LabelUnit(GraphSpec spec) => Positions(spec) == 1 ? "1 label per example" : $"{Int(Positions(spec))} labels per example, one per position";
+
         private static string Int(int value) => GraphCode.Int(value);
 
         private static bool SingleInput(GraphSpec spec) => spec.Inputs.Count == 1;
@@ -123,7 +135,38 @@ namespace StaticGrad.Generators.Emit.Graph
         private static string InputParameter(GraphSpec spec, int index) => SingleInput(spec) ? "inputs" : spec.Inputs[index].Name;
 
         private static string InputParameters(GraphSpec spec) =>
-            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<float> {InputParameter(spec, i)}"));
+            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<{(spec.Inputs[i].Tokens ? "int" : "float")}> {InputParameter(spec, i)}"));
+
+        /// <summary>The number of rows the ops reading a token input index (the smallest Embedding's), or null when none does.</summary>
+        private static int? TokenLimit(GraphSpec spec, int index)
+        {
+            int? limit = null;
+            foreach (GraphNode node in spec.Nodes)
+            {
+                if (node.Inputs.Contains(spec.Inputs[index].Node) && OpCatalogue.Of(node.Op).IndexLimit(node.Settings) is int rows)
+                {
+                    limit = limit is int known ? System.Math.Min(known, rows) : rows;
+                }
+            }
+
+            return limit;
+        }
+
+        /// <summary>Checks every id of the token inputs against the table it indexes, before anything runs.</summary>
+        private static void WriteTokenChecks(SourceWriter w, GraphSpec spec, string count)
+        {
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                if (spec.Inputs[i].Tokens && TokenLimit(spec, i) is int limit)
+                {
+                    string name = InputParameter(spec, i);
+                    w.Line($"int bad{i} = global::StaticGrad.Kernels.Lookup.FindOutOfRange({name}.Slice(0, {count} * {SizeConstant(spec, i)}), {Int(limit)});");
+                    w.Open($"if (bad{i} >= 0)");
+                    w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof({name}), {name}[bad{i}], $\"{name}[{{bad{i}}}] is {{{name}[bad{i}]}}, outside 0 to {Int(limit - 1)} (the rows of the embedding that reads it).\");");
+                    w.Close();
+                }
+            }
+        }
 
         private static string InputArguments(GraphSpec spec, string? slice = null) =>
             string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => slice is null ? InputParameter(spec, i) : $"{InputParameter(spec, i)}.Slice({slice} * {SizeConstant(spec, i)}, batch * {SizeConstant(spec, i)})"));
@@ -138,7 +181,7 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
-                string text = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}: {spec.Modules[node.Module].Display}" : op.Key == InputOp.Instance.Key ? $"{node.Settings.Text}: Input({string.Join(", ", node.Shape)})" : op.Describe(node.Settings);
+                string text = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}: {spec.Modules[node.Module].Display}" : op.IsInput ? $"{node.Settings.Text}: {op.Key}({string.Join(", ", node.Shape)})" : op.Describe(node.Settings);
                 string inputs = node.Inputs.Count == 0 ? string.Empty : $"({string.Join(", ", node.Inputs.Select(i => "%" + Int(i)))})";
                 parts.Add($"%{node.Id} = {text}{inputs}");
             }
@@ -156,7 +199,7 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
-                string what = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}, {spec.Modules[node.Module].Display}" : op.Key == InputOp.Instance.Key ? $"input '{node.Settings.Text}'" : op.Describe(node.Settings);
+                string what = node.Module >= 0 ? $"{spec.Modules[node.Module].Path}, {spec.Modules[node.Module].Display}" : op.IsInput ? $"input '{node.Settings.Text}'{(op.HoldsIntegers ? " (token ids)" : string.Empty)}" : op.Describe(node.Settings);
                 string inputs = node.Inputs.Count == 0 ? string.Empty : $" of %{string.Join(", %", node.Inputs)}";
                 w.Line($"//   %{node.Id,-3} {Shapes.Text(node.Shape),-12} {what}{inputs}{(node.Inputs.Count == 0 ? string.Empty : "   ← " + node.Source)}");
             }
@@ -204,13 +247,19 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
+                if (op.HoldsIntegers)
+                {
+                    w.Line($"private readonly int[] _v{node.Id}; // %{node.Id}: {Shapes.Text(node.Shape)} ids");
+                    continue;
+                }
+
                 var names = new List<string>();
                 if (!op.IsView)
                 {
                     names.Add($"_v{node.Id}");
                 }
 
-                if (routing.Live.Contains(node.Id) && node.Op != InputOp.Instance.Key)
+                if (routing.Live.Contains(node.Id) && !op.IsInput)
                 {
                     names.Add($"_g{node.Id}");
                 }
@@ -232,7 +281,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 OpCatalogue.Of(node.Op).WriteFields(w, code, node);
             }
 
-            w.Line("private readonly int[] _labels;");
+            w.Line("private readonly int[] _labels; // labels widened from bytes");
+            w.Line("private readonly int[] _predictions; // the classes of one batch, for Accuracy");
             // Only BatchNorm and Dropout read the mode; without them it is written and never read (CS0414 in the user's build).
             w.Line("#pragma warning disable CS0414");
             w.Line("private bool _training; // the mode of the last forward pass: batch statistics and dropout (TrainStep) or not (Forward)");
@@ -261,12 +311,13 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("MaxBatchSize = maxBatchSize;");
             foreach (GraphNode node in spec.Nodes)
             {
-                if (!OpCatalogue.Of(node.Op).IsView)
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (!op.IsView)
                 {
-                    w.Line($"_v{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
+                    w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : "float")}[maxBatchSize * {Int(node.Size)}];");
                 }
 
-                if (routing.Live.Contains(node.Id) && node.Op != InputOp.Instance.Key)
+                if (routing.Live.Contains(node.Id) && !op.IsInput)
                 {
                     w.Line($"_g{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
                 }
@@ -282,7 +333,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 OpCatalogue.Of(node.Op).WriteAllocation(w, code, node);
             }
 
-            w.Line("_labels = new int[maxBatchSize];");
+            w.Line($"_labels = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
+            w.Line($"_predictions = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
             w.Line("_dropoutState = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
             w.Line("InitializeState(seed);");
             w.Line("BindModules();");
@@ -292,7 +344,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("public int MaxBatchSize { get; }");
             w.Line();
 
-            w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, ones and zeros for normalisation.</summary>");
+            w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, N(0, 1) for embeddings, ones and zeros for normalisation.</summary>");
             w.Open("private void InitializeState(int seed)");
             w.Line("var random = new global::System.Random(seed);");
             foreach (StateTensor tensor in spec.Parameters)
@@ -351,6 +403,11 @@ namespace StaticGrad.Generators.Emit.Graph
                 case InitKind.Zeros:
                     w.Line($"{range}.Clear(); // {tensor.Name}");
                     break;
+                case InitKind.Normal:
+                    w.Open($"for (int i = 0; i < {Int(tensor.Count)}; i++) // {tensor.Name}: N(0, 1), Box–Muller");
+                    w.Line($"{array}[{Int(tensor.Offset)} + i] = (float)(global::System.Math.Sqrt(-2 * global::System.Math.Log(1 - random.NextDouble())) * global::System.Math.Cos(2 * global::System.Math.PI * random.NextDouble()));");
+                    w.Close();
+                    break;
                 default:
                     w.Open($"for (int i = 0; i < {Int(tensor.Count)}; i++) // {tensor.Name}: U(±1/√{Int(tensor.FanIn)})");
                     w.Line($"{array}[{Int(tensor.Offset)} + i] = (float)(((2 * random.NextDouble()) - 1) / global::System.Math.Sqrt({Int(tensor.FanIn)}));");
@@ -404,6 +461,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
             }
 
+            WriteTokenChecks(w, spec, "batch");
             w.Line("return batch;");
             w.Close();
             w.Line();
@@ -454,7 +512,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Open("private void RunForward(int batch)");
             foreach (GraphNode node in spec.Nodes)
             {
-                if (node.Op != InputOp.Instance.Key && !OpCatalogue.Of(node.Op).IsView)
+                if (!OpCatalogue.Of(node.Op).IsInput && !OpCatalogue.Of(node.Op).IsView)
                 {
                     w.Line($"Node{node.Id}Forward(batch); // %{node.Id} = {Describe(spec, node)}");
                 }
@@ -496,7 +554,7 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
-                if (node.Op == InputOp.Instance.Key || op.IsView && !routing.Targets.ContainsKey(node.Id))
+                if (op.IsInput || op.IsView && !routing.Targets.ContainsKey(node.Id))
                 {
                     continue;
                 }
@@ -529,12 +587,12 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             GraphSpec spec = code.Spec;
             bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
-            int classes = spec.OutputNode.Size;
+            int classes = Classes(spec);
             foreach (bool probabilities in classifier ? new[] { false, true } : new[] { false })
             {
                 string name = probabilities ? "probabilities" : "outputs";
                 w.Line(probabilities
-                    ? "/// <summary>The probabilities of the classes for any number of examples: the softmax, <c>exp(z_j − max z) / Σ_k exp(z_k − max z)</c>, of the scores, each row summing to 1."
+                    ? $"/// <summary>The probabilities of the classes for any number of examples: the softmax, <c>exp(z_j − max z) / Σ_k exp(z_k − max z)</c>, of the scores, each row{(Positions(spec) > 1 ? " (a position)" : string.Empty)} summing to 1."
                     : "/// <summary>The outputs of any number of examples in evaluation mode, as Forward computes them (Forward takes at most <see cref=\"MaxBatchSize\"/>).");
                 w.Line("/// Runs in chunks of <see cref=\"MaxBatchSize\"/> examples; allocates nothing; replaces the stored values, so Backward needs a new forward pass.</summary>");
                 w.Line($"/// <exception cref=\"global::System.ArgumentException\">An input is not whole examples, the inputs disagree on their count, or <paramref name=\"{name}\"/> does not hold <see cref=\"OutputSize\"/> values per example; nothing is written.</exception>");
@@ -548,7 +606,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(chunk);");
                 if (probabilities)
                 {
-                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Open($"for (int b = 0; b < {Rows(spec, "batch")}; b++)");
                     w.Line($"global::System.Span<float> row = chunk.Slice(b * {classes}, {classes});");
                     w.Line("float max = row[0]; // softmax(z) = softmax(z − max z): no exponential overflows");
                     w.Open($"for (int j = 1; j < {classes}; j++)");
@@ -582,6 +640,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
             }
 
+            WriteTokenChecks(w, spec, "count");
             w.Line("return count;");
             w.Close();
             w.Line();
@@ -599,7 +658,8 @@ namespace StaticGrad.Generators.Emit.Graph
             GraphSpec spec = code.Spec;
             bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
             string output = code.ValueSpan(spec.Output), gradient = $"new global::System.Span<float>({code.Gradient(spec.Output)}, 0, batch * OutputSize)";
-            int classes = spec.OutputNode.Size;
+            int classes = Classes(spec);
+            string rows = Rows(spec, "batch"), unit = LabelUnit(spec);
             if (classifier)
             {
                 w.Line("/// <summary>");
@@ -628,12 +688,12 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             w.Line($"int batch = CheckInputs({InputArguments(spec)});");
-            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, batch{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
+            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? rows : "batch * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
             w.Line("global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer();");
             if (classifier)
             {
                 w.Line("// Labels are checked before the forward pass, which would update the running statistics.");
-                w.Open("for (int i = 0; i < batch; i++)");
+                w.Open($"for (int i = 0; i < {rows}; i++)");
                 w.Open($"if ((uint)labels[i] >= {classes})");
                 w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[i], $\"labels[{{i}}] is {{labels[i]}}, outside 0 to {classes - 1} (one class per score).\");");
                 w.Close();
@@ -644,7 +704,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"CopyInputs({InputArguments(spec)}, batch);");
             w.Line("RunForward(batch);");
             w.Line(classifier
-                ? $"double loss = global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels, batch, {classes}, {gradient});"
+                ? $"double loss = global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels, {rows}, {classes}, {gradient});"
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
             w.Line("ZeroGradients();");
             w.Line("RunBackward(batch);");
@@ -656,7 +716,7 @@ namespace StaticGrad.Generators.Emit.Graph
             {
                 w.Open("private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<byte> labels)");
                 w.Open("if (labels.Length > _labels.Length)");
-                w.Line("throw new global::System.ArgumentException($\"labels must hold at most {MaxBatchSize} labels, but it has {labels.Length}.\", nameof(labels));");
+                w.Line($"throw new global::System.ArgumentException($\"labels must hold at most {{{Rows(spec, "MaxBatchSize")}}} labels, but it has {{labels.Length}}.\", nameof(labels));");
                 w.Close();
                 w.Open("for (int i = 0; i < labels.Length; i++)");
                 w.Line("_labels[i] = labels[i];");
@@ -671,13 +731,13 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>");
             w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
             w.Line($"int count = CountExamples({InputArguments(spec)});");
-            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, count{(classifier ? string.Empty : " * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? "1 label per example" : "OutputSize")}\");");
+            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? Rows(spec, "count") : "count * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
             w.Line("double total = 0;");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
             w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
             w.Line(classifier
-                ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice(start, batch), batch, {classes}, default);"
+                ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice({Rows(spec, "start")}, {rows}), {rows}, {classes}, default);"
                 : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
             w.Close();
             w.Line();
@@ -689,52 +749,63 @@ namespace StaticGrad.Generators.Emit.Graph
                 return;
             }
 
-            w.Line("/// <summary>The class with the highest score for each example (any number, in batches of <see cref=\"MaxBatchSize\"/>), in evaluation mode. Allocates nothing.</summary>");
+            string each = Positions(spec) == 1 ? "each example" : "each position of each example";
+            w.Line($"/// <summary>The class with the highest score for {each} (any number of examples, in batches of <see cref=\"MaxBatchSize\"/>), in evaluation mode. Allocates nothing.</summary>");
             w.Open($"public void Predict({InputParameters(spec)}, global::System.Span<int> predictions)");
             w.Line($"int count = CountExamples({InputArguments(spec)});");
-            w.Line("CheckLength(predictions.Length, count, nameof(predictions), \"1 prediction per example\");");
+            w.Line($"CheckLength(predictions.Length, {Rows(spec, "count")}, nameof(predictions), \"{(Positions(spec) == 1 ? "1 prediction per example" : $"{Int(Positions(spec))} predictions per example, one per position")}\");");
             w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
             w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
             w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
-            w.Line($"float[] scores = {code.Value(spec.Output)};");
-            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"ArgMax({code.ValueSpan(spec.Output)}, predictions.Slice({Rows(spec, "start")}, {rows}));");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The index of the highest score in each row of classes (the first of equal ones).</summary>");
+            w.Open("private static void ArgMax(global::System.ReadOnlySpan<float> scores, global::System.Span<int> classes)");
+            w.Open("for (int r = 0; r < classes.Length; r++)");
+            w.Line($"global::System.ReadOnlySpan<float> row = scores.Slice(r * {classes}, {classes});");
             w.Line("int best = 0;");
             w.Open($"for (int c = 1; c < {classes}; c++)");
-            w.Open($"if (scores[(b * {classes}) + c] > scores[(b * {classes}) + best])");
+            w.Open("if (row[c] > row[best])");
             w.Line("best = c;");
             w.Close();
             w.Close();
-            w.Line("predictions[start + b] = best;");
-            w.Close();
+            w.Line("classes[r] = best;");
             w.Close();
             w.Close();
             w.Line();
-            w.Line("/// <summary>The class with the highest score for one example.</summary>");
-            w.Open($"public int Predict({InputParameters(spec)})");
-            w.Line("global::System.Span<int> prediction = stackalloc int[1];");
-            w.Line($"Predict({InputArguments(spec)}, prediction);");
-            w.Line("return prediction[0];");
-            w.Close();
-            w.Line();
+            if (Positions(spec) == 1)
+            {
+                w.Line("/// <summary>The class with the highest score for one example.</summary>");
+                w.Open($"public int Predict({InputParameters(spec)})");
+                w.Line("global::System.Span<int> prediction = stackalloc int[1];");
+                w.Line($"Predict({InputArguments(spec)}, prediction);");
+                w.Line("return prediction[0];");
+                w.Close();
+                w.Line();
+            }
+
             foreach (string label in new[] { "int", "byte" })
             {
                 w.Line(label == "int"
-                    ? "/// <summary>The fraction of examples whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
+                    ? $"/// <summary>The fraction of {(Positions(spec) == 1 ? "examples" : "positions")} whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
                     : "/// <summary>Accuracy with labels stored as bytes (as Fashion-MNIST's are).</summary>");
                 w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<{label}> labels)");
                 w.Line($"int count = CountExamples({InputArguments(spec)});");
-                w.Line("CheckLength(labels.Length, count, nameof(labels), \"1 label per example\");");
-                w.Line("int correct = 0;");
-                w.Line("global::System.Span<int> predictions = stackalloc int[64];");
-                w.Open("for (int start = 0; start < count; start += 64)");
-                w.Line("int batch = global::System.Math.Min(64, count - start);");
-                w.Line($"Predict({InputArguments(spec, "start")}, predictions.Slice(0, batch));");
-                w.Open("for (int b = 0; b < batch; b++)");
-                w.Line("correct += predictions[b] == labels[start + b] ? 1 : 0;");
+                w.Line($"CheckLength(labels.Length, {Rows(spec, "count")}, nameof(labels), \"{unit}\");");
+                w.Line("long correct = 0;");
+                w.Line("global::System.Span<int> predictions = _predictions;");
+                w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+                w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+                w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
+                w.Line($"ArgMax({code.ValueSpan(spec.Output)}, predictions.Slice(0, {rows}));");
+                w.Open($"for (int r = 0; r < {rows}; r++)");
+                w.Line($"correct += predictions[r] == labels[{Rows(spec, "start")} + r] ? 1 : 0;");
                 w.Close();
                 w.Close();
                 w.Line();
-                w.Line("return count == 0 ? 0 : (double)correct / count;");
+                w.Line($"return count == 0 ? 0 : (double)correct / {(Positions(spec) == 1 ? "count" : $"({Rows(spec, "count")})")};");
                 w.Close();
                 w.Line();
             }

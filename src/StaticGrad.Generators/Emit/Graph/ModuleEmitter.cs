@@ -16,7 +16,7 @@ namespace StaticGrad.Generators.Emit.Graph
             return w.ToString();
         }
 
-        /// <summary>The override that lists the module's children (PyTorch's registration: their names prefix their parameters').</summary>
+        /// <summary>The override that lists the module's children (PyTorch's registration: their names prefix their parameters') and its Parameter fields.</summary>
         public static void WriteVisit(SourceWriter w, ModuleSpec spec)
         {
             w.Line("/// <summary>Lists the modules this one holds, by field name, so that parameter names read as PyTorch's (<c>conv1.weight</c>).</summary>");
@@ -28,7 +28,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Open($"if ({child.Field} is not null)");
                     w.Open($"for (int i = 0; i < {child.Field}.Length; i++)");
                     w.Open($"if ({child.Field}[i] is not null)");
-                    w.Line($"visitor.Module(\"{child.Field}.\" + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture), {child.Field}[i]);");
+                    w.Line($"visitor.{(child.IsParameter ? "Parameter" : "Module")}(\"{child.Field}.\" + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture), {child.Field}[i]);");
                     w.Close();
                     w.Close();
                     w.Close();
@@ -36,7 +36,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 else
                 {
                     w.Open($"if ({child.Field} is not null)");
-                    w.Line($"visitor.Module(\"{child.Field}\", {child.Field});");
+                    w.Line($"visitor.{(child.IsParameter ? "Parameter" : "Module")}(\"{child.Field}\", {child.Field});");
                     w.Close();
                 }
             }

@@ -35,6 +35,18 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>The output shares the input's memory (Flatten, Reshape): no forward code, and the backward copies.</summary>
         public virtual bool IsView => false;
 
+        /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
+        public virtual bool IsInput => false;
+
+        /// <summary>The value holds ints (token ids), not floats: only ops that index by it read it, and it has no gradient.</summary>
+        public virtual bool HoldsIntegers => false;
+
+        /// <summary>
+        /// For an op that reads an int input as indices (Embedding): how many rows they index, so the generated code checks
+        /// every id against it before anything runs; null for other ops.
+        /// </summary>
+        public virtual int? IndexLimit(OpSettings settings) => null;
+
         /// <summary>
         /// Reads the op's constant arguments (a module's constructor arguments, or a function's arguments besides its
         /// tensors). Reports what is wrong through <paramref name="arguments"/>.
@@ -113,6 +125,9 @@ namespace StaticGrad.Generators.Graph.Ops
 
         /// <summary>A constant string argument.</summary>
         string Text(string name);
+
+        /// <summary>Constant ints given as a <c>params int[]</c> argument or an array of constants.</summary>
+        int[] Ints(string name);
 
         /// <summary>Reports an error on the argument <paramref name="name"/> (on the whole call when it was left to its default).</summary>
         void Error(string name, string message);

@@ -47,10 +47,10 @@ namespace StaticGrad.Generators.Parsing.Models
         /// <summary>Whether the reading had to stop somewhere (an error was reported).</summary>
         public bool Failed => _diagnostics.HasErrors;
 
-        /// <summary>Adds a model input node.</summary>
-        public TensorModelValue AddInput(string name, EquatableArray<int> shape)
+        /// <summary>Adds a model input node: a Tensor of floats, or token ids when <paramref name="tokens"/>.</summary>
+        public TensorModelValue AddInput(string name, EquatableArray<int> shape, bool tokens = false)
         {
-            var node = new GraphNode(_nodes.Count, InputOp.Instance.Key, EquatableArray.Empty<int>(), shape, new OpSettings(shape, EquatableArray.Empty<double>(), name), -1, name);
+            var node = new GraphNode(_nodes.Count, (tokens ? InputOp.Tokens : InputOp.Instance).Key, EquatableArray.Empty<int>(), shape, new OpSettings(shape, EquatableArray.Empty<double>(), name), -1, name);
             _nodes.Add(node);
             return new TensorModelValue(node.Id, shape);
         }
@@ -544,6 +544,14 @@ namespace StaticGrad.Generators.Parsing.Models
 
         private ModelValue? Convert(ModelValue? value, IConversionOperation conversion)
         {
+            // A module that is a value by itself (a Parameter field) becomes a tensor where C# converts it to one: 'x + position'.
+            if (value is ModuleModelValue { Op: { Arity: 0 } op } module && ModelParser.IsTensor(conversion.Type))
+            {
+                return module.Index < 0
+                    ? Fail(conversion, $"{module.Display} is created inside the forward pass; create it in a field or the constructor, so that the model owns and trains it")
+                    : AddNode(op, System.Array.Empty<TensorModelValue>(), module.Settings, module.Index, conversion);
+            }
+
             if (value is ConstantModelValue { Value: { } constant } && conversion.Type is { SpecialType: not SpecialType.None } target)
             {
                 try
@@ -1088,6 +1096,14 @@ namespace StaticGrad.Generators.Parsing.Models
                 return Fail(site, $"a graph of more than {MaxNodes} ops");
             }
 
+            foreach (TensorModelValue input in inputs)
+            {
+                if (OpCatalogue.Of(_nodes[input.Node].Op).HoldsIntegers && op.IndexLimit(settings) is null)
+                {
+                    return Fail(site, $"{op.Describe(settings)} reads floats, but receives token ids; an Embedding turns ids into vectors first");
+                }
+            }
+
             var errors = new ShapeErrors(_diagnostics, site.Syntax.GetLocation(), module >= 0 ? Registered[module] : null);
             EquatableArray<int>? shape = op.InferShape(settings, inputs.Select(i => i.Shape).ToList(), errors);
             if (shape is not { } output)
@@ -1212,6 +1228,39 @@ namespace StaticGrad.Generators.Parsing.Models
             public bool Bool(string name) => Constant(name, "a bool") is { } value ? value is bool b ? b : Wrong(name, "a bool", value, false) : Mark(false);
 
             public string Text(string name) => Constant(name, "a string") is { } value ? value is string s ? s : Wrong(name, "a string", value, string.Empty) : Mark(string.Empty);
+
+            public int[] Ints(string name)
+            {
+                if (!_arguments.TryGetValue(name, out IArgumentOperation? argument))
+                {
+                    Error(name, $"the argument '{name}' is missing");
+                    return System.Array.Empty<int>();
+                }
+
+                IEnumerable<IOperation> operands = Unwrap(argument.Value) is IArrayCreationOperation { Initializer: { } initializer }
+                    ? initializer.ElementValues
+                    : new[] { argument.Value };
+                var values = new List<int>();
+                foreach (IOperation operand in operands)
+                {
+                    ModelValue? value = _interpreter.EvaluateArgument(operand, _frame);
+                    if (value is ConstantModelValue { Value: int i })
+                    {
+                        values.Add(i);
+                        continue;
+                    }
+
+                    if (value is not null)
+                    {
+                        _diagnostics.Report(DiagnosticDescriptors.ModelArgument, operand.Syntax.GetLocation(), $"{name} must be ints known at compile time, but '{operand.Syntax}' is {value.Describe()}");
+                    }
+
+                    Failed = true;
+                    return System.Array.Empty<int>();
+                }
+
+                return values.ToArray();
+            }
 
             private T Wrong<T>(string name, string expected, object value, T fallback)
             {

@@ -37,6 +37,12 @@ namespace StaticGrad.Generators.Parsing.Models
 
         public static bool IsTensor(ITypeSymbol? type) => type is { Name: "Tensor" } && IsStaticGradType(type);
 
+        /// <summary>Whether a type is <c>StaticGrad.Tokens</c>, an input of int ids.</summary>
+        public static bool IsTokens(ITypeSymbol? type) => type is { Name: "Tokens" } && IsStaticGradType(type);
+
+        /// <summary>Whether a type is <c>StaticGrad.Parameter</c>, a learned tensor held directly by a module's field.</summary>
+        private static bool IsParameter(ITypeSymbol? type) => type is { Name: "Parameter" } && IsStaticGradType(type);
+
         /// <summary>Whether a class carries <c>[Module]</c> or <c>[Model]</c>.</summary>
         public static bool IsModuleClass(INamedTypeSymbol type) =>
             type.GetAttributes().Any(a => a.AttributeClass is { } c && IsStaticGradType(c) && c.Name is "ModuleAttribute" or "ModelAttribute");
@@ -86,11 +92,11 @@ namespace StaticGrad.Generators.Parsing.Models
 
                 if (IsModuleType(field.Type))
                 {
-                    children.Add(new ModuleChild(field.Name, IsArray: false));
+                    children.Add(new ModuleChild(field.Name, IsArray: false, IsParameter(field.Type)));
                 }
                 else if (field.Type is IArrayTypeSymbol { Rank: 1, ElementType: { } element } && IsModuleType(element))
                 {
-                    children.Add(new ModuleChild(field.Name, IsArray: true));
+                    children.Add(new ModuleChild(field.Name, IsArray: true, IsParameter(element)));
                 }
             }
 
@@ -146,26 +152,28 @@ namespace StaticGrad.Generators.Parsing.Models
             var arguments = new List<ModelValue>();
             foreach (IParameterSymbol parameter in forward.Parameters)
             {
-                if (!IsTensor(parameter.Type) || ReadShape(parameter) is not { } shape)
+                bool tokens = IsTokens(parameter.Type);
+                if (!(tokens || IsTensor(parameter.Type)) || ReadShape(parameter) is not { } shape)
                 {
-                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the input '{parameter.Name}' of {type.Name}.Forward must be a Tensor with its shape per example, e.g. '[Shape(1, 28, 28)] Tensor {parameter.Name}'");
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the input '{parameter.Name}' of {type.Name}.Forward must be a Tensor (floats) or Tokens (int ids) with its shape per example, e.g. '[Shape(1, 28, 28)] Tensor {parameter.Name}' or '[Shape(64)] Tokens {parameter.Name}'");
                     return null;
                 }
 
-                if (shape.Count is < 1 or > 4 || shape.Any(d => d <= 0) || Shapes.LongSize(shape) > int.MaxValue / 64)
+                int maxRank = tokens ? 3 : 4;
+                if (shape.Count < 1 || shape.Count > maxRank || shape.Any(d => d <= 0) || Shapes.LongSize(shape) > int.MaxValue / 64)
                 {
-                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the shape of '{parameter.Name}' must have 1 to 4 positive dimensions (the batch is left out), got [{string.Join(", ", shape)}]");
+                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(parameter), $"the shape of '{parameter.Name}' must have 1 to {maxRank} positive dimensions (the batch is left out{(tokens ? "; an embedding adds one" : string.Empty)}), got [{string.Join(", ", shape)}]");
                     return null;
                 }
 
-                TensorModelValue input = interpreter.AddInput(parameter.Name, shape);
-                inputs.Add(new GraphInput(parameter.Name, shape, input.Node));
+                TensorModelValue input = interpreter.AddInput(parameter.Name, shape, tokens);
+                inputs.Add(new GraphInput(parameter.Name, shape, input.Node, tokens));
                 arguments.Add(input);
             }
 
             if (inputs.Count == 0)
             {
-                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward takes no input; give it at least one '[Shape(...)] Tensor' parameter");
+                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward takes no input; give it at least one '[Shape(...)] Tensor' or '[Shape(...)] Tokens' parameter");
                 return null;
             }
 
@@ -186,7 +194,7 @@ namespace StaticGrad.Generators.Parsing.Models
                 return null;
             }
 
-            if (interpreter.Nodes[output.Node].Op == InputOp.Instance.Key)
+            if (OpCatalogue.Of(interpreter.Nodes[output.Node].Op).IsInput)
             {
                 diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward returns its input '{interpreter.Nodes[output.Node].Settings.Text}' unchanged; a model computes something from it");
                 return null;
@@ -217,8 +225,8 @@ namespace StaticGrad.Generators.Parsing.Models
             Location location = TargetChecks.SourceLocation(forward);
             switch (loss)
             {
-                case LossKind.SoftmaxCrossEntropy when output.Shape.Count != 1 || output.Shape[0] < 2:
-                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), but {type.Name}.Forward returns {Shapes.Text(output.Shape)}");
+                case LossKind.SoftmaxCrossEntropy when output.Shape.Count > 2 || output.Shape[output.Shape.Count - 1] < 2:
+                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but {type.Name}.Forward returns {Shapes.Text(output.Shape)}");
                     return false;
                 case LossKind.MulticlassSvm:
                     diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, "Loss.MulticlassSvm is not available for [Model] classes yet; use Loss.SoftmaxCrossEntropy or Loss.MeanSquaredError");
@@ -241,7 +249,8 @@ namespace StaticGrad.Generators.Parsing.Models
                 modules.Add(new ModuleEntry(module.Path!, op.Key, module.Settings, module.Display));
                 foreach (StateDeclaration declaration in op.State(module.Settings))
                 {
-                    string name = $"{module.Path}.{declaration.Name}";
+                    // A Parameter field is its own state: its name is the field's ('position'), not 'position.weight'.
+                    string name = declaration.Name.Length == 0 ? module.Path! : $"{module.Path}.{declaration.Name}";
                     switch (declaration.Kind)
                     {
                         case StateKind.Parameter:

@@ -1,0 +1,112 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>ScaledDotProductAttention(q, k, v, causal: false)</c>, PyTorch 2's <c>F.scaled_dot_product_attention</c> without
+    /// dropout: q [… × tq × d], k [… × tk × d], v [… × tk × dv] give <c>softmax(q·kᵀ/√d + mask)·v</c> [… × tq × dv]; the causal
+    /// mask hides key j from query i when j &gt; i. The probabilities are kept for the backward pass.
+    /// </summary>
+    internal sealed class AttentionOp : OpDefinition
+    {
+        public static readonly AttentionOp Instance = new();
+
+        public override string Key => "ScaledDotProductAttention";
+
+        public override string? Function => "ScaledDotProductAttention";
+
+        public override int Arity => 3;
+
+        public override bool AlwaysWritesInputGradient => true;
+
+        public override string Formula => "P = softmax(q·kᵀ/√d + mask), y = P·v";
+
+        public override string BackwardFormula => "dv = Pᵀ·dY, dS = P ⊙ (dY·vᵀ − Σⱼ P⊙(dY·vᵀ)), dq = dS·k/√d, dk = dSᵀ·q/√d";
+
+        public override OpSettings ReadSettings(IOpArguments arguments) =>
+            new(EquatableArray.Of(arguments.Bool("causal") ? 1 : 0), EquatableArray.Empty<double>(), string.Empty);
+
+        public override string Describe(OpSettings settings) => settings.Int(0) != 0 ? "ScaledDotProductAttention(causal: true)" : "ScaledDotProductAttention";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> q = inputs[0], k = inputs[1], v = inputs[2];
+            if (q.Count < 2 || q.Count != k.Count || q.Count != v.Count)
+            {
+                errors.Error($"attention takes q, k and v of one rank, 2 or more (… × positions × features), but receives {Shapes.Text(q)}, {Shapes.Text(k)} and {Shapes.Text(v)}");
+                return null;
+            }
+
+            int r = q.Count;
+            for (int i = 0; i < r - 2; i++)
+            {
+                if (q[i] != k[i] || q[i] != v[i])
+                {
+                    errors.Error($"attention: q {Shapes.Text(q)}, k {Shapes.Text(k)} and v {Shapes.Text(v)} differ in leading dimension {i} ({q[i]}, {k[i]}, {v[i]})");
+                    return null;
+                }
+            }
+
+            if (q[r - 1] != k[r - 1])
+            {
+                errors.Error($"q·kᵀ: {q[r - 2]}×{q[r - 1]} by {k[r - 1]}×{k[r - 2]} — inner dimensions {q[r - 1]} and {k[r - 1]} differ");
+                return null;
+            }
+
+            if (k[r - 2] != v[r - 2])
+            {
+                errors.Error($"attention: k has {k[r - 2]} positions ({Shapes.Text(k)}) but v has {v[r - 2]} ({Shapes.Text(v)})");
+                return null;
+            }
+
+            var output = new int[r];
+            for (int i = 0; i < r - 1; i++)
+            {
+                output[i] = q[i];
+            }
+
+            output[r - 1] = v[r - 1];
+            return EquatableArray.Of(output);
+        }
+
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            w.Line($"private readonly float[] _node{node.Id}Probabilities; // softmax(q·kᵀ/√d + mask) of the last forward pass");
+            w.Line($"private readonly float[] _node{node.Id}Scratch = new float[{Dimensions(code, node).Tk}]; // one row of the scores' gradient");
+        }
+
+        public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            (int count, int tq, int tk, _, _) = Dimensions(code, node);
+            w.Line($"_node{node.Id}Probabilities = new float[maxBatchSize * {count * tq * tk}];");
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            (int count, int tq, int tk, int d, int dv) = Dimensions(code, node);
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, {tq}, {tk}, {d}, {dv}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            (int count, int tq, int tk, int d, int dv) = Dimensions(code, node);
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
+            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, {tq}, {tk}, {d}, {dv}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+        }
+
+        private static string Scale(int d) => $"{GraphCode.Real((float)(1 / System.Math.Sqrt(d)))}f /* 1/√{d} */";
+
+        private static string Count(int count) => count == 1 ? "batch" : $"batch * {count}";
+
+        private static (int Count, int Tq, int Tk, int D, int Dv) Dimensions(GraphCode code, GraphNode node)
+        {
+            EquatableArray<int> q = code.Spec.Nodes[node.Inputs[0]].Shape, k = code.Spec.Nodes[node.Inputs[1]].Shape;
+            int r = q.Count;
+            int tq = q[r - 2], d = q[r - 1], tk = k[r - 2], dv = node.Shape[r - 1];
+            return (Shapes.Size(q) / (tq * d), tq, tk, d, dv);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using StaticGrad.Generators.Emit;
+using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Helpers;
+
+namespace StaticGrad.Generators.Graph.Ops
+{
+    /// <summary>
+    /// <c>Embedding(numEmbeddings, embeddingDim)</c>, PyTorch's <c>nn.Embedding</c>: each id of a <c>Tokens</c> input becomes the
+    /// row of the table <c>weight [numEmbeddings, embeddingDim]</c> it names (initialised N(0, 1)), adding a last dimension.
+    /// Ids outside the table are an ArgumentOutOfRangeException before anything runs.
+    /// </summary>
+    internal sealed class EmbeddingOp : OpDefinition
+    {
+        public static readonly EmbeddingOp Instance = new();
+
+        public override string Key => "Embedding";
+
+        public override string? ModuleClass => "Embedding";
+
+        public override string Formula => "y[…, :] = W[id[…], :]";
+
+        public override string BackwardFormula => "dW[id[…], :] += dY[…, :] (ids are not trained)";
+
+        public override int? IndexLimit(OpSettings settings) => settings.Int(0);
+
+        public override OpSettings ReadSettings(IOpArguments arguments)
+        {
+            int count = arguments.Int("numEmbeddings"), dim = arguments.Int("embeddingDim");
+            LinearOp.Positive(arguments, "numEmbeddings", count);
+            LinearOp.Positive(arguments, "embeddingDim", dim);
+            return new OpSettings(EquatableArray.Of(count, dim), EquatableArray.Empty<double>(), string.Empty);
+        }
+
+        public override IEnumerable<StateDeclaration> State(OpSettings settings)
+        {
+            yield return new StateDeclaration("weight", StateKind.Parameter, Shapes.Of(settings.Int(0), settings.Int(1)), InitKind.Normal, 0, IsWeight: true);
+        }
+
+        public override string Describe(OpSettings settings) => $"Embedding({settings.Int(0)}, {settings.Int(1)})";
+
+        public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
+        {
+            EquatableArray<int> ids = inputs[0];
+            if (ids.Count >= 4)
+            {
+                errors.Error($"{Describe(settings)} adds a dimension to {Shapes.Text(ids)}, and a value has at most 4 besides the batch");
+                return null;
+            }
+
+            var output = new int[ids.Count + 1];
+            for (int i = 0; i < ids.Count; i++)
+            {
+                output[i] = ids[i];
+            }
+
+            output[ids.Count] = settings.Int(1);
+            return EquatableArray.Of(output);
+        }
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            GraphNode ids = code.Spec.Nodes[node.Inputs[0]];
+            w.Line($"global::StaticGrad.Kernels.Lookup.Gather(new global::System.ReadOnlySpan<int>({code.Value(ids.Id)}, 0, batch * {ids.Size}), {code.ParameterSpan(code.Parameter(node, "weight"))}, {code.OutputSpan(node)}, {node.Settings.Int(1)});");
+        }
+
+        public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
+        {
+            GraphNode ids = code.Spec.Nodes[node.Inputs[0]];
+            w.Line($"global::StaticGrad.Kernels.Lookup.ScatterAdd(new global::System.ReadOnlySpan<int>({code.Value(ids.Id)}, 0, batch * {ids.Size}), {code.GradientSpan(node.Id)}, {code.ParameterGradientSpan(code.Parameter(node, "weight"))}, {node.Settings.Int(1)});");
+        }
+    }
+}
