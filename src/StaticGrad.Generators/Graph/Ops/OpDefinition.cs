@@ -129,6 +129,9 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>Constant ints given as a <c>params int[]</c> argument or an array of constants.</summary>
         int[] Ints(string name);
 
+        /// <summary>Reports an error on element <paramref name="element"/> of an argument read by <see cref="Ints"/>.</summary>
+        void Error(string name, int element, string message);
+
         /// <summary>Reports an error on the argument <paramref name="name"/> (on the whole call when it was left to its default).</summary>
         void Error(string name, string message);
     }

@@ -32,11 +32,11 @@ namespace StaticGrad.Generators.Graph.Ops
                 arguments.Error("shape", $"a Parameter in a model has 1 to 4 dimensions (it is added to values whose batch is left out), got {shape.Length}");
             }
 
-            foreach (int d in shape)
+            for (int i = 0; i < shape.Length; i++)
             {
-                if (d <= 0)
+                if (shape[i] <= 0)
                 {
-                    arguments.Error("shape", $"every dimension of a Parameter must be positive, got [{string.Join(", ", shape)}]");
+                    arguments.Error("shape", i, $"every dimension of a Parameter must be positive, got [{string.Join(", ", shape)}]");
                     break;
                 }
             }

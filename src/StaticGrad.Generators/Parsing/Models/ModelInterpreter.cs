@@ -1168,6 +1168,7 @@ namespace StaticGrad.Generators.Parsing.Models
             private readonly ModelInterpreter _interpreter;
             private readonly IOperation _site;
             private readonly Dictionary<string, IArgumentOperation> _arguments = new();
+            private readonly Dictionary<string, List<Location>> _elements = new();
             private readonly Frame _frame;
             private readonly ModelDiagnostics _diagnostics;
 
@@ -1241,6 +1242,7 @@ namespace StaticGrad.Generators.Parsing.Models
                     ? initializer.ElementValues
                     : new[] { argument.Value };
                 var values = new List<int>();
+                _elements[name] = operands.Select(o => o.Syntax.GetLocation()).ToList();
                 foreach (IOperation operand in operands)
                 {
                     ModelValue? value = _interpreter.EvaluateArgument(operand, _frame);
@@ -1266,6 +1268,18 @@ namespace StaticGrad.Generators.Parsing.Models
             {
                 Error(name, $"{name} must be {expected}, got {System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}");
                 return fallback;
+            }
+
+            public void Error(string name, int element, string message)
+            {
+                if (_elements.TryGetValue(name, out List<Location>? locations) && element >= 0 && element < locations.Count)
+                {
+                    Failed = true;
+                    _diagnostics.Report(DiagnosticDescriptors.ModelArgument, locations[element], message);
+                    return;
+                }
+
+                Error(name, message);
             }
 
             public void Error(string name, string message)
