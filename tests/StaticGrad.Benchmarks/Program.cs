@@ -7,6 +7,8 @@
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*ResNetBenchmarks*'
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-resnet
+// PlaneConvolution's forward pass, weight and input gradients apart, on the ResNet's shapes:
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-conv
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -26,6 +28,11 @@ if (args.Length > 0 && args[0] == "verify-resnet")
     return ResNetCheck.Verify(args);
 }
 #endif
+
+if (args.Length > 0 && args[0] == "profile-conv")
+{
+    return ConvolutionParts.Run(args);
+}
 
 if (args.Length > 0 && args[0] == "profile-resnet")
 {

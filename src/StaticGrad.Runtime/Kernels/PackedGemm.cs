@@ -297,7 +297,7 @@ namespace StaticGrad.Kernels
         /// <paramref name="to"/> (rows <paramref name="toStride"/> apart).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride)
+        internal static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride)
         {
             // Row i's left half and row i+4's left half share a register from the start (a 128-bit load and an insert,
             // which the load ports do), so the lanes never have to be crossed afterwards: 16 shuffles instead of 24.

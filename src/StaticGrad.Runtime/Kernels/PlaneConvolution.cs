@@ -187,6 +187,12 @@ namespace StaticGrad.Kernels
         private static void WeightGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, Span<T> weightGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (shape.Kernel == 3 && (Wide512 || (Vector256.IsHardwareAccelerated && Fma.IsSupported)))
+            {
+                WeightGradientChannelsLast(shape, input, outputGradient, batch, weightGradient, scratch);
+                return;
+            }
+
             int channels = shape.InChannels, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength, chunk = shape.ChunkImages;
             int inputStride = channels * paddedPlane, gradientStride = outRounded * wide;
             Span<T> padded = scratch.Slice(0, chunk * inputStride);
@@ -207,11 +213,225 @@ namespace StaticGrad.Kernels
             }
         }
 
+        /// <summary>Whether the Vector512 paths run (AVX-512F).</summary>
+        private static bool Wide512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+        /// <summary>Output channels per register tile of <see cref="WeightGradientChannelsLast{T}"/>: 2 Vector512, or 1 Vector256.</summary>
+        private static int OutTile<T>()
+            where T : unmanaged => Wide512 ? 2 * Vector512<T>.Count : Vector256<T>.Count;
+
+        /// <summary>
+        /// The 3×3 weight gradient with the output channels in the vectors: <c>∂Wᵀ[c,ky,kx][o…] += Σ_p x̂[c, p + ky·paddedWidth + kx] · ∂yᵀ[p][o…]</c>,
+        /// one broadcast input value times one or two vectors of the output gradient turned channels-last. A register tile is one
+        /// input channel's 9 taps × 32 output channels (Vector512, 18 accumulators) or × 8 (Vector256, 9): it stays in registers
+        /// over a whole example's positions, only the real ones (not the wide rows' extra columns), and needs no horizontal sums.
+        /// Per position it loads 2 (or 1) vectors and broadcasts 9 inputs for 18 (or 9) multiply-adds.
+        /// </summary>
+        private static void WeightGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, Span<T> weightGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int channels = shape.InChannels, outChannels = shape.OutChannels, paddedPlane = shape.PaddedPlane, paddedWidth = shape.PaddedWidth;
+            int outHeight = shape.OutHeight, outWidth = shape.OutWidth, positions = outHeight * outWidth, taps = shape.Taps;
+            int tile = OutTile<T>(), outTiled = (outChannels + tile - 1) / tile * tile;
+            Span<T> padded = scratch.Slice(0, channels * paddedPlane);
+            Span<T> gradient = scratch.Slice(padded.Length, positions * outTiled);
+            Span<T> sums = scratch.Slice(padded.Length + gradient.Length, taps * outTiled);
+            padded.Clear(); // the borders stay zero; each example writes only the interior
+            gradient.Clear(); // the channels that round up to a tile stay zero
+            sums.Clear();
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, interior = (shape.Padding * paddedWidth) + shape.Padding;
+            ref T x = ref MemoryMarshal.GetReference(padded);
+            ref T dy = ref MemoryMarshal.GetReference(gradient);
+            ref T s = ref MemoryMarshal.GetReference(sums);
+            for (int b = 0; b < batch; b++)
+            {
+                Embed(input.Slice(b * inputSize, inputSize), channels, shape.Height, shape.Width, padded, paddedPlane, paddedWidth, interior);
+                Transpose(outputGradient.Slice(b * outputSize, outputSize), outChannels, positions, gradient, outTiled);
+                for (int c = 0; c < channels; c++)
+                {
+                    ref T plane = ref Unsafe.Add(ref x, c * paddedPlane);
+                    ref T tapSums = ref Unsafe.Add(ref s, c * 9 * outTiled);
+                    for (int o = 0; o < outTiled; o += tile)
+                    {
+                        if (Wide512)
+                        {
+                            WeightTile512(ref plane, paddedWidth, ref Unsafe.Add(ref dy, o), outTiled, outHeight, outWidth, ref Unsafe.Add(ref tapSums, o));
+                        }
+                        else
+                        {
+                            WeightTile256(ref plane, paddedWidth, ref Unsafe.Add(ref dy, o), outTiled, outHeight, outWidth, ref Unsafe.Add(ref tapSums, o));
+                        }
+                    }
+                }
+            }
+
+            for (int o = 0; o < outChannels; o++)
+            {
+                Span<T> row = weightGradient.Slice(o * taps, taps);
+                for (int t = 0; t < taps; t++)
+                {
+                    row[t] += sums[(t * outTiled) + o];
+                }
+            }
+        }
+
+        /// <summary>One input channel's 9 taps × 2 Vector512 of output channels, over every position of one example; adds to <paramref name="sums"/> (rows of <paramref name="stride"/>, one per tap).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void WeightTile512<T>(ref T x, int rowWidth, ref T dy, int stride, int rows, int columns, ref T sums)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            nint w1 = rowWidth, w2 = 2 * (nint)rowWidth;
+            Vector512<T> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+            Vector512<T> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+            Vector512<T> a60 = default, a61 = default, a70 = default, a71 = default, a80 = default, a81 = default;
+            for (int r = 0; r < rows; r++)
+            {
+                ref T x0 = ref Unsafe.Add(ref x, r * rowWidth);
+                ref T g = ref Unsafe.Add(ref dy, r * columns * stride);
+                for (int col = 0; col < columns; col++)
+                {
+                    Vector512<T> g0 = Vector512.LoadUnsafe(ref g), g1 = Vector512.LoadUnsafe(ref g, lanes);
+                    Vector512<T> v = Vector512.Create(x0);
+                    a00 = VectorOps.MultiplyAdd(v, g0, a00);
+                    a01 = VectorOps.MultiplyAdd(v, g1, a01);
+                    v = Vector512.Create(Unsafe.Add(ref x0, 1));
+                    a10 = VectorOps.MultiplyAdd(v, g0, a10);
+                    a11 = VectorOps.MultiplyAdd(v, g1, a11);
+                    v = Vector512.Create(Unsafe.Add(ref x0, 2));
+                    a20 = VectorOps.MultiplyAdd(v, g0, a20);
+                    a21 = VectorOps.MultiplyAdd(v, g1, a21);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w1));
+                    a30 = VectorOps.MultiplyAdd(v, g0, a30);
+                    a31 = VectorOps.MultiplyAdd(v, g1, a31);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w1 + 1));
+                    a40 = VectorOps.MultiplyAdd(v, g0, a40);
+                    a41 = VectorOps.MultiplyAdd(v, g1, a41);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w1 + 2));
+                    a50 = VectorOps.MultiplyAdd(v, g0, a50);
+                    a51 = VectorOps.MultiplyAdd(v, g1, a51);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w2));
+                    a60 = VectorOps.MultiplyAdd(v, g0, a60);
+                    a61 = VectorOps.MultiplyAdd(v, g1, a61);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w2 + 1));
+                    a70 = VectorOps.MultiplyAdd(v, g0, a70);
+                    a71 = VectorOps.MultiplyAdd(v, g1, a71);
+                    v = Vector512.Create(Unsafe.Add(ref x0, w2 + 2));
+                    a80 = VectorOps.MultiplyAdd(v, g0, a80);
+                    a81 = VectorOps.MultiplyAdd(v, g1, a81);
+                    x0 = ref Unsafe.Add(ref x0, 1);
+                    g = ref Unsafe.Add(ref g, stride);
+                }
+            }
+
+            nint row = stride;
+            AddTo(ref sums, a00, a01, lanes);
+            AddTo(ref Unsafe.Add(ref sums, row), a10, a11, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 2 * row), a20, a21, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 3 * row), a30, a31, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 4 * row), a40, a41, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 5 * row), a50, a51, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 6 * row), a60, a61, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 7 * row), a70, a71, lanes);
+            AddTo(ref Unsafe.Add(ref sums, 8 * row), a80, a81, lanes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddTo<T>(ref T target, Vector512<T> left, Vector512<T> right, nuint lanes)
+        {
+            (Vector512.LoadUnsafe(ref target) + left).StoreUnsafe(ref target);
+            (Vector512.LoadUnsafe(ref target, lanes) + right).StoreUnsafe(ref target, lanes);
+        }
+
+        /// <summary>One input channel's 9 taps × 1 Vector256 of output channels (9 of AVX2's 16 registers accumulate).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void WeightTile256<T>(ref T x, int rowWidth, ref T dy, int stride, int rows, int columns, ref T sums)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nint w1 = rowWidth, w2 = 2 * (nint)rowWidth;
+            Vector256<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
+            for (int r = 0; r < rows; r++)
+            {
+                ref T x0 = ref Unsafe.Add(ref x, r * rowWidth);
+                ref T g = ref Unsafe.Add(ref dy, r * columns * stride);
+                for (int col = 0; col < columns; col++)
+                {
+                    Vector256<T> g0 = Vector256.LoadUnsafe(ref g);
+                    a0 = VectorOps.MultiplyAdd(Vector256.Create(x0), g0, a0);
+                    a1 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, 1)), g0, a1);
+                    a2 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, 2)), g0, a2);
+                    a3 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w1)), g0, a3);
+                    a4 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w1 + 1)), g0, a4);
+                    a5 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w1 + 2)), g0, a5);
+                    a6 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w2)), g0, a6);
+                    a7 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w2 + 1)), g0, a7);
+                    a8 = VectorOps.MultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, w2 + 2)), g0, a8);
+                    x0 = ref Unsafe.Add(ref x0, 1);
+                    g = ref Unsafe.Add(ref g, stride);
+                }
+            }
+
+            nint row = stride;
+            (Vector256.LoadUnsafe(ref sums) + a0).StoreUnsafe(ref sums);
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, row)) + a1).StoreUnsafe(ref Unsafe.Add(ref sums, row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 2 * row)) + a2).StoreUnsafe(ref Unsafe.Add(ref sums, 2 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 3 * row)) + a3).StoreUnsafe(ref Unsafe.Add(ref sums, 3 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 4 * row)) + a4).StoreUnsafe(ref Unsafe.Add(ref sums, 4 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 5 * row)) + a5).StoreUnsafe(ref Unsafe.Add(ref sums, 5 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 6 * row)) + a6).StoreUnsafe(ref Unsafe.Add(ref sums, 6 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 7 * row)) + a7).StoreUnsafe(ref Unsafe.Add(ref sums, 7 * row));
+            (Vector256.LoadUnsafe(ref Unsafe.Add(ref sums, 8 * row)) + a8).StoreUnsafe(ref Unsafe.Add(ref sums, 8 * row));
+        }
+
+        /// <summary>
+        /// <c>target[j·targetStride + i] = source[i·columns + j]</c> for i below <paramref name="rows"/>, j below
+        /// <paramref name="columns"/>: planes to channels-last. Floats go through 8×8 register transposes where whole blocks fit.
+        /// </summary>
+        private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, Span<T> target, int targetStride)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (source.Length < rows * columns || target.Length < ((columns - 1) * targetStride) + rows)
+            {
+                throw new ArgumentException("source or target is shorter than the shapes say.");
+            }
+
+            ref T from = ref MemoryMarshal.GetReference(source);
+            ref T to = ref MemoryMarshal.GetReference(target);
+            int i = 0;
+            if (typeof(T) == typeof(float) && Avx.IsSupported)
+            {
+                int wholeColumns = columns / 8 * 8;
+                for (; i + 8 <= rows; i += 8)
+                {
+                    for (int j = 0; j < wholeColumns; j += 8)
+                    {
+                        PackedGemm.Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref from, (i * columns) + j)), columns, ref Unsafe.As<T, float>(ref Unsafe.Add(ref to, (j * targetStride) + i)), targetStride);
+                    }
+
+                    for (int j = wholeColumns; j < columns; j++)
+                    {
+                        for (int r = i; r < i + 8; r++)
+                        {
+                            Unsafe.Add(ref to, (j * targetStride) + r) = Unsafe.Add(ref from, (r * columns) + j);
+                        }
+                    }
+                }
+            }
+
+            for (; i < rows; i++)
+            {
+                for (int j = 0; j < columns; j++)
+                {
+                    Unsafe.Add(ref to, (j * targetStride) + i) = Unsafe.Add(ref from, (i * columns) + j);
+                }
+            }
+        }
+
         private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
-            int chunkLength = shape.ChunkImages * ((channels * shape.PaddedPlane) + (shape.OutChannelsRounded * shape.WideLength));
+            int chunkLength = shape.WeightGradientLength;
             int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, gradientWide = shape.GradientWideLength;
             Span<T> flipped = scratch.Slice(chunkLength, shape.InChannelsRounded * flippedTaps);
             Span<T> bordered = scratch.Slice(chunkLength + flipped.Length, outChannels * gradientPlane);
@@ -272,11 +492,22 @@ namespace StaticGrad.Kernels
         /// <summary>Copies <paramref name="channels"/> planes of <c>rows × columns</c> into rows of <paramref name="rowStride"/>, planes of <paramref name="planeStride"/>, starting at <paramref name="offset"/>.</summary>
         private static void Embed<T>(ReadOnlySpan<T> source, int channels, int rows, int columns, Span<T> target, int planeStride, int rowStride, int offset)
         {
+            // One bounds check for the whole copy; the rows (a few to a few dozen values) then go by vectors in line: a
+            // span slice and a Memmove per 14-value row cost about as much as the 3×3 weight gradient's multiply-adds.
+            if (source.Length < channels * rows * columns || target.Length < ((channels - 1) * planeStride) + offset + ((rows - 1) * rowStride) + columns)
+            {
+                throw new ArgumentException("source or target is shorter than the planes say.");
+            }
+
+            ref T from = ref MemoryMarshal.GetReference(source);
+            ref T to = ref MemoryMarshal.GetReference(target);
             for (int c = 0; c < channels; c++)
             {
+                ref T plane = ref Unsafe.Add(ref to, (c * planeStride) + offset);
                 for (int r = 0; r < rows; r++)
                 {
-                    source.Slice(((c * rows) + r) * columns, columns).CopyTo(target.Slice((c * planeStride) + offset + (r * rowStride), columns));
+                    CopyRow(ref from, ref Unsafe.Add(ref plane, r * rowStride), columns);
+                    from = ref Unsafe.Add(ref from, columns);
                 }
             }
         }
@@ -284,12 +515,44 @@ namespace StaticGrad.Kernels
         /// <summary>The inverse of <see cref="Embed{T}"/>: reads the <c>rows × columns</c> interiors back into dense planes.</summary>
         private static void Extract<T>(ReadOnlySpan<T> source, int planeStride, int rowStride, int offset, int channels, int rows, int columns, Span<T> target)
         {
+            if (target.Length < channels * rows * columns || source.Length < ((channels - 1) * planeStride) + offset + ((rows - 1) * rowStride) + columns)
+            {
+                throw new ArgumentException("source or target is shorter than the planes say.");
+            }
+
+            ref T from = ref MemoryMarshal.GetReference(source);
+            ref T to = ref MemoryMarshal.GetReference(target);
             for (int c = 0; c < channels; c++)
             {
+                ref T plane = ref Unsafe.Add(ref from, (c * planeStride) + offset);
                 for (int r = 0; r < rows; r++)
                 {
-                    source.Slice((c * planeStride) + offset + (r * rowStride), columns).CopyTo(target.Slice(((c * rows) + r) * columns, columns));
+                    CopyRow(ref Unsafe.Add(ref plane, r * rowStride), ref to, columns);
+                    to = ref Unsafe.Add(ref to, columns);
                 }
+            }
+        }
+
+        /// <summary>Copies <paramref name="count"/> values between places that do not overlap: whole vectors, the last one ending at the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRow<T>(ref T from, ref T to, int count)
+        {
+            if (Vector256.IsHardwareAccelerated && Unsafe.SizeOf<T>() * count >= Vector256<byte>.Count)
+            {
+                int lanes = Vector256<byte>.Count / Unsafe.SizeOf<T>(), last = count - lanes;
+                ref byte source = ref Unsafe.As<T, byte>(ref from), target = ref Unsafe.As<T, byte>(ref to);
+                for (int i = 0; i < last; i += lanes)
+                {
+                    Vector256.LoadUnsafe(ref source, (nuint)(i * Unsafe.SizeOf<T>())).StoreUnsafe(ref target, (nuint)(i * Unsafe.SizeOf<T>()));
+                }
+
+                Vector256.LoadUnsafe(ref source, (nuint)(last * Unsafe.SizeOf<T>())).StoreUnsafe(ref target, (nuint)(last * Unsafe.SizeOf<T>()));
+                return;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
             }
         }
 

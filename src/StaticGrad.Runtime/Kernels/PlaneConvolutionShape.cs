@@ -69,7 +69,12 @@ namespace StaticGrad.Kernels
             long perImage = (inChannels * paddedPlane) + (outRounded * wide);
             long chunk = Math.Clamp(ChunkElements / Math.Max(perImage, 1), 1, 16);
             long forward = (outRounded * taps) + (inChannels * paddedPlane) + (outRounded * wide);
-            long backward = (chunk * perImage) + (inRounded * outChannels * kernel * kernel) + (outChannels * gradientPlane) + (inRounded * gradientWide);
+            // The 3×3 weight gradient (PlaneConvolution's channels-last path): one padded example, its output gradient turned
+            // channels-last with the channels rounded up to a register tile's (at most 32), and ∂Wᵀ in the same rounding.
+            long outTile = RoundUp(outChannels, MaxOutTile);
+            long channelsLast = (inChannels * paddedPlane) + (outHeight * (width + (2L * padding) - kernel + 1) * outTile) + (taps * outTile);
+            long weightGradient = Math.Max(chunk * perImage, channelsLast);
+            long backward = weightGradient + (inRounded * outChannels * kernel * kernel) + (outChannels * gradientPlane) + (inRounded * gradientWide);
             long scratch = Math.Max(forward, backward);
             if (scratch > int.MaxValue || (long)outChannels * outHeight * (width + (2L * padding) - kernel + 1) > int.MaxValue || (long)inChannels * height * width > int.MaxValue)
             {
@@ -83,6 +88,7 @@ namespace StaticGrad.Kernels
             GradientWideLength = (int)gradientWide;
             GradientPlane = (int)gradientPlane;
             ChunkImages = (int)chunk;
+            WeightGradientLength = (int)weightGradient;
             ScratchLength = (int)scratch;
         }
 
@@ -152,6 +158,12 @@ namespace StaticGrad.Kernels
         /// <summary>Examples whose planes the weight-gradient pass keeps together (about 256 KB of floats).</summary>
         internal int ChunkImages { get; }
 
+        /// <summary>Elements at the start of the backward pass's scratch that the weight gradient works in (the input gradient's come after).</summary>
+        internal int WeightGradientLength { get; }
+
+        /// <summary>Output channels of the widest register tile of the channels-last weight gradient (2 Vector512 of floats).</summary>
+        internal const int MaxOutTile = 32;
+
         /// <summary>Whether two shapes describe the same convolution.</summary>
         public static bool operator ==(PlaneConvolutionShape left, PlaneConvolutionShape right) => left.Equals(right);
 
@@ -173,6 +185,8 @@ namespace StaticGrad.Kernels
         public override string ToString() => $"Conv2d {InChannels}→{OutChannels}, {Kernel}×{Kernel}, padding {Padding}, on {InChannels}×{Height}×{Width}";
 
         private static long RoundUp(long value) => (value + Block - 1) / Block * Block;
+
+        private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
         private static int RoundUp4(int value) => (value + 3) & ~3;
 

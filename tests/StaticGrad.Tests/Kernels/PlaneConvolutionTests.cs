@@ -48,6 +48,38 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// 3×3 kernels take the channels-last weight gradient (register tiles of 32 output channels with Vector512, 8 with
+    /// Vector256): channel counts on both sides of those tiles, odd planes, no padding and padding 2, batches of 1.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(float))]
+    [InlineData(typeof(double))]
+    public void ThreeByThree_RandomShapes_MatchTheReference(Type element)
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_TEST_SEED"), out int fixedSeed) ? fixedSeed : System.Random.Shared.Next();
+        output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed})");
+        var random = new System.Random(seed);
+        int runs = Numerics.InstructionSetTests.QuickChildRun ? 10 : 24;
+        for (int run = 0; run < runs; run++)
+        {
+            int padding = random.Next(0, 3), least = Math.Max(1, 3 - (2 * padding));
+            int height = random.Next(least, 18), width = random.Next(least, 18);
+            int channels = random.Next(1, 37), outChannels = run < 2 ? 32 + run : random.Next(1, 37);
+            int batch = run % 3 == 0 ? 1 : random.Next(2, 5);
+            var shape = new PlaneConvolutionShape(channels, height, width, outChannels, 3, padding);
+            string what = $"run {run}: {shape}, batch {batch}";
+            if (element == typeof(float))
+            {
+                Check<float>(shape, batch, random, 2e-4, what);
+            }
+            else
+            {
+                Check<double>(shape, batch, random, 1e-11, what);
+            }
+        }
+    }
+
     [Fact]
     public void TheSampleShapes_MatchTheReference()
     {
