@@ -35,6 +35,15 @@ public partial class OnnxCornerNet
     }
 }
 
+/// <summary>One module called twice: its parameters are one pair of initializers read by both nodes.</summary>
+[Model]
+public partial class OnnxSharedNet
+{
+    readonly Linear fc = new(4, 4);
+
+    public Tensor Forward([Shape(4)] Tensor x) => Relu(fc.Forward(Tanh(fc.Forward(x))));
+}
+
 /// <summary>
 /// ExportOnnx of generated models: after a few training steps (so running statistics are not their initial 0 and 1), the
 /// file runs in ONNX Runtime and gives Predict's outputs within 1e-5 (absolute plus relative), for one and for three
@@ -79,6 +88,20 @@ public sealed class ModelOnnxTests
         byte[] file = trained.Export(opset);
         Assert.Equal(opset, new ProtobufMessage(file).Messages(8).Single().Int(2));
         AssertClose(trained.Expected, RunInOnnxRuntime(file, trained, 3), $"{model} at opset {opset}");
+    }
+
+    [Fact]
+    public void ASharedModule_IsOnePairOfInitializers_AndRunsInOnnxRuntime()
+    {
+        var random = new Random(4);
+        var shared = new OnnxSharedNet(seed: 3);
+        float[] x = Floats(random, 3 * OnnxSharedNet.InputSize), expected = new float[3 * OnnxSharedNet.OutputSize];
+        shared.Predict(x, expected);
+        var trained = new Trained(shared, OnnxSharedNet.OnnxGraph, OnnxSharedNet.Description, OnnxSharedNet.State, (s, o) => shared.ExportOnnx(s, o), new[] { x }, expected);
+        byte[] file = trained.Export(17);
+        Assert.Equal(new[] { "fc.bias", "fc.weight" }, new ProtobufMessage(file).Message(7).Messages(5).Select(t => t.String(8)).OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(2, new ProtobufMessage(file).Message(7).Messages(1).Count(n => n.String(4) == "Gemm"));
+        AssertClose(expected, RunInOnnxRuntime(file, trained, 3), "OnnxSharedNet");
     }
 
     [Fact]

@@ -833,11 +833,6 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
             }
 
-            if (spec.OutputNode.Op == InputOp.Instance.Key)
-            {
-                onnx.AddIdentity(onnx.Value(spec.Output), OnnxBuilder.OutputName); // Forward returns one of its inputs
-            }
-
             const string Interchange = "global::StaticGrad.Interchange.";
             string shape(Helpers.EquatableArray<int> dims) => $"new int[] {{ {string.Join(", ", dims)} }}";
             string names(string[] values) => $"new string[] {{ {string.Join(", ", values.Select(v => $"\"{OnnxBuilder.Escape(v)}\""))} }}";

@@ -47,7 +47,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public IReadOnlyList<Initializer> Initializers => _initializers;
 
-        /// <summary>The ONNX name of a node's value: the Forward parameter's name for an input, <c>output</c> for the graph's output, else <c>/{module or op}_{id}/output</c>.</summary>
+        /// <summary>The ONNX name of a node's value: the Forward parameter's name for an input, <c>output</c> for the graph's output (never an input: SGR0022), else <c>/{module or op}_{id}/output</c>.</summary>
         public string Value(int id)
         {
             GraphNode node = Spec.Nodes[id];
@@ -113,12 +113,6 @@ namespace StaticGrad.Generators.Emit.Graph
 
             _nodes.Add(new Node(opType, name, inputs, new[] { output }, attributes, minimumOpset, maximumOpset));
             return output;
-        }
-
-        /// <summary>Adds a node that is not one of an op's (the graph output's Identity when Forward returns an input).</summary>
-        public void AddIdentity(string input, string output)
-        {
-            _nodes.Add(new Node("Identity", "/output/Identity", new[] { input }, new[] { output }, System.Array.Empty<Attribute>(), 0, int.MaxValue));
         }
 
         /// <summary>A float as C# source: the nearest float's shortest round-trip text and an <c>f</c>.</summary>
