@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using static StaticGrad.Interchange.OnnxProto;
 
 namespace StaticGrad.Interchange
 {
@@ -36,18 +37,6 @@ namespace StaticGrad.Interchange
 
         /// <summary>The symbolic name of the batch dimension.</summary>
         public const string BatchDimension = "batch";
-
-        // onnx.proto field numbers and enum values used below.
-        private const int ModelIrVersion = 1, ModelProducerName = 2, ModelProducerVersion = 3, ModelDocString = 6, ModelGraph = 7, ModelOpsetImport = 8;
-        private const int OpsetDomain = 1, OpsetVersionField = 2;
-        private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphDocString = 10, GraphInput = 11, GraphOutput = 12;
-        private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
-        private const int AttributeName = 1, AttributeInt = 3, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeInts = 7;
-        private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
-        private const int ValueInfoName = 1, ValueInfoType = 2;
-        private const int TypeTensor = 1, TypeTensorElemType = 1, TypeTensorShape = 2;
-        private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
-        private const int ElementFloat = 1, ElementDouble = 11, ElementInt64 = 7;
 
         /// <summary>Writes the model to <paramref name="path"/> (through a temporary file that then replaces it).</summary>
         /// <param name="path">The .onnx file to create or replace.</param>
@@ -343,36 +332,7 @@ namespace StaticGrad.Interchange
         }
 
         private static ProtobufWriter Initializer<T>(ParameterTensor tensor, ReadOnlySpan<T> values, int elementType)
-            where T : unmanaged
-        {
-            var proto = new ProtobufWriter();
-            foreach (int dimension in tensor.Shape)
-            {
-                proto.WriteInt64(TensorDims, dimension);
-            }
-
-            proto.WriteInt64(TensorDataType, elementType);
-            proto.WriteString(TensorName, tensor.Name);
-            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
-            if (BitConverter.IsLittleEndian)
-            {
-                proto.WriteBytes(TensorRawData, bytes);
-            }
-            else
-            {
-                // raw_data is little-endian whatever the machine.
-                byte[] swapped = bytes.ToArray();
-                int size = Unsafe.SizeOf<T>();
-                for (int at = 0; at < swapped.Length; at += size)
-                {
-                    Array.Reverse(swapped, at, size);
-                }
-
-                proto.WriteBytes(TensorRawData, swapped);
-            }
-
-            return proto;
-        }
+            where T : unmanaged => RawTensor(tensor.Name, tensor.Shape, values, elementType);
 
         /// <summary>A Flatten node with axis 1: [batch, C, H, W] → [batch, C·H·W].</summary>
         private static ProtobufWriter FlattenNode(string input, string output, string name)
@@ -404,26 +364,7 @@ namespace StaticGrad.Interchange
             return attribute;
         }
 
-        private static ProtobufWriter ValueInfo(string name, int elementType, int features)
-        {
-            var batch = new ProtobufWriter();
-            batch.WriteString(DimParam, BatchDimension);
-            var width = new ProtobufWriter();
-            width.WriteInt64(DimValue, features);
-            var shape = new ProtobufWriter();
-            shape.WriteMessage(ShapeDim, batch);
-            shape.WriteMessage(ShapeDim, width);
-
-            var tensorType = new ProtobufWriter();
-            tensorType.WriteInt64(TypeTensorElemType, elementType);
-            tensorType.WriteMessage(TypeTensorShape, shape);
-            var type = new ProtobufWriter();
-            type.WriteMessage(TypeTensor, tensorType);
-
-            var info = new ProtobufWriter();
-            info.WriteString(ValueInfoName, name);
-            info.WriteMessage(ValueInfoType, type);
-            return info;
-        }
+        private static ProtobufWriter ValueInfo(string name, int elementType, int features) =>
+            TensorValueInfo(name, elementType, BatchDimension, new[] { features });
     }
 }

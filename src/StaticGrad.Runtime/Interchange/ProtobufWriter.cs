@@ -13,6 +13,7 @@ namespace StaticGrad.Interchange
     {
         private const int Varint = 0;
         private const int LengthDelimited = 2;
+        private const int Fixed32 = 5;
 
         private readonly ArrayBufferWriter<byte> _buffer = new();
 
@@ -24,6 +25,14 @@ namespace StaticGrad.Interchange
         {
             WriteTag(field, Varint);
             WriteVarint((ulong)value);
+        }
+
+        /// <summary>A <c>float</c> field: four little-endian bytes.</summary>
+        public void WriteFloat(int field, float value)
+        {
+            WriteTag(field, Fixed32);
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(_buffer.GetSpan(4), value);
+            _buffer.Advance(4);
         }
 
         /// <summary>A <c>string</c> field, UTF-8.</summary>

@@ -38,6 +38,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
             WriteOptimizer(w);
             WriteInterchange(w, spec);
+            WriteOnnx(w, spec, routing);
             ModuleEmitter.WriteVisit(w, module);
             WriteShared(w, code);
             GeneratedFile.Close(w, spec.Type);
@@ -886,6 +887,77 @@ namespace StaticGrad.Generators.Emit.Graph
                 public void LoadSafetensors(global::System.IO.Stream stream, bool allowConversion = false) => global::StaticGrad.Interchange.Safetensors.Load(stream, Description, State, _parameters, _buffers, _counters, allowConversion);
 
                 """);
+        }
+
+        /// <summary>
+        /// The forward pass as ONNX nodes (each live node's op writes its own through <see cref="OnnxBuilder"/>), as a static
+        /// <c>OnnxGraph</c>, and the <c>ExportOnnx</c> methods that write it with the current parameters and buffers.
+        /// </summary>
+        private static void WriteOnnx(SourceWriter w, GraphSpec spec, Routing routing)
+        {
+            var onnx = new OnnxBuilder(spec);
+            foreach (GraphNode node in spec.Nodes)
+            {
+                if (routing.Live.Contains(node.Id))
+                {
+                    OpCatalogue.Of(node.Op).WriteOnnx(onnx, node);
+                }
+            }
+
+            const string Interchange = "global::StaticGrad.Interchange.";
+            string shape(Helpers.EquatableArray<int> dims) => $"new int[] {{ {string.Join(", ", dims)} }}";
+            string names(string[] values) => $"new string[] {{ {string.Join(", ", values.Select(v => $"\"{OnnxBuilder.Escape(v)}\""))} }}";
+            string inputs = string.Join(", ", spec.Inputs.Select(i => $"\"{Escape(i.Name)}\""));
+            string outputShape = spec.OutputNode.Shape.Count == 0 ? "[batch]" : $"[batch, {string.Join(", ", spec.OutputNode.Shape)}]";
+            w.Line("/// <summary>");
+            w.Line("/// The forward pass in evaluation mode as an ONNX graph: the nodes each op writes, and the parameters and running statistics");
+            w.Line($"/// it reads as initializers under their <c>state_dict</c> names. Inputs {Xml(string.Join(", ", spec.Inputs.Select(i => $"'{i.Name}' [batch, {string.Join(", ", i.Shape)}]")))}, output 'output' {outputShape}.");
+            w.Line("/// <see cref=\"ExportOnnx(string, int)\"/> writes it with the model's current state.");
+            w.Line("/// </summary>");
+            w.Line($"public static {Interchange}OnnxGraph OnnxGraph {{ get; }} = new {Interchange}OnnxGraph(");
+            w.Line("    Architecture,");
+            w.Line($"    new {Interchange}OnnxTensorInfo[] {{ {string.Join(", ", spec.Inputs.Select(i => $"new(\"{Escape(i.Name)}\", {shape(i.Shape)})"))} }},");
+            w.Line($"    new {Interchange}OnnxTensorInfo(\"{OnnxBuilder.OutputName}\", {shape(spec.OutputNode.Shape)}),");
+            w.Line($"    new {Interchange}OnnxNode[]");
+            w.Line("    {");
+            foreach (OnnxBuilder.Node node in onnx.Nodes)
+            {
+                string attributes = string.Concat(node.Attributes.Select(a => $", {Interchange}OnnxAttribute.{a.Kind}(\"{a.Name}\", {a.Value})"));
+                string range = node.MinimumOpset > 0 || node.MaximumOpset < int.MaxValue
+                    ? $" {{ {string.Join(", ", new[] { node.MinimumOpset > 0 ? $"MinimumOpset = {Int(node.MinimumOpset)}" : null, node.MaximumOpset < int.MaxValue ? $"MaximumOpset = {Int(node.MaximumOpset)}" : null }.Where(p => p is not null))} }}"
+                    : string.Empty;
+                w.Line($"        new(\"{node.OpType}\", \"{OnnxBuilder.Escape(node.Name)}\", {names(node.Inputs)}, {names(node.Outputs)}{attributes}){range},");
+            }
+
+            w.Line("    },");
+            w.Line($"    new {Interchange}OnnxInitializer[]");
+            w.Line("    {");
+            foreach (OnnxBuilder.Initializer initializer in onnx.Initializers)
+            {
+                w.Line($"        {initializer.Expression},");
+            }
+
+            w.Line("    });");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Exports the forward pass in evaluation mode (BatchNorm with its running statistics, Dropout the identity) as an ONNX model that");
+            w.Line($"/// ONNX Runtime runs: float inputs named as <c>Forward</c>'s parameters ({Xml(inputs.Replace("\"", "'"))}) with a symbolic <c>batch</c> dimension in front of");
+            w.Line($"/// their shapes, output <c>output</c> {outputShape}; the parameters and running statistics are initializers with their <c>state_dict</c> names.");
+            w.Line("/// Written through a temporary file that then replaces <paramref name=\"path\"/>.");
+            w.Line("/// </summary>");
+            w.Line("/// <param name=\"path\">The .onnx file to create or replace.</param>");
+            w.Line("/// <param name=\"opset\">The ONNX opset the file imports, 13 to 21 (default 17; below 17 LayerNorm is written out in elementary nodes).</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"path\"/> is null.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"opset\"/> is not from 13 to 21.</exception>");
+            w.Line($"public void ExportOnnx(string path, int opset = {Interchange}OnnxGraphExport.DefaultOpset) => {Interchange}OnnxGraphExport.Save(path, OnnxGraph, _parameters, _buffers, opset);");
+            w.Line();
+            w.Line("/// <summary>Writes the forward pass to <paramref name=\"stream\"/> as an ONNX model; see <see cref=\"ExportOnnx(string, int)\"/>.</summary>");
+            w.Line("/// <param name=\"stream\">A writable stream.</param>");
+            w.Line("/// <param name=\"opset\">The ONNX opset the file imports, 13 to 21 (default 17).</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"stream\"/> is null.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"opset\"/> is not from 13 to 21.</exception>");
+            w.Line($"public void ExportOnnx(global::System.IO.Stream stream, int opset = {Interchange}OnnxGraphExport.DefaultOpset) => {Interchange}OnnxGraphExport.Save(stream, OnnxGraph, _parameters, _buffers, opset);");
+            w.Line();
         }
 
         private static void WriteShared(SourceWriter w, GraphCode code)

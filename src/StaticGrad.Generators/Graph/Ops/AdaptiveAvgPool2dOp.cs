@@ -49,6 +49,10 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Pooling.GlobalAveragePool({code.ValueSpan(node.Inputs[0])}, batch, {x[0]}, {x[1] * x[2]}, {code.OutputSpan(node)});");
         }
 
+        /// <summary><c>GlobalAveragePool</c>: [batch, C, H, W] → [batch, C, 1, 1], the shape here.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "GlobalAveragePool", onnx.Output(node), new[] { onnx.Input(node, 0) });
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is { } dX)

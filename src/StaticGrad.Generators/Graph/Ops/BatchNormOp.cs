@@ -101,6 +101,15 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Close();
         }
 
+        /// <summary>
+        /// <c>BatchNormalization(x, γ, β, running mean, running variance)</c> in inference mode: [batch, C], [batch, C, L] and
+        /// [batch, C, H, W] are all ONNX's N×C×D… layout, the channel at dimension 1.
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "BatchNormalization", onnx.Output(node),
+                new[] { onnx.Input(node, 0), onnx.Parameter(node, "weight"), onnx.Parameter(node, "bias"), onnx.Buffer(node, "running_mean"), onnx.Buffer(node, "running_var") },
+                OnnxBuilder.Attribute.Float("epsilon", node.Settings.Real(0)));
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             int channels = node.Shape[0], plane = node.Size / channels;

@@ -11,20 +11,21 @@ namespace StaticGrad.Generators.Graph.Ops
     /// </summary>
     internal sealed class BinaryOp : OpDefinition
     {
-        public static readonly BinaryOp Add = new("Add", "op_Addition", "add", "+");
+        public static readonly BinaryOp Add = new("Add", "op_Addition", "add", "+", "Add");
 
-        public static readonly BinaryOp Subtract = new("Subtract", "op_Subtraction", "subtract", "−");
+        public static readonly BinaryOp Subtract = new("Subtract", "op_Subtraction", "subtract", "−", "Sub");
 
-        public static readonly BinaryOp Multiply = new("Multiply", "op_Multiply", "multiply", "·");
+        public static readonly BinaryOp Multiply = new("Multiply", "op_Multiply", "multiply", "·", "Mul");
 
-        private readonly string _key, _operator, _verb, _symbol;
+        private readonly string _key, _operator, _verb, _symbol, _onnx;
 
-        private BinaryOp(string key, string @operator, string verb, string symbol)
+        private BinaryOp(string key, string @operator, string verb, string symbol, string onnx)
         {
             _key = key;
             _operator = @operator;
             _verb = verb;
             _symbol = symbol;
+            _onnx = onnx;
         }
 
         public override string Key => _key;
@@ -77,6 +78,36 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
             w.Line($"global::StaticGrad.Kernels.Broadcast.Forward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, batch, {code.OutputSpan(node)});");
+
+        /// <summary>
+        /// ONNX's <c>Add</c>, <c>Sub</c> or <c>Mul</c>, whose broadcasting is PyTorch's. Shapes here are per example, so
+        /// with the batch in front an operand of lower rank is first reshaped to [batch, 1, …, 1, its dimensions]: otherwise
+        /// ONNX would align its batch with a dimension of the other (4×5×5 + 5 is [batch, 4, 5, 5] + [batch, 1, 1, 5]).
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            int rank = node.Shape.Count;
+            var inputs = new string[2];
+            for (int k = 0; k < 2; k++)
+            {
+                EquatableArray<int> shape = onnx.InputShape(node, k);
+                inputs[k] = onnx.Input(node, k);
+                if (shape.Count < rank)
+                {
+                    var aligned = new long[rank + 1];
+                    for (int i = 1; i <= rank; i++)
+                    {
+                        int from = i - 1 - (rank - shape.Count);
+                        aligned[i] = from < 0 ? 1 : shape[from];
+                    }
+
+                    string side = k == 0 ? "a" : "b";
+                    inputs[k] = onnx.Add(node, "Reshape", onnx.Temporary(node, side + "_aligned"), new[] { inputs[k], onnx.Int64s(node, side + "_shape", aligned) });
+                }
+            }
+
+            onnx.Add(node, _onnx, onnx.Output(node), inputs);
+        }
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {

@@ -97,6 +97,18 @@ namespace StaticGrad.Generators.Graph.Ops
             }
         }
 
+        /// <summary><c>Concat</c> along the dimension plus one (the batch is ONNX's dimension 0).</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            var inputs = new string[node.Inputs.Count];
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                inputs[k] = onnx.Input(node, k);
+            }
+
+            onnx.Add(node, "Concat", onnx.Output(node), inputs, OnnxBuilder.Attribute.Int("axis", Dimension(node) + 1));
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             int d = Dimension(node), offset = 0;

@@ -164,6 +164,18 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Close();
         }
 
+        /// <summary><c>Conv(x, W, b)</c> with the kernel, stride and zero padding on all four sides.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            OpSettings s = node.Settings;
+            string x = onnx.Input(node, 0), weight = onnx.Parameter(node, "weight");
+            string[] inputs = onnx.HasParameter(node, "bias") ? new[] { x, weight, onnx.Parameter(node, "bias") } : new[] { x, weight };
+            onnx.Add(node, "Conv", onnx.Output(node), inputs,
+                OnnxBuilder.Attribute.Ints("kernel_shape", s.Int(2), s.Int(2)),
+                OnnxBuilder.Attribute.Ints("strides", s.Int(3), s.Int(3)),
+                OnnxBuilder.Attribute.Ints("pads", s.Int(4), s.Int(4), s.Int(4), s.Int(4)));
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             int id = node.Id;

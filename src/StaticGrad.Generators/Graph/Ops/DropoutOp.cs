@@ -61,6 +61,10 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Close();
         }
 
+        /// <summary>The identity in evaluation mode: an <c>Identity</c> node.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "Identity", onnx.Output(node), new[] { onnx.Input(node, 0) });
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is not { } dX)

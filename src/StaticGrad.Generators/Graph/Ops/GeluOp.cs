@@ -1,3 +1,4 @@
+using StaticGrad.Generators.Emit.Graph;
 using StaticGrad.Generators.Helpers;
 
 namespace StaticGrad.Generators.Graph.Ops
@@ -31,5 +32,29 @@ namespace StaticGrad.Generators.Graph.Ops
         protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Activations.Gelu({x}, {y}, tanhApproximation: {Tanh(node)})";
 
         protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.GeluBackward({x}, {dY}, {dX}, tanhApproximation: {Tanh(node)})";
+
+        /// <summary>
+        /// Written out at every opset (ONNX's own <c>Gelu</c> arrives only in opset 20): exact,
+        /// <c>0.5·x·(1 + Erf(x·(1/√2)))</c>; approximate, <c>0.5·x·(1 + Tanh(√(2/π)·(x + 0.044715·x³)))</c>.
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            string x = onnx.Input(node, 0);
+            string Add(string op, string output, params string[] inputs) => onnx.Add(node, op, onnx.Temporary(node, output), inputs);
+            string inner;
+            if (node.Settings.Text == "tanh")
+            {
+                string cube = Add("Mul", "cube", Add("Mul", "square", x, x), x);
+                string sum = Add("Add", "inner", x, Add("Mul", "cubic_term", cube, onnx.Scalar(0.044715)));
+                inner = Add("Tanh", "tanh", Add("Mul", "scaled", sum, onnx.Scalar(System.Math.Sqrt(2 / System.Math.PI))));
+            }
+            else
+            {
+                inner = Add("Erf", "erf", Add("Mul", "scaled", x, onnx.Scalar(1 / System.Math.Sqrt(2))));
+            }
+
+            string half = Add("Mul", "half_x", x, onnx.Scalar(0.5));
+            onnx.Add(node, "Mul", onnx.Output(node), new[] { half, Add("Add", "one_plus", inner, onnx.Scalar(1)) });
+        }
     }
 }

@@ -48,5 +48,10 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
         }
+
+        /// <summary>No node: the value is one of the graph's inputs, named as the <c>Forward</c> parameter.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+        }
     }
 }

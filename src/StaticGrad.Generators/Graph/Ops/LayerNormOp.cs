@@ -70,6 +70,28 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"    {code.OutputSpan(node)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation);");
         }
 
+        /// <summary>
+        /// From opset 17, <c>LayerNormalization(x, γ, β)</c> over the last axis. Below it, the same arithmetic in nodes:
+        /// <c>d = x − ReduceMean(x)</c>, <c>y = d / Sqrt(ReduceMean(d·d) + ε)·γ + β</c> (ReduceMean with the <c>axes</c>
+        /// attribute, as opsets below 18 take it).
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            string x = onnx.Input(node, 0), weight = onnx.Parameter(node, "weight"), bias = onnx.Parameter(node, "bias");
+            onnx.Add(node, "LayerNormalization", onnx.Output(node), new[] { x, weight, bias }, 17, int.MaxValue,
+                OnnxBuilder.Attribute.Int("axis", -1), OnnxBuilder.Attribute.Float("epsilon", node.Settings.Real(0)));
+
+            string Add(string op, string output, params string[] inputs) => onnx.Add(node, op, onnx.Temporary(node, output), inputs, 0, 16);
+            string mean = onnx.Add(node, "ReduceMean", onnx.Temporary(node, "mean"), new[] { x }, 0, 16, OnnxBuilder.Attribute.Ints("axes", -1), OnnxBuilder.Attribute.Int("keepdims", 1));
+            string centred = Add("Sub", "centred", x, mean);
+            string squares = Add("Mul", "squares", centred, centred);
+            string variance = onnx.Add(node, "ReduceMean", onnx.Temporary(node, "variance"), new[] { squares }, 0, 16, OnnxBuilder.Attribute.Ints("axes", -1), OnnxBuilder.Attribute.Int("keepdims", 1));
+            string deviation = Add("Sqrt", "deviation", Add("Add", "variance_eps", variance, onnx.Scalar(node.Settings.Real(0))));
+            string normalised = Add("Div", "normalised", centred, deviation);
+            string scaled = Add("Mul", "scaled", normalised, weight);
+            onnx.Add(node, "Add", onnx.Output(node), new[] { scaled, bias }, 0, 16);
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             int features = node.Settings.Int(0), rows = node.Size / features;

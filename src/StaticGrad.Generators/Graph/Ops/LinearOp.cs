@@ -125,6 +125,30 @@ namespace StaticGrad.Generators.Graph.Ops
             }
         }
 
+        /// <summary>
+        /// On one vector per example, <c>Gemm(x, W, b)</c> with <c>transB = 1</c>. On more dimensions, <c>MatMul</c> with
+        /// <c>Transpose(W)</c> (ONNX Runtime folds the transpose of the constant; the initializer stays PyTorch's [out, in]
+        /// weight) and an <c>Add</c> of the bias, which broadcasts over the leading dimensions.
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            string x = onnx.Input(node, 0), weight = onnx.Parameter(node, "weight");
+            bool bias = onnx.HasParameter(node, "bias");
+            if (onnx.InputShape(node, 0).Count == 1)
+            {
+                string[] inputs = bias ? new[] { x, weight, onnx.Parameter(node, "bias") } : new[] { x, weight };
+                onnx.Add(node, "Gemm", onnx.Output(node), inputs, OnnxBuilder.Attribute.Int("transB", 1));
+                return;
+            }
+
+            string transposed = onnx.Add(node, "Transpose", onnx.Temporary(node, "weight_t"), new[] { weight }, OnnxBuilder.Attribute.Ints("perm", 1, 0));
+            string product = onnx.Add(node, "MatMul", bias ? onnx.Temporary(node, "product") : onnx.Output(node), new[] { x, transposed });
+            if (bias)
+            {
+                onnx.Add(node, "Add", onnx.Output(node), new[] { product, onnx.Parameter(node, "bias") });
+            }
+        }
+
         private static string Rows(GraphNode node)
         {
             int leading = node.Size / node.Settings.Int(1);

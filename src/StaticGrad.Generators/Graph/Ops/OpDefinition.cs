@@ -98,6 +98,13 @@ namespace StaticGrad.Generators.Graph.Ops
         /// (null: not needed).
         /// </summary>
         public abstract void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients);
+
+        /// <summary>
+        /// The op in evaluation mode as ONNX nodes (for the model's <c>OnnxGraph</c> and <c>ExportOnnx</c>): reads
+        /// <see cref="OnnxBuilder.Input"/>, writes <see cref="OnnxBuilder.Output"/>, with the batch as ONNX's dimension 0 in
+        /// front of the shapes per example. State tensors and constants become initializers through the builder.
+        /// </summary>
+        public abstract void WriteOnnx(OnnxBuilder onnx, GraphNode node);
     }
 
     /// <summary>A tensor a module owns.</summary>

@@ -96,6 +96,26 @@ namespace StaticGrad.Generators.Graph.Ops
                 : $"global::StaticGrad.Kernels.Pooling.AvgPoolBackward({code.GradientSpan(node.Id)}, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});");
         }
 
+        /// <summary>
+        /// <c>MaxPool</c> or <c>AveragePool</c> with the kernel and stride, no padding and floor rounding (ONNX's defaults),
+        /// so every window lies inside the image: <c>count_include_pad = 0</c> divides by k², as the kernel here does.
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            int kernel = node.Settings.Int(0), stride = node.Settings.Int(1);
+            var attributes = new System.Collections.Generic.List<OnnxBuilder.Attribute>
+            {
+                OnnxBuilder.Attribute.Ints("kernel_shape", kernel, kernel),
+                OnnxBuilder.Attribute.Ints("strides", stride, stride),
+            };
+            if (!_max)
+            {
+                attributes.Add(OnnxBuilder.Attribute.Int("count_include_pad", 0));
+            }
+
+            onnx.Add(node, _max ? "MaxPool" : "AveragePool", onnx.Output(node), new[] { onnx.Input(node, 0) }, attributes.ToArray());
+        }
+
         private static string Geometry(GraphCode code, GraphNode node)
         {
             EquatableArray<int> x = code.Spec.Nodes[node.Inputs[0]].Shape;

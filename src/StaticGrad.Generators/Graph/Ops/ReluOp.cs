@@ -1,3 +1,5 @@
+using StaticGrad.Generators.Emit.Graph;
+
 namespace StaticGrad.Generators.Graph.Ops
 {
     /// <summary><c>Relu(x)</c>: <c>max(x, 0)</c>.</summary>
@@ -14,5 +16,9 @@ namespace StaticGrad.Generators.Graph.Ops
         protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Elementwise.Relu({x}, {y})";
 
         protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Elementwise.ReluBackward({y}, {dY}, {dX})";
+
+        /// <summary>ONNX's <c>Relu</c>.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "Relu", onnx.Output(node), new[] { onnx.Input(node, 0) });
     }
 }

@@ -85,6 +85,27 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
             w.Line($"// {code.Value(node.Id)} already holds the values: a {_name} is a view.");
 
+        /// <summary>
+        /// Flatten: ONNX's <c>Flatten</c> with axis 1. Reshape: <c>Reshape</c> to the constant [0, …the shape per example]
+        /// (0 copies the batch; the −1 of the C# call is already worked out).
+        /// </summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            if (_name == "Flatten")
+            {
+                onnx.Add(node, "Flatten", onnx.Output(node), new[] { onnx.Input(node, 0) }, OnnxBuilder.Attribute.Int("axis", 1));
+                return;
+            }
+
+            var shape = new long[node.Shape.Count + 1];
+            for (int i = 0; i < node.Shape.Count; i++)
+            {
+                shape[i + 1] = node.Shape[i];
+            }
+
+            onnx.Add(node, "Reshape", onnx.Output(node), new[] { onnx.Input(node, 0), onnx.Int64s(node, "shape", shape) });
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is { } dX)

@@ -1,3 +1,5 @@
+using StaticGrad.Generators.Emit.Graph;
+
 namespace StaticGrad.Generators.Graph.Ops
 {
     /// <summary><c>Sigmoid(x)</c>: <c>1/(1 + e^−x)</c>, without overflow for either sign.</summary>
@@ -14,5 +16,9 @@ namespace StaticGrad.Generators.Graph.Ops
         protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Activations.Sigmoid({x}, {y})";
 
         protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.SigmoidBackward({y}, {dY}, {dX})";
+
+        /// <summary>ONNX's <c>Sigmoid</c>.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "Sigmoid", onnx.Output(node), new[] { onnx.Input(node, 0) });
     }
 }

@@ -53,6 +53,22 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
             w.Line($"global::StaticGrad.Kernels.Layout.Gather({code.ValueSpan(node.Inputs[0])}, Node{node.Id}Table, batch, {code.OutputSpan(node)});");
 
+        /// <summary><c>Transpose</c> with the permutation that swaps the two dimensions, each one further along for the batch at 0.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            int rank = node.Shape.Count;
+            int a = node.Settings.Int(0) < 0 ? node.Settings.Int(0) + rank : node.Settings.Int(0);
+            int b = node.Settings.Int(1) < 0 ? node.Settings.Int(1) + rank : node.Settings.Int(1);
+            var perm = new long[rank + 1];
+            for (int i = 0; i <= rank; i++)
+            {
+                perm[i] = i;
+            }
+
+            (perm[a + 1], perm[b + 1]) = (perm[b + 1], perm[a + 1]);
+            onnx.Add(node, "Transpose", onnx.Output(node), new[] { onnx.Input(node, 0) }, OnnxBuilder.Attribute.Ints("perm", perm));
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is { } dX)

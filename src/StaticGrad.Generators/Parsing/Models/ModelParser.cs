@@ -26,6 +26,7 @@ namespace StaticGrad.Generators.Parsing.Models
             "InputSize", "OutputSize", "ParameterCount", "BufferCount", "Architecture", "DefaultMaxBatchSize", "MaxBatchSize",
             "Parameters", "Gradients", "Buffers", "ZeroGradients", "Backward", "TrainStep", "EvaluateLoss", "Predict", "Accuracy",
             "Optimizer", "UseSgd", "UseAdam", "UseAdamW", "Step", "Description", "State", "SaveSafetensors", "LoadSafetensors", "PredictProbabilities",
+            "OnnxGraph", "ExportOnnx",
         };
 
         private static bool IsModel(INamedTypeSymbol type) =>
