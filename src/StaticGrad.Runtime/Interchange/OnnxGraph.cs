@@ -44,18 +44,23 @@ namespace StaticGrad.Interchange
         public IReadOnlyList<OnnxInitializer> Initializers { get; }
     }
 
-    /// <summary>A float graph input or output: its name and its shape per example (the file puts a symbolic <c>batch</c> dimension in front).</summary>
+    /// <summary>A graph input or output: its name, its shape per example (the file puts a symbolic <c>batch</c> dimension in front), and whether it holds int32 token ids rather than floats.</summary>
     public sealed class OnnxTensorInfo
     {
         /// <summary>Describes a graph input or output.</summary>
         /// <param name="name">Its name in the graph.</param>
         /// <param name="shape">Its shape per example, without the batch dimension.</param>
+        /// <param name="integers">Whether it holds int32 ids (a <c>Tokens</c> input) instead of floats.</param>
         /// <exception cref="ArgumentNullException">An argument is null.</exception>
-        public OnnxTensorInfo(string name, int[] shape)
+        public OnnxTensorInfo(string name, int[] shape, bool integers = false)
         {
             Name = name ?? throw new ArgumentNullException(nameof(name));
             Shape = shape ?? throw new ArgumentNullException(nameof(shape));
+            Integers = integers;
         }
+
+        /// <summary>Whether the tensor holds int32 ids (ONNX's INT32) instead of floats.</summary>
+        public bool Integers { get; }
 
         /// <summary>Its name in the graph.</summary>
         public string Name { get; }
@@ -270,6 +275,23 @@ namespace StaticGrad.Interchange
         /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
         public static OnnxInitializer Int64(string name, params long[] values) =>
             new(name, OnnxInitializerSource.Int64Constant, 0, new[] { (values ?? throw new ArgumentNullException(nameof(values))).Length }, values, Array.Empty<float>());
+
+        /// <summary>
+        /// The additive causal mask of attention, [<paramref name="queries"/>, <paramref name="keys"/>]: 0 where key j ≤ query i,
+        /// −∞ above the diagonal (added to the scores before the softmax, it hides later positions).
+        /// </summary>
+        /// <param name="name">Its name in the graph.</param>
+        /// <param name="queries">Rows: query positions.</param>
+        /// <param name="keys">Columns: key positions.</param>
+        /// <returns>The initializer.</returns>
+        public static OnnxInitializer CausalMask(string name, int queries, int keys)
+        {
+            var values = new float[checked(queries * keys)];
+            for (int i = 0; i < queries; i++)
+                for (int j = i + 1; j < keys; j++)
+                    values[(i * keys) + j] = float.NegativeInfinity;
+            return new(name, OnnxInitializerSource.FloatConstant, 0, new[] { queries, keys }, Array.Empty<long>(), values);
+        }
 
         /// <summary>A float scalar constant (shape []).</summary>
         /// <param name="name">Its name in the graph.</param>

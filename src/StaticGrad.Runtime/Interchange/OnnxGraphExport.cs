@@ -157,7 +157,7 @@ namespace StaticGrad.Interchange
 
             foreach (OnnxTensorInfo input in graph.Inputs)
             {
-                proto.WriteMessage(GraphInput, TensorValueInfo(input.Name, ElementFloat, BatchDimension, input.Shape));
+                proto.WriteMessage(GraphInput, TensorValueInfo(input.Name, input.Integers ? ElementInt32 : ElementFloat, BatchDimension, input.Shape));
             }
 
             proto.WriteMessage(GraphOutput, TensorValueInfo(graph.Output.Name, ElementFloat, BatchDimension, graph.Output.Shape));

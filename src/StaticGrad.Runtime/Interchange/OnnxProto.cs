@@ -26,7 +26,7 @@ namespace StaticGrad.Interchange
         public const int ValueInfoName = 1, ValueInfoType = 2;
         public const int TypeTensor = 1, TypeTensorElemType = 1, TypeTensorShape = 2;
         public const int ShapeDim = 1, DimValue = 1, DimParam = 2;
-        public const int ElementFloat = 1, ElementDouble = 11, ElementInt64 = 7;
+        public const int ElementFloat = 1, ElementDouble = 11, ElementInt64 = 7, ElementInt32 = 6;
 
         /// <summary>A <c>TensorProto</c> whose values are <paramref name="values"/> as little-endian <c>raw_data</c>.</summary>
         public static ProtobufWriter RawTensor<T>(string name, ReadOnlySpan<int> shape, ReadOnlySpan<T> values, int elementType)

@@ -2,6 +2,8 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit;
 
 namespace StaticGrad.Tests.Models;
@@ -250,6 +252,52 @@ public sealed class SequenceModelTests
 
         var eager = Assert.Throws<ArgumentOutOfRangeException>(() => new Embedding(5, 3).Forward(new Tokens(new[] { 0, 5 }, 1, 2)));
         Assert.Equal("ids", eager.ParamName);
+    }
+
+    [Theory]
+    [InlineData(13)]
+    [InlineData(17)]
+    public void ExportedOnnx_RunsInOnnxRuntime_AsForwardDoes(int opset)
+    {
+        const int Batch = 3;
+        var random = new Random(opset);
+        var gpt = new TinyGpt(seed: 2, maxBatchSize: Batch);
+        gpt.LoadSafetensors(Golden("TinyGpt.initial.safetensors"));
+        gpt.UseAdamW(1e-2);
+        int[] ids = Enumerable.Range(0, Batch * TinyGpt.InputSize).Select(_ => random.Next(11)).ToArray();
+        gpt.TrainStep(ids, Enumerable.Range(0, Batch * 8).Select(_ => random.Next(11)).ToArray());
+        var expected = new float[Batch * TinyGpt.OutputSize];
+        gpt.Forward(ids, expected);
+        using (var stream = new MemoryStream())
+        {
+            gpt.ExportOnnx(stream, opset);
+            AssertOnnxRuntimeGives(stream.ToArray(), ids, new[] { Batch, 8 }, expected, new[] { Batch, 8, 11 });
+        }
+
+        var every = new EverySequenceOpNet(seed: 4, maxBatchSize: Batch);
+        for (int p = 0; p < EverySequenceOpNet.ParameterCount; p++)
+        {
+            every.Parameters[p] += (float)((random.NextDouble() * 2) - 1);
+        }
+
+        int[] few = Enumerable.Range(0, Batch * EverySequenceOpNet.InputSize).Select(_ => random.Next(7)).ToArray();
+        var outputs = new float[Batch * EverySequenceOpNet.OutputSize];
+        every.Forward(few, outputs);
+        using (var stream = new MemoryStream())
+        {
+            every.ExportOnnx(stream, opset);
+            AssertOnnxRuntimeGives(stream.ToArray(), few, new[] { Batch, 5 }, outputs, new[] { Batch, 5, 4 });
+        }
+    }
+
+    private static void AssertOnnxRuntimeGives(byte[] file, int[] ids, int[] inputShape, float[] expected, int[] outputShape)
+    {
+        using var session = new InferenceSession(file);
+        Assert.Equal(TensorElementType.Int32, session.InputMetadata["ids"].ElementDataType);
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("ids", new DenseTensor<int>(ids, inputShape)) });
+        Tensor<float> output = Assert.Single(results).AsTensor<float>();
+        Assert.Equal(outputShape, output.Dimensions.ToArray());
+        ModelGoldenTests.AssertClose(expected, output.ToArray(), 1e-5, "ONNX Runtime against Forward");
     }
 
     [Fact]

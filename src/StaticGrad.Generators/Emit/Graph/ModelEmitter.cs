@@ -916,7 +916,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// </summary>");
             w.Line($"public static {Interchange}OnnxGraph OnnxGraph {{ get; }} = new {Interchange}OnnxGraph(");
             w.Line("    Architecture,");
-            w.Line($"    new {Interchange}OnnxTensorInfo[] {{ {string.Join(", ", spec.Inputs.Select(i => $"new(\"{Escape(i.Name)}\", {shape(i.Shape)})"))} }},");
+            w.Line($"    new {Interchange}OnnxTensorInfo[] {{ {string.Join(", ", spec.Inputs.Select(i => $"new(\"{Escape(i.Name)}\", {shape(i.Shape)}{(i.Tokens ? ", integers: true" : string.Empty)})"))} }},");
             w.Line($"    new {Interchange}OnnxTensorInfo(\"{OnnxBuilder.OutputName}\", {shape(spec.OutputNode.Shape)}),");
             w.Line($"    new {Interchange}OnnxNode[]");
             w.Line("    {");
@@ -941,7 +941,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Exports the forward pass in evaluation mode (BatchNorm with its running statistics, Dropout the identity) as an ONNX model that");
-            w.Line($"/// ONNX Runtime runs: float inputs named as <c>Forward</c>'s parameters ({Xml(inputs.Replace("\"", "'"))}) with a symbolic <c>batch</c> dimension in front of");
+            w.Line($"/// ONNX Runtime runs: inputs (floats, or int32 token ids) named as <c>Forward</c>'s parameters ({Xml(inputs.Replace("\"", "'"))}) with a symbolic <c>batch</c> dimension in front of");
             w.Line($"/// their shapes, output <c>output</c> {outputShape}; the parameters and running statistics are initializers with their <c>state_dict</c> names.");
             w.Line("/// Written through a temporary file that then replaces <paramref name=\"path\"/>.");
             w.Line("/// </summary>");

@@ -51,7 +51,7 @@ namespace StaticGrad.Generators.Emit.Graph
         public string Value(int id)
         {
             GraphNode node = Spec.Nodes[id];
-            if (node.Op == InputOp.Instance.Key)
+            if (OpCatalogue.Of(node.Op).IsInput)
             {
                 return node.Settings.Text;
             }
@@ -87,6 +87,14 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             string name = Temporary(node, what);
             Add(name, $"global::StaticGrad.Interchange.OnnxInitializer.Int64(\"{Escape(name)}\"{string.Concat(values.Select(v => ", " + v.ToString(CultureInfo.InvariantCulture)))})");
+            return name;
+        }
+
+        /// <summary>The causal mask of attention, [queries × keys] of 0 and −∞, shared by every node of the same size.</summary>
+        public string CausalMask(int queries, int keys)
+        {
+            string name = $"/constants/causal_mask_{queries.ToString(CultureInfo.InvariantCulture)}x{keys.ToString(CultureInfo.InvariantCulture)}";
+            Add(name, $"global::StaticGrad.Interchange.OnnxInitializer.CausalMask(\"{Escape(name)}\", {queries.ToString(CultureInfo.InvariantCulture)}, {keys.ToString(CultureInfo.InvariantCulture)})");
             return name;
         }
 
@@ -154,7 +162,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 return null;
             }
 
-            string full = Spec.Modules[node.Module].Path + "." + name;
+            string full = name.Length == 0 ? Spec.Modules[node.Module].Path : Spec.Modules[node.Module].Path + "." + name;
             foreach (StateTensor tensor in tensors)
             {
                 if (tensor.Name == full)

@@ -90,6 +90,30 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, {tq}, {tk}, {d}, {dv}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
         }
 
+        /// <summary>Written out: <c>Softmax(MatMul(q, Transpose(k))·(1/√d) + mask)</c> then MatMul with v (ONNX has no attention op before opset 23).</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            (_, int tq, int tk, int d, _) = Dimensions(onnx.Spec, node);
+            int rank = node.Shape.Count + 1;
+            var perm = new long[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                perm[i] = i;
+            }
+
+            (perm[rank - 2], perm[rank - 1]) = (perm[rank - 1], perm[rank - 2]);
+            string keys = onnx.Add(node, "Transpose", onnx.Temporary(node, "keys_t"), new[] { onnx.Input(node, 1) }, OnnxBuilder.Attribute.Ints("perm", perm));
+            string scores = onnx.Add(node, "MatMul", onnx.Temporary(node, "scores"), new[] { onnx.Input(node, 0), keys });
+            string scaled = onnx.Add(node, "Mul", onnx.Temporary(node, "scaled"), new[] { scores, onnx.Scalar((float)(1 / System.Math.Sqrt(d))) });
+            if (node.Settings.Int(0) != 0)
+            {
+                scaled = onnx.Add(node, "Add", onnx.Temporary(node, "masked"), new[] { scaled, onnx.CausalMask(tq, tk) });
+            }
+
+            string probabilities = onnx.Add(node, "Softmax", onnx.Temporary(node, "probabilities"), new[] { scaled }, OnnxBuilder.Attribute.Int("axis", -1));
+            onnx.Add(node, "MatMul", onnx.Output(node), new[] { probabilities, onnx.Input(node, 2) });
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             (int count, int tq, int tk, int d, int dv) = Dimensions(code, node);
@@ -101,9 +125,11 @@ namespace StaticGrad.Generators.Graph.Ops
 
         private static string Count(int count) => count == 1 ? "batch" : $"batch * {count}";
 
-        private static (int Count, int Tq, int Tk, int D, int Dv) Dimensions(GraphCode code, GraphNode node)
+        private static (int Count, int Tq, int Tk, int D, int Dv) Dimensions(GraphCode code, GraphNode node) => Dimensions(code.Spec, node);
+
+        private static (int Count, int Tq, int Tk, int D, int Dv) Dimensions(GraphSpec spec, GraphNode node)
         {
-            EquatableArray<int> q = code.Spec.Nodes[node.Inputs[0]].Shape, k = code.Spec.Nodes[node.Inputs[1]].Shape;
+            EquatableArray<int> q = spec.Nodes[node.Inputs[0]].Shape, k = spec.Nodes[node.Inputs[1]].Shape;
             int r = q.Count;
             int tq = q[r - 2], d = q[r - 1], tk = k[r - 2], dv = node.Shape[r - 1];
             return (Shapes.Size(q) / (tq * d), tq, tk, d, dv);

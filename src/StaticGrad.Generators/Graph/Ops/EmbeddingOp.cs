@@ -64,6 +64,9 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Lookup.Gather(new global::System.ReadOnlySpan<int>({code.Value(ids.Id)}, 0, batch * {ids.Size}), {code.ParameterSpan(code.Parameter(node, "weight"))}, {code.OutputSpan(node)}, {node.Settings.Int(1)});");
         }
 
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "Gather", onnx.Output(node), new[] { onnx.Parameter(node, "weight"), onnx.Input(node, 0) }, OnnxBuilder.Attribute.Int("axis", 0));
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             GraphNode ids = code.Spec.Nodes[node.Inputs[0]];

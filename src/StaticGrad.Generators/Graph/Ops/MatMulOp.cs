@@ -70,6 +70,9 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Attention.MatMul({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.OutputSpan(node)}, {Count(count)}, {m}, {k}, {n}, transposeA: false, transposeB: false, accumulate: false);");
         }
 
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "MatMul", onnx.Output(node), new[] { onnx.Input(node, 0), onnx.Input(node, 1) });
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             (int count, int m, int k, int n) = Dimensions(code, node);

@@ -57,6 +57,10 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
             w.Line($"global::StaticGrad.Kernels.Lookup.Repeat({code.ParameterSpan(code.Parameter(node, string.Empty))}, batch, {code.OutputSpan(node)});");
 
+        /// <summary>The parameter with a batch dimension of 1 in front, which ONNX broadcasts over the batch as the generated code copies it.</summary>
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
+            onnx.Add(node, "Unsqueeze", onnx.Output(node), new[] { onnx.Parameter(node, string.Empty), onnx.Int64s(node, "axes", 0) });
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients) =>
             w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows({code.GradientSpan(node.Id)}, {code.ParameterGradientSpan(code.Parameter(node, string.Empty))}, accumulate: true);");
     }

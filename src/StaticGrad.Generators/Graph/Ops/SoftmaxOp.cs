@@ -42,6 +42,12 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Attention.Softmax({code.ValueSpan(node.Inputs[0])}, {code.OutputSpan(node)}, {length}, {inner});");
         }
 
+        public override void WriteOnnx(OnnxBuilder onnx, GraphNode node)
+        {
+            int dim = node.Settings.Int(0) < 0 ? node.Settings.Int(0) + node.Shape.Count : node.Settings.Int(0);
+            onnx.Add(node, "Softmax", onnx.Output(node), new[] { onnx.Input(node, 0) }, OnnxBuilder.Attribute.Int("axis", dim + 1));
+        }
+
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is { } dX)
