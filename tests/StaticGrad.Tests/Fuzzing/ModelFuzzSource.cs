@@ -251,6 +251,17 @@ internal sealed class ModelFuzzSource
         {
             options.Add(() => Emit($"{_current}.Flatten()", new[] { size }, "flatten"));
             options.Add(() => Transpose());
+            options.Add(() => Emit($"Softmax({_current}, {Next(-rank, rank)})", s, "softmax"));
+            options.Add(() => Emit($"ScaledDotProductAttention({_current}, {_current}, {_current}{(Chance(50) ? ", causal: true" : string.Empty)})", s, "attention"));
+            if (s[rank - 2] <= 32)
+            {
+                options.Add(() => Emit($"MatMul({_current}, {_current}.Transpose({rank - 2}, {rank - 1}))", s.Take(rank - 1).Append(s[rank - 2]).ToArray(), "matmul"));
+            }
+        }
+
+        if (size <= 4096)
+        {
+            options.Add(() => Emit($"{_current} + {Field("Parameter", $"new({Dims(s)})")}", s, "parameter"));
         }
 
         options.Add(() => Reshape());
