@@ -159,11 +159,8 @@ internal sealed class ModelFuzzSource
         string loss = "None";
         if (mistake == "cross-entropy-output")
         {
-            if (_shape.Length == 1)
-            {
-                Emit($"{_current}.Reshape(1, -1)", new[] { 1, _shape[0] }, "reshape");
-            }
-
+            // One score per position is not a classifier (a positions×classes output needs at least 2 classes).
+            Emit($"{_current}.Reshape(-1, 1)", new[] { Size(_shape), 1 }, "reshape");
             loss = "SoftmaxCrossEntropy";
         }
         else if (mistake == "multiclass-svm")
