@@ -92,19 +92,28 @@ public sealed class SequenceModelTests
         model.ZeroGradients();
         model.Backward(c);
         float[] analytic = model.Gradients.ToArray();
-        const float H = 1e-3f;
         for (int p = 0; p < EverySequenceOpNet.ParameterCount; p++)
         {
+            // The float forward pass rounds differently on each instruction set (CI runs this suite on the Vector128 and
+            // scalar paths too): a difference over 2h = 2e-3 carries noise of a few 1e-4 on the smallest gradients, so a
+            // parameter passes when the difference at h = 1e-3 or at h = 4e-3 (less noise, more truncation) agrees within 2 %.
+            double small = Difference(p, 1e-3f), large = Difference(p, 4e-3f);
+            var tensor = EverySequenceOpNet.Description.Tensors.Last(t => t.Offset <= p);
+            Assert.True(Error(small, analytic[p]) < 2e-2 || Error(large, analytic[p]) < 2e-2,
+                $"∂L/∂{tensor.Name}[{p - tensor.Offset}]: backward {analytic[p]:R}, central differences {small:R} (h = 1e-3) and {large:R} (h = 4e-3)");
+        }
+
+        static double Error(double numeric, double analytic) => Math.Abs(numeric - analytic) / Math.Max(Math.Max(Math.Abs(numeric), Math.Abs(analytic)), 1e-2);
+
+        double Difference(int p, float h)
+        {
             float original = model.Parameters[p];
-            model.Parameters[p] = original + H;
+            model.Parameters[p] = original + h;
             double plus = Loss();
-            model.Parameters[p] = original - H;
+            model.Parameters[p] = original - h;
             double minus = Loss();
             model.Parameters[p] = original;
-            double numeric = (plus - minus) / (2 * H);
-            double error = Math.Abs(numeric - analytic[p]) / Math.Max(Math.Max(Math.Abs(numeric), Math.Abs(analytic[p])), 1e-2);
-            var tensor = EverySequenceOpNet.Description.Tensors.Last(t => t.Offset <= p);
-            Assert.True(error < 2e-2, $"∂L/∂{tensor.Name}[{p - tensor.Offset}]: backward {analytic[p]:R}, central difference {numeric:R} (relative error {error:E2})");
+            return (plus - minus) / (2 * h);
         }
 
         // Rows of the embedding that no id picked get exactly nothing; the others get something.
