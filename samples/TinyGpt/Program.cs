@@ -96,7 +96,11 @@ try
     using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true); // UTF-8 unless a byte-order mark says otherwise
     text = reader.ReadToEnd();
 }
-catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+catch (InvalidDataException e)
+{
+    return BadArguments($"Cannot read '{textPath}' as a gzipped text: {e.Message}");
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
     return BadArguments($"Cannot read '{textPath}': {e.Message}");
 }
@@ -224,7 +228,8 @@ for (int n = 0; n < length; n++)
 AnsiConsole.WriteLine();
 AnsiConsole.Write(new Panel(new Text(Alphabet.Decode(generated.ToArray().AsSpan(1))))
     .Header($"{length} characters sampled at temperature {temperature.ToString(CultureInfo.InvariantCulture)}, seed {seed}")
-    .Border(BoxBorder.Rounded));
+    .Border(BoxBorder.Rounded)
+    .Expand());
 
 if (!double.IsFinite(finalLoss))
 {
