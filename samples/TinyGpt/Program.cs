@@ -133,13 +133,17 @@ if (replaced.Count > 0)
     AnsiConsole.MarkupLine($"[yellow]{count:N0} characters ({(double)count / ids.Length:P2}) are not among the model's {Alphabet.Count} and were replaced by a space[/]: {examples}");
 }
 
-AnsiConsole.MarkupLine($"Model: {TinyGpt.ParameterCount:N0} parameters, {Alphabet.Count} characters (Tiny Shakespeare's: newline, space, [grey]{Markup.Escape(Alphabet.Characters[2..12])}[/], A–Z, a–z), " +
+AnsiConsole.MarkupLine($"Model: {TinyGpt.ParameterCount:N0} parameters, {Alphabet.Count} characters (Tiny Shakespeare's: newline, space, [grey]{Markup.Escape(Alphabet.Characters[2..13])}[/], A–Z, a–z), " +
                        $"{context} positions, 4 blocks of 4 heads, 128 wide");
 
 // ---- Model and optimizer: nanoGPT's train_shakespeare_char.py with its CPU command line ------------------------------
+// One seed, three independent streams: the initial weights, the batches, the sampling.
+var seeds = new Random(seed);
+int initialSeed = seeds.Next(), batchSeed = seeds.Next(), sampleSeed = seeds.Next();
+// nanoGPT warms up over 100 steps from lr/101 ((it + 1)/(warmup + 1)); CosineAnnealing starts its warm-up at 0.
 int warmup = Math.Min(100, steps / 10);
-var model = new TinyGpt(seed: seed, maxBatchSize: BatchSize);
-InitialiseAsNanoGpt(model, seed);
+var model = new TinyGpt(seed: initialSeed, maxBatchSize: BatchSize);
+InitialiseAsNanoGpt(model, initialSeed);
 model.Optimizer = new AdamW(learningRate: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0.1)
 {
     Schedule = new CosineAnnealing(totalSteps: steps, minLearningRate: 1e-4, warmupSteps: warmup),
@@ -162,10 +166,11 @@ AnsiConsole.MarkupLine($"step {0,5:N0}: held-out loss {initialLoss:F4} (ln {Alph
 // ---- Training --------------------------------------------------------------------------------------------------------
 var batchIds = new int[BatchSize * context];
 var batchLabels = new int[BatchSize * context];
-var sampler = new Random(seed);
+var sampler = new Random(batchSeed);
 double smoothed = double.NaN;
 long allocated = 0;
 var clock = new Stopwatch();
+TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 AnsiConsole.Progress()
     .AutoClear(false)
     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -201,18 +206,22 @@ AnsiConsole.Progress()
         }
     });
 
+// On a shared machine the wall clock counts other programs' time too; the CPU time counts this process's only
+// (all its threads: TrainStep, the held-out evaluations every 250 steps, the progress display).
+double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 double finalLoss = model.EvaluateLoss(allIds, allLabels);
 double stepsPerSecond = steps / clock.Elapsed.TotalSeconds;
 AnsiConsole.MarkupLine($"step {steps,5:N0}: held-out loss [bold]{finalLoss:F4}[/] on all {windows:N0} held-out windows ({windows * context:N0} predictions), train loss {smoothed:F4} (smoothed)");
 AnsiConsole.MarkupLine($"Training: {clock.Elapsed.TotalSeconds:F1} s in TrainStep, {stepsPerSecond:F2} steps/s, {1000 / stepsPerSecond:F0} ms per step of {BatchSize}×{context} characters, " +
                        $"{(steps > 10 ? $"{(double)allocated / (steps - 10):F0}" : "–")} bytes allocated per step (after step 10)");
+AnsiConsole.MarkupLine($"CPU time of the process during training: {cpuSeconds:F1} s (the wall clock also counts other programs on a shared machine)");
 
 // ---- Sampling: the first character a newline (as nanoGPT's sample.py), then one character at a time -----------------
 var generated = new List<int>(length + 1) { Alphabet.Encode("\n", out _)[0] };
 var window = new int[context];
 var scores = new float[TinyGpt.OutputSize];
 var probabilities = new double[vocabulary];
-var dice = new Random(seed);
+var dice = new Random(sampleSeed);
 for (int n = 0; n < length; n++)
 {
     // The last 64 characters (fewer at first) at positions 0, 1, …; attention is causal, so the scores at the last of
@@ -345,9 +354,9 @@ static int BadArguments(string message)
 static void PrintUsage(TextWriter writer)
 {
     writer.WriteLine("Usage: dotnet run --project samples/TinyGpt -c Release [-- [text-file] [--steps N] [--seed S] [--temperature T] [--length N]]");
-    writer.WriteLine("  text-file      UTF-8 text, or gzipped if its name ends in .gz (default: Tiny Shakespeare, shipped with the sample)");
-    writer.WriteLine($"  --steps N      training steps of 12 windows of 64 characters (default {DefaultSteps})");
-    writer.WriteLine("  --seed S       seeds the initial weights, the batches and the sampling (default 1)");
+    writer.WriteLine("  text-file        UTF-8 text, gzipped if its name ends in .gz (default: Tiny Shakespeare, shipped with the sample)");
+    writer.WriteLine($"  --steps N        training steps of 12 windows of 64 characters (default {DefaultSteps}, nanoGPT's)");
+    writer.WriteLine("  --seed S         seeds the initial weights, the batches and the sampling (default 1)");
     writer.WriteLine("  --temperature T  sampling temperature, positive (default 0.8)");
-    writer.WriteLine("  --length N     characters to sample after training (default 500)");
+    writer.WriteLine("  --length N       characters to sample after training (default 500)");
 }
