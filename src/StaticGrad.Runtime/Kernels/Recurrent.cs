@@ -1,0 +1,448 @@
+using System;
+using System.Diagnostics;
+using System.Numerics;
+
+namespace StaticGrad.Kernels
+{
+    /// <summary>
+    /// The kernels of recurrent layers, one layer at a time, forward and backward through time: PyTorch's <c>nn.GRU</c> and
+    /// <c>nn.LSTM</c> (gates in PyTorch's order, h₀ = c₀ = 0), for a batch of sequences of a fixed number of steps.
+    /// <para>
+    /// Layouts. A layer's input is either batch-major (<c>[batch, steps, inputSize]</c>, the model's values) or time-major
+    /// (<c>[steps, batch, inputSize]</c>, the states of the layer below). The gate inputs <c>x·W_ihᵀ + b_ih</c> are one product
+    /// for all steps and keep the input's row order. States are time-major <c>[steps + 1, batch, hidden]</c>, slot 0 holding
+    /// the zero initial state, so that each step's previous states are one contiguous matrix for the product with W_hh.
+    /// </para>
+    /// Nothing is allocated; the generated code passes spans of the sizes it was compiled for (lengths are only asserted).
+    /// </summary>
+    public static class Recurrent
+    {
+        /// <summary>
+        /// One GRU layer forward: <c>r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr)</c>, <c>z = σ(… z …)</c>,
+        /// <c>n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn))</c>, <c>h' = (1 − z) ⊙ n + z ⊙ h</c>.
+        /// </summary>
+        /// <param name="input">The layer's input, batch-major or (<paramref name="timeMajor"/>) time-major.</param>
+        /// <param name="timeMajor">Whether <paramref name="input"/> is <c>[steps, batch, inputSize]</c>.</param>
+        /// <param name="batch">Sequences in the batch.</param>
+        /// <param name="steps">Steps per sequence.</param>
+        /// <param name="inputSize">Features per step of the input.</param>
+        /// <param name="hidden">The hidden size H.</param>
+        /// <param name="weightIh">W_ih [3H, inputSize] (r, z, n).</param>
+        /// <param name="weightHh">W_hh [3H, H].</param>
+        /// <param name="biasIh">b_ih [3H], or empty for a layer without biases.</param>
+        /// <param name="biasHh">b_hh [3H], or empty.</param>
+        /// <param name="gateInputs">Workspace [batch·steps, 3H]: <c>x·W_ihᵀ + b_ih</c>, in the input's row order.</param>
+        /// <param name="gates">Receives r, z, n of every step, time-major [steps, batch, 3H], for the backward pass.</param>
+        /// <param name="hiddenParts">Receives <c>h·W_hnᵀ + b_hn</c> of every step [steps, batch, H], for the backward pass.</param>
+        /// <param name="states">Receives the states [steps + 1, batch, H], slot 0 set to zero.</param>
+        public static void GruForward<T>(
+            ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
+            ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> biasIh, ReadOnlySpan<T> biasHh,
+            Span<T> gateInputs, Span<T> gates, Span<T> hiddenParts, Span<T> states)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int width = 3 * hidden, rows = batch * steps;
+            Debug.Assert(input.Length >= rows * inputSize && gateInputs.Length >= rows * width, "A span is shorter than the batch.");
+            Debug.Assert(gates.Length >= rows * width && hiddenParts.Length >= rows * hidden && states.Length >= (steps + 1) * batch * hidden, "A workspace is shorter than the batch.");
+            ProductTransposed(input, weightIh, gateInputs, rows, inputSize, width, accumulate: false);
+            AddBias(gateInputs, rows, biasIh);
+            states.Slice(0, batch * hidden).Clear();
+            for (int t = 0; t < steps; t++)
+            {
+                ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
+                Span<T> step = gates.Slice(t * batch * width, batch * width);
+                // h·W_hhᵀ + b_hh for the whole batch, into this step's gate slots (overwritten with r, z, n below).
+                ProductTransposed(previous, weightHh, step, batch, hidden, width, accumulate: false);
+                AddBias(step, batch, biasHh);
+                Span<T> next = states.Slice((t + 1) * batch * hidden, batch * hidden);
+                for (int b = 0; b < batch; b++)
+                {
+                    ReadOnlySpan<T> x = gateInputs.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
+                    Span<T> g = step.Slice(b * width, width);
+                    Span<T> part = hiddenParts.Slice(((t * batch) + b) * hidden, hidden);
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        T r = Logistic(x[j] + g[j]);
+                        T z = Logistic(x[hidden + j] + g[hidden + j]);
+                        T hn = g[(2 * hidden) + j];
+                        T n = T.Tanh(x[(2 * hidden) + j] + (r * hn));
+                        part[j] = hn;
+                        g[j] = r;
+                        g[hidden + j] = z;
+                        g[(2 * hidden) + j] = n;
+                        T h = previous[(b * hidden) + j];
+                        next[(b * hidden) + j] = ((T.One - z) * n) + (z * h);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// One GRU layer backward through time, from the gradients of its outputs: adds to the parameter gradients and
+        /// overwrites the input's gradient (when <paramref name="inputGradient"/> is not empty).
+        /// </summary>
+        /// <param name="input">The layer's input, as given to <see cref="GruForward{T}"/>.</param>
+        /// <param name="timeMajor">Whether <paramref name="input"/> (and so <paramref name="inputGradient"/>) is time-major.</param>
+        /// <param name="batch">Sequences in the batch.</param>
+        /// <param name="steps">Steps per sequence.</param>
+        /// <param name="inputSize">Features per step of the input.</param>
+        /// <param name="hidden">The hidden size H.</param>
+        /// <param name="weightIh">W_ih [3H, inputSize].</param>
+        /// <param name="weightHh">W_hh [3H, H].</param>
+        /// <param name="gates">r, z, n from the forward pass.</param>
+        /// <param name="hiddenParts"><c>h·W_hnᵀ + b_hn</c> from the forward pass.</param>
+        /// <param name="states">The states from the forward pass.</param>
+        /// <param name="outputGradient">∂L/∂h of every step's output, at <c>b·<paramref name="gradientBatchStride"/> + t·<paramref name="gradientTimeStride"/></c>.</param>
+        /// <param name="gradientBatchStride">Distance between sequences in <paramref name="outputGradient"/>.</param>
+        /// <param name="gradientTimeStride">Distance between steps in <paramref name="outputGradient"/>.</param>
+        /// <param name="finalGradient">∂L/∂h of the final state (hₙ) at <c>b·<paramref name="finalBatchStride"/></c>.</param>
+        /// <param name="finalBatchStride">Distance between sequences in <paramref name="finalGradient"/>.</param>
+        /// <param name="weightIhGradient">Added to: ∂L/∂W_ih.</param>
+        /// <param name="weightHhGradient">Added to: ∂L/∂W_hh.</param>
+        /// <param name="biasIhGradient">Added to: ∂L/∂b_ih (empty without biases).</param>
+        /// <param name="biasHhGradient">Added to: ∂L/∂b_hh (empty without biases).</param>
+        /// <param name="gateInputGradient">Workspace [batch·steps, 3H] in the input's row order.</param>
+        /// <param name="stepGradient">Workspace [batch, 3H].</param>
+        /// <param name="stateGradient">Workspace [batch, H].</param>
+        /// <param name="inputGradient">Receives ∂L/∂input (overwritten), or empty when nothing needs it.</param>
+        public static void GruBackward<T>(
+            ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
+            ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> gates, ReadOnlySpan<T> hiddenParts, ReadOnlySpan<T> states,
+            ReadOnlySpan<T> outputGradient, int gradientBatchStride, int gradientTimeStride, ReadOnlySpan<T> finalGradient, int finalBatchStride,
+            Span<T> weightIhGradient, Span<T> weightHhGradient, Span<T> biasIhGradient, Span<T> biasHhGradient,
+            Span<T> gateInputGradient, Span<T> stepGradient, Span<T> stateGradient, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int width = 3 * hidden, rows = batch * steps;
+            Debug.Assert(gateInputGradient.Length >= rows * width && stepGradient.Length >= batch * width && stateGradient.Length >= batch * hidden, "A workspace is shorter than the batch.");
+            for (int b = 0; b < batch; b++)
+            {
+                finalGradient.Slice(b * finalBatchStride, hidden).CopyTo(stateGradient.Slice(b * hidden, hidden));
+            }
+
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
+                ReadOnlySpan<T> step = gates.Slice(t * batch * width, batch * width);
+                for (int b = 0; b < batch; b++)
+                {
+                    ReadOnlySpan<T> g = step.Slice(b * width, width);
+                    ReadOnlySpan<T> part = hiddenParts.Slice(((t * batch) + b) * hidden, hidden);
+                    ReadOnlySpan<T> dOut = outputGradient.Slice((b * gradientBatchStride) + (t * gradientTimeStride), hidden);
+                    Span<T> dh = stateGradient.Slice(b * hidden, hidden);
+                    Span<T> dx = gateInputGradient.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
+                    Span<T> ds = stepGradient.Slice(b * width, width);
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        T r = g[j], z = g[hidden + j], n = g[(2 * hidden) + j];
+                        T d = dh[j] + dOut[j];
+                        T h = previous[(b * hidden) + j];
+                        T dn = d * (T.One - z);
+                        T dz = d * (h - n);
+                        T an = dn * (T.One - (n * n));
+                        T ar = an * part[j] * r * (T.One - r);
+                        T az = dz * z * (T.One - z);
+                        dx[j] = ar;
+                        dx[hidden + j] = az;
+                        dx[(2 * hidden) + j] = an;
+                        ds[j] = ar;
+                        ds[hidden + j] = az;
+                        ds[(2 * hidden) + j] = an * r;
+                        dh[j] = d * z;
+                    }
+                }
+
+                // dh_prev += dS·W_hh, dW_hh += dSᵀ·h_prev, db_hh += Σ dS.
+                Product(stepGradient, weightHh, stateGradient, batch, width, hidden, accumulate: true);
+                ProductTransposedLeft(stepGradient, previous, weightHhGradient, width, batch, hidden);
+                SumRows(stepGradient, batch, biasHhGradient);
+            }
+
+            FinishInputSide(input, rows, inputSize, width, weightIh, gateInputGradient, weightIhGradient, biasIhGradient, inputGradient);
+        }
+
+        /// <summary>
+        /// One LSTM layer forward: <c>i, f, o = σ(…)</c>, <c>g = tanh(…)</c> of <c>x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh</c> (PyTorch's order
+        /// i, f, g, o), <c>c' = f ⊙ c + i ⊙ g</c>, <c>h' = o ⊙ tanh(c')</c>.
+        /// </summary>
+        /// <param name="input">The layer's input, batch-major or (<paramref name="timeMajor"/>) time-major.</param>
+        /// <param name="timeMajor">Whether <paramref name="input"/> is <c>[steps, batch, inputSize]</c>.</param>
+        /// <param name="batch">Sequences in the batch.</param>
+        /// <param name="steps">Steps per sequence.</param>
+        /// <param name="inputSize">Features per step of the input.</param>
+        /// <param name="hidden">The hidden size H.</param>
+        /// <param name="weightIh">W_ih [4H, inputSize] (i, f, g, o).</param>
+        /// <param name="weightHh">W_hh [4H, H].</param>
+        /// <param name="biasIh">b_ih [4H], or empty.</param>
+        /// <param name="biasHh">b_hh [4H], or empty.</param>
+        /// <param name="gateInputs">Workspace [batch·steps, 4H].</param>
+        /// <param name="gates">Receives i, f, g, o of every step, time-major [steps, batch, 4H].</param>
+        /// <param name="cells">Receives the cell states [steps + 1, batch, H], slot 0 set to zero.</param>
+        /// <param name="states">Receives the hidden states [steps + 1, batch, H], slot 0 set to zero.</param>
+        public static void LstmForward<T>(
+            ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
+            ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> biasIh, ReadOnlySpan<T> biasHh,
+            Span<T> gateInputs, Span<T> gates, Span<T> cells, Span<T> states)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int width = 4 * hidden, rows = batch * steps;
+            Debug.Assert(input.Length >= rows * inputSize && gateInputs.Length >= rows * width && gates.Length >= rows * width, "A span is shorter than the batch.");
+            Debug.Assert(cells.Length >= (steps + 1) * batch * hidden && states.Length >= (steps + 1) * batch * hidden, "A workspace is shorter than the batch.");
+            ProductTransposed(input, weightIh, gateInputs, rows, inputSize, width, accumulate: false);
+            AddBias(gateInputs, rows, biasIh);
+            states.Slice(0, batch * hidden).Clear();
+            cells.Slice(0, batch * hidden).Clear();
+            for (int t = 0; t < steps; t++)
+            {
+                ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
+                ReadOnlySpan<T> previousCells = cells.Slice(t * batch * hidden, batch * hidden);
+                Span<T> step = gates.Slice(t * batch * width, batch * width);
+                ProductTransposed(previous, weightHh, step, batch, hidden, width, accumulate: false);
+                AddBias(step, batch, biasHh);
+                Span<T> next = states.Slice((t + 1) * batch * hidden, batch * hidden);
+                Span<T> nextCells = cells.Slice((t + 1) * batch * hidden, batch * hidden);
+                for (int b = 0; b < batch; b++)
+                {
+                    ReadOnlySpan<T> x = gateInputs.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
+                    Span<T> g = step.Slice(b * width, width);
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        T i = Logistic(x[j] + g[j]);
+                        T f = Logistic(x[hidden + j] + g[hidden + j]);
+                        T c = T.Tanh(x[(2 * hidden) + j] + g[(2 * hidden) + j]);
+                        T o = Logistic(x[(3 * hidden) + j] + g[(3 * hidden) + j]);
+                        g[j] = i;
+                        g[hidden + j] = f;
+                        g[(2 * hidden) + j] = c;
+                        g[(3 * hidden) + j] = o;
+                        T cell = (f * previousCells[(b * hidden) + j]) + (i * c);
+                        nextCells[(b * hidden) + j] = cell;
+                        next[(b * hidden) + j] = o * T.Tanh(cell);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// One LSTM layer backward through time from the gradients of its outputs and of its final hidden and cell states:
+        /// adds to the parameter gradients and overwrites the input's gradient (when <paramref name="inputGradient"/> is not empty).
+        /// </summary>
+        /// <param name="input">The layer's input, as given to <see cref="LstmForward{T}"/>.</param>
+        /// <param name="timeMajor">Whether <paramref name="input"/> (and so <paramref name="inputGradient"/>) is time-major.</param>
+        /// <param name="batch">Sequences in the batch.</param>
+        /// <param name="steps">Steps per sequence.</param>
+        /// <param name="inputSize">Features per step of the input.</param>
+        /// <param name="hidden">The hidden size H.</param>
+        /// <param name="weightIh">W_ih [4H, inputSize].</param>
+        /// <param name="weightHh">W_hh [4H, H].</param>
+        /// <param name="gates">i, f, g, o from the forward pass.</param>
+        /// <param name="cells">The cell states from the forward pass.</param>
+        /// <param name="states">The hidden states from the forward pass.</param>
+        /// <param name="outputGradient">∂L/∂h of every step's output, at <c>b·<paramref name="gradientBatchStride"/> + t·<paramref name="gradientTimeStride"/></c>.</param>
+        /// <param name="gradientBatchStride">Distance between sequences in <paramref name="outputGradient"/>.</param>
+        /// <param name="gradientTimeStride">Distance between steps in <paramref name="outputGradient"/>.</param>
+        /// <param name="finalGradient">∂L/∂hₙ at <c>b·<paramref name="finalBatchStride"/></c>.</param>
+        /// <param name="finalCellGradient">∂L/∂cₙ at <c>b·<paramref name="finalBatchStride"/></c>.</param>
+        /// <param name="finalBatchStride">Distance between sequences in the two final gradients.</param>
+        /// <param name="weightIhGradient">Added to: ∂L/∂W_ih.</param>
+        /// <param name="weightHhGradient">Added to: ∂L/∂W_hh.</param>
+        /// <param name="biasIhGradient">Added to: ∂L/∂b_ih (empty without biases).</param>
+        /// <param name="biasHhGradient">Added to: ∂L/∂b_hh (empty without biases).</param>
+        /// <param name="gateInputGradient">Workspace [batch·steps, 4H] in the input's row order.</param>
+        /// <param name="stepGradient">Workspace [batch, 4H].</param>
+        /// <param name="stateGradient">Workspace [batch, H]: ∂L/∂h carried back.</param>
+        /// <param name="cellGradient">Workspace [batch, H]: ∂L/∂c carried back.</param>
+        /// <param name="inputGradient">Receives ∂L/∂input (overwritten), or empty when nothing needs it.</param>
+        public static void LstmBackward<T>(
+            ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
+            ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> gates, ReadOnlySpan<T> cells, ReadOnlySpan<T> states,
+            ReadOnlySpan<T> outputGradient, int gradientBatchStride, int gradientTimeStride,
+            ReadOnlySpan<T> finalGradient, ReadOnlySpan<T> finalCellGradient, int finalBatchStride,
+            Span<T> weightIhGradient, Span<T> weightHhGradient, Span<T> biasIhGradient, Span<T> biasHhGradient,
+            Span<T> gateInputGradient, Span<T> stepGradient, Span<T> stateGradient, Span<T> cellGradient, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int width = 4 * hidden, rows = batch * steps;
+            Debug.Assert(gateInputGradient.Length >= rows * width && stepGradient.Length >= batch * width, "A workspace is shorter than the batch.");
+            for (int b = 0; b < batch; b++)
+            {
+                finalGradient.Slice(b * finalBatchStride, hidden).CopyTo(stateGradient.Slice(b * hidden, hidden));
+                finalCellGradient.Slice(b * finalBatchStride, hidden).CopyTo(cellGradient.Slice(b * hidden, hidden));
+            }
+
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
+                ReadOnlySpan<T> previousCells = cells.Slice(t * batch * hidden, batch * hidden);
+                ReadOnlySpan<T> currentCells = cells.Slice((t + 1) * batch * hidden, batch * hidden);
+                ReadOnlySpan<T> step = gates.Slice(t * batch * width, batch * width);
+                for (int b = 0; b < batch; b++)
+                {
+                    ReadOnlySpan<T> g = step.Slice(b * width, width);
+                    ReadOnlySpan<T> dOut = outputGradient.Slice((b * gradientBatchStride) + (t * gradientTimeStride), hidden);
+                    Span<T> dh = stateGradient.Slice(b * hidden, hidden);
+                    Span<T> dc = cellGradient.Slice(b * hidden, hidden);
+                    Span<T> ds = stepGradient.Slice(b * width, width);
+                    for (int j = 0; j < hidden; j++)
+                    {
+                        T i = g[j], f = g[hidden + j], c = g[(2 * hidden) + j], o = g[(3 * hidden) + j];
+                        T d = dh[j] + dOut[j];
+                        T tanhCell = T.Tanh(currentCells[(b * hidden) + j]);
+                        T dCell = dc[j] + (d * o * (T.One - (tanhCell * tanhCell)));
+                        ds[j] = dCell * c * i * (T.One - i);
+                        ds[hidden + j] = dCell * previousCells[(b * hidden) + j] * f * (T.One - f);
+                        ds[(2 * hidden) + j] = dCell * i * (T.One - (c * c));
+                        ds[(3 * hidden) + j] = d * tanhCell * o * (T.One - o);
+                        dc[j] = dCell * f;
+                    }
+
+                    ds.CopyTo(gateInputGradient.Slice(Row(b, t, batch, steps, timeMajor) * width, width));
+                }
+
+                // The h and x sides share the gates' pre-activations: dh_prev = dS·W_hh, dW_hh += dSᵀ·h_prev, db_hh += Σ dS.
+                Product(stepGradient, weightHh, stateGradient, batch, width, hidden, accumulate: false);
+                ProductTransposedLeft(stepGradient, previous, weightHhGradient, width, batch, hidden);
+                SumRows(stepGradient, batch, biasHhGradient);
+            }
+
+            FinishInputSide(input, rows, inputSize, width, weightIh, gateInputGradient, weightIhGradient, biasIhGradient, inputGradient);
+        }
+
+        /// <summary>
+        /// Copies the time-major states of the top layer (<c>[steps + 1, batch, H]</c>, slot 0 the initial state) into a
+        /// batch-major value whose examples are <paramref name="exampleStride"/> apart: rows 0 to steps − 1 of each example.
+        /// </summary>
+        public static void CopySequence<T>(ReadOnlySpan<T> states, int batch, int steps, int hidden, Span<T> output, int exampleStride)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    states.Slice((((t + 1) * batch) + b) * hidden, hidden).CopyTo(output.Slice((b * exampleStride) + (t * hidden), hidden));
+                }
+            }
+        }
+
+        /// <summary>Copies the final states (slot <paramref name="steps"/> of time-major states) to <paramref name="output"/> at <c>b·exampleStride</c>.</summary>
+        public static void CopyFinal<T>(ReadOnlySpan<T> states, int batch, int steps, int hidden, Span<T> output, int exampleStride)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                states.Slice(((steps * batch) + b) * hidden, hidden).CopyTo(output.Slice(b * exampleStride, hidden));
+            }
+        }
+
+        private static void FinishInputSide<T>(ReadOnlySpan<T> input, int rows, int inputSize, int width, ReadOnlySpan<T> weightIh, ReadOnlySpan<T> gateInputGradient,
+            Span<T> weightIhGradient, Span<T> biasIhGradient, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            // dW_ih += dGᵀ·x, db_ih += Σ dG, dx = dG·W_ih: the gate gradients and the input share their row order.
+            ProductTransposedLeft(gateInputGradient, input, weightIhGradient, width, rows, inputSize);
+            SumRows(gateInputGradient, rows, biasIhGradient);
+            if (!inputGradient.IsEmpty)
+            {
+                Product(gateInputGradient, weightIh, inputGradient, rows, width, inputSize, accumulate: false);
+            }
+        }
+
+        /// <summary>The row of gate inputs for sequence b at step t, in the input's order.</summary>
+        private static int Row(int b, int t, int batch, int steps, bool timeMajor) => timeMajor ? (t * batch) + b : (b * steps) + t;
+
+        private static T Logistic<T>(T x)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            x >= T.Zero ? T.One / (T.One + T.Exp(-x)) : T.Exp(x) / (T.One + T.Exp(x));
+
+        private static void AddBias<T>(Span<T> matrix, int rows, ReadOnlySpan<T> bias)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (bias.IsEmpty)
+            {
+                return;
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                Span<T> row = matrix.Slice(r * bias.Length, bias.Length);
+                for (int j = 0; j < row.Length; j++)
+                {
+                    row[j] += bias[j];
+                }
+            }
+        }
+
+        private static void SumRows<T>(ReadOnlySpan<T> matrix, int rows, Span<T> sums)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (sums.IsEmpty)
+            {
+                return;
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<T> row = matrix.Slice(r * sums.Length, sums.Length);
+                for (int j = 0; j < row.Length; j++)
+                {
+                    sums[j] += row[j];
+                }
+            }
+        }
+
+        /// <summary>C [m×n] (+)= A [m×k] · Bᵀ, B stored [n×k]: dot products of rows.</summary>
+        private static void ProductTransposed<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < m; i++)
+            {
+                ReadOnlySpan<T> row = a.Slice(i * k, k);
+                Span<T> target = c.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    T dot = Attention.Dot(row, b.Slice(j * k, k));
+                    target[j] = accumulate ? target[j] + dot : dot;
+                }
+            }
+        }
+
+        /// <summary>C [m×n] (+)= A [m×k] · B [k×n]: rows of B scaled and added.</summary>
+        private static void Product<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < m; i++)
+            {
+                Span<T> target = c.Slice(i * n, n);
+                if (!accumulate)
+                {
+                    target.Clear();
+                }
+
+                for (int p = 0; p < k; p++)
+                {
+                    T scale = a[(i * k) + p];
+                    if (scale != T.Zero)
+                    {
+                        Attention.MultiplyAdd(scale, b.Slice(p * n, n), target);
+                    }
+                }
+            }
+        }
+
+        /// <summary>C [m×n] += Aᵀ · B with A stored [k×m] and B [k×n]: for each shared row p, C += A[p,:]ᵀ ⊗ B[p,:].</summary>
+        private static void ProductTransposedLeft<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            for (int p = 0; p < k; p++)
+            {
+                ReadOnlySpan<T> from = b.Slice(p * n, n);
+                for (int i = 0; i < m; i++)
+                {
+                    T scale = a[(p * m) + i];
+                    if (scale != T.Zero)
+                    {
+                        Attention.MultiplyAdd(scale, from, c.Slice(i * n, n));
+                    }
+                }
+            }
+        }
+    }
+}
