@@ -231,7 +231,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 }
             }
 
-            var parts = new List<string> { onnx.Add(node, "Transpose", Temporary("output"), new[] { x }, OnnxBuilder.Attribute.Ints("perm", 1, 0, 2)) };
+            var parts = new List<string> { onnx.Add(node, "Transpose", Temporary("sequence_batch_first"), new[] { x }, OnnxBuilder.Attribute.Ints("perm", 1, 0, 2)) };
             parts.AddRange(finals);
             parts.AddRange(cells);
             onnx.Add(node, "Concat", onnx.Output(node), parts.ToArray(), OnnxBuilder.Attribute.Int("axis", 1));
