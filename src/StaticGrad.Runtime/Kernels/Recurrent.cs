@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace StaticGrad.Kernels
 {
@@ -35,25 +36,25 @@ namespace StaticGrad.Kernels
         /// <param name="gates">Receives r, z, n of every step, time-major [steps, batch, 3H], for the backward pass.</param>
         /// <param name="hiddenParts">Receives <c>h·W_hnᵀ + b_hn</c> of every step [steps, batch, H], for the backward pass.</param>
         /// <param name="states">Receives the states [steps + 1, batch, H], slot 0 set to zero.</param>
-        public static void GruForward<T>(
+        public static void GruForward<TInputProduct, THiddenProduct, T>(
             ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
             ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> biasIh, ReadOnlySpan<T> biasHh,
             Span<T> gateInputs, Span<T> gates, Span<T> hiddenParts, Span<T> states)
+            where TInputProduct : struct, IGemmShape
+            where THiddenProduct : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int width = 3 * hidden, rows = batch * steps;
             Debug.Assert(input.Length >= rows * inputSize && gateInputs.Length >= rows * width, "A span is shorter than the batch.");
             Debug.Assert(gates.Length >= rows * width && hiddenParts.Length >= rows * hidden && states.Length >= (steps + 1) * batch * hidden, "A workspace is shorter than the batch.");
-            ProductTransposed(input, weightIh, gateInputs, rows, inputSize, width, accumulate: false);
-            AddBias(gateInputs, rows, biasIh);
+            Affine<TInputProduct, T>(input, weightIh, biasIh, gateInputs, rows);
             states.Slice(0, batch * hidden).Clear();
             for (int t = 0; t < steps; t++)
             {
                 ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
                 Span<T> step = gates.Slice(t * batch * width, batch * width);
                 // h·W_hhᵀ + b_hh for the whole batch, into this step's gate slots (overwritten with r, z, n below).
-                ProductTransposed(previous, weightHh, step, batch, hidden, width, accumulate: false);
-                AddBias(step, batch, biasHh);
+                Affine<THiddenProduct, T>(previous, weightHh, biasHh, step, batch);
                 Span<T> next = states.Slice((t + 1) * batch * hidden, batch * hidden);
                 for (int b = 0; b < batch; b++)
                 {
@@ -81,7 +82,7 @@ namespace StaticGrad.Kernels
         /// One GRU layer backward through time, from the gradients of its outputs: adds to the parameter gradients and
         /// overwrites the input's gradient (when <paramref name="inputGradient"/> is not empty).
         /// </summary>
-        /// <param name="input">The layer's input, as given to <see cref="GruForward{T}"/>.</param>
+        /// <param name="input">The layer's input, as given to <see cref="GruForward{TInputProduct, THiddenProduct, T}"/>.</param>
         /// <param name="timeMajor">Whether <paramref name="input"/> (and so <paramref name="inputGradient"/>) is time-major.</param>
         /// <param name="batch">Sequences in the batch.</param>
         /// <param name="steps">Steps per sequence.</param>
@@ -105,12 +106,16 @@ namespace StaticGrad.Kernels
         /// <param name="stepGradient">Workspace [batch, 3H].</param>
         /// <param name="stateGradient">Workspace [batch, H].</param>
         /// <param name="inputGradient">Receives ∂L/∂input (overwritten), or empty when nothing needs it.</param>
-        public static void GruBackward<T>(
+        public static void GruBackward<TStateGradient, THiddenWeightGradient, TInputWeightGradient, TInputGradient, T>(
             ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
             ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> gates, ReadOnlySpan<T> hiddenParts, ReadOnlySpan<T> states,
             ReadOnlySpan<T> outputGradient, int gradientBatchStride, int gradientTimeStride, ReadOnlySpan<T> finalGradient, int finalBatchStride,
             Span<T> weightIhGradient, Span<T> weightHhGradient, Span<T> biasIhGradient, Span<T> biasHhGradient,
             Span<T> gateInputGradient, Span<T> stepGradient, Span<T> stateGradient, Span<T> inputGradient)
+            where TStateGradient : struct, IGemmShape
+            where THiddenWeightGradient : struct, IGemmShape
+            where TInputWeightGradient : struct, IGemmShape
+            where TInputGradient : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int width = 3 * hidden, rows = batch * steps;
@@ -153,12 +158,18 @@ namespace StaticGrad.Kernels
                 }
 
                 // dh_prev += dS·W_hh, dW_hh += dSᵀ·h_prev, db_hh += Σ dS.
-                Product(stepGradient, weightHh, stateGradient, batch, width, hidden, accumulate: true);
-                ProductTransposedLeft(stepGradient, previous, weightHhGradient, width, batch, hidden);
+                Gemm.Multiply<TStateGradient, T>(ref At(stepGradient), ref At(weightHh), ref At(stateGradient), rows: batch);   // accumulates
+                Gemm.Multiply<THiddenWeightGradient, T>(ref At(stepGradient), ref At(previous), ref At(weightHhGradient), depth: batch);
                 SumRows(stepGradient, batch, biasHhGradient);
             }
 
-            FinishInputSide(input, rows, inputSize, width, weightIh, gateInputGradient, weightIhGradient, biasIhGradient, inputGradient);
+            // dW_ih += dGᵀ·x, db_ih += Σ dG, dx = dG·W_ih: the gate gradients and the input share their row order.
+            Gemm.Multiply<TInputWeightGradient, T>(ref At(gateInputGradient), ref At(input), ref At(weightIhGradient), depth: rows);
+            SumRows(gateInputGradient, rows, biasIhGradient);
+            if (!inputGradient.IsEmpty)
+            {
+                Gemm.Multiply<TInputGradient, T>(ref At(gateInputGradient), ref At(weightIh), ref At(inputGradient), rows: rows);
+            }
         }
 
         /// <summary>
@@ -179,17 +190,18 @@ namespace StaticGrad.Kernels
         /// <param name="gates">Receives i, f, g, o of every step, time-major [steps, batch, 4H].</param>
         /// <param name="cells">Receives the cell states [steps + 1, batch, H], slot 0 set to zero.</param>
         /// <param name="states">Receives the hidden states [steps + 1, batch, H], slot 0 set to zero.</param>
-        public static void LstmForward<T>(
+        public static void LstmForward<TInputProduct, THiddenProduct, T>(
             ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
             ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> biasIh, ReadOnlySpan<T> biasHh,
             Span<T> gateInputs, Span<T> gates, Span<T> cells, Span<T> states)
+            where TInputProduct : struct, IGemmShape
+            where THiddenProduct : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int width = 4 * hidden, rows = batch * steps;
             Debug.Assert(input.Length >= rows * inputSize && gateInputs.Length >= rows * width && gates.Length >= rows * width, "A span is shorter than the batch.");
             Debug.Assert(cells.Length >= (steps + 1) * batch * hidden && states.Length >= (steps + 1) * batch * hidden, "A workspace is shorter than the batch.");
-            ProductTransposed(input, weightIh, gateInputs, rows, inputSize, width, accumulate: false);
-            AddBias(gateInputs, rows, biasIh);
+            Affine<TInputProduct, T>(input, weightIh, biasIh, gateInputs, rows);
             states.Slice(0, batch * hidden).Clear();
             cells.Slice(0, batch * hidden).Clear();
             for (int t = 0; t < steps; t++)
@@ -197,8 +209,7 @@ namespace StaticGrad.Kernels
                 ReadOnlySpan<T> previous = states.Slice(t * batch * hidden, batch * hidden);
                 ReadOnlySpan<T> previousCells = cells.Slice(t * batch * hidden, batch * hidden);
                 Span<T> step = gates.Slice(t * batch * width, batch * width);
-                ProductTransposed(previous, weightHh, step, batch, hidden, width, accumulate: false);
-                AddBias(step, batch, biasHh);
+                Affine<THiddenProduct, T>(previous, weightHh, biasHh, step, batch);
                 Span<T> next = states.Slice((t + 1) * batch * hidden, batch * hidden);
                 Span<T> nextCells = cells.Slice((t + 1) * batch * hidden, batch * hidden);
                 for (int b = 0; b < batch; b++)
@@ -227,7 +238,7 @@ namespace StaticGrad.Kernels
         /// One LSTM layer backward through time from the gradients of its outputs and of its final hidden and cell states:
         /// adds to the parameter gradients and overwrites the input's gradient (when <paramref name="inputGradient"/> is not empty).
         /// </summary>
-        /// <param name="input">The layer's input, as given to <see cref="LstmForward{T}"/>.</param>
+        /// <param name="input">The layer's input, as given to <see cref="LstmForward{TInputProduct, THiddenProduct, T}"/>.</param>
         /// <param name="timeMajor">Whether <paramref name="input"/> (and so <paramref name="inputGradient"/>) is time-major.</param>
         /// <param name="batch">Sequences in the batch.</param>
         /// <param name="steps">Steps per sequence.</param>
@@ -253,13 +264,17 @@ namespace StaticGrad.Kernels
         /// <param name="stateGradient">Workspace [batch, H]: ∂L/∂h carried back.</param>
         /// <param name="cellGradient">Workspace [batch, H]: ∂L/∂c carried back.</param>
         /// <param name="inputGradient">Receives ∂L/∂input (overwritten), or empty when nothing needs it.</param>
-        public static void LstmBackward<T>(
+        public static void LstmBackward<TStateGradient, THiddenWeightGradient, TInputWeightGradient, TInputGradient, T>(
             ReadOnlySpan<T> input, bool timeMajor, int batch, int steps, int inputSize, int hidden,
             ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh, ReadOnlySpan<T> gates, ReadOnlySpan<T> cells, ReadOnlySpan<T> states,
             ReadOnlySpan<T> outputGradient, int gradientBatchStride, int gradientTimeStride,
             ReadOnlySpan<T> finalGradient, ReadOnlySpan<T> finalCellGradient, int finalBatchStride,
             Span<T> weightIhGradient, Span<T> weightHhGradient, Span<T> biasIhGradient, Span<T> biasHhGradient,
             Span<T> gateInputGradient, Span<T> stepGradient, Span<T> stateGradient, Span<T> cellGradient, Span<T> inputGradient)
+            where TStateGradient : struct, IGemmShape
+            where THiddenWeightGradient : struct, IGemmShape
+            where TInputWeightGradient : struct, IGemmShape
+            where TInputGradient : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int width = 4 * hidden, rows = batch * steps;
@@ -300,12 +315,18 @@ namespace StaticGrad.Kernels
                 }
 
                 // The h and x sides share the gates' pre-activations: dh_prev = dS·W_hh, dW_hh += dSᵀ·h_prev, db_hh += Σ dS.
-                Product(stepGradient, weightHh, stateGradient, batch, width, hidden, accumulate: false);
-                ProductTransposedLeft(stepGradient, previous, weightHhGradient, width, batch, hidden);
+                Gemm.Multiply<TStateGradient, T>(ref At(stepGradient), ref At(weightHh), ref At(stateGradient), rows: batch);   // overwrites
+                Gemm.Multiply<THiddenWeightGradient, T>(ref At(stepGradient), ref At(previous), ref At(weightHhGradient), depth: batch);
                 SumRows(stepGradient, batch, biasHhGradient);
             }
 
-            FinishInputSide(input, rows, inputSize, width, weightIh, gateInputGradient, weightIhGradient, biasIhGradient, inputGradient);
+            // dW_ih += dGᵀ·x, db_ih += Σ dG, dx = dG·W_ih: the gate gradients and the input share their row order.
+            Gemm.Multiply<TInputWeightGradient, T>(ref At(gateInputGradient), ref At(input), ref At(weightIhGradient), depth: rows);
+            SumRows(gateInputGradient, rows, biasIhGradient);
+            if (!inputGradient.IsEmpty)
+            {
+                Gemm.Multiply<TInputGradient, T>(ref At(gateInputGradient), ref At(weightIh), ref At(inputGradient), rows: rows);
+            }
         }
 
         /// <summary>
@@ -332,43 +353,12 @@ namespace StaticGrad.Kernels
             }
         }
 
-        private static void FinishInputSide<T>(ReadOnlySpan<T> input, int rows, int inputSize, int width, ReadOnlySpan<T> weightIh, ReadOnlySpan<T> gateInputGradient,
-            Span<T> weightIhGradient, Span<T> biasIhGradient, Span<T> inputGradient)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            // dW_ih += dGᵀ·x, db_ih += Σ dG, dx = dG·W_ih: the gate gradients and the input share their row order.
-            ProductTransposedLeft(gateInputGradient, input, weightIhGradient, width, rows, inputSize);
-            SumRows(gateInputGradient, rows, biasIhGradient);
-            if (!inputGradient.IsEmpty)
-            {
-                Product(gateInputGradient, weightIh, inputGradient, rows, width, inputSize, accumulate: false);
-            }
-        }
-
         /// <summary>The row of gate inputs for sequence b at step t, in the input's order.</summary>
         private static int Row(int b, int t, int batch, int steps, bool timeMajor) => timeMajor ? (t * batch) + b : (b * steps) + t;
 
         private static T Logistic<T>(T x)
             where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
             x >= T.Zero ? T.One / (T.One + T.Exp(-x)) : T.Exp(x) / (T.One + T.Exp(x));
-
-        private static void AddBias<T>(Span<T> matrix, int rows, ReadOnlySpan<T> bias)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            if (bias.IsEmpty)
-            {
-                return;
-            }
-
-            for (int r = 0; r < rows; r++)
-            {
-                Span<T> row = matrix.Slice(r * bias.Length, bias.Length);
-                for (int j = 0; j < row.Length; j++)
-                {
-                    row[j] += bias[j];
-                }
-            }
-        }
 
         private static void SumRows<T>(ReadOnlySpan<T> matrix, int rows, Span<T> sums)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -388,61 +378,23 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary>C [m×n] (+)= A [m×k] · Bᵀ, B stored [n×k]: dot products of rows.</summary>
-        private static void ProductTransposed<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
+        /// <summary>C = A·Bᵀ + bias (B stored [N×K], the weight), or without a bias when it is empty.</summary>
+        private static void Affine<TShape, T>(ReadOnlySpan<T> a, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> c, int rows)
+            where TShape : struct, IGemmShape
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            for (int i = 0; i < m; i++)
+            if (bias.IsEmpty)
             {
-                ReadOnlySpan<T> row = a.Slice(i * k, k);
-                Span<T> target = c.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    T dot = Attention.Dot(row, b.Slice(j * k, k));
-                    target[j] = accumulate ? target[j] + dot : dot;
-                }
+                Gemm.Multiply<TShape, T>(ref At(a), ref At(weight), ref At(c), rows: rows);
+            }
+            else
+            {
+                Gemm.MultiplyAddBias<TShape, T>(ref At(a), ref At(weight), ref At(bias), ref At(c), rows: rows);
             }
         }
 
-        /// <summary>C [m×n] (+)= A [m×k] · B [k×n]: rows of B scaled and added.</summary>
-        private static void Product<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            for (int i = 0; i < m; i++)
-            {
-                Span<T> target = c.Slice(i * n, n);
-                if (!accumulate)
-                {
-                    target.Clear();
-                }
+        private static ref T At<T>(ReadOnlySpan<T> span) => ref MemoryMarshal.GetReference(span);
 
-                for (int p = 0; p < k; p++)
-                {
-                    T scale = a[(i * k) + p];
-                    if (scale != T.Zero)
-                    {
-                        Attention.MultiplyAdd(scale, b.Slice(p * n, n), target);
-                    }
-                }
-            }
-        }
-
-        /// <summary>C [m×n] += Aᵀ · B with A stored [k×m] and B [k×n]: for each shared row p, C += A[p,:]ᵀ ⊗ B[p,:].</summary>
-        private static void ProductTransposedLeft<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            for (int p = 0; p < k; p++)
-            {
-                ReadOnlySpan<T> from = b.Slice(p * n, n);
-                for (int i = 0; i < m; i++)
-                {
-                    T scale = a[(p * m) + i];
-                    if (scale != T.Zero)
-                    {
-                        Attention.MultiplyAdd(scale, from, c.Slice(i * n, n));
-                    }
-                }
-            }
-        }
+        private static ref T At<T>(Span<T> span) => ref MemoryMarshal.GetReference(span);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Graph;
+using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Helpers;
 
 namespace StaticGrad.Generators.Graph.Ops
@@ -91,6 +92,44 @@ namespace StaticGrad.Generators.Graph.Ops
             return Shapes.Of(x[0] + (HasCells ? 2 * layers : layers), settings.Int(1));
         }
 
+        /// <summary>The products of each layer (input side for every step at once, hidden side per step, and their gradients), as Gemm shape structs.</summary>
+        public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
+        {
+            (_, int inputs, int hidden, int layers) = Dimensions(code.Spec, node);
+            int width = GateCount * hidden;
+            void Shape(string name, string formula, int m, int n, int k, int leadingA, int leadingB, bool transposeA, bool transposeB, bool accumulate)
+            {
+                if (written.Add(name))
+                {
+                    w.Line();
+                    GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(name, $"{Key} {formula}", m, n, k, leadingA, leadingB, transposeA, transposeB, accumulate));
+                }
+            }
+
+            foreach (int input in layers > 1 ? new[] { inputs, hidden } : new[] { inputs })
+            {
+                Shape(InputProduct(input, hidden), $"gate inputs G[rows×{width}] = X[rows×{input}]·W_ihᵀ + b_ih", 0, width, input, input, input, false, true, false);
+                Shape(InputWeightGradient(input, hidden), $"dW_ih[{width}×{input}] += dGᵀ·X over every step", width, input, 0, width, input, true, false, true);
+                Shape(InputGradient(input, hidden), $"dX[rows×{input}] = dG[rows×{width}]·W_ih", 0, input, width, width, input, false, false, false);
+            }
+
+            Shape(HiddenProduct(hidden), $"one step's H[batch×{hidden}]·W_hhᵀ + b_hh [batch×{width}]", 0, width, hidden, hidden, hidden, false, true, false);
+            Shape(StateGradient(hidden), $"one step's dH_prev[batch×{hidden}] {(HasCells ? "=" : "+=")} dS[batch×{width}]·W_hh", 0, hidden, width, width, hidden, false, false, !HasCells);
+            Shape(HiddenWeightGradient(hidden), $"one step's dW_hh[{width}×{hidden}] += dSᵀ·H_prev", width, hidden, 0, width, hidden, true, false, true);
+        }
+
+        private string InputProduct(int inputs, int hidden) => $"{Key}{inputs}x{hidden}InputProduct";
+
+        private string InputWeightGradient(int inputs, int hidden) => $"{Key}{inputs}x{hidden}InputWeightGradientProduct";
+
+        private string InputGradient(int inputs, int hidden) => $"{Key}{inputs}x{hidden}InputGradientProduct";
+
+        private string HiddenProduct(int hidden) => $"{Key}{hidden}HiddenProduct";
+
+        private string StateGradient(int hidden) => $"{Key}{hidden}StateGradientProduct";
+
+        private string HiddenWeightGradient(int hidden) => $"{Key}{hidden}HiddenWeightGradientProduct";
+
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
         {
             string n = $"_node{node.Id}";
@@ -132,7 +171,7 @@ namespace StaticGrad.Generators.Graph.Ops
             for (int l = 0; l < layers; l++)
             {
                 string input = l == 0 ? code.ValueSpan(node.Inputs[0]) : $"new {code.ReadOnlySpan}({n}States[{l - 1}], batch * {hidden}, batch * {steps * hidden})";
-                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Forward<float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
+                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Forward<{InputProduct(l == 0 ? inputs : hidden, hidden)}, {HiddenProduct(hidden)}, float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
                 w.Line($"    {Parameters(code, node, l)}, {n}GateInputs[{l}], {n}Gates[{l}], {n}{Saved}[{l}], {n}States[{l}]); // layer {l}");
             }
 
@@ -164,7 +203,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 }
 
                 string inputGradient = l > 0 ? sequence : inputGradients[0] is { } dX ? code.TargetSpan(dX, node.Inputs[0]) : "default";
-                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Backward<float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
+                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Backward<{StateGradient(hidden)}, {HiddenWeightGradient(hidden)}, {InputWeightGradient(l == 0 ? inputs : hidden, hidden)}, {InputGradient(l == 0 ? inputs : hidden, hidden)}, float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
                 w.Line($"    {Parameter(code, node, "weight_ih", l)}, {Parameter(code, node, "weight_hh", l)}, {n}Gates[{l}], {n}{Saved}[{l}], {n}States[{l}],");
                 w.Line($"    {outputGradient}, {final}, {stride},");
                 w.Line($"    {Gradient(code, node, "weight_ih", l)}, {Gradient(code, node, "weight_hh", l)}, {Gradient(code, node, "bias_ih", l)}, {Gradient(code, node, "bias_hh", l)},");
