@@ -61,19 +61,7 @@ namespace StaticGrad.Kernels
                     ReadOnlySpan<T> x = gateInputs.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
                     Span<T> g = step.Slice(b * width, width);
                     Span<T> part = hiddenParts.Slice(((t * batch) + b) * hidden, hidden);
-                    for (int j = 0; j < hidden; j++)
-                    {
-                        T r = Logistic(x[j] + g[j]);
-                        T z = Logistic(x[hidden + j] + g[hidden + j]);
-                        T hn = g[(2 * hidden) + j];
-                        T n = T.Tanh(x[(2 * hidden) + j] + (r * hn));
-                        part[j] = hn;
-                        g[j] = r;
-                        g[hidden + j] = z;
-                        g[(2 * hidden) + j] = n;
-                        T h = previous[(b * hidden) + j];
-                        next[(b * hidden) + j] = ((T.One - z) * n) + (z * h);
-                    }
+                    GruCell(x, g, part, previous.Slice(b * hidden, hidden), next.Slice(b * hidden, hidden), hidden);
                 }
             }
         }
@@ -137,24 +125,7 @@ namespace StaticGrad.Kernels
                     Span<T> dh = stateGradient.Slice(b * hidden, hidden);
                     Span<T> dx = gateInputGradient.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
                     Span<T> ds = stepGradient.Slice(b * width, width);
-                    for (int j = 0; j < hidden; j++)
-                    {
-                        T r = g[j], z = g[hidden + j], n = g[(2 * hidden) + j];
-                        T d = dh[j] + dOut[j];
-                        T h = previous[(b * hidden) + j];
-                        T dn = d * (T.One - z);
-                        T dz = d * (h - n);
-                        T an = dn * (T.One - (n * n));
-                        T ar = an * part[j] * r * (T.One - r);
-                        T az = dz * z * (T.One - z);
-                        dx[j] = ar;
-                        dx[hidden + j] = az;
-                        dx[(2 * hidden) + j] = an;
-                        ds[j] = ar;
-                        ds[hidden + j] = az;
-                        ds[(2 * hidden) + j] = an * r;
-                        dh[j] = d * z;
-                    }
+                    GruCellBackward(g, part, previous.Slice(b * hidden, hidden), dOut, dh, dx, ds, hidden);
                 }
 
                 // dh_prev += dS·W_hh, dW_hh += dSᵀ·h_prev, db_hh += Σ dS.
@@ -216,20 +187,7 @@ namespace StaticGrad.Kernels
                 {
                     ReadOnlySpan<T> x = gateInputs.Slice(Row(b, t, batch, steps, timeMajor) * width, width);
                     Span<T> g = step.Slice(b * width, width);
-                    for (int j = 0; j < hidden; j++)
-                    {
-                        T i = Logistic(x[j] + g[j]);
-                        T f = Logistic(x[hidden + j] + g[hidden + j]);
-                        T c = T.Tanh(x[(2 * hidden) + j] + g[(2 * hidden) + j]);
-                        T o = Logistic(x[(3 * hidden) + j] + g[(3 * hidden) + j]);
-                        g[j] = i;
-                        g[hidden + j] = f;
-                        g[(2 * hidden) + j] = c;
-                        g[(3 * hidden) + j] = o;
-                        T cell = (f * previousCells[(b * hidden) + j]) + (i * c);
-                        nextCells[(b * hidden) + j] = cell;
-                        next[(b * hidden) + j] = o * T.Tanh(cell);
-                    }
+                    LstmCell(x, g, previousCells.Slice(b * hidden, hidden), nextCells.Slice(b * hidden, hidden), next.Slice(b * hidden, hidden), hidden);
                 }
             }
         }
@@ -298,18 +256,7 @@ namespace StaticGrad.Kernels
                     Span<T> dh = stateGradient.Slice(b * hidden, hidden);
                     Span<T> dc = cellGradient.Slice(b * hidden, hidden);
                     Span<T> ds = stepGradient.Slice(b * width, width);
-                    for (int j = 0; j < hidden; j++)
-                    {
-                        T i = g[j], f = g[hidden + j], c = g[(2 * hidden) + j], o = g[(3 * hidden) + j];
-                        T d = dh[j] + dOut[j];
-                        T tanhCell = T.Tanh(currentCells[(b * hidden) + j]);
-                        T dCell = dc[j] + (d * o * (T.One - (tanhCell * tanhCell)));
-                        ds[j] = dCell * c * i * (T.One - i);
-                        ds[hidden + j] = dCell * previousCells[(b * hidden) + j] * f * (T.One - f);
-                        ds[(2 * hidden) + j] = dCell * i * (T.One - (c * c));
-                        ds[(3 * hidden) + j] = d * tanhCell * o * (T.One - o);
-                        dc[j] = dCell * f;
-                    }
+                    LstmCellBackward(g, previousCells.Slice(b * hidden, hidden), currentCells.Slice(b * hidden, hidden), dOut, dh, dc, ds, hidden);
 
                     ds.CopyTo(gateInputGradient.Slice(Row(b, t, batch, steps, timeMajor) * width, width));
                 }
@@ -351,6 +298,203 @@ namespace StaticGrad.Kernels
             {
                 states.Slice(((steps * batch) + b) * hidden, hidden).CopyTo(output.Slice(b * exampleStride, hidden));
             }
+        }
+
+        /// <summary>One GRU cell for one sequence: gate pre-activations x (input side) and g (hidden side, overwritten with r, z, n).</summary>
+        private static void GruCell<T>(ReadOnlySpan<T> x, Span<T> g, Span<T> part, ReadOnlySpan<T> h, Span<T> next, int hidden)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ref T xs = ref At(x), gs = ref At(g), ps = ref At(part), hs = ref At(h), ns = ref At(next);
+            nuint z0 = (nuint)hidden, n0 = (nuint)(2 * hidden);
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                for (; j <= hidden - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    nuint u = (nuint)j;
+                    Vector<T> r = Sigmoid(Vector.LoadUnsafe(ref xs, u) + Vector.LoadUnsafe(ref gs, u));
+                    Vector<T> z = Sigmoid(Vector.LoadUnsafe(ref xs, z0 + u) + Vector.LoadUnsafe(ref gs, z0 + u));
+                    Vector<T> hn = Vector.LoadUnsafe(ref gs, n0 + u);
+                    Vector<T> n = Tanh(Vector.LoadUnsafe(ref xs, n0 + u) + (r * hn));
+                    hn.StoreUnsafe(ref ps, u);
+                    r.StoreUnsafe(ref gs, u);
+                    z.StoreUnsafe(ref gs, z0 + u);
+                    n.StoreUnsafe(ref gs, n0 + u);
+                    (((Vector<T>.One - z) * n) + (z * Vector.LoadUnsafe(ref hs, u))).StoreUnsafe(ref ns, u);
+                }
+            }
+
+            for (; j < hidden; j++)
+            {
+                T r = Logistic(x[j] + g[j]);
+                T z = Logistic(x[hidden + j] + g[hidden + j]);
+                T hn = g[(2 * hidden) + j];
+                T n = T.Tanh(x[(2 * hidden) + j] + (r * hn));
+                part[j] = hn;
+                g[j] = r;
+                g[hidden + j] = z;
+                g[(2 * hidden) + j] = n;
+                next[j] = ((T.One - z) * n) + (z * h[j]);
+            }
+        }
+
+        /// <summary>
+        /// One GRU cell backward for one sequence: from ∂L/∂h' (the carried dh plus the output's dOut) to the gate gradients of
+        /// the input side (dx: r, z, n) and the hidden side (ds: r, z, and n's ⊙ r), and dh ⊙ z into dh.
+        /// </summary>
+        private static void GruCellBackward<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> part, ReadOnlySpan<T> h, ReadOnlySpan<T> dOut, Span<T> dh, Span<T> dx, Span<T> ds, int hidden)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ref T gs = ref At(g), ps = ref At(part), hs = ref At(h), os = ref At(dOut), dhs = ref At(dh), dxs = ref At(dx), dss = ref At(ds);
+            nuint z0 = (nuint)hidden, n0 = (nuint)(2 * hidden);
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                for (; j <= hidden - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    nuint u = (nuint)j;
+                    Vector<T> r = Vector.LoadUnsafe(ref gs, u), z = Vector.LoadUnsafe(ref gs, z0 + u), n = Vector.LoadUnsafe(ref gs, n0 + u);
+                    Vector<T> d = Vector.LoadUnsafe(ref dhs, u) + Vector.LoadUnsafe(ref os, u);
+                    Vector<T> an = d * (Vector<T>.One - z) * (Vector<T>.One - (n * n));
+                    Vector<T> ar = an * Vector.LoadUnsafe(ref ps, u) * r * (Vector<T>.One - r);
+                    Vector<T> az = d * (Vector.LoadUnsafe(ref hs, u) - n) * z * (Vector<T>.One - z);
+                    ar.StoreUnsafe(ref dxs, u);
+                    az.StoreUnsafe(ref dxs, z0 + u);
+                    an.StoreUnsafe(ref dxs, n0 + u);
+                    ar.StoreUnsafe(ref dss, u);
+                    az.StoreUnsafe(ref dss, z0 + u);
+                    (an * r).StoreUnsafe(ref dss, n0 + u);
+                    (d * z).StoreUnsafe(ref dhs, u);
+                }
+            }
+
+            for (; j < hidden; j++)
+            {
+                T r = g[j], z = g[hidden + j], n = g[(2 * hidden) + j];
+                T d = dh[j] + dOut[j];
+                T an = d * (T.One - z) * (T.One - (n * n));
+                T ar = an * part[j] * r * (T.One - r);
+                T az = d * (h[j] - n) * z * (T.One - z);
+                dx[j] = ar;
+                dx[hidden + j] = az;
+                dx[(2 * hidden) + j] = an;
+                ds[j] = ar;
+                ds[hidden + j] = az;
+                ds[(2 * hidden) + j] = an * r;
+                dh[j] = d * z;
+            }
+        }
+
+        /// <summary>One LSTM cell for one sequence: g (hidden side) is overwritten with i, f, g, o; the new cell and hidden states are written.</summary>
+        private static void LstmCell<T>(ReadOnlySpan<T> x, Span<T> g, ReadOnlySpan<T> c, Span<T> nextCell, Span<T> next, int hidden)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ref T xs = ref At(x), gs = ref At(g), cs = ref At(c), ncs = ref At(nextCell), ns = ref At(next);
+            nuint f0 = (nuint)hidden, g0 = (nuint)(2 * hidden), o0 = (nuint)(3 * hidden);
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                for (; j <= hidden - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    nuint u = (nuint)j;
+                    Vector<T> i = Sigmoid(Vector.LoadUnsafe(ref xs, u) + Vector.LoadUnsafe(ref gs, u));
+                    Vector<T> f = Sigmoid(Vector.LoadUnsafe(ref xs, f0 + u) + Vector.LoadUnsafe(ref gs, f0 + u));
+                    Vector<T> cg = Tanh(Vector.LoadUnsafe(ref xs, g0 + u) + Vector.LoadUnsafe(ref gs, g0 + u));
+                    Vector<T> o = Sigmoid(Vector.LoadUnsafe(ref xs, o0 + u) + Vector.LoadUnsafe(ref gs, o0 + u));
+                    i.StoreUnsafe(ref gs, u);
+                    f.StoreUnsafe(ref gs, f0 + u);
+                    cg.StoreUnsafe(ref gs, g0 + u);
+                    o.StoreUnsafe(ref gs, o0 + u);
+                    Vector<T> cell = (f * Vector.LoadUnsafe(ref cs, u)) + (i * cg);
+                    cell.StoreUnsafe(ref ncs, u);
+                    (o * Tanh(cell)).StoreUnsafe(ref ns, u);
+                }
+            }
+
+            for (; j < hidden; j++)
+            {
+                T i = Logistic(x[j] + g[j]);
+                T f = Logistic(x[hidden + j] + g[hidden + j]);
+                T cg = T.Tanh(x[(2 * hidden) + j] + g[(2 * hidden) + j]);
+                T o = Logistic(x[(3 * hidden) + j] + g[(3 * hidden) + j]);
+                g[j] = i;
+                g[hidden + j] = f;
+                g[(2 * hidden) + j] = cg;
+                g[(3 * hidden) + j] = o;
+                T cell = (f * c[j]) + (i * cg);
+                nextCell[j] = cell;
+                next[j] = o * T.Tanh(cell);
+            }
+        }
+
+        /// <summary>One LSTM cell backward for one sequence: the gate gradients into ds, dc carried back (⊙ f) in place.</summary>
+        private static void LstmCellBackward<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> c, ReadOnlySpan<T> cell, ReadOnlySpan<T> dOut, ReadOnlySpan<T> dh, Span<T> dc, Span<T> ds, int hidden)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ref T gs = ref At(g), cs = ref At(c), cells = ref At(cell), os = ref At(dOut), dhs = ref At(dh), dcs = ref At(dc), dss = ref At(ds);
+            nuint f0 = (nuint)hidden, g0 = (nuint)(2 * hidden), o0 = (nuint)(3 * hidden);
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                for (; j <= hidden - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    nuint u = (nuint)j;
+                    Vector<T> i = Vector.LoadUnsafe(ref gs, u), f = Vector.LoadUnsafe(ref gs, f0 + u), cg = Vector.LoadUnsafe(ref gs, g0 + u), o = Vector.LoadUnsafe(ref gs, o0 + u);
+                    Vector<T> d = Vector.LoadUnsafe(ref dhs, u) + Vector.LoadUnsafe(ref os, u);
+                    Vector<T> tanhCell = Tanh(Vector.LoadUnsafe(ref cells, u));
+                    Vector<T> dCell = Vector.LoadUnsafe(ref dcs, u) + (d * o * (Vector<T>.One - (tanhCell * tanhCell)));
+                    (dCell * cg * i * (Vector<T>.One - i)).StoreUnsafe(ref dss, u);
+                    (dCell * Vector.LoadUnsafe(ref cs, u) * f * (Vector<T>.One - f)).StoreUnsafe(ref dss, f0 + u);
+                    (dCell * i * (Vector<T>.One - (cg * cg))).StoreUnsafe(ref dss, g0 + u);
+                    (d * tanhCell * o * (Vector<T>.One - o)).StoreUnsafe(ref dss, o0 + u);
+                    (dCell * f).StoreUnsafe(ref dcs, u);
+                }
+            }
+
+            for (; j < hidden; j++)
+            {
+                T i = g[j], f = g[hidden + j], cg = g[(2 * hidden) + j], o = g[(3 * hidden) + j];
+                T d = dh[j] + dOut[j];
+                T tanhCell = T.Tanh(cell[j]);
+                T dCell = dc[j] + (d * o * (T.One - (tanhCell * tanhCell)));
+                ds[j] = dCell * cg * i * (T.One - i);
+                ds[hidden + j] = dCell * c[j] * f * (T.One - f);
+                ds[(2 * hidden) + j] = dCell * i * (T.One - (cg * cg));
+                ds[(3 * hidden) + j] = d * tanhCell * o * (T.One - o);
+                dc[j] = dCell * f;
+            }
+        }
+
+        /// <summary>σ(x) = 1/(1 + e⁻ˣ) lane by lane: 0 or 1 at the extremes, never NaN.</summary>
+        private static Vector<T> Sigmoid<T>(Vector<T> x)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Vector<T>.One / (Vector<T>.One + Exp(-x));
+
+        /// <summary>tanh(x) = 1 − 2/(e²ˣ + 1) lane by lane: ±1 at the extremes, never NaN.</summary>
+        private static Vector<T> Tanh<T>(Vector<T> x)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+            Vector<T>.One - ((Vector<T>.One + Vector<T>.One) / (Exp(x + x) + Vector<T>.One));
+
+        /// <summary>
+        /// eˣ for float lanes (the vector paths run for float only; net8.0 has no vector Exp): x = n·ln 2 + r with |r| ≤ ln 2 / 2,
+        /// eʳ by its Taylor polynomial to r⁶ (within about 1 ulp there), times 2ⁿ built in the exponent bits; x is clamped to
+        /// [−87.3, 88.3], where the result stays a finite normal float.
+        /// </summary>
+        private static Vector<T> Exp<T>(Vector<T> x)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Vector<float> v = Vector.Min(Vector.Max(Vector.As<T, float>(x), new Vector<float>(-87.3f)), new Vector<float>(88.3f));
+            Vector<float> n = Vector.Floor((v * new Vector<float>(1.44269504f)) + new Vector<float>(0.5f));
+            Vector<float> r = v - (n * new Vector<float>(0.693359375f)) - (n * new Vector<float>(-2.12194440e-4f));
+            Vector<float> p = new Vector<float>(1f / 720);
+            p = (p * r) + new Vector<float>(1f / 120);
+            p = (p * r) + new Vector<float>(1f / 24);
+            p = (p * r) + new Vector<float>(1f / 6);
+            p = (p * r) + new Vector<float>(0.5f);
+            p = (p * r) + Vector<float>.One;
+            p = (p * r) + Vector<float>.One;
+            Vector<int> exponent = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+            return Vector.As<float, T>(p * Vector.AsVectorSingle(exponent));
         }
 
         /// <summary>The row of gate inputs for sequence b at step t, in the input's order.</summary>

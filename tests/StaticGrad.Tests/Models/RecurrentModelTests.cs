@@ -42,6 +42,18 @@ public sealed class RecurrentModelTests
                     return new Twin(LstmOneLayer.OutputSize, p => m.LoadSafetensors(p), (x, y) => m.Forward(x, y), g => m.Backward(g), () => m.Parameters.ToArray(), () => m.Gradients.ToArray());
                 }
 
+            case nameof(GruWide):
+                {
+                    var m = new GruWide(maxBatchSize: batch);
+                    return new Twin(GruWide.OutputSize, p => m.LoadSafetensors(p), (x, y) => m.Forward(x, y), g => m.Backward(g), () => m.Parameters.ToArray(), () => m.Gradients.ToArray());
+                }
+
+            case nameof(LstmWide):
+                {
+                    var m = new LstmWide(maxBatchSize: batch);
+                    return new Twin(LstmWide.OutputSize, p => m.LoadSafetensors(p), (x, y) => m.Forward(x, y), g => m.Backward(g), () => m.Parameters.ToArray(), () => m.Gradients.ToArray());
+                }
+
             default:
                 {
                     var m = new LstmTwoLayers(maxBatchSize: batch);
@@ -55,6 +67,8 @@ public sealed class RecurrentModelTests
     [InlineData(nameof(GruTwoLayers))]
     [InlineData(nameof(LstmOneLayer))]
     [InlineData(nameof(LstmTwoLayers))]
+    [InlineData(nameof(GruWide))]
+    [InlineData(nameof(LstmWide))]
     public void ForwardAndBackwardThroughTime_MatchPyTorch(string name)
     {
         JsonElement run = JsonDocument.Parse(File.ReadAllText(Golden("Recurrent.json"))).RootElement.GetProperty(name);

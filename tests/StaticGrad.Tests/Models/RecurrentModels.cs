@@ -87,3 +87,29 @@ public partial class LstmOverLinear
         return Concat(0, output, hidden, cell);
     }
 }
+
+/// <summary>Two GRU layers of 20: the kernels' vector lanes (8 floats) and a tail of 4.</summary>
+[Model(Loss = Loss.MeanSquaredError)]
+public partial class GruWide
+{
+    readonly GRU gru = new(3, 20, numLayers: 2);
+
+    public Tensor Forward([Shape(6, 3)] Tensor x)
+    {
+        var (output, hidden) = gru.Forward(x);
+        return Concat(0, output, hidden);   // 8×20
+    }
+}
+
+/// <summary>Two LSTM layers of 20: the kernels' vector lanes and a tail.</summary>
+[Model(Loss = Loss.MeanSquaredError)]
+public partial class LstmWide
+{
+    readonly LSTM lstm = new(3, 20, numLayers: 2);
+
+    public Tensor Forward([Shape(6, 3)] Tensor x)
+    {
+        var (output, (hidden, cell)) = lstm.Forward(x);
+        return Concat(0, output, hidden, cell);   // 10×20
+    }
+}

@@ -36,11 +36,11 @@ torch.use_deterministic_algorithms(True)
 
 
 class Recurrent(nn.Module):
-    def __init__(self, kind, layers, bias):
+    def __init__(self, kind, layers, bias, hidden):
         super().__init__()
         self.kind = kind
         module = nn.GRU if kind == "gru" else nn.LSTM
-        setattr(self, kind, module(INPUTS, HIDDEN, num_layers=layers, bias=bias, batch_first=True))
+        setattr(self, kind, module(INPUTS, hidden, num_layers=layers, bias=bias, batch_first=True))
 
     def forward(self, x):
         output, final = getattr(self, self.kind)(x)
@@ -48,11 +48,14 @@ class Recurrent(nn.Module):
         return torch.cat([output] + [f.transpose(0, 1) for f in finals], dim=1)
 
 
+# name: (module, layers, bias, hidden). Hidden 5 runs the kernels' scalar lanes; 20 runs their vector lanes and a tail.
 MODELS = {
-    "GruOneLayer": ("gru", 1, False),
-    "GruTwoLayers": ("gru", 2, True),
-    "LstmOneLayer": ("lstm", 1, True),
-    "LstmTwoLayers": ("lstm", 2, False),
+    "GruOneLayer": ("gru", 1, False, HIDDEN),
+    "GruTwoLayers": ("gru", 2, True, HIDDEN),
+    "LstmOneLayer": ("lstm", 1, True, HIDDEN),
+    "LstmTwoLayers": ("lstm", 2, False, HIDDEN),
+    "GruWide": ("gru", 2, True, 20),
+    "LstmWide": ("lstm", 2, True, 20),
 }
 
 
@@ -64,16 +67,16 @@ def run(model, x, dy):
 
 
 def attempt(name, seed):
-    kind, layers, bias = MODELS[name]
+    kind, layers, bias, hidden = MODELS[name]
     torch.manual_seed(seed)
-    model = Recurrent(kind, layers, bias)
+    model = Recurrent(kind, layers, bias, hidden)
     generator = torch.Generator().manual_seed(seed + 1)
     x = torch.randn(BATCH, STEPS, INPUTS, generator=generator)
     rows = STEPS + layers * (1 if kind == "gru" else 2)
-    dy = torch.randn(BATCH, rows, HIDDEN, generator=generator)
+    dy = torch.randn(BATCH, rows, hidden, generator=generator)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     y32, g32 = run(model, x, dy)
-    model64 = Recurrent(kind, layers, bias).double()
+    model64 = Recurrent(kind, layers, bias, hidden).double()
     model64.load_state_dict({k: v.double() for k, v in initial.items()})
     y64, g64 = run(model64, x.double(), dy.double())
     error = max([scaled_error(y32, y64)] + [scaled_error(g32[k], g64[k]) for k in g32])
