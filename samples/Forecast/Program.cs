@@ -41,10 +41,19 @@ if (args.Length > 1 && (!int.TryParse(args[1], NumberStyles.None, CultureInfo.In
     return Fail($"epochs must be a whole number from 1 to 10000, but it is '{args[1]}'");
 }
 
+try
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(plotPath)!);   // before training: a bad folder fails at once
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    return Fail($"cannot create the folder of {plotPath}: {e.Message.TrimEnd('.')}");
+}
+
 string dataPath = Path.Combine(AppContext.BaseDirectory, "nino.csv");
 if (!File.Exists(dataPath))
 {
-    return Fail($"{dataPath} is missing: the build copies it from samples/Data/nino.csv");
+    return Fail($"{dataPath} is missing: the build copies it from samples/Data/nino.csv", usage: false);
 }
 
 SeriesData series;
@@ -54,15 +63,17 @@ try
 }
 catch (InvalidDataException e)
 {
-    return Fail(e.Message);
+    return Fail(e.Message.TrimEnd('.'), usage: false);
 }
 
 const int W = NinoForecaster.Window, D = NinoForecaster.Variables;
 if (series.Variables != D || series.Length < 2 * W)
 {
-    return Fail($"{dataPath} should hold {D} variables over at least {2 * W} months, but holds {series.Variables} over {series.Length}");
+    return Fail($"{dataPath} should hold {D} variables over at least {2 * W} months, but holds {series.Variables} over {series.Length}", usage: false);
 }
 
+// The file's columns nino3 and nino3.4, as the tables and the plot name them.
+string[] names = series.Names.Select(n => n.Replace("nino", "Niño ", StringComparison.Ordinal)).ToArray();
 if (Console.IsOutputRedirected)
 {
     AnsiConsole.Profile.Width = 120;
@@ -117,7 +128,7 @@ var batches = new MiniBatches<float, float>(trainX, trainY, W * D, BatchSize, se
 var model = new NinoForecaster(seed: Seed, maxBatchSize: BatchSize);
 model.Optimizer = new Adam(LearningRate) { Schedule = new CosineAnnealing(totalSteps: (long)epochs * batches.BatchesPerEpoch) };
 
-AnsiConsole.MarkupLine($"[bold]StaticGrad Forecast[/]: {Markup.Escape(string.Join(" and ", series.Names))} sea surface temperatures, {series.Months[0]:MMM yyyy} to {series.Months[^1]:MMM yyyy} ({months} months)");
+AnsiConsole.MarkupLine($"[bold]StaticGrad Forecast[/]: {Markup.Escape(string.Join(" and ", names))} sea surface temperatures, {series.Months[0]:MMM yyyy} to {series.Months[^1]:MMM yyyy} ({months} months)");
 AnsiConsole.MarkupLine($"train: {trainCount} windows with targets {series.Months[W]:MMM yyyy} – {series.Months[trainMonths - 1]:MMM yyyy}; " +
                        $"test: {testCount} months, {series.Months[trainMonths]:MMM yyyy} – {series.Months[^1]:MMM yyyy}");
 AnsiConsole.MarkupLine($"GRU(2, 32, 2 layers) → Linear(32, 2) on windows of {W} months, {NinoForecaster.ParameterCount:N0} parameters; " +
@@ -137,22 +148,21 @@ AnsiConsole.Progress()
         {
             double sum = 0;
             int steps = 0;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            var clock = Stopwatch.StartNew();
+            long before = GC.GetAllocatedBytesForCurrentThread(), start = Stopwatch.GetTimestamp();
             foreach (MiniBatch<float, float> batch in batches)
             {
                 sum += model.TrainStep(batch.Features, batch.Labels) * batch.Count;
                 steps++;
             }
 
-            clock.Stop();
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
             long after = GC.GetAllocatedBytesForCurrentThread();
             if (epoch > 1)
             {
                 // Epoch 1 includes the JIT and the kernels' one-time buffers; later epochs are steady state.
                 allocated += after - before;
                 steadySteps += steps;
-                steadySeconds += clock.Elapsed.TotalSeconds;
+                steadySeconds += elapsed.TotalSeconds;
             }
 
             trainLosses.Add(sum / trainCount);
@@ -164,7 +174,7 @@ total.Stop();
 
 // Every epoch when there are few, otherwise about fifteen rows (the first, every k-th and the last).
 int every = Math.Max(1, (int)Math.Ceiling(epochs / 15.0));
-var epochTable = new Table().Border(TableBorder.Rounded).Title("[bold]Training (MSE in standard deviations²)[/]");
+var epochTable = new Table().Border(TableBorder.Rounded).Title("[bold]Training[/]");
 foreach (string column in new[] { "epoch", "train MSE", "test MSE" })
 {
     epochTable.AddColumn(new TableColumn(column).RightAligned());
@@ -178,7 +188,7 @@ for (int e = 1; e <= epochs; e++)
     }
 }
 
-epochTable.Caption(every == 1 ? "every epoch" : $"epoch 1, every {every}th, and the last");
+epochTable.Caption($"MSE in standard deviations²; {(every == 1 ? "every epoch" : $"epoch 1, every {every}th and the last")}");
 AnsiConsole.Write(epochTable);
 
 // The test part in °C: the GRU's one-month-ahead forecasts and the two baselines.
@@ -208,7 +218,7 @@ double gruMse = Mse(gru), persistenceMse = Mse(persistence), meanMse = Mse(train
 var results = new Table().Border(TableBorder.Rounded).Title($"[bold]Test part: {testCount} months, one month ahead[/]");
 results.AddColumn("forecast");
 results.AddColumn(new TableColumn("MSE (std²)").RightAligned());
-foreach (string name in series.Names)
+foreach (string name in names)
 {
     results.AddColumn(new TableColumn($"RMSE {Markup.Escape(name)}").RightAligned());
 }
@@ -230,13 +240,12 @@ AnsiConsole.Write(results);
 
 try
 {
-    Directory.CreateDirectory(Path.GetDirectoryName(plotPath)!);
-    ForecastPlot.Save(plotPath, series.Months[trainMonths..], series.Names, truth, gru, persistence,
+    ForecastPlot.Save(plotPath, series.Months[trainMonths..], names, truth, gru, persistence,
         $"StaticGrad GRU: next month's sea surface temperature, test part {series.Months[trainMonths]:MMM yyyy} – {series.Months[^1]:MMM yyyy}");
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
-    return Fail($"cannot write the plot to {plotPath}: {e.Message}");
+    return Fail($"cannot write the plot to {plotPath}: {e.Message.TrimEnd('.')}", usage: false);
 }
 
 AnsiConsole.MarkupLine($"Plot: [link]{Markup.Escape(plotPath)}[/]");
@@ -249,9 +258,13 @@ if (gruMse >= persistenceMse)
 AnsiConsole.MarkupLine($"[green]✓ the GRU's test MSE is {gruMse / persistenceMse:P0} of persistence's and {gruMse / meanMse:P0} of the training mean's[/]");
 return 0;
 
-static int Fail(string message)
+static int Fail(string message, bool usage = true)
 {
     Console.Error.WriteLine($"Forecast: {message}.");
-    Console.Error.WriteLine(Usage);
+    if (usage)
+    {
+        Console.Error.WriteLine(Usage);
+    }
+
     return 2;
 }
