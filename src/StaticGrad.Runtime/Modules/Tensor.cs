@@ -154,6 +154,33 @@ namespace StaticGrad
             return new Tensor(data, Batch, resolved);
         }
 
+        /// <summary>
+        /// The slice <paramref name="start"/> … <paramref name="start"/> + <paramref name="length"/> − 1 of one per-example
+        /// dimension, like PyTorch's <c>narrow</c> with the batch kept (for example the last step of a sequence:
+        /// <c>output.Narrow(0, steps − 1, 1)</c>). The values are copied.
+        /// </summary>
+        /// <param name="dimension">A per-example dimension (negative counts from the end).</param>
+        /// <param name="start">The first index kept.</param>
+        /// <param name="length">How many indices are kept, at least 1.</param>
+        /// <returns>A new tensor whose dimension <paramref name="dimension"/> has <paramref name="length"/> entries.</returns>
+        /// <exception cref="ArgumentOutOfRangeException">The dimension or the range is outside this shape.</exception>
+        public Tensor Narrow(int dimension, int start, int length)
+        {
+            int d = Shapes.Dimension(dimension, shape, nameof(dimension));
+            if (length < 1 || start < 0 || (long)start + length > shape[d])
+                throw new ArgumentOutOfRangeException(nameof(length), length, $"Narrow({dimension}, {start}, {length}) of {Shapes.Format(shape)}: indices {start} to {(long)start + length - 1} are not within dimension {d}'s {shape[d]}.");
+            int[] outShape = (int[])shape.Clone();
+            outShape[d] = length;
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++) outer *= shape[i];
+            for (int i = d + 1; i < shape.Length; i++) inner *= shape[i];
+            var result = new Tensor(Batch, outShape);
+            int blocks = Batch * outer, chunk = length * inner, inputChunk = shape[d] * inner;
+            for (int block = 0; block < blocks; block++)
+                Array.Copy(data, block * inputChunk + start * inner, result.data, block * chunk, chunk);
+            return result;
+        }
+
         /// <summary>Swaps two per-example dimensions, like PyTorch's <c>transpose</c> with the batch kept. The values are copied.</summary>
         /// <param name="a">One per-example dimension (negative counts from the end).</param>
         /// <param name="b">The other per-example dimension (negative counts from the end).</param>

@@ -250,6 +250,13 @@ internal sealed class ModelFuzzSource
             options.Add(() => Transpose());
             options.Add(() => Emit($"Softmax({_current}, {Next(-rank, rank)})", s, "softmax"));
             options.Add(() => Emit($"ScaledDotProductAttention({_current}, {_current}, {_current}{(Chance(50) ? ", causal: true" : string.Empty)})", s, "attention"));
+            int d = Next(0, rank), start = Next(0, s[d]);
+            options.Add(() => Emit($"{_current}.Narrow({d}, {start}, {s[d] - start})", s.Select((n, i) => i == d ? n - start : n).ToArray(), "narrow"));
+            if (rank == 2 && s[0] <= 16)
+            {
+                options.Add(() => Recurrent());
+            }
+
             if (s[rank - 2] <= 32)
             {
                 options.Add(() => Emit($"MatMul({_current}, {_current}.Transpose({rank - 2}, {rank - 1}))", s.Take(rank - 1).Append(s[rank - 2]).ToArray(), "matmul"));
@@ -293,6 +300,46 @@ internal sealed class ModelFuzzSource
         string field = Field("Linear", $"new({last}, {output}{bias})");
         int[] shape = _shape.Take(_shape.Length - 1).Append(output).ToArray();
         Emit($"{field}.Forward({_current})", shape, bias.Length > 0 ? "linear-no-bias" : "linear");
+    }
+
+    /// <summary>A GRU or LSTM over the steps × features value: its output, a final state, or a deconstruction statement.</summary>
+    private void Recurrent()
+    {
+        int steps = _shape[0], features = _shape[1], hidden = Next(1, 7), layers = Next(1, 3);
+        bool lstm = Chance(50);
+        var arguments = new List<string> { features.ToString(CultureInfo.InvariantCulture), hidden.ToString(CultureInfo.InvariantCulture) };
+        if (layers > 1 || Chance(20))
+        {
+            arguments.Add($"numLayers: {layers}");
+        }
+
+        if (Chance(25))
+        {
+            arguments.Add("bias: false");
+        }
+
+        string field = Field(lstm ? "LSTM" : "GRU", $"new({string.Join(", ", arguments)})");
+        switch (Next(0, 3))
+        {
+            case 0:
+                Emit($"{field}.Forward({_current}).Output", new[] { steps, hidden }, lstm ? "lstm-output" : "gru-output");
+                break;
+            case 1:
+                Emit(lstm ? $"{field}.Forward({_current}).Final.{(Chance(50) ? "Cell" : "Hidden")}" : $"{field}.Forward({_current}).Hidden", new[] { layers, hidden }, lstm ? "lstm-final" : "gru-final");
+                break;
+            default:
+                {
+                    string output = Name("h"), final = Name("h");
+                    _statements.Add(lstm ? $"var ({output}, ({final}, _)) = {field}.Forward({_current});" : $"var ({output}, {final}) = {field}.Forward({_current});");
+                    _features.Add("recurrent-deconstruction");
+                    _values.Add((output, new[] { steps, hidden }));
+                    _current = final;
+                    _currentIsInput = false;
+                    _shape = new[] { layers, hidden };
+                    _values.Add((_current, _shape));
+                    break;
+                }
+        }
     }
 
     private void Conv()

@@ -57,7 +57,7 @@ public sealed class ModelOnnxTests
     public static TheoryData<string, int> ModelsAndBatches()
     {
         var data = new TheoryData<string, int>();
-        foreach (string model in new[] { nameof(TinyResNet), nameof(SkipMlp), nameof(TwoInputNet), nameof(EveryOpNet), nameof(OnnxCornerNet) })
+        foreach (string model in new[] { nameof(TinyResNet), nameof(SkipMlp), nameof(TwoInputNet), nameof(EveryOpNet), nameof(OnnxCornerNet), nameof(GruOneLayer), nameof(GruTwoLayers), nameof(LstmTwoLayers), nameof(LstmOverLinear), nameof(GruForecaster) })
         {
             data.Add(model, 1);
             data.Add(model, 3);
@@ -82,6 +82,9 @@ public sealed class ModelOnnxTests
     [InlineData(nameof(SkipMlp), 16)]
     [InlineData(nameof(OnnxCornerNet), 13)]
     [InlineData(nameof(TinyResNet), 21)]
+    [InlineData(nameof(GruTwoLayers), 13)]
+    [InlineData(nameof(LstmOverLinear), 13)]
+    [InlineData(nameof(GruForecaster), 21)]
     public void OtherOpsets_RunInOnnxRuntime_LikePredict(string model, int opset)
     {
         Trained trained = Train(model, 3);
@@ -143,7 +146,7 @@ public sealed class ModelOnnxTests
     [InlineData(21)]
     public void ExportedGraph_FollowsOnnxStructuralRules(int opset)
     {
-        foreach (string name in new[] { nameof(EveryOpNet), nameof(OnnxCornerNet), nameof(TinyResNet) })
+        foreach (string name in new[] { nameof(EveryOpNet), nameof(OnnxCornerNet), nameof(TinyResNet), nameof(GruTwoLayers), nameof(LstmOverLinear) })
         {
             Trained trained = Train(name, 1);
             var model = new ProtobufMessage(trained.Export(opset));
@@ -326,6 +329,50 @@ public sealed class ModelOnnxTests
                 float[] x = Floats(random, batch * OnnxCornerNet.XSize), w = Floats(random, batch * OnnxCornerNet.WSize), expected = new float[batch * OnnxCornerNet.OutputSize];
                 model.Predict(x, w, expected);
                 return new(model, OnnxCornerNet.OnnxGraph, OnnxCornerNet.Description, OnnxCornerNet.State, (s, o) => model.ExportOnnx(s, o), new[] { x, w }, expected);
+            }
+
+            case nameof(GruTwoLayers):
+            {
+                var model = new GruTwoLayers(seed: 10);
+                model.UseAdam(1e-2);
+                model.TrainStep(Floats(random, TrainBatch * GruTwoLayers.InputSize), Floats(random, TrainBatch * GruTwoLayers.OutputSize));
+                float[] x = Floats(random, batch * GruTwoLayers.InputSize), expected = new float[batch * GruTwoLayers.OutputSize];
+                model.Predict(x, expected);
+                return new(model, GruTwoLayers.OnnxGraph, GruTwoLayers.Description, GruTwoLayers.State, (s, o) => model.ExportOnnx(s, o), new[] { x }, expected);
+            }
+
+            case nameof(GruOneLayer):
+            {
+                var model = new GruOneLayer(seed: 11);
+                float[] x = Floats(random, batch * GruOneLayer.InputSize), expected = new float[batch * GruOneLayer.OutputSize];
+                model.Predict(x, expected);
+                return new(model, GruOneLayer.OnnxGraph, GruOneLayer.Description, GruOneLayer.State, (s, o) => model.ExportOnnx(s, o), new[] { x }, expected);
+            }
+
+            case nameof(LstmOverLinear):
+            {
+                var model = new LstmOverLinear(seed: 12);
+                model.UseAdam(1e-2);
+                model.TrainStep(Floats(random, TrainBatch * LstmOverLinear.InputSize), Floats(random, TrainBatch * LstmOverLinear.OutputSize));
+                float[] x = Floats(random, batch * LstmOverLinear.InputSize), expected = new float[batch * LstmOverLinear.OutputSize];
+                model.Predict(x, expected);
+                return new(model, LstmOverLinear.OnnxGraph, LstmOverLinear.Description, LstmOverLinear.State, (s, o) => model.ExportOnnx(s, o), new[] { x }, expected);
+            }
+
+            case nameof(LstmTwoLayers):
+            {
+                var model = new LstmTwoLayers(seed: 13);
+                float[] x = Floats(random, batch * LstmTwoLayers.InputSize), expected = new float[batch * LstmTwoLayers.OutputSize];
+                model.Predict(x, expected);
+                return new(model, LstmTwoLayers.OnnxGraph, LstmTwoLayers.Description, LstmTwoLayers.State, (s, o) => model.ExportOnnx(s, o), new[] { x }, expected);
+            }
+
+            case nameof(GruForecaster):
+            {
+                var model = new GruForecaster(seed: 14);
+                float[] x = Floats(random, batch * GruForecaster.InputSize), expected = new float[batch * GruForecaster.OutputSize];
+                model.Predict(x, expected);
+                return new(model, GruForecaster.OnnxGraph, GruForecaster.Description, GruForecaster.State, (s, o) => model.ExportOnnx(s, o), new[] { x }, expected);
             }
 
             default:

@@ -145,7 +145,7 @@ public sealed class SequenceModelTests
     /// (relative to the larger magnitude, at least 1e-2). The float forward pass rounds differently on each instruction set
     /// (CI runs these on the Vector128 and scalar paths too), so a single h leaves noise of a few 1e-4 on small gradients.
     /// </summary>
-    private static void AssertMatchesCentralDifferences(Span<float> parameters, int p, Func<double> loss, float analytic, string what)
+    internal static void AssertMatchesCentralDifferences(Span<float> parameters, int p, Func<double> loss, float analytic, string what)
     {
         double small = Difference(parameters, p, loss, 1e-3f), large = Difference(parameters, p, loss, 4e-3f);
         Assert.True(Error(small) < 2e-2 || Error(large) < 2e-2,

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace StaticGrad.Tests.Package;
 
-/// <summary>The sequence issue's GPT, as its text writes it, in a fresh console project of the packed StaticGrad.</summary>
+/// <summary>The sequence issue's GPT, as its text writes it, and the README's GRU forecaster, in a fresh console project of the packed StaticGrad.</summary>
 public partial class PackageConsumptionTests
 {
     private const string GptModels = """
@@ -56,6 +56,19 @@ public partial class PackageConsumptionTests
                 return head.Forward(final.Forward(x));              // 64×65 scores
             }
         }
+
+        [Model(Loss = Loss.MeanSquaredError)]
+        public partial class Forecaster
+        {
+            readonly GRU gru = new(4, 32, numLayers: 2);
+            readonly Linear head = new(32, 4);
+
+            public Tensor Forward([Shape(24, 4)] Tensor window)           // 24 steps of 4 variables
+            {
+                var (output, hidden) = gru.Forward(window);               // 24×32, and 2×32: the final state of each layer
+                return head.Forward(output.Narrow(0, 23, 1).Flatten());   // the next step's 4 values from the last state
+            }
+        }
         """;
 
     private const string GptProgram = """
@@ -91,10 +104,42 @@ public partial class PackageConsumptionTests
         {
             Console.WriteLine("IDS CHECKED");
         }
+
+        // The GRU forecaster of the README: next values of four phase-shifted sines.
+        var forecaster = new Forecaster(seed: 2, maxBatchSize: 8);
+        forecaster.UseAdam(1e-2);
+        var window = new float[8 * 24 * 4];
+        var target = new float[8 * 4];
+        float[] forecastLosses = new float[60];
+        for (int step = 0; step < forecastLosses.Length; step++)
+        {
+            for (int b = 0; b < 8; b++)
+            {
+                double start = random.NextDouble() * 6.3;
+                for (int t = 0; t <= 24; t++)
+                {
+                    for (int v = 0; v < 4; v++)
+                    {
+                        float value = (float)Math.Sin(start + (0.3 * t) + v);
+                        if (t < 24) window[(b * 96) + (t * 4) + v] = value; else target[(b * 4) + v] = value;
+                    }
+                }
+            }
+
+            forecastLosses[step] = forecaster.TrainStep(window, target);
+        }
+
+        Console.WriteLine("FORECAST " + string.Join(" ", forecastLosses.Select(l => l.ToString("R", CultureInfo.InvariantCulture))));
+        var predicted = new float[8 * 4];
+        forecaster.Forward(window, predicted);
+        forecaster.Eval();
+        float[] eagerForecast = forecaster.Forward(new Tensor(window, 8, 24, 4)).ToArray();
+        double gap = eagerForecast.Zip(predicted).Max(pair => Math.Abs(pair.First - pair.Second) / Math.Max(1, Math.Abs(pair.Second)));
+        Console.WriteLine($"GRU EAGER {(gap <= 1e-4 ? "OK" : "BAD")} {gap.ToString("E2", CultureInfo.InvariantCulture)}");
         """;
 
     [Fact]
-    public void SequenceModels_TheIssueGpt_BuildsWithoutWarnings_Trains_AndMatchesTheEagerForward()
+    public void SequenceModels_TheIssueGptAndTheReadmeGru_BuildWithoutWarnings_Train_AndMatchTheEagerForward()
     {
         string root = package.NewWorkspace("gpt");
         WriteProject(root, "Exe", Array.Empty<string>(), GptProgram);
@@ -115,5 +160,11 @@ public partial class PackageConsumptionTests
         Assert.True(values[^1] < values[0] * 0.8, $"the loss did not fall by a fifth on one memorised batch: {losses.Groups[1].Value}");
         Assert.Contains("EAGER OK", run.Output);
         Assert.Contains("IDS CHECKED", run.Output);
+
+        Match forecast = Regex.Match(run.Output, @"FORECAST (.+)");
+        Assert.True(forecast.Success, run.Output);
+        float[] forecastLosses = forecast.Groups[1].Value.Trim().Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(forecastLosses.TakeLast(5).Average() < forecastLosses.Take(5).Average() / 4, $"the GRU's loss did not fall fourfold: {forecast.Groups[1].Value}");
+        Assert.Contains("GRU EAGER OK", run.Output);
     }
 }

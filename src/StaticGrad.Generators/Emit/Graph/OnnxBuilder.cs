@@ -123,6 +123,18 @@ namespace StaticGrad.Generators.Emit.Graph
             return output;
         }
 
+        /// <summary>Adds a node with several outputs (GRU's Y and Y_h) for every opset.</summary>
+        public void Add(GraphNode node, string opType, string[] outputs, string[] inputs, params Attribute[] attributes)
+        {
+            string name = $"{Prefix(node)}/{opType}";
+            for (int n = 1; !_nodeNames.Add(name); n++)
+            {
+                name = $"{Prefix(node)}/{opType}_{n}";
+            }
+
+            _nodes.Add(new Node(opType, name, inputs, outputs, attributes, 0, int.MaxValue));
+        }
+
         /// <summary>A float as C# source: the nearest float's shortest round-trip text and an <c>f</c>.</summary>
         public static string Single(double value)
         {

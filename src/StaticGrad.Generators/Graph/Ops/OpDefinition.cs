@@ -48,6 +48,12 @@ namespace StaticGrad.Generators.Graph.Ops
         public virtual int? IndexLimit(OpSettings settings) => null;
 
         /// <summary>
+        /// For a module whose <c>Forward</c> returns a C# tuple (GRU's output sequence and final states): the parts of the
+        /// node's value it returns, each a range of rows of dimension 0, nested as the tuple is. Null: Forward returns the value.
+        /// </summary>
+        public virtual OutputParts? Parts(OpSettings settings, EquatableArray<int> shape) => null;
+
+        /// <summary>
         /// Reads the op's constant arguments (a module's constructor arguments, or a function's arguments besides its
         /// tensors). Reports what is wrong through <paramref name="arguments"/>.
         /// </summary>
@@ -105,6 +111,30 @@ namespace StaticGrad.Generators.Graph.Ops
         /// front of the shapes per example. State tensors and constants become initializers through the builder.
         /// </summary>
         public abstract void WriteOnnx(OnnxBuilder onnx, GraphNode node);
+    }
+
+    /// <summary>What a module's tuple-returning <c>Forward</c> gives: a range of rows of its value, or a tuple of parts.</summary>
+    internal sealed class OutputParts
+    {
+        private OutputParts(int start, int length, IReadOnlyList<OutputParts>? items)
+        {
+            Start = start;
+            Length = length;
+            Items = items;
+        }
+
+        /// <summary>The first row of a leaf part.</summary>
+        public int Start { get; }
+
+        /// <summary>How many rows a leaf part has.</summary>
+        public int Length { get; }
+
+        /// <summary>The elements of a tuple part; null for a leaf.</summary>
+        public IReadOnlyList<OutputParts>? Items { get; }
+
+        public static OutputParts Rows(int start, int length) => new(start, length, null);
+
+        public static OutputParts Tuple(params OutputParts[] items) => new(0, 0, items);
     }
 
     /// <summary>A tensor a module owns.</summary>

@@ -523,6 +523,28 @@ namespace StaticGrad.Generators.Parsing.Models
                 case IInvocationOperation invocation:
                     return Invoke(invocation, frame);
 
+                case ITupleOperation tuple:
+                    {
+                        var items = new List<ModelValue>();
+                        foreach (IOperation element in tuple.Elements)
+                        {
+                            if (Evaluate(element, frame) is not { } item)
+                            {
+                                return null;
+                            }
+
+                            items.Add(item);
+                        }
+
+                        return new TupleModelValue(items);
+                    }
+
+                case IDeconstructionAssignmentOperation deconstruction:
+                    {
+                        ModelValue? value = Evaluate(deconstruction.Value, frame);
+                        return value is null ? null : Deconstruct(deconstruction.Target, value, frame);
+                    }
+
                 case IConditionalOperation conditional:
                     return Evaluate(conditional.Condition, frame) is ConstantModelValue { Value: bool taken }
                         ? Evaluate(taken ? conditional.WhenTrue : conditional.WhenFalse!, frame)
@@ -591,6 +613,13 @@ namespace StaticGrad.Generators.Parsing.Models
             }
 
             ModelValue? owner = field.Instance is null ? frame.Self : Evaluate(field.Instance, frame);
+            if (owner is TupleModelValue tuple && field.Field.ContainingType is { IsTupleType: true } tupleType)
+            {
+                // 'gru.Forward(x).Output' or 'result.Item2': the element at the field's position.
+                int position = TuplePosition(tupleType, field.Field);
+                return position >= 0 && position < tuple.Items.Count ? tuple.Items[position] : Fail(field, $"the tuple element '{field.Field.Name}'");
+            }
+
             if (owner is not ModuleModelValue module || module.Op is not null)
             {
                 return owner is null ? null : Fail(field, $"the field '{field.Field.Name}' of {owner.Describe()}");
@@ -602,6 +631,53 @@ namespace StaticGrad.Generators.Parsing.Models
             }
 
             return Fail(field, $"the field '{field.Field.Name}' is read before it is assigned (assign it in its initialiser or the constructor)");
+        }
+
+        private static int TuplePosition(INamedTypeSymbol tupleType, IFieldSymbol field)
+        {
+            IFieldSymbol wanted = field.CorrespondingTupleField ?? field;
+            for (int i = 0; i < tupleType.TupleElements.Length; i++)
+            {
+                IFieldSymbol element = tupleType.TupleElements[i];
+                if (SymbolEqualityComparer.Default.Equals(element, field) || SymbolEqualityComparer.Default.Equals(element.CorrespondingTupleField ?? element, wanted))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>
+        /// <c>var (output, hidden) = gru.Forward(x);</c>, <c>(y, h) = …</c>, nested tuples and discards: each target receives its
+        /// element of the tuple value.
+        /// </summary>
+        private ModelValue? Deconstruct(IOperation target, ModelValue value, Frame frame)
+        {
+            switch (target)
+            {
+                case IDeclarationExpressionOperation declaration:
+                    return Deconstruct(declaration.Expression, value, frame);
+                case IDiscardOperation:
+                    return value;
+                case ITupleOperation tuple:
+                    if (value is not TupleModelValue items || items.Items.Count != tuple.Elements.Length)
+                    {
+                        return Fail(target, $"deconstructing {value.Describe()} into {tuple.Elements.Length} parts");
+                    }
+
+                    for (int i = 0; i < tuple.Elements.Length; i++)
+                    {
+                        if (Deconstruct(tuple.Elements[i], items.Items[i], frame) is null)
+                        {
+                            return null;
+                        }
+                    }
+
+                    return value;
+                default:
+                    return Assign(target, value, target, frame);
+            }
         }
 
         private ModelValue? ReadElement(IArrayElementReferenceOperation element, Frame frame)
@@ -976,10 +1052,37 @@ namespace StaticGrad.Generators.Parsing.Models
                     return Fail(site, $"{module.Display}.Forward takes one tensor");
                 }
 
-                return AddNode(op, new[] { x }, module.Settings, module.Index, site);
+                ModelValue? result = AddNode(op, new[] { x }, module.Settings, module.Index, site);
+                return result is TensorModelValue packed && op.Parts(module.Settings, packed.Shape) is { } parts ? Unpack(packed, parts, site) : result;
             }
 
             return CallMethod(module, method, arguments, site.Syntax.GetLocation());
+        }
+
+        /// <summary>
+        /// The C# tuple a module's Forward returns (GRU's output and final state): one Narrow of the module's value per part,
+        /// nested as the parts are.
+        /// </summary>
+        private ModelValue? Unpack(TensorModelValue packed, OutputParts parts, IOperation site)
+        {
+            if (parts.Items is not { } items)
+            {
+                var settings = new OpSettings(EquatableArray.Of(0, parts.Start, parts.Length), EquatableArray.Empty<double>(), string.Empty);
+                return AddNode(NarrowOp.Instance, new[] { packed }, settings, -1, site);
+            }
+
+            var values = new List<ModelValue>();
+            foreach (OutputParts item in items)
+            {
+                if (Unpack(packed, item, site) is not { } value)
+                {
+                    return null;
+                }
+
+                values.Add(value);
+            }
+
+            return new TupleModelValue(values);
         }
 
         private ModelValue? CallFunction(IInvocationOperation invocation, Frame frame)

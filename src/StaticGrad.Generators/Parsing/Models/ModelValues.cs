@@ -95,4 +95,14 @@ namespace StaticGrad.Generators.Parsing.Models
 
         public override string Describe() => $"an array of {Items.Count}";
     }
+
+    /// <summary>A C# tuple of values: what a recurrent module's Forward returns, or a helper's <c>return (a, b);</c>.</summary>
+    internal sealed class TupleModelValue : ModelValue
+    {
+        public TupleModelValue(List<ModelValue> items) => Items = items;
+
+        public List<ModelValue> Items { get; }
+
+        public override string Describe() => $"a tuple of {Items.Count}";
+    }
 }
