@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Writes the ONNX fixtures the reader tests (OnnxReaderGoldenTests) read back, and a JSON summary of each.
+
+Run with Debian's Python (python3-torch 1.13, python3-onnx), from this folder:
+
+    /usr/bin/python3 make_onnx_fixtures.py
+
+For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block) and each opset (13 and 17) it writes
+`<name>.opset<N>.onnx` (torch.onnx.export in eval mode, input and output with a dynamic batch axis) and
+`<name>.opset<N>.json`: the model's opset imports, node op types in file order, the graph inputs and outputs with their
+dims (a string for a symbolic one), every initializer's name, data type, dims and the sum of its values (float64), and
+the values of one initializer
+(`sample`), as read back by the `onnx` package, an independent reader to compare StaticGrad's with.
+"""
+import json
+import os
+
+import onnx
+import onnx.numpy_helper
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Cnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(4 * 4 * 4, 10)
+
+    def forward(self, x):
+        h = self.pool(torch.relu(self.bn(self.conv(x))))
+        # view(batch, -1): PyTorch writes Shape -> Gather -> Unsqueeze -> Concat -> Reshape for it.
+        return self.fc(h.view(h.size(0), -1))
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(3)
+        self.conv2 = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        h = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(h)) + x)
+
+
+MODELS = [
+    ("mlp", Mlp, (1, 64), "fc2.weight"),
+    ("cnn", Cnn, (1, 1, 8, 8), "fc.weight"),
+    ("residual", Residual, (1, 3, 6, 6), "bn1.running_mean"),
+]
+
+
+def dims(value_info):
+    shape = value_info.type.tensor_type.shape
+    return [d.dim_param if d.HasField("dim_param") else d.dim_value for d in shape.dim]
+
+
+def attribute(a):
+    """An attribute as {name, type, value}: numbers and lists as they are, a string decoded, a tensor as {data_type, dims, values}."""
+    value = onnx.helper.get_attribute_value(a)
+    if a.type == onnx.AttributeProto.STRING:
+        value = value.decode("utf-8")
+    elif a.type == onnx.AttributeProto.TENSOR:
+        value = {
+            "data_type": value.data_type,
+            "dims": list(value.dims),
+            "values": onnx.numpy_helper.to_array(value).astype("float64").ravel().tolist(),
+        }
+    elif a.type in (onnx.AttributeProto.INTS, onnx.AttributeProto.FLOATS):
+        value = list(value)
+    return {"name": a.name, "type": a.type, "value": value}
+
+
+def summary(model, sample):
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    values = onnx.numpy_helper.to_array(initializers[sample]).astype("float64").ravel().tolist()
+    return {
+        "ir_version": model.ir_version,
+        "opset_import": [{"domain": o.domain, "version": o.version} for o in model.opset_import],
+        "ops": [n.op_type for n in graph.node],
+        "nodes": [{"name": n.name, "op_type": n.op_type, "inputs": list(n.input), "outputs": list(n.output),
+                   "attributes": [attribute(a) for a in n.attribute]} for n in graph.node],
+        "inputs": [{"name": i.name, "elem_type": i.type.tensor_type.elem_type, "dims": dims(i)} for i in graph.input],
+        "outputs": [{"name": o.name, "elem_type": o.type.tensor_type.elem_type, "dims": dims(o)} for o in graph.output],
+        "initializers": [
+            {
+                "name": t.name,
+                "data_type": t.data_type,
+                "dims": list(t.dims),
+                "sum": float(onnx.numpy_helper.to_array(t).astype("float64").sum()),
+            }
+            for t in graph.initializer
+        ],
+        "sample": {"name": sample, "values": values},
+    }
+
+
+def main():
+    for name, cls, shape, sample in MODELS:
+        for opset in (13, 17):
+            torch.manual_seed(1)
+            model = cls()
+            if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+                # A few training batches so the running statistics are not 0 and 1.
+                model.train()
+                with torch.no_grad():
+                    for _ in range(3):
+                        model(torch.randn(4, *shape[1:]))
+            model.eval()
+            path = os.path.join(HERE, f"{name}.opset{opset}.onnx")
+            torch.onnx.export(
+                model,
+                torch.randn(*shape),
+                path,
+                opset_version=opset,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                do_constant_folding=True,
+                # PRESERVE exports the eval-mode model as it is; EVAL (the default) would fold each BatchNorm into the
+                # Conv before it, and the reader should see BatchNormalization nodes.
+                training=torch.onnx.TrainingMode.PRESERVE,
+            )
+            loaded = onnx.load(path)
+            onnx.checker.check_model(loaded)
+            with open(os.path.join(HERE, f"{name}.opset{opset}.json"), "w") as f:
+                json.dump(summary(loaded, sample), f, indent=1)
+                f.write("\n")
+            print(f"{name} opset {opset}: {os.path.getsize(path)} bytes, ops {[n.op_type for n in loaded.graph.node]}")
+
+
+if __name__ == "__main__":
+    main()
