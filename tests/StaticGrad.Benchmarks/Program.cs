@@ -7,6 +7,12 @@
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*ResNetBenchmarks*'
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-resnet
+// nanoGPT's CPU configuration (batch 12, block 64, 4 layers, 4 heads, 128 wide) against TorchSharp: losses compared step by step,
+// the three steps timed in alternating rounds, BenchmarkDotNet, and StaticGrad's step broken down per kind of op:
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-gpt [steps]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-gpt [rounds]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*GptBenchmarks*'
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-gpt [--nodes]
 // PlaneConvolution's forward pass, weight and input gradients apart, on the ResNet's shapes:
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-conv
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
@@ -27,6 +33,16 @@ if (args.Length > 0 && args[0] == "verify-resnet")
 {
     return ResNetCheck.Verify(args);
 }
+
+if (args.Length > 0 && args[0] == "verify-gpt")
+{
+    return StaticGrad.Benchmarks.Gpt.GptCheck.Verify(args);
+}
+
+if (args.Length > 0 && args[0] == "time-gpt")
+{
+    return StaticGrad.Benchmarks.Gpt.GptCheck.Time(args);
+}
 #endif
 
 if (args.Length > 0 && args[0] == "profile-conv")
@@ -37,6 +53,11 @@ if (args.Length > 0 && args[0] == "profile-conv")
 if (args.Length > 0 && args[0] == "profile-resnet")
 {
     return ResNetCheck.Profile(args);
+}
+
+if (args.Length > 0 && args[0] == "profile-gpt")
+{
+    return StaticGrad.Benchmarks.Gpt.GptCheck.Profile(args);
 }
 
 double peak256 = MachinePeak.MeasureGflops(), peak512 = MachinePeak.MeasureGflops512();

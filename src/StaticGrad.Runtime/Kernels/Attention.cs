@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace StaticGrad.Kernels
@@ -227,6 +228,98 @@ namespace StaticGrad.Kernels
                         }
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="ScaledDotProduct{T}"/> with its sizes fixed by <typeparamref name="TShape"/>: per item, <c>S = q·kᵀ</c> and
+        /// <c>O = P·v</c> are matrix products on StaticGrad's GEMM kernels (the packed, register-blocked path from 32³ up), and
+        /// each row's softmax (scaled, masked, vectorised) runs in place in <paramref name="probabilities"/> between them.
+        /// With the causal mask the products still cover whole matrices; the hidden probabilities are exact zeros.
+        /// </summary>
+        /// <typeparam name="TShape">Tq, Tk, D and Dv as constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="q">Queries, <c>count × Tq × D</c>.</param>
+        /// <param name="k">Keys, <c>count × Tk × D</c>.</param>
+        /// <param name="v">Values, <c>count × Tk × Dv</c>.</param>
+        /// <param name="output">Receives <c>P·v</c>, <c>count × Tq × Dv</c>.</param>
+        /// <param name="probabilities">Receives P, <c>count × Tq × Tk</c>, for the backward pass.</param>
+        /// <param name="count">Independent items (the batch times the leading dimensions).</param>
+        /// <param name="causal">Hide key j from query i when j &gt; i.</param>
+        /// <param name="scale">The scores' factor, usually 1/√D; must be positive.</param>
+        public static void ScaledDotProduct<TShape, T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, Span<T> output, Span<T> probabilities, int count, bool causal, T scale)
+            where TShape : struct, IAttentionShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            TShape s = default;
+            int tq = s.Tq, tk = s.Tk, d = s.D, dv = s.Dv;
+            Debug.Assert(q.Length >= count * tq * d && k.Length >= count * tk * d && v.Length >= count * tk * dv, "An input is shorter than count items.");
+            Debug.Assert(output.Length >= count * tq * dv && probabilities.Length >= count * tq * tk, "An output is shorter than count items.");
+            Debug.Assert(scale > T.Zero, "The scale must be positive.");
+            ref T q0 = ref MemoryMarshal.GetReference(q), k0 = ref MemoryMarshal.GetReference(k), v0 = ref MemoryMarshal.GetReference(v);
+            ref T o0 = ref MemoryMarshal.GetReference(output), p0 = ref MemoryMarshal.GetReference(probabilities);
+            for (int item = 0; item < count; item++)
+            {
+                ref T p = ref Unsafe.Add(ref p0, item * tq * tk);
+                Gemm.Multiply<AttentionProducts.Scores<TShape>, T>(ref Unsafe.Add(ref q0, item * tq * d), ref Unsafe.Add(ref k0, item * tk * d), ref p);
+                Span<T> scores = MemoryMarshal.CreateSpan(ref p, tq * tk);
+                for (int i = 0; i < tq; i++)
+                {
+                    AttentionProducts.SoftmaxRow(scores.Slice(i * tk, tk), causal ? Math.Min(i + 1, tk) : tk, scale);
+                }
+
+                Gemm.Multiply<AttentionProducts.Mix<TShape>, T>(ref p, ref Unsafe.Add(ref v0, item * tk * dv), ref Unsafe.Add(ref o0, item * tq * dv));
+            }
+        }
+
+        /// <summary>
+        /// The backward pass of <see cref="ScaledDotProduct{TShape, T}"/> from the probabilities it kept, as four matrix products
+        /// per item on StaticGrad's GEMM kernels: <c>dv = Pᵀ·dO</c>, <c>dP = dO·vᵀ</c>, then per row
+        /// <c>dS = P ⊙ (dP − Σⱼ dP⊙P)·scale</c> in place, <c>dq = dS·k</c>, <c>dk = dSᵀ·q</c>. Overwrites the three input
+        /// gradients; <paramref name="scratch"/> holds one item's dP (at least Tq·Tk values).
+        /// </summary>
+        /// <typeparam name="TShape">Tq, Tk, D and Dv as constants.</typeparam>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="q">The forward pass's queries.</param>
+        /// <param name="k">Its keys.</param>
+        /// <param name="v">Its values.</param>
+        /// <param name="probabilities">The probabilities it kept.</param>
+        /// <param name="outputGradient">∂L/∂output, <c>count × Tq × Dv</c>.</param>
+        /// <param name="queryGradient">Receives ∂L/∂q.</param>
+        /// <param name="keyGradient">Receives ∂L/∂k.</param>
+        /// <param name="valueGradient">Receives ∂L/∂v.</param>
+        /// <param name="scratch">At least Tq·Tk values.</param>
+        /// <param name="count">Independent items.</param>
+        /// <param name="causal">The forward pass's mask.</param>
+        /// <param name="scale">The forward pass's scale.</param>
+        public static void ScaledDotProductBackward<TShape, T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<T> probabilities, ReadOnlySpan<T> outputGradient,
+            Span<T> queryGradient, Span<T> keyGradient, Span<T> valueGradient, Span<T> scratch, int count, bool causal, T scale)
+            where TShape : struct, IAttentionShape
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            TShape s = default;
+            int tq = s.Tq, tk = s.Tk, d = s.D, dv = s.Dv;
+            Debug.Assert(scratch.Length >= tq * tk, "The scratch must hold an item's scores.");
+            Debug.Assert(queryGradient.Length >= count * tq * d && keyGradient.Length >= count * tk * d && valueGradient.Length >= count * tk * dv, "A gradient is shorter than count items.");
+            ref T q0 = ref MemoryMarshal.GetReference(q), k0 = ref MemoryMarshal.GetReference(k), v0 = ref MemoryMarshal.GetReference(v);
+            ref T p0 = ref MemoryMarshal.GetReference(probabilities), dO0 = ref MemoryMarshal.GetReference(outputGradient);
+            ref T dq0 = ref MemoryMarshal.GetReference(queryGradient), dk0 = ref MemoryMarshal.GetReference(keyGradient), dv0 = ref MemoryMarshal.GetReference(valueGradient);
+            Span<T> dS = scratch.Slice(0, tq * tk);
+            ref T ds0 = ref MemoryMarshal.GetReference(dS);
+            for (int item = 0; item < count; item++)
+            {
+                ref T p = ref Unsafe.Add(ref p0, item * tq * tk);
+                ref T dO = ref Unsafe.Add(ref dO0, item * tq * dv);
+                Gemm.Multiply<AttentionProducts.ValueGradient<TShape>, T>(ref p, ref dO, ref Unsafe.Add(ref dv0, item * tk * dv));
+                Gemm.Multiply<AttentionProducts.ProbabilityGradient<TShape>, T>(ref dO, ref Unsafe.Add(ref v0, item * tk * dv), ref ds0);
+                ReadOnlySpan<T> itemProbabilities = MemoryMarshal.CreateReadOnlySpan(ref p, tq * tk);
+                for (int i = 0; i < tq; i++)
+                {
+                    AttentionProducts.SoftmaxGradientRow(itemProbabilities.Slice(i * tk, tk), dS.Slice(i * tk, tk), causal ? Math.Min(i + 1, tk) : tk, scale);
+                }
+
+                Gemm.Multiply<AttentionProducts.QueryGradient<TShape>, T>(ref ds0, ref Unsafe.Add(ref k0, item * tk * d), ref Unsafe.Add(ref dq0, item * tq * d));
+                Gemm.Multiply<AttentionProducts.KeyGradient<TShape>, T>(ref ds0, ref Unsafe.Add(ref q0, item * tq * d), ref Unsafe.Add(ref dk0, item * tk * d));
             }
         }
 

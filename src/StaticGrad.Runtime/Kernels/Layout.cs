@@ -69,11 +69,21 @@ namespace StaticGrad.Kernels
         /// <summary><c>y[b, i] = x[b, table[i]]</c> for every example b.</summary>
         public static void Gather<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> table, int batch, Span<T> y)
         {
-            int size = table.Length;
+            int size = table.Length, run = ContiguousRun(table);
             for (int b = 0; b < batch; b++)
             {
                 ReadOnlySpan<T> source = x.Slice(b * size, size);
                 Span<T> destination = y.Slice(b * size, size);
+                if (run > 1)
+                {
+                    for (int i = 0; i < size; i += run)
+                    {
+                        source.Slice(table[i], run).CopyTo(destination.Slice(i, run));
+                    }
+
+                    continue;
+                }
+
                 for (int i = 0; i < size; i++)
                 {
                     destination[i] = source[table[i]];
@@ -84,16 +94,60 @@ namespace StaticGrad.Kernels
         /// <summary><c>dX[b, table[i]] = dY[b, i]</c>: the backward of <see cref="Gather{T}"/> when the table is a permutation.</summary>
         public static void Scatter<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> table, int batch, Span<T> inputGradient)
         {
-            int size = table.Length;
+            int size = table.Length, run = ContiguousRun(table);
             for (int b = 0; b < batch; b++)
             {
                 ReadOnlySpan<T> source = outputGradient.Slice(b * size, size);
                 Span<T> destination = inputGradient.Slice(b * size, size);
+                if (run > 1)
+                {
+                    for (int i = 0; i < size; i += run)
+                    {
+                        source.Slice(i, run).CopyTo(destination.Slice(table[i], run));
+                    }
+
+                    continue;
+                }
+
                 for (int i = 0; i < size; i++)
                 {
                     destination[table[i]] = source[i];
                 }
             }
+        }
+
+        /// <summary>
+        /// The length r of the table's runs of consecutive positions when the whole table is made of them (every aligned
+        /// block of r entries reads r consecutive positions, as a transpose that keeps the last dimension in place does: a
+        /// [T, heads, d] → [heads, T, d] table is runs of d), so the gather and the scatter copy blocks instead of elements;
+        /// 1 otherwise. One pass over the table, which is far shorter than the batch it is applied to.
+        /// </summary>
+        private static int ContiguousRun(ReadOnlySpan<int> table)
+        {
+            int size = table.Length, run = 1;
+            while (run < size && table[run] == table[0] + run)
+            {
+                run++;
+            }
+
+            if (run < 4 || run >= size || size % run != 0)
+            {
+                return 1;
+            }
+
+            for (int start = run; start < size; start += run)
+            {
+                int first = table[start];
+                for (int j = 1; j < run; j++)
+                {
+                    if (table[start + j] != first + j)
+                    {
+                        return 1;
+                    }
+                }
+            }
+
+            return run;
         }
 
         /// <summary>

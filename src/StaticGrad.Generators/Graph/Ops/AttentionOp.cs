@@ -75,7 +75,24 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
         {
             w.Line($"private readonly float[] _node{node.Id}Probabilities; // softmax(q·kᵀ/√d + mask) of the last forward pass");
-            w.Line($"private readonly float[] _node{node.Id}Scratch = new float[{Dimensions(code, node).Tk}]; // one row of the scores' gradient");
+            (_, int tq, int tk, _, _) = Dimensions(code, node);
+            w.Line($"private readonly float[] _node{node.Id}Scratch = new float[{tq * tk}]; // one item's gradient of the scores");
+        }
+
+        public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
+        {
+            (_, int tq, int tk, int d, int dv) = Dimensions(code, node);
+            if (written.Add(ShapeName(code, node)))
+            {
+                w.Line();
+                w.Line($"/// <summary>Attention of {tq} queries over {tk} keys, {d} features per query and key, {dv} per value: the sizes StaticGrad's attention kernels are specialised for (the JIT folds every member in as a constant).</summary>");
+                w.Open($"private readonly struct {ShapeName(code, node)} : global::StaticGrad.Kernels.IAttentionShape");
+                w.Line($"public int Tq => {tq};");
+                w.Line($"public int Tk => {tk};");
+                w.Line($"public int D => {d};");
+                w.Line($"public int Dv => {dv};");
+                w.Close();
+            }
         }
 
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
@@ -86,8 +103,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
-            (int count, int tq, int tk, int d, int dv) = Dimensions(code, node);
-            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, {tq}, {tk}, {d}, {dv}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+            (int count, _, _, int d, _) = Dimensions(code, node);
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
         }
 
         /// <summary>Written out: <c>Softmax(MatMul(q, Transpose(k))·(1/√d) + mask)</c> then MatMul with v (ONNX has no attention op before opset 23).</summary>
@@ -116,9 +133,15 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
-            (int count, int tq, int tk, int d, int dv) = Dimensions(code, node);
-            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
-            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, {tq}, {tk}, {d}, {dv}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+            (int count, _, _, int d, _) = Dimensions(code, node);
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
+            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+        }
+
+        private static string ShapeName(GraphCode code, GraphNode node)
+        {
+            (_, int tq, int tk, int d, int dv) = Dimensions(code, node);
+            return $"Attention{tq}x{tk}x{d}x{dv}Shape";
         }
 
         private static string Scale(int d) => $"{GraphCode.Real((float)(1 / System.Math.Sqrt(d)))}f /* 1/√{d} */";

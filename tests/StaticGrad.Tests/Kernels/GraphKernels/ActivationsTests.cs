@@ -161,6 +161,73 @@ public class ActivationsTests
     }
 
     [Fact]
+    public void FloatExactGelu_MatchesDouble_OverTheWholeRange_AndInTheLowerTail()
+    {
+        // Random lengths leave every SIMD tail; values from −14 to 14 reach the lower tail, where x·Φ(x) is tiny and only a
+        // relative bound tells a good erfc from 1 + erf cancelling.
+        var random = new Random(5);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = random.Next(1, 200);
+            float[] xf = new float[n], dyf = new float[n], yf = new float[n], dxf = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                xf[i] = (float)((random.NextDouble() * 28) - 14);
+                dyf[i] = (float)((random.NextDouble() * 2) - 1);
+            }
+
+            double[] x = ToDouble(xf), dy = ToDouble(dyf), y = new double[n], dx = new double[n];
+            Activations.Gelu<double>(x, y, tanhApproximation: false);
+            Activations.GeluBackward<double>(x, dy, dx, tanhApproximation: false);
+            Activations.Gelu<float>(xf, yf, tanhApproximation: false);
+            Activations.GeluBackward<float>(xf, dyf, dxf, tanhApproximation: false);
+            Close($"gelu float n={n}", y, yf, 1e-6, 1e-30);   // 1e-36 absolute: below about −13.2, Φ underflows float's normal range
+            Close($"gelu backward float n={n}", dx, dxf, 1e-6, 0.05);   // 5e-8 absolute: Φ(x) + x·φ(x) cancels below 0
+        }
+
+        float[] points = [-10f, -5f, -1f, 0f, 1f, 5f, float.NaN];
+        float[] values = new float[points.Length];
+        Activations.Gelu<float>(points, values, tanhApproximation: false);
+        Assert.InRange(values[0] / -7.619853024160526e-23, 1 - 1e-6, 1 + 1e-6);   // −10·Φ(−10)
+        Assert.InRange(values[1] / (-5 * 2.866515718791939e-7), 1 - 1e-6, 1 + 1e-6);
+        Assert.Equal(0f, values[3]);
+        Assert.Equal(5f, values[5], 5e-6f);
+        Assert.True(float.IsNaN(values[6]));
+    }
+
+    [Fact]
+    public void VectorExp_MatchesMathExp_AtEveryWidth()
+    {
+        var random = new Random(6);
+        float[] x = new float[4096];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((random.NextDouble() * 175) - 87);
+        x[0] = -100f;
+        x[1] = 0f;
+        x[2] = 87.9f;
+        x[3] = 200f;
+        x[4] = float.NaN;
+        for (int i = 0; i < x.Length; i += 16)
+        {
+            var v512 = VectorMath.Exp(System.Runtime.Intrinsics.Vector512.Create(x.AsSpan(i, 16)));
+            var v256 = VectorMath.Exp(System.Runtime.Intrinsics.Vector256.Create(x.AsSpan(i, 8)));
+            var v128 = VectorMath.Exp(System.Runtime.Intrinsics.Vector128.Create(x.AsSpan(i, 4)));
+            for (int j = 0; j < 16; j++)
+            {
+                float value = x[i + j];
+                double expected = Math.Exp(value);
+                float[] got = [VectorMath.Exp(value), v512[j], j < 8 ? v256[j] : VectorMath.Exp(value), j < 4 ? v128[j] : VectorMath.Exp(value)];
+                foreach (float g in got)
+                {
+                    if (float.IsNaN(value)) Assert.True(float.IsNaN(g));
+                    else if (value < -87.33654f) Assert.Equal(0f, g);
+                    else if (value > 88f) Assert.Equal(float.PositiveInfinity, g);
+                    else Assert.True(Math.Abs(g - expected) <= 3e-7 * expected, $"exp({value:R}) = {g:R}, expected {expected:R}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void WarmCalls_AllocateNothing()
     {
         double[] x = Random(new Random(4), 33), y = new double[33], dx = new double[33];
