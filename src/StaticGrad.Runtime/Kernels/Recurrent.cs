@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace StaticGrad.Kernels
 {
@@ -465,36 +466,28 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary>σ(x) = 1/(1 + e⁻ˣ) lane by lane: 0 or 1 at the extremes, never NaN.</summary>
+        /// <summary>σ(x) = 1/(1 + e⁻ˣ) lane by lane: 0 or 1 at the extremes (e⁻ˣ = ∞ gives 0).</summary>
         private static Vector<T> Sigmoid<T>(Vector<T> x)
             where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
             Vector<T>.One / (Vector<T>.One + Exp(-x));
 
-        /// <summary>tanh(x) = 1 − 2/(e²ˣ + 1) lane by lane: ±1 at the extremes, never NaN.</summary>
+        /// <summary>tanh(x) = 1 − 2/(e²ˣ + 1) lane by lane: ±1 at the extremes (e²ˣ = ∞ gives 1).</summary>
         private static Vector<T> Tanh<T>(Vector<T> x)
             where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
             Vector<T>.One - ((Vector<T>.One + Vector<T>.One) / (Exp(x + x) + Vector<T>.One));
 
-        /// <summary>
-        /// eˣ for float lanes (the vector paths run for float only; net8.0 has no vector Exp): x = n·ln 2 + r with |r| ≤ ln 2 / 2,
-        /// eʳ by its Taylor polynomial to r⁶ (within about 1 ulp there), times 2ⁿ built in the exponent bits; x is clamped to
-        /// [−87.3, 88.3], where the result stays a finite normal float.
-        /// </summary>
+        /// <summary>eˣ for float lanes (the vector paths run for float only), by <see cref="VectorMath"/> at the width of <see cref="Vector{T}"/>.</summary>
         private static Vector<T> Exp<T>(Vector<T> x)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            Vector<float> v = Vector.Min(Vector.Max(Vector.As<T, float>(x), new Vector<float>(-87.3f)), new Vector<float>(88.3f));
-            Vector<float> n = Vector.Floor((v * new Vector<float>(1.44269504f)) + new Vector<float>(0.5f));
-            Vector<float> r = v - (n * new Vector<float>(0.693359375f)) - (n * new Vector<float>(-2.12194440e-4f));
-            Vector<float> p = new Vector<float>(1f / 720);
-            p = (p * r) + new Vector<float>(1f / 120);
-            p = (p * r) + new Vector<float>(1f / 24);
-            p = (p * r) + new Vector<float>(1f / 6);
-            p = (p * r) + new Vector<float>(0.5f);
-            p = (p * r) + Vector<float>.One;
-            p = (p * r) + Vector<float>.One;
-            Vector<int> exponent = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
-            return Vector.As<float, T>(p * Vector.AsVectorSingle(exponent));
+            Vector<float> v = Vector.As<T, float>(x);
+            Vector<float> y = Vector<float>.Count switch
+            {
+                16 => VectorMath.Exp(v.AsVector512()).AsVector(),
+                8 => VectorMath.Exp(v.AsVector256()).AsVector(),
+                _ => VectorMath.Exp(v.AsVector128()).AsVector(),
+            };
+            return Vector.As<float, T>(y);
         }
 
         /// <summary>The row of gate inputs for sequence b at step t, in the input's order.</summary>
