@@ -115,55 +115,51 @@ public sealed class RecurrentModelTests
     public void Forecaster_BackwardMatchesCentralDifferences()
     {
         const int Batch = 3;
-        var random = new Random(31);
         var model = new GruForecaster(seed: 2, maxBatchSize: Batch);
-        float[] x = Enumerable.Range(0, Batch * GruForecaster.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        float[] c = Enumerable.Range(0, Batch * GruForecaster.OutputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        var y = new float[c.Length];
-        double Loss()
-        {
-            model.Forward(x, y);
-            return y.Select((v, i) => (double)v * c[i]).Sum();
-        }
-
-        Loss();
-        model.ZeroGradients();
-        model.Backward(c);
-        float[] analytic = model.Gradients.ToArray();
-        for (int p = 0; p < GruForecaster.ParameterCount; p += 3)
-        {
-            var tensor = GruForecaster.Description.Tensors.Last(t => t.Offset <= p);
-            SequenceModelTests.AssertMatchesCentralDifferences(model.Parameters, p, Loss, analytic[p], $"{tensor.Name}[{p - tensor.Offset}]");
-        }
+        CheckAgainstCentralDifferences(new Random(31), Batch, GruForecaster.InputSize, GruForecaster.OutputSize, GruForecaster.Description,
+            (x, y) => model.Forward(x, y), model.ZeroGradients, c => model.Backward(c), () => model.Parameters, () => model.Gradients.ToArray(), every: 3);
     }
 
     [Fact]
     public void Lstm_InputGradientMatchesCentralDifferences()
     {
-        // The input of a recurrent layer gets a gradient too (a layer below it, an embedding): LSTM over a Linear.
+        // The input of a recurrent layer gets a gradient too (a layer below it, an embedding): LSTM over a Linear, every
+        // tensor's first, middle and last value.
         const int Batch = 2;
-        var random = new Random(8);
         var model = new LstmOverLinear(seed: 6, maxBatchSize: Batch);
-        float[] x = Enumerable.Range(0, Batch * LstmOverLinear.InputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        float[] c = Enumerable.Range(0, Batch * LstmOverLinear.OutputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        CheckAgainstCentralDifferences(new Random(8), Batch, LstmOverLinear.InputSize, LstmOverLinear.OutputSize, LstmOverLinear.Description,
+            (x, y) => model.Forward(x, y), model.ZeroGradients, c => model.Backward(c), () => model.Parameters, () => model.Gradients.ToArray(), every: 0);
+    }
+
+    private delegate Span<float> SpanOf();
+
+    /// <summary>
+    /// The backward pass of L = Σ c·Forward(x) (random x and c) against central differences: every <paramref name="every"/>-th
+    /// parameter, or (0) each tensor's first, middle and last value.
+    /// </summary>
+    private static void CheckAgainstCentralDifferences(Random random, int batch, int inputSize, int outputSize, StaticGrad.Interchange.NetworkDescription description,
+        Action<float[], float[]> forward, Action zeroGradients, Action<float[]> backward, SpanOf parameters, Func<float[]> gradients, int every)
+    {
+        float[] x = Enumerable.Range(0, batch * inputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        float[] c = Enumerable.Range(0, batch * outputSize).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
         var y = new float[c.Length];
         double Loss()
         {
-            model.Forward(x, y);
+            forward(x, y);
             return y.Select((v, i) => (double)v * c[i]).Sum();
         }
 
         Loss();
-        model.ZeroGradients();
-        model.Backward(c);
-        float[] analytic = model.Gradients.ToArray();
-        foreach (var tensor in LstmOverLinear.Description.Tensors)
+        zeroGradients();
+        backward(c);
+        float[] analytic = gradients();
+        var checkedAt = every > 0
+            ? Enumerable.Range(0, analytic.Length).Where(p => p % every == 0)
+            : description.Tensors.SelectMany(t => new[] { t.Offset, t.Offset + (t.Count / 2), t.Offset + t.Count - 1 }).Distinct();
+        foreach (int p in checkedAt)
         {
-            int count = tensor.Shape.ToArray().Aggregate(1, (a, b) => a * b);
-            foreach (int p in new[] { tensor.Offset, tensor.Offset + (count / 2), tensor.Offset + count - 1 }.Distinct())
-            {
-                SequenceModelTests.AssertMatchesCentralDifferences(model.Parameters, p, Loss, analytic[p], $"{tensor.Name}[{p - tensor.Offset}]");
-            }
+            var tensor = description.Tensors.Last(t => t.Offset <= p);
+            SequenceModelTests.AssertMatchesCentralDifferences(parameters(), p, Loss, analytic[p], $"{tensor.Name}[{p - tensor.Offset}]");
         }
     }
 
