@@ -12,7 +12,7 @@
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-gpt [steps]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-gpt [rounds]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*GptBenchmarks*'
-//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-gpt [--nodes]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-gpt [--nodes] [--threads N]
 // PlaneConvolution's forward pass, weight and input gradients apart, on the ResNet's shapes:
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-conv
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).

@@ -16,7 +16,7 @@ namespace StaticGrad.Kernels
     /// accumulate (a step sums them over every use); input gradients are overwritten. Nothing is allocated and lengths
     /// are only asserted.
     /// </summary>
-    public static class Normalization
+    public static partial class Normalization
     {
         /// <summary>
         /// Batch normalisation in training mode over <c>x[batch, channels, plane]</c> (NCHW with plane = H·W; a
@@ -177,7 +177,7 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// Layer normalisation over the last dimension of <c>x[rows, features]</c>, with an element-wise affine:
         /// <c>y = (x − mean)·invStd·weight + bias</c>, the mean and the biased variance taken over each row's features and
-        /// <c>invStd = 1/√(var + ε)</c>. Each row's mean and invStd are saved for <see cref="LayerNormBackward{T}"/>.
+        /// <c>invStd = 1/√(var + ε)</c>. Each row's mean and invStd are saved for <see cref="LayerNormBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T})"/>.
         /// </summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
         /// <param name="x">The input, <c>[rows × features]</c>.</param>

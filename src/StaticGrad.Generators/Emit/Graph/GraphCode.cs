@@ -18,6 +18,9 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public string ReadOnlySpan => "global::System.ReadOnlySpan<float>";
 
+        /// <summary>The model's worker team (null on one thread), for kernels that split their work: <c>_team</c>.</summary>
+        public string Team => "_team";
+
         /// <summary>The array holding a node's value over the batch (a view's is its input's).</summary>
         public string Value(int id)
         {

@@ -290,6 +290,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("#pragma warning restore CS0414");
             w.Line("private ulong _dropoutState;");
             w.Line("private global::StaticGrad.Training.Optimizer? _optimizer;");
+            w.Line("private global::StaticGrad.Kernels.WorkerTeam? _team; // the threads the large products and the optimizer may use; null for the calling thread only");
             w.Line();
         }
 
@@ -344,6 +345,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// <summary>The largest batch Forward and TrainStep take.</summary>");
             w.Line("public int MaxBatchSize { get; }");
             w.Line();
+            WriteThreads(w);
 
             w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, N(0, 1) for embeddings, ones and zeros for normalisation.</summary>");
             w.Open("private void InitializeState(int seed)");
@@ -378,6 +380,31 @@ namespace StaticGrad.Generators.Emit.Graph
             WriteNameSwitch(w, "ParameterOffset", spec.Parameters);
             WriteNameSwitch(w, "BufferOffset", spec.Buffers);
             WriteNameSwitch(w, "CounterIndex", spec.Counters);
+        }
+
+        private static void WriteThreads(SourceWriter w)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// How many threads Forward, TrainStep, Backward, Step and the evaluation methods may use: 1 (the default) runs everything on");
+            w.Line("/// the calling thread; 2 to 64 split each large matrix product (Linear, convolutions, attention's products; at least 2²⁰");
+            w.Line("/// multiply-adds, by rows or by columns), attention's items, GELU and LayerNorm's rows, and the optimizer's update between the");
+            w.Line("/// calling thread and background workers of this model, started on first use. Results are the same for any number of threads");
+            w.Line("/// (each value is summed in the same order). Steps allocate nothing on the calling thread; a call made while another call of this");
+            w.Line("/// model is using the workers runs on its own thread alone.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
+            w.Line("public int Threads");
+            w.Line("{");
+            w.Line("    get => _team?.Threads ?? 1;");
+            w.Line("    set");
+            w.Line("    {");
+            w.Line("        if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, \"Threads must be between 1 and 64.\");");
+            w.Line("        if (value == Threads) return;");
+            w.Line("        _team?.Dispose(); // its workers end");
+            w.Line("        _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);");
+            w.Line("    }");
+            w.Line("}");
+            w.Line();
         }
 
         private static void WriteNameSwitch(SourceWriter w, string method, Helpers.EquatableArray<StateTensor> tensors)
@@ -709,7 +736,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
             w.Line("ZeroGradients();");
             w.Line("RunBackward(batch);");
-            w.Line("optimizer.Step<float>(this, _parameters, _gradients, null, loss);");
+            w.Line("optimizer.Step<float>(this, _parameters, _gradients, _team, loss);");
             w.Line("return (float)loss;");
             w.Close();
             w.Line();
@@ -837,7 +864,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 /// <summary>One update of the parameters from <see cref="Gradients"/> by the chosen optimizer.</summary>
                 /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
-                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, null);
+                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, _team);
 
                 private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException("No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.");
 
