@@ -20,14 +20,14 @@ namespace StaticGrad.Generators.Emit.Graph
             var w = new SourceWriter();
             var code = new GraphCode(spec);
             Routing routing = Route(spec);
-            GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module");
+            GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);
             WriteFields(w, code, routing);
             WriteConstructor(w, code, routing);
             WriteStateMembers(w, spec);
             WriteForward(w, code);
-            WriteBackward(w, code);
+            WriteBackward(w, code, routing);
             WriteRun(w, code, routing);
             WriteNodes(w, code, routing);
             WriteScores(w, code);
@@ -37,6 +37,7 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             WriteOptimizer(w);
+            WriteFileAndInterface(w, spec);
             WriteInterchange(w, spec);
             WriteOnnx(w, spec, routing);
             ModuleEmitter.WriteVisit(w, module);
@@ -58,9 +59,42 @@ namespace StaticGrad.Generators.Emit.Graph
 
             /// <summary>Values per example of the largest gradient that goes through scratch.</summary>
             public int ScratchSize { get; set; }
+
+            /// <summary>The float input whose gradient Backward(outputGradients, inputGradients) computes; null without one.</summary>
+            public int? InputNode { get; set; }
+
+            /// <summary>The targets of the pass that also computes the input's gradient.</summary>
+            public Dictionary<int, (string? Target, bool Add)[]>? ToInputTargets { get; set; }
+
+            /// <summary>Whether <paramref name="node"/> gets a gradient buffer (<c>_g</c>): a live value that is not an input, or the input whose gradient is wanted.</summary>
+            public bool HasGradient(GraphNode node) => Live.Contains(node.Id) && (!OpCatalogue.Of(node.Op).IsInput || node.Id == InputNode);
         }
 
+        /// <summary>
+        /// The routing of the backward pass; for a model of one float input, also the routing of the pass that computes the
+        /// input's gradient (<c>Backward(outputGradients, inputGradients)</c>): the same, except that the nodes which read
+        /// the input write its gradient too, in variants of their own.
+        /// </summary>
         private static Routing Route(GraphSpec spec)
+        {
+            Routing routing = Route(spec, gradientInput: null);
+            if (spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && routing.Live.Contains(spec.Inputs[0].Node))
+            {
+                Routing toInput = Route(spec, spec.Inputs[0].Node);
+                routing.InputNode = spec.Inputs[0].Node;
+                routing.ToInputTargets = toInput.Targets;
+                routing.ScratchCount = System.Math.Max(routing.ScratchCount, toInput.ScratchCount);
+                routing.ScratchSize = System.Math.Max(routing.ScratchSize, toInput.ScratchSize);
+            }
+
+            return routing;
+        }
+
+        /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
+        private static bool DiffersToInput(Routing routing, int id) =>
+            routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs) && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs));
+
+        private static Routing Route(GraphSpec spec, int? gradientInput)
         {
             var routing = new Routing();
             var pending = new Stack<int>();
@@ -91,7 +125,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 for (int k = 0; k < node.Inputs.Count; k++)
                 {
                     int input = node.Inputs[k];
-                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput;
+                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput || input == gradientInput;
                     if (!trained && !op.AlwaysWritesInputGradient)
                     {
                         targets[k] = (null, false);
@@ -260,7 +294,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     names.Add($"_v{node.Id}");
                 }
 
-                if (routing.Live.Contains(node.Id) && !op.IsInput)
+                if (routing.HasGradient(node))
                 {
                     names.Add($"_g{node.Id}");
                 }
@@ -319,7 +353,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : "float")}[maxBatchSize * {Int(node.Size)}];");
                 }
 
-                if (routing.Live.Contains(node.Id) && !op.IsInput)
+                if (routing.HasGradient(node))
                 {
                     w.Line($"_g{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
                 }
@@ -512,7 +546,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
         }
 
-        private static void WriteBackward(SourceWriter w, GraphCode code)
+        private static void WriteBackward(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
             w.Line("/// <summary>");
@@ -530,6 +564,48 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
             w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
             w.Line("RunBackward(_batch);");
+            w.Close();
+            w.Line();
+            if (spec.Inputs.Count != 1 || spec.Inputs[0].Tokens)
+            {
+                return;
+            }
+
+            w.Line("/// <summary>");
+            w.Line("/// As <see cref=\"Backward(global::System.ReadOnlySpan{float})\"/>, and writes the gradient of the loss with respect to the last");
+            w.Line("/// forward pass's inputs to <paramref name=\"inputGradients\"/> (PyTorch's <c>x.grad</c> of an input with <c>requires_grad</c>): for");
+            w.Line("/// saliency maps, adversarial examples, or a model that feeds this one. Parameter gradients are added as by the other overload.");
+            w.Line("/// The layers that read the input compute its gradient only in this overload; an empty <paramref name=\"inputGradients\"/> skips it. Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not match the last batch (<see cref=\"OutputSize\"/> or <see cref=\"InputSize\"/> values per example).</exception>");
+            w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradients, global::System.Span<float> inputGradients)");
+            w.Open("if (_batch == 0)");
+            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            w.Close();
+            w.Line();
+            w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
+            w.Open("if (!inputGradients.IsEmpty)");
+            w.Line("CheckLength(inputGradients.Length, _batch * InputSize, nameof(inputGradients), \"InputSize\");");
+            w.Close();
+            w.Line();
+            w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
+            w.Open("if (inputGradients.IsEmpty)");
+            w.Line("RunBackward(_batch);");
+            w.Line("return;");
+            w.Close();
+            w.Line();
+            if (routing.InputNode is int input)
+            {
+                w.Line("RunBackwardToInput(_batch);");
+                w.Line($"new global::System.ReadOnlySpan<float>(_g{input}, 0, _batch * InputSize).CopyTo(inputGradients);");
+            }
+            else
+            {
+                w.Line("RunBackward(_batch);");
+                w.Line("inputGradients.Clear(); // the outputs do not depend on the input");
+            }
+
             w.Close();
             w.Line();
         }
@@ -550,15 +626,30 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             w.Line("/// <summary>From the output's gradient back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
             w.Open("private void RunBackward(int batch)");
+            WriteBackwardCalls(w, spec, routing.Targets, toInput: null);
+            w.Close();
+            w.Line();
+            if (routing.ToInputTargets is { } toInputTargets)
+            {
+                w.Line("/// <summary>As RunBackward, and on to the gradient of the input (_g of the input node).</summary>");
+                w.Open("private void RunBackwardToInput(int batch)");
+                WriteBackwardCalls(w, spec, toInputTargets, routing);
+                w.Close();
+                w.Line();
+            }
+        }
+
+        private static void WriteBackwardCalls(SourceWriter w, GraphSpec spec, Dictionary<int, (string? Target, bool Add)[]> all, Routing? toInput)
+        {
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
                 GraphNode node = spec.Nodes[id];
-                if (!routing.Targets.TryGetValue(id, out (string? Target, bool Add)[]? targets))
+                if (!all.TryGetValue(id, out (string? Target, bool Add)[]? targets))
                 {
                     continue;
                 }
 
-                w.Line($"Node{id}Backward(batch); // %{id} = {Describe(spec, node)}");
+                w.Line($"Node{id}Backward{(toInput is not null && DiffersToInput(toInput, id) ? "ToInput" : string.Empty)}(batch); // %{id} = {Describe(spec, node)}");
                 for (int k = 0; k < targets.Length; k++)
                 {
                     if (targets[k].Add)
@@ -568,9 +659,6 @@ namespace StaticGrad.Generators.Emit.Graph
                     }
                 }
             }
-
-            w.Close();
-            w.Line();
         }
 
         private static string Describe(GraphSpec spec, GraphNode node) =>
@@ -604,6 +692,15 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
                     w.Open($"private void Node{node.Id}Backward(int batch)");
                     op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
+                    w.Close();
+                    w.Line();
+                }
+
+                if (DiffersToInput(routing, node.Id))
+                {
+                    w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>");
+                    w.Open($"private void Node{node.Id}BackwardToInput(int batch)");
+                    op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
                     w.Close();
                     w.Line();
                 }
@@ -702,6 +799,9 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line("/// <summary>One training step with labels stored as bytes (as Fashion-MNIST's are); see the <c>int</c> overload.</summary>");
                 w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
                 w.Line();
+                w.Line("/// <summary>One training step with labels stored as 16-bit values; see the <c>int</c> overload.</summary>");
+                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<ushort> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
+                w.Line();
                 w.Open($"private float TrainStepCore({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
             }
             else
@@ -742,37 +842,48 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             if (classifier)
             {
-                w.Open("private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<byte> labels)");
-                w.Open("if (labels.Length > _labels.Length)");
-                w.Line($"throw new global::System.ArgumentException($\"labels must hold at most {{{Rows(spec, "MaxBatchSize")}}} labels, but it has {{labels.Length}}.\", nameof(labels));");
+                foreach (string label in new[] { "byte", "ushort" })
+                {
+                    w.Open($"private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<{label}> labels)");
+                    w.Open("if (labels.Length > _labels.Length)");
+                    w.Line($"throw new global::System.ArgumentException($\"labels must hold at most {{{Rows(spec, "MaxBatchSize")}}} labels, but it has {{labels.Length}}.\", nameof(labels));");
+                    w.Close();
+                    w.Open("for (int i = 0; i < labels.Length; i++)");
+                    w.Line("_labels[i] = labels[i];");
+                    w.Close();
+                    w.Line("return new global::System.ReadOnlySpan<int>(_labels, 0, labels.Length);");
+                    w.Close();
+                    w.Line();
+                }
+            }
+
+            // Evaluation over any number of examples, in batches of MaxBatchSize.
+            foreach (string label in classifier ? new[] { "int", "byte", "ushort" } : new[] { "float" })
+            {
+                string target = classifier ? $"global::System.ReadOnlySpan<{label}> labels" : "global::System.ReadOnlySpan<float> targets";
+                w.Line(label is "int" or "float"
+                    ? $"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>"
+                    : $"/// <summary>The mean loss with labels stored as {(label == "byte" ? "bytes" : "16-bit values")}; see the <c>int</c> overload.</summary>");
+                w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
+                w.Line($"int count = CountExamples({InputArguments(spec)});");
+                w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? Rows(spec, "count") : "count * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
+                w.Line("double total = 0;");
+                w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+                w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+                w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
+                string chunk = label == "int" ? $"labels.Slice({Rows(spec, "start")}, {rows})" : $"Widen(labels.Slice({Rows(spec, "start")}, {rows}))";
+                w.Line(classifier
+                    ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, {chunk}, {rows}, {classes}, default);"
+                    : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
                 w.Close();
-                w.Open("for (int i = 0; i < labels.Length; i++)");
-                w.Line("_labels[i] = labels[i];");
-                w.Close();
-                w.Line("return new global::System.ReadOnlySpan<int>(_labels, 0, labels.Length);");
+                w.Line();
+                w.Line("return count == 0 ? 0 : total / count;");
                 w.Close();
                 w.Line();
             }
 
-            // Evaluation over any number of examples, in batches of MaxBatchSize.
-            string target = classifier ? "global::System.ReadOnlySpan<int> labels" : "global::System.ReadOnlySpan<float> targets";
-            w.Line($"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>");
-            w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
-            w.Line($"int count = CountExamples({InputArguments(spec)});");
-            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? Rows(spec, "count") : "count * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
-            w.Line("double total = 0;");
-            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
-            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
-            w.Line(classifier
-                ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice({Rows(spec, "start")}, {rows}), {rows}, {classes}, default);"
-                : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
-            w.Close();
-            w.Line();
-            w.Line("return count == 0 ? 0 : total / count;");
-            w.Close();
-            w.Line();
-            if (!classifier)
+            WriteComputeLoss(w, spec);
+            if (!classifier && !ImplementsInterface(spec))
             {
                 return;
             }
@@ -814,11 +925,11 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line();
             }
 
-            foreach (string label in new[] { "int", "byte" })
+            foreach (string label in new[] { "int", "byte", "ushort" })
             {
                 w.Line(label == "int"
                     ? $"/// <summary>The fraction of {(Positions(spec) == 1 ? "examples" : "positions")} whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
-                    : "/// <summary>Accuracy with labels stored as bytes (as Fashion-MNIST's are).</summary>");
+                    : $"/// <summary>Accuracy with labels stored as {(label == "byte" ? "bytes (as Fashion-MNIST's are)" : "16-bit values")}.</summary>");
                 w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<{label}> labels)");
                 w.Line($"int count = CountExamples({InputArguments(spec)});");
                 w.Line($"CheckLength(labels.Length, {Rows(spec, "count")}, nameof(labels), \"{unit}\");");
@@ -837,6 +948,118 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
                 w.Line();
             }
+        }
+
+        /// <summary>
+        /// Whether the model implements <c>IClassifier&lt;float&gt;</c> (a softmax classifier) or <c>IRegressor&lt;float&gt;</c>
+        /// (mean squared error), as the attribute networks do: one float input and one label or target row per example.
+        /// </summary>
+        private static bool ImplementsInterface(GraphSpec spec) =>
+            spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && spec.Loss != LossKind.None && Positions(spec) == 1;
+
+        private static string? InterfaceName(GraphSpec spec) =>
+            !ImplementsInterface(spec) ? null
+            : spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::StaticGrad.IClassifier<float>" : "global::StaticGrad.IRegressor<float>";
+
+        /// <summary>ComputeLoss(outputs, labels or targets, outputGradients): the loss of outputs computed elsewhere, and its gradient.</summary>
+        private static void WriteComputeLoss(SourceWriter w, GraphSpec spec)
+        {
+            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            int classes = Classes(spec);
+            string target = classifier ? "labels" : "targets";
+            w.Line("/// <summary>");
+            w.Line(classifier
+                ? "/// The mean softmax cross-entropy of scores computed elsewhere (by Forward, or another model) against their labels, as"
+                : "/// The mean squared error of outputs computed elsewhere (by Forward, or another model) against their targets, as");
+            w.Line($"/// TrainStep computes it; writes its gradient with respect to the {(classifier ? "scores" : "outputs")} unless <paramref name=\"outputGradients\"/> is empty (then pass it to Backward).");
+            w.Line("/// Changes no state. Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length does not fit{(classifier ? $", or a label is outside 0 to {classes - 1}" : string.Empty)}.</exception>");
+            w.Open($"public float ComputeLoss(global::System.ReadOnlySpan<float> outputs, global::System.ReadOnlySpan<{(classifier ? "int" : "float")}> {target}, global::System.Span<float> outputGradients)");
+            w.Open("if (outputs.Length == 0 || outputs.Length % OutputSize != 0)");
+            w.Line("throw new global::System.ArgumentException($\"outputs must hold whole examples of {OutputSize} values, but its length is {outputs.Length}.\", nameof(outputs));");
+            w.Close();
+            w.Line();
+            w.Line("int batch = outputs.Length / OutputSize;");
+            w.Line(classifier
+                ? $"CheckLength(labels.Length, {Rows(spec, "batch")}, nameof(labels), \"{LabelUnit(spec)}\");"
+                : "CheckLength(targets.Length, outputs.Length, nameof(targets), \"OutputSize\");");
+            w.Open("if (!outputGradients.IsEmpty)");
+            w.Line("CheckLength(outputGradients.Length, outputs.Length, nameof(outputGradients), \"OutputSize\");");
+            w.Close();
+            w.Line();
+            if (classifier)
+            {
+                w.Open("for (int i = 0; i < labels.Length; i++)");
+                w.Open($"if ((uint)labels[i] >= {classes})");
+                w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[i], $\"labels[{{i}}] is {{labels[i]}}, outside 0 to {classes - 1} (one class per score).\");");
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Line($"return (float)global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy(outputs, labels, {Rows(spec, "batch")}, {classes}, outputGradients);");
+            }
+            else
+            {
+                w.Line("return (float)global::StaticGrad.Kernels.Losses.MeanSquaredError(outputs, targets, batch, OutputSize, outputGradients);");
+            }
+
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// The save file and, for a model of one float input and one label or target row per example, the members of
+        /// <c>IClassifier&lt;float&gt;</c> or <c>IRegressor&lt;float&gt;</c> that a <c>[Model]</c> has under other forms
+        /// (constants, optional parameters), so it trains with <c>TrainEpoch</c> and <c>MiniBatches</c> as a network does.
+        /// </summary>
+        private static void WriteFileAndInterface(SourceWriter w, GraphSpec spec)
+        {
+            w.Lines("""
+                /// <summary>
+                /// Saves the model's whole state (parameters, running statistics and counters) in StaticGrad's model format
+                /// (<see cref="global::StaticGrad.Interchange.ModelFile"/>), tied to <see cref="Architecture"/>. Writes a temporary file
+                /// beside <paramref name="path"/> and then replaces it. SaveSafetensors writes the same state for PyTorch.
+                /// </summary>
+                public void Save(string path) => global::StaticGrad.Interchange.ModelFile.Save(path, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Writes the model's whole state to <paramref name="stream"/>; see <see cref="Save(string)"/>.</summary>
+                public void Save(global::System.IO.Stream stream) => global::StaticGrad.Interchange.ModelFile.Save(stream, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Loads a state written by <see cref="Save(string)"/>. The whole file is checked first: a file of another architecture, a truncated or corrupt file throws and leaves the model as it was.</summary>
+                /// <exception cref="global::System.IO.InvalidDataException">The file is not a model of this architecture, or is damaged.</exception>
+                public void Load(string path) => global::StaticGrad.Interchange.ModelFile.Load(path, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Loads a state from <paramref name="stream"/> (read to its end); see <see cref="Load(string)"/>.</summary>
+                /// <exception cref="global::System.IO.InvalidDataException">The stream does not hold a model of this architecture, or it is damaged.</exception>
+                public void Load(global::System.IO.Stream stream) => global::StaticGrad.Interchange.ModelFile.Load(stream, Architecture, _parameters, _buffers, _counters);
+
+                """);
+            if (InterfaceName(spec) is not { } name)
+            {
+                return;
+            }
+
+            string network = "global::StaticGrad.INetwork<float>";
+            w.Line($"// {name}: the members this class has as constants, static properties or with optional parameters.");
+            w.Line($"int {network}.InputSize => InputSize;");
+            w.Line($"int {network}.OutputSize => OutputSize;");
+            w.Line($"int {network}.ParameterCount => ParameterCount;");
+            w.Line($"string {network}.Architecture => Architecture;");
+            w.Line($"global::StaticGrad.Interchange.NetworkDescription {network}.Description => Description;");
+            w.Line($"void {network}.ExportOnnx(string path) => ExportOnnx(path);");
+            w.Line($"void {network}.ExportOnnx(global::System.IO.Stream stream) => ExportOnnx(stream);");
+            w.Line($"void {network}.ExportOnnx(string path, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(path, CheckOnnxElementType(elementType));");
+            w.Line($"void {network}.ExportOnnx(global::System.IO.Stream stream, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(stream, CheckOnnxElementType(elementType));");
+            w.Line();
+            w.Line("/// <summary>A float model exports float tensors; the opset stays the default.</summary>");
+            w.Open("private static int CheckOnnxElementType(global::StaticGrad.Interchange.ElementType elementType)");
+            w.Open("if (elementType != global::StaticGrad.Interchange.ElementType.Float)");
+            w.Line("throw new global::System.ArgumentException($\"A [Model] exports its float tensors as FLOAT; {elementType} is not available (an attribute network of double can export DOUBLE).\", nameof(elementType));");
+            w.Close();
+            w.Line();
+            w.Line("return global::StaticGrad.Interchange.OnnxGraphExport.DefaultOpset;");
+            w.Close();
+            w.Line();
         }
 
         private static void WriteOptimizer(SourceWriter w)
