@@ -41,7 +41,7 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// <see cref="LayerNormBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T})"/>
+        /// <see cref="LayerNormBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, bool)"/>
         /// with the rows split across <paramref name="team"/>'s threads. The input gradient is the same as on one thread; the
         /// first share's parameter gradients are added directly, each other share's are summed apart and then added in share
         /// order, so a given number of threads always gives the same result (another number may differ in the last bits).
@@ -59,12 +59,13 @@ namespace StaticGrad.Kernels
         /// <param name="biasGradient">∂L/∂β is added to it, <c>[features]</c>.</param>
         /// <param name="inputGradient">Receives ∂L/∂x, <c>[rows × features]</c>.</param>
         /// <param name="team">The threads to use, or <see langword="null"/> for this one.</param>
-        public static unsafe void LayerNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, WorkerTeam? team)
+        /// <param name="accumulateInput">Add ∂L/∂x to <paramref name="inputGradient"/> instead of overwriting it.</param>
+        public static unsafe void LayerNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, WorkerTeam? team, bool accumulateInput = false)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (team is null || rows < TeamRows)
             {
-                LayerNormBackward(x, outputGradient, rows, features, weight, savedMean, savedInvStd, weightGradient, biasGradient, inputGradient);
+                LayerNormBackward(x, outputGradient, rows, features, weight, savedMean, savedInvStd, weightGradient, biasGradient, inputGradient, accumulateInput);
                 return;
             }
 
@@ -77,7 +78,7 @@ namespace StaticGrad.Kernels
                 var job = new LayerNormBackwardJob<T>
                 {
                     X = px, OutputGradient = pdy, Weight = pw, Mean = pm, InvStd = ps, WeightGradient = pdw, BiasGradient = pdb, InputGradient = pdx,
-                    Partials = pp, Rows = rows, Features = features,
+                    Partials = pp, Rows = rows, Features = features, AccumulateInput = accumulateInput,
                 };
                 team.Run(ref job);
                 parts = job.Parts;
@@ -121,6 +122,7 @@ namespace StaticGrad.Kernels
         {
             public T* X, OutputGradient, Weight, Mean, InvStd, WeightGradient, BiasGradient, InputGradient, Partials;
             public int Rows, Features, Parts;
+            public bool AccumulateInput;
 
             public void Run(int part, int parts)
             {
@@ -140,7 +142,7 @@ namespace StaticGrad.Kernels
                 T* dB = part == 0 ? BiasGradient : Partials + ((nint)(part - 1) * 2 * f) + f;
                 LayerNormBackward(new ReadOnlySpan<T>(X + ((nint)first * f), n * f), new ReadOnlySpan<T>(OutputGradient + ((nint)first * f), n * f), n, f,
                     new ReadOnlySpan<T>(Weight, f), new ReadOnlySpan<T>(Mean + first, n), new ReadOnlySpan<T>(InvStd + first, n),
-                    new Span<T>(dW, f), new Span<T>(dB, f), new Span<T>(InputGradient + ((nint)first * f), n * f));
+                    new Span<T>(dW, f), new Span<T>(dB, f), new Span<T>(InputGradient + ((nint)first * f), n * f), AccumulateInput);
             }
         }
     }

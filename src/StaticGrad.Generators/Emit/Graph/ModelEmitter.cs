@@ -20,6 +20,8 @@ namespace StaticGrad.Generators.Emit.Graph
             var w = new SourceWriter();
             var code = new GraphCode(spec);
             Routing routing = Route(spec);
+            code.EverAccumulating.UnionWith(routing.Accumulated);
+            code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
             GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);
@@ -63,6 +65,12 @@ namespace StaticGrad.Generators.Emit.Graph
             /// <summary>The float input whose gradient Backward(outputGradients, inputGradients) computes; null without one.</summary>
             public int? InputNode { get; set; }
 
+            /// <summary>The (node, input) pairs whose backward adds to the input's gradient buffer (the value's later uses, for ops that can).</summary>
+            public HashSet<(int Node, int Input)> Accumulated { get; } = new();
+
+            /// <summary>The same, in the pass that also computes the input's gradient.</summary>
+            public HashSet<(int Node, int Input)> ToInputAccumulated { get; set; } = new();
+
             /// <summary>The targets of the pass that also computes the input's gradient.</summary>
             public Dictionary<int, (string? Target, bool Add)[]>? ToInputTargets { get; set; }
 
@@ -83,6 +91,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 Routing toInput = Route(spec, spec.Inputs[0].Node);
                 routing.InputNode = spec.Inputs[0].Node;
                 routing.ToInputTargets = toInput.Targets;
+                routing.ToInputAccumulated = toInput.Accumulated;
                 routing.ScratchCount = System.Math.Max(routing.ScratchCount, toInput.ScratchCount);
                 routing.ScratchSize = System.Math.Max(routing.ScratchSize, toInput.ScratchSize);
             }
@@ -92,7 +101,9 @@ namespace StaticGrad.Generators.Emit.Graph
 
         /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
         private static bool DiffersToInput(Routing routing, int id) =>
-            routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs) && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs));
+            routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs)
+            && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs)
+                || Enumerable.Range(0, theirs.Length).Any(k => routing.Accumulated.Contains((id, k)) != routing.ToInputAccumulated.Contains((id, k))));
 
         private static Routing Route(GraphSpec spec, int? gradientInput)
         {
@@ -133,6 +144,12 @@ namespace StaticGrad.Generators.Emit.Graph
                     else if (trained && written.Add(input))
                     {
                         targets[k] = ($"_g{input}", false);
+                    }
+                    else if (trained && k == 0 && op.AccumulatesInputGradient)
+                    {
+                        // A later use (earlier in the backward order) already wrote the gradient: add to it in place.
+                        targets[k] = ($"_g{input}", false);
+                        routing.Accumulated.Add((id, k));
                     }
                     else
                     {
@@ -691,6 +708,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 {
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
                     w.Open($"private void Node{node.Id}Backward(int batch)");
+                    code.Accumulating = routing.Accumulated;
                     op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
                     w.Close();
                     w.Line();
@@ -700,6 +718,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 {
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>");
                     w.Open($"private void Node{node.Id}BackwardToInput(int batch)");
+                    code.Accumulating = routing.ToInputAccumulated;
                     op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
                     w.Close();
                     w.Line();

@@ -10,6 +10,9 @@ namespace StaticGrad.Generators.Graph.Ops
     {
         public static readonly LayerNormOp Instance = new();
 
+        /// <summary>The kernel adds dX to what the value's other uses wrote when asked to.</summary>
+        public override bool AccumulatesInputGradient => true;
+
         public override string Key => "LayerNorm";
 
         public override string? ModuleClass => "LayerNorm";
@@ -98,7 +101,7 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
             string dX = inputGradients[0]!;
             w.Line($"global::StaticGrad.Kernels.Normalization.LayerNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(node.Id)}, batch * {rows}, {features}, {code.ParameterSpan(weight)},");
-            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.Team});");
+            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.Team}{(code.Accumulates(node, 0) ? ", accumulateInput: true" : string.Empty)});");
         }
     }
 }

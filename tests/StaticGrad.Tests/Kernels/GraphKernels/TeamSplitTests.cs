@@ -38,7 +38,7 @@ public sealed class TeamSplitTests : IDisposable
     }
 
     [Fact]
-    public void LayerNorm_OnATeam_MatchesOneThread()
+    public void LayerNorm_OnATeam_MatchesOneThread_AndAccumulatesWhenAsked()
     {
         const int Rows = 131, Features = 24;
         float[] x = Random(Rows * Features, 3), dy = Random(Rows * Features, 4), weight = Random(Features, 5), bias = Random(Features, 6);
@@ -59,6 +59,16 @@ public sealed class TeamSplitTests : IDisposable
         {
             Assert.Equal(dW1[j], dW3[j], 1e-4f);
             Assert.Equal(dB1[j], dB3[j], 1e-4f);
+        }
+
+        // accumulateInput adds ∂L/∂x to what is there (a value used twice), on one thread and on the team alike.
+        float[] start = Random(x.Length, 13), added1 = (float[])start.Clone(), added3 = (float[])start.Clone();
+        Normalization.LayerNormBackward<float>(x, dy, Rows, Features, weight, mean1, inv1, new float[Features], new float[Features], added1, accumulateInput: true);
+        Normalization.LayerNormBackward<float>(x, dy, Rows, Features, weight, mean3, inv3, new float[Features], new float[Features], added3, _team, accumulateInput: true);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.Equal(start[i] + dx1[i], added1[i]);
+            Assert.Equal(added1[i], added3[i]);
         }
 
         // Twice in a row: the other shares' sums start from zero each call.
