@@ -70,59 +70,8 @@ internal static class GptCheck
             return twoThreads.TrainStep(ids[b], labels[b]);
         }
 
-        for (int i = 0; i < 30; i++)
-        {
-            Ours();
-            OursTwo();
-            torch.Step(1);
-            torch.Step(2);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) Ours();
-        double oursBytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) OursTwo();
-        double oursTwoBytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) torch.Step(1);
-        double torchBytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 20.0;
-
-        var runs = new (string Name, Func<float> Step, List<double> Rounds, double[] Fastest)[]
-        {
-            ("StaticGrad, 1 thread", Ours, new(), [double.MaxValue]),
-            ("StaticGrad, 2 threads", OursTwo, new(), [double.MaxValue]),
-            ("TorchSharp, 1 thread", () => torch.Step(1), new(), [double.MaxValue]),
-            ("TorchSharp, 2 threads", () => torch.Step(2), new(), [double.MaxValue]),
-        };
-        for (int round = 0; round < rounds; round++)
-        {
-            foreach (var run in runs)
-            {
-                run.Step(); // a first step after switching, not timed (TorchSharp's thread count changes here)
-                long start = Stopwatch.GetTimestamp();
-                for (int i = 0; i < Steps; i++)
-                {
-                    long one = Stopwatch.GetTimestamp();
-                    run.Step();
-                    run.Fastest[0] = Math.Min(run.Fastest[0], Stopwatch.GetElapsedTime(one).TotalMilliseconds);
-                }
-
-                run.Rounds.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / Steps);
-            }
-        }
-
-        Console.WriteLine($"NanoGpt TrainStep, batch {GptBenchmarks.Batch}, block {GptBenchmarks.Block}; {rounds} alternating rounds of {Steps} steps; "
-            + $"{(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256" : "Vector128 or scalar")} kernels; ms per step");
-        double oursBest = runs[0].Rounds.Min(), oursFastest = runs[0].Fastest[0];
-        foreach (var (name, _, list, fastest) in runs)
-        {
-            list.Sort();
-            double best = list[0], median = list[list.Count / 2];
-            Console.WriteLine($"{name,-22} rounds: best {best,7:F2}  median {median,7:F2} ({best / oursBest:F2}× StaticGrad's best)   fastest single step {fastest[0],7:F2} ({fastest[0] / oursFastest:F2}×)");
-        }
-
-        Console.WriteLine($"Managed bytes allocated per step (calling thread): StaticGrad {oursBytes:F0} on 1 thread, {oursTwoBytes:F0} on 2, TorchSharp (1 thread) {torchBytes:F0}");
+        AlternatingRounds.Run($"NanoGpt TrainStep, batch {GptBenchmarks.Batch}, block {GptBenchmarks.Block}", rounds, Steps,
+            ("StaticGrad, 1 thread", Ours), ("StaticGrad, 2 threads", OursTwo), ("TorchSharp, 1 thread", () => torch.Step(1)), ("TorchSharp, 2 threads", () => torch.Step(2)));
         return 0;
     }
 #endif
