@@ -166,13 +166,22 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             ref T r = ref MemoryMarshal.GetReference(row);
+            T sum;
+            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && row.Length % Vector512<float>.Count == 0)
+            {
+                // Whole vectors up to the one that holds the last visible entry; the lanes after it are masked out.
+                sum = T.CreateTruncating(MaskedSoftmaxNumerators(ref Unsafe.As<T, float>(ref r), visible, float.CreateTruncating(scale)));
+                Scale(ref r, visible, T.One / sum);
+                row.Slice(visible).Clear();
+                return;
+            }
+
             T max = T.NegativeInfinity;
             for (int j = 0; j < visible; j++)
             {
                 max = T.Max(max, Unsafe.Add(ref r, j));
             }
 
-            T sum;
             if (typeof(T) == typeof(float))
             {
                 sum = T.CreateTruncating(ExpRow(ref Unsafe.As<T, float>(ref r), visible, float.CreateTruncating(max), float.CreateTruncating(scale)));
@@ -235,6 +244,44 @@ namespace StaticGrad.Kernels
             }
 
             gradient.Slice(visible).Clear();
+        }
+
+        /// <summary>0, 1, …, 15: the lane numbers of a Vector512 of floats, for the masks of the last visible vector.</summary>
+        private static readonly int[] LaneNumbers = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+        /// <summary>
+        /// <c>exp((row[j] − max)·scale)</c> for the first <paramref name="visible"/> entries, in place, and their sum, on whole
+        /// Vector512s: the vector that holds the last visible entry is computed in full and its later lanes set to 0 (they are
+        /// cleared afterwards anyway), so a causal row of any length has no scalar tail. The row's length must be a whole number
+        /// of vectors.
+        /// </summary>
+        private static float MaskedSoftmaxNumerators(ref float row, int visible, float scale)
+        {
+            int width = Vector512<float>.Count, end = (visible + width - 1) / width * width;
+            Vector512<int> lanes = Vector512.LoadUnsafe(ref LaneNumbers[0]), last = Vector512.Create(visible);
+            Vector512<float> maxima = Vector512.Create(float.NegativeInfinity);
+            for (int j = 0; j < end; j += width)
+            {
+                Vector512<float> visibleLanes = Vector512.LessThan(lanes + Vector512.Create(j), last).AsSingle();
+                maxima = Vector512.Max(maxima, Vector512.ConditionalSelect(visibleLanes, Vector512.LoadUnsafe(ref row, (nuint)j), Vector512.Create(float.NegativeInfinity)));
+            }
+
+            float max = float.NegativeInfinity;
+            for (int lane = 0; lane < width; lane++)
+            {
+                max = MathF.Max(max, maxima.GetElement(lane));
+            }
+
+            Vector512<float> m = Vector512.Create(max), s = Vector512.Create(scale), total = Vector512<float>.Zero;
+            for (int j = 0; j < end; j += width)
+            {
+                Vector512<float> visibleLanes = Vector512.LessThan(lanes + Vector512.Create(j), last).AsSingle();
+                Vector512<float> e = Vector512.ConditionalSelect(visibleLanes, VectorMath.Exp((Vector512.LoadUnsafe(ref row, (nuint)j) - m) * s), Vector512<float>.Zero);
+                e.StoreUnsafe(ref row, (nuint)j);
+                total += e;
+            }
+
+            return Vector512.Sum(total);
         }
 
         /// <summary>row[j] = e^((row[j] − max)·scale) for the first <paramref name="length"/> floats; returns their sum.</summary>
