@@ -203,7 +203,7 @@ namespace StaticGrad.Kernels
 
         /// <summary>
         /// One row of the scores' gradient in place, from the probabilities: <c>dS[j] = P[j]·(dP[j] − Σ P⊙dP)·scale</c> over
-        /// the first <paramref name="visible"/> entries, zeros after them.
+        /// the first <paramref name="visible"/> entries, zeros after them. The probabilities after the visible ones must be exact zeros, as <see cref="SoftmaxRow{T}"/> leaves them.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void SoftmaxGradientRow<T>(ReadOnlySpan<T> probabilities, Span<T> gradient, int visible, T scale)
@@ -211,6 +211,13 @@ namespace StaticGrad.Kernels
         {
             ref T p = ref MemoryMarshal.GetReference(probabilities);
             ref T g = ref MemoryMarshal.GetReference(gradient);
+            if (Vector512.IsHardwareAccelerated && probabilities.Length % Vector512<T>.Count == 0)
+            {
+                // The hidden probabilities are exact zeros (SoftmaxRow cleared them): running on to the end of the vector that
+                // holds the last visible one adds nothing to the dot product and writes zeros there, with no scalar tail.
+                visible = Math.Min(probabilities.Length, (visible + Vector512<T>.Count - 1) / Vector512<T>.Count * Vector512<T>.Count);
+            }
+
             T dot = Attention.Dot(probabilities.Slice(0, visible), gradient.Slice(0, visible));
             int j = 0;
             if (Vector512.IsHardwareAccelerated)
