@@ -48,7 +48,7 @@ public sealed class ModelThreadsTests
     }
 
     [Fact]
-    public void TinyResNet_OnTwoThreads_TrainsAsOnOne()
+    public void TinyResNet_OnTwoThreads_ForwardIsBitwiseTheSame_AndTrainsAsOnOne()
     {
         const int Batch = 512; // the 3×3 convolutions of 4 channels on 8×8 and 4×4 planes pass their split threshold
         var random = new Random(12);
@@ -56,6 +56,11 @@ public sealed class ModelThreadsTests
         int[] labels = Enumerable.Range(0, Batch).Select(_ => random.Next(3)).ToArray();
         var one = new TinyResNet(seed: 4, maxBatchSize: Batch);
         var two = new TinyResNet(seed: 4, maxBatchSize: Batch) { Threads = 2 };
+        float[] expected = new float[Batch * TinyResNet.OutputSize], actual = new float[expected.Length];
+        one.Forward(x, expected);
+        two.Forward(x, actual);
+        Assert.Equal(expected, actual); // convolutions split by examples: each output from the same operations
+
         one.UseSgd(0.05, momentum: 0.9);
         two.UseSgd(0.05, momentum: 0.9);
         for (int step = 0; step < 3; step++)

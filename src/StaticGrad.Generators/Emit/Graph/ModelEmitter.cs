@@ -437,10 +437,12 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             w.Line("/// <summary>");
             w.Line("/// How many threads Forward, TrainStep, Backward, Step and the evaluation methods may use: 1 (the default) runs everything on");
-            w.Line("/// the calling thread; 2 to 64 split each large matrix product (Linear, convolutions, attention's products; at least 2²⁰");
-            w.Line("/// multiply-adds, by rows or by columns), attention's items, GELU and LayerNorm's rows, and the optimizer's update between the");
-            w.Line("/// calling thread and background workers of this model, started on first use. Results are the same for any number of threads");
-            w.Line("/// (each value is summed in the same order). Steps allocate nothing on the calling thread; a call made while another call of this");
+            w.Line("/// the calling thread; 2 to 64 split the large pieces of the work between the calling thread and background workers of this");
+            w.Line("/// model, started on first use: Linear and convolution products of at least 2²⁰ multiply-adds (by rows or by columns), stride-1");
+            w.Line("/// convolutions (by examples), attention (by example and head), GELU (by elements), LayerNorm (by rows) and the optimizer's");
+            w.Line("/// update. Forward gives the same bits on any number of threads; the gradients summed over a split (LayerNorm's γ and β, a");
+            w.Line("/// convolution's weights) are summed per share and then in share order, so a given number of threads always gives the same");
+            w.Line("/// result and another number may differ in the last bits. Steps allocate nothing on the calling thread; a call made while another call of this");
             w.Line("/// model is using the workers runs on its own thread alone.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
