@@ -338,6 +338,11 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"_predictions = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
             w.Line("_dropoutState = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
             w.Line("InitializeState(seed);");
+            if (spec.ImportedFrom is not null)
+            {
+                w.Line("LoadImportedState(); // the ONNX file's weights (ImportedStateEmitter)");
+            }
+
             w.Line("BindModules();");
             w.Close();
             w.Line();

@@ -121,5 +121,33 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Broadcast.Backward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])},");
             w.Line($"    {code.GradientSpan(node.Id)}, batch, {left}, {right}, accumulate: false);");
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { _onnx };
+
+        /// <summary>
+        /// ONNX's <c>Add</c>, <c>Sub</c> or <c>Mul</c> of two computed values with the batch in front of both: their
+        /// dimensions per example broadcast as ONNX broadcasts them. A constant operand does not import (yet).
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0) || !import.IsValue(1))
+            {
+                import.Unsupported("one operand is a constant; only the {_onnx} of two computed values imports".Replace("{_onnx}", _onnx));
+                return;
+            }
+
+            int a = import.Value(0), b = import.Value(1);
+            if (import.Shape(a).Count != import.Shape(b).Count)
+            {
+                import.Unsupported($"its operands have different ranks ({Shapes.Text(import.Shape(a))} and {Shapes.Text(import.Shape(b))} per example), so ONNX would align the batch of one with a dimension of the other");
+                return;
+            }
+
+            int id = import.Add(this, OpSettings.None, new[] { a, b });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -1,0 +1,39 @@
+using System;
+using System.Diagnostics;
+
+namespace StaticGrad
+{
+    /// <summary>
+    /// Makes a partial class a trainable model whose graph is read, at compile time, from an ONNX file: the class gets
+    /// every member a <see cref="ModelAttribute"/> model gets (<c>Forward</c>, <c>TrainStep</c>, the optimizers,
+    /// <c>SaveSafetensors</c>/<c>LoadSafetensors</c> with the file's initializer names, <c>ExportOnnx</c>), and starts with
+    /// the file's weights.
+    /// </summary>
+    /// <remarks>
+    /// <para>The file must be an <c>AdditionalFiles</c> item of the project:
+    /// <c>&lt;AdditionalFiles Include="models/digits.onnx" /&gt;</c>. The StaticGrad package's build targets turn each
+    /// <c>*.onnx</c> item into a text copy under <c>obj/</c> that the compiler can hand to the generator (compilers reject
+    /// binary additional files); <see cref="Path"/> is matched against the item as written, or against the end of its full path.</para>
+    /// <para>The graph's first input has a symbolic batch dimension and static other dimensions; those are the model's
+    /// input shape per example. Errors in the file (not ONNX, truncated, an operator StaticGrad does not import, a
+    /// dimension that is not static, …) are reported on the path argument, naming the file and the node.</para>
+    /// <para>Example: <c>[FromOnnx("models/digits.onnx", Loss = Loss.SoftmaxCrossEntropy)] public partial class Digits;</c>.</para>
+    /// </remarks>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    [Conditional("STATICGRAD_KEEP_ATTRIBUTES")]
+    public sealed class FromOnnxAttribute : Attribute
+    {
+        /// <summary>Imports the ONNX file at <paramref name="path"/>.</summary>
+        /// <param name="path">The file's path as the project's <c>AdditionalFiles</c> item gives it (relative to the project), such as <c>models/digits.onnx</c>.</param>
+        public FromOnnxAttribute(string path)
+        {
+            Path = path;
+        }
+
+        /// <summary>The ONNX file's path, as the <c>AdditionalFiles</c> item gives it.</summary>
+        public string Path { get; }
+
+        /// <summary>The loss that training minimises on the graph's output; <see cref="StaticGrad.Loss.None"/> by default (inference only).</summary>
+        public Loss Loss { get; set; } = Loss.None;
+    }
+}
