@@ -60,7 +60,8 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 return null;
             }
 
-            if (type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length != 0))
+            IMethodSymbol[] constructors = TargetChecks.UserMembers(type).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Constructor).ToArray();
+            if (constructors.Any(c => c.Parameters.Length != 0))
             {
                 sink.Report(DiagnosticDescriptors.ModelDeclaration, where, $"'{type.Name}' declares a constructor with parameters; a [FromOnnx] model is created by its generated constructor (seed, maxBatchSize)");
                 return null;
@@ -84,7 +85,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 TypeHierarchyReader.Read(type),
                 path!,
                 loss,
-                type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
+                constructors.Length > 0,
                 TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree),
                 module);
         }

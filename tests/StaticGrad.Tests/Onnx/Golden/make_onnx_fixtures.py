@@ -113,6 +113,72 @@ def summary(model, sample):
     }
 
 
+BATCH = 8
+STEPS = 10
+LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05}
+
+
+def batch_for(name, shape, dtype):
+    """A fixed batch and its labels (classifiers: cross-entropy) or targets (the residual block: mean squared error)."""
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(BATCH, *shape[1:], generator=g)
+    if name == "residual":
+        y = torch.randn(BATCH, *shape[1:], generator=g)
+        return x.to(dtype), y.to(dtype)
+    return x.to(dtype), torch.randint(0, 10, (BATCH,), generator=g)
+
+
+def train(model, name, x, y):
+    """Eval outputs, then STEPS steps of plain SGD in training mode (BatchNorm on batch statistics), as StaticGrad's TrainStep does."""
+    model.eval()
+    with torch.no_grad():
+        outputs = model(x).detach().clone()
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE[name])
+    loss_fn = nn.MSELoss() if name == "residual" else nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(STEPS):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        after = model(x).detach().clone()
+    return outputs, losses, after
+
+
+def golden(name, cls, shape, path_onnx, state):
+    """`<name>.opset<N>.golden.json`: a batch, PyTorch's eval outputs on it, and the losses of STEPS SGD steps from the
+    exported weights, in float32 (what StaticGrad computes) with the float64 run's largest difference beside them: a ReLU
+    or max-pool decision that flips between the two would make the float32 trajectory fragile."""
+    results = {}
+    for dtype in (torch.float32, torch.float64):
+        model = cls().to(dtype)
+        model.load_state_dict(state)
+        model.to(dtype)
+        x, y = batch_for(name, shape, dtype)
+        results[dtype] = train(model, name, x, y) + (x, y)
+    outputs, losses, after, x, y = results[torch.float32]
+    outputs64, losses64, after64, _, _ = results[torch.float64]
+    return {
+        "input_shape": list(shape[1:]),
+        "batch": BATCH,
+        "input": x.double().ravel().tolist(),
+        "labels": y.ravel().tolist() if y.dtype == torch.int64 else None,
+        "targets": y.double().ravel().tolist() if y.dtype != torch.int64 else None,
+        "loss": "MeanSquaredError" if name == "residual" else "SoftmaxCrossEntropy",
+        "learning_rate": LEARNING_RATE[name],
+        "eval_outputs": outputs.double().ravel().tolist(),
+        "losses": losses,
+        "outputs_after_training": after.double().ravel().tolist(),
+        "float64_losses": losses64,
+        "float32_vs_float64_loss_difference": max(abs(a - b) for a, b in zip(losses, losses64)),
+        "float32_vs_float64_output_difference": float((outputs.double() - outputs64).abs().max()),
+    }
+
+
 def main():
     for name, cls, shape, sample in MODELS:
         for opset in (13, 17):
@@ -145,6 +211,11 @@ def main():
                 json.dump(summary(loaded, sample), f, indent=1)
                 f.write("\n")
             print(f"{name} opset {opset}: {os.path.getsize(path)} bytes, ops {[n.op_type for n in loaded.graph.node]}")
+            record = golden(name, cls, shape, path, {k: v.clone() for k, v in model.state_dict().items()})
+            with open(os.path.join(HERE, f"{name}.opset{opset}.golden.json"), "w") as f:
+                json.dump(record, f, indent=1)
+                f.write("\n")
+            print(f"  losses {record['losses'][0]:.6f} -> {record['losses'][-1]:.6f}, float32 vs float64: losses {record['float32_vs_float64_loss_difference']:.2e}, outputs {record['float32_vs_float64_output_difference']:.2e}")
 
 
 if __name__ == "__main__":

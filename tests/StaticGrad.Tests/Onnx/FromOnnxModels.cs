@@ -1,0 +1,28 @@
+namespace StaticGrad.Tests.Onnx;
+
+// PyTorch 1.13's exports of make_onnx_fixtures.py, imported at compile time by this project's own build (the package's
+// build targets, imported by StaticGrad.Tests.csproj, hand the .onnx AdditionalFiles items to the generator as text).
+
+/// <summary>The MLP 64-32-10 (Gemm, Relu, Gemm), opset 13.</summary>
+[FromOnnx("Onnx/Golden/mlp.opset13.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedMlp13;
+
+/// <summary>The MLP, opset 17.</summary>
+[FromOnnx("Onnx/Golden/mlp.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedMlp17;
+
+/// <summary>Conv, BatchNormalization, Relu, MaxPool, the Shape→Gather→Unsqueeze→Concat→Reshape of view(n, -1), Gemm; opset 13.</summary>
+[FromOnnx("Onnx/Golden/cnn.opset13.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedCnn13;
+
+/// <summary>The CNN, opset 17.</summary>
+[FromOnnx("Onnx/Golden/cnn.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedCnn17;
+
+/// <summary>A residual block (two Conv+BatchNorm, Add of the input, Relu), opset 13.</summary>
+[FromOnnx("Onnx/Golden/residual.opset13.onnx", Loss = Loss.MeanSquaredError)]
+public partial class ImportedResidual13;
+
+/// <summary>The residual block, opset 17.</summary>
+[FromOnnx("Onnx/Golden/residual.opset17.onnx", Loss = Loss.MeanSquaredError)]
+public partial class ImportedResidual17;
