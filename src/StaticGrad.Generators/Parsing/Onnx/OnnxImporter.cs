@@ -60,7 +60,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
         public const long MaxStateValues = 64L << 20;
 
         /// <summary>The node types the importer folds itself (when their inputs are constants), besides those ops claim.</summary>
-        public static readonly ImmutableArray<string> FoldedOpTypes = ImmutableArray.Create("Cast", "Concat", "Constant", "Gather", "Identity", "Shape", "Squeeze", "Unsqueeze");
+        public static readonly ImmutableArray<string> FoldedOpTypes = ImmutableArray.Create("Cast", "Concat", "Constant", "Gather", "Identity", "Shape", "Squeeze", "Transpose", "Unsqueeze");
 
         private readonly OnnxGraph _graph;
         private readonly Action<string, bool> _error;
@@ -360,6 +360,19 @@ namespace StaticGrad.Generators.Parsing.Onnx
                                 Unsupported($"its value is given as '{value.Name}'");
                                 return true;
                         }
+                    }
+
+                case "Transpose" when node.Inputs.Length == 1 && !_values.ContainsKey(node.Inputs[0]) && FloatConstant(node.Inputs[0]) is { Dims.Length: 2 } matrix:
+                    {
+                        long[]? perm = Ints("perm");
+                        if (perm is not null && !(perm.Length == 2 && perm[0] == 1 && perm[1] == 0))
+                        {
+                            Unsupported($"perm [{string.Join(", ", perm)}] of a constant matrix");
+                            return true;
+                        }
+
+                        _constants[output] = matrix.Transposed(); // keeps the initializer's name: the weight of a Linear exported as MatMul
+                        return true;
                     }
 
                 case "Identity" when node.Inputs.Length == 1 && !_values.ContainsKey(node.Inputs[0]):
