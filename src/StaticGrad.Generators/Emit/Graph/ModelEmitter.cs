@@ -20,7 +20,7 @@ namespace StaticGrad.Generators.Emit.Graph
             var w = new SourceWriter();
             var code = new GraphCode(spec);
             Routing routing = Route(spec);
-            GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module");
+            GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module");
             WriteSummary(w, spec);
             WriteConstants(w, spec);
             WriteFields(w, code, routing);
@@ -196,7 +196,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
         private static void WriteSummary(SourceWriter w, GraphSpec spec)
         {
-            w.Line($"// The graph StaticGrad read from {spec.Type.Target.Name}.Forward, one line per value (shapes per example, the batch left out):");
+            w.Line($"// The graph StaticGrad {(spec.ImportedFrom is { } file ? $"imported from '{file}'" : $"read from {spec.Type.Target.Name}.Forward")}, one line per value (shapes per example, the batch left out):");
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
@@ -297,8 +297,10 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             GraphSpec spec = code.Spec;
             w.Line("/// <summary>");
-            w.Line($"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
-            w.Line("/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples.");
+            w.Line(spec.ImportedFrom is { } imported
+                ? $"/// Creates the model with the parameters and running statistics of '{Xml(imported)}' (read at compile time), and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples."
+                : $"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
+            w.Line(spec.ImportedFrom is null ? "/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples." : "/// (The seed only seeds dropout.)");
             w.Line("/// The modules of the class (its fields) then read and write this state, so the eager <c>Forward(Tensor)</c> runs on the same weights.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"seed\">Seeds the initialisation and dropout.</param>");
