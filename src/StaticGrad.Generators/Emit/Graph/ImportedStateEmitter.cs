@@ -12,8 +12,11 @@ namespace StaticGrad.Generators.Emit.Graph
     /// </summary>
     internal static class ImportedStateEmitter
     {
-        /// <summary>Base64 characters per line of the literal (a multiple of 4, so every line decodes on its own).</summary>
-        private const int LineLength = 1024;
+        /// <summary>
+        /// Base64 characters per line of the literal (a multiple of 4). For a 10 MB model (3,400 lines) the compile takes about 3 s
+        /// more than with one line, and 9 s less than with lines of 1,024 (concatenated u8 literals cost the compiler per piece).
+        /// </summary>
+        private const int LineLength = 4096;
 
         public static string HintName(GraphSpec spec) => spec.Type.MetadataName + ".OnnxState.g.cs";
 
