@@ -35,5 +35,12 @@ namespace StaticGrad
 
         /// <summary>The loss that training minimises on the graph's output; <see cref="StaticGrad.Loss.None"/> by default (inference only).</summary>
         public Loss Loss { get; set; } = Loss.None;
+
+        /// <summary>
+        /// Where the imported graph ends: the name of an ONNX value (<c>/relu1/Relu_output_0</c>) or of a node (its first output),
+        /// instead of the graph's output. What comes after it is left out — the usual way to drop a classifier's head and keep
+        /// its features: compose the class with a new head (see the README's "Importing ONNX models"). Null: the graph's output.
+        /// </summary>
+        public string? Output { get; set; }
     }
 }

@@ -133,6 +133,33 @@ public sealed class FromOnnxDiagnosticTests
         Expect("SGR0027", File(Model(new OnnxWire().Message(1, Gemm("x", "y")), inputDims: new object[] { "batch", 5 })), "node '/fc/Gemm' (Gemm)", "Linear(4, 3) expects 4 features, but receives 5");
 
     [Fact]
+    public void OutputThatNamesNothing_ListsTheNodes()
+    {
+        const string source = """
+            using StaticGrad;
+
+            [FromOnnx("models/m.onnx", Output = "/fc9/Gemm")]
+            public partial class Imported;
+            """;
+        Diagnostic d = Assert.Single(FromOnnxHarness.Analyze(source, File(Mlp)));
+        Assert.Equal("SGR0027", d.Id);
+        Assert.Contains("Output = \"/fc9/Gemm\" names no value or node of the graph; its nodes are /fc1/Gemm, /Relu, /fc2/Gemm", d.GetMessage());
+    }
+
+    [Fact]
+    public void Output_LeavesOutWhatComesAfter_EvenAnOperatorThatDoesNotImport()
+    {
+        const string source = """
+            using StaticGrad;
+
+            [FromOnnx("models/m.onnx", Output = "h")]
+            public partial class Imported;
+            """;
+        byte[] bytes = Model(new OnnxWire().Message(1, Gemm("x", "h")).Message(1, OnnxWire.Node("/act/Erf", "Erf", new[] { "h" }, new[] { "y" })));
+        Assert.Empty(FromOnnxHarness.Analyze(source, File(bytes)));
+    }
+
+    [Fact]
     public void LossThatDoesNotFit_IsOnThePath()
     {
         const string source = """

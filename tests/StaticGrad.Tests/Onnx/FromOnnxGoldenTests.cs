@@ -108,6 +108,19 @@ public sealed class FromOnnxGoldenTests
         AssertClose(golden.Floats("outputs_after_training"), outputs, 1e-4, "eval outputs after training");
     }
 
+    [Fact]
+    public void Output_CutsTheGraphAtTheHiddenRelu_WhoseFeaturesArePyTorchs()
+    {
+        Golden golden = Load("mlp.opset13");
+        Assert.Equal(32, ImportedMlpFeatures.OutputSize);
+        Assert.Equal(64 * 32 + 32, ImportedMlpFeatures.ParameterCount); // fc2 is left out
+        var model = new ImportedMlpFeatures(maxBatchSize: 8);
+        float[] features = new float[golden.Batch * ImportedMlpFeatures.OutputSize];
+        model.Forward(golden.Input, features);
+        AssertClose(golden.Floats("hidden_features"), features, 1e-5, "hidden features");
+        Assert.Equal(new[] { "fc1.weight", "fc1.bias" }, ImportedMlpFeatures.Description.Tensors.Select(t => t.Name));
+    }
+
     private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

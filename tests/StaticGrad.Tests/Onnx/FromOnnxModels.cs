@@ -26,3 +26,7 @@ public partial class ImportedResidual13;
 /// <summary>The residual block, opset 17.</summary>
 [FromOnnx("Onnx/Golden/residual.opset17.onnx", Loss = Loss.MeanSquaredError)]
 public partial class ImportedResidual17;
+
+/// <summary>The MLP cut at its hidden ReLU (<c>Output = "/Relu"</c>, a node's name): the 32 features, without fc2.</summary>
+[FromOnnx("Onnx/Golden/mlp.opset13.onnx", Output = "/Relu")]
+public partial class ImportedMlpFeatures;

@@ -17,7 +17,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
     /// What a <c>[FromOnnx(path, Loss = …)]</c> class asks for, as plain values (so the pipeline caches): where the code goes,
     /// the file's path as written, the loss, and the module members every model gets.
     /// </summary>
-    internal sealed record FromOnnxRequest(TypeHierarchy Type, string Path, LossKind Loss, bool HasUserConstructor, bool NullableDirective, ModuleSpec Module);
+    internal sealed record FromOnnxRequest(TypeHierarchy Type, string Path, LossKind Loss, bool HasUserConstructor, bool NullableDirective, ModuleSpec Module)
+    {
+        /// <summary>The ONNX value or node the import ends at (<c>Output = …</c>), or null for the graph's output.</summary>
+        public string? Output { get; init; }
+    }
 
     /// <summary>What the generator writes for a <c>[FromOnnx]</c> class: the imported graph and the module members.</summary>
     internal sealed record ImportedModel(GraphSpec Graph, ModuleSpec Module);
@@ -87,7 +91,10 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 loss,
                 constructors.Length > 0,
                 TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree),
-                module);
+                module)
+            {
+                Output = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Output").Value.Value as string,
+            };
         }
 
         /// <summary>
@@ -118,7 +125,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
             string? importError = null;
             bool fileError = false;
-            ImportedGraph? graph = OnnxImporter.Import(read.Value!, (message, invalidFile) => { importError ??= message; fileError |= invalidFile; }, cancellationToken);
+            ImportedGraph? graph = OnnxImporter.Import(read.Value!, request.Output, (message, invalidFile) => { importError ??= message; fileError |= invalidFile; }, cancellationToken);
             if (graph is null)
             {
                 report(fileError ? DiagnosticDescriptors.OnnxFileInvalid : DiagnosticDescriptors.OnnxUnsupported, $"'{name}': {importError ?? "the graph cannot be imported"}");

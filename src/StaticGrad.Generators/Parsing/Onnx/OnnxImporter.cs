@@ -77,6 +77,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
         private readonly List<float> _parameterValues = new(), _bufferValues = new();
         private readonly HashSet<string> _paths = new(StringComparer.Ordinal);
         private OnnxNode? _node;
+        private string _outputName = string.Empty;
         private bool _failed;
 
         private OnnxImporter(OnnxGraph graph, long opset, Action<string, bool> error)
@@ -92,7 +93,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
         /// Imports <paramref name="model"/>; on an error calls <paramref name="error"/> once (a sentence naming the node, and
         /// whether the file itself is invalid: a cycle, an undefined value, no opset) and returns null.
         /// </summary>
-        public static ImportedGraph? Import(OnnxModel model, Action<string, bool> error, CancellationToken cancellationToken)
+        /// <param name="model">The read model.</param>
+        /// <param name="output">The value or node name to end at (<c>[FromOnnx(Output = …)]</c>), or null for the graph's output.</param>
+        /// <param name="error">Receives the error.</param>
+        /// <param name="cancellationToken">Cancels.</param>
+        public static ImportedGraph? Import(OnnxModel model, string? output, Action<string, bool> error, CancellationToken cancellationToken)
         {
             OnnxResult<long> opset = OnnxGraphCheck.DefaultOpset(model);
             if (!opset.IsSuccess)
@@ -115,11 +120,31 @@ namespace StaticGrad.Generators.Parsing.Onnx
             }
 
             var importer = new OnnxImporter(model.Graph, opset.Value, error);
-            return importer.Run(order.Value, cancellationToken);
+            return importer.Run(order.Value, output, cancellationToken);
         }
 
-        private ImportedGraph? Run(ImmutableArray<OnnxNode> nodes, CancellationToken cancellationToken)
+        private ImportedGraph? Run(ImmutableArray<OnnxNode> nodes, string? requested, CancellationToken cancellationToken)
         {
+            if (_graph.Outputs.Length != 1 && requested is null)
+            {
+                return Fail($"the graph has {_graph.Outputs.Length} outputs; a model imports with exactly one (or name one with Output = \"…\")");
+            }
+
+            string outputName = _graph.Outputs.Length == 1 ? _graph.Outputs[0].Name : string.Empty;
+            if (requested is not null)
+            {
+                OnnxNode? named = nodes.FirstOrDefault(n => n.Name == requested && n.Outputs.Length > 0);
+                if (named is null && !nodes.Any(n => n.Outputs.Contains(requested)))
+                {
+                    return Fail($"Output = \"{requested}\" names no value or node of the graph; its nodes are {string.Join(", ", nodes.Where(n => n.Name.Length > 0).Select(n => n.Name).Take(40))}");
+                }
+
+                outputName = named?.Outputs[0] ?? requested;
+            }
+
+            nodes = Needed(nodes, outputName);
+            _outputName = outputName;
+
             foreach (OnnxTensor initializer in _graph.Initializers)
             {
                 _initializers[initializer.Name] = initializer;
@@ -160,12 +185,6 @@ namespace StaticGrad.Generators.Parsing.Onnx
             }
 
             _node = null;
-            if (_graph.Outputs.Length != 1)
-            {
-                return Fail($"the graph has {_graph.Outputs.Length} outputs; a model imports with exactly one");
-            }
-
-            string outputName = _graph.Outputs[0].Name;
             if (!_values.TryGetValue(outputName, out int output) || _nodes[output].Inputs.Count == 0)
             {
                 return Fail($"the graph's output '{outputName}' is {(_values.ContainsKey(outputName) ? "one of its inputs" : "a constant")}, not computed from the input");
@@ -180,6 +199,35 @@ namespace StaticGrad.Generators.Parsing.Onnx
             _parameterValues.CopyTo(state, 0);
             _bufferValues.CopyTo(state, _parameterValues.Count);
             return new ImportedGraph(_inputs, _nodes, output, _modules, _parameters, _buffers, _counters, state);
+        }
+
+        /// <summary>The nodes the value <paramref name="output"/> depends on, in order: a node nothing needs is not imported.</summary>
+        private static ImmutableArray<OnnxNode> Needed(ImmutableArray<OnnxNode> nodes, string output)
+        {
+            var producer = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
+            foreach (OnnxNode node in nodes)
+            {
+                foreach (string value in node.Outputs)
+                {
+                    producer[value] = node;
+                }
+            }
+
+            var needed = new HashSet<OnnxNode>();
+            var pending = new Stack<string>();
+            pending.Push(output);
+            while (pending.Count > 0)
+            {
+                if (producer.TryGetValue(pending.Pop(), out OnnxNode? node) && needed.Add(node))
+                {
+                    foreach (string input in node.Inputs)
+                    {
+                        pending.Push(input);
+                    }
+                }
+            }
+
+            return nodes.Where(needed.Contains).ToImmutableArray();
         }
 
         private ImportedGraph? Fail(string message)
@@ -624,7 +672,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
         public OnnxNode? SoleConsumer()
         {
-            if (Node.Outputs.Length == 0 || _graph.Outputs.Any(o => o.Name == Node.Outputs[0]))
+            if (Node.Outputs.Length == 0 || _graph.Outputs.Any(o => o.Name == Node.Outputs[0]) || Node.Outputs[0] == _outputName)
             {
                 return null;
             }

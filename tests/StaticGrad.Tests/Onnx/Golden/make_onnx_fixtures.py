@@ -133,6 +133,8 @@ def train(model, name, x, y):
     model.eval()
     with torch.no_grad():
         outputs = model(x).detach().clone()
+        # The MLP's hidden features, relu(fc1(x)): what [FromOnnx(Output = "/Relu")] keeps of it.
+        features = torch.relu(model.fc1(x)).detach().clone() if name == "mlp" else None
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE[name])
     loss_fn = nn.MSELoss() if name == "residual" else nn.CrossEntropyLoss()
@@ -146,7 +148,7 @@ def train(model, name, x, y):
     model.eval()
     with torch.no_grad():
         after = model(x).detach().clone()
-    return outputs, losses, after
+    return outputs, losses, after, features
 
 
 def golden(name, cls, shape, path_onnx, state):
@@ -160,8 +162,8 @@ def golden(name, cls, shape, path_onnx, state):
         model.to(dtype)
         x, y = batch_for(name, shape, dtype)
         results[dtype] = train(model, name, x, y) + (x, y)
-    outputs, losses, after, x, y = results[torch.float32]
-    outputs64, losses64, after64, _, _ = results[torch.float64]
+    outputs, losses, after, features, x, y = results[torch.float32]
+    outputs64, losses64, after64, _, _, _ = results[torch.float64]
     return {
         "input_shape": list(shape[1:]),
         "batch": BATCH,
@@ -171,6 +173,7 @@ def golden(name, cls, shape, path_onnx, state):
         "loss": "MeanSquaredError" if name == "residual" else "SoftmaxCrossEntropy",
         "learning_rate": LEARNING_RATE[name],
         "eval_outputs": outputs.double().ravel().tolist(),
+        "hidden_features": features.double().ravel().tolist() if features is not None else None,
         "losses": losses,
         "outputs_after_training": after.double().ravel().tolist(),
         "float64_losses": losses64,
