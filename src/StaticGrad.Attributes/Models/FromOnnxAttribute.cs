@@ -42,5 +42,19 @@ namespace StaticGrad
         /// its features: compose the class with a new head (see the README's "Importing ONNX models"). Null: the graph's output.
         /// </summary>
         public string? Output { get; set; }
+
+        /// <summary>
+        /// Adds a new head after the graph's output (or <see cref="Output"/>): a <c>Linear(features, Head)</c> called <c>head</c>,
+        /// initialised as PyTorch initialises <c>nn.Linear</c> (from the constructor's seed) — fine-tuning's replacement of the
+        /// last layer. 0 (the default): no head.
+        /// </summary>
+        public int Head { get; set; }
+
+        /// <summary>
+        /// Freezes the imported layers: no gradient flows back past the end of the import, so training changes only the
+        /// <see cref="Head"/> (which it then requires). BatchNorm layers of the frozen part still run in training mode during
+        /// <c>TrainStep</c> (batch statistics, running statistics updated), as in PyTorch when the whole model is in <c>train()</c>.
+        /// </summary>
+        public bool Freeze { get; set; }
     }
 }

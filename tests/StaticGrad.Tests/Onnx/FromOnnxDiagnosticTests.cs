@@ -160,6 +160,21 @@ public sealed class FromOnnxDiagnosticTests
     }
 
     [Fact]
+    public void FreezeWithoutAHead_IsSgr0024_OnFreeze()
+    {
+        const string source = """
+            using StaticGrad;
+
+            [FromOnnx("models/m.onnx", Freeze = true)]
+            public partial class Imported;
+            """;
+        Diagnostic d = Assert.Single(FromOnnxHarness.Analyze(source, File(Mlp)));
+        Assert.Equal("SGR0024", d.Id);
+        Assert.Equal("Freeze = true", d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.Contains("add Head = <outputs>", d.GetMessage());
+    }
+
+    [Fact]
     public void LossThatDoesNotFit_IsOnThePath()
     {
         const string source = """

@@ -121,6 +121,52 @@ public sealed class FromOnnxGoldenTests
         Assert.Equal(new[] { "fc1.weight", "fc1.bias" }, ImportedMlpFeatures.Description.Tensors.Select(t => t.Name));
     }
 
+    [Fact]
+    public void FrozenImport_WithANewHead_TrainsOnlyTheHead_AsALinearOnTheFixedFeatures()
+    {
+        Golden golden = Load("mlp.opset13");
+        int[] labels = golden.Labels.Select(l => l % 4).ToArray();
+        var frozen = new ImportedMlpFrozenHead(seed: 3, maxBatchSize: 8);
+        Assert.Equal(64 * 32 + 32 + (32 * 4) + 4, ImportedMlpFrozenHead.ParameterCount);
+        Assert.Equal(new[] { "fc1.weight", "fc1.bias", "head.weight", "head.bias" }, ImportedMlpFrozenHead.Description.Tensors.Select(t => t.Name));
+        float[] imported = frozen.Parameters[..2080].ToArray();
+        Assert.Equal(new ImportedMlpFeatures().Parameters.ToArray(), imported);
+
+        // The same head on the features the file's layers give, as a separate C# model.
+        var features = new float[golden.Batch * 32];
+        new ImportedMlpFeatures(maxBatchSize: 8).Forward(golden.Input, features);
+        var reference = new FeatureHead(maxBatchSize: 8);
+        frozen.Parameters[2080..].CopyTo(reference.Parameters);
+
+        frozen.UseSgd(0.1, momentum: 0.9, weightDecay: 0.01);
+        reference.UseSgd(0.1, momentum: 0.9, weightDecay: 0.01);
+        for (int step = 0; step < 10; step++)
+        {
+            float loss = frozen.TrainStep(golden.Input, labels), expected = reference.TrainStep(features, labels);
+            Assert.True(Math.Abs(loss - expected) <= 1e-5 * Math.Max(1, expected), $"step {step}: frozen model {loss}, head on fixed features {expected}");
+        }
+
+        Assert.Equal(imported, frozen.Parameters[..2080].ToArray()); // not a bit changed: no gradient, no weight decay
+        AssertClose(reference.Parameters.ToArray(), frozen.Parameters[2080..].ToArray(), 1e-5, "head parameters");
+    }
+
+    [Fact]
+    public void UnfrozenImport_WithANewHead_TrainsTheImportedLayersToo()
+    {
+        Golden golden = Load("mlp.opset13");
+        var model = new ImportedMlpNewHead(seed: 3, maxBatchSize: 8);
+        float[] before = model.Parameters[..2080].ToArray();
+        model.UseSgd(0.1);
+        float first = model.TrainStep(golden.Input, golden.Labels.Select(l => l % 4).ToArray()), last = first;
+        for (int step = 0; step < 9; step++)
+        {
+            last = model.TrainStep(golden.Input, golden.Labels.Select(l => l % 4).ToArray());
+        }
+
+        Assert.True(last < first, $"the loss did not fall: {first} → {last}");
+        Assert.NotEqual(before, model.Parameters[..2080].ToArray());
+    }
+
     private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -30,3 +30,20 @@ public partial class ImportedResidual17;
 /// <summary>The MLP cut at its hidden ReLU (<c>Output = "/Relu"</c>, a node's name): the 32 features, without fc2.</summary>
 [FromOnnx("Onnx/Golden/mlp.opset13.onnx", Output = "/Relu")]
 public partial class ImportedMlpFeatures;
+
+/// <summary>Fine-tuning: the MLP's features, frozen, under a new head of 4 classes.</summary>
+[FromOnnx("Onnx/Golden/mlp.opset13.onnx", Output = "/Relu", Head = 4, Freeze = true, Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedMlpFrozenHead;
+
+/// <summary>The same head, the imported layers trained too.</summary>
+[FromOnnx("Onnx/Golden/mlp.opset13.onnx", Output = "/Relu", Head = 4, Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedMlpNewHead;
+
+/// <summary>A Linear(32, 4) written as C#: what the frozen model's training must reduce to.</summary>
+[Model(Loss = Loss.SoftmaxCrossEntropy)]
+public partial class FeatureHead
+{
+    readonly Linear head = new(32, 4);
+
+    public Tensor Forward([Shape(32)] Tensor features) => head.Forward(features);
+}

@@ -24,7 +24,8 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             var w = new SourceWriter();
             GeneratedFile.Open(w, spec.Type, $"FromOnnx(\"{spec.ImportedFrom}\")", spec.NullableDirective);
-            int parameters = spec.ParameterCount, buffers = spec.BufferCount;
+            // A new head's parameters (Head = …) come after the file's, and start as PyTorch initialises them.
+            int buffers = spec.BufferCount, parameters = spec.ImportedState.Count - buffers;
             var values = new float[spec.ImportedState.Count];
             for (int i = 0; i < values.Length; i++)
             {
@@ -67,12 +68,13 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("throw new global::System.InvalidOperationException(\"The imported state embedded in the model is damaged: rebuild the project.\");");
             w.Close();
             w.Line();
-            w.Open("for (int i = 0; i < ParameterCount; i++)");
+            string count = parameters == spec.ParameterCount ? "ParameterCount" : Int(parameters);
+            w.Open($"for (int i = 0; i < {count}; i++){(parameters == spec.ParameterCount ? string.Empty : " // the file's parameters; the new head's keep what InitializeState gave them")}");
             w.Line("_parameters[i] = global::System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(new global::System.ReadOnlySpan<byte>(bytes, 4 * i, 4));");
             w.Close();
             w.Line();
             w.Open("for (int i = 0; i < BufferCount; i++)");
-            w.Line("_buffers[i] = global::System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(new global::System.ReadOnlySpan<byte>(bytes, 4 * (ParameterCount + i), 4));");
+            w.Line($"_buffers[i] = global::System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(new global::System.ReadOnlySpan<byte>(bytes, 4 * ({count} + i), 4));");
             w.Close();
             w.Close();
             GeneratedFile.Close(w, spec.Type);

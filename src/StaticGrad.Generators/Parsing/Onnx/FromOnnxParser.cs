@@ -21,6 +21,12 @@ namespace StaticGrad.Generators.Parsing.Onnx
     {
         /// <summary>The ONNX value or node the import ends at (<c>Output = …</c>), or null for the graph's output.</summary>
         public string? Output { get; init; }
+
+        /// <summary>The outputs of a new Linear head (<c>Head = …</c>), or 0.</summary>
+        public int Head { get; init; }
+
+        /// <summary>Whether the imported layers are frozen (<c>Freeze = true</c>).</summary>
+        public bool Freeze { get; init; }
     }
 
     /// <summary>What the generator writes for a <c>[FromOnnx]</c> class: the imported graph and the module members.</summary>
@@ -78,6 +84,16 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 return null;
             }
 
+            int head = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Head").Value.Value is int h ? h : 0;
+            bool freeze = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Freeze").Value.Value is true;
+            if (head < 0 || (freeze && head == 0))
+            {
+                sink.Report(DiagnosticDescriptors.ModelDeclaration, NamedArgumentLocation(attribute, head < 0 ? "Head" : "Freeze", cancellationToken) ?? where, head < 0
+                    ? $"Head must be the positive number of outputs of the new head, got {head}"
+                    : "Freeze = true freezes the imported layers, so it needs a new head to train: add Head = <outputs>");
+                return null;
+            }
+
             LossKind loss = ReadLoss(attribute);
             if (loss == LossKind.MulticlassSvm)
             {
@@ -94,6 +110,8 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 module)
             {
                 Output = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Output").Value.Value as string,
+                Head = head,
+                Freeze = freeze,
             };
         }
 
@@ -132,6 +150,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 return null;
             }
 
+            if (request.Head > 0)
+            {
+                graph = WithHead(graph, request.Head, request.Freeze);
+            }
+
             GraphNode output = graph.Nodes[graph.Output];
             if (request.Loss == LossKind.SoftmaxCrossEntropy && (output.Shape.Count > 2 || output.Shape[output.Shape.Count - 1] < 2))
             {
@@ -158,6 +181,41 @@ namespace StaticGrad.Generators.Parsing.Onnx
             return new ImportedModel(spec, request.Module);
         }
 
+        /// <summary>
+        /// The imported graph with a new <c>Linear(features, outputs)</c> called <c>head</c> after its output (PyTorch's
+        /// initialisation, from the seed: its parameters come after the file's, so the imported state still loads by offset),
+        /// and with <paramref name="freeze"/> a <see cref="Graph.Ops.DetachOp"/> before it, the file's tensors then out of weight decay.
+        /// </summary>
+        private static ImportedGraph WithHead(ImportedGraph graph, int outputs, bool freeze)
+        {
+            var nodes = new List<GraphNode>(graph.Nodes);
+            int features = nodes[graph.Output].Shape[nodes[graph.Output].Shape.Count - 1];
+            int input = graph.Output;
+            if (freeze)
+            {
+                input = nodes.Count;
+                nodes.Add(new GraphNode(input, Graph.Ops.DetachOp.Instance.Key, EquatableArray.Of(graph.Output), nodes[graph.Output].Shape, OpSettings.None, -1, "Freeze = true: the imported layers are not trained"));
+            }
+
+            string path = graph.Modules.Any(m => m.Path == "head") ? "new_head" : "head";
+            var settings = new OpSettings(EquatableArray.Of(features, outputs, 1), EquatableArray.Empty<double>(), string.Empty);
+            var modules = new List<ModuleEntry>(graph.Modules) { new ModuleEntry(path, Graph.Ops.LinearOp.Instance.Key, settings, Graph.Ops.LinearOp.Instance.Describe(settings)) };
+            int head = nodes.Count;
+            nodes.Add(new GraphNode(head, Graph.Ops.LinearOp.Instance.Key, EquatableArray.Of(input), Shapes.Of(ReplaceLast(nodes[input].Shape, outputs)), settings, modules.Count - 1, $"Head = {outputs}: a new Linear({features}, {outputs})"));
+            var parameters = freeze ? graph.Parameters.Select(p => p with { IsWeight = false }).ToList() : new List<StateTensor>(graph.Parameters);
+            int offset = parameters.Count == 0 ? 0 : parameters[parameters.Count - 1].Offset + parameters[parameters.Count - 1].Count;
+            parameters.Add(new StateTensor(path + ".weight", Shapes.Of(outputs, features), offset, true, InitKind.UniformFanIn, features));
+            parameters.Add(new StateTensor(path + ".bias", Shapes.Of(outputs), offset + (outputs * features), false, InitKind.UniformFanIn, features));
+            return new ImportedGraph(graph.Inputs, nodes, head, modules, parameters, graph.Buffers, graph.Counters, graph.State);
+        }
+
+        private static int[] ReplaceLast(EquatableArray<int> shape, int last)
+        {
+            var dims = shape.ToArray();
+            dims[dims.Length - 1] = last;
+            return dims;
+        }
+
         /// <summary>The attribute's path argument, where every [FromOnnx] error goes (the attribute, or the class, without one).</summary>
         public static Location PathLocation(AttributeData attribute, INamedTypeSymbol type, CancellationToken cancellationToken)
         {
@@ -168,6 +226,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
             return TargetChecks.IdentifierLocation(type, cancellationToken);
         }
+
+        private static Location? NamedArgumentLocation(AttributeData attribute, string name, CancellationToken cancellationToken) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax syntax
+                ? syntax.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.GetLocation()
+                : null;
 
         private static LossKind ReadLoss(AttributeData attribute)
         {
