@@ -47,3 +47,7 @@ public partial class FeatureHead
 
     public Tensor Forward([Shape(32)] Tensor features) => head.Forward(features);
 }
+
+/// <summary>Sigmoid, Transpose, LayerNormalization, MatMul+Add, Tanh, Pad+AveragePool, GlobalAveragePool, Mul, Sub, Flatten, Concat, Softmax (opset 17).</summary>
+[FromOnnx("Onnx/Golden/ops.opset17.onnx", Loss = Loss.MeanSquaredError)]
+public partial class ImportedOps17;

@@ -60,7 +60,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
         public const long MaxStateValues = 64L << 20;
 
         /// <summary>The node types the importer folds itself (when their inputs are constants), besides those ops claim.</summary>
-        public static readonly ImmutableArray<string> FoldedOpTypes = ImmutableArray.Create("Cast", "Concat", "Constant", "Gather", "Identity", "Shape", "Squeeze", "Transpose", "Unsqueeze");
+        public static readonly ImmutableArray<string> FoldedOpTypes = ImmutableArray.Create("Cast", "Concat", "Constant", "Gather", "Identity", "Pad", "Shape", "Squeeze", "Transpose", "Unsqueeze");
 
         private readonly OnnxGraph _graph;
         private readonly Action<string, bool> _error;
@@ -263,10 +263,10 @@ namespace StaticGrad.Generators.Parsing.Onnx
                     return false;
                 }
 
-                bool tokens = input.ElementType is OnnxDataType.Int64 or OnnxDataType.Int32;
-                if (input.ElementType != OnnxDataType.Float && !tokens)
+                const bool tokens = false; // int64 token ids need Gather as an embedding, which does not import yet
+                if (input.ElementType != OnnxDataType.Float)
                 {
-                    Error($"the graph input '{input.Name}' holds {OnnxDataType.Name(input.ElementType)} values; StaticGrad imports float inputs (and int64 token ids)");
+                    Error($"the graph input '{input.Name}' holds {OnnxDataType.Name(input.ElementType)} values; StaticGrad imports float inputs (token ids, for embeddings, not yet)");
                     return false;
                 }
 
@@ -420,6 +420,20 @@ namespace StaticGrad.Generators.Parsing.Onnx
                         }
 
                         _constants[output] = matrix.Transposed(); // keeps the initializer's name: the weight of a Linear exported as MatMul
+                        return true;
+                    }
+
+                case "Pad" when node.Inputs.Length >= 1 && _values.TryGetValue(node.Inputs[0], out int padded):
+                    {
+                        // PyTorch writes an explicit Pad of zeros before AveragePool; only that (no padding at all) imports.
+                        long[]? pads = Opset >= 11 ? (node.Inputs.Length > 1 && node.Inputs[1].Length > 0 ? IntegersOf(node.Inputs[1]) : null) : Ints("pads");
+                        if (pads is null || pads.Any(p => p != 0))
+                        {
+                            Unsupported($"pads [{(pads is null ? "not constant" : string.Join(", ", pads))}]: only a Pad that adds nothing imports (pad inside Conv2d instead)");
+                            return true;
+                        }
+
+                        _values[output] = padded;
                         return true;
                     }
 

@@ -5,12 +5,16 @@ Run with Debian's Python (python3-torch 1.13, python3-onnx), from this folder:
 
     /usr/bin/python3 make_onnx_fixtures.py
 
-For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block) and each opset (13 and 17) it writes
+For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block at opsets 13 and 17; the other
+operators the importer takes at opset 17) it writes
 `<name>.opset<N>.onnx` (torch.onnx.export in eval mode, input and output with a dynamic batch axis) and
 `<name>.opset<N>.json`: the model's opset imports, node op types in file order, the graph inputs and outputs with their
 dims (a string for a symbolic one), every initializer's name, data type, dims and the sum of its values (float64), and
 the values of one initializer
-(`sample`), as read back by the `onnx` package, an independent reader to compare StaticGrad's with.
+(`sample`), as read back by the `onnx` package, an independent reader to compare StaticGrad's with; and
+`<name>.opset<N>.golden.json` for the [FromOnnx] tests (FromOnnxGoldenTests): a batch, PyTorch's eval outputs on it, the
+losses of 10 plain SGD steps from the exported weights in training mode, the eval outputs after them, and how far the
+float32 run is from a float64 one.
 """
 import json
 import os
@@ -60,11 +64,37 @@ class Residual(nn.Module):
         return torch.relu(self.bn2(self.conv2(h)) + x)
 
 
+class Ops(nn.Module):
+    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Sigmoid, Transpose, LayerNormalization,
+    a Linear on a 4-D value (MatMul and the Add of its bias), Tanh, AveragePool, GlobalAveragePool, Mul, Sub, Flatten,
+    Concat and Softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.norm = nn.LayerNorm(6)
+        self.rows = nn.Linear(6, 6)
+        self.head = nn.Linear(4 * 3 * 3 + 4, 5)
+
+    def forward(self, x):
+        h = torch.sigmoid(self.conv(x))                      # 4×6×6
+        t = self.rows(self.norm(h.transpose(2, 3)))          # 4×6×6
+        a = nn.functional.avg_pool2d(torch.tanh(t), 2)       # 4×3×3
+        g = nn.functional.adaptive_avg_pool2d(t, 1)          # 4×1×1
+        d = a - g * a
+        flat = torch.cat([torch.flatten(d, 1), torch.flatten(g, 1)], dim=1)
+        return torch.softmax(self.head(flat), dim=1)
+
+
 MODELS = [
     ("mlp", Mlp, (1, 64), "fc2.weight"),
     ("cnn", Cnn, (1, 1, 8, 8), "fc.weight"),
     ("residual", Residual, (1, 3, 6, 6), "bn1.running_mean"),
+    ("ops", Ops, (1, 2, 6, 6), "rows.bias"),
 ]
+
+# LayerNormalization is an ONNX operator from opset 17 (before, PyTorch writes ReduceMean, Sub, Pow, Sqrt, Div).
+OPSETS = {"ops": (17,)}
 
 
 def dims(value_info):
@@ -115,7 +145,8 @@ def summary(model, sample):
 
 BATCH = 8
 STEPS = 10
-LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05}
+LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0}
+REGRESSION = ("residual", "ops")
 
 
 def batch_for(name, shape, dtype):
@@ -124,6 +155,9 @@ def batch_for(name, shape, dtype):
     x = torch.randn(BATCH, *shape[1:], generator=g)
     if name == "residual":
         y = torch.randn(BATCH, *shape[1:], generator=g)
+        return x.to(dtype), y.to(dtype)
+    if name == "ops":
+        y = torch.softmax(torch.randn(BATCH, 5, generator=g), dim=1)
         return x.to(dtype), y.to(dtype)
     return x.to(dtype), torch.randint(0, 10, (BATCH,), generator=g)
 
@@ -137,7 +171,7 @@ def train(model, name, x, y):
         features = torch.relu(model.fc1(x)).detach().clone() if name == "mlp" else None
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE[name])
-    loss_fn = nn.MSELoss() if name == "residual" else nn.CrossEntropyLoss()
+    loss_fn = nn.MSELoss() if name in REGRESSION else nn.CrossEntropyLoss()
     losses = []
     for _ in range(STEPS):
         optimizer.zero_grad()
@@ -170,7 +204,7 @@ def golden(name, cls, shape, path_onnx, state):
         "input": x.double().ravel().tolist(),
         "labels": y.ravel().tolist() if y.dtype == torch.int64 else None,
         "targets": y.double().ravel().tolist() if y.dtype != torch.int64 else None,
-        "loss": "MeanSquaredError" if name == "residual" else "SoftmaxCrossEntropy",
+        "loss": "MeanSquaredError" if name in REGRESSION else "SoftmaxCrossEntropy",
         "learning_rate": LEARNING_RATE[name],
         "eval_outputs": outputs.double().ravel().tolist(),
         "hidden_features": features.double().ravel().tolist() if features is not None else None,
@@ -184,7 +218,7 @@ def golden(name, cls, shape, path_onnx, state):
 
 def main():
     for name, cls, shape, sample in MODELS:
-        for opset in (13, 17):
+        for opset in OPSETS.get(name, (13, 17)):
             torch.manual_seed(1)
             model = cls()
             if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
