@@ -113,7 +113,7 @@ namespace StaticGrad.Generators.Graph
         public string? ImportedFrom { get; init; }
 
         /// <summary>The initial parameters then buffers of an imported model (see <see cref="ImportedFrom"/>).</summary>
-        public EquatableArray<float> ImportedState { get; init; }
+        public EquatableArray<float> ImportedState { get; init; } = EquatableArray.Empty<float>();
 
         private static int Total(EquatableArray<StateTensor> tensors) =>
             tensors.Count == 0 ? 0 : tensors[tensors.Count - 1].Offset + tensors[tensors.Count - 1].Count;

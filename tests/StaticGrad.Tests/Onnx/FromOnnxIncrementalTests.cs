@@ -47,6 +47,24 @@ public sealed class FromOnnxIncrementalTests
     }
 
     [Fact]
+    public void PipelineValues_HoldNoSymbolsSyntaxOrCompilations()
+    {
+        GeneratorRunResult result = TestCompilation.CreateDriver().AddAdditionalTexts(ImmutableArray.Create(File("cnn.opset13.onnx")))
+            .RunGenerators(TestCompilation.Create(Source)).GetRunResult().Results.Single();
+        int inspected = 0;
+        foreach (string step in new[] { TrackingNames.FromOnnx, TrackingNames.OnnxImport })
+        {
+            foreach (var output in result.TrackedSteps[step].SelectMany(s => s.Outputs))
+            {
+                Generator.IncrementalTests.AssertPlainValues(output.Value, step, new System.Collections.Generic.HashSet<object>(System.Collections.Generic.ReferenceEqualityComparer.Instance));
+                inspected++;
+            }
+        }
+
+        Assert.Equal(2, inspected);
+    }
+
+    [Fact]
     public void OtherFileContent_IsModified()
     {
         CSharpCompilation compilation = TestCompilation.Create(Source);
