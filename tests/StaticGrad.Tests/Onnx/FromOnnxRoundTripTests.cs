@@ -92,6 +92,32 @@ public sealed class FromOnnxRoundTripTests
     }
 
     [Fact]
+    public void EveryOpNet_ExportedAndImported_GivesTheSameOutputs()
+    {
+        // Strided Conv2d, BatchNorm2d and 1d, SiLU (Sigmoid·x), Sub, Tanh, Transpose, LayerNorm, Linear on a 3-D value (MatMul+Add),
+        // AvgPool with stride 1, MaxPool, GlobalAveragePool, Mul, the exact GELU (our export's Mul, Erf, Add, Mul, Mul chain),
+        // Reshape, Flatten, Dropout (Identity) and Concat; two inputs.
+        var random = new Random(6);
+        var model = new EveryOpNet(seed: 4, maxBatchSize: 4);
+        model.UseAdam(1e-2);
+        for (int step = 0; step < 3; step++)
+        {
+            model.TrainStep(Floats(random, 4 * EveryOpNet.XSize), Floats(random, 4 * EveryOpNet.SideSize), Floats(random, 4 * EveryOpNet.OutputSize));
+        }
+
+        var stream = new MemoryStream();
+        model.ExportOnnx(stream);
+        var (forward, names) = Import(stream.ToArray(), "x, side", 2);
+        float[] x = Floats(random, 3 * EveryOpNet.XSize), side = Floats(random, 3 * EveryOpNet.SideSize);
+        float[] expected = new float[3 * EveryOpNet.OutputSize];
+        model.Forward(x, side, expected);
+        AssertSame(expected, forward(new[] { x, side }, 3));
+
+        // The same names; in the order the graph uses them (bn before same), not the fields' order.
+        Assert.Equal(EveryOpNet.Description.Tensors.Select(p => p.Name).Concat(EveryOpNet.State.Buffers.Select(b => b.Name)).Order(), names.Order());
+    }
+
+    [Fact]
     public void OnnxCornerNet_WithATanhGelu_IsALocatedSgr0027()
     {
         var model = new OnnxCornerNet(seed: 2, maxBatchSize: 4);

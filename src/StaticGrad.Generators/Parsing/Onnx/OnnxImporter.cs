@@ -142,7 +142,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 outputName = named?.Outputs[0] ?? requested;
             }
 
-            nodes = Needed(nodes, outputName);
+            nodes = Needed(OnnxFusion.Fuse(nodes, _graph), outputName);
             _outputName = outputName;
 
             foreach (OnnxTensor initializer in _graph.Initializers)

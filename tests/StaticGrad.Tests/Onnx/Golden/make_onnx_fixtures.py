@@ -65,7 +65,8 @@ class Residual(nn.Module):
 
 
 class Ops(nn.Module):
-    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Sigmoid, Transpose, LayerNormalization,
+    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Sigmoid, Transpose, LayerNormalization, GELU
+    (Div, Erf, Add, Mul, Mul),
     a Linear on a 4-D value (MatMul and the Add of its bias), Tanh, AveragePool, GlobalAveragePool, Mul, Sub, Flatten,
     Concat and Softmax."""
 
@@ -80,7 +81,7 @@ class Ops(nn.Module):
         h = torch.sigmoid(self.conv(x))                      # 4×6×6
         t = self.rows(self.norm(h.transpose(2, 3)))          # 4×6×6
         a = nn.functional.avg_pool2d(torch.tanh(t), 2)       # 4×3×3
-        g = nn.functional.adaptive_avg_pool2d(t, 1)          # 4×1×1
+        g = nn.functional.adaptive_avg_pool2d(nn.functional.gelu(t), 1)  # 4×1×1
         d = a - g * a
         flat = torch.cat([torch.flatten(d, 1), torch.flatten(g, 1)], dim=1)
         return torch.softmax(self.head(flat), dim=1)
