@@ -175,6 +175,18 @@ public sealed class FromOnnxDiagnosticTests
     }
 
     [Fact]
+    public void TokenIdsReadAsNumbers_IsSgr0027()
+    {
+        var ids = new OnnxWire().String(1, "ids").Message(2, new OnnxWire().Message(1, new OnnxWire().Varint(1, 7)
+            .Message(2, new OnnxWire().Message(1, new OnnxWire().String(2, "batch")).Message(1, new OnnxWire().Varint(1, 4)))));
+        byte[] bytes = OnnxWire.Model(new OnnxWire()
+            .Message(1, OnnxWire.Node("/Relu", "Relu", new[] { "ids" }, new[] { "y" }))
+            .Message(11, ids)
+            .Message(12, OnnxWire.ValueInfo("y", "batch", 4))).ToArray();
+        Expect("SGR0027", File(bytes), "node '/Relu' (Relu)", "reads the token ids 'ids' as numbers");
+    }
+
+    [Fact]
     public void LossThatDoesNotFit_IsOnThePath()
     {
         const string source = """

@@ -115,6 +115,23 @@ public sealed class FromOnnxGoldenTests
     }
 
     [Fact]
+    public void Embedding_OverTokenIds_MatchesPyTorch_AndTrainsAsPyTorch()
+    {
+        Golden golden = Load("embed.opset17");
+        int[] ids = golden.Input.Select(v => (int)v).ToArray();
+        var model = new ImportedEmbed17(maxBatchSize: 8);
+        float[] outputs = new float[golden.Batch * ImportedEmbed17.OutputSize];
+        model.Forward(ids, outputs);
+        AssertClose(golden.Floats("eval_outputs"), outputs, 1e-5, "eval outputs");
+        model.UseSgd(golden.LearningRate);
+        float[] losses = golden.Floats("losses").Select(_ => model.TrainStep(ids, golden.Labels)).ToArray();
+        AssertClose(golden.Floats("losses"), losses, 1e-4, "losses", relative: true);
+        Assert.Equal(new[] { "tokens.weight", "head.weight", "head.bias" }, ImportedEmbed17.Description.Tensors.Select(t => t.Name));
+        ids[3] = 12;
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(ids, outputs)); // the table has 12 rows
+    }
+
+    [Fact]
     public void Output_CutsTheGraphAtTheHiddenRelu_WhoseFeaturesArePyTorchs()
     {
         Golden golden = Load("mlp.opset13");

@@ -51,3 +51,7 @@ public partial class FeatureHead
 /// <summary>Sigmoid, Transpose, LayerNormalization, MatMul+Add, Tanh, Pad+AveragePool, GlobalAveragePool, Mul, Sub, Flatten, Concat, Softmax (opset 17).</summary>
 [FromOnnx("Onnx/Golden/ops.opset17.onnx", Loss = Loss.MeanSquaredError)]
 public partial class ImportedOps17;
+
+/// <summary>nn.Embedding over int64 token ids (Gather), Tanh, Flatten, Gemm (opset 17): a Tokens input.</summary>
+[FromOnnx("Onnx/Golden/embed.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedEmbed17;

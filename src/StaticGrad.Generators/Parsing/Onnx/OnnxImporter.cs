@@ -263,10 +263,10 @@ namespace StaticGrad.Generators.Parsing.Onnx
                     return false;
                 }
 
-                const bool tokens = false; // int64 token ids need Gather as an embedding, which does not import yet
-                if (input.ElementType != OnnxDataType.Float)
+                bool tokens = input.ElementType is OnnxDataType.Int64 or OnnxDataType.Int32; // token ids, which an embedding (Gather) reads
+                if (input.ElementType != OnnxDataType.Float && !tokens)
                 {
-                    Error($"the graph input '{input.Name}' holds {OnnxDataType.Name(input.ElementType)} values; StaticGrad imports float inputs (token ids, for embeddings, not yet)");
+                    Error($"the graph input '{input.Name}' holds {OnnxDataType.Name(input.ElementType)} values; StaticGrad imports float inputs and int64 token ids");
                     return false;
                 }
 
@@ -701,6 +701,15 @@ namespace StaticGrad.Generators.Parsing.Onnx
             if (inputs.Any(i => i < 0) || _failed)
             {
                 return -1;
+            }
+
+            foreach (int input in inputs)
+            {
+                if (OpCatalogue.Of(_nodes[input].Op).HoldsIntegers && op.IndexLimit(settings) is null)
+                {
+                    Unsupported($"it reads the token ids '{_nodes[input].Settings.Text}' as numbers; only an embedding (a Gather from a constant table) reads ids");
+                    return -1;
+                }
             }
 
             var shapes = inputs.Select(i => _nodes[i].Shape).ToList();

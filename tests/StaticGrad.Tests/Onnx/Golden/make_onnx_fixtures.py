@@ -87,15 +87,28 @@ class Ops(nn.Module):
         return torch.softmax(self.head(flat), dim=1)
 
 
+class Embed(nn.Module):
+    """nn.Embedding over int64 token ids (a Gather), then a Linear of the flattened rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens = nn.Embedding(12, 4)
+        self.head = nn.Linear(5 * 4, 3)
+
+    def forward(self, ids):
+        return self.head(torch.tanh(self.tokens(ids)).flatten(1))
+
+
 MODELS = [
     ("mlp", Mlp, (1, 64), "fc2.weight"),
     ("cnn", Cnn, (1, 1, 8, 8), "fc.weight"),
     ("residual", Residual, (1, 3, 6, 6), "bn1.running_mean"),
     ("ops", Ops, (1, 2, 6, 6), "rows.bias"),
+    ("embed", Embed, (1, 5), "tokens.weight"),
 ]
 
 # LayerNormalization is an ONNX operator from opset 17 (before, PyTorch writes ReduceMean, Sub, Pow, Sqrt, Div).
-OPSETS = {"ops": (17,)}
+OPSETS = {"ops": (17,), "embed": (17,)}
 
 
 def dims(value_info):
@@ -146,13 +159,15 @@ def summary(model, sample):
 
 BATCH = 8
 STEPS = 10
-LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0}
+LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0, "embed": 0.5}
 REGRESSION = ("residual", "ops")
 
 
 def batch_for(name, shape, dtype):
     """A fixed batch and its labels (classifiers: cross-entropy) or targets (the residual block: mean squared error)."""
     g = torch.Generator().manual_seed(7)
+    if name == "embed":
+        return torch.randint(0, 12, (BATCH, *shape[1:]), generator=g), torch.randint(0, 3, (BATCH,), generator=g)
     x = torch.randn(BATCH, *shape[1:], generator=g)
     if name == "residual":
         y = torch.randn(BATCH, *shape[1:], generator=g)
@@ -232,7 +247,7 @@ def main():
             path = os.path.join(HERE, f"{name}.opset{opset}.onnx")
             torch.onnx.export(
                 model,
-                torch.randn(*shape),
+                torch.zeros(*shape, dtype=torch.int64) if name == "embed" else torch.randn(*shape),
                 path,
                 opset_version=opset,
                 input_names=["input"],
