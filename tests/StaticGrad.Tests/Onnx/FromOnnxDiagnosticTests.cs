@@ -12,6 +12,7 @@ namespace StaticGrad.Tests.Onnx;
 /// Every way a [FromOnnx] file can be wrong is an error on the attribute's path argument that names the file (and the node),
 /// from the analyzer; the generator then writes nothing for the class and never throws (which would be CS8785).
 /// </summary>
+[Collection(nameof(OnnxReaderCacheTests))] // the generator reads through the process-wide cache, whose counters those tests check
 public sealed class FromOnnxDiagnosticTests
 {
     private const string Source = """

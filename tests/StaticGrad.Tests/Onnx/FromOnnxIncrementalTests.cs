@@ -14,6 +14,7 @@ namespace StaticGrad.Tests.Onnx;
 /// import step does not run, so the file is neither read nor imported again) and the output Cached; another file's content
 /// is Modified.
 /// </summary>
+[Collection(nameof(OnnxReaderCacheTests))] // the generator reads through the process-wide cache, whose counters those tests check
 public sealed class FromOnnxIncrementalTests
 {
     private const string Source = """

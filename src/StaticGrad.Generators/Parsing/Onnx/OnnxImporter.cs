@@ -792,6 +792,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
         private string ModulePath(List<StateDeclaration> declarations, IReadOnlyDictionary<string, OnnxConstant> state)
         {
             string? path = null;
+            if (declarations.Count == 1 && declarations[0].Name.Length == 0 && state.TryGetValue(string.Empty, out OnnxConstant? own))
+            {
+                path = own.Name; // a tensor that is its own state (a constant): the file's name for it
+            }
+
             foreach (StateDeclaration declaration in declarations)
             {
                 if (declaration.Name.Length > 0 && state.TryGetValue(declaration.Name, out OnnxConstant? value) && value.Name.EndsWith("." + declaration.Name, StringComparison.Ordinal))

@@ -65,7 +65,8 @@ class Residual(nn.Module):
 
 
 class Ops(nn.Module):
-    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Sigmoid, Transpose, LayerNormalization, GELU
+    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Div and Add by constants, Sigmoid,
+    Transpose, LayerNormalization, GELU
     (Div, Erf, Add, Mul, Mul),
     a Linear on a 4-D value (MatMul and the Add of its bias), Tanh, AveragePool, GlobalAveragePool, Mul, Sub, Flatten,
     Concat and Softmax."""
@@ -78,7 +79,7 @@ class Ops(nn.Module):
         self.head = nn.Linear(4 * 3 * 3 + 4, 5)
 
     def forward(self, x):
-        h = torch.sigmoid(self.conv(x))                      # 4×6×6
+        h = torch.sigmoid(self.conv(x / 2 + 0.25))           # 4×6×6 (Div and Add by constants)
         t = self.rows(self.norm(h.transpose(2, 3)))          # 4×6×6
         a = nn.functional.avg_pool2d(torch.tanh(t), 2)       # 4×3×3
         g = nn.functional.adaptive_avg_pool2d(nn.functional.gelu(t), 1)  # 4×1×1
