@@ -1,7 +1,7 @@
 // TinyGpt: nanoGPT's CPU configuration of shakespeare_char, trained with StaticGrad's generated backprop on a text: a GPT
 // of 4 blocks, 4 heads, 128 wide, reading 64 characters to predict the next one. It prints the loss while it trains, the
 // loss on the held-out last 10 % of the text, then a few hundred characters sampled from the trained model.
-// Run: dotnet run --project samples/TinyGpt -c Release [-- [text-file] [--steps N] [--seed S] [--temperature T] [--length N]]
+// Run: dotnet run --project samples/TinyGpt -c Release [-- [text-file] [--steps N] [--seed S] [--temperature T] [--length N] [--threads N]]
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -28,7 +28,7 @@ if (vocabulary != Alphabet.Count)
 // ---- Command line ----------------------------------------------------------------------------------------------------
 string defaultText = Path.Combine(AppContext.BaseDirectory, "tinyshakespeare.txt.gz");
 string? textPath = null;
-int steps = DefaultSteps, seed = 1, length = 500;
+int steps = DefaultSteps, seed = 1, length = 500, threads = Math.Min(Environment.ProcessorCount, 2);
 double temperature = 0.8;
 for (int i = 0; i < args.Length; i++)
 {
@@ -41,7 +41,7 @@ for (int i = 0; i < args.Length; i++)
 
     if (arg.StartsWith("-", StringComparison.Ordinal) && arg.Length > 1)
     {
-        if (arg is not ("--steps" or "--seed" or "--temperature" or "--length"))
+        if (arg is not ("--steps" or "--seed" or "--temperature" or "--length" or "--threads"))
         {
             return BadArguments($"Unknown option '{arg}'.");
         }
@@ -57,6 +57,7 @@ for (int i = 0; i < args.Length; i++)
             "--steps" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out steps) && steps >= 1,
             "--seed" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed),
             "--temperature" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out temperature) && temperature > 0 && double.IsFinite(temperature),
+            "--threads" => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out threads) && threads is >= 1 and <= 64,
             _ => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out length) && length >= 0,
         };
         if (!ok)
@@ -66,6 +67,7 @@ for (int i = 0; i < args.Length; i++)
                 "--steps" => "a whole number of at least 1",
                 "--seed" => "a whole number",
                 "--temperature" => "a positive number (0.8 by default; lower is more conservative)",
+                "--threads" => "a whole number from 1 to 64 (by default the cores available, at most 2)",
                 _ => "a whole number of at least 0",
             };
             return BadArguments($"{arg} expects {expected}, got '{value}'.");
@@ -142,7 +144,7 @@ var seeds = new Random(seed);
 int initialSeed = seeds.Next(), batchSeed = seeds.Next(), sampleSeed = seeds.Next();
 // nanoGPT warms up over 100 steps from lr/101 ((it + 1)/(warmup + 1)); CosineAnnealing starts its warm-up at 0.
 int warmup = Math.Min(100, steps / 10);
-var model = new TinyGpt(seed: initialSeed, maxBatchSize: BatchSize);
+var model = new TinyGpt(seed: initialSeed, maxBatchSize: BatchSize) { Threads = threads };
 InitialiseAsNanoGpt(model, initialSeed);
 model.Optimizer = new AdamW(learningRate: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0.1)
 {
@@ -150,7 +152,7 @@ model.Optimizer = new AdamW(learningRate: 1e-3, beta1: 0.9, beta2: 0.99, weightD
     MaxGradientNorm = 1.0,
 };
 AnsiConsole.MarkupLine($"AdamW 1e-3 (β₂ 0.99, weight decay 0.1), {warmup} warm-up steps, cosine to 1e-4 at step {steps:N0}, gradients clipped to norm 1; " +
-                       $"batch {BatchSize}, seed {seed}, one thread, {KernelName()} kernels");
+                       $"batch {BatchSize}, seed {seed}, {(threads == 1 ? "one thread" : $"{threads} threads")}, {KernelName()} kernels");
 
 // The held-out windows: every 64 characters and the one after each, without overlap. The evaluations during training use
 // 240 of them, evenly spread (as nanoGPT's 20 batches of 12); the final one uses them all.
@@ -353,10 +355,11 @@ static int BadArguments(string message)
 
 static void PrintUsage(TextWriter writer)
 {
-    writer.WriteLine("Usage: dotnet run --project samples/TinyGpt -c Release [-- [text-file] [--steps N] [--seed S] [--temperature T] [--length N]]");
+    writer.WriteLine("Usage: dotnet run --project samples/TinyGpt -c Release [-- [text-file] [--steps N] [--seed S] [--temperature T] [--length N] [--threads N]]");
     writer.WriteLine("  text-file        UTF-8 text, gzipped if its name ends in .gz (default: Tiny Shakespeare, shipped with the sample)");
     writer.WriteLine($"  --steps N        training steps of 12 windows of 64 characters (default {DefaultSteps}, nanoGPT's)");
     writer.WriteLine("  --seed S         seeds the initial weights, the batches and the sampling (default 1)");
     writer.WriteLine("  --temperature T  sampling temperature, positive (default 0.8)");
     writer.WriteLine("  --length N       characters to sample after training (default 500)");
+    writer.WriteLine("  --threads N      threads TrainStep may use, 1 to 64 (default: the cores available, at most 2)");
 }

@@ -5,6 +5,7 @@
 // One FashionResNet training step (the model written as C#) against TorchSharp: the first step's losses compared, then timed,
 // then StaticGrad's step broken down per generated op:
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-resnet [rounds]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*ResNetBenchmarks*'
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-resnet
 // nanoGPT's CPU configuration (batch 12, block 64, 4 layers, 4 heads, 128 wide) against TorchSharp: losses compared step by step,
@@ -12,7 +13,7 @@
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-gpt [steps]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-gpt [rounds]
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- --filter '*GptBenchmarks*'
-//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-gpt [--nodes]
+//   dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-gpt [--nodes] [--threads N]
 // PlaneConvolution's forward pass, weight and input gradients apart, on the ResNet's shapes:
 //   dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-conv
 // Without -p:Torch=true the TorchSharp columns are left out (no native download).
@@ -32,6 +33,11 @@ if (args.Length > 0 && args[0] == "fashion-epochs")
 if (args.Length > 0 && args[0] == "verify-resnet")
 {
     return ResNetCheck.Verify(args);
+}
+
+if (args.Length > 0 && args[0] == "time-resnet")
+{
+    return ResNetCheck.Time(args);
 }
 
 if (args.Length > 0 && args[0] == "verify-gpt")

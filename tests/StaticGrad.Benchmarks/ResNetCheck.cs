@@ -10,6 +10,7 @@ namespace StaticGrad.Benchmarks;
 /// The two non-benchmark modes of <see cref="ResNetBenchmarks"/>:
 /// <code>
 /// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-resnet [steps]
+/// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-resnet [rounds]
 /// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- profile-resnet
 /// </code>
 /// <c>verify-resnet</c> trains StaticGrad's FashionResNet and the TorchSharp copy (same initial weights, same batch, Adam 1e-3,
@@ -40,6 +41,20 @@ internal static class ResNetCheck
         bool ok = first <= 1e-4;
         Console.WriteLine(ok ? $"OK: the first step's losses agree within 1e-4 ({first:E2})." : $"FAILED: the first step's losses differ by {first:E2} (> 1e-4).");
         return ok ? 0 : 1;
+    }
+
+    /// <summary>StaticGrad's step on one and two threads against TorchSharp's on one and two, in alternating rounds.</summary>
+    public static int Time(string[] args)
+    {
+        int rounds = args.Length > 1 ? int.Parse(args[1]) : 6;
+        var (x, y) = ResNetBenchmarks.MakeBatch();
+        FashionResNet net = ResNetBenchmarks.NewGenerated(), two = ResNetBenchmarks.NewGenerated();
+        two.Threads = 2;
+        TorchTrainer torch = ResNetBenchmarks.NewTorch(net, x, y);
+        AlternatingRounds.Run($"FashionResNet TrainStep, batch {ResNetBenchmarks.Batch}, Adam", rounds, 10,
+            ("StaticGrad, 1 thread", () => net.TrainStep(x, y)), ("StaticGrad, 2 threads", () => two.TrainStep(x, y)),
+            ("TorchSharp, 1 thread", () => torch.Step(1)), ("TorchSharp, 2 threads", () => torch.Step(2)));
+        return 0;
     }
 #endif
 

@@ -16,7 +16,7 @@ namespace StaticGrad.Kernels
     /// arithmetic on the saved output (sigmoid, tanh) are vectorised with a scalar tail. Nothing is allocated and lengths
     /// are only asserted: generated code passes spans of the shapes it was compiled for.
     /// </summary>
-    public static class Activations
+    public static partial class Activations
     {
         /// <summary>√(2/π), the tanh approximation's scale.</summary>
         private const double SqrtTwoOverPi = 0.7978845608028654;

@@ -13,7 +13,7 @@ namespace StaticGrad.Kernels
     /// (the batch times the leading dimensions), row-major. Nothing is allocated and lengths are only asserted: generated
     /// code passes spans of the shapes it was compiled for.
     /// </summary>
-    public static class Attention
+    public static partial class Attention
     {
         /// <summary>
         /// <c>count</c> products <c>C = op(A)·op(B)</c>, C being <paramref name="m"/>×<paramref name="n"/> and the inner dimension
@@ -273,7 +273,7 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// The backward pass of <see cref="ScaledDotProduct{TShape, T}"/> from the probabilities it kept, as four matrix products
+        /// The backward pass of <see cref="ScaledDotProduct{TShape, T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, int, bool, T)"/> from the probabilities it kept, as four matrix products
         /// per item on StaticGrad's GEMM kernels: <c>dv = Pᵀ·dO</c>, <c>dP = dO·vᵀ</c>, then per row
         /// <c>dS = P ⊙ (dP − Σⱼ dP⊙P)·scale</c> in place, <c>dq = dS·k</c>, <c>dk = dSᵀ·q</c>. Overwrites the three input
         /// gradients; <paramref name="scratch"/> holds one item's dP (at least Tq·Tk values).

@@ -10,7 +10,7 @@ namespace StaticGrad.Kernels
     /// <summary>
     /// The dimensions of one scaled dot-product attention, fixed at compile time: q [Tq×D], k [Tk×D], v [Tk×Dv] per item.
     /// Generated code implements it on a struct whose properties return constants, so the matrix products the attention
-    /// kernels run (<see cref="Attention.ScaledDotProduct{TShape, T}"/>) are compiled for their sizes, as every
+    /// kernels run (<see cref="Attention.ScaledDotProduct{TShape, T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, int, bool, T)"/>) are compiled for their sizes, as every
     /// <see cref="IGemmShape"/> is.
     /// </summary>
     public interface IAttentionShape

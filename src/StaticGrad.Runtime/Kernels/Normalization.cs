@@ -16,7 +16,7 @@ namespace StaticGrad.Kernels
     /// accumulate (a step sums them over every use); input gradients are overwritten. Nothing is allocated and lengths
     /// are only asserted.
     /// </summary>
-    public static class Normalization
+    public static partial class Normalization
     {
         /// <summary>
         /// Batch normalisation in training mode over <c>x[batch, channels, plane]</c> (NCHW with plane = H·W; a
@@ -177,7 +177,7 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// Layer normalisation over the last dimension of <c>x[rows, features]</c>, with an element-wise affine:
         /// <c>y = (x − mean)·invStd·weight + bias</c>, the mean and the biased variance taken over each row's features and
-        /// <c>invStd = 1/√(var + ε)</c>. Each row's mean and invStd are saved for <see cref="LayerNormBackward{T}"/>.
+        /// <c>invStd = 1/√(var + ε)</c>. Each row's mean and invStd are saved for <see cref="LayerNormBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, bool)"/>.
         /// </summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
         /// <param name="x">The input, <c>[rows × features]</c>.</param>
@@ -251,8 +251,9 @@ namespace StaticGrad.Kernels
         /// <param name="savedInvStd">The forward pass's <c>1/√(var + ε)</c>, <c>[rows]</c>.</param>
         /// <param name="weightGradient">∂L/∂γ is added to it, <c>[features]</c>.</param>
         /// <param name="biasGradient">∂L/∂β is added to it, <c>[features]</c>.</param>
-        /// <param name="inputGradient">Receives ∂L/∂x, <c>[rows × features]</c> (may be <paramref name="outputGradient"/> itself).</param>
-        public static void LayerNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient)
+        /// <param name="inputGradient">Receives ∂L/∂x, <c>[rows × features]</c> (may be <paramref name="outputGradient"/> itself, unless <paramref name="accumulateInput"/>).</param>
+        /// <param name="accumulateInput">Add ∂L/∂x to <paramref name="inputGradient"/> instead of overwriting it (the input is used elsewhere too).</param>
+        public static void LayerNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int rows, int features, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool accumulateInput = false)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             Debug.Assert(x.Length >= rows * features && outputGradient.Length >= rows * features && inputGradient.Length >= rows * features, "x or a gradient is shorter than rows × features.");
@@ -292,7 +293,8 @@ namespace StaticGrad.Kernels
                     {
                         var xHat = (Vector256.LoadUnsafe(ref row, (nuint)i) - mv) * sv;
                         var g = Vector256.LoadUnsafe(ref dY, (nuint)i) * Vector256.LoadUnsafe(ref w, (nuint)i);
-                        (sv * (g - a - (xHat * c))).StoreUnsafe(ref dX, (nuint)i);
+                        var d = sv * (g - a - (xHat * c));
+                        (accumulateInput ? d + Vector256.LoadUnsafe(ref dX, (nuint)i) : d).StoreUnsafe(ref dX, (nuint)i);
                     }
                 }
                 else if (Vector128.IsHardwareAccelerated)
@@ -302,7 +304,8 @@ namespace StaticGrad.Kernels
                     {
                         var xHat = (Vector128.LoadUnsafe(ref row, (nuint)i) - mv) * sv;
                         var g = Vector128.LoadUnsafe(ref dY, (nuint)i) * Vector128.LoadUnsafe(ref w, (nuint)i);
-                        (sv * (g - a - (xHat * c))).StoreUnsafe(ref dX, (nuint)i);
+                        var d = sv * (g - a - (xHat * c));
+                        (accumulateInput ? d + Vector128.LoadUnsafe(ref dX, (nuint)i) : d).StoreUnsafe(ref dX, (nuint)i);
                     }
                 }
 
@@ -310,7 +313,8 @@ namespace StaticGrad.Kernels
                 {
                     T xHat = (Unsafe.Add(ref row, i) - m) * s;
                     T g = Unsafe.Add(ref dY, i) * Unsafe.Add(ref w, i);
-                    Unsafe.Add(ref dX, i) = s * (g - meanG - (xHat * meanGXHat));
+                    T d = s * (g - meanG - (xHat * meanGXHat));
+                    Unsafe.Add(ref dX, i) = accumulateInput ? Unsafe.Add(ref dX, i) + d : d;
                 }
             }
         }

@@ -8,9 +8,9 @@ namespace StaticGrad.Benchmarks.Gpt;
 /// 65 characters, dropout 0): forward, per-position softmax cross-entropy, backward, AdamW (lr 1e-3, betas 0.9/0.99,
 /// weight decay 0.1 on the tensors of 2+ dimensions, as nanoGPT's configure_optimizers). StaticGrad's generated model
 /// against the same architecture in TorchSharp (<c>TorchNanoGpt</c>), which starts from StaticGrad's initial weights copied
-/// across by their PyTorch names and trains on the same four batches in turn. StaticGrad's <c>[Model]</c> classes have no
-/// <c>Threads</c> yet, so it runs on one thread; TorchSharp on one and on two. The setup checks that the first steps' losses
-/// agree (<c>verify-gpt</c> runs that check alone and prints them).
+/// across by their PyTorch names and trains on the same four batches in turn. Both on one thread and on two (StaticGrad's
+/// <c>Threads = 2</c>: a second model from the same seed). The setup checks that the first steps' losses agree
+/// (<c>verify-gpt</c> runs that check alone and prints them).
 /// </summary>
 [MemoryDiagnoser]
 public class GptBenchmarks
@@ -21,9 +21,9 @@ public class GptBenchmarks
     /// <summary>How many fixed batches the steps cycle through.</summary>
     public const int BatchCount = 4;
 
-    private NanoGpt _net = null!;
+    private NanoGpt _net = null!, _netTwo = null!;
     private int[][] _ids = [], _labels = [];
-    private int _next;
+    private int _next, _nextTwo;
 #if TORCH
     private TorchGptTrainer _torch = null!;
 #endif
@@ -92,6 +92,9 @@ public class GptBenchmarks
             }
         }
 #endif
+        _netTwo = NewGenerated();
+        _netTwo.Threads = 2;
+
         // The steps really train: the loss on the fixed batches goes down.
         float first = Generated(), later = first;
         for (int i = 0; i < 4 * BatchCount; i++) later = Generated();
@@ -107,6 +110,14 @@ public class GptBenchmarks
         int batch = _next;
         _next = (_next + 1) % BatchCount;
         return _net.TrainStep(_ids[batch], _labels[batch]);
+    }
+
+    [Benchmark(Description = "StaticGrad NanoGpt TrainStep, 2 threads")]
+    public float GeneratedTwoThreads()
+    {
+        int batch = _nextTwo;
+        _nextTwo = (_nextTwo + 1) % BatchCount;
+        return _netTwo.TrainStep(_ids[batch], _labels[batch]);
     }
 
 #if TORCH

@@ -11,12 +11,12 @@ namespace StaticGrad.Benchmarks.Gpt;
 /// <code>
 /// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- verify-gpt [steps]
 /// dotnet run -c Release --project tests/StaticGrad.Benchmarks -p:Torch=true -- time-gpt [rounds]
-/// dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-gpt [--nodes] [--products]
+/// dotnet run -c Release --project tests/StaticGrad.Benchmarks -- profile-gpt [--nodes] [--products] [--threads N]
 /// </code>
 /// <c>verify-gpt</c> trains StaticGrad's NanoGpt and the TorchSharp copy side by side (same initial weights, same batches,
-/// AdamW) and fails unless every step's losses agree within 1e-4 relative. <c>time-gpt</c> alternates the three steps
-/// (StaticGrad on one thread, TorchSharp on one and on two) in rounds of 20 steps each and prints each one's best and median
-/// round and its fastest single step, so that a neighbour's load on a shared machine hits all three alike. <c>profile-gpt</c> times each generated
+/// AdamW) and fails unless every step's losses agree within 1e-4 relative. <c>time-gpt</c> alternates the four steps
+/// (StaticGrad and TorchSharp, each on one and on two threads) in rounds of 20 steps each and prints each one's best and median
+/// round and its fastest single step, so that a neighbour's load on a shared machine hits all four alike. <c>profile-gpt</c> times each generated
 /// <c>Node*Forward</c>/<c>Node*Backward</c> method alone (the fastest of 60 calls), sums them per kind of op, and times the
 /// optimizer step and the whole step.
 /// </summary>
@@ -53,7 +53,9 @@ internal static class GptCheck
         var (ids, labels) = GptBenchmarks.MakeBatches();
         NanoGpt net = GptBenchmarks.NewGenerated();
         TorchGptTrainer torch = GptBenchmarks.NewTorch(net, ids, labels);
-        int next = 0;
+        NanoGpt twoThreads = GptBenchmarks.NewGenerated();
+        twoThreads.Threads = 2;
+        int next = 0, nextTwo = 0;
         float Ours()
         {
             int b = next;
@@ -61,54 +63,15 @@ internal static class GptCheck
             return net.TrainStep(ids[b], labels[b]);
         }
 
-        for (int i = 0; i < 30; i++)
+        float OursTwo()
         {
-            Ours();
-            torch.Step(1);
-            torch.Step(2);
+            int b = nextTwo;
+            nextTwo = (nextTwo + 1) % GptBenchmarks.BatchCount;
+            return twoThreads.TrainStep(ids[b], labels[b]);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) Ours();
-        double oursBytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) torch.Step(1);
-        double torchBytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 20.0;
-
-        var runs = new (string Name, Func<float> Step, List<double> Rounds, double[] Fastest)[]
-        {
-            ("StaticGrad, 1 thread", Ours, new(), [double.MaxValue]),
-            ("TorchSharp, 1 thread", () => torch.Step(1), new(), [double.MaxValue]),
-            ("TorchSharp, 2 threads", () => torch.Step(2), new(), [double.MaxValue]),
-        };
-        for (int round = 0; round < rounds; round++)
-        {
-            foreach (var run in runs)
-            {
-                run.Step(); // a first step after switching, not timed (TorchSharp's thread count changes here)
-                long start = Stopwatch.GetTimestamp();
-                for (int i = 0; i < Steps; i++)
-                {
-                    long one = Stopwatch.GetTimestamp();
-                    run.Step();
-                    run.Fastest[0] = Math.Min(run.Fastest[0], Stopwatch.GetElapsedTime(one).TotalMilliseconds);
-                }
-
-                run.Rounds.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / Steps);
-            }
-        }
-
-        Console.WriteLine($"NanoGpt TrainStep, batch {GptBenchmarks.Batch}, block {GptBenchmarks.Block}; {rounds} alternating rounds of {Steps} steps; "
-            + $"{(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256" : "Vector128 or scalar")} kernels; ms per step");
-        double oursBest = runs[0].Rounds.Min(), oursFastest = runs[0].Fastest[0];
-        foreach (var (name, _, list, fastest) in runs)
-        {
-            list.Sort();
-            double best = list[0], median = list[list.Count / 2];
-            Console.WriteLine($"{name,-22} rounds: best {best,7:F2}  median {median,7:F2} ({best / oursBest:F2}× StaticGrad's best)   fastest single step {fastest[0],7:F2} ({fastest[0] / oursFastest:F2}×)");
-        }
-
-        Console.WriteLine($"Managed bytes allocated per step: StaticGrad {oursBytes:F0}, TorchSharp (1 thread) {torchBytes:F0}");
+        AlternatingRounds.Run($"NanoGpt TrainStep, batch {GptBenchmarks.Batch}, block {GptBenchmarks.Block}", rounds, Steps,
+            ("StaticGrad, 1 thread", Ours), ("StaticGrad, 2 threads", OursTwo), ("TorchSharp, 1 thread", () => torch.Step(1)), ("TorchSharp, 2 threads", () => torch.Step(2)));
         return 0;
     }
 #endif
@@ -136,6 +99,8 @@ internal static class GptCheck
 
         var (ids, labels) = GptBenchmarks.MakeBatches();
         NanoGpt net = GptBenchmarks.NewGenerated();
+        int threads = Array.IndexOf(args, "--threads") is int at and >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1]) : 1;
+        net.Threads = threads;
         for (int i = 0; i < 30; i++) net.TrainStep(ids[i % GptBenchmarks.BatchCount], labels[i % GptBenchmarks.BatchCount]);
 
         var nodes = new List<(string Direction, string Op, Action<int> Run)>();
@@ -165,7 +130,7 @@ internal static class GptCheck
         var perKind = new SortedDictionary<string, (double Forward, double Backward, int Count)>();
         double forward = 0, backward = 0;
         bool verbose = args.Contains("--nodes");
-        Console.WriteLine($"NanoGpt TrainStep parts, batch {batch}, block {GptBenchmarks.Block}, one thread, "
+        Console.WriteLine($"NanoGpt TrainStep parts, batch {batch}, block {GptBenchmarks.Block}, {threads} thread(s), "
             + $"{(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256" : "Vector128 or scalar")} (fastest of 60 calls, µs per call):");
         foreach (var (direction, op, run) in nodes)
         {

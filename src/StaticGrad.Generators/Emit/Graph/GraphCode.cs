@@ -18,6 +18,21 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public string ReadOnlySpan => "global::System.ReadOnlySpan<float>";
 
+        /// <summary>The model's worker team (null on one thread), for kernels that split their work: <c>_team</c>.</summary>
+        public string Team => "_team";
+
+        /// <summary>The (node, input) pairs whose backward adds to the input's gradient, in the backward pass being written.</summary>
+        public System.Collections.Generic.HashSet<(int Node, int Input)> Accumulating { get; set; } = new();
+
+        /// <summary>The (node, input) pairs that add to the input's gradient in any backward pass (for the shared declarations).</summary>
+        public System.Collections.Generic.HashSet<(int Node, int Input)> EverAccumulating { get; } = new();
+
+        /// <summary>Whether the backward being written adds input <paramref name="input"/>'s gradient to its buffer instead of overwriting it.</summary>
+        public bool Accumulates(GraphNode node, int input) => Accumulating.Contains((node.Id, input));
+
+        /// <summary>Whether some backward pass adds input <paramref name="input"/>'s gradient (the op then declares what that needs).</summary>
+        public bool EverAccumulates(GraphNode node, int input) => EverAccumulating.Contains((node.Id, input));
+
         /// <summary>The array holding a node's value over the batch (a view's is its input's).</summary>
         public string Value(int id)
         {

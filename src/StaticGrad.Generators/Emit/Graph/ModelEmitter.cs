@@ -20,14 +20,16 @@ namespace StaticGrad.Generators.Emit.Graph
             var w = new SourceWriter();
             var code = new GraphCode(spec);
             Routing routing = Route(spec);
-            GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module");
+            code.EverAccumulating.UnionWith(routing.Accumulated);
+            code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
+            GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);
             WriteFields(w, code, routing);
             WriteConstructor(w, code, routing);
             WriteStateMembers(w, spec);
             WriteForward(w, code);
-            WriteBackward(w, code);
+            WriteBackward(w, code, routing);
             WriteRun(w, code, routing);
             WriteNodes(w, code, routing);
             WriteScores(w, code);
@@ -37,6 +39,7 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             WriteOptimizer(w);
+            WriteFileAndInterface(w, spec);
             WriteInterchange(w, spec);
             WriteOnnx(w, spec, routing);
             ModuleEmitter.WriteVisit(w, module);
@@ -58,9 +61,51 @@ namespace StaticGrad.Generators.Emit.Graph
 
             /// <summary>Values per example of the largest gradient that goes through scratch.</summary>
             public int ScratchSize { get; set; }
+
+            /// <summary>The float input whose gradient Backward(outputGradients, inputGradients) computes; null without one.</summary>
+            public int? InputNode { get; set; }
+
+            /// <summary>The (node, input) pairs whose backward adds to the input's gradient buffer (the value's later uses, for ops that can).</summary>
+            public HashSet<(int Node, int Input)> Accumulated { get; } = new();
+
+            /// <summary>The same, in the pass that also computes the input's gradient.</summary>
+            public HashSet<(int Node, int Input)> ToInputAccumulated { get; set; } = new();
+
+            /// <summary>The targets of the pass that also computes the input's gradient.</summary>
+            public Dictionary<int, (string? Target, bool Add)[]>? ToInputTargets { get; set; }
+
+            /// <summary>Whether <paramref name="node"/> gets a gradient buffer (<c>_g</c>): a live value that is not an input, or the input whose gradient is wanted.</summary>
+            public bool HasGradient(GraphNode node) => Live.Contains(node.Id) && (!OpCatalogue.Of(node.Op).IsInput || node.Id == InputNode);
         }
 
+        /// <summary>
+        /// The routing of the backward pass; for a model of one float input, also the routing of the pass that computes the
+        /// input's gradient (<c>Backward(outputGradients, inputGradients)</c>): the same, except that the nodes which read
+        /// the input write its gradient too, in variants of their own.
+        /// </summary>
         private static Routing Route(GraphSpec spec)
+        {
+            Routing routing = Route(spec, gradientInput: null);
+            if (spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && routing.Live.Contains(spec.Inputs[0].Node))
+            {
+                Routing toInput = Route(spec, spec.Inputs[0].Node);
+                routing.InputNode = spec.Inputs[0].Node;
+                routing.ToInputTargets = toInput.Targets;
+                routing.ToInputAccumulated = toInput.Accumulated;
+                routing.ScratchCount = System.Math.Max(routing.ScratchCount, toInput.ScratchCount);
+                routing.ScratchSize = System.Math.Max(routing.ScratchSize, toInput.ScratchSize);
+            }
+
+            return routing;
+        }
+
+        /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
+        private static bool DiffersToInput(Routing routing, int id) =>
+            routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs)
+            && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs)
+                || Enumerable.Range(0, theirs.Length).Any(k => routing.Accumulated.Contains((id, k)) != routing.ToInputAccumulated.Contains((id, k))));
+
+        private static Routing Route(GraphSpec spec, int? gradientInput)
         {
             var routing = new Routing();
             var pending = new Stack<int>();
@@ -91,7 +136,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 for (int k = 0; k < node.Inputs.Count; k++)
                 {
                     int input = node.Inputs[k];
-                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput;
+                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput || input == gradientInput;
                     if (!trained && !op.AlwaysWritesInputGradient)
                     {
                         targets[k] = (null, false);
@@ -99,6 +144,12 @@ namespace StaticGrad.Generators.Emit.Graph
                     else if (trained && written.Add(input))
                     {
                         targets[k] = ($"_g{input}", false);
+                    }
+                    else if (trained && k == 0 && op.AccumulatesInputGradient)
+                    {
+                        // A later use (earlier in the backward order) already wrote the gradient: add to it in place.
+                        targets[k] = ($"_g{input}", false);
+                        routing.Accumulated.Add((id, k));
                     }
                     else
                     {
@@ -260,7 +311,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     names.Add($"_v{node.Id}");
                 }
 
-                if (routing.Live.Contains(node.Id) && !op.IsInput)
+                if (routing.HasGradient(node))
                 {
                     names.Add($"_g{node.Id}");
                 }
@@ -290,6 +341,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("#pragma warning restore CS0414");
             w.Line("private ulong _dropoutState;");
             w.Line("private global::StaticGrad.Training.Optimizer? _optimizer;");
+            w.Line("private global::StaticGrad.Kernels.WorkerTeam? _team; // the threads the large products and the optimizer may use; null for the calling thread only");
             w.Line();
         }
 
@@ -320,7 +372,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : "float")}[maxBatchSize * {Int(node.Size)}];");
                 }
 
-                if (routing.Live.Contains(node.Id) && !op.IsInput)
+                if (routing.HasGradient(node))
                 {
                     w.Line($"_g{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
                 }
@@ -351,6 +403,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// <summary>The largest batch Forward and TrainStep take.</summary>");
             w.Line("public int MaxBatchSize { get; }");
             w.Line();
+            WriteThreads(w);
 
             w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, N(0, 1) for embeddings, ones and zeros for normalisation.</summary>");
             w.Open("private void InitializeState(int seed)");
@@ -385,6 +438,31 @@ namespace StaticGrad.Generators.Emit.Graph
             WriteNameSwitch(w, "ParameterOffset", spec.Parameters);
             WriteNameSwitch(w, "BufferOffset", spec.Buffers);
             WriteNameSwitch(w, "CounterIndex", spec.Counters);
+        }
+
+        private static void WriteThreads(SourceWriter w)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// How many threads Forward, TrainStep, Backward, Step and the evaluation methods may use: 1 (the default) runs everything on");
+            w.Line("/// the calling thread; 2 to 64 split each large matrix product (Linear, convolutions, attention's products; at least 2²⁰");
+            w.Line("/// multiply-adds, by rows or by columns), attention's items, GELU and LayerNorm's rows, and the optimizer's update between the");
+            w.Line("/// calling thread and background workers of this model, started on first use. Results are the same for any number of threads");
+            w.Line("/// (each value is summed in the same order). Steps allocate nothing on the calling thread; a call made while another call of this");
+            w.Line("/// model is using the workers runs on its own thread alone.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
+            w.Line("public int Threads");
+            w.Line("{");
+            w.Line("    get => _team?.Threads ?? 1;");
+            w.Line("    set");
+            w.Line("    {");
+            w.Line("        if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, \"Threads must be between 1 and 64.\");");
+            w.Line("        if (value == Threads) return;");
+            w.Line("        _team?.Dispose(); // its workers end");
+            w.Line("        _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);");
+            w.Line("    }");
+            w.Line("}");
+            w.Line();
         }
 
         private static void WriteNameSwitch(SourceWriter w, string method, Helpers.EquatableArray<StateTensor> tensors)
@@ -492,7 +570,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
         }
 
-        private static void WriteBackward(SourceWriter w, GraphCode code)
+        private static void WriteBackward(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
             w.Line("/// <summary>");
@@ -510,6 +588,48 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
             w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
             w.Line("RunBackward(_batch);");
+            w.Close();
+            w.Line();
+            if (spec.Inputs.Count != 1 || spec.Inputs[0].Tokens)
+            {
+                return;
+            }
+
+            w.Line("/// <summary>");
+            w.Line("/// As <see cref=\"Backward(global::System.ReadOnlySpan{float})\"/>, and writes the gradient of the loss with respect to the last");
+            w.Line("/// forward pass's inputs to <paramref name=\"inputGradients\"/> (PyTorch's <c>x.grad</c> of an input with <c>requires_grad</c>): for");
+            w.Line("/// saliency maps, adversarial examples, or a model that feeds this one. Parameter gradients are added as by the other overload.");
+            w.Line("/// The layers that read the input compute its gradient only in this overload; an empty <paramref name=\"inputGradients\"/> skips it. Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not match the last batch (<see cref=\"OutputSize\"/> or <see cref=\"InputSize\"/> values per example).</exception>");
+            w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradients, global::System.Span<float> inputGradients)");
+            w.Open("if (_batch == 0)");
+            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            w.Close();
+            w.Line();
+            w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
+            w.Open("if (!inputGradients.IsEmpty)");
+            w.Line("CheckLength(inputGradients.Length, _batch * InputSize, nameof(inputGradients), \"InputSize\");");
+            w.Close();
+            w.Line();
+            w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
+            w.Open("if (inputGradients.IsEmpty)");
+            w.Line("RunBackward(_batch);");
+            w.Line("return;");
+            w.Close();
+            w.Line();
+            if (routing.InputNode is int input)
+            {
+                w.Line("RunBackwardToInput(_batch);");
+                w.Line($"new global::System.ReadOnlySpan<float>(_g{input}, 0, _batch * InputSize).CopyTo(inputGradients);");
+            }
+            else
+            {
+                w.Line("RunBackward(_batch);");
+                w.Line("inputGradients.Clear(); // the outputs do not depend on the input");
+            }
+
             w.Close();
             w.Line();
         }
@@ -530,15 +650,30 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             w.Line("/// <summary>From the output's gradient back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
             w.Open("private void RunBackward(int batch)");
+            WriteBackwardCalls(w, spec, routing.Targets, toInput: null);
+            w.Close();
+            w.Line();
+            if (routing.ToInputTargets is { } toInputTargets)
+            {
+                w.Line("/// <summary>As RunBackward, and on to the gradient of the input (_g of the input node).</summary>");
+                w.Open("private void RunBackwardToInput(int batch)");
+                WriteBackwardCalls(w, spec, toInputTargets, routing);
+                w.Close();
+                w.Line();
+            }
+        }
+
+        private static void WriteBackwardCalls(SourceWriter w, GraphSpec spec, Dictionary<int, (string? Target, bool Add)[]> all, Routing? toInput)
+        {
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
                 GraphNode node = spec.Nodes[id];
-                if (!routing.Targets.TryGetValue(id, out (string? Target, bool Add)[]? targets))
+                if (!all.TryGetValue(id, out (string? Target, bool Add)[]? targets))
                 {
                     continue;
                 }
 
-                w.Line($"Node{id}Backward(batch); // %{id} = {Describe(spec, node)}");
+                w.Line($"Node{id}Backward{(toInput is not null && DiffersToInput(toInput, id) ? "ToInput" : string.Empty)}(batch); // %{id} = {Describe(spec, node)}");
                 for (int k = 0; k < targets.Length; k++)
                 {
                     if (targets[k].Add)
@@ -548,9 +683,6 @@ namespace StaticGrad.Generators.Emit.Graph
                     }
                 }
             }
-
-            w.Close();
-            w.Line();
         }
 
         private static string Describe(GraphSpec spec, GraphNode node) =>
@@ -583,7 +715,18 @@ namespace StaticGrad.Generators.Emit.Graph
                 {
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
                     w.Open($"private void Node{node.Id}Backward(int batch)");
+                    code.Accumulating = routing.Accumulated;
                     op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
+                    w.Close();
+                    w.Line();
+                }
+
+                if (DiffersToInput(routing, node.Id))
+                {
+                    w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>");
+                    w.Open($"private void Node{node.Id}BackwardToInput(int batch)");
+                    code.Accumulating = routing.ToInputAccumulated;
+                    op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
                     w.Close();
                     w.Line();
                 }
@@ -682,6 +825,9 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line("/// <summary>One training step with labels stored as bytes (as Fashion-MNIST's are); see the <c>int</c> overload.</summary>");
                 w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
                 w.Line();
+                w.Line("/// <summary>One training step with labels stored as 16-bit values; see the <c>int</c> overload.</summary>");
+                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<ushort> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
+                w.Line();
                 w.Open($"private float TrainStepCore({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
             }
             else
@@ -716,43 +862,54 @@ namespace StaticGrad.Generators.Emit.Graph
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
             w.Line("ZeroGradients();");
             w.Line("RunBackward(batch);");
-            w.Line("optimizer.Step<float>(this, _parameters, _gradients, null, loss);");
+            w.Line("optimizer.Step<float>(this, _parameters, _gradients, _team, loss);");
             w.Line("return (float)loss;");
             w.Close();
             w.Line();
             if (classifier)
             {
-                w.Open("private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<byte> labels)");
-                w.Open("if (labels.Length > _labels.Length)");
-                w.Line($"throw new global::System.ArgumentException($\"labels must hold at most {{{Rows(spec, "MaxBatchSize")}}} labels, but it has {{labels.Length}}.\", nameof(labels));");
+                foreach (string label in new[] { "byte", "ushort" })
+                {
+                    w.Open($"private global::System.ReadOnlySpan<int> Widen(global::System.ReadOnlySpan<{label}> labels)");
+                    w.Open("if (labels.Length > _labels.Length)");
+                    w.Line($"throw new global::System.ArgumentException($\"labels must hold at most {{{Rows(spec, "MaxBatchSize")}}} labels, but it has {{labels.Length}}.\", nameof(labels));");
+                    w.Close();
+                    w.Open("for (int i = 0; i < labels.Length; i++)");
+                    w.Line("_labels[i] = labels[i];");
+                    w.Close();
+                    w.Line("return new global::System.ReadOnlySpan<int>(_labels, 0, labels.Length);");
+                    w.Close();
+                    w.Line();
+                }
+            }
+
+            // Evaluation over any number of examples, in batches of MaxBatchSize.
+            foreach (string label in classifier ? new[] { "int", "byte", "ushort" } : new[] { "float" })
+            {
+                string target = classifier ? $"global::System.ReadOnlySpan<{label}> labels" : "global::System.ReadOnlySpan<float> targets";
+                w.Line(label is "int" or "float"
+                    ? $"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>"
+                    : $"/// <summary>The mean loss with labels stored as {(label == "byte" ? "bytes" : "16-bit values")}; see the <c>int</c> overload.</summary>");
+                w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
+                w.Line($"int count = CountExamples({InputArguments(spec)});");
+                w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? Rows(spec, "count") : "count * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
+                w.Line("double total = 0;");
+                w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+                w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+                w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
+                string chunk = label == "int" ? $"labels.Slice({Rows(spec, "start")}, {rows})" : $"Widen(labels.Slice({Rows(spec, "start")}, {rows}))";
+                w.Line(classifier
+                    ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, {chunk}, {rows}, {classes}, default);"
+                    : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
                 w.Close();
-                w.Open("for (int i = 0; i < labels.Length; i++)");
-                w.Line("_labels[i] = labels[i];");
-                w.Close();
-                w.Line("return new global::System.ReadOnlySpan<int>(_labels, 0, labels.Length);");
+                w.Line();
+                w.Line("return count == 0 ? 0 : total / count;");
                 w.Close();
                 w.Line();
             }
 
-            // Evaluation over any number of examples, in batches of MaxBatchSize.
-            string target = classifier ? "global::System.ReadOnlySpan<int> labels" : "global::System.ReadOnlySpan<float> targets";
-            w.Line($"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>");
-            w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
-            w.Line($"int count = CountExamples({InputArguments(spec)});");
-            w.Line($"CheckLength({(classifier ? "labels" : "targets")}.Length, {(classifier ? Rows(spec, "count") : "count * OutputSize")}, nameof({(classifier ? "labels" : "targets")}), \"{(classifier ? unit : "OutputSize")}\");");
-            w.Line("double total = 0;");
-            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
-            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
-            w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
-            w.Line(classifier
-                ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels.Slice({Rows(spec, "start")}, {rows}), {rows}, {classes}, default);"
-                : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
-            w.Close();
-            w.Line();
-            w.Line("return count == 0 ? 0 : total / count;");
-            w.Close();
-            w.Line();
-            if (!classifier)
+            WriteComputeLoss(w, spec);
+            if (!classifier && !ImplementsInterface(spec))
             {
                 return;
             }
@@ -794,11 +951,11 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line();
             }
 
-            foreach (string label in new[] { "int", "byte" })
+            foreach (string label in new[] { "int", "byte", "ushort" })
             {
                 w.Line(label == "int"
                     ? $"/// <summary>The fraction of {(Positions(spec) == 1 ? "examples" : "positions")} whose predicted class is their label (evaluation mode, batches of <see cref=\"MaxBatchSize\"/>). Allocates nothing.</summary>"
-                    : "/// <summary>Accuracy with labels stored as bytes (as Fashion-MNIST's are).</summary>");
+                    : $"/// <summary>Accuracy with labels stored as {(label == "byte" ? "bytes (as Fashion-MNIST's are)" : "16-bit values")}.</summary>");
                 w.Open($"public double Accuracy({InputParameters(spec)}, global::System.ReadOnlySpan<{label}> labels)");
                 w.Line($"int count = CountExamples({InputArguments(spec)});");
                 w.Line($"CheckLength(labels.Length, {Rows(spec, "count")}, nameof(labels), \"{unit}\");");
@@ -817,6 +974,118 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
                 w.Line();
             }
+        }
+
+        /// <summary>
+        /// Whether the model implements <c>IClassifier&lt;float&gt;</c> (a softmax classifier) or <c>IRegressor&lt;float&gt;</c>
+        /// (mean squared error), as the attribute networks do: one float input and one label or target row per example.
+        /// </summary>
+        private static bool ImplementsInterface(GraphSpec spec) =>
+            spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && spec.Loss != LossKind.None && Positions(spec) == 1;
+
+        private static string? InterfaceName(GraphSpec spec) =>
+            !ImplementsInterface(spec) ? null
+            : spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::StaticGrad.IClassifier<float>" : "global::StaticGrad.IRegressor<float>";
+
+        /// <summary>ComputeLoss(outputs, labels or targets, outputGradients): the loss of outputs computed elsewhere, and its gradient.</summary>
+        private static void WriteComputeLoss(SourceWriter w, GraphSpec spec)
+        {
+            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            int classes = Classes(spec);
+            string target = classifier ? "labels" : "targets";
+            w.Line("/// <summary>");
+            w.Line(classifier
+                ? "/// The mean softmax cross-entropy of scores computed elsewhere (by Forward, or another model) against their labels, as"
+                : "/// The mean squared error of outputs computed elsewhere (by Forward, or another model) against their targets, as");
+            w.Line($"/// TrainStep computes it; writes its gradient with respect to the {(classifier ? "scores" : "outputs")} unless <paramref name=\"outputGradients\"/> is empty (then pass it to Backward).");
+            w.Line("/// Changes no state. Allocates nothing.");
+            w.Line("/// </summary>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length does not fit{(classifier ? $", or a label is outside 0 to {classes - 1}" : string.Empty)}.</exception>");
+            w.Open($"public float ComputeLoss(global::System.ReadOnlySpan<float> outputs, global::System.ReadOnlySpan<{(classifier ? "int" : "float")}> {target}, global::System.Span<float> outputGradients)");
+            w.Open("if (outputs.Length == 0 || outputs.Length % OutputSize != 0)");
+            w.Line("throw new global::System.ArgumentException($\"outputs must hold whole examples of {OutputSize} values, but its length is {outputs.Length}.\", nameof(outputs));");
+            w.Close();
+            w.Line();
+            w.Line("int batch = outputs.Length / OutputSize;");
+            w.Line(classifier
+                ? $"CheckLength(labels.Length, {Rows(spec, "batch")}, nameof(labels), \"{LabelUnit(spec)}\");"
+                : "CheckLength(targets.Length, outputs.Length, nameof(targets), \"OutputSize\");");
+            w.Open("if (!outputGradients.IsEmpty)");
+            w.Line("CheckLength(outputGradients.Length, outputs.Length, nameof(outputGradients), \"OutputSize\");");
+            w.Close();
+            w.Line();
+            if (classifier)
+            {
+                w.Open("for (int i = 0; i < labels.Length; i++)");
+                w.Open($"if ((uint)labels[i] >= {classes})");
+                w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[i], $\"labels[{{i}}] is {{labels[i]}}, outside 0 to {classes - 1} (one class per score).\");");
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Line($"return (float)global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy(outputs, labels, {Rows(spec, "batch")}, {classes}, outputGradients);");
+            }
+            else
+            {
+                w.Line("return (float)global::StaticGrad.Kernels.Losses.MeanSquaredError(outputs, targets, batch, OutputSize, outputGradients);");
+            }
+
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// The save file and, for a model of one float input and one label or target row per example, the members of
+        /// <c>IClassifier&lt;float&gt;</c> or <c>IRegressor&lt;float&gt;</c> that a <c>[Model]</c> has under other forms
+        /// (constants, optional parameters), so it trains with <c>TrainEpoch</c> and <c>MiniBatches</c> as a network does.
+        /// </summary>
+        private static void WriteFileAndInterface(SourceWriter w, GraphSpec spec)
+        {
+            w.Lines("""
+                /// <summary>
+                /// Saves the model's whole state (parameters, running statistics and counters) in StaticGrad's model format
+                /// (<see cref="global::StaticGrad.Interchange.ModelFile"/>), tied to <see cref="Architecture"/>. Writes a temporary file
+                /// beside <paramref name="path"/> and then replaces it. SaveSafetensors writes the same state for PyTorch.
+                /// </summary>
+                public void Save(string path) => global::StaticGrad.Interchange.ModelFile.Save(path, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Writes the model's whole state to <paramref name="stream"/>; see <see cref="Save(string)"/>.</summary>
+                public void Save(global::System.IO.Stream stream) => global::StaticGrad.Interchange.ModelFile.Save(stream, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Loads a state written by <see cref="Save(string)"/>. The whole file is checked first: a file of another architecture, a truncated or corrupt file throws and leaves the model as it was.</summary>
+                /// <exception cref="global::System.IO.InvalidDataException">The file is not a model of this architecture, or is damaged.</exception>
+                public void Load(string path) => global::StaticGrad.Interchange.ModelFile.Load(path, Architecture, _parameters, _buffers, _counters);
+
+                /// <summary>Loads a state from <paramref name="stream"/> (read to its end); see <see cref="Load(string)"/>.</summary>
+                /// <exception cref="global::System.IO.InvalidDataException">The stream does not hold a model of this architecture, or it is damaged.</exception>
+                public void Load(global::System.IO.Stream stream) => global::StaticGrad.Interchange.ModelFile.Load(stream, Architecture, _parameters, _buffers, _counters);
+
+                """);
+            if (InterfaceName(spec) is not { } name)
+            {
+                return;
+            }
+
+            string network = "global::StaticGrad.INetwork<float>";
+            w.Line($"// {name}: the members this class has as constants, static properties or with optional parameters.");
+            w.Line($"int {network}.InputSize => InputSize;");
+            w.Line($"int {network}.OutputSize => OutputSize;");
+            w.Line($"int {network}.ParameterCount => ParameterCount;");
+            w.Line($"string {network}.Architecture => Architecture;");
+            w.Line($"global::StaticGrad.Interchange.NetworkDescription {network}.Description => Description;");
+            w.Line($"void {network}.ExportOnnx(string path) => ExportOnnx(path);");
+            w.Line($"void {network}.ExportOnnx(global::System.IO.Stream stream) => ExportOnnx(stream);");
+            w.Line($"void {network}.ExportOnnx(string path, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(path, CheckOnnxElementType(elementType));");
+            w.Line($"void {network}.ExportOnnx(global::System.IO.Stream stream, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(stream, CheckOnnxElementType(elementType));");
+            w.Line();
+            w.Line("/// <summary>A float model exports float tensors; the opset stays the default.</summary>");
+            w.Open("private static int CheckOnnxElementType(global::StaticGrad.Interchange.ElementType elementType)");
+            w.Open("if (elementType != global::StaticGrad.Interchange.ElementType.Float)");
+            w.Line("throw new global::System.ArgumentException($\"A [Model] exports its float tensors as FLOAT; {elementType} is not available (an attribute network of double can export DOUBLE).\", nameof(elementType));");
+            w.Close();
+            w.Line();
+            w.Line("return global::StaticGrad.Interchange.OnnxGraphExport.DefaultOpset;");
+            w.Close();
+            w.Line();
         }
 
         private static void WriteOptimizer(SourceWriter w)
@@ -844,7 +1113,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 /// <summary>One update of the parameters from <see cref="Gradients"/> by the chosen optimizer.</summary>
                 /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
-                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, null);
+                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, _team);
 
                 private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException("No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.");
 

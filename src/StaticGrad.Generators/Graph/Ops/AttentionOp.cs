@@ -104,7 +104,7 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             (int count, _, _, int d, _) = Dimensions(code, node);
-            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)}, {code.Team});");
         }
 
         /// <summary>Written out: <c>Softmax(MatMul(q, Transpose(k))·(1/√d) + mask)</c> then MatMul with v (ONNX has no attention op before opset 23).</summary>
@@ -135,7 +135,7 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             (int count, _, _, int d, _) = Dimensions(code, node);
             w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
-            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)});");
+            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)}, {code.Team});");
         }
 
         private static string ShapeName(GraphCode code, GraphNode node)

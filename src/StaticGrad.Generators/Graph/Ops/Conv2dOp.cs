@@ -149,7 +149,7 @@ namespace StaticGrad.Generators.Graph.Ops
             GraphNode input = code.Spec.Nodes[node.Inputs[0]];
             if (Direct(node))
             {
-                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Node{id}Convolution, {code.ValueSpan(input.Id)}, batch, {code.ParameterSpan(weight)}, {bias}, {code.OutputSpan(node)}, _node{id}Workspace);");
+                w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Forward(Node{id}Convolution, {code.ValueSpan(input.Id)}, batch, {code.ParameterSpan(weight)}, {bias}, {code.OutputSpan(node)}, _node{id}Workspace, {code.Team});");
                 return;
             }
 
@@ -158,7 +158,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row(new {code.ReadOnlySpan}({code.Value(input.Id)}, b * {input.Size}, {input.Size}), {Window(node, input)}, new {code.Span}(_node{id}Rows, b * {plane * patch}, {plane * patch}));");
             w.Close();
             w.Line(GemmShapeEmitter.Call($"Node{id}ForwardProduct", ElementKind.Float, $"_node{id}Rows[0]", $"_parameters[{weight.Offset}]", $"_node{id}ChannelsLast[0]",
-                bias: code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null, rows: $"batch * {plane}"));
+                bias: code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null, rows: $"batch * {plane}", team: code.Team));
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new {code.ReadOnlySpan}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), new {code.Span}({code.Value(id)}, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
             w.Close();
@@ -186,7 +186,7 @@ namespace StaticGrad.Generators.Graph.Ops
             if (Direct(node))
             {
                 w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
-                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, accumulate: true, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace);");
+                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, accumulate: true, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
                 return;
             }
 
@@ -194,7 +194,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}({code.Gradient(id)}, b * {node.Size}, {node.Size}), new {code.Span}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
             w.Close();
-            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}"));
+            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
             if (code.HasParameter(node, "bias"))
             {
                 w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, accumulate: true);");
@@ -205,7 +205,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 return;
             }
 
-            w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}"));
+            w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}", team: code.Team));
             w.Line($"{code.TargetSpan(dX, input.Id)}.Clear();");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.Row2ImAdd(new {code.ReadOnlySpan}(_node{id}RowGradients, b * {plane * patch}, {plane * patch}), {Window(node, input)}, new {code.Span}({dX}, b * {input.Size}, {input.Size}));");

@@ -21,14 +21,20 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>The backward call, given the input, the output, the output's gradient and the input's gradient.</summary>
         protected abstract string BackwardCall(GraphNode node, string x, string y, string dY, string dX);
 
+        /// <summary>The forward call with the model's code names at hand (its worker team); by default <see cref="ForwardCall(GraphNode, string, string)"/>.</summary>
+        protected virtual string ForwardCall(GraphCode code, GraphNode node, string x, string y) => ForwardCall(node, x, y);
+
+        /// <summary>The backward call with the model's code names at hand; by default <see cref="BackwardCall(GraphNode, string, string, string, string)"/>.</summary>
+        protected virtual string BackwardCall(GraphCode code, GraphNode node, string x, string y, string dY, string dX) => BackwardCall(node, x, y, dY, dX);
+
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
-            w.Line(ForwardCall(node, code.ValueSpan(node.Inputs[0]), code.OutputSpan(node)) + ";");
+            w.Line(ForwardCall(code, node, code.ValueSpan(node.Inputs[0]), code.OutputSpan(node)) + ";");
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             if (inputGradients[0] is { } dX)
             {
-                w.Line(BackwardCall(node, code.ValueSpan(node.Inputs[0]), code.ValueSpan(node.Id), code.GradientSpan(node.Id), code.TargetSpan(dX, node.Inputs[0])) + ";");
+                w.Line(BackwardCall(code, node, code.ValueSpan(node.Inputs[0]), code.ValueSpan(node.Id), code.GradientSpan(node.Id), code.TargetSpan(dX, node.Inputs[0])) + ";");
             }
         }
 

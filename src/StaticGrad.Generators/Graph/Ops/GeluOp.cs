@@ -33,6 +33,11 @@ namespace StaticGrad.Generators.Graph.Ops
 
         protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.GeluBackward({x}, {dY}, {dX}, tanhApproximation: {Tanh(node)})";
 
+        /// <summary>On the model's worker team: the elements are split between its threads (the same result as on one).</summary>
+        protected override string ForwardCall(GraphCode code, GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Activations.Gelu({x}, {y}, tanhApproximation: {Tanh(node)}, {code.Team})";
+
+        protected override string BackwardCall(GraphCode code, GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Activations.GeluBackward({x}, {dY}, {dX}, tanhApproximation: {Tanh(node)}, {code.Team})";
+
         /// <summary>
         /// Written out at every opset (ONNX's own <c>Gelu</c> arrives only in opset 20): exact,
         /// <c>0.5·x·(1 + Erf(x·(1/√2)))</c>; approximate, <c>0.5·x·(1 + Tanh(√(2/π)·(x + 0.044715·x³)))</c>.

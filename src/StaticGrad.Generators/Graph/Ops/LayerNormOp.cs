@@ -10,6 +10,9 @@ namespace StaticGrad.Generators.Graph.Ops
     {
         public static readonly LayerNormOp Instance = new();
 
+        /// <summary>The kernel adds dX to what the value's other uses wrote when asked to.</summary>
+        public override bool AccumulatesInputGradient => true;
+
         public override string Key => "LayerNorm";
 
         public override string? ModuleClass => "LayerNorm";
@@ -67,7 +70,7 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             int features = node.Settings.Int(0), rows = node.Size / features;
             w.Line($"global::StaticGrad.Kernels.Normalization.LayerNorm({code.ValueSpan(node.Inputs[0])}, batch * {rows}, {features}, {code.ParameterSpan(code.Parameter(node, "weight"))}, {code.ParameterSpan(code.Parameter(node, "bias"))}, {GraphCode.Real(node.Settings.Real(0))},");
-            w.Line($"    {code.OutputSpan(node)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation);");
+            w.Line($"    {code.OutputSpan(node)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.Team});");
         }
 
         /// <summary>
@@ -98,7 +101,7 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
             string dX = inputGradients[0]!;
             w.Line($"global::StaticGrad.Kernels.Normalization.LayerNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(node.Id)}, batch * {rows}, {features}, {code.ParameterSpan(weight)},");
-            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])});");
+            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.Team}{(code.Accumulates(node, 0) ? ", accumulateInput: true" : string.Empty)});");
         }
 
         public override IEnumerable<string> OnnxImports => new[] { "LayerNormalization" };

@@ -21,7 +21,10 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override string Formula => "y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions";
 
-        public override string BackwardFormula => "dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W";
+        public override string BackwardFormula => "dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)";
+
+        /// <summary>dX comes out of a GEMM, which adds to C as cheaply as it writes it.</summary>
+        public override bool AccumulatesInputGradient => true;
 
         public override OpSettings ReadSettings(IOpArguments arguments)
         {
@@ -99,13 +102,21 @@ namespace StaticGrad.Generators.Graph.Ops
                     InputGradientProduct(node), $"Linear {inputs} → {outputs}: dX[rows×{inputs}] = dY[rows×{outputs}]·W[{outputs}×{inputs}]",
                     M: 0, N: inputs, K: outputs, LeadingA: outputs, LeadingB: inputs, TransposeA: false, TransposeB: false, Accumulate: false));
             }
+
+            if (code.EverAccumulates(node, 0) && written.Add(InputGradientProduct(node, accumulate: true)))
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    InputGradientProduct(node, accumulate: true), $"Linear {inputs} → {outputs}: dX[rows×{inputs}] += dY[rows×{outputs}]·W[{outputs}×{inputs}] (X is used again)",
+                    M: 0, N: inputs, K: outputs, LeadingA: outputs, LeadingB: inputs, TransposeA: false, TransposeB: false, Accumulate: true));
+            }
         }
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             StateTensor weight = code.Parameter(node, "weight");
             string? bias = code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null;
-            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), ElementKind.Float, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node)));
+            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), ElementKind.Float, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node), team: code.Team));
         }
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
@@ -113,7 +124,7 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight");
             int outputs = node.Settings.Int(1);
             string dY = code.Gradient(node.Id);
-            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node)));
+            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
             if (code.HasParameter(node, "bias"))
             {
                 w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, accumulate: true);");
@@ -121,7 +132,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (inputGradients[0] is { } dX)
             {
-                w.Line(GemmShapeEmitter.Call(InputGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"_parameters[{weight.Offset}]", $"{dX}[0]", rows: Rows(node)));
+                w.Line(GemmShapeEmitter.Call(InputGradientProduct(node, code.Accumulates(node, 0)), ElementKind.Float, $"{dY}[0]", $"_parameters[{weight.Offset}]", $"{dX}[0]", rows: Rows(node), team: code.Team));
             }
         }
 
@@ -159,7 +170,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         private static string WeightGradientProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}WeightGradientProduct";
 
-        private static string InputGradientProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}InputGradientProduct";
+        private static string InputGradientProduct(GraphNode node, bool accumulate = false) =>
+            $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}InputGradient{(accumulate ? "Accumulate" : string.Empty)}Product";
 
         internal static void Positive(IOpArguments arguments, string name, int value)
         {

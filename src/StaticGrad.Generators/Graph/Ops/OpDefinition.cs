@@ -32,6 +32,13 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>Whether the backward pass writes the input's gradient even when nothing needs it (the emitter then gives it scratch).</summary>
         public virtual bool AlwaysWritesInputGradient => false;
 
+        /// <summary>
+        /// Whether the backward pass can add the first input's gradient to what other uses of that value already wrote, instead
+        /// of overwriting it (<see cref="Emit.Graph.GraphCode.Accumulates"/> says when): a value used twice then needs no scratch
+        /// buffer and no separate addition.
+        /// </summary>
+        public virtual bool AccumulatesInputGradient => false;
+
         /// <summary>The output shares the input's memory (Flatten, Reshape): no forward code, and the backward copies.</summary>
         public virtual bool IsView => false;
 

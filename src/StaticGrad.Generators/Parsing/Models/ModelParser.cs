@@ -26,7 +26,7 @@ namespace StaticGrad.Generators.Parsing.Models
             "InputSize", "OutputSize", "ParameterCount", "BufferCount", "Architecture", "DefaultMaxBatchSize", "MaxBatchSize",
             "Parameters", "Gradients", "Buffers", "ZeroGradients", "Backward", "TrainStep", "EvaluateLoss", "Predict", "Accuracy",
             "Optimizer", "UseSgd", "UseAdam", "UseAdamW", "Step", "Description", "State", "SaveSafetensors", "LoadSafetensors", "PredictProbabilities",
-            "OnnxGraph", "ExportOnnx",
+            "OnnxGraph", "ExportOnnx", "Threads", "Save", "Load", "ComputeLoss",
         };
 
         private static bool IsModel(INamedTypeSymbol type) =>

@@ -6,7 +6,7 @@ using static StaticGrad.Tests.Kernels.GraphKernels.GraphKernelCheck;
 namespace StaticGrad.Tests.Kernels.GraphKernels;
 
 /// <summary>
-/// <see cref="Attention.ScaledDotProduct{TShape, T}"/> and its backward pass (matrix products on the GEMM kernels, softmax
+/// <see cref="Attention.ScaledDotProduct{TShape, T}(System.ReadOnlySpan{T}, System.ReadOnlySpan{T}, System.ReadOnlySpan{T}, System.Span{T}, System.Span{T}, int, bool, T)"/> and its backward pass (matrix products on the GEMM kernels, softmax
 /// rows in between) against a naive double-precision reference written here, on random shapes that leave SIMD tails and
 /// cross the packed path's threshold, causal and not, in float and double; and no allocation once warm.
 /// </summary>
