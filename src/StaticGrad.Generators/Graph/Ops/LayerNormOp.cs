@@ -130,8 +130,15 @@ namespace StaticGrad.Generators.Graph.Ops
             }
 
             int features = shape[shape.Count - 1];
-            OnnxConstant bias = import.HasInput(2) ? import.Constant(2)! : new OnnxConstant(scale.Name.Replace("weight", "bias"), new long[] { features }, new float[features]);
-            if (bias is null || scale.Values.Length != features || bias.Values.Length != features)
+            OnnxConstant? bias = import.HasInput(2)
+                ? import.Constant(2)
+                : new OnnxConstant(scale.Name.Replace("weight", "bias"), new long[] { features }, new float[features]); // no bias: zeros, as PyTorch's bias=False
+            if (bias is null)
+            {
+                return;
+            }
+
+            if (scale.Values.Length != features || bias.Values.Length != features)
             {
                 import.Unsupported($"the scale and bias do not hold one value per feature ({features})");
                 return;
