@@ -115,6 +115,19 @@ public sealed class FromOnnxGoldenTests
     }
 
     [Fact]
+    public void OnTwoThreads_TheImportedCnnGivesPyTorchsOutputsAndLosses()
+    {
+        Golden golden = Load("cnn.opset13");
+        var model = new ImportedCnn13(maxBatchSize: 8) { Threads = 2 };
+        float[] outputs = new float[golden.Batch * ImportedCnn13.OutputSize];
+        model.Forward(golden.Input, outputs);
+        AssertClose(golden.Floats("eval_outputs"), outputs, 1e-5, "eval outputs");
+        model.UseSgd(golden.LearningRate);
+        float[] losses = golden.Floats("losses").Select(_ => model.TrainStep(golden.Input, golden.Labels)).ToArray();
+        AssertClose(golden.Floats("losses"), losses, 1e-4, "losses", relative: true);
+    }
+
+    [Fact]
     public void Embedding_OverTokenIds_MatchesPyTorch_AndTrainsAsPyTorch()
     {
         Golden golden = Load("embed.opset17");
