@@ -1,9 +1,12 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Parsing;
+using StaticGrad.Generators.Onnx;
 using StaticGrad.Generators.Parsing.Models;
+using StaticGrad.Generators.Parsing.Onnx;
 
 namespace StaticGrad.Generators
 {
@@ -42,7 +45,10 @@ namespace StaticGrad.Generators
             DiagnosticDescriptors.ModelShape,
             DiagnosticDescriptors.ModelUnsupported,
             DiagnosticDescriptors.ModelArgument,
-            DiagnosticDescriptors.ModelDeclaration);
+            DiagnosticDescriptors.ModelDeclaration,
+            DiagnosticDescriptors.OnnxFileNotFound,
+            DiagnosticDescriptors.OnnxFileInvalid,
+            DiagnosticDescriptors.OnnxUnsupported);
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)
@@ -85,6 +91,11 @@ namespace StaticGrad.Generators
                 Report(context, sink);
             }
 
+            if (FromOnnxAttribute(type) is { } fromOnnx)
+            {
+                AnalyzeFromOnnx(context, type, fromOnnx);
+            }
+
             if (hasNetwork)
             {
                 var sink = DiagnosticSink.Collecting();
@@ -102,6 +113,50 @@ namespace StaticGrad.Generators
         }
 
         /// <summary><see cref="ModelParser.ModelAttribute"/> or <see cref="ModelParser.ModuleAttribute"/> when the type carries one ([Model] wins).</summary>
+        private static AttributeData? FromOnnxAttribute(INamedTypeSymbol type)
+        {
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString() == FromOnnxParser.Attribute)
+                {
+                    return attribute;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>A [FromOnnx] class: the checks of the class, then the file's (found, read, imported), on the path argument.</summary>
+        private static void AnalyzeFromOnnx(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute)
+        {
+            var sink = DiagnosticSink.Collecting();
+            FromOnnxRequest? request = FromOnnxParser.ReadRequest(type, attribute, context.Compilation, sink, context.CancellationToken, reportContainers: false);
+            if (request is not null)
+            {
+                var copies = new List<OnnxAdditionalFile>();
+                var raw = new List<string>();
+                foreach (AdditionalText file in context.Options.AdditionalFiles)
+                {
+                    if (OnnxAdditionalFile.IsCopy(file.Path))
+                    {
+                        if (OnnxAdditionalFile.From(file, context.CancellationToken) is { } copy)
+                        {
+                            copies.Add(copy);
+                        }
+                    }
+                    else if (OnnxAdditionalFile.IsRawOnnx(file.Path))
+                    {
+                        raw.Add(file.Path);
+                    }
+                }
+
+                Location where = FromOnnxParser.PathLocation(attribute, type, context.CancellationToken);
+                FromOnnxParser.Import(request, copies, raw, (descriptor, message) => sink.Report(descriptor, where, message), context.CancellationToken);
+            }
+
+            Report(context, sink);
+        }
+
         private static string? ModelKind(INamedTypeSymbol type)
         {
             string? kind = null;

@@ -8,9 +8,12 @@ using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Graph;
 using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Helpers;
 using StaticGrad.Generators.Model;
+using StaticGrad.Generators.Onnx;
 using StaticGrad.Generators.Parsing;
 using StaticGrad.Generators.Parsing.Models;
+using StaticGrad.Generators.Parsing.Onnx;
 
 namespace StaticGrad.Generators
 {
@@ -60,6 +63,29 @@ namespace StaticGrad.Generators
             context.RegisterSourceOutput(models, static (output, model) =>
                 output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8)));
 
+            // Models imported from ONNX files: the class's request, combined with the text copies of the .onnx additional files.
+            IncrementalValueProvider<OnnxFiles> onnxFiles = context.AdditionalTextsProvider
+                .Where(static file => OnnxAdditionalFile.IsCopy(file.Path) || OnnxAdditionalFile.IsRawOnnx(file.Path))
+                .Select(static (file, ct) => (Copy: OnnxAdditionalFile.From(file, ct), Path: file.Path))
+                .Collect()
+                .Select(static (files, _) => new OnnxFiles(
+                    EquatableArray.From(files.Where(f => f.Copy is not null).Select(f => f.Copy!)),
+                    EquatableArray.From(files.Where(f => f.Copy is null && OnnxAdditionalFile.IsRawOnnx(f.Path)).Select(f => f.Path))))
+                .WithTrackingName(TrackingNames.OnnxFiles);
+            IncrementalValuesProvider<ImportedModel> imported = context.SyntaxProvider
+                .ForAttributeWithMetadataName(FromOnnxParser.Attribute, static (_, _) => true, ParseFromOnnx)
+                .WithTrackingName(TrackingNames.FromOnnx)
+                .Where(static request => request is not null)
+                .Combine(onnxFiles)
+                .Select(static (pair, ct) => FromOnnxParser.Import(pair.Left!, pair.Right.Copies, pair.Right.Raw, null, ct))
+                .WithTrackingName(TrackingNames.OnnxImport)
+                .Where(static model => model is not null)!;
+            context.RegisterSourceOutput(imported, static (output, model) =>
+            {
+                output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8));
+                output.AddSource(ImportedStateEmitter.HintName(model.Graph), SourceText.From(ImportedStateEmitter.Emit(model.Graph), Encoding.UTF8));
+            });
+
             IncrementalValuesProvider<ModuleSpec> modules = context.SyntaxProvider
                 .ForAttributeWithMetadataName(ModelParser.ModuleAttribute, static (_, _) => true, ParseModule)
                 .WithTrackingName(TrackingNames.Module)
@@ -67,6 +93,14 @@ namespace StaticGrad.Generators
             context.RegisterSourceOutput(modules, static (output, module) =>
                 output.AddSource(ModuleEmitter.HintName(module), SourceText.From(ModuleEmitter.Emit(module), Encoding.UTF8)));
         }
+
+        /// <summary>The ONNX additional files: the build targets' text copies, and the paths of .onnx files left binary.</summary>
+        private sealed record OnnxFiles(EquatableArray<OnnxAdditionalFile> Copies, EquatableArray<string> Raw);
+
+        private static FromOnnxRequest? ParseFromOnnx(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            context.TargetSymbol is INamedTypeSymbol type && context.Attributes.Length == 1
+                ? FromOnnxParser.ReadRequest(type, context.Attributes[0], context.SemanticModel.Compilation, DiagnosticSink.ErrorsOnly(), cancellationToken)
+                : null;
 
         /// <summary>What a [Model] class gets: its graph and its module members, written into one file.</summary>
         private sealed record ModelOutput(GraphSpec Graph, ModuleSpec Module);

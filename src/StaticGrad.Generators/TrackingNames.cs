@@ -11,6 +11,9 @@ namespace StaticGrad.Generators
         public const string NetworkInputGeneric = nameof(NetworkInputGeneric);
         public const string Model = nameof(Model);
         public const string Module = nameof(Module);
+        public const string FromOnnx = nameof(FromOnnx);
+        public const string OnnxFiles = nameof(OnnxFiles);
+        public const string OnnxImport = nameof(OnnxImport);
 
         /// <summary>The step of the network provider that finds networks by <paramref name="anchor"/>.</summary>
         public static string Network(string anchor) => anchor switch

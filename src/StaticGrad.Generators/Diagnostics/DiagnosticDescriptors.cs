@@ -32,6 +32,9 @@ namespace StaticGrad.Generators.Diagnostics
         public const string ModelUnsupportedId = "SGR0022";
         public const string ModelArgumentId = "SGR0023";
         public const string ModelDeclarationId = "SGR0024";
+        public const string OnnxFileNotFoundId = "SGR0025";
+        public const string OnnxFileInvalidId = "SGR0026";
+        public const string OnnxUnsupportedId = "SGR0027";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -178,6 +181,24 @@ namespace StaticGrad.Generators.Diagnostics
         public static readonly DiagnosticDescriptor ModelDeclaration = Error(
             ModelDeclarationId,
             "Invalid model declaration",
+            "{0}");
+
+        /// <summary>The file a [FromOnnx] names is not among the project's AdditionalFiles (or was not converted to text).</summary>
+        public static readonly DiagnosticDescriptor OnnxFileNotFound = Error(
+            OnnxFileNotFoundId,
+            "ONNX file not found",
+            "{0}");
+
+        /// <summary>The file a [FromOnnx] names is not a readable ONNX model (not ONNX, truncated, corrupt, too large, a cycle).</summary>
+        public static readonly DiagnosticDescriptor OnnxFileInvalid = Error(
+            OnnxFileInvalidId,
+            "ONNX file cannot be read",
+            "{0}");
+
+        /// <summary>The ONNX graph uses an operator, attribute or shape StaticGrad does not import; names the node.</summary>
+        public static readonly DiagnosticDescriptor OnnxUnsupported = Error(
+            OnnxUnsupportedId,
+            "ONNX graph cannot be imported",
             "{0}");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(

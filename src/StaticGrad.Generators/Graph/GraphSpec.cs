@@ -106,6 +106,15 @@ namespace StaticGrad.Generators.Graph
 
         public GraphNode OutputNode => Nodes[Output];
 
+        /// <summary>
+        /// For a model imported by <c>[FromOnnx]</c>: the file as the attribute names it, and the state it starts with (the
+        /// parameters then the buffers, in their flat arrays' order); null and empty for a model written in C#.
+        /// </summary>
+        public string? ImportedFrom { get; init; }
+
+        /// <summary>The initial parameters then buffers of an imported model (see <see cref="ImportedFrom"/>).</summary>
+        public EquatableArray<float> ImportedState { get; init; } = EquatableArray.Empty<float>();
+
         private static int Total(EquatableArray<StateTensor> tensors) =>
             tensors.Count == 0 ? 0 : tensors[tensors.Count - 1].Offset + tensors[tensors.Count - 1].Count;
     }

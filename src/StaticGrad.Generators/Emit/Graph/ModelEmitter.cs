@@ -22,7 +22,7 @@ namespace StaticGrad.Generators.Emit.Graph
             Routing routing = Route(spec);
             code.EverAccumulating.UnionWith(routing.Accumulated);
             code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
-            GeneratedFile.Open(w, spec.Type, "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
+            GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);
             WriteFields(w, code, routing);
@@ -247,7 +247,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
         private static void WriteSummary(SourceWriter w, GraphSpec spec)
         {
-            w.Line($"// The graph StaticGrad read from {spec.Type.Target.Name}.Forward, one line per value (shapes per example, the batch left out):");
+            w.Line($"// The graph StaticGrad {(spec.ImportedFrom is { } file ? $"imported from '{file}'" : $"read from {spec.Type.Target.Name}.Forward")}, one line per value (shapes per example, the batch left out):");
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
@@ -349,8 +349,10 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             GraphSpec spec = code.Spec;
             w.Line("/// <summary>");
-            w.Line($"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
-            w.Line("/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples.");
+            w.Line(spec.ImportedFrom is { } imported
+                ? $"/// Creates the model with the parameters and running statistics of '{Xml(imported)}' (read at compile time), and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples."
+                : $"/// Creates the model with its parameters initialised as PyTorch initialises the same modules (from <paramref name=\"seed\"/>), its running");
+            w.Line(spec.ImportedFrom is null ? "/// statistics at their starting values, and every buffer sized for batches of up to <paramref name=\"maxBatchSize\"/> examples." : "/// (The seed only seeds dropout.)");
             w.Line("/// The modules of the class (its fields) then read and write this state, so the eager <c>Forward(Tensor)</c> runs on the same weights.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"seed\">Seeds the initialisation and dropout.</param>");
@@ -390,6 +392,11 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"_predictions = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
             w.Line("_dropoutState = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
             w.Line("InitializeState(seed);");
+            if (spec.ImportedFrom is not null)
+            {
+                w.Line("LoadImportedState(); // the ONNX file's weights (ImportedStateEmitter)");
+            }
+
             w.Line("BindModules();");
             w.Close();
             w.Line();

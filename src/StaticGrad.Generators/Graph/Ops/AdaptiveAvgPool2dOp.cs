@@ -61,5 +61,23 @@ namespace StaticGrad.Generators.Graph.Ops
                 w.Line($"global::StaticGrad.Kernels.Pooling.GlobalAveragePoolBackward({code.GradientSpan(node.Id)}, batch, {x[0]}, {x[1] * x[2]}, {code.TargetSpan(dX, node.Inputs[0])});");
             }
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "GlobalAveragePool" };
+
+        /// <summary><c>GlobalAveragePool</c> on [batch, C, H, W].</summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of(1), EquatableArray.Empty<double>(), string.Empty), new[] { import.Value(0) });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -139,5 +139,60 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Close();
             w.Close();
         }
+
+        public override IEnumerable<string> OnnxImports => _name == "BatchNorm2d" ? new[] { "BatchNormalization" } : System.Array.Empty<string>();
+
+        /// <summary>
+        /// <c>BatchNormalization(x, γ, β, mean, var)</c> in inference mode: BatchNorm2d on C×H×W, BatchNorm1d on C or C×L, the
+        /// running statistics as buffers; ONNX's momentum m (running = m·running + (1 − m)·batch) is PyTorch's 1 − m.
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            if (import.Int("training_mode", 0) != 0)
+            {
+                import.Unsupported("training_mode = 1 (export the model in evaluation mode)");
+                return;
+            }
+
+            int x = import.Value(0);
+            OnnxConstant? scale = import.Constant(1), bias = import.Constant(2), mean = import.Constant(3), variance = import.Constant(4);
+            if (scale is null || bias is null || mean is null || variance is null)
+            {
+                return;
+            }
+
+            EquatableArray<int> shape = import.Shape(x);
+            BatchNormOp op = shape.Count == 3 ? TwoD : OneD;
+            int channels = shape.Count == 0 ? 0 : shape[0];
+            foreach (OnnxConstant c in new[] { scale, bias, mean, variance })
+            {
+                if (c.Values.Length != channels)
+                {
+                    import.Unsupported($"{c.Describe()} does not hold one value per channel ({channels} in {Shapes.Text(shape)})");
+                    return;
+                }
+            }
+
+            double momentum = 1 - import.Float("momentum", 0.9);
+            var settings = new OpSettings(EquatableArray.Of(channels), EquatableArray.Of((double)(float)import.Float("epsilon", 1e-5), System.Math.Round(momentum, 6)), string.Empty);
+            var state = new Dictionary<string, OnnxConstant>
+            {
+                ["weight"] = scale.Reshaped(channels),
+                ["bias"] = bias.Reshaped(channels),
+                ["running_mean"] = mean.Reshaped(channels),
+                ["running_var"] = variance.Reshaped(channels),
+            };
+            int id = import.Add(op, settings, new[] { x }, state);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

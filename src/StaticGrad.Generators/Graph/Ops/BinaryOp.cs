@@ -121,5 +121,104 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Broadcast.Backward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])},");
             w.Line($"    {code.GradientSpan(node.Id)}, batch, {left}, {right}, accumulate: false);");
         }
+
+        public override IEnumerable<string> OnnxImports => _onnx == "Mul" ? new[] { "Mul", "Div" } : new[] { _onnx };
+
+        /// <summary>
+        /// ONNX's <c>Add</c>, <c>Sub</c>, <c>Mul</c>, and <c>Div</c> by a constant (a <c>Mul</c> by its reciprocal), with the batch
+        /// in front of both operands. A constant operand becomes a <see cref="ConstantOp"/> node (its shape per example: ONNX's
+        /// leading batch dimension of 1 dropped, or 1s in front up to the other operand's rank).
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            bool divide = import.Node.OpType == "Div";
+            if (!import.IsValue(0) && !import.IsValue(1))
+            {
+                import.Unsupported("both operands are constants");
+                return;
+            }
+
+            if (divide && !import.IsValue(0) || divide && import.IsValue(1))
+            {
+                import.Unsupported("only a division of a computed value by a constant imports");
+                return;
+            }
+
+            int rank = import.Shape(import.Value(import.IsValue(0) ? 0 : 1)).Count;
+            var operands = new int[2];
+            for (int k = 0; k < 2; k++)
+            {
+                if (import.IsValue(k))
+                {
+                    operands[k] = import.Value(k);
+                    continue;
+                }
+
+                if (import.Constant(k) is not { } constant)
+                {
+                    return;
+                }
+
+                if (divide)
+                {
+                    var reciprocal = new float[constant.Values.Length];
+                    for (int i = 0; i < reciprocal.Length; i++)
+                    {
+                        reciprocal[i] = 1 / constant.Values[i];
+                    }
+
+                    constant = new OnnxConstant(constant.Name, constant.Dims, reciprocal);
+                }
+
+                // ONNX aligns from the right with the batch in front: a full-rank constant must have 1 there.
+                var dims = new List<long>(constant.Dims);
+                if (dims.Count == rank + 1)
+                {
+                    if (dims[0] != 1)
+                    {
+                        import.Unsupported($"the constant {constant.Describe()} varies along the batch dimension");
+                        return;
+                    }
+
+                    dims.RemoveAt(0);
+                }
+
+                if (dims.Count > rank)
+                {
+                    import.Unsupported($"the constant {constant.Describe()} has more dimensions than the value it meets");
+                    return;
+                }
+
+                while (dims.Count < rank)
+                {
+                    dims.Insert(0, 1);
+                }
+
+                var shape = new int[dims.Count];
+                for (int i = 0; i < shape.Length; i++)
+                {
+                    shape[i] = (int)dims[i];
+                }
+
+                operands[k] = import.Add(ConstantOp.Instance, new OpSettings(EquatableArray.Of(shape), EquatableArray.Empty<double>(), string.Empty), System.Array.Empty<int>(),
+                    new Dictionary<string, OnnxConstant> { [string.Empty] = constant.Reshaped(System.Array.ConvertAll(shape, d => (long)d)) });
+                if (operands[k] < 0)
+                {
+                    return;
+                }
+            }
+
+            if (import.Shape(operands[0]).Count != import.Shape(operands[1]).Count)
+            {
+                import.Unsupported($"its operands have different ranks ({Shapes.Text(import.Shape(operands[0]))} and {Shapes.Text(import.Shape(operands[1]))} per example), so ONNX would align the batch of one with a dimension of the other");
+                return;
+            }
+
+            int id = import.Add(divide ? Multiply : this, OpSettings.None, operands);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -124,5 +124,38 @@ namespace StaticGrad.Generators.Graph.Ops
                 offset += chunk;
             }
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Concat" };
+
+        /// <summary><c>Concat</c> of computed values along a dimension other than the batch (the importer folds constant ones).</summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            var inputs = new int[import.InputCount];
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                if (!import.IsValue(k))
+                {
+                    import.Unsupported($"input {k} is a constant; only a concatenation of computed values imports");
+                    return;
+                }
+
+                inputs[k] = import.Value(k);
+            }
+
+            int rank = inputs.Length == 0 ? 0 : import.Shape(inputs[0]).Count + 1;
+            long axis = import.Int("axis", 0);
+            long dim = axis < 0 ? axis + rank : axis;
+            if (inputs.Length == 0 || dim <= 0 || dim >= rank)
+            {
+                import.Unsupported($"axis {axis} on values of rank {rank}: only a concatenation along a dimension of each example (not the batch) imports");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of((int)dim - 1), EquatableArray.Empty<double>(), string.Empty), inputs);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

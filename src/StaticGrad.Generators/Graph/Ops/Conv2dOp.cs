@@ -214,5 +214,69 @@ namespace StaticGrad.Generators.Graph.Ops
 
         private static string Window(GraphNode node, GraphNode input) =>
             $"{input.Shape[0]}, {input.Shape[1]}, {input.Shape[2]}, {node.Settings.Int(2)}, {node.Settings.Int(3)}, {node.Settings.Int(4)}, {node.Shape[1]}, {node.Shape[2]}";
+
+        public override IEnumerable<string> OnnxImports => new[] { "Conv" };
+
+        /// <summary>
+        /// <c>Conv(x, W, b)</c> on [batch, C, H, W] with a square kernel, one stride and one padding for every side, no dilation,
+        /// one group: <c>Conv2d(in, out, k, stride, padding)</c> with the file's weight and bias.
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int x = import.Value(0);
+            if (import.Constant(1) is not { } weight)
+            {
+                return;
+            }
+
+            if (weight.Dims.Length != 4 || weight.Dims[2] != weight.Dims[3])
+            {
+                import.Unsupported($"the weight {weight.Describe()} is not [out, in, k, k] (a square 2-D kernel)");
+                return;
+            }
+
+            int kernel = (int)weight.Dims[2];
+            long[] strides = import.Ints("strides") ?? new long[] { 1, 1 };
+            long[] pads = import.Ints("pads") ?? new long[] { 0, 0, 0, 0 };
+            long[] dilations = import.Ints("dilations") ?? new long[] { 1, 1 };
+            string autoPad = import.Text("auto_pad", "NOTSET");
+            long group = import.Int("group", 1);
+            bool samePads = pads.Length == 4 && pads[0] == pads[1] && pads[1] == pads[2] && pads[2] == pads[3];
+            if (strides.Length != 2 || strides[0] != strides[1] || strides[0] < 1 || !samePads || pads[0] < 0 || dilations.Length != 2 || dilations[0] != 1 || dilations[1] != 1 || group != 1 || autoPad != "NOTSET")
+            {
+                import.Unsupported($"strides [{string.Join(", ", strides)}], pads [{string.Join(", ", pads)}], dilations [{string.Join(", ", dilations)}], group {group}, auto_pad {autoPad}: Conv2d takes one stride, the same padding on every side, no dilation, one group");
+                return;
+            }
+
+            var state = new Dictionary<string, OnnxConstant> { ["weight"] = weight };
+            if (import.HasInput(2))
+            {
+                if (import.Constant(2) is not { } bias)
+                {
+                    return;
+                }
+
+                if (bias.Values.Length != weight.Dims[0])
+                {
+                    import.Unsupported($"the bias {bias.Describe()} is not one value per output channel ({weight.Dims[0]})");
+                    return;
+                }
+
+                state["bias"] = bias.Reshaped(weight.Dims[0]);
+            }
+
+            var settings = new OpSettings(EquatableArray.Of((int)weight.Dims[1], (int)weight.Dims[0], kernel, (int)strides[0], (int)pads[0], state.Count > 1 ? 1 : 0), EquatableArray.Empty<double>(), string.Empty);
+            int id = import.Add(this, settings, new[] { x }, state);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -77,5 +77,43 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line("dX[i] = dY[i] * mask[i];");
             w.Close();
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Dropout" };
+
+        /// <summary>
+        /// <c>Dropout</c> with its ratio (an attribute before opset 12, a constant input from it): <c>Dropout(p)</c>, which
+        /// evaluation skips and training applies, as PyTorch's module does.
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            double p = import.Float("ratio", 0.5);
+            if (import.Opset >= 12 && import.HasInput(1))
+            {
+                if (import.Constant(1) is not { } ratio)
+                {
+                    return;
+                }
+
+                p = ratio.Values.Length == 1 ? ratio.Values[0] : -1;
+            }
+
+            if (!(p >= 0 && p < 1))
+            {
+                import.Unsupported($"the ratio {p} is not in [0, 1)");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Empty<int>(), EquatableArray.Of(System.Math.Round(p, 6)), string.Empty), new[] { import.Value(0) });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

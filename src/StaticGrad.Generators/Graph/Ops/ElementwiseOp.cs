@@ -37,5 +37,26 @@ namespace StaticGrad.Generators.Graph.Ops
                 w.Line(BackwardCall(code, node, code.ValueSpan(node.Inputs[0]), code.ValueSpan(node.Id), code.GradientSpan(node.Id), code.TargetSpan(dX, node.Inputs[0])) + ";");
             }
         }
+
+        /// <summary>The ONNX operator of the same name (<c>Relu</c>, <c>Sigmoid</c>, <c>Tanh</c>), when there is one.</summary>
+        protected virtual string? OnnxOpType => null;
+
+        public override IEnumerable<string> OnnxImports => OnnxOpType is { } type ? new[] { type } : System.Array.Empty<string>();
+
+        /// <summary>The ONNX operator of the same name, on a computed value.</summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int id = import.Add(this, OpSettings.None, new[] { import.Value(0) });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

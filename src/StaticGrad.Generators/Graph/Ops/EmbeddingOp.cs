@@ -72,5 +72,39 @@ namespace StaticGrad.Generators.Graph.Ops
             GraphNode ids = code.Spec.Nodes[node.Inputs[0]];
             w.Line($"global::StaticGrad.Kernels.Lookup.ScatterAdd(new global::System.ReadOnlySpan<int>({code.Value(ids.Id)}, 0, batch * {ids.Size}), {code.GradientSpan(node.Id)}, {code.ParameterGradientSpan(code.Parameter(node, "weight"))}, {node.Settings.Int(1)});");
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Gather" };
+
+        /// <summary>
+        /// <c>Gather(table, ids)</c> along axis 0, with a constant 2-D table and int64 token ids from a graph input: PyTorch's
+        /// export of <c>nn.Embedding</c>. (A Gather of constant integers, as in a shape computation, the importer folds itself.)
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (import.Int("axis", 0) != 0 || !import.IsValue(1) || import.IsValue(0))
+            {
+                import.Unsupported("only a Gather of rows of a constant table (axis 0) by token ids imports, as an embedding");
+                return;
+            }
+
+            int ids = import.Value(1);
+            if (import.Constant(0) is not { } table)
+            {
+                return;
+            }
+
+            if (table.Dims.Length != 2)
+            {
+                import.Unsupported($"the table {table.Describe()} is not [rows, features]");
+                return;
+            }
+
+            var settings = new OpSettings(EquatableArray.Of((int)table.Dims[0], (int)table.Dims[1]), EquatableArray.Empty<double>(), string.Empty);
+            int id = import.Add(this, settings, new[] { ids }, new Dictionary<string, OnnxConstant> { ["weight"] = table });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -61,5 +61,25 @@ namespace StaticGrad.Generators.Graph.Ops
             string half = Add("Mul", "half_x", x, onnx.Scalar(0.5));
             onnx.Add(node, "Mul", onnx.Output(node), new[] { half, Add("Add", "one_plus", inner, onnx.Scalar(1)) });
         }
+
+        /// <summary>ONNX's <c>Gelu</c> (opset 20), and the exact-GELU chains of PyTorch's and StaticGrad's exports, which the importer fuses into one.</summary>
+        protected override string? OnnxOpType => "Gelu";
+
+        /// <summary>A GELU of a computed value: <c>approximate</c> "none" (the chains are the exact one) or "tanh".</summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            string approximate = import.Text("approximate", "none");
+            if (!import.IsValue(0) || approximate is not ("none" or "tanh"))
+            {
+                import.Unsupported(import.IsValue(0) ? $"approximate = \"{approximate}\"" : "its input is a constant");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Empty<int>(), EquatableArray.Empty<double>(), approximate), new[] { import.Value(0) });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -103,5 +103,54 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Normalization.LayerNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(node.Id)}, batch * {rows}, {features}, {code.ParameterSpan(weight)},");
             w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.Team}{(code.Accumulates(node, 0) ? ", accumulateInput: true" : string.Empty)});");
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "LayerNormalization" };
+
+        /// <summary><c>LayerNormalization(x, γ, β)</c> over the last dimension (axis −1), as PyTorch's opset-17 export writes it.</summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int x = import.Value(0);
+            EquatableArray<int> shape = import.Shape(x);
+            long axis = import.Int("axis", -1);
+            if (axis != -1 && axis != shape.Count)
+            {
+                import.Unsupported($"axis {axis}: only a normalisation over the last dimension imports");
+                return;
+            }
+
+            if (import.Constant(1) is not { } scale)
+            {
+                return;
+            }
+
+            int features = shape[shape.Count - 1];
+            OnnxConstant? bias = import.HasInput(2)
+                ? import.Constant(2)
+                : new OnnxConstant(scale.Name.Replace("weight", "bias"), new long[] { features }, new float[features]); // no bias: zeros, as PyTorch's bias=False
+            if (bias is null)
+            {
+                return;
+            }
+
+            if (scale.Values.Length != features || bias.Values.Length != features)
+            {
+                import.Unsupported($"the scale and bias do not hold one value per feature ({features})");
+                return;
+            }
+
+            var settings = new OpSettings(EquatableArray.Of(features), EquatableArray.Of((double)(float)import.Float("epsilon", 1e-5)), string.Empty);
+            var state = new Dictionary<string, OnnxConstant> { ["weight"] = scale.Reshaped(features), ["bias"] = bias.Reshaped(features) };
+            int id = import.Add(this, settings, new[] { x }, state);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

@@ -180,5 +180,84 @@ namespace StaticGrad.Generators.Graph.Ops
                 arguments.Error(name, $"{name} must be positive, got {value}");
             }
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Gemm", "MatMul" };
+
+        /// <summary>
+        /// <c>Gemm(x, B, C)</c> with α = β = 1 and x not transposed: W = B (transB = 1, PyTorch's export) or Bᵀ, b = C. <c>MatMul(x, B)</c>
+        /// with a constant 2-D B (PyTorch's export of nn.Linear on more than one dimension): W = Bᵀ, and the <c>Add</c> of a
+        /// constant [out] that alone reads it becomes the bias.
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            bool gemm = import.Node.OpType == "Gemm";
+            if (!import.IsValue(0) || (import.HasInput(1) && import.IsValue(1)))
+            {
+                import.Unsupported(import.IsValue(0)
+                    ? "its second operand is computed, not a constant weight (only products with a constant matrix import, as Linear)"
+                    : "its first operand is a constant (only x·W with x computed imports, as Linear)");
+                return;
+            }
+
+            if (gemm && (import.Float("alpha", 1) != 1 || import.Float("beta", 1) != 1 || import.Int("transA", 0) != 0))
+            {
+                import.Unsupported($"alpha = {import.Float("alpha", 1)}, beta = {import.Float("beta", 1)}, transA = {import.Int("transA", 0)} (Linear is alpha = beta = 1, transA = 0)");
+                return;
+            }
+
+            int x = import.Value(0);
+            if (import.Constant(1) is not { } b)
+            {
+                return;
+            }
+
+            if (b.Dims.Length != 2)
+            {
+                import.Unsupported($"the weight {b.Describe()} is not a matrix");
+                return;
+            }
+
+            OnnxConstant weight = gemm && import.Int("transB", 0) != 0 ? b : b.Transposed();
+            int outputs = (int)weight.Dims[0], inputs = (int)weight.Dims[1];
+            OnnxConstant? bias = null;
+            if (gemm && import.HasInput(2))
+            {
+                if (import.Constant(2) is not { } c)
+                {
+                    return;
+                }
+
+                if (c.Values.Length != outputs || (c.Dims.Length != 1 && !(c.Dims.Length == 2 && c.Dims[0] == 1)))
+                {
+                    import.Unsupported($"the bias {c.Describe()} is not one value per output ({outputs})");
+                    return;
+                }
+
+                bias = c.Reshaped(outputs);
+            }
+            else if (!gemm && import.SoleConsumer() is { OpType: "Add" } add)
+            {
+                for (int k = 0; k < 2 && bias is null; k++)
+                {
+                    if (import.ConstantOf(add, k) is { } c && c.Dims.Length == 1 && c.Dims[0] == outputs)
+                    {
+                        bias = c;
+                        import.Absorb(add);
+                    }
+                }
+            }
+
+            var state = new Dictionary<string, OnnxConstant> { ["weight"] = weight };
+            if (bias is not null)
+            {
+                state["bias"] = bias;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of(inputs, outputs, bias is null ? 0 : 1), EquatableArray.Empty<double>(), string.Empty), new[] { x }, state);
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

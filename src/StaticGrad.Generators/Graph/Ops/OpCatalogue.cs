@@ -30,6 +30,12 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public static OpDefinition? ForTensorMember(string name) => Ops.FirstOrDefault(op => op.TensorMember == name);
 
+        /// <summary>The op that imports the ONNX operator type <paramref name="opType"/> (<c>Conv</c>), or null.</summary>
+        public static OpDefinition? ForOnnx(string opType) => Ops.FirstOrDefault(op => op.OnnxImports.Contains(opType));
+
+        /// <summary>Every ONNX operator type some op imports, sorted.</summary>
+        public static ImmutableArray<string> OnnxOpTypes { get; } = Ops.SelectMany(op => op.OnnxImports).Distinct().OrderBy(t => t, StringComparer.Ordinal).ToImmutableArray();
+
         /// <summary>The module classes, functions and tensor members the front end understands, for the "not supported" messages.</summary>
         public static string Supported(Func<OpDefinition, string?> name) =>
             string.Join(", ", Ops.Select(name).Where(n => n is not null).Select(n => n!.StartsWith("op_", StringComparison.Ordinal) ? n.Substring(3) : n));

@@ -118,6 +118,21 @@ namespace StaticGrad.Generators.Graph.Ops
         /// front of the shapes per example. State tensors and constants become initializers through the builder.
         /// </summary>
         public abstract void WriteOnnx(OnnxBuilder onnx, GraphNode node);
+
+        /// <summary>
+        /// The ONNX operator types (default domain) that <c>[FromOnnx]</c> lowers into this op, each claimed by one op only
+        /// (<see cref="OpCatalogue.ForOnnx"/>); the op's <see cref="ImportOnnx"/> then reads the node.
+        /// </summary>
+        public virtual IEnumerable<string> OnnxImports => System.Array.Empty<string>();
+
+        /// <summary>
+        /// Lowers the ONNX node <see cref="IOnnxImport.Node"/> (of a type in <see cref="OnnxImports"/>) into graph nodes through
+        /// <paramref name="import"/>: reads its inputs, constants and attributes, adds nodes with their settings and state, and
+        /// names what it cannot import through <see cref="IOnnxImport.Unsupported"/>. The reverse of <see cref="WriteOnnx"/>.
+        /// </summary>
+        public virtual void ImportOnnx(IOnnxImport import)
+        {
+        }
     }
 
     /// <summary>What a module's tuple-returning <c>Forward</c> gives: a range of rows of its value, or a tuple of parts.</summary>

@@ -121,5 +121,38 @@ namespace StaticGrad.Generators.Graph.Ops
             EquatableArray<int> x = code.Spec.Nodes[node.Inputs[0]].Shape;
             return $"{x[0]}, {x[1]}, {x[2]}, {node.Settings.Int(0)}, {node.Settings.Int(1)}, {node.Shape[1]}, {node.Shape[2]}";
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { _max ? "MaxPool" : "AveragePool" };
+
+        /// <summary>
+        /// <c>MaxPool</c> or <c>AveragePool</c> on [batch, C, H, W] with a square kernel, one stride, no padding, floor rounding
+        /// and no dilation (ONNX's default stride is 1, PyTorch's the kernel: the file's strides are read as they are).
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            long[] kernel = import.Ints("kernel_shape") ?? System.Array.Empty<long>();
+            long[] strides = import.Ints("strides") ?? new long[] { 1, 1 };
+            long[] pads = import.Ints("pads") ?? new long[] { 0, 0, 0, 0 };
+            long[] dilations = import.Ints("dilations") ?? new long[] { 1, 1 };
+            bool noPads = System.Linq.Enumerable.All(pads, p => p == 0), noDilation = System.Linq.Enumerable.All(dilations, d => d == 1);
+            if (kernel.Length != 2 || kernel[0] != kernel[1] || kernel[0] < 1 || strides.Length != 2 || strides[0] != strides[1] || strides[0] < 1
+                || !noPads || !noDilation || import.Int("ceil_mode", 0) != 0 || import.Text("auto_pad", "NOTSET") != "NOTSET" || import.Int("storage_order", 0) != 0)
+            {
+                import.Unsupported($"kernel_shape [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}], pads [{string.Join(", ", pads)}], ceil_mode {import.Int("ceil_mode", 0)}: {Key} takes a square window, one stride, no padding or dilation, floor rounding");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of((int)kernel[0], (int)strides[0]), EquatableArray.Empty<double>(), string.Empty), new[] { import.Value(0) });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

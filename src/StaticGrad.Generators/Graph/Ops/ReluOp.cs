@@ -20,5 +20,8 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>ONNX's <c>Relu</c>.</summary>
         public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
             onnx.Add(node, "Relu", onnx.Output(node), new[] { onnx.Input(node, 0) });
+
+        /// <summary>Imports ONNX's <c>Relu</c>.</summary>
+        protected override string? OnnxOpType => "Relu";
     }
 }

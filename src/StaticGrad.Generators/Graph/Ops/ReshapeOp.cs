@@ -113,5 +113,79 @@ namespace StaticGrad.Generators.Graph.Ops
                 w.Line($"{code.GradientSpan(node.Id)}.CopyTo({code.TargetSpan(dX, node.Inputs[0])});");
             }
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { _name };
+
+        /// <summary>
+        /// <c>Flatten</c> with axis 1 (every dimension but the batch into one). <c>Reshape</c> to a constant shape whose first
+        /// dimension keeps the batch (0, the batch a folded <c>Shape</c> gave, or −1 when the rest is known): the rest is the
+        /// shape per example, with at most one −1. A reshape to the shape the value already has imports as nothing.
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int x = import.Value(0);
+            EquatableArray<int> shape = import.Shape(x);
+            if (_name == "Flatten")
+            {
+                long axis = import.Int("axis", 1);
+                if (axis != 1 && axis + shape.Count + 1 != 1)
+                {
+                    import.Unsupported($"axis {axis}: only Flatten with axis 1 (keep the batch, flatten the rest) imports");
+                    return;
+                }
+
+                import.Output(shape.Count == 1 ? x : import.Add(this, OpSettings.None, new[] { x }));
+                return;
+            }
+
+            if (import.Integers(1) is not { } target)
+            {
+                return;
+            }
+
+            if (import.Int("allowzero", 0) != 0 || target.Length < 2)
+            {
+                import.Unsupported($"the shape [{Text(target)}]{(import.Int("allowzero", 0) != 0 ? " with allowzero = 1" : string.Empty)}: a reshape keeps the batch in front and gives each example 1 to 4 dimensions");
+                return;
+            }
+
+            var dims = new int[target.Length - 1];
+            long known = 1;
+            for (int i = 1; i < target.Length; i++)
+            {
+                long d = target[i] == 0 && i < shape.Count + 1 ? shape[i - 1] : target[i];
+                if (d == OnnxConstant.Batch || d < -1 || d == 0 || d > int.MaxValue)
+                {
+                    import.Unsupported($"the shape [{Text(target)}] moves the batch or has a dimension that is not static");
+                    return;
+                }
+
+                dims[i - 1] = (int)d;
+                known *= d == -1 ? 1 : d;
+            }
+
+            long first = target[0];
+            bool keepsBatch = first == OnnxConstant.Batch || first == 0 || (first == -1 && System.Array.IndexOf(dims, -1) < 0 && known == Shapes.Size(shape));
+            if (!keepsBatch)
+            {
+                import.Unsupported($"the shape [{Text(target)}] does not keep the batch as its first dimension");
+                return;
+            }
+
+            var settings = new OpSettings(EquatableArray.Of(dims), EquatableArray.Empty<double>(), string.Empty);
+            int id = import.Add(this, settings, new[] { x });
+            if (id >= 0)
+            {
+                import.Output(import.Shape(id) == shape ? x : id);
+            }
+        }
+
+        private static string Text(long[] dims) => string.Join(", ", System.Linq.Enumerable.Select(dims, d => d == OnnxConstant.Batch ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 }

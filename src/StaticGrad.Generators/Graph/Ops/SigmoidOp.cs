@@ -20,5 +20,8 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>ONNX's <c>Sigmoid</c>.</summary>
         public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
             onnx.Add(node, "Sigmoid", onnx.Output(node), new[] { onnx.Input(node, 0) });
+
+        /// <summary>Imports ONNX's <c>Sigmoid</c>.</summary>
+        protected override string? OnnxOpType => "Sigmoid";
     }
 }

@@ -68,5 +68,35 @@ namespace StaticGrad.Generators.Graph.Ops
 
             return (node.Shape[dim], inner);
         }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Softmax" };
+
+        /// <summary>
+        /// <c>Softmax</c> along one dimension that is not the batch (opset 13 on; before it, along the last dimension only,
+        /// where the old "flatten from axis" meaning is the same).
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant");
+                return;
+            }
+
+            int x = import.Value(0), rank = import.Shape(x).Count + 1;
+            long axis = import.Int("axis", import.Opset >= 13 ? -1 : 1);
+            long dim = axis < 0 ? axis + rank : axis;
+            if (dim <= 0 || dim >= rank || (import.Opset < 13 && dim != rank - 1))
+            {
+                import.Unsupported($"axis {axis} on a value of rank {rank}{(import.Opset < 13 ? $" at opset {import.Opset}" : string.Empty)}: only a softmax along a dimension of each example{(import.Opset < 13 ? " (the last one, before opset 13)" : string.Empty)} imports");
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of((int)dim - 1), EquatableArray.Empty<double>(), string.Empty), new[] { x });
+            if (id >= 0)
+            {
+                import.Output(id);
+            }
+        }
     }
 }

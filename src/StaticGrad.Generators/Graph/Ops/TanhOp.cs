@@ -20,5 +20,8 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>ONNX's <c>Tanh</c>.</summary>
         public override void WriteOnnx(OnnxBuilder onnx, GraphNode node) =>
             onnx.Add(node, "Tanh", onnx.Output(node), new[] { onnx.Input(node, 0) });
+
+        /// <summary>Imports ONNX's <c>Tanh</c>.</summary>
+        protected override string? OnnxOpType => "Tanh";
     }
 }

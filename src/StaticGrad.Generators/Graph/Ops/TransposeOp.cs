@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Graph;
 using StaticGrad.Generators.Helpers;
@@ -74,6 +75,42 @@ namespace StaticGrad.Generators.Graph.Ops
             if (inputGradients[0] is { } dX)
             {
                 w.Line($"global::StaticGrad.Kernels.Layout.Scatter({code.GradientSpan(node.Id)}, Node{node.Id}Table, batch, {code.TargetSpan(dX, node.Inputs[0])});");
+            }
+        }
+
+        public override IEnumerable<string> OnnxImports => new[] { "Transpose" };
+
+        /// <summary>
+        /// <c>Transpose</c> of a computed value whose permutation keeps the batch first and swaps two other dimensions (the
+        /// importer folds a transpose of a constant weight itself).
+        /// </summary>
+        public override void ImportOnnx(IOnnxImport import)
+        {
+            if (!import.IsValue(0))
+            {
+                import.Unsupported("its input is a constant of more than two dimensions");
+                return;
+            }
+
+            int x = import.Value(0), rank = import.Shape(x).Count + 1;
+            long[] perm = import.Ints("perm") ?? System.Linq.Enumerable.Range(0, rank).Select(i => (long)(rank - 1 - i)).ToArray();
+            var moved = System.Linq.Enumerable.Range(0, rank).Where(i => i >= perm.Length || perm[i] != i).ToArray();
+            if (perm.Length != rank || perm[0] != 0 || moved.Length is not (0 or 2) || (moved.Length == 2 && perm[moved[0]] != moved[1]))
+            {
+                import.Unsupported($"perm [{string.Join(", ", perm)}]: only a transpose that keeps the batch first and swaps two dimensions imports");
+                return;
+            }
+
+            if (moved.Length == 0)
+            {
+                import.Output(x);
+                return;
+            }
+
+            int id = import.Add(this, new OpSettings(EquatableArray.Of(moved[0] - 1, moved[1] - 1), EquatableArray.Empty<double>(), string.Empty), new[] { x });
+            if (id >= 0)
+            {
+                import.Output(id);
             }
         }
     }

@@ -30,7 +30,7 @@ namespace StaticGrad.Generators.Parsing.Models
         };
 
         private static bool IsModel(INamedTypeSymbol type) =>
-            type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" } c && IsStaticGradType(c));
+            type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" or "FromOnnxAttribute" } c && IsStaticGradType(c));
 
         /// <summary>Whether a type lives in the <c>StaticGrad</c> namespace (the run-time library's modules, Tensor, Functional).</summary>
         public static bool IsStaticGradType(ITypeSymbol? type) =>

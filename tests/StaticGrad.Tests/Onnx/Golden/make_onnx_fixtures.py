@@ -5,12 +5,16 @@ Run with Debian's Python (python3-torch 1.13, python3-onnx), from this folder:
 
     /usr/bin/python3 make_onnx_fixtures.py
 
-For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block) and each opset (13 and 17) it writes
+For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block at opsets 13 and 17; the other
+operators the importer takes at opset 17) it writes
 `<name>.opset<N>.onnx` (torch.onnx.export in eval mode, input and output with a dynamic batch axis) and
 `<name>.opset<N>.json`: the model's opset imports, node op types in file order, the graph inputs and outputs with their
 dims (a string for a symbolic one), every initializer's name, data type, dims and the sum of its values (float64), and
 the values of one initializer
-(`sample`), as read back by the `onnx` package, an independent reader to compare StaticGrad's with.
+(`sample`), as read back by the `onnx` package, an independent reader to compare StaticGrad's with; and
+`<name>.opset<N>.golden.json` for the [FromOnnx] tests (FromOnnxGoldenTests): a batch, PyTorch's eval outputs on it, the
+losses of 10 plain SGD steps from the exported weights in training mode, the eval outputs after them, and how far the
+float32 run is from a float64 one.
 """
 import json
 import os
@@ -60,11 +64,52 @@ class Residual(nn.Module):
         return torch.relu(self.bn2(self.conv2(h)) + x)
 
 
+class Ops(nn.Module):
+    """The other operators the importer takes, as PyTorch 1.13 exports them at opset 17: Div and Add by constants, Sigmoid,
+    Transpose, LayerNormalization, GELU
+    (Div, Erf, Add, Mul, Mul),
+    a Linear on a 4-D value (MatMul and the Add of its bias), Tanh, AveragePool, GlobalAveragePool, Mul, Sub, Flatten,
+    Concat and Softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.norm = nn.LayerNorm(6)
+        self.rows = nn.Linear(6, 6)
+        self.head = nn.Linear(4 * 3 * 3 + 4, 5)
+
+    def forward(self, x):
+        h = torch.sigmoid(self.conv(x / 2 + 0.25))           # 4×6×6 (Div and Add by constants)
+        t = self.rows(self.norm(h.transpose(2, 3)))          # 4×6×6
+        a = nn.functional.avg_pool2d(torch.tanh(t), 2)       # 4×3×3
+        g = nn.functional.adaptive_avg_pool2d(nn.functional.gelu(t), 1)  # 4×1×1
+        d = a - g * a
+        flat = torch.cat([torch.flatten(d, 1), torch.flatten(g, 1)], dim=1)
+        return torch.softmax(self.head(flat), dim=1)
+
+
+class Embed(nn.Module):
+    """nn.Embedding over int64 token ids (a Gather), then a Linear of the flattened rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens = nn.Embedding(12, 4)
+        self.head = nn.Linear(5 * 4, 3)
+
+    def forward(self, ids):
+        return self.head(torch.tanh(self.tokens(ids)).flatten(1))
+
+
 MODELS = [
     ("mlp", Mlp, (1, 64), "fc2.weight"),
     ("cnn", Cnn, (1, 1, 8, 8), "fc.weight"),
     ("residual", Residual, (1, 3, 6, 6), "bn1.running_mean"),
+    ("ops", Ops, (1, 2, 6, 6), "rows.bias"),
+    ("embed", Embed, (1, 5), "tokens.weight"),
 ]
+
+# LayerNormalization is an ONNX operator from opset 17 (before, PyTorch writes ReduceMean, Sub, Pow, Sqrt, Div).
+OPSETS = {"ops": (17,), "embed": (17,)}
 
 
 def dims(value_info):
@@ -113,9 +158,84 @@ def summary(model, sample):
     }
 
 
+BATCH = 8
+STEPS = 10
+LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0, "embed": 0.5}
+REGRESSION = ("residual", "ops")
+
+
+def batch_for(name, shape, dtype):
+    """A fixed batch and its labels (classifiers: cross-entropy) or targets (the residual block: mean squared error)."""
+    g = torch.Generator().manual_seed(7)
+    if name == "embed":
+        return torch.randint(0, 12, (BATCH, *shape[1:]), generator=g), torch.randint(0, 3, (BATCH,), generator=g)
+    x = torch.randn(BATCH, *shape[1:], generator=g)
+    if name == "residual":
+        y = torch.randn(BATCH, *shape[1:], generator=g)
+        return x.to(dtype), y.to(dtype)
+    if name == "ops":
+        y = torch.softmax(torch.randn(BATCH, 5, generator=g), dim=1)
+        return x.to(dtype), y.to(dtype)
+    return x.to(dtype), torch.randint(0, 10, (BATCH,), generator=g)
+
+
+def train(model, name, x, y):
+    """Eval outputs, then STEPS steps of plain SGD in training mode (BatchNorm on batch statistics), as StaticGrad's TrainStep does."""
+    model.eval()
+    with torch.no_grad():
+        outputs = model(x).detach().clone()
+        # The MLP's hidden features, relu(fc1(x)): what [FromOnnx(Output = "/Relu")] keeps of it.
+        features = torch.relu(model.fc1(x)).detach().clone() if name == "mlp" else None
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE[name])
+    loss_fn = nn.MSELoss() if name in REGRESSION else nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(STEPS):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        after = model(x).detach().clone()
+    return outputs, losses, after, features
+
+
+def golden(name, cls, shape, path_onnx, state):
+    """`<name>.opset<N>.golden.json`: a batch, PyTorch's eval outputs on it, and the losses of STEPS SGD steps from the
+    exported weights, in float32 (what StaticGrad computes) with the float64 run's largest difference beside them: a ReLU
+    or max-pool decision that flips between the two would make the float32 trajectory fragile."""
+    results = {}
+    for dtype in (torch.float32, torch.float64):
+        model = cls().to(dtype)
+        model.load_state_dict(state)
+        model.to(dtype)
+        x, y = batch_for(name, shape, dtype)
+        results[dtype] = train(model, name, x, y) + (x, y)
+    outputs, losses, after, features, x, y = results[torch.float32]
+    outputs64, losses64, after64, _, _, _ = results[torch.float64]
+    return {
+        "input_shape": list(shape[1:]),
+        "batch": BATCH,
+        "input": x.double().ravel().tolist(),
+        "labels": y.ravel().tolist() if y.dtype == torch.int64 else None,
+        "targets": y.double().ravel().tolist() if y.dtype != torch.int64 else None,
+        "loss": "MeanSquaredError" if name in REGRESSION else "SoftmaxCrossEntropy",
+        "learning_rate": LEARNING_RATE[name],
+        "eval_outputs": outputs.double().ravel().tolist(),
+        "hidden_features": features.double().ravel().tolist() if features is not None else None,
+        "losses": losses,
+        "outputs_after_training": after.double().ravel().tolist(),
+        "float64_losses": losses64,
+        "float32_vs_float64_loss_difference": max(abs(a - b) for a, b in zip(losses, losses64)),
+        "float32_vs_float64_output_difference": float((outputs.double() - outputs64).abs().max()),
+    }
+
+
 def main():
     for name, cls, shape, sample in MODELS:
-        for opset in (13, 17):
+        for opset in OPSETS.get(name, (13, 17)):
             torch.manual_seed(1)
             model = cls()
             if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
@@ -128,7 +248,7 @@ def main():
             path = os.path.join(HERE, f"{name}.opset{opset}.onnx")
             torch.onnx.export(
                 model,
-                torch.randn(*shape),
+                torch.zeros(*shape, dtype=torch.int64) if name == "embed" else torch.randn(*shape),
                 path,
                 opset_version=opset,
                 input_names=["input"],
@@ -145,6 +265,11 @@ def main():
                 json.dump(summary(loaded, sample), f, indent=1)
                 f.write("\n")
             print(f"{name} opset {opset}: {os.path.getsize(path)} bytes, ops {[n.op_type for n in loaded.graph.node]}")
+            record = golden(name, cls, shape, path, {k: v.clone() for k, v in model.state_dict().items()})
+            with open(os.path.join(HERE, f"{name}.opset{opset}.golden.json"), "w") as f:
+                json.dump(record, f, indent=1)
+                f.write("\n")
+            print(f"  losses {record['losses'][0]:.6f} -> {record['losses'][-1]:.6f}, float32 vs float64: losses {record['float32_vs_float64_loss_difference']:.2e}, outputs {record['float32_vs_float64_output_difference']:.2e}")
 
 
 if __name__ == "__main__":
