@@ -452,19 +452,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// result and another number may differ in the last bits. Steps allocate nothing on the calling thread; a call made while another call of this");
             w.Line("/// model is using the workers runs on its own thread alone.");
             w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is outside 1–64.</exception>");
-            w.Line("public int Threads");
-            w.Line("{");
-            w.Line("    get => _team?.Threads ?? 1;");
-            w.Line("    set");
-            w.Line("    {");
-            w.Line("        if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(Threads), value, \"Threads must be between 1 and 64.\");");
-            w.Line("        if (value == Threads) return;");
-            w.Line("        _team?.Dispose(); // its workers end");
-            w.Line("        _team = value == 1 ? null : new global::StaticGrad.Kernels.WorkerTeam(value);");
-            w.Line("    }");
-            w.Line("}");
-            w.Line();
+            ThreadsProperty.Write(w);
         }
 
         private static void WriteNameSwitch(SourceWriter w, string method, Helpers.EquatableArray<StateTensor> tensors)

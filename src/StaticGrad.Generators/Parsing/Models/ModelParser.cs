@@ -297,20 +297,28 @@ namespace StaticGrad.Generators.Parsing.Models
             {
                 if (attribute.AttributeClass is { Name: "ModelAttribute" } c && IsStaticGradType(c))
                 {
-                    foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+                    return ReadLoss(attribute);
+                }
+            }
+
+            return LossKind.None;
+        }
+
+        /// <summary>The <c>Loss</c> named argument of a <c>[Model]</c> or <c>[FromOnnx]</c> attribute (None when it is absent).</summary>
+        internal static LossKind ReadLoss(AttributeData attribute)
+        {
+            foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "Loss" && argument.Value.Type is INamedTypeSymbol enumType)
+                {
+                    string? name = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, argument.Value.Value))?.Name;
+                    return name switch
                     {
-                        if (argument.Key == "Loss" && argument.Value.Type is INamedTypeSymbol enumType)
-                        {
-                            string? name = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, argument.Value.Value))?.Name;
-                            return name switch
-                            {
-                                "SoftmaxCrossEntropy" => LossKind.SoftmaxCrossEntropy,
-                                "MeanSquaredError" => LossKind.MeanSquaredError,
-                                "MulticlassSvm" => LossKind.MulticlassSvm,
-                                _ => LossKind.None,
-                            };
-                        }
-                    }
+                        "SoftmaxCrossEntropy" => LossKind.SoftmaxCrossEntropy,
+                        "MeanSquaredError" => LossKind.MeanSquaredError,
+                        "MulticlassSvm" => LossKind.MulticlassSvm,
+                        _ => LossKind.None,
+                    };
                 }
             }
 

@@ -94,7 +94,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 return null;
             }
 
-            LossKind loss = ReadLoss(attribute);
+            LossKind loss = ModelParser.ReadLoss(attribute);
             if (loss == LossKind.MulticlassSvm)
             {
                 sink.Report(DiagnosticDescriptors.ModelDeclaration, where, "Loss.MulticlassSvm is not available for models yet; use Loss.SoftmaxCrossEntropy or Loss.MeanSquaredError");
@@ -231,25 +231,5 @@ namespace StaticGrad.Generators.Parsing.Onnx
             attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax syntax
                 ? syntax.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.GetLocation()
                 : null;
-
-        private static LossKind ReadLoss(AttributeData attribute)
-        {
-            foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
-            {
-                if (argument.Key == "Loss" && argument.Value.Type is INamedTypeSymbol enumType)
-                {
-                    string? name = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, argument.Value.Value))?.Name;
-                    return name switch
-                    {
-                        "SoftmaxCrossEntropy" => LossKind.SoftmaxCrossEntropy,
-                        "MeanSquaredError" => LossKind.MeanSquaredError,
-                        "MulticlassSvm" => LossKind.MulticlassSvm,
-                        _ => LossKind.None,
-                    };
-                }
-            }
-
-            return LossKind.None;
-        }
     }
 }
