@@ -145,6 +145,53 @@ public sealed class FromOnnxGoldenTests
     }
 
     [Fact]
+    public void TinyGpt_Forward_MatchesPyTorchsEvalOutputs()
+    {
+        Golden golden = Load("gpt.opset17");
+        int[] ids = golden.Input.Select(v => (int)v).ToArray();
+        Assert.Equal(8 * 11, ImportedGpt17.OutputSize); // 11 scores at each of 8 positions
+        var model = new ImportedGpt17(maxBatchSize: 8);
+        float[] outputs = new float[golden.Batch * ImportedGpt17.OutputSize];
+        model.Forward(ids, outputs);
+        AssertClose(golden.Floats("eval_outputs"), outputs, 1e-5, "eval outputs");
+    }
+
+    [Fact]
+    public void TinyGpt_TenSgdSteps_OnACrossEntropyPerPosition_GivePyTorchsLosses()
+    {
+        Golden golden = Load("gpt.opset17");
+        int[] ids = golden.Input.Select(v => (int)v).ToArray();
+        Assert.Equal(golden.Batch * 8, golden.Labels.Length); // a label per position
+        var model = new ImportedGpt17(maxBatchSize: 8);
+        model.UseSgd(golden.LearningRate);
+        float[] expected = golden.Floats("losses");
+        float[] losses = expected.Select(_ => model.TrainStep(ids, golden.Labels)).ToArray();
+        AssertClose(expected, losses, 1e-4, "losses", relative: true);
+        Assert.True(losses[^1] < losses[0], "the loss did not fall");
+
+        float[] outputs = new float[golden.Batch * ImportedGpt17.OutputSize];
+        model.Forward(ids, outputs);
+        AssertClose(golden.Floats("outputs_after_training"), outputs, 1e-4, "eval outputs after training");
+    }
+
+    [Fact]
+    public void TinyGpt_HasPyTorchsStateDictNames_ThePositionTensorAParameter_AndTheCausalMaskNot()
+    {
+        // PyTorch's model.state_dict().keys(); the bias-less Linears (MatMul of a transposed `onnx::MatMul_n` initializer)
+        // take their module's path from the node's name, /blocks.0/query/MatMul.
+        string[] pytorch =
+        {
+            "position", "tokens.weight", "blocks.0.ln1.weight", "blocks.0.ln1.bias", "blocks.0.query.weight", "blocks.0.key.weight",
+            "blocks.0.value.weight", "blocks.0.proj.weight", "blocks.0.proj.bias", "blocks.0.ln2.weight", "blocks.0.ln2.bias",
+            "blocks.0.up.weight", "blocks.0.up.bias", "blocks.0.down.weight", "blocks.0.down.bias", "final.weight", "final.bias", "head.weight",
+        };
+        Assert.Equal(pytorch.OrderBy(n => n, StringComparer.Ordinal), ImportedGpt17.Description.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(
+            (11 * 16) + (8 * 16) + (4 * 16) + (3 * 16 * 16) + (16 * 16) + 16 + (16 * 32) + 32 + (32 * 16) + 16 + (2 * 16) + (16 * 11),
+            ImportedGpt17.ParameterCount); // PyTorch's parameters, without the 8×8 mask
+    }
+
+    [Fact]
     public void Output_CutsTheGraphAtTheHiddenRelu_WhoseFeaturesArePyTorchs()
     {
         Golden golden = Load("mlp.opset13");

@@ -55,3 +55,11 @@ public partial class ImportedOps17;
 /// <summary>nn.Embedding over int64 token ids (Gather), Tanh, Flatten, Gemm (opset 17): a Tokens input.</summary>
 [FromOnnx("Onnx/Golden/embed.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
 public partial class ImportedEmbed17;
+
+/// <summary>
+/// A tiny GPT (opset 17): Gather plus a learned position tensor, LayerNormalization, q/k/v MatMuls, Reshape and Transpose into
+/// 2 heads (one Transpose with perm [0, 2, 3, 1]), MatMul of two values, Mul by 1/√d, Add of a constant causal mask, Softmax,
+/// the GELU chain, and a Linear head: 11 scores at each of 8 positions, a label per position.
+/// </summary>
+[FromOnnx("Onnx/Golden/gpt.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
+public partial class ImportedGpt17;

@@ -19,7 +19,7 @@ namespace StaticGrad.Tests.Onnx;
 /// </summary>
 public sealed class OnnxReaderGoldenTests
 {
-    internal static readonly string[] FixtureNames = { "mlp.opset13", "mlp.opset17", "cnn.opset13", "cnn.opset17", "residual.opset13", "residual.opset17", "ops.opset17", "embed.opset17" };
+    internal static readonly string[] FixtureNames = { "mlp.opset13", "mlp.opset17", "cnn.opset13", "cnn.opset17", "residual.opset13", "residual.opset17", "ops.opset17", "embed.opset17", "gpt.opset17" };
 
     public static TheoryData<string> Fixtures() => new(FixtureNames);
 

@@ -200,7 +200,12 @@ namespace StaticGrad.Generators.Graph.Ops
                     shape[i] = (int)dims[i];
                 }
 
-                operands[k] = import.Add(ConstantOp.Instance, new OpSettings(EquatableArray.Of(shape), EquatableArray.Empty<double>(), string.Empty), System.Array.Empty<int>(),
+                // A tensor the file names as PyTorch's state dict does (`position`, not a folded `onnx::Add_12` nor a Constant
+                // node's `/Constant_output_0`), added to a value of its own shape, is a learned nn.Parameter: it trains.
+                OpDefinition kind = !divide && import.Node.OpType == "Add" && IsStateName(constant.Name) && constant.Dims.Length == rank
+                    && System.Linq.Enumerable.SequenceEqual(System.Array.ConvertAll(shape, d => (long)d), constant.Dims)
+                    ? ParameterOp.Instance : ConstantOp.Instance;
+                operands[k] = import.Add(kind, new OpSettings(EquatableArray.Of(shape), EquatableArray.Empty<double>(), string.Empty), System.Array.Empty<int>(),
                     new Dictionary<string, OnnxConstant> { [string.Empty] = constant.Reshaped(System.Array.ConvertAll(shape, d => (long)d)) });
                 if (operands[k] < 0)
                 {
@@ -220,5 +225,8 @@ namespace StaticGrad.Generators.Graph.Ops
                 import.Output(id);
             }
         }
+
+        private static bool IsStateName(string name) =>
+            name.Length > 0 && name.IndexOf('/') < 0 && name.IndexOf(':') < 0;
     }
 }

@@ -186,11 +186,23 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>
         /// <c>Gemm(x, B, C)</c> with α = β = 1 and x not transposed: W = B (transB = 1, PyTorch's export) or Bᵀ, b = C. <c>MatMul(x, B)</c>
         /// with a constant 2-D B (PyTorch's export of nn.Linear on more than one dimension): W = Bᵀ, and the <c>Add</c> of a
-        /// constant [out] that alone reads it becomes the bias.
+        /// constant [out] that alone reads it becomes the bias. <c>MatMul</c> of two computed values is <see cref="MatMulOp"/>.
         /// </summary>
         public override void ImportOnnx(IOnnxImport import)
         {
             bool gemm = import.Node.OpType == "Gemm";
+            if (!gemm && import.IsValue(0) && import.IsValue(1))
+            {
+                // The product of two computed values (attention's q·kᵀ and P·v): the graph's MatMul, not a Linear.
+                int product = import.Add(MatMulOp.Instance, OpSettings.None, new[] { import.Value(0), import.Value(1) });
+                if (product >= 0)
+                {
+                    import.Output(product);
+                }
+
+                return;
+            }
+
             if (!import.IsValue(0) || (import.HasInput(1) && import.IsValue(1)))
             {
                 import.Unsupported(import.IsValue(0)

@@ -81,8 +81,10 @@ namespace StaticGrad.Generators.Graph.Ops
         public override IEnumerable<string> OnnxImports => new[] { "Transpose" };
 
         /// <summary>
-        /// <c>Transpose</c> of a computed value whose permutation keeps the batch first and swaps two other dimensions (the
-        /// importer folds a transpose of a constant weight itself).
+        /// <c>Transpose</c> of a computed value whose permutation keeps the batch first (the importer folds a transpose of a
+        /// constant weight itself): a swap of two dimensions is one op, any other permutation (PyTorch merges
+        /// <c>k.transpose(1, 2)</c> of split heads and the <c>.transpose(2, 3)</c> of attention into <c>perm [0, 2, 3, 1]</c>)
+        /// a chain of such swaps.
         /// </summary>
         public override void ImportOnnx(IOnnxImport import)
         {
@@ -94,23 +96,30 @@ namespace StaticGrad.Generators.Graph.Ops
 
             int x = import.Value(0), rank = import.Shape(x).Count + 1;
             long[] perm = import.Ints("perm") ?? System.Linq.Enumerable.Range(0, rank).Select(i => (long)(rank - 1 - i)).ToArray();
-            var moved = System.Linq.Enumerable.Range(0, rank).Where(i => i >= perm.Length || perm[i] != i).ToArray();
-            if (perm.Length != rank || perm[0] != 0 || moved.Length is not (0 or 2) || (moved.Length == 2 && perm[moved[0]] != moved[1]))
+            if (perm.Length != rank || perm[0] != 0 || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))
             {
-                import.Unsupported($"perm [{string.Join(", ", perm)}]: only a transpose that keeps the batch first and swaps two dimensions imports");
+                import.Unsupported($"perm [{string.Join(", ", perm)}]: only a transpose that keeps the batch first imports");
                 return;
             }
 
-            if (moved.Length == 0)
+            // current[i]: the input dimension now at position i; swap positions until it is perm.
+            int[] current = System.Linq.Enumerable.Range(0, rank).ToArray();
+            int value = x;
+            for (int i = 1; i < rank && value >= 0; i++)
             {
-                import.Output(x);
-                return;
+                int j = System.Array.IndexOf(current, (int)perm[i]);
+                if (j == i)
+                {
+                    continue;
+                }
+
+                value = import.Add(this, new OpSettings(EquatableArray.Of(i - 1, j - 1), EquatableArray.Empty<double>(), string.Empty), new[] { value });
+                (current[i], current[j]) = (current[j], current[i]);
             }
 
-            int id = import.Add(this, new OpSettings(EquatableArray.Of(moved[0] - 1, moved[1] - 1), EquatableArray.Empty<double>(), string.Empty), new[] { x });
-            if (id >= 0)
+            if (value >= 0)
             {
-                import.Output(id);
+                import.Output(value);
             }
         }
     }

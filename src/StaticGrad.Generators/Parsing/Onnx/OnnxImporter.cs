@@ -787,7 +787,8 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
         /// <summary>
         /// The module's path: the prefix the file's names share (<c>fc1</c> from <c>fc1.weight</c> and <c>fc1.bias</c>), so the
-        /// state keeps the initializers' names; else the node's name made a dotted path (<c>/layer1/Conv</c> → <c>layer1.Conv</c>).
+        /// state keeps the initializers' names; else the node's name made a dotted path without its op type, PyTorch's module
+        /// path (<c>/layer1/Conv</c> → <c>layer1</c>; a name that is only the op type stays: <c>Conv</c>).
         /// </summary>
         private string ModulePath(List<StateDeclaration> declarations, IReadOnlyDictionary<string, OnnxConstant> state)
         {
@@ -808,7 +809,12 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
             if (path is null || path.Length == 0)
             {
-                string name = Node.Name.Trim('/').Replace('/', '.');
+                // PyTorch names a node /<module path>/<op type>[_n]: the module's path is the state dict's prefix
+                // (/blocks.0/query/MatMul → blocks.0.query, as a bias-less nn.Linear's weight is blocks.0.query.weight).
+                string[] parts = Node.Name.Trim('/').Split('/');
+                string last = parts[parts.Length - 1];
+                bool opName = parts.Length > 1 && (last == Node.OpType || (last.StartsWith(Node.OpType + "_", StringComparison.Ordinal) && last.Substring(Node.OpType.Length + 1).All(char.IsDigit)));
+                string name = string.Join(".", opName ? parts.Take(parts.Length - 1) : parts);
                 path = name.Length == 0 ? Node.OpType.ToLowerInvariant() + Node.Index.ToString(CultureInfo.InvariantCulture) : name;
             }
 

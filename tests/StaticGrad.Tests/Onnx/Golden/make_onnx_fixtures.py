@@ -3,10 +3,12 @@
 
 Run with Debian's Python (python3-torch 1.13, python3-onnx), from this folder:
 
-    /usr/bin/python3 make_onnx_fixtures.py
+    /usr/bin/python3 make_onnx_fixtures.py [name …]
+
+(with names, e.g. `gpt`, only those models' files are written).
 
 For each model (an MLP 64-32-10, a CNN with BatchNorm and MaxPool, a residual block at opsets 13 and 17; the other
-operators the importer takes at opset 17) it writes
+operators the importer takes, an embedding, and a tiny GPT at opset 17) it writes
 `<name>.opset<N>.onnx` (torch.onnx.export in eval mode, input and output with a dynamic batch axis) and
 `<name>.opset<N>.json`: the model's opset imports, node op types in file order, the graph inputs and outputs with their
 dims (a string for a symbolic one), every initializer's name, data type, dims and the sum of its values (float64), and
@@ -17,7 +19,9 @@ losses of 10 plain SGD steps from the exported weights in training mode, the eva
 float32 run is from a float64 one.
 """
 import json
+import math
 import os
+import sys
 
 import onnx
 import onnx.numpy_helper
@@ -100,16 +104,78 @@ class Embed(nn.Module):
         return self.head(torch.tanh(self.tokens(ids)).flatten(1))
 
 
+GPT_VOCAB, GPT_POSITIONS, GPT_WIDTH, GPT_HEADS = 11, 8, 16, 2
+
+
+class GptBlock(nn.Module):
+    """A pre-norm transformer block: causal self-attention over 2 heads written out as matmuls, then a GELU MLP."""
+
+    def __init__(self):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(GPT_WIDTH)
+        self.query = nn.Linear(GPT_WIDTH, GPT_WIDTH, bias=False)
+        self.key = nn.Linear(GPT_WIDTH, GPT_WIDTH, bias=False)
+        self.value = nn.Linear(GPT_WIDTH, GPT_WIDTH, bias=False)
+        self.proj = nn.Linear(GPT_WIDTH, GPT_WIDTH)
+        self.ln2 = nn.LayerNorm(GPT_WIDTH)
+        self.up = nn.Linear(GPT_WIDTH, 2 * GPT_WIDTH)  # 2× wide, not nanoGPT's 4×: a smaller file
+        self.down = nn.Linear(2 * GPT_WIDTH, GPT_WIDTH)
+
+    def split(self, t):
+        # Reshape with -1 for the batch (PyTorch writes a constant shape), then the heads in front of the positions.
+        return t.reshape(-1, GPT_POSITIONS, GPT_HEADS, GPT_WIDTH // GPT_HEADS).transpose(1, 2)
+
+    def forward(self, x):
+        h = self.ln1(x)
+        q, k, v = self.split(self.query(h)), self.split(self.key(h)), self.split(self.value(h))
+        # The causal mask as an additive constant (-1e9 above the diagonal), exported as a Constant that the Add reads:
+        # masked_fill would export as Where on a boolean mask, which StaticGrad's graph does not have. exp(-1e9) is 0 in
+        # float32 as in float64, so the outputs are those of masked_fill(-inf).
+        mask = torch.full((GPT_POSITIONS, GPT_POSITIONS), -1e9).triu(1)
+        scores = (q @ k.transpose(2, 3)) * (1.0 / math.sqrt(GPT_WIDTH // GPT_HEADS)) + mask  # Transpose perm [0, 2, 3, 1]
+        a = torch.softmax(scores, dim=-1) @ v
+        x = x + self.proj(a.transpose(1, 2).reshape(-1, GPT_POSITIONS, GPT_WIDTH))
+        return x + self.down(nn.functional.gelu(self.up(self.ln2(x))))
+
+
+class Gpt(nn.Module):
+    """A tiny GPT: token embedding plus a learned position parameter, one pre-norm block, a final LayerNorm and a Linear
+    head giving 11 scores at each of the 8 positions (trained on per-position cross-entropy)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens = nn.Embedding(GPT_VOCAB, GPT_WIDTH)
+        self.position = nn.Parameter(0.1 * torch.randn(GPT_POSITIONS, GPT_WIDTH))
+        self.blocks = nn.ModuleList([GptBlock()])
+        self.final = nn.LayerNorm(GPT_WIDTH)
+        self.head = nn.Linear(GPT_WIDTH, GPT_VOCAB, bias=False)
+        with torch.no_grad():
+            # LayerNorm weights and biases of their own, not all ones and zeros, which the exporter would share as one
+            # initializer (Identity nodes) and which would test less.
+            for m in self.modules():
+                if isinstance(m, nn.LayerNorm):
+                    m.weight.add_(0.1 * torch.randn(GPT_WIDTH))
+                    m.bias.add_(0.1 * torch.randn(GPT_WIDTH))
+
+    def forward(self, ids):
+        x = self.tokens(ids) + self.position
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.final(x))
+
+
 MODELS = [
     ("mlp", Mlp, (1, 64), "fc2.weight"),
     ("cnn", Cnn, (1, 1, 8, 8), "fc.weight"),
     ("residual", Residual, (1, 3, 6, 6), "bn1.running_mean"),
     ("ops", Ops, (1, 2, 6, 6), "rows.bias"),
     ("embed", Embed, (1, 5), "tokens.weight"),
+    ("gpt", Gpt, (1, GPT_POSITIONS), "position"),
 ]
 
 # LayerNormalization is an ONNX operator from opset 17 (before, PyTorch writes ReduceMean, Sub, Pow, Sqrt, Div).
-OPSETS = {"ops": (17,), "embed": (17,)}
+OPSETS = {"ops": (17,), "embed": (17,), "gpt": (17,)}
+TOKENS = ("embed", "gpt")  # models whose input is int64 token ids
 
 
 def dims(value_info):
@@ -160,7 +226,7 @@ def summary(model, sample):
 
 BATCH = 8
 STEPS = 10
-LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0, "embed": 0.5}
+LEARNING_RATE = {"mlp": 0.1, "cnn": 0.05, "residual": 0.05, "ops": 20.0, "embed": 0.5, "gpt": 0.5}
 REGRESSION = ("residual", "ops")
 
 
@@ -169,6 +235,10 @@ def batch_for(name, shape, dtype):
     g = torch.Generator().manual_seed(7)
     if name == "embed":
         return torch.randint(0, 12, (BATCH, *shape[1:]), generator=g), torch.randint(0, 3, (BATCH,), generator=g)
+    if name == "gpt":
+        # A label per position: the next token of a random text, as a language model trains.
+        text = torch.randint(0, GPT_VOCAB, (BATCH, GPT_POSITIONS + 1), generator=g)
+        return text[:, :-1].contiguous(), text[:, 1:].contiguous()
     x = torch.randn(BATCH, *shape[1:], generator=g)
     if name == "residual":
         y = torch.randn(BATCH, *shape[1:], generator=g)
@@ -189,6 +259,9 @@ def train(model, name, x, y):
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE[name])
     loss_fn = nn.MSELoss() if name in REGRESSION else nn.CrossEntropyLoss()
+    if name == "gpt":
+        def loss_fn(logits, labels):  # cross-entropy at every position, the mean over batch × positions
+            return nn.functional.cross_entropy(logits.reshape(-1, GPT_VOCAB), labels.reshape(-1))
     losses = []
     for _ in range(STEPS):
         optimizer.zero_grad()
@@ -233,8 +306,10 @@ def golden(name, cls, shape, path_onnx, state):
     }
 
 
-def main():
+def main(only):
     for name, cls, shape, sample in MODELS:
+        if only and name not in only:
+            continue
         for opset in OPSETS.get(name, (13, 17)):
             torch.manual_seed(1)
             model = cls()
@@ -248,7 +323,7 @@ def main():
             path = os.path.join(HERE, f"{name}.opset{opset}.onnx")
             torch.onnx.export(
                 model,
-                torch.zeros(*shape, dtype=torch.int64) if name == "embed" else torch.randn(*shape),
+                torch.zeros(*shape, dtype=torch.int64) if name in TOKENS else torch.randn(*shape),
                 path,
                 opset_version=opset,
                 input_names=["input"],
@@ -273,4 +348,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
