@@ -86,7 +86,7 @@ namespace StaticGrad.Generators.Emit.Graph
         private static Routing Route(GraphSpec spec)
         {
             Routing routing = Route(spec, gradientInput: null);
-            if (spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && routing.Live.Contains(spec.Inputs[0].Node))
+            if (OneFloatInput(spec) && routing.Live.Contains(spec.Inputs[0].Node))
             {
                 Routing toInput = Route(spec, spec.Inputs[0].Node);
                 routing.InputNode = spec.Inputs[0].Node;
@@ -182,6 +182,9 @@ namespace StaticGrad.Generators.Emit.Graph
         private static string Int(int value) => GraphCode.Int(value);
 
         private static bool SingleInput(GraphSpec spec) => spec.Inputs.Count == 1;
+
+        /// <summary>One input, of floats (not token ids): the models that get the input gradient and the network interfaces.</summary>
+        private static bool OneFloatInput(GraphSpec spec) => SingleInput(spec) && !spec.Inputs[0].Tokens;
 
         /// <summary>The span parameter of an input in public signatures: <c>inputs</c> for one input, else the Forward parameter's name.</summary>
         private static string InputParameter(GraphSpec spec, int index) => SingleInput(spec) ? "inputs" : spec.Inputs[index].Name;
@@ -580,7 +583,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("RunBackward(_batch);");
             w.Close();
             w.Line();
-            if (spec.Inputs.Count != 1 || spec.Inputs[0].Tokens)
+            if (!OneFloatInput(spec))
             {
                 return;
             }
@@ -971,7 +974,7 @@ namespace StaticGrad.Generators.Emit.Graph
         /// (mean squared error), as the attribute networks do: one float input and one label or target row per example.
         /// </summary>
         private static bool ImplementsInterface(GraphSpec spec) =>
-            spec.Inputs.Count == 1 && !spec.Inputs[0].Tokens && spec.Loss != LossKind.None && Positions(spec) == 1;
+            OneFloatInput(spec) && spec.Loss != LossKind.None && Positions(spec) == 1;
 
         private static string? InterfaceName(GraphSpec spec) =>
             !ImplementsInterface(spec) ? null
