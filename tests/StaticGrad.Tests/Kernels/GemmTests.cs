@@ -41,7 +41,7 @@ public class GemmTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed}); packed path available: {Gemm.UsesPackedPath(1024, 1024, 1024, 4)}");
         var random = new Random(seed);
         int packed = 0, direct = 0;
-        int runs = Numerics.InstructionSetTests.QuickChildRun ? 40 : 120; // the 16 packed cases always, then random ones
+        int runs = TestTier.Cases(quick: 40, full: 120); // the 16 packed cases always, then random ones
         for (int run = 0; run < runs; run++)
         {
             Type n = Columns[random.Next(Columns.Length)];
@@ -51,7 +51,7 @@ public class GemmTests(ITestOutputHelper output)
             {
                 // Always include products big enough for the packed path, in every orientation.
                 n = typeof(N1025);
-                m = Numerics.InstructionSetTests.QuickChildRun ? 73 : 145; // 73 = one row block + 1, half the reference's work
+                m = TestTier.Cases(quick: 73, full: 145); // 73 = one row block + 1, half the reference's work
                 k = 321;
                 transposeA = (run & 2) != 0;
                 transposeB = (run & 4) != 0;

@@ -23,7 +23,7 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_TEST_SEED"), out int fixedSeed) ? fixedSeed : System.Random.Shared.Next();
         output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed})");
         var random = new System.Random(seed);
-        int runs = Numerics.InstructionSetTests.QuickChildRun ? 25 : 80;
+        int runs = TestTier.Cases(quick: 25, full: 80);
         for (int run = 0; run < runs; run++)
         {
             int kernel = random.Next(1, 6), padding = random.Next(0, 3);
@@ -60,7 +60,7 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_TEST_SEED"), out int fixedSeed) ? fixedSeed : System.Random.Shared.Next();
         output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed})");
         var random = new System.Random(seed);
-        int runs = Numerics.InstructionSetTests.QuickChildRun ? 10 : 24;
+        int runs = TestTier.Cases(quick: 10, full: 24);
         for (int run = 0; run < runs; run++)
         {
             int padding = random.Next(0, 3), least = Math.Max(1, 3 - (2 * padding));

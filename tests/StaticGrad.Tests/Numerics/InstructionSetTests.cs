@@ -14,45 +14,52 @@ namespace StaticGrad.Tests.Numerics;
 /// suites again in child processes with AVX-512 (where the CPU has it), AVX2, then all hardware intrinsics switched off
 /// (DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0, DOTNET_EnableHWIntrinsic=0), so the other paths are checked too.
 /// (.NET 10 reads DOTNET_EnableAVX512; the DOTNET_EnableAVX512F of .NET 8 and 9 no longer switches Vector512 off.)
+/// The quick tier (the README's test command) runs the path just below this machine's own, with the run-time library's
+/// suites; the full tier (<see cref="TestTier"/>, as .ci/run sets it) runs all three with every numeric suite.
 /// </summary>
 public class InstructionSetTests(ITestOutputHelper output)
 {
     private const string ExpectVariable = "STATICGRAD_EXPECT_PATH";
 
-    /// <summary>"full" (set by .ci/run) runs every numeric suite in the child runs; otherwise the kernel suites only.</summary>
-    public const string TierVariable = "STATICGRAD_TIER";
+    /// <summary>
+    /// The switch and the path it leaves, for each child run of this tier: all three below this machine's path in the full
+    /// tier, the next one down in the quick tier. A child run's filter leaves this test out (no recursion).
+    /// </summary>
+    public static TheoryData<string, string> FallbackPaths()
+    {
+        var paths = new TheoryData<string, string>();
+        bool avx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+        if (avx512)
+        {
+            paths.Add("DOTNET_EnableAVX512", "Vector256");
+        }
 
-    /// <summary>Whether this process is a child run of the quick tier, where the random-shape suites draw fewer cases.</summary>
-    public static bool QuickChildRun =>
-        Environment.GetEnvironmentVariable(ExpectVariable) is not null
-        && !string.Equals(Environment.GetEnvironmentVariable(TierVariable), "full", StringComparison.OrdinalIgnoreCase);
+        if (!avx512 || TestTier.Full)
+        {
+            paths.Add("DOTNET_EnableAVX2", "Vector128");
+        }
+
+        if (TestTier.Full)
+        {
+            paths.Add("DOTNET_EnableHWIntrinsic", "Scalar");
+        }
+
+        return paths;
+    }
 
     [Theory]
-    [InlineData("DOTNET_EnableAVX512", "Vector256")]
-    [InlineData("DOTNET_EnableAVX2", "Vector128")]
-    [InlineData("DOTNET_EnableHWIntrinsic", "Scalar")]
+    [MemberData(nameof(FallbackPaths))]
     public void NumericSuites_PassOnTheFallbackPaths(string switchOff, string expectedPath)
     {
-        if (Environment.GetEnvironmentVariable(ExpectVariable) is not null)
-        {
-            return; // already inside a child run: do not recurse
-        }
-
-        if (switchOff == "DOTNET_EnableAVX512" && !Vector512.IsHardwareAccelerated)
-        {
-            output.WriteLine("This CPU has no AVX-512: the main run already took the Vector256 path.");
-            return;
-        }
-
         string assembly = typeof(InstructionSetTests).Assembly.Location;
         // The quick tier (the README's test command) runs the run-time library's own suites on each path; the full tier
         // (STATICGRAD_TIER=full, as .ci/run sets it) adds the generated-code suites, which reach the same kernels.
-        bool full = string.Equals(Environment.GetEnvironmentVariable(TierVariable), "full", StringComparison.OrdinalIgnoreCase);
+        bool full = TestTier.Full;
         string filter = "FullyQualifiedName~GemmTests|FullyQualifiedName~PlaneConvolutionTests.RandomShapes|FullyQualifiedName~PoolingTests|FullyQualifiedName~OptimizerStepTests|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~GraphKernels|FullyQualifiedName~InstructionSetTests.Probe"
             + (full
                 ? "|FullyQualifiedName~PlaneConvolutionTests|FullyQualifiedName~ConvolutionTests|FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~ReferenceNetworkTests|FullyQualifiedName~StaticGrad.Tests.Models"
                 : "|FullyQualifiedName~ConvolutionTests.GradientCheck|FullyQualifiedName~ConvolutionTests.ConvOnly|FullyQualifiedName~ConvolutionTests.StridedCnn");
-        output.WriteLine($"Tier: {(full ? "full" : "quick")} ({TierVariable}=full runs every numeric suite on this path)");
+        output.WriteLine($"Tier: {(full ? "full" : "quick")} ({TestTier.Variable}=full runs every numeric suite on this path)");
         var result = DotNetCli.Run(
             Path.GetDirectoryName(assembly)!,
             $"test \"{assembly}\" --filter \"{filter}\"",

@@ -97,7 +97,7 @@ public partial class PackageConsumptionTests(PackageFixture package, ITestOutput
         Assert.Matches(new Regex(@"Program\.cs\(5,12\): error SGR0001: MatMul dimension K must be positive, got 0"), build.Output);
     }
 
-    [Fact]
+    [FullTierFact]
     public void ThreeProjects_ThatAnnotateTheSameShapes_BuildWithoutWarnings_AndUseEachOthersTypedApis()
     {
         string root = package.NewWorkspace("three");
@@ -169,7 +169,7 @@ public partial class PackageConsumptionTests(PackageFixture package, ITestOutput
         Assert.Contains("THREE OK", run.Output);
     }
 
-    [Fact]
+    [FullTierFact]
     public void NativeAot_PublishesAndRunsATrainingProgram_WithNoTrimOrAotWarnings()
     {
         if (NativeToolchain.Linker() is not { } linker)
@@ -234,7 +234,7 @@ public partial class PackageConsumptionTests(PackageFixture package, ITestOutput
         Assert.Contains("INTERCHANGE OK", run.Output);
     }
 
-    [Fact]
+    [FullTierFact]
     public void NetStandard20Library_WithSystemMemory_BuildsWithoutWarnings_AndItsPlainCodeComputesCorrectly()
     {
         // netstandard2.0 has no Vector256, MathF or BitConverter.SingleToInt32Bits, so StaticGrad writes its plain code path;
