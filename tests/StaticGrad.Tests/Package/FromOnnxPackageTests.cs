@@ -64,7 +64,7 @@ public partial class PackageConsumptionTests
         Assert.Contains("NAMES conv.weight conv.bias bn.weight bn.bias fc.weight fc.bias", run.Output);
     }
 
-    [Fact]
+    [FullTierFact]
     public void FromOnnx_PathThatIsNotAnAdditionalFile_FailsTheBuild_WithSgr0025AtTheArgument()
     {
         string root = package.NewWorkspace("fromonnx-missing");

@@ -75,7 +75,7 @@ public partial class PackageConsumptionTests(PackageFixture package, ITestOutput
         Assert.Matches(@"NET OK \d+\.\d+ -> \d+\.\d+", run.Output);
     }
 
-    [Fact]
+    [FullTierFact]
     public void Consumer_WithZeroDimension_FailsToBuild_WithSgr0001AtFileLineColumn()
     {
         string root = package.NewWorkspace("bad");

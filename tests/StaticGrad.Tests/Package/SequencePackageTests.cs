@@ -138,7 +138,7 @@ public partial class PackageConsumptionTests
         Console.WriteLine($"GRU EAGER {(gap <= 1e-4 ? "OK" : "BAD")} {gap.ToString("E2", CultureInfo.InvariantCulture)}");
         """;
 
-    [Fact]
+    [FullTierFact]
     public void SequenceModels_TheIssueGptAndTheReadmeGru_BuildWithoutWarnings_Train_AndMatchTheEagerForward()
     {
         string root = package.NewWorkspace("gpt");
