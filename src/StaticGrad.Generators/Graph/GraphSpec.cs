@@ -75,11 +75,17 @@ namespace StaticGrad.Generators.Graph
     /// <summary>A model input: its parameter name in <c>Forward</c>, its shape per example, and whether it holds token ids (ints).</summary>
     internal readonly record struct GraphInput(string Name, EquatableArray<int> Shape, int Node, bool Tokens);
 
+    /// <summary>
+    /// A value <c>Forward</c> returns: the node, and the name its span parameters take (<c>outputs</c> for a model of one
+    /// output; for a tuple, the element's name in camel case, or <c>output1</c>, <c>output2</c>, … where it has none).
+    /// </summary>
+    internal readonly record struct GraphOutput(string Name, int Node);
+
     /// <summary>Everything the emitter needs to write a <c>[Model]</c> class.</summary>
     /// <param name="Type">Where the generated code goes.</param>
     /// <param name="Inputs">The inputs, in <c>Forward</c>'s parameter order.</param>
     /// <param name="Nodes">The graph, in topological order.</param>
-    /// <param name="Output">The node whose value Forward returns.</param>
+    /// <param name="Outputs">The values Forward returns: one, or the elements of the tuple it returns, in order.</param>
     /// <param name="Modules">The module objects that hold state, each once (a module called twice shares its parameters).</param>
     /// <param name="Parameters">The trainable tensors, in the flat parameter array's order.</param>
     /// <param name="Buffers">Float state that is not trained (running statistics).</param>
@@ -91,7 +97,7 @@ namespace StaticGrad.Generators.Graph
         TypeHierarchy Type,
         EquatableArray<GraphInput> Inputs,
         EquatableArray<GraphNode> Nodes,
-        int Output,
+        EquatableArray<GraphOutput> Outputs,
         EquatableArray<ModuleEntry> Modules,
         EquatableArray<StateTensor> Parameters,
         EquatableArray<StateTensor> Buffers,
@@ -104,7 +110,28 @@ namespace StaticGrad.Generators.Graph
 
         public int BufferCount => Total(Buffers);
 
+        /// <summary>The node of the first (for most models the only) output.</summary>
+        public int Output => Outputs[0].Node;
+
+        /// <summary>The first (for most models the only) output's node.</summary>
         public GraphNode OutputNode => Nodes[Output];
+
+        /// <summary>Whether Forward returns one value (the losses, the interfaces and the class predictions need one).</summary>
+        public bool SingleOutput => Outputs.Count == 1;
+
+        /// <summary>Whether <paramref name="id"/> is one of the values Forward returns.</summary>
+        public bool IsOutput(int id)
+        {
+            foreach (GraphOutput output in Outputs)
+            {
+                if (output.Node == id)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>
         /// For a model imported by <c>[FromOnnx]</c>: the file as the attribute names it, and the state it starts with (the

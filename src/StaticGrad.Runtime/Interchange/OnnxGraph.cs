@@ -12,7 +12,7 @@ namespace StaticGrad.Interchange
     /// </summary>
     public sealed class OnnxGraph
     {
-        /// <summary>Describes a graph.</summary>
+        /// <summary>Describes a graph of one output.</summary>
         /// <param name="docString">What the file's <c>doc_string</c> says (the model's architecture line).</param>
         /// <param name="inputs">The graph's inputs, in <c>Forward</c>'s parameter order, with their shapes per example.</param>
         /// <param name="output">The graph's output, with its shape per example.</param>
@@ -20,10 +20,28 @@ namespace StaticGrad.Interchange
         /// <param name="initializers">The tensors the nodes read that are not computed: state tensors and small constants.</param>
         /// <exception cref="ArgumentNullException">An argument is null.</exception>
         public OnnxGraph(string docString, OnnxTensorInfo[] inputs, OnnxTensorInfo output, OnnxNode[] nodes, OnnxInitializer[] initializers)
+            : this(docString, inputs, new[] { output ?? throw new ArgumentNullException(nameof(output)) }, nodes, initializers)
+        {
+        }
+
+        /// <summary>Describes a graph of one or more outputs (a model whose <c>Forward</c> returns a tuple).</summary>
+        /// <param name="docString">What the file's <c>doc_string</c> says (the model's architecture line).</param>
+        /// <param name="inputs">The graph's inputs, in <c>Forward</c>'s parameter order, with their shapes per example.</param>
+        /// <param name="outputs">The graph's outputs, in the order <c>Forward</c> returns them, with their shapes per example.</param>
+        /// <param name="nodes">The nodes in topological order (each reads only inputs, initializers and earlier nodes' outputs).</param>
+        /// <param name="initializers">The tensors the nodes read that are not computed: state tensors and small constants.</param>
+        /// <exception cref="ArgumentNullException">An argument is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="outputs"/> is empty or holds null.</exception>
+        public OnnxGraph(string docString, OnnxTensorInfo[] inputs, OnnxTensorInfo[] outputs, OnnxNode[] nodes, OnnxInitializer[] initializers)
         {
             DocString = docString ?? throw new ArgumentNullException(nameof(docString));
             Inputs = inputs ?? throw new ArgumentNullException(nameof(inputs));
-            Output = output ?? throw new ArgumentNullException(nameof(output));
+            Outputs = outputs ?? throw new ArgumentNullException(nameof(outputs));
+            if (outputs.Length == 0 || Array.IndexOf(outputs, null) >= 0)
+            {
+                throw new ArgumentException($"outputs must hold at least one output and no null, but it holds {outputs.Length} entries{(outputs.Length == 0 ? string.Empty : " with a null")}.", nameof(outputs));
+            }
+
             Nodes = nodes ?? throw new ArgumentNullException(nameof(nodes));
             Initializers = initializers ?? throw new ArgumentNullException(nameof(initializers));
         }
@@ -34,8 +52,11 @@ namespace StaticGrad.Interchange
         /// <summary>The graph's inputs, in <c>Forward</c>'s parameter order.</summary>
         public IReadOnlyList<OnnxTensorInfo> Inputs { get; }
 
-        /// <summary>The graph's output.</summary>
-        public OnnxTensorInfo Output { get; }
+        /// <summary>The graph's first (for most models its only) output.</summary>
+        public OnnxTensorInfo Output => Outputs[0];
+
+        /// <summary>The graph's outputs, in the order <c>Forward</c> returns them.</summary>
+        public IReadOnlyList<OnnxTensorInfo> Outputs { get; }
 
         /// <summary>The nodes, in topological order; some apply to a range of opsets only.</summary>
         public IReadOnlyList<OnnxNode> Nodes { get; }

@@ -160,7 +160,10 @@ namespace StaticGrad.Interchange
                 proto.WriteMessage(GraphInput, TensorValueInfo(input.Name, input.Integers ? ElementInt32 : ElementFloat, BatchDimension, input.Shape));
             }
 
-            proto.WriteMessage(GraphOutput, TensorValueInfo(graph.Output.Name, ElementFloat, BatchDimension, graph.Output.Shape));
+            foreach (OnnxTensorInfo output in graph.Outputs)
+            {
+                proto.WriteMessage(GraphOutput, TensorValueInfo(output.Name, ElementFloat, BatchDimension, output.Shape));
+            }
 
             var opsetImport = new ProtobufWriter();
             opsetImport.WriteString(OpsetDomain, string.Empty);

@@ -199,6 +199,67 @@ public class ModelDiagnosticTests
         Diagnostic("SGR0021").WithLocation(0).WithArguments("SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but Net.Forward returns 2×3×3"));
 
     [Fact]
+    public Task SGR0024_ALossOnAModelOfTwoOutputs_SaysToComputeTheLossesAndCallBackward() => VerifyAnalyzerAsync("""
+        using StaticGrad;
+
+        [Model(Loss = Loss.MeanSquaredError)]
+        public partial class Net
+        {
+            readonly Linear a = new(4, 2), b = new(4, 3);
+
+            public (Tensor Scores, Tensor Value) {|#0:Forward|}([Shape(4)] Tensor x) => (a.Forward(x), b.Forward(x));
+        }
+        """,
+        Diagnostic("SGR0024").WithLocation(0).WithArguments("Loss.MeanSquaredError needs one output, but Net.Forward returns 2 (scores, value); leave Loss out and compute each output's loss and gradient (StaticGrad.Kernels.Losses), then call Backward with every gradient and Step"));
+
+    [Fact]
+    public Task SGR0022_ReturningOneValueTwice_IsAnErrorOnForward() => VerifyAnalyzerAsync("""
+        using StaticGrad;
+        using static StaticGrad.Functional;
+
+        [Model]
+        public partial class Net
+        {
+            readonly Linear a = new(4, 2);
+
+            public (Tensor, Tensor) {|#0:Forward|}([Shape(4)] Tensor x)
+            {
+                var h = Tanh(a.Forward(x));
+                return (h, h);
+            }
+        }
+        """,
+        Diagnostic("SGR0022").WithLocation(0).WithArguments("Net.Forward returns the same value as 'output1' and 'output2'; return it once"));
+
+    [Fact]
+    public Task SGR0022_AnOutputNamedLikeTheInput_IsAnErrorOnForward() => VerifyAnalyzerAsync("""
+        using StaticGrad;
+
+        [Model]
+        public partial class Net
+        {
+            readonly Linear a = new(4, 2), b = new(4, 3);
+
+            public (Tensor X, Tensor Y) {|#0:Forward|}([Shape(4)] Tensor x) => (a.Forward(x), b.Forward(x));
+        }
+        """,
+        Diagnostic("SGR0022").WithLocation(0).WithArguments("the output 'x' of Net.Forward takes a name the generated members or the exported ONNX graph give an input (a span parameter, 'XSize' or the input's own name); rename the tuple element"));
+
+    [Fact]
+    public Task SGR0022_ATupleWithSomethingElseThanTensors_IsAnErrorOnForward() => VerifyAnalyzerAsync("""
+        using StaticGrad;
+
+        [Model]
+        public partial class Net
+        {
+            readonly Linear a = new(4, 2);
+
+            public (Tensor Scores, int Count) {|#0:Forward|}([Shape(4)] Tensor x) => (a.Forward(x), 3);
+        }
+        """,
+        Diagnostic("SGR0022").WithLocation(0).WithArguments("Net.Forward returns a tuple of 2; a [Model]'s Forward returns a Tensor, or a tuple of Tensors such as '(Tensor Scores, Tensor Value)'"));
+
+    [Fact]
     public Task SGR0022_AWhileLoop_IsNotSupported() => VerifyAnalyzerAsync(
         """
         using StaticGrad;

@@ -71,3 +71,20 @@ public partial class TwoInputNet
 
     public Tensor Forward([Shape(5)] Tensor x, [Shape(3)] Tensor y) => head.Forward(Tanh(a.Forward(x)) * Sigmoid(b.Forward(y)));
 }
+
+/// <summary>
+/// Two outputs, the second computed from the first: class scores, and a value read from the scores. Trained on the sum of
+/// a cross-entropy on the scores and a mean squared error on the value (make_two_output_golden.py).
+/// </summary>
+[Model]
+public partial class TwoHeadNet
+{
+    readonly Linear trunk = new(6, 12), classes = new(12, 3), value = new(3, 1);
+
+    public (Tensor Scores, Tensor Value) Forward([Shape(6)] Tensor x)
+    {
+        var h = Tanh(trunk.Forward(x));
+        var scores = classes.Forward(h);
+        return (scores, value.Forward(Tanh(scores)));
+    }
+}

@@ -109,7 +109,11 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             var routing = new Routing();
             var pending = new Stack<int>();
-            pending.Push(spec.Output);
+            foreach (GraphOutput output in spec.Outputs)
+            {
+                pending.Push(output.Node);
+            }
+
             while (pending.Count > 0)
             {
                 int id = pending.Pop();
@@ -122,7 +126,9 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
             }
 
-            var written = new HashSet<int>();
+            // Backward copies each output's gradient from the caller first: a use of an output inside the graph (another
+            // output computed from it) then adds to that.
+            var written = new HashSet<int>(spec.Outputs.Select(o => o.Node));
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
                 GraphNode node = spec.Nodes[id];
@@ -187,7 +193,28 @@ namespace StaticGrad.Generators.Emit.Graph
         private static bool OneFloatInput(GraphSpec spec) => SingleInput(spec) && !spec.Inputs[0].Tokens;
 
         /// <summary>The span parameter of an input in public signatures: <c>inputs</c> for one input, else the Forward parameter's name.</summary>
-        private static string InputParameter(GraphSpec spec, int index) => SingleInput(spec) ? "inputs" : spec.Inputs[index].Name;
+        private static string InputParameter(GraphSpec spec, int index) => ModelNames.InputParameter(spec.Inputs.Count, spec.Inputs[index].Name);
+
+        /// <summary>The span parameter of an output: <c>outputs</c> for one output, else the tuple element's name.</summary>
+        private static string OutputParameter(GraphSpec spec, int index) => spec.Outputs[index].Name;
+
+        /// <summary>The constant of an output's values per example: <c>OutputSize</c>, or <c>ScoresSize</c> for a tuple element <c>Scores</c>.</summary>
+        private static string OutputSizeConstant(GraphSpec spec, int index) => ModelNames.OutputSize(spec.Outputs.Count, spec.Outputs[index].Name);
+
+        /// <summary>The span parameter of an output's gradient in Backward: <c>outputGradients</c>, or <c>scoresGradients</c>.</summary>
+        private static string OutputGradientParameter(GraphSpec spec, int index) => ModelNames.OutputGradients(spec.Outputs.Count, spec.Outputs[index].Name);
+
+        /// <summary>The output spans of Forward and Predict (<c>Span&lt;float&gt; outputs</c>, or one per tuple element).</summary>
+        private static string OutputParameters(GraphSpec spec) =>
+            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.Span<float> {OutputParameter(spec, i)}"));
+
+        /// <summary>The gradient spans of Backward, one per output.</summary>
+        private static string OutputGradientParameters(GraphSpec spec) =>
+            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.ReadOnlySpan<float> {OutputGradientParameter(spec, i)}"));
+
+        /// <summary>The outputs in a doc comment: <c>&lt;paramref name="outputs"/&gt;</c>, or each of them.</summary>
+        private static string OutputReferences(GraphSpec spec, System.Func<GraphSpec, int, string> parameter) =>
+            string.Join(" and ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<paramref name=\"{parameter(spec, i).TrimStart('@')}\"/>"));
 
         private static string InputParameters(GraphSpec spec) =>
             string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<{(spec.Inputs[i].Tokens ? "int" : "float")}> {InputParameter(spec, i)}"));
@@ -226,9 +253,7 @@ namespace StaticGrad.Generators.Emit.Graph
         private static string InputArguments(GraphSpec spec, string? slice = null) =>
             string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => slice is null ? InputParameter(spec, i) : $"{InputParameter(spec, i)}.Slice({slice} * {SizeConstant(spec, i)}, batch * {SizeConstant(spec, i)})"));
 
-        private static string SizeConstant(GraphSpec spec, int index) => SingleInput(spec) ? "InputSize" : $"{Pascal(spec.Inputs[index].Name)}Size";
-
-        private static string Pascal(string name) => char.ToUpperInvariant(name[0]) + name.Substring(1);
+        private static string SizeConstant(GraphSpec spec, int index) => ModelNames.InputSize(spec.Inputs.Count, spec.Inputs[index].Name);
 
         private static string Architecture(GraphSpec spec)
         {
@@ -241,7 +266,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 parts.Add($"%{node.Id} = {text}{inputs}");
             }
 
-            return $"float graph: {string.Join("; ", parts)}; output %{spec.Output}{(spec.Loss != LossKind.None ? $"; loss {spec.Loss}" : string.Empty)}";
+            string outputs = spec.SingleOutput ? $"output %{spec.Output}" : $"outputs {string.Join(", ", spec.Outputs.Select(o => $"{o.Name.TrimStart('@')} %{o.Node}"))}";
+            return $"float graph: {string.Join("; ", parts)}; {outputs}{(spec.Loss != LossKind.None ? $"; loss {spec.Loss}" : string.Empty)}";
         }
 
         private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
@@ -259,7 +285,9 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"//   %{node.Id,-3} {Shapes.Text(node.Shape),-12} {what}{inputs}{(node.Inputs.Count == 0 ? string.Empty : "   ← " + node.Source)}");
             }
 
-            w.Line($"// Forward returns %{spec.Output}.");
+            w.Line(spec.SingleOutput
+                ? $"// Forward returns %{spec.Output}."
+                : $"// Forward returns ({string.Join(", ", spec.Outputs.Select(o => $"{o.Name.TrimStart('@')}: %{o.Node}"))}).");
             w.Line();
         }
 
@@ -273,9 +301,16 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line();
             }
 
-            w.Line($"/// <summary>Values per example out of Forward ({Shapes.Text(spec.OutputNode.Shape)}).</summary>");
-            w.Line($"public const int OutputSize = {Int(spec.OutputNode.Size)};");
-            w.Line();
+            for (int i = 0; i < spec.Outputs.Count; i++)
+            {
+                GraphNode output = spec.Nodes[spec.Outputs[i].Node];
+                w.Line(spec.SingleOutput
+                    ? $"/// <summary>Values per example out of Forward ({Shapes.Text(output.Shape)}).</summary>"
+                    : $"/// <summary>Values per example of the output '{OutputParameter(spec, i).TrimStart('@')}' of Forward ({Shapes.Text(output.Shape)}).</summary>");
+                w.Line($"public const int {OutputSizeConstant(spec, i)} = {Int(output.Size)};");
+                w.Line();
+            }
+
             w.Line("/// <summary>Trainable values: every parameter tensor, in one flat array (see <see cref=\"Description\"/> for the names).</summary>");
             w.Line($"public const int ParameterCount = {Int(spec.ParameterCount)};");
             w.Line();
@@ -514,21 +549,46 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteForward(SourceWriter w, GraphCode code)
         {
             GraphSpec spec = code.Spec;
-            w.Line("/// <summary>");
-            w.Line("/// The forward pass on a batch in evaluation mode (running statistics, no dropout), as PyTorch's <c>model.eval()</c>: each");
-            w.Line("/// input span holds whole examples, row-major, one after another; <paramref name=\"outputs\"/> receives <see cref=\"OutputSize\"/> values per example.");
-            w.Line("/// Allocates nothing.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A length is not a whole number of examples, the inputs disagree on the batch, the batch is larger than <see cref=\"MaxBatchSize\"/>, or <paramref name=\"outputs\"/> does not fit.</exception>");
-            w.Open($"public void Forward({InputParameters(spec)}, global::System.Span<float> outputs)");
-            w.Line("int batch = CheckInputs(" + InputArguments(spec) + ");");
-            w.Line("CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), \"OutputSize\");");
-            w.Line("_training = false;");
-            w.Line($"CopyInputs({InputArguments(spec)}, batch);");
-            w.Line("RunForward(batch);");
-            w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(outputs);");
-            w.Close();
-            w.Line();
+            string receive = spec.SingleOutput
+                ? "<paramref name=\"outputs\"/> receives <see cref=\"OutputSize\"/> values per example."
+                : $"{string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<paramref name=\"{OutputParameter(spec, i).TrimStart('@')}\"/> receives <see cref=\"{OutputSizeConstant(spec, i)}\"/>"))} values per example.";
+            foreach (bool training in new[] { false, true })
+            {
+                w.Line("/// <summary>");
+                if (training)
+                {
+                    w.Line("/// The forward pass on a batch in training mode, as PyTorch's <c>model.train()</c> then <c>model(x)</c>: BatchNorm normalises with the");
+                    w.Line("/// batch's statistics and folds them into its running ones, Dropout drops (its own seeded masks). The pass to train from with a");
+                    w.Line("/// loss of your own: compute the loss and its gradient from the outputs, then <c>ZeroGradients</c>, <c>Backward</c> and <c>Step</c>.");
+                    w.Line($"/// Each input span holds whole examples, row-major, one after another; {receive} Allocates nothing.");
+                }
+                else
+                {
+                    w.Line("/// The forward pass on a batch in evaluation mode (running statistics, no dropout), as PyTorch's <c>model.eval()</c>: each");
+                    w.Line($"/// input span holds whole examples, row-major, one after another; {receive}");
+                    w.Line("/// Allocates nothing. <see cref=\"ForwardTraining\"/> is the same pass in training mode.");
+                }
+
+                w.Line("/// </summary>");
+                w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length is not a whole number of examples, the inputs disagree on the batch, the batch is larger than <see cref=\"MaxBatchSize\"/>, or {OutputReferences(spec, OutputParameter)} does not fit.</exception>");
+                w.Open($"public void {(training ? "ForwardTraining" : "Forward")}({InputParameters(spec)}, {OutputParameters(spec)})");
+                w.Line("int batch = CheckInputs(" + InputArguments(spec) + ");");
+                for (int i = 0; i < spec.Outputs.Count; i++)
+                {
+                    w.Line($"CheckLength({OutputParameter(spec, i)}.Length, batch * {OutputSizeConstant(spec, i)}, nameof({OutputParameter(spec, i)}), \"{OutputSizeConstant(spec, i)}\");");
+                }
+
+                w.Line($"_training = {(training ? "true" : "false")};");
+                w.Line($"CopyInputs({InputArguments(spec)}, batch);");
+                w.Line("RunForward(batch);");
+                for (int i = 0; i < spec.Outputs.Count; i++)
+                {
+                    w.Line($"{code.ValueSpan(spec.Outputs[i].Node)}.CopyTo({OutputParameter(spec, i)});");
+                }
+
+                w.Close();
+                w.Line();
+            }
 
             w.Open($"private int CheckInputs({InputParameters(spec)})");
             w.Line($"int batch = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
@@ -566,20 +626,20 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteBackward(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
+            string gradients = OutputReferences(spec, OutputGradientParameter);
+            string gradientTypes = string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(_ => "global::System.ReadOnlySpan{float}"));
             w.Line("/// <summary>");
-            w.Line("/// The backward pass of the last forward pass (Forward, or TrainStep's, in the mode it ran in): adds the gradient of the loss");
+            w.Line("/// The backward pass of the last forward pass (Forward, ForwardTraining or TrainStep's, in the mode it ran in): adds the gradient of the loss");
             w.Line("/// with respect to every parameter to <see cref=\"Gradients\"/>, as PyTorch's <c>backward()</c> adds to <c>.grad</c>, from");
-            w.Line("/// <paramref name=\"outputGradients\"/>, the gradient with respect to the outputs. Allocates nothing.");
+            w.Line(spec.SingleOutput
+                ? "/// <paramref name=\"outputGradients\"/>, the gradient with respect to the outputs. Allocates nothing."
+                : $"/// {gradients}, the gradients with respect to each output (as <c>torch.autograd.backward</c> of both outputs; zeros for an output the loss does not use). Allocates nothing.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"outputGradients\"/> does not match the last batch.</exception>");
-            w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradients)");
-            w.Open("if (_batch == 0)");
-            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
-            w.Close();
-            w.Line();
-            w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
-            w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">{gradients} does not match the last batch.</exception>");
+            w.Open($"public void Backward({OutputGradientParameters(spec)})");
+            WriteBackwardChecks(w, spec);
+            WriteOutputGradientCopies(w, code);
             w.Line("RunBackward(_batch);");
             w.Close();
             w.Line();
@@ -589,24 +649,20 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             w.Line("/// <summary>");
-            w.Line("/// As <see cref=\"Backward(global::System.ReadOnlySpan{float})\"/>, and writes the gradient of the loss with respect to the last");
+            w.Line($"/// As <see cref=\"Backward({gradientTypes})\"/>, and writes the gradient of the loss with respect to the last");
             w.Line("/// forward pass's inputs to <paramref name=\"inputGradients\"/> (PyTorch's <c>x.grad</c> of an input with <c>requires_grad</c>): for");
             w.Line("/// saliency maps, adversarial examples, or a model that feeds this one. Parameter gradients are added as by the other overload.");
             w.Line("/// The layers that read the input compute its gradient only in this overload; an empty <paramref name=\"inputGradients\"/> skips it. Allocates nothing.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not match the last batch (<see cref=\"OutputSize\"/> or <see cref=\"InputSize\"/> values per example).</exception>");
-            w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradients, global::System.Span<float> inputGradients)");
-            w.Open("if (_batch == 0)");
-            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
-            w.Close();
-            w.Line();
-            w.Line("CheckLength(outputGradients.Length, _batch * OutputSize, nameof(outputGradients), \"OutputSize\");");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not match the last batch ({string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<see cref=\"{OutputSizeConstant(spec, i)}\"/>"))} or <see cref=\"InputSize\"/> values per example).</exception>");
+            w.Open($"public void Backward({OutputGradientParameters(spec)}, global::System.Span<float> inputGradients)");
+            WriteBackwardChecks(w, spec);
             w.Open("if (!inputGradients.IsEmpty)");
             w.Line("CheckLength(inputGradients.Length, _batch * InputSize, nameof(inputGradients), \"InputSize\");");
             w.Close();
             w.Line();
-            w.Line($"outputGradients.CopyTo({code.Gradient(spec.Output)});");
+            WriteOutputGradientCopies(w, code);
             w.Open("if (inputGradients.IsEmpty)");
             w.Line("RunBackward(_batch);");
             w.Line("return;");
@@ -627,6 +683,29 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
         }
 
+        /// <summary>Backward's checks: a forward pass ran, and each output gradient holds the last batch.</summary>
+        private static void WriteBackwardChecks(SourceWriter w, GraphSpec spec)
+        {
+            w.Open("if (_batch == 0)");
+            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            w.Close();
+            w.Line();
+            for (int i = 0; i < spec.Outputs.Count; i++)
+            {
+                string name = OutputGradientParameter(spec, i), size = OutputSizeConstant(spec, i);
+                w.Line($"CheckLength({name}.Length, _batch * {size}, nameof({name}), \"{size}\");");
+            }
+        }
+
+        /// <summary>Copies the caller's gradient of each output into that output's gradient buffer, where the backward pass starts.</summary>
+        private static void WriteOutputGradientCopies(SourceWriter w, GraphCode code)
+        {
+            for (int i = 0; i < code.Spec.Outputs.Count; i++)
+            {
+                w.Line($"{OutputGradientParameter(code.Spec, i)}.CopyTo({code.Gradient(code.Spec.Outputs[i].Node)});");
+            }
+        }
+
         private static void WriteRun(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
@@ -641,7 +720,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
             w.Close();
             w.Line();
-            w.Line("/// <summary>From the output's gradient back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
+            w.Line($"/// <summary>From the {(spec.SingleOutput ? "output's gradient" : "outputs' gradients")} back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
             w.Open("private void RunBackward(int batch)");
             WriteBackwardCalls(w, spec, routing.Targets, toInput: null);
             w.Close();
@@ -734,6 +813,12 @@ namespace StaticGrad.Generators.Emit.Graph
             int classes = Classes(spec);
             foreach (bool probabilities in classifier ? new[] { false, true } : new[] { false })
             {
+                if (!probabilities && !spec.SingleOutput)
+                {
+                    WritePredictOutputs(w, code);
+                    continue;
+                }
+
                 string name = probabilities ? "probabilities" : "outputs";
                 w.Line(probabilities
                     ? $"/// <summary>The probabilities of the classes for any number of examples: the softmax, <c>exp(z_j − max z) / Σ_k exp(z_k − max z)</c>, of the scores, each row{(Positions(spec) > 1 ? " (a position)" : string.Empty)} summing to 1."
@@ -773,6 +858,40 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line();
             }
 
+            WriteCountExamples(w, spec);
+        }
+
+        /// <summary>Predict of a model with several outputs: each output span gets its values for every example.</summary>
+        private static void WritePredictOutputs(SourceWriter w, GraphCode code)
+        {
+            GraphSpec spec = code.Spec;
+            w.Line("/// <summary>The outputs of any number of examples in evaluation mode, as Forward computes them (Forward takes at most <see cref=\"MaxBatchSize\"/>).");
+            w.Line("/// Runs in chunks of <see cref=\"MaxBatchSize\"/> examples; allocates nothing; replaces the stored values, so Backward needs a new forward pass.</summary>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">An input is not whole examples, the inputs disagree on their count, or {OutputReferences(spec, OutputParameter)} does not hold its size's values per example; nothing is written.</exception>");
+            w.Open($"public void Predict({InputParameters(spec)}, {OutputParameters(spec)})");
+            w.Line($"int count = CountExamples({InputArguments(spec)});");
+            for (int i = 0; i < spec.Outputs.Count; i++)
+            {
+                w.Line($"CheckLength({OutputParameter(spec, i)}.Length, count * {OutputSizeConstant(spec, i)}, nameof({OutputParameter(spec, i)}), \"{OutputSizeConstant(spec, i)}\");");
+            }
+
+            w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
+            w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
+            w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
+            for (int i = 0; i < spec.Outputs.Count; i++)
+            {
+                string size = OutputSizeConstant(spec, i);
+                w.Line($"{code.ValueSpan(spec.Outputs[i].Node)}.CopyTo({OutputParameter(spec, i)}.Slice(start * {size}, batch * {size}));");
+            }
+
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>CountExamples and ForwardChunk, which Predict and the evaluations run on.</summary>
+        private static void WriteCountExamples(SourceWriter w, GraphSpec spec)
+        {
             w.Line("/// <summary>How many whole examples the inputs hold (any number, 0 included); throws when they are not whole or disagree.</summary>");
             w.Open($"private int CountExamples({InputParameters(spec)})");
             w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
@@ -1177,16 +1296,20 @@ namespace StaticGrad.Generators.Emit.Graph
             string shape(Helpers.EquatableArray<int> dims) => $"new int[] {{ {string.Join(", ", dims)} }}";
             string names(string[] values) => $"new string[] {{ {string.Join(", ", values.Select(v => $"\"{OnnxBuilder.Escape(v)}\""))} }}";
             string inputs = string.Join(", ", spec.Inputs.Select(i => $"\"{Escape(i.Name)}\""));
-            string outputShape = spec.OutputNode.Shape.Count == 0 ? "[batch]" : $"[batch, {string.Join(", ", spec.OutputNode.Shape)}]";
+            string outputShape(GraphOutput o) => spec.Nodes[o.Node].Shape.Count == 0 ? "[batch]" : $"[batch, {string.Join(", ", spec.Nodes[o.Node].Shape)}]";
+            string outputNames(string quote) => string.Join(", ", spec.Outputs.Select(o => $"{quote}{ModelNames.OnnxOutput(spec.Outputs.Count, o.Name)}{quote} {outputShape(o)}"));
+            string outputText = spec.SingleOutput ? $"output {outputNames("'")}" : $"outputs {outputNames("'")}";
             w.Line("/// <summary>");
             w.Line("/// The forward pass in evaluation mode as an ONNX graph: the nodes each op writes, and the parameters and running statistics");
-            w.Line($"/// it reads as initializers under their <c>state_dict</c> names. Inputs {Xml(string.Join(", ", spec.Inputs.Select(i => $"'{i.Name}' [batch, {string.Join(", ", i.Shape)}]")))}, output 'output' {outputShape}.");
+            w.Line($"/// it reads as initializers under their <c>state_dict</c> names. Inputs {Xml(string.Join(", ", spec.Inputs.Select(i => $"'{i.Name}' [batch, {string.Join(", ", i.Shape)}]")))}, {Xml(outputText)}.");
             w.Line("/// <see cref=\"ExportOnnx(string, int)\"/> writes it with the model's current state.");
             w.Line("/// </summary>");
             w.Line($"public static {Interchange}OnnxGraph OnnxGraph {{ get; }} = new {Interchange}OnnxGraph(");
             w.Line("    Architecture,");
             w.Line($"    new {Interchange}OnnxTensorInfo[] {{ {string.Join(", ", spec.Inputs.Select(i => $"new(\"{Escape(i.Name)}\", {shape(i.Shape)}{(i.Tokens ? ", integers: true" : string.Empty)})"))} }},");
-            w.Line($"    new {Interchange}OnnxTensorInfo(\"{OnnxBuilder.OutputName}\", {shape(spec.OutputNode.Shape)}),");
+            w.Line(spec.SingleOutput
+                ? $"    new {Interchange}OnnxTensorInfo(\"{ModelNames.OnnxOutput(1, spec.Outputs[0].Name)}\", {shape(spec.OutputNode.Shape)}),"
+                : $"    new {Interchange}OnnxTensorInfo[] {{ {string.Join(", ", spec.Outputs.Select(o => $"new(\"{ModelNames.OnnxOutput(spec.Outputs.Count, o.Name)}\", {shape(spec.Nodes[o.Node].Shape)})"))} }},");
             w.Line($"    new {Interchange}OnnxNode[]");
             w.Line("    {");
             foreach (OnnxBuilder.Node node in onnx.Nodes)
@@ -1211,7 +1334,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// <summary>");
             w.Line("/// Exports the forward pass in evaluation mode (BatchNorm with its running statistics, Dropout the identity) as an ONNX model that");
             w.Line($"/// ONNX Runtime runs: inputs (floats, or int32 token ids) named as <c>Forward</c>'s parameters ({Xml(inputs.Replace("\"", "'"))}) with a symbolic <c>batch</c> dimension in front of");
-            w.Line($"/// their shapes, output <c>output</c> {outputShape}; the parameters and running statistics are initializers with their <c>state_dict</c> names.");
+            w.Line($"/// their shapes, {Xml(outputText)}; the parameters and running statistics are initializers with their <c>state_dict</c> names.");
             w.Line("/// Written through a temporary file that then replaces <paramref name=\"path\"/>.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"path\">The .onnx file to create or replace.</param>");

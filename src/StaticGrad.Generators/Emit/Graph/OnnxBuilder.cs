@@ -24,9 +24,6 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public GraphSpec Spec { get; }
 
-        /// <summary>The graph output's name, as the attribute networks' export names it.</summary>
-        public const string OutputName = "output";
-
         /// <summary>An ONNX node: operator, name, value names and attributes, and the opsets it is for.</summary>
         public sealed record Node(string OpType, string Name, string[] Inputs, string[] Outputs, Attribute[] Attributes, int MinimumOpset, int MaximumOpset);
 
@@ -47,7 +44,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public IReadOnlyList<Initializer> Initializers => _initializers;
 
-        /// <summary>The ONNX name of a node's value: the Forward parameter's name for an input, <c>output</c> for the graph's output (never an input: SGR0022), else <c>/{module or op}_{id}/output</c>.</summary>
+        /// <summary>The ONNX name of a node's value: the Forward parameter's name for an input, <c>output</c> for the graph's output (never an input: SGR0022; a tuple's element names for several), else <c>/{module or op}_{id}/output</c>.</summary>
         public string Value(int id)
         {
             GraphNode node = Spec.Nodes[id];
@@ -56,7 +53,15 @@ namespace StaticGrad.Generators.Emit.Graph
                 return node.Settings.Text;
             }
 
-            return id == Spec.Output ? OutputName : $"{Prefix(node)}/output";
+            foreach (GraphOutput output in Spec.Outputs)
+            {
+                if (output.Node == id)
+                {
+                    return ModelNames.OnnxOutput(Spec.Outputs.Count, output.Name);
+                }
+            }
+
+            return $"{Prefix(node)}/output";
         }
 
         /// <summary>The ONNX name of input <paramref name="index"/> of <paramref name="node"/>.</summary>

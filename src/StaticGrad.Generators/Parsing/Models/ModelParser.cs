@@ -26,7 +26,7 @@ namespace StaticGrad.Generators.Parsing.Models
             "InputSize", "OutputSize", "ParameterCount", "BufferCount", "Architecture", "DefaultMaxBatchSize", "MaxBatchSize",
             "Parameters", "Gradients", "Buffers", "ZeroGradients", "Backward", "TrainStep", "EvaluateLoss", "Predict", "Accuracy",
             "Optimizer", "UseSgd", "UseAdam", "UseAdamW", "Step", "Description", "State", "SaveSafetensors", "LoadSafetensors", "PredictProbabilities",
-            "OnnxGraph", "ExportOnnx", "Threads", "Save", "Load", "ComputeLoss",
+            "OnnxGraph", "ExportOnnx", "Threads", "Save", "Load", "ComputeLoss", "ForwardTraining",
         };
 
         private static bool IsModel(INamedTypeSymbol type) =>
@@ -138,12 +138,12 @@ namespace StaticGrad.Generators.Parsing.Models
                 constructor = candidate;
             }
 
-            IMethodSymbol[] forwards = type.GetMembers("Forward").OfType<IMethodSymbol>().Where(m => !m.IsStatic && IsTensor(m.ReturnType)).ToArray();
+            IMethodSymbol[] forwards = type.GetMembers("Forward").OfType<IMethodSymbol>().Where(m => !m.IsStatic && (IsTensor(m.ReturnType) || m.ReturnType.IsTupleType)).ToArray();
             if (forwards.Length != 1)
             {
                 diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, where, forwards.Length == 0
                     ? $"'{type.Name}' is a [Model] without a forward pass: declare 'public Tensor Forward([Shape(...)] Tensor x)'"
-                    : $"'{type.Name}' declares {forwards.Length} Forward methods that return a Tensor; a [Model] has one");
+                    : $"'{type.Name}' declares {forwards.Length} Forward methods that return a Tensor or a tuple; a [Model] has one");
                 return null;
             }
 
@@ -189,19 +189,8 @@ namespace StaticGrad.Generators.Parsing.Models
                 return null;
             }
 
-            if (result is not TensorModelValue output)
-            {
-                diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward returns {result.Describe()}, not a tensor");
-                return null;
-            }
-
-            if (OpCatalogue.Of(interpreter.Nodes[output.Node].Op).IsInput)
-            {
-                diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, TargetChecks.SourceLocation(forward), $"{type.Name}.Forward returns its input '{interpreter.Nodes[output.Node].Settings.Text}' unchanged; a model computes something from it");
-                return null;
-            }
-
-            if (!CheckLoss(loss, output, type, forward, diagnostics))
+            List<GraphOutput>? outputs = ReadOutputs(type, forward, result, inputs, interpreter, diagnostics);
+            if (outputs is null || !CheckLoss(loss, outputs, interpreter, type, forward, diagnostics))
             {
                 return null;
             }
@@ -211,7 +200,7 @@ namespace StaticGrad.Generators.Parsing.Models
                 TypeHierarchyReader.Read(type),
                 EquatableArray.From(inputs),
                 EquatableArray.From(interpreter.Nodes),
-                output.Node,
+                EquatableArray.From(outputs),
                 modules,
                 parameters,
                 buffers,
@@ -221,13 +210,87 @@ namespace StaticGrad.Generators.Parsing.Models
                 TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree));
         }
 
-        private static bool CheckLoss(LossKind loss, TensorModelValue output, INamedTypeSymbol type, IMethodSymbol forward, ModelDiagnostics diagnostics)
+        /// <summary>
+        /// The values Forward returns: one tensor (its spans are called <c>outputs</c>), or a tuple of tensors, each named for
+        /// the generated spans after its element (<c>(Tensor Scores, Tensor Value)</c> gives <c>scores</c> and <c>value</c>).
+        /// Null after reporting a result that is not one, an input returned unchanged, a value returned twice, or a name that
+        /// clashes with an input's.
+        /// </summary>
+        private static List<GraphOutput>? ReadOutputs(INamedTypeSymbol type, IMethodSymbol forward, ModelValue result, List<GraphInput> inputs, ModelInterpreter interpreter, ModelDiagnostics diagnostics)
         {
             Location location = TargetChecks.SourceLocation(forward);
+            var outputs = new List<GraphOutput>();
+            if (result is TensorModelValue single && IsTensor(forward.ReturnType))
+            {
+                outputs.Add(new GraphOutput("outputs", single.Node));
+            }
+            else if (result is TupleModelValue tuple && forward.ReturnType is INamedTypeSymbol { IsTupleType: true } tupleType
+                && tupleType.TupleElements.Length == tuple.Items.Count && tupleType.TupleElements.All(e => IsTensor(e.Type)) && tuple.Items.All(i => i is TensorModelValue))
+            {
+                for (int i = 0; i < tuple.Items.Count; i++)
+                {
+                    IFieldSymbol element = tupleType.TupleElements[i];
+                    string name = element.IsExplicitlyNamedTupleElement ? ModelNames.Parameter(element.Name) : $"output{i + 1}";
+                    outputs.Add(new GraphOutput(name, ((TensorModelValue)tuple.Items[i]).Node));
+                }
+            }
+            else
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"{type.Name}.Forward returns {result.Describe()}; a [Model]'s Forward returns a Tensor, or a tuple of Tensors such as '(Tensor Scores, Tensor Value)'");
+                return null;
+            }
+
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                GraphNode node = interpreter.Nodes[outputs[i].Node];
+                if (OpCatalogue.Of(node.Op).IsInput)
+                {
+                    diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"{type.Name}.Forward returns its input '{node.Settings.Text}' unchanged; a model computes something from it");
+                    return null;
+                }
+
+                for (int j = 0; j < i; j++)
+                {
+                    if (outputs[j].Node == outputs[i].Node)
+                    {
+                        diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"{type.Name}.Forward returns the same value as '{outputs[j].Name}' and '{outputs[i].Name}'; return it once");
+                        return null;
+                    }
+
+                    if (outputs[j].Name == outputs[i].Name)
+                    {
+                        diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"{type.Name}.Forward returns two values named '{outputs[i].Name}'; name the tuple's elements apart");
+                        return null;
+                    }
+                }
+
+                string parameter = outputs[i].Name, size = ModelNames.OutputSize(outputs.Count, parameter), gradients = ModelNames.OutputGradients(outputs.Count, parameter);
+                if (outputs.Count > 1 && inputs.Any(input =>
+                    ModelNames.InputParameter(inputs.Count, input.Name) == parameter || input.Name == parameter.TrimStart('@')
+                    || ModelNames.InputSize(inputs.Count, input.Name) == size || gradients == "inputGradients"))
+                {
+                    diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"the output '{parameter}' of {type.Name}.Forward takes a name the generated members or the exported ONNX graph give an input (a span parameter, '{size}' or the input's own name); rename the tuple element");
+                    return null;
+                }
+            }
+
+            return outputs;
+        }
+
+        private static bool CheckLoss(LossKind loss, List<GraphOutput> outputs, ModelInterpreter interpreter, INamedTypeSymbol type, IMethodSymbol forward, ModelDiagnostics diagnostics)
+        {
+            Location location = TargetChecks.SourceLocation(forward);
+            if (loss != LossKind.None && outputs.Count > 1)
+            {
+                diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, $"Loss.{loss} needs one output, but {type.Name}.Forward returns {outputs.Count} ({string.Join(", ", outputs.Select(o => o.Name))}); leave Loss out and compute each output's loss and gradient (StaticGrad.Kernels.Losses), then call Backward with every gradient and Step");
+                return false;
+            }
+
+            EquatableArray<int> shape = interpreter.Nodes[outputs[0].Node].Shape;
             switch (loss)
             {
-                case LossKind.SoftmaxCrossEntropy when output.Shape.Count > 2 || output.Shape[output.Shape.Count - 1] < 2:
-                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but {type.Name}.Forward returns {Shapes.Text(output.Shape)}");
+                case LossKind.SoftmaxCrossEntropy when shape.Count > 2 || shape[shape.Count - 1] < 2:
+                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but {type.Name}.Forward returns {Shapes.Text(shape)}");
                     return false;
                 case LossKind.MulticlassSvm:
                     diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, "Loss.MulticlassSvm is not available for [Model] classes yet; use Loss.SoftmaxCrossEntropy or Loss.MeanSquaredError");

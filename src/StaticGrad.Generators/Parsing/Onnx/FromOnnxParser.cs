@@ -166,7 +166,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 request.Type,
                 EquatableArray.From(graph.Inputs),
                 EquatableArray.From(graph.Nodes),
-                graph.Output,
+                EquatableArray.Of(new GraphOutput("outputs", graph.Output)),
                 EquatableArray.From(graph.Modules),
                 EquatableArray.From(graph.Parameters),
                 EquatableArray.From(graph.Buffers),
