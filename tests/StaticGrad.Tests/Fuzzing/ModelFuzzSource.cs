@@ -48,13 +48,13 @@ internal sealed class ModelFuzzSource
     private static readonly string[] UnsupportedMistakes =
     {
         "while", "do-while", "switch", "try", "math-max-tensors", "math-max-int", "module-in-forward", "returns-input", "lock",
-        "other-class-call", "local-function", "tensor-field", "non-constant-if", "static-field",
+        "other-class-call", "local-function", "tensor-field", "non-constant-if", "static-field", "output-twice",
     };
 
     private static readonly string[] DeclarationMistakes =
     {
         "missing-shape", "zero-shape", "five-dimensions", "constructor-parameters", "two-forwards", "no-forward", "base-class",
-        "multiclass-svm", "int-input", "module-base-class",
+        "multiclass-svm", "int-input", "module-base-class", "loss-on-two-outputs",
     };
 
     private readonly Random _random;
@@ -72,6 +72,10 @@ internal sealed class ModelFuzzSource
     private string _blockLinear = "new Linear(features, features)";
     private string _blockDropout = "0.1";
     private int? _sideFeatures;
+
+    /// <summary>The second value Forward returns in a tuple (null: it returns one tensor), and whether the tuple names its elements.</summary>
+    private string? _secondOutput;
+    private bool _namedOutputs;
 
     private ModelFuzzSource(int seed)
     {
@@ -167,9 +171,23 @@ internal sealed class ModelFuzzSource
         {
             loss = "MulticlassSvm";
         }
+        else if (mistake == "loss-on-two-outputs")
+        {
+            // A loss needs one output: Forward returns two.
+            loss = "MeanSquaredError";
+            _secondOutput = $"Relu({_current})";
+            _features.Add("two-outputs");
+        }
         else
         {
             loss = _shape.Length == 1 && _shape[0] >= 2 && Chance(50) ? "SoftmaxCrossEntropy" : Pick(new[] { "None", "MeanSquaredError" });
+        }
+
+        if (loss == "None" && _secondOutput is null && Chance(30))
+        {
+            _secondOutput = $"Relu({_current})";
+            _namedOutputs = Chance(50);
+            _features.Add("two-outputs");
         }
 
         string[] ids = mistake is null ? Array.Empty<string>() : expected;
@@ -735,6 +753,11 @@ internal sealed class ModelFuzzSource
             case "module-in-forward":
                 Emit($"new Linear({last}, 2).Forward({x})", s.Take(rank - 1).Append(2).ToArray(), "module-in-forward");
                 return true;
+            case "output-twice":
+                // The same value as both elements of the tuple Forward returns.
+                _secondOutput = "same";
+                _features.Add("two-outputs");
+                return true;
             case "returns-input":
                 _statements.Clear();
                 _current = "x";
@@ -894,13 +917,16 @@ internal sealed class ModelFuzzSource
         }
 
         string forward = declaration == "no-forward" ? "Run" : "Forward";
-        text.Append($"\n    public Tensor {forward}({parameters})\n    {{\n");
+        string returns = _secondOutput is null ? "Tensor" : _namedOutputs ? "(Tensor Main, Tensor Aux)" : "(Tensor, Tensor)";
+        text.Append($"\n    public {returns} {forward}({parameters})\n    {{\n");
         foreach (string statement in _statements)
         {
             text.Append("        ").Append(statement).Append('\n');
         }
 
-        text.Append($"        return {_current};\n    }}\n");
+        text.Append(_secondOutput is null
+            ? $"        return {_current};\n    }}\n"
+            : $"        return ({_current}, {(_secondOutput == "same" ? _current : _secondOutput)});\n    }}\n");
         if (declaration == "two-forwards")
         {
             text.Append("\n    public Tensor Forward(Tensor a, Tensor b) => a + b;\n");
