@@ -357,4 +357,29 @@ public class ModelDiagnosticTests
         }
         """,
         Diagnostic("SGR0006").WithLocation(0).WithArguments("Net", "TrainStep", "Model"));
+
+    [Fact]
+    public Task SGR0006_MembersNamedLikeTheGeneratedPrivateOnes() => VerifyAnalyzerAsync(
+        """
+        using StaticGrad;
+
+        [Model]
+        public partial class Net
+        {
+            readonly Linear fc = new(4, 2);
+            private bool {|#0:_training|};
+            private float[] {|#1:_v1|} = new float[2];
+            private int _value, _vector;
+
+            private void {|#2:Node1Forward|}() { }
+
+            private struct {|#3:Linear4To2ForwardProduct|} { }
+
+            public Tensor Forward([Shape(4)] Tensor x) => fc.Forward(x);
+        }
+        """,
+        Diagnostic("SGR0006").WithLocation(0).WithArguments("Net", "_training", "Model"),
+        Diagnostic("SGR0006").WithLocation(1).WithArguments("Net", "_v1", "Model"),
+        Diagnostic("SGR0006").WithLocation(2).WithArguments("Net", "Node1Forward", "Model"),
+        Diagnostic("SGR0006").WithLocation(3).WithArguments("Net", "Linear4To2ForwardProduct", "Model"));
 }

@@ -29,6 +29,39 @@ namespace StaticGrad.Generators.Parsing.Models
             "OnnxGraph", "ExportOnnx", "Threads", "Save", "Load", "ComputeLoss", "ForwardTraining",
         };
 
+        /// <summary>
+        /// The private members a <c>[Model]</c>'s generated code declares whatever its graph (state arrays, the worker team, the
+        /// run and check helpers); a user member of the same name would not compile, so it is SGR0006 instead.
+        /// </summary>
+        private static readonly HashSet<string> GeneratedPrivateMembers = new()
+        {
+            "_parameters", "_gradients", "_buffers", "_counters", "_training", "_team", "_batch", "_optimizer", "_labels",
+            "_predictions", "_dropoutState", "RunForward", "RunBackward", "RunBackwardToInput", "RequireOptimizer", "InitializeState",
+            "BindModules", "ParameterOffset", "BufferOffset", "CounterIndex", "ForwardChunk", "CountExamples", "CopyInputs",
+            "CheckLength", "CheckInputs", "Widen", "ArgMax", "TrainStepCore", "LoadImportedState", "CheckOnnxElementType",
+        };
+
+        /// <summary>
+        /// Whether a [Model]'s generated code may declare a member of this name: the public and private members above, and the
+        /// numbered ones of each node (<c>_v3</c>, <c>_g3</c>, <c>_node3Mean</c>, <c>Node3Forward</c>, <c>_gradientScratch0</c>,
+        /// <c>ImportedStateBase0</c>) and the kernel shape structs (<c>Linear6To12ForwardProduct</c>, <c>Attention2x8x8x4Shape</c>).
+        /// </summary>
+        internal static bool IsGeneratedModelName(string name)
+        {
+            if (GeneratedModelMembers.Contains(name) || GeneratedPrivateMembers.Contains(name))
+            {
+                return true;
+            }
+
+            return StartsWithNumber(name, "_v") || StartsWithNumber(name, "_g") || StartsWithNumber(name, "_node") || StartsWithNumber(name, "Node")
+                || StartsWithNumber(name, "_gradientScratch") || StartsWithNumber(name, "ImportedStateBase")
+                || ((name.EndsWith("Product", System.StringComparison.Ordinal) || name.EndsWith("Shape", System.StringComparison.Ordinal))
+                    && name.Length > 0 && char.IsLetter(name[0]) && name.Any(char.IsDigit));
+
+            static bool StartsWithNumber(string text, string prefix) =>
+                text.Length > prefix.Length && text.StartsWith(prefix, System.StringComparison.Ordinal) && char.IsDigit(text[prefix.Length]);
+        }
+
         private static bool IsModel(INamedTypeSymbol type) =>
             type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" or "FromOnnxAttribute" } c && IsStaticGradType(c));
 
@@ -72,7 +105,7 @@ namespace StaticGrad.Generators.Parsing.Models
             string attribute = IsModel(type) ? "Model" : "Module";
             foreach (ISymbol member in TargetChecks.UserMembers(type))
             {
-                if (member.Name == "Visit" || (attribute == "Model" && GeneratedModelMembers.Contains(member.Name)))
+                if (member.Name == "Visit" || (attribute == "Model" && IsGeneratedModelName(member.Name)))
                 {
                     sink.Report(DiagnosticDescriptors.MemberCollision, TargetChecks.SourceLocation(member), type.Name, member.Name, attribute);
                 }
