@@ -17,6 +17,9 @@ namespace StaticGrad
     /// <para>The graph's first input has a symbolic batch dimension and static other dimensions; those are the model's
     /// input shape per example. Errors in the file (not ONNX, truncated, an operator StaticGrad does not import, a
     /// dimension that is not static, …) are reported on the path argument, naming the file and the node.</para>
+    /// <para>A graph of several outputs becomes a model of several outputs, as a <c>[Model]</c> whose <c>Forward</c> returns a
+    /// tuple: one span per output, named after the ONNX values where they are C# identifiers (<c>output1</c>, <c>output2</c>, …
+    /// otherwise); such a model has no <see cref="Loss"/> or <see cref="Head"/> (or keep one output with <see cref="Output"/>).</para>
     /// <para>Example: <c>[FromOnnx("models/digits.onnx", Loss = Loss.SoftmaxCrossEntropy)] public partial class Digits;</c>.</para>
     /// </remarks>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
@@ -33,7 +36,7 @@ namespace StaticGrad
         /// <summary>The ONNX file's path, as the <c>AdditionalFiles</c> item gives it.</summary>
         public string Path { get; }
 
-        /// <summary>The loss that training minimises on the graph's output; <see cref="StaticGrad.Loss.None"/> by default (inference only).</summary>
+        /// <summary>The loss that training minimises on the graph's output (a graph of one output); <see cref="StaticGrad.Loss.None"/> by default (inference, or a loss of your own).</summary>
         public Loss Loss { get; set; } = Loss.None;
 
         /// <summary>

@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Linq;
+
 namespace StaticGrad.Generators.Graph
 {
     /// <summary>
@@ -34,6 +37,49 @@ namespace StaticGrad.Generators.Graph
         {
             string bare = name.TrimStart('@');
             return char.ToUpperInvariant(bare[0]) + bare.Substring(1) + "Size";
+        }
+    
+        /// <summary>
+        /// Why an output name cannot be used beside the inputs (a span parameter, a size constant or an ONNX name they would
+        /// share), or null when it can: for a model of several outputs, named <paramref name="output"/>.
+        /// </summary>
+        public static string? Clash(string output, int outputCount, IReadOnlyList<string> inputNames)
+        {
+            string size = OutputSize(outputCount, output), gradients = OutputGradients(outputCount, output);
+            foreach (string input in inputNames)
+            {
+                if (InputParameter(inputNames.Count, input) == output || input == output.TrimStart('@') || InputSize(inputNames.Count, input) == size)
+                {
+                    return $"a span parameter, '{size}' or the ONNX name of the input '{input}'";
+                }
+            }
+
+            return gradients == "inputGradients" ? "the parameter 'inputGradients' of Backward" : null;
+        }
+
+        /// <summary>
+        /// The span parameters of an imported graph's outputs: <c>outputs</c> for one; for several, each ONNX name as a C#
+        /// parameter (<c>scores</c>), or <c>output1</c>, <c>output2</c>, … for all of them when one is not an identifier, two
+        /// coincide, or one clashes with an input.
+        /// </summary>
+        public static string[] ImportedOutputs(IReadOnlyList<string> onnxNames, IReadOnlyList<string> inputNames)
+        {
+            if (onnxNames.Count == 1)
+            {
+                return new[] { "outputs" };
+            }
+
+            var names = new string[onnxNames.Count];
+            for (int i = 0; i < names.Length; i++)
+            {
+                string name = onnxNames[i];
+                bool identifier = name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
+                names[i] = identifier ? Parameter(name) : string.Empty;
+            }
+
+            bool usable = names.All(n => n.Length > 0) && names.Distinct(System.StringComparer.Ordinal).Count() == names.Length
+                && names.All(n => Clash(n, names.Length, inputNames) is null);
+            return usable ? names : Enumerable.Range(1, names.Length).Select(i => $"output{i}").ToArray();
         }
     }
 }

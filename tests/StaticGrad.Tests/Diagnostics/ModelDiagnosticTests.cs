@@ -243,7 +243,7 @@ public class ModelDiagnosticTests
             public (Tensor X, Tensor Y) {|#0:Forward|}([Shape(4)] Tensor x) => (a.Forward(x), b.Forward(x));
         }
         """,
-        Diagnostic("SGR0022").WithLocation(0).WithArguments("the output 'x' of Net.Forward takes a name the generated members or the exported ONNX graph give an input (a span parameter, 'XSize' or the input's own name); rename the tuple element"));
+        Diagnostic("SGR0022").WithLocation(0).WithArguments("the output 'x' of Net.Forward takes a name the generated members or the exported ONNX graph give an input (a span parameter, 'XSize' or the ONNX name of the input 'x'); rename the tuple element"));
 
     [Fact]
     public Task SGR0022_ATupleWithSomethingElseThanTensors_IsAnErrorOnForward() => VerifyAnalyzerAsync("""

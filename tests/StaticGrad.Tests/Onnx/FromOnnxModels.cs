@@ -63,3 +63,7 @@ public partial class ImportedEmbed17;
 /// </summary>
 [FromOnnx("Onnx/Golden/gpt.opset17.onnx", Loss = Loss.SoftmaxCrossEntropy)]
 public partial class ImportedGpt17;
+
+/// <summary>A module returning (scores, value) from one trunk (make_two_output_onnx.py, opset 17): a model of two outputs.</summary>
+[FromOnnx("Onnx/Golden/twohead.opset17.onnx")]
+public partial class ImportedTwoHead;

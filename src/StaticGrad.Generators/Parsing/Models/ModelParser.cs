@@ -297,12 +297,9 @@ namespace StaticGrad.Generators.Parsing.Models
                     }
                 }
 
-                string parameter = outputs[i].Name, size = ModelNames.OutputSize(outputs.Count, parameter), gradients = ModelNames.OutputGradients(outputs.Count, parameter);
-                if (outputs.Count > 1 && inputs.Any(input =>
-                    ModelNames.InputParameter(inputs.Count, input.Name) == parameter || input.Name == parameter.TrimStart('@')
-                    || ModelNames.InputSize(inputs.Count, input.Name) == size || gradients == "inputGradients"))
+                if (outputs.Count > 1 && ModelNames.Clash(outputs[i].Name, outputs.Count, inputs.Select(input => input.Name).ToList()) is { } clash)
                 {
-                    diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"the output '{parameter}' of {type.Name}.Forward takes a name the generated members or the exported ONNX graph give an input (a span parameter, '{size}' or the input's own name); rename the tuple element");
+                    diagnostics.Report(DiagnosticDescriptors.ModelUnsupported, location, $"the output '{outputs[i].Name}' of {type.Name}.Forward takes a name the generated members or the exported ONNX graph give an input ({clash}); rename the tuple element");
                     return null;
                 }
             }

@@ -150,6 +150,15 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 return null;
             }
 
+            if (graph.Outputs.Count > 1 && (request.Head > 0 || request.Loss != LossKind.None))
+            {
+                string outputs = string.Join(", ", graph.Outputs.Select(o => $"'{o.Name}'"));
+                report(DiagnosticDescriptors.ModelDeclaration, request.Head > 0
+                    ? $"'{name}': Head adds a layer after the graph's output, but the graph has {graph.Outputs.Count} ({outputs}); name the one to build on with Output = \"…\""
+                    : $"'{name}': Loss.{request.Loss} needs one output, but the graph has {graph.Outputs.Count} ({outputs}); leave Loss out and compute each output's loss and gradient (StaticGrad.Kernels.Losses), then call Backward with every gradient and Step, or keep one with Output = \"…\"");
+                return null;
+            }
+
             if (request.Head > 0)
             {
                 graph = WithHead(graph, request.Head, request.Freeze);
@@ -166,7 +175,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 request.Type,
                 EquatableArray.From(graph.Inputs),
                 EquatableArray.From(graph.Nodes),
-                EquatableArray.Of(new GraphOutput("outputs", graph.Output)),
+                EquatableArray.From(OutputsOf(graph)),
                 EquatableArray.From(graph.Modules),
                 EquatableArray.From(graph.Parameters),
                 EquatableArray.From(graph.Buffers),
@@ -179,6 +188,13 @@ namespace StaticGrad.Generators.Parsing.Onnx
                 ImportedState = EquatableArray.From(graph.State),
             };
             return new ImportedModel(spec, request.Module);
+        }
+
+        /// <summary>The model's outputs, each named for the generated spans after its ONNX value where that makes a C# parameter.</summary>
+        private static IEnumerable<GraphOutput> OutputsOf(ImportedGraph graph)
+        {
+            string[] names = ModelNames.ImportedOutputs(graph.Outputs.Select(o => o.Name).ToList(), graph.Inputs.Select(i => i.Name).ToList());
+            return graph.Outputs.Select((output, i) => new GraphOutput(names[i], output.Node));
         }
 
         /// <summary>
@@ -206,7 +222,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
             int offset = parameters.Count == 0 ? 0 : parameters[parameters.Count - 1].Offset + parameters[parameters.Count - 1].Count;
             parameters.Add(new StateTensor(path + ".weight", Shapes.Of(outputs, features), offset, true, InitKind.UniformFanIn, features));
             parameters.Add(new StateTensor(path + ".bias", Shapes.Of(outputs), offset + (outputs * features), false, InitKind.UniformFanIn, features));
-            return new ImportedGraph(graph.Inputs, nodes, head, modules, parameters, graph.Buffers, graph.Counters, graph.State);
+            return new ImportedGraph(graph.Inputs, nodes, new List<(string, int)> { ("output", head) }, modules, parameters, graph.Buffers, graph.Counters, graph.State);
         }
 
         private static int[] ReplaceLast(EquatableArray<int> shape, int last)

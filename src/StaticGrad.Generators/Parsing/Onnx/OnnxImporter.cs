@@ -14,11 +14,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
     /// <summary>What an import gives: the graph's parts, ready for a <see cref="GraphSpec"/>, and the initial state.</summary>
     internal sealed class ImportedGraph
     {
-        public ImportedGraph(List<GraphInput> inputs, List<GraphNode> nodes, int output, List<ModuleEntry> modules, List<StateTensor> parameters, List<StateTensor> buffers, List<StateTensor> counters, float[] state)
+        public ImportedGraph(List<GraphInput> inputs, List<GraphNode> nodes, List<(string Name, int Node)> outputs, List<ModuleEntry> modules, List<StateTensor> parameters, List<StateTensor> buffers, List<StateTensor> counters, float[] state)
         {
             Inputs = inputs;
             Nodes = nodes;
-            Output = output;
+            Outputs = outputs;
             Modules = modules;
             Parameters = parameters;
             Buffers = buffers;
@@ -30,7 +30,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
         public List<GraphNode> Nodes { get; }
 
-        public int Output { get; }
+        /// <summary>The values the model returns: the ONNX name and the node of each, in the graph's order.</summary>
+        public List<(string Name, int Node)> Outputs { get; }
+
+        /// <summary>The node of the first (for most graphs the only) output.</summary>
+        public int Output => Outputs[0].Node;
 
         public List<ModuleEntry> Modules { get; }
 
@@ -77,7 +81,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
         private readonly List<float> _parameterValues = new(), _bufferValues = new();
         private readonly HashSet<string> _paths = new(StringComparer.Ordinal);
         private OnnxNode? _node;
-        private string _outputName = string.Empty;
+        private readonly HashSet<string> _outputNames = new(StringComparer.Ordinal);
         private bool _failed;
 
         private OnnxImporter(OnnxGraph graph, long opset, Action<string, bool> error)
@@ -94,7 +98,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
         /// whether the file itself is invalid: a cycle, an undefined value, no opset) and returns null.
         /// </summary>
         /// <param name="model">The read model.</param>
-        /// <param name="output">The value or node name to end at (<c>[FromOnnx(Output = …)]</c>), or null for the graph's output.</param>
+        /// <param name="output">The value or node name to end at (<c>[FromOnnx(Output = …)]</c>), or null for the graph's outputs (one or more).</param>
         /// <param name="error">Receives the error.</param>
         /// <param name="cancellationToken">Cancels.</param>
         public static ImportedGraph? Import(OnnxModel model, string? output, Action<string, bool> error, CancellationToken cancellationToken)
@@ -125,12 +129,12 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
         private ImportedGraph? Run(ImmutableArray<OnnxNode> nodes, string? requested, CancellationToken cancellationToken)
         {
-            if (_graph.Outputs.Length != 1 && requested is null)
+            if (_graph.Outputs.Length == 0 && requested is null)
             {
-                return Fail($"the graph has {_graph.Outputs.Length} outputs; a model imports with exactly one (or name one with Output = \"…\")");
+                return Fail("the graph has no outputs; name the value to end at with Output = \"…\"");
             }
 
-            string outputName = _graph.Outputs.Length == 1 ? _graph.Outputs[0].Name : string.Empty;
+            string[] outputNames = _graph.Outputs.Select(o => o.Name).ToArray();
             if (requested is not null)
             {
                 OnnxNode? named = nodes.FirstOrDefault(n => n.Name == requested && n.Outputs.Length > 0);
@@ -139,11 +143,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
                     return Fail($"Output = \"{requested}\" names no value or node of the graph; its nodes are {string.Join(", ", nodes.Where(n => n.Name.Length > 0).Select(n => n.Name).Take(40))}");
                 }
 
-                outputName = named?.Outputs[0] ?? requested;
+                outputNames = new[] { named?.Outputs[0] ?? requested };
             }
 
-            nodes = Needed(OnnxFusion.Fuse(nodes, _graph), outputName);
-            _outputName = outputName;
+            nodes = Needed(OnnxFusion.Fuse(nodes, _graph), outputNames);
+            _outputNames.UnionWith(outputNames);
 
             foreach (OnnxTensor initializer in _graph.Initializers)
             {
@@ -185,9 +189,20 @@ namespace StaticGrad.Generators.Parsing.Onnx
             }
 
             _node = null;
-            if (!_values.TryGetValue(outputName, out int output) || _nodes[output].Inputs.Count == 0)
+            var outputs = new List<(string Name, int Node)>();
+            foreach (string outputName in outputNames)
             {
-                return Fail($"the graph's output '{outputName}' is {(_values.ContainsKey(outputName) ? "one of its inputs" : "a constant")}, not computed from the input");
+                if (!_values.TryGetValue(outputName, out int output) || _nodes[output].Inputs.Count == 0)
+                {
+                    return Fail($"the graph's output '{outputName}' is {(_values.ContainsKey(outputName) ? "one of its inputs" : "a constant")}, not computed from the input");
+                }
+
+                if (outputs.FirstOrDefault(o => o.Node == output) is { Name: { } same })
+                {
+                    return Fail($"the graph's outputs '{same}' and '{outputName}' are the same value; a model returns each value once");
+                }
+
+                outputs.Add((outputName, output));
             }
 
             if ((long)_parameterValues.Count + _bufferValues.Count > MaxStateValues)
@@ -198,11 +213,11 @@ namespace StaticGrad.Generators.Parsing.Onnx
             float[] state = new float[_parameterValues.Count + _bufferValues.Count];
             _parameterValues.CopyTo(state, 0);
             _bufferValues.CopyTo(state, _parameterValues.Count);
-            return new ImportedGraph(_inputs, _nodes, output, _modules, _parameters, _buffers, _counters, state);
+            return new ImportedGraph(_inputs, _nodes, outputs, _modules, _parameters, _buffers, _counters, state);
         }
 
-        /// <summary>The nodes the value <paramref name="output"/> depends on, in order: a node nothing needs is not imported.</summary>
-        private static ImmutableArray<OnnxNode> Needed(ImmutableArray<OnnxNode> nodes, string output)
+        /// <summary>The nodes the values <paramref name="outputs"/> depend on, in order: a node nothing needs is not imported.</summary>
+        private static ImmutableArray<OnnxNode> Needed(ImmutableArray<OnnxNode> nodes, IEnumerable<string> outputs)
         {
             var producer = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
             foreach (OnnxNode node in nodes)
@@ -214,8 +229,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
             }
 
             var needed = new HashSet<OnnxNode>();
-            var pending = new Stack<string>();
-            pending.Push(output);
+            var pending = new Stack<string>(outputs);
             while (pending.Count > 0)
             {
                 if (producer.TryGetValue(pending.Pop(), out OnnxNode? node) && needed.Add(node))
@@ -686,7 +700,7 @@ namespace StaticGrad.Generators.Parsing.Onnx
 
         public OnnxNode? SoleConsumer()
         {
-            if (Node.Outputs.Length == 0 || _graph.Outputs.Any(o => o.Name == Node.Outputs[0]) || Node.Outputs[0] == _outputName)
+            if (Node.Outputs.Length == 0 || _graph.Outputs.Any(o => o.Name == Node.Outputs[0]) || _outputNames.Contains(Node.Outputs[0]))
             {
                 return null;
             }
