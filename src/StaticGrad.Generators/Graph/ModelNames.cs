@@ -11,7 +11,7 @@ namespace StaticGrad.Generators.Graph
     internal static class ModelNames
     {
         /// <summary>The span parameter of an input: <c>inputs</c> for a model of one input, else the Forward parameter's name.</summary>
-        public static string InputParameter(int inputCount, string name) => inputCount == 1 ? "inputs" : name;
+        public static string InputParameter(int inputCount, string name) => inputCount == 1 ? "inputs" : Escape(name);
 
         /// <summary>The constant of an input's values per example: <c>InputSize</c> for one input, else <c>XSize</c> for <c>x</c>.</summary>
         public static string InputSize(int inputCount, string name) => inputCount == 1 ? "InputSize" : SizeName(name);
@@ -28,9 +28,12 @@ namespace StaticGrad.Generators.Graph
         /// <summary>A tuple element's name as a span parameter: <c>Scores</c> → <c>scores</c>, a keyword prefixed with <c>@</c>.</summary>
         public static string Parameter(string name)
         {
-            string camel = char.ToLowerInvariant(name[0]) + name.Substring(1);
-            return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(camel) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + camel : camel;
+            return Escape(char.ToLowerInvariant(name[0]) + name.Substring(1));
         }
+
+        /// <summary>A name as C# source: <c>@int</c> for a keyword (Roslyn's symbol names leave the <c>@</c> out).</summary>
+        private static string Escape(string name) =>
+            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 
         /// <summary><c>x</c> → <c>XSize</c>, <c>@int</c> → <c>IntSize</c>.</summary>
         private static string SizeName(string name)

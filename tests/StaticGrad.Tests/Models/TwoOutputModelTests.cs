@@ -26,6 +26,15 @@ public partial class TwoHeadNormNet
     }
 }
 
+/// <summary>Inputs and outputs named with C# keywords: the generated spans are <c>@in</c>, <c>@out</c>, <c>@base</c>, <c>@class</c>.</summary>
+[Model]
+public partial class KeywordNamesNet
+{
+    readonly Linear a = new(3, 2), b = new(2, 2);
+
+    public (Tensor Base, Tensor Class) Forward([Shape(3)] Tensor @in, [Shape(2)] Tensor @out) => (a.Forward(@in), b.Forward(@out) * a.Forward(@in));
+}
+
 /// <summary>
 /// A <c>[Model]</c> whose Forward returns a tuple of tensors: one span per output in Forward, ForwardTraining, Predict and
 /// Backward, named after the tuple's elements; trained with a loss the caller computes. TwoHeadNet retraces PyTorch 1.13
@@ -56,6 +65,18 @@ public sealed class TwoOutputModelTests
         Assert.Equal(new[] { "scoresGradients", "valueGradients" }, typeof(TwoHeadNet).GetMethod("Backward", new[] { typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>) })!.GetParameters().Select(p => p.Name));
         Assert.EndsWith("outputs scores %3, value %5", TwoHeadNet.Architecture, StringComparison.Ordinal);
         Assert.False(typeof(IClassifier<float>).IsAssignableFrom(typeof(TwoHeadNet)));
+    }
+
+    [Fact]
+    public void KeywordNames_AreEscaped_InTheGeneratedSpans()
+    {
+        var model = new KeywordNamesNet(seed: 1, maxBatchSize: 2);
+        float[] @base = new float[2 * KeywordNamesNet.BaseSize], @class = new float[2 * KeywordNamesNet.ClassSize];
+        model.Forward(@in: Random(2 * KeywordNamesNet.InSize, 1), @out: Random(2 * KeywordNamesNet.OutSize, 2), @base: @base, @class: @class);
+        Assert.Contains(@base, v => v != 0);
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(new float[5], new float[4], @base, @class));
+        Assert.Equal("in", error.ParamName);
+        Assert.Equal(new[] { "in", "out", "base", "class" }, typeof(KeywordNamesNet).GetMethod("Forward", new[] { typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>) })!.GetParameters().Select(p => p.Name));
     }
 
     [Fact]
