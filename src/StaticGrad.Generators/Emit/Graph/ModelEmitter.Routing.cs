@@ -1,0 +1,133 @@
+using System.Collections.Generic;
+using System.Linq;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
+using StaticGrad.Generators.Model;
+
+namespace StaticGrad.Generators.Emit.Graph
+{
+    /// <summary>Gradient routing: which buffer each node's backward pass writes each input's gradient to, and where a value used twice adds.</summary>
+    internal static partial class ModelEmitter
+    {
+        private sealed class Routing
+        {
+            public HashSet<int> Live { get; } = new();
+
+            /// <summary>Per node, per input: the buffer to overwrite (null: not needed), and whether to add it to the input's gradient afterwards.</summary>
+            public Dictionary<int, (string? Target, bool Add)[]> Targets { get; } = new();
+
+            public int ScratchCount { get; set; }
+
+            /// <summary>Values per example of the largest gradient that goes through scratch.</summary>
+            public int ScratchSize { get; set; }
+
+            /// <summary>The float input whose gradient Backward(outputGradients, inputGradients) computes; null without one.</summary>
+            public int? InputNode { get; set; }
+
+            /// <summary>The (node, input) pairs whose backward adds to the input's gradient buffer (the value's later uses, for ops that can).</summary>
+            public HashSet<(int Node, int Input)> Accumulated { get; } = new();
+
+            /// <summary>The same, in the pass that also computes the input's gradient.</summary>
+            public HashSet<(int Node, int Input)> ToInputAccumulated { get; set; } = new();
+
+            /// <summary>The targets of the pass that also computes the input's gradient.</summary>
+            public Dictionary<int, (string? Target, bool Add)[]>? ToInputTargets { get; set; }
+
+            /// <summary>Whether <paramref name="node"/> gets a gradient buffer (<c>_g</c>): a live value that is not an input, or the input whose gradient is wanted.</summary>
+            public bool HasGradient(GraphNode node) => Live.Contains(node.Id) && (!OpCatalogue.Of(node.Op).IsInput || node.Id == InputNode);
+        }
+
+        /// <summary>
+        /// The routing of the backward pass; for a model of one float input, also the routing of the pass that computes the
+        /// input's gradient (<c>Backward(outputGradients, inputGradients)</c>): the same, except that the nodes which read
+        /// the input write its gradient too, in variants of their own.
+        /// </summary>
+        private static Routing Route(GraphSpec spec)
+        {
+            Routing routing = Route(spec, gradientInput: null);
+            if (OneFloatInput(spec) && routing.Live.Contains(spec.Inputs[0].Node))
+            {
+                Routing toInput = Route(spec, spec.Inputs[0].Node);
+                routing.InputNode = spec.Inputs[0].Node;
+                routing.ToInputTargets = toInput.Targets;
+                routing.ToInputAccumulated = toInput.Accumulated;
+                routing.ScratchCount = System.Math.Max(routing.ScratchCount, toInput.ScratchCount);
+                routing.ScratchSize = System.Math.Max(routing.ScratchSize, toInput.ScratchSize);
+            }
+
+            return routing;
+        }
+
+        /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
+        private static bool DiffersToInput(Routing routing, int id) =>
+            routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs)
+            && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs)
+                || Enumerable.Range(0, theirs.Length).Any(k => routing.Accumulated.Contains((id, k)) != routing.ToInputAccumulated.Contains((id, k))));
+
+        private static Routing Route(GraphSpec spec, int? gradientInput)
+        {
+            var routing = new Routing();
+            var pending = new Stack<int>();
+            foreach (GraphOutput output in spec.Outputs)
+            {
+                pending.Push(output.Node);
+            }
+
+            while (pending.Count > 0)
+            {
+                int id = pending.Pop();
+                if (routing.Live.Add(id))
+                {
+                    foreach (int input in spec.Nodes[id].Inputs)
+                    {
+                        pending.Push(input);
+                    }
+                }
+            }
+
+            // Backward copies each output's gradient from the caller first: a use of an output inside the graph (another
+            // output computed from it) then adds to that.
+            var written = new HashSet<int>(spec.Outputs.Select(o => o.Node));
+            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
+            {
+                GraphNode node = spec.Nodes[id];
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (!routing.Live.Contains(id) || op.IsInput)
+                {
+                    continue;
+                }
+
+                var targets = new (string?, bool)[node.Inputs.Count];
+                for (int k = 0; k < node.Inputs.Count; k++)
+                {
+                    int input = node.Inputs[k];
+                    bool trained = !OpCatalogue.Of(spec.Nodes[input].Op).IsInput || input == gradientInput;
+                    if (!trained && !op.AlwaysWritesInputGradient)
+                    {
+                        targets[k] = (null, false);
+                    }
+                    else if (trained && written.Add(input))
+                    {
+                        targets[k] = ($"_g{input}", false);
+                    }
+                    else if (trained && k == 0 && op.AccumulatesInputGradient)
+                    {
+                        // A later use (earlier in the backward order) already wrote the gradient: add to it in place.
+                        targets[k] = ($"_g{input}", false);
+                        routing.Accumulated.Add((id, k));
+                    }
+                    else
+                    {
+                        targets[k] = ($"_gradientScratch{k}", trained);
+                        routing.ScratchCount = System.Math.Max(routing.ScratchCount, k + 1);
+                        routing.ScratchSize = System.Math.Max(routing.ScratchSize, spec.Nodes[input].Size);
+                    }
+                }
+
+                routing.Targets[id] = targets;
+            }
+
+            return routing;
+        }
+    }
+}
