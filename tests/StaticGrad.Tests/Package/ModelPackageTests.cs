@@ -110,6 +110,40 @@ public partial class PackageConsumptionTests
             ? eager.Zip(outputs).Max(pair => Math.Abs(pair.First - pair.Second) / Math.Max(1, Math.Abs(pair.Second)))
             : double.PositiveInfinity;
         Console.WriteLine($"EAGER {(difference <= 1e-4 ? "OK" : "BAD")} max scaled difference {difference.ToString("E2", CultureInfo.InvariantCulture)}, largest score {outputs.Max(Math.Abs).ToString(CultureInfo.InvariantCulture)}");
+
+        // Two outputs, trained on a loss of one's own through ForwardTraining, Backward of both gradients and Step.
+        var heads = new TwoHeads(seed: 3, maxBatchSize: Batch);
+        heads.UseAdam(1e-2);
+        float[] h = Enumerable.Range(0, Batch * TwoHeads.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] targets = Enumerable.Range(0, Batch).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] scores = new float[Batch * TwoHeads.ScoresSize], value = new float[Batch * TwoHeads.ValueSize];
+        float[] dScores = new float[scores.Length], dValue = new float[value.Length];
+        double firstLoss = 0, lastLoss = 0;
+        for (int step = 0; step < 150; step++)
+        {
+            heads.ForwardTraining(h, scores, value);
+            double loss = StaticGrad.Kernels.Losses.SoftmaxCrossEntropy<float>(scores, labels.Select(l => l % 3).ToArray(), Batch, 3, dScores)
+                + StaticGrad.Kernels.Losses.MeanSquaredError<float>(value, targets, Batch, 1, dValue);
+            firstLoss = step == 0 ? loss : firstLoss;
+            lastLoss = loss;
+            heads.ZeroGradients();
+            heads.Backward(dScores, dValue);
+            heads.Step();
+        }
+
+        Console.WriteLine($"TWO OUTPUTS {(lastLoss < firstLoss / 2 ? "OK" : "BAD")} {firstLoss.ToString("R", CultureInfo.InvariantCulture)} -> {lastLoss.ToString("R", CultureInfo.InvariantCulture)}");
+
+        [Model]
+        public partial class TwoHeads
+        {
+            readonly Linear trunk = new(8, 16), classes = new(16, 3), value = new(16, 1);
+
+            public (Tensor Scores, Tensor Value) Forward([Shape(8)] Tensor x)
+            {
+                var h = Functional.Relu(trunk.Forward(x));
+                return (classes.Forward(h), value.Forward(h));
+            }
+        }
         """;
 
     [Fact]
@@ -138,6 +172,7 @@ public partial class PackageConsumptionTests
         Assert.Contains("PREDICT OK", run.Output);
         Assert.Contains("SAFETENSORS OK", run.Output);
         Assert.Contains("EAGER OK", run.Output);
+        Assert.Contains("TWO OUTPUTS OK", run.Output);
         output.WriteLine($"models test: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
