@@ -97,19 +97,7 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteCountExamples(SourceWriter w, GraphSpec spec)
         {
             w.Line("/// <summary>How many whole examples the inputs hold (any number, 0 included); throws when they are not whole or disagree.</summary>");
-            w.Open($"private int CountExamples({InputParameters(spec)})");
-            w.Line($"int count = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
-            for (int i = 0; i < spec.Inputs.Count; i++)
-            {
-                string input = InputParameter(spec, i), size = SizeConstant(spec, i);
-                w.Open($"if ({input}.Length != count * {size})");
-                w.Line($"throw new global::System.ArgumentException($\"{input} must hold whole examples of {{{size}}} values ({Shapes.Text(spec.Inputs[i].Shape)}){(i > 0 ? $", as many as {InputParameter(spec, 0)} ({{count}})" : string.Empty)}, but its length is {{{input}.Length}}.\", nameof({input}));");
-                w.Close();
-            }
-
-            WriteTokenChecks(w, spec, "count");
-            w.Line("return count;");
-            w.Close();
+            WriteInputCount(w, spec, "CountExamples", "count");
             w.Line();
             w.Line("/// <summary>Evaluation mode's forward pass over examples <paramref name=\"start\"/> to start + batch of inputs already counted.</summary>");
             w.Open($"private void ForwardChunk({InputParameters(spec)}, int start, int batch)");

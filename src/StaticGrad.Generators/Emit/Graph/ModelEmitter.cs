@@ -154,6 +154,31 @@ namespace StaticGrad.Generators.Emit.Graph
 
         private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
+        /// <summary>
+        /// The method that counts the examples the input spans hold and checks them (every span whole examples, all the same
+        /// count, token ids in range): <c>CheckInputs</c> gives a batch (1 to MaxBatchSize examples, as Forward takes),
+        /// <c>CountExamples</c> any number (as Predict takes, 0 included).
+        /// </summary>
+        private static void WriteInputCount(SourceWriter w, GraphSpec spec, string method, string count)
+        {
+            bool batch = count == "batch";
+            w.Open($"private int {method}({InputParameters(spec)})");
+            w.Line($"int {count} = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
+            for (int i = 0; i < spec.Inputs.Count; i++)
+            {
+                string name = InputParameter(spec, i), size = SizeConstant(spec, i);
+                w.Open(batch
+                    ? $"if ({name}.Length == 0 || {name}.Length % {size} != 0 || {name}.Length / {size} != batch || batch > MaxBatchSize)"
+                    : $"if ({name}.Length != count * {size})");
+                w.Line($"throw new global::System.ArgumentException($\"{name} must hold {(batch ? "1 to {MaxBatchSize} " : string.Empty)}whole examples of {{{size}}} values ({Shapes.Text(spec.Inputs[i].Shape)}){(i > 0 ? $", as many as {InputParameter(spec, 0)} ({{{count}}})" : string.Empty)}, but its length is {{{name}.Length}}.\", nameof({name}));");
+                w.Close();
+            }
+
+            WriteTokenChecks(w, spec, count);
+            w.Line($"return {count};");
+            w.Close();
+        }
+
         private static void WriteSummary(SourceWriter w, GraphSpec spec)
         {
             w.Line($"// The graph StaticGrad {(spec.ImportedFrom is { } file ? $"imported from '{file}'" : $"read from {spec.Type.Target.Name}.Forward")}, one line per value (shapes per example, the batch left out):");
@@ -249,19 +274,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line();
             }
 
-            w.Open($"private int CheckInputs({InputParameters(spec)})");
-            w.Line($"int batch = {InputParameter(spec, 0)}.Length / {SizeConstant(spec, 0)};");
-            for (int i = 0; i < spec.Inputs.Count; i++)
-            {
-                string name = InputParameter(spec, i), size = SizeConstant(spec, i);
-                w.Open($"if ({name}.Length == 0 || {name}.Length % {size} != 0 || {name}.Length / {size} != batch || batch > MaxBatchSize)");
-                w.Line($"throw new global::System.ArgumentException($\"{name} must hold 1 to {{MaxBatchSize}} whole examples of {{{size}}} values ({Shapes.Text(spec.Inputs[i].Shape)}){(i > 0 ? $", as many as {InputParameter(spec, 0)} ({{batch}})" : string.Empty)}, but its length is {{{name}.Length}}.\", nameof({name}));");
-                w.Close();
-            }
-
-            WriteTokenChecks(w, spec, "batch");
-            w.Line("return batch;");
-            w.Close();
+            WriteInputCount(w, spec, "CheckInputs", "batch");
             w.Line();
             w.Open("private static void CheckLength(int length, int expected, string parameterName, string unit)");
             w.Open("if (length != expected)");
