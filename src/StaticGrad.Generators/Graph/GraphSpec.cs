@@ -119,20 +119,6 @@ namespace StaticGrad.Generators.Graph
         /// <summary>Whether Forward returns one value (the losses, the interfaces and the class predictions need one).</summary>
         public bool SingleOutput => Outputs.Count == 1;
 
-        /// <summary>Whether <paramref name="id"/> is one of the values Forward returns.</summary>
-        public bool IsOutput(int id)
-        {
-            foreach (GraphOutput output in Outputs)
-            {
-                if (output.Node == id)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
         /// <summary>
         /// For a model imported by <c>[FromOnnx]</c>: the file as the attribute names it, and the state it starts with (the
         /// parameters then the buffers, in their flat arrays' order); null and empty for a model written in C#.

@@ -26,10 +26,7 @@ namespace StaticGrad.Generators.Graph
         public static string OnnxOutput(int outputCount, string name) => outputCount == 1 ? "output" : name.TrimStart('@');
 
         /// <summary>A tuple element's name as a span parameter: <c>Scores</c> → <c>scores</c>, a keyword prefixed with <c>@</c>.</summary>
-        public static string Parameter(string name)
-        {
-            return Escape(char.ToLowerInvariant(name[0]) + name.Substring(1));
-        }
+        public static string Parameter(string name) => Escape(char.ToLowerInvariant(name[0]) + name.Substring(1));
 
         /// <summary>A name as C# source: <c>@int</c> for a keyword (Roslyn's symbol names leave the <c>@</c> out).</summary>
         private static string Escape(string name) =>
@@ -41,7 +38,7 @@ namespace StaticGrad.Generators.Graph
             string bare = name.TrimStart('@');
             return char.ToUpperInvariant(bare[0]) + bare.Substring(1) + "Size";
         }
-    
+
         /// <summary>
         /// Why an output name cannot be used beside the inputs (a span parameter, a size constant or an ONNX name they would
         /// share), or null when it can: for a model of several outputs, named <paramref name="output"/>.
