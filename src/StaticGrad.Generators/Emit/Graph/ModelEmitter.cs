@@ -93,8 +93,8 @@ namespace StaticGrad.Generators.Emit.Graph
             string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.ReadOnlySpan<float> {OutputGradientParameter(spec, i)}"));
 
         /// <summary>The outputs in a doc comment: <c>&lt;paramref name="outputs"/&gt;</c>, or each of them.</summary>
-        private static string OutputReferences(GraphSpec spec, System.Func<GraphSpec, int, string> parameter) =>
-            string.Join(" and ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<paramref name=\"{parameter(spec, i).TrimStart('@')}\"/>"));
+        private static string OutputReferences(GraphSpec spec, System.Func<GraphSpec, int, string> parameter, string conjunction = "or") =>
+            string.Join($" {conjunction} ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<paramref name=\"{parameter(spec, i).TrimStart('@')}\"/>"));
 
         private static string InputParameters(GraphSpec spec) =>
             string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<{(spec.Inputs[i].Tokens ? "int" : "float")}> {InputParameter(spec, i)}"));
@@ -298,17 +298,17 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteBackward(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
-            string gradients = OutputReferences(spec, OutputGradientParameter);
+            string gradients = OutputReferences(spec, OutputGradientParameter, "and"), anyGradient = OutputReferences(spec, OutputGradientParameter);
             string gradientTypes = string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(_ => "global::System.ReadOnlySpan{float}"));
             w.Line("/// <summary>");
             w.Line("/// The backward pass of the last forward pass (Forward, ForwardTraining or TrainStep's, in the mode it ran in): adds the gradient of the loss");
             w.Line("/// with respect to every parameter to <see cref=\"Gradients\"/>, as PyTorch's <c>backward()</c> adds to <c>.grad</c>, from");
             w.Line(spec.SingleOutput
                 ? "/// <paramref name=\"outputGradients\"/>, the gradient with respect to the outputs. Allocates nothing."
-                : $"/// {gradients}, the gradients with respect to each output (as <c>torch.autograd.backward</c> of both outputs; zeros for an output the loss does not use). Allocates nothing.");
+                : $"/// {gradients}, the gradients with respect to each output (as <c>torch.autograd.backward</c> of every output; zeros for an output the loss does not use). Allocates nothing.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
-            w.Line($"/// <exception cref=\"global::System.ArgumentException\">{gradients} does not match the last batch.</exception>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">{anyGradient} does not match the last batch.</exception>");
             w.Open($"public void Backward({OutputGradientParameters(spec)})");
             WriteBackwardChecks(w, spec);
             WriteOutputGradientCopies(w, code);
