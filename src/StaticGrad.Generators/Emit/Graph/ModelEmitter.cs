@@ -359,7 +359,7 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteBackwardChecks(SourceWriter w, GraphSpec spec)
         {
             w.Open("if (_batch == 0)");
-            w.Line("throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            w.Line($"throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward{(spec.Loss == LossKind.None ? " or ForwardTraining" : ", ForwardTraining or TrainStep")}.\");");
             w.Close();
             w.Line();
             for (int i = 0; i < spec.Outputs.Count; i++)
