@@ -151,6 +151,52 @@ public class NetworkThreadsTests
         }
     }
 
+    /// <summary>
+    /// A call whose caller spins out and has to sleep in <see cref="Monitor.Wait(object)"/> until a slow worker is done
+    /// allocates nothing either (training on a busy machine takes that path; on a quiet one the caller only spins).
+    /// </summary>
+    [Fact]
+    public void ACallThatSleepsUntilAWorkerIsDone_AllocatesNothing()
+    {
+        using var team = new WorkerTeam(2);
+        long allocated = -1;
+        int finished = 0;
+        var caller = new Thread(() =>
+        {
+            var quickWorker = new SlowPartJob { SlowPart = 0 }; // starts the workers; the caller's part is the slow one
+            team.Run(ref quickWorker);
+            var slowWorker = new SlowPartJob { SlowPart = 1 };  // the caller spins out and sleeps in Monitor.Wait
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            team.Run(ref slowWorker);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            finished = slowWorker.Finished; // asserted on the test's thread: an assertion failing here would end the process
+        });
+        caller.Start();
+        caller.Join();
+        Assert.Equal(2, finished);
+        Assert.Equal(0, allocated);
+    }
+
+    private struct SlowPartJob : IPartitionedJob
+    {
+        public int SlowPart;
+        public int Finished;
+
+        public void Run(int part, int parts)
+        {
+            if (part == SlowPart)
+            {
+                // Busy, not Thread.Sleep: the caller must not have slept on this thread before the measured call.
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (clock.ElapsedMilliseconds < 50)
+                {
+                }
+            }
+
+            Interlocked.Increment(ref Finished);
+        }
+    }
+
     [Fact]
     public void AJobWhileTheTeamIsBusy_RunsOnItsOwnThread()
     {
