@@ -162,11 +162,12 @@ namespace StaticGrad.Generators
             string? kind = null;
             foreach (AttributeData attribute in type.GetAttributes())
             {
-                string? name = attribute.AttributeClass?.ToDisplayString();
-                if (name == ModelParser.ModelAttribute)
+                if (ModelParser.IsModelAttribute(attribute.AttributeClass))
                 {
-                    return name;
+                    return ModelParser.ModelAttribute;
                 }
+
+                string? name = attribute.AttributeClass?.ToDisplayString();
 
                 if (name == ModelParser.ModuleAttribute)
                 {

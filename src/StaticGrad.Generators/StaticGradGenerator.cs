@@ -56,12 +56,16 @@ namespace StaticGrad.Generators
             }
 
             // Models written as C#: a [Model] gets its graph compiled (and the module members); a [Module] only the module members.
-            IncrementalValuesProvider<ModelOutput> models = context.SyntaxProvider
-                .ForAttributeWithMetadataName(ModelParser.ModelAttribute, static (_, _) => true, ParseModel)
-                .WithTrackingName(TrackingNames.Model)
-                .Where(static model => model is not null)!;
-            context.RegisterSourceOutput(models, static (output, model) =>
-                output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8)));
+            // [Model] and [Model<T>] are two attribute classes, so two providers; a class with both is written by the first only (see ParseModel).
+            foreach (string attribute in new[] { ModelParser.ModelAttribute, ModelParser.ModelGenericAttribute })
+            {
+                IncrementalValuesProvider<ModelOutput> models = context.SyntaxProvider
+                    .ForAttributeWithMetadataName(attribute, static (_, _) => true, (c, ct) => ParseModel(c, ct))
+                    .WithTrackingName(TrackingNames.Model)
+                    .Where(static model => model is not null)!;
+                context.RegisterSourceOutput(models, static (output, model) =>
+                    output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8)));
+            }
 
             // Models imported from ONNX files: the class's request, combined with the text copies of the .onnx additional files.
             IncrementalValueProvider<OnnxFiles> onnxFiles = context.AdditionalTextsProvider
@@ -112,13 +116,19 @@ namespace StaticGrad.Generators
                 return null;
             }
 
+            // A class with both [Model] and [Model<T>] is written once, by the provider of [Model] (the element type is Model<T>'s).
+            if (context.Attributes[0].AttributeClass is { IsGenericType: true } && type.GetAttributes().Any(a => ModelParser.IsModelAttribute(a.AttributeClass) && a.AttributeClass is { IsGenericType: false }))
+            {
+                return null;
+            }
+
             Compilation compilation = context.SemanticModel.Compilation;
             GraphSpec? graph = ModelParser.ParseModel(type, compilation, DiagnosticSink.ErrorsOnly(), cancellationToken, out ModuleSpec? module);
             return graph is null ? null : new ModelOutput(graph, module!);
         }
 
         private static ModuleSpec? ParseModule(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-            context.TargetSymbol is INamedTypeSymbol type && !type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelParser.ModelAttribute)
+            context.TargetSymbol is INamedTypeSymbol type && !type.GetAttributes().Any(a => ModelParser.IsModelAttribute(a.AttributeClass))
                 ? ModelParser.ParseModule(type, context.SemanticModel.Compilation, DiagnosticSink.ErrorsOnly(), cancellationToken)
                 : null;
 

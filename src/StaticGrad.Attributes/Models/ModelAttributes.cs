@@ -36,6 +36,22 @@ namespace StaticGrad
     }
 
     /// <summary>
+    /// A <see cref="ModelAttribute"/> model computed in element type <typeparamref name="T"/>: <c>[Model&lt;double&gt;(Loss = ...)]</c>
+    /// keeps its parameters, activations and gradients in <see cref="double"/> (PyTorch's <c>model.double()</c>), for
+    /// gradient checks and problems that float's 7 digits do not serve. Its generated members take spans of
+    /// <typeparamref name="T"/>; the module fields' eager view (<c>NamedParameters()</c>, the class's own <c>Forward(Tensor)</c>)
+    /// stays float and reads the model's current values.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> (the same as <see cref="ModelAttribute"/>) or <see cref="double"/>; anything else is SGR0007.</typeparam>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    [Conditional("STATICGRAD_KEEP_ATTRIBUTES")]
+    public sealed class ModelAttribute<T> : Attribute
+    {
+        /// <summary>The loss that training minimises on the output of <c>Forward</c>; <see cref="StaticGrad.Loss.None"/> by default.</summary>
+        public Loss Loss { get; set; } = Loss.None;
+    }
+
+    /// <summary>
     /// The shape of one example of a model input, the batch dimension left out: <c>[Shape(1, 28, 28)]</c> is a
     /// one-channel 28×28 image (a batch is then <c>B×1×28×28</c>, as in PyTorch's NCHW).
     /// </summary>

@@ -119,6 +119,9 @@ namespace StaticGrad.Generators.Graph
         /// <summary>Whether Forward returns one value (the losses, the interfaces and the class predictions need one).</summary>
         public bool SingleOutput => Outputs.Count == 1;
 
+        /// <summary>The element type of the generated state, activations and spans: float, or double for <c>[Model&lt;double&gt;]</c>.</summary>
+        public ElementKind Element { get; init; } = ElementKind.Float;
+
         /// <summary>
         /// For a model imported by <c>[FromOnnx]</c>: the file as the attribute names it, and the state it starts with (the
         /// parameters then the buffers, in their flat arrays' order); null and empty for a model written in C#.

@@ -9,7 +9,7 @@ namespace StaticGrad.Interchange
     /// <summary>
     /// The binary file of a <c>[Model]</c>'s <c>Save</c> and <c>Load</c>: its whole state (parameters, float buffers such as
     /// BatchNorm's running statistics, and counters such as <c>num_batches_tracked</c>), tied to its architecture. Little-endian:
-    /// <c>"SGRM"</c>, format version (uint16), element size (byte, 4), reserved (byte, 0), architecture length (int32) and its
+    /// <c>"SGRM"</c>, format version (uint16), element size (byte: 4 for float, 8 for a <c>[Model&lt;double&gt;]</c>), reserved (byte, 0), architecture length (int32) and its
     /// UTF-8 text, parameter, buffer and counter counts (int32 each), the parameters and buffers (IEEE 754 bits), the
     /// counters (int64), and an FNV-1a 64-bit checksum of everything before it. Loading checks the whole file before it
     /// writes anything; saving writes a temporary file beside the target and then replaces it.
@@ -79,10 +79,64 @@ namespace StaticGrad.Interchange
         public static void Load(Stream stream, string architecture, Span<float> parameters, Span<float> buffers, Span<long> counters) =>
             Read(AtomicFile.ReadToEnd(stream), "the stream", architecture, parameters, buffers, counters);
 
-        private static byte[] Write(string architecture, ReadOnlySpan<float> parameters, ReadOnlySpan<float> buffers, ReadOnlySpan<long> counters)
+        /// <summary>Saves the state of a <c>[Model&lt;double&gt;]</c> (element size 8); see <see cref="Save(string, string, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{long})"/>.</summary>
+        /// <param name="path">The file.</param>
+        /// <param name="architecture">The model's architecture text.</param>
+        /// <param name="parameters">The parameters.</param>
+        /// <param name="buffers">The buffers.</param>
+        /// <param name="counters">The counters.</param>
+        public static void Save(string path, string architecture, ReadOnlySpan<double> parameters, ReadOnlySpan<double> buffers, ReadOnlySpan<long> counters) =>
+            AtomicFile.WriteAllBytes(path, Write(architecture, parameters, buffers, counters));
+
+        /// <summary>Writes the state of a <c>[Model&lt;double&gt;]</c> to <paramref name="stream"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="architecture">The model's architecture text.</param>
+        /// <param name="parameters">The parameters.</param>
+        /// <param name="buffers">The buffers.</param>
+        /// <param name="counters">The counters.</param>
+        public static void Save(Stream stream, string architecture, ReadOnlySpan<double> parameters, ReadOnlySpan<double> buffers, ReadOnlySpan<long> counters)
+        {
+            if (stream is null)
+            {
+                throw new ArgumentNullException(nameof(stream));
+            }
+
+            stream.Write(Write(architecture, parameters, buffers, counters));
+        }
+
+        /// <summary>Loads the state of a <c>[Model&lt;double&gt;]</c>; a file of float values is refused (its architecture text differs too).</summary>
+        /// <param name="path">The file.</param>
+        /// <param name="architecture">The model's architecture text: the file must hold the same.</param>
+        /// <param name="parameters">Receives the parameters.</param>
+        /// <param name="buffers">Receives the buffers.</param>
+        /// <param name="counters">Receives the counters.</param>
+        /// <exception cref="InvalidDataException">The file is not a model file, is of another architecture or version, truncated or corrupt.</exception>
+        public static void Load(string path, string architecture, Span<double> parameters, Span<double> buffers, Span<long> counters)
+        {
+            if (path is null)
+            {
+                throw new ArgumentNullException(nameof(path));
+            }
+
+            Read(File.ReadAllBytes(path), $"'{path}'", architecture, parameters, buffers, counters);
+        }
+
+        /// <summary>Loads the state of a <c>[Model&lt;double&gt;]</c> from <paramref name="stream"/> (read to its end).</summary>
+        /// <param name="stream">A readable stream at the start of a saved model.</param>
+        /// <param name="architecture">The model's architecture text.</param>
+        /// <param name="parameters">Receives the parameters.</param>
+        /// <param name="buffers">Receives the buffers.</param>
+        /// <param name="counters">Receives the counters.</param>
+        /// <exception cref="InvalidDataException">The stream does not hold a model file of this architecture, or it is damaged.</exception>
+        public static void Load(Stream stream, string architecture, Span<double> parameters, Span<double> buffers, Span<long> counters) =>
+            Read(AtomicFile.ReadToEnd(stream), "the stream", architecture, parameters, buffers, counters);
+
+        private static byte[] Write<T>(string architecture, ReadOnlySpan<T> parameters, ReadOnlySpan<T> buffers, ReadOnlySpan<long> counters)
+            where T : unmanaged
         {
             byte[] text = Encoding.UTF8.GetBytes(architecture ?? throw new ArgumentNullException(nameof(architecture)));
-            long length = (long)HeaderSize + text.Length + 12 + (4L * (parameters.Length + buffers.Length)) + (8L * counters.Length) + 8;
+            int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            long length = (long)HeaderSize + text.Length + 12 + ((long)size * (parameters.Length + buffers.Length)) + (8L * counters.Length) + 8;
             if (length > Array.MaxLength)
             {
                 throw new ArgumentException($"The state takes {length} bytes, more than one array can hold.", nameof(parameters));
@@ -92,7 +146,7 @@ namespace StaticGrad.Interchange
             Span<byte> s = file;
             BinaryPrimitives.WriteInt32LittleEndian(s, Magic);
             BinaryPrimitives.WriteUInt16LittleEndian(s.Slice(4), Version);
-            s[6] = sizeof(float);
+            s[6] = (byte)size;
             BinaryPrimitives.WriteInt32LittleEndian(s.Slice(8), text.Length);
             text.CopyTo(s.Slice(HeaderSize));
             int at = HeaderSize + text.Length;
@@ -112,9 +166,21 @@ namespace StaticGrad.Interchange
             return file;
         }
 
-        private static int WriteBits(Span<byte> file, int at, ReadOnlySpan<float> values)
+        private static int WriteBits<T>(Span<byte> file, int at, ReadOnlySpan<T> values)
+            where T : unmanaged
         {
-            ReadOnlySpan<int> bits = MemoryMarshal.Cast<float, int>(values);
+            if (typeof(T) == typeof(double))
+            {
+                ReadOnlySpan<long> wide = MemoryMarshal.Cast<T, long>(values);
+                for (int i = 0; i < wide.Length; i++, at += 8)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(file.Slice(at), wide[i]);
+                }
+
+                return at;
+            }
+
+            ReadOnlySpan<int> bits = MemoryMarshal.Cast<T, int>(values);
             for (int i = 0; i < bits.Length; i++, at += 4)
             {
                 BinaryPrimitives.WriteInt32LittleEndian(file.Slice(at), bits[i]);
@@ -123,8 +189,33 @@ namespace StaticGrad.Interchange
             return at;
         }
 
-        private static void Read(byte[] file, string source, string architecture, Span<float> parameters, Span<float> buffers, Span<long> counters)
+        private static int ReadBits<T>(ReadOnlySpan<byte> file, int at, Span<T> values)
+            where T : unmanaged
         {
+            if (typeof(T) == typeof(double))
+            {
+                Span<long> wide = MemoryMarshal.Cast<T, long>(values);
+                for (int i = 0; i < wide.Length; i++, at += 8)
+                {
+                    wide[i] = BinaryPrimitives.ReadInt64LittleEndian(file.Slice(at));
+                }
+
+                return at;
+            }
+
+            Span<int> bits = MemoryMarshal.Cast<T, int>(values);
+            for (int i = 0; i < bits.Length; i++, at += 4)
+            {
+                bits[i] = BinaryPrimitives.ReadInt32LittleEndian(file.Slice(at));
+            }
+
+            return at;
+        }
+
+        private static void Read<T>(byte[] file, string source, string architecture, Span<T> parameters, Span<T> buffers, Span<long> counters)
+            where T : unmanaged
+        {
+            int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
             ReadOnlySpan<byte> s = file;
             if (s.Length < HeaderSize || BinaryPrimitives.ReadInt32LittleEndian(s) != Magic)
             {
@@ -137,9 +228,9 @@ namespace StaticGrad.Interchange
                 throw new InvalidDataException($"{source} uses model file format version {version}; this code reads version {Version}.");
             }
 
-            if (s[6] != sizeof(float))
+            if (s[6] != size)
             {
-                throw new InvalidDataException($"{source} holds {s[6]}-byte values, but this model uses float (4 bytes).");
+                throw new InvalidDataException($"{source} holds {s[6]}-byte values, but this model uses {(size == 8 ? "double (8 bytes)" : "float (4 bytes)")}.");
             }
 
             int textLength = BinaryPrimitives.ReadInt32LittleEndian(s.Slice(8));
@@ -162,7 +253,7 @@ namespace StaticGrad.Interchange
             }
 
             at += 12;
-            long expected = (long)at + (4L * (p + b)) + (8L * c) + 8;
+            long expected = (long)at + ((long)size * (p + b)) + (8L * c) + 8;
             if (s.Length != expected)
             {
                 throw new InvalidDataException($"{source} is {(s.Length < expected ? "truncated" : "corrupt")}: {s.Length} bytes, but a model of this architecture takes {expected}.");
@@ -174,16 +265,8 @@ namespace StaticGrad.Interchange
             }
 
             // Everything checked: now the model's state changes.
-            Span<int> parameterBits = MemoryMarshal.Cast<float, int>(parameters), bufferBits = MemoryMarshal.Cast<float, int>(buffers);
-            for (int i = 0; i < p; i++, at += 4)
-            {
-                parameterBits[i] = BinaryPrimitives.ReadInt32LittleEndian(s.Slice(at));
-            }
-
-            for (int i = 0; i < b; i++, at += 4)
-            {
-                bufferBits[i] = BinaryPrimitives.ReadInt32LittleEndian(s.Slice(at));
-            }
+            at = ReadBits(s, at, parameters);
+            at = ReadBits(s, at, buffers);
 
             for (int i = 0; i < c; i++, at += 8)
             {

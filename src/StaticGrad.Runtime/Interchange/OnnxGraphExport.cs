@@ -89,6 +89,44 @@ namespace StaticGrad.Interchange
             stream.Write(Build(graph, parameters, buffers, opset).WrittenSpan);
         }
 
+        /// <summary>
+        /// Writes a <c>[Model&lt;double&gt;]</c> as an ONNX model of FLOAT tensors (its state rounded to float, the inputs and
+        /// outputs FLOAT): what ONNX Runtime's CPU provider runs for every op; see <see cref="Save(string, OnnxGraph, ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>.
+        /// </summary>
+        /// <param name="path">The .onnx file to create or replace.</param>
+        /// <param name="graph">The model's graph (its generated <c>OnnxGraph</c>).</param>
+        /// <param name="parameters">The model's flat parameter array.</param>
+        /// <param name="buffers">The model's flat buffer array (running statistics).</param>
+        /// <param name="opset">The default domain's opset version the file imports.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="graph"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="opset"/> is not from <see cref="MinimumOpset"/> to <see cref="MaximumOpset"/>.</exception>
+        /// <exception cref="ArgumentException"><paramref name="parameters"/> or <paramref name="buffers"/> is too short for a state tensor of the graph.</exception>
+        public static void Save(string path, OnnxGraph graph, ReadOnlySpan<double> parameters, ReadOnlySpan<double> buffers, int opset = DefaultOpset) =>
+            Save(path, graph, Narrow(parameters), Narrow(buffers), opset);
+
+        /// <summary>Writes a <c>[Model&lt;double&gt;]</c> to <paramref name="stream"/> as an ONNX model of FLOAT tensors; see <see cref="Save(string, OnnxGraph, ReadOnlySpan{double}, ReadOnlySpan{double}, int)"/>.</summary>
+        /// <param name="stream">A writable stream.</param>
+        /// <param name="graph">The model's graph (its generated <c>OnnxGraph</c>).</param>
+        /// <param name="parameters">The model's flat parameter array.</param>
+        /// <param name="buffers">The model's flat buffer array (running statistics).</param>
+        /// <param name="opset">The default domain's opset version the file imports.</param>
+        /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="graph"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="opset"/> is not from <see cref="MinimumOpset"/> to <see cref="MaximumOpset"/>.</exception>
+        /// <exception cref="ArgumentException"><paramref name="parameters"/> or <paramref name="buffers"/> is too short for a state tensor of the graph.</exception>
+        public static void Save(Stream stream, OnnxGraph graph, ReadOnlySpan<double> parameters, ReadOnlySpan<double> buffers, int opset = DefaultOpset) =>
+            Save(stream, graph, Narrow(parameters), Narrow(buffers), opset);
+
+        private static float[] Narrow(ReadOnlySpan<double> values)
+        {
+            var narrow = new float[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                narrow[i] = (float)values[i];
+            }
+
+            return narrow;
+        }
+
         private static void CheckOpset(int opset)
         {
             if (opset < MinimumOpset || opset > MaximumOpset)

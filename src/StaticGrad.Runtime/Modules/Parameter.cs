@@ -8,7 +8,7 @@ namespace StaticGrad
     /// without a batch dimension, stored row-major in a slice of a <see cref="float"/> array.
     /// </summary>
     /// <remarks>
-    /// A new parameter owns an array of its own. <see cref="Bind"/> moves it onto a slice of another array, which is how a
+    /// A new parameter owns an array of its own. <see cref="Bind(float[], int)"/> moves it onto a slice of another array, which is how a
     /// generated model keeps every parameter in one flat array that its optimizers update in place.
     /// </remarks>
     public sealed class Parameter
@@ -16,6 +16,8 @@ namespace StaticGrad
         private readonly int[] shape;
         private float[] storage;
         private int offset;
+        private double[]? wide; // a [Model<double>]'s array that Data reads from (see Bind(double[], int))
+        private int wideOffset;
 
         /// <summary>Creates a parameter of zeros.</summary>
         /// <param name="shape">The sizes, outermost first, each positive (PyTorch's layout: a Linear weight is <c>[out, in]</c>).</param>
@@ -46,8 +48,25 @@ namespace StaticGrad
         /// <summary>The number of values: the product of <see cref="Shape"/>.</summary>
         public int Count { get; }
 
-        /// <summary>The values, row-major: the current storage slice itself (writes change the parameter).</summary>
-        public Span<float> Data => storage.AsSpan(offset, Count);
+        /// <summary>
+        /// The values, row-major: the current storage slice itself (writes change the parameter). For a parameter of a
+        /// <c>[Model&lt;double&gt;]</c> it is a float copy of the model's current values, taken at each read; writes to it are
+        /// not kept (change the model's <c>Parameters</c> instead).
+        /// </summary>
+        public Span<float> Data
+        {
+            get
+            {
+                if (wide is not null)
+                {
+                    ReadOnlySpan<double> source = wide.AsSpan(wideOffset, Count);
+                    for (int i = 0; i < source.Length; i++)
+                        storage[i] = (float)source[i];
+                }
+
+                return storage.AsSpan(offset, Count);
+            }
+        }
 
         /// <summary>
         /// Moves the parameter onto <c>storage[offset .. offset + Count)</c> without copying: from now on <see cref="Data"/> is
@@ -65,6 +84,28 @@ namespace StaticGrad
                     $"A parameter of shape {Shapes.Format(shape)} ({Count} values) at offset {offset} does not fit in an array of length {storage.Length}.");
             this.storage = storage;
             this.offset = offset;
+            wide = null;
+        }
+
+        /// <summary>
+        /// Points the parameter at <c>storage[offset .. offset + Count)</c> of a <c>[Model&lt;double&gt;]</c>: from now on
+        /// <see cref="Data"/> is a float copy of that slice, taken at each read, so the eager forward pass computes with the
+        /// model's current values (rounded to float).
+        /// </summary>
+        /// <param name="storage">The model's array.</param>
+        /// <param name="offset">Where the parameter starts in <paramref name="storage"/>.</param>
+        /// <exception cref="ArgumentOutOfRangeException">The slice does not fit in <paramref name="storage"/>.</exception>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public void Bind(double[] storage, int offset)
+        {
+            ArgumentNullException.ThrowIfNull(storage);
+            if (offset < 0 || offset > storage.Length - Count)
+                throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                    $"A parameter of shape {Shapes.Format(shape)} ({Count} values) at offset {offset} does not fit in an array of length {storage.Length}.");
+            this.storage = new float[Count];
+            this.offset = 0;
+            wide = storage;
+            wideOffset = offset;
         }
 
         /// <summary>

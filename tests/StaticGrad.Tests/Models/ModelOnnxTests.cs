@@ -236,7 +236,7 @@ public sealed class ModelOnnxTests
         Assert.False(File.Exists(path));
         Assert.Equal("opset", Assert.Throws<ArgumentOutOfRangeException>(() => OnnxGraphExport.IrVersionFor(22)).ParamName);
         Assert.Equal("buffers", Assert.Throws<ArgumentException>(() => OnnxGraphExport.Save(new MemoryStream(), TinyResNet.OnnxGraph, new float[TinyResNet.ParameterCount], new float[TinyResNet.BufferCount - 1])).ParamName);
-        Assert.Equal("graph", Assert.Throws<ArgumentNullException>(() => OnnxGraphExport.Save(new MemoryStream(), null!, default, default)).ParamName);
+        Assert.Equal("graph", Assert.Throws<ArgumentNullException>(() => OnnxGraphExport.Save(new MemoryStream(), null!, default(ReadOnlySpan<float>), default)).ParamName);
     }
 
     // ---- the models, trained a little ----

@@ -1,6 +1,7 @@
 using System.Globalization;
 using StaticGrad.Generators.Graph;
 using StaticGrad.Generators.Graph.Ops;
+using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit.Graph
 {
@@ -11,12 +12,18 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public GraphSpec Spec { get; }
 
-        /// <summary>The element type keyword.</summary>
-        public string T => "float";
+        /// <summary>The element type keyword: <c>float</c>, or <c>double</c> for <c>[Model&lt;double&gt;]</c>.</summary>
+        public string T => Spec.Element.Keyword();
 
-        public string Span => "global::System.Span<float>";
+        public string Span => $"global::System.Span<{T}>";
 
-        public string ReadOnlySpan => "global::System.ReadOnlySpan<float>";
+        public string ReadOnlySpan => $"global::System.ReadOnlySpan<{T}>";
+
+        /// <summary>The math class of the element type: <c>global::System.MathF</c> or <c>global::System.Math</c>.</summary>
+        public string Math => Spec.Element == ElementKind.Double ? "global::System.Math" : "global::System.MathF";
+
+        /// <summary>A constant of the element type: <c>1E-05f</c> for float, <c>1E-05</c> for double.</summary>
+        public string Number(double value) => Spec.Element == ElementKind.Double ? Real(value) : $"{Real((float)value)}f";
 
         /// <summary>The model's worker team (null on one thread), for kernels that split their work: <c>_team</c>.</summary>
         public string Team => "_team";

@@ -29,28 +29,28 @@ namespace StaticGrad.Generators.Emit.Graph
                     : "/// <summary>The outputs of any number of examples in evaluation mode, as Forward computes them (Forward takes at most <see cref=\"MaxBatchSize\"/>).");
                 w.Line("/// Runs in chunks of <see cref=\"MaxBatchSize\"/> examples; allocates nothing; replaces the stored values, so Backward needs a new forward pass.</summary>");
                 w.Line($"/// <exception cref=\"global::System.ArgumentException\">An input is not whole examples, the inputs disagree on their count, or <paramref name=\"{name}\"/> does not hold <see cref=\"OutputSize\"/> values per example; nothing is written.</exception>");
-                w.Open($"public void {(probabilities ? "PredictProbabilities" : "Predict")}({InputParameters(spec)}, global::System.Span<float> {name})");
+                w.Open($"public void {(probabilities ? "PredictProbabilities" : "Predict")}({InputParameters(spec)}, global::System.Span<{E(spec)}> {name})");
                 w.Line($"int count = CountExamples({InputArguments(spec)});");
                 w.Line($"CheckLength({name}.Length, count * OutputSize, nameof({name}), \"OutputSize\");");
                 w.Open("for (int start = 0; start < count; start += MaxBatchSize)");
                 w.Line("int batch = global::System.Math.Min(MaxBatchSize, count - start);");
                 w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
-                w.Line($"global::System.Span<float> chunk = {name}.Slice(start * OutputSize, batch * OutputSize);");
+                w.Line($"global::System.Span<{E(spec)}> chunk = {name}.Slice(start * OutputSize, batch * OutputSize);");
                 w.Line($"{code.ValueSpan(spec.Output)}.CopyTo(chunk);");
                 if (probabilities)
                 {
                     w.Open($"for (int b = 0; b < {Rows(spec, "batch")}; b++)");
-                    w.Line($"global::System.Span<float> row = chunk.Slice(b * {classes}, {classes});");
-                    w.Line("float max = row[0]; // softmax(z) = softmax(z − max z): no exponential overflows");
+                    w.Line($"global::System.Span<{E(spec)}> row = chunk.Slice(b * {classes}, {classes});");
+                    w.Line($"{E(spec)} max = row[0]; // softmax(z) = softmax(z − max z): no exponential overflows");
                     w.Open($"for (int j = 1; j < {classes}; j++)");
-                    w.Line("max = global::System.MathF.Max(max, row[j]);");
+                    w.Line($"max = {Math(spec)}.Max(max, row[j]);");
                     w.Close();
                     w.Line("double sum = 0;");
                     w.Open($"for (int j = 0; j < {classes}; j++)");
-                    w.Line("row[j] = global::System.MathF.Exp(row[j] - max);");
+                    w.Line($"row[j] = {Math(spec)}.Exp(row[j] - max);");
                     w.Line("sum += row[j];");
                     w.Close();
-                    w.Line("float inverse = (float)(1 / sum);");
+                    w.Line($"{E(spec)} inverse = ({E(spec)})(1 / sum);");
                     w.Open($"for (int j = 0; j < {classes}; j++)");
                     w.Line("row[j] *= inverse;");
                     w.Close();

@@ -41,7 +41,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 return;
             }
 
-            string network = "global::StaticGrad.INetwork<float>";
+            string network = $"global::StaticGrad.INetwork<{E(spec)}>";
             w.Line($"// {name}: the members this class has as constants, static properties or with optional parameters.");
             w.Line($"int {network}.InputSize => InputSize;");
             w.Line($"int {network}.OutputSize => OutputSize;");
@@ -53,10 +53,10 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"void {network}.ExportOnnx(string path, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(path, CheckOnnxElementType(elementType));");
             w.Line($"void {network}.ExportOnnx(global::System.IO.Stream stream, global::StaticGrad.Interchange.ElementType elementType) => ExportOnnx(stream, CheckOnnxElementType(elementType));");
             w.Line();
-            w.Line("/// <summary>A float model exports float tensors; the opset stays the default.</summary>");
+            w.Line(spec.Element == ElementKind.Double ? "/// <summary>A [Model<double>] exports FLOAT tensors (its state rounded to float); the opset stays the default.</summary>".Replace("<double>", "&lt;double&gt;") : "/// <summary>A float model exports float tensors; the opset stays the default.</summary>");
             w.Open("private static int CheckOnnxElementType(global::StaticGrad.Interchange.ElementType elementType)");
             w.Open("if (elementType != global::StaticGrad.Interchange.ElementType.Float)");
-            w.Line("throw new global::System.ArgumentException($\"A [Model] exports its float tensors as FLOAT; {elementType} is not available (an attribute network of double can export DOUBLE).\", nameof(elementType));");
+            w.Line("throw new global::System.ArgumentException($\"A [Model] exports FLOAT tensors; {elementType} is not available (an attribute network of double can export DOUBLE).\", nameof(elementType));");
             w.Close();
             w.Line();
             w.Line("return global::StaticGrad.Interchange.OnnxGraphExport.DefaultOpset;");

@@ -12,9 +12,9 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteFields(SourceWriter w, GraphCode code, Routing routing)
         {
             GraphSpec spec = code.Spec;
-            w.Line("private readonly float[] _parameters = new float[ParameterCount];");
-            w.Line("private readonly float[] _gradients = new float[ParameterCount];");
-            w.Line("private readonly float[] _buffers = new float[BufferCount];");
+            w.Line($"private readonly {E(spec)}[] _parameters = new {E(spec)}[ParameterCount];");
+            w.Line($"private readonly {E(spec)}[] _gradients = new {E(spec)}[ParameterCount];");
+            w.Line($"private readonly {E(spec)}[] _buffers = new {E(spec)}[BufferCount];");
             w.Line($"private readonly long[] _counters = new long[{Int(spec.Counters.Count)}];");
             w.Line();
             w.Line("// Each value's batch (_v) and the gradient of the loss with respect to it (_g), [maxBatchSize × values per example].");
@@ -40,13 +40,13 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 if (names.Count > 0)
                 {
-                    w.Line($"private readonly float[] {string.Join(", ", names)}; // %{node.Id}: {Shapes.Text(node.Shape)}");
+                    w.Line($"private readonly {E(spec)}[] {string.Join(", ", names)}; // %{node.Id}: {Shapes.Text(node.Shape)}");
                 }
             }
 
             for (int k = 0; k < routing.ScratchCount; k++)
             {
-                w.Line($"private readonly float[] _gradientScratch{k}; // an input's gradient before it is added to what other uses gave");
+                w.Line($"private readonly {E(spec)}[] _gradientScratch{k}; // an input's gradient before it is added to what other uses gave");
             }
 
             w.Line();
@@ -91,18 +91,18 @@ namespace StaticGrad.Generators.Emit.Graph
                 OpDefinition op = OpCatalogue.Of(node.Op);
                 if (!op.IsView)
                 {
-                    w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : "float")}[maxBatchSize * {Int(node.Size)}];");
+                    w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : E(spec))}[maxBatchSize * {Int(node.Size)}];");
                 }
 
                 if (routing.HasGradient(node))
                 {
-                    w.Line($"_g{node.Id} = new float[maxBatchSize * {Int(node.Size)}];");
+                    w.Line($"_g{node.Id} = new {E(spec)}[maxBatchSize * {Int(node.Size)}];");
                 }
             }
 
             for (int k = 0; k < routing.ScratchCount; k++)
             {
-                w.Line($"_gradientScratch{k} = new float[maxBatchSize * {Int(routing.ScratchSize)}];");
+                w.Line($"_gradientScratch{k} = new {E(spec)}[maxBatchSize * {Int(routing.ScratchSize)}];");
             }
 
             foreach (GraphNode node in spec.Nodes)
@@ -132,12 +132,12 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("var random = new global::System.Random(seed);");
             foreach (StateTensor tensor in spec.Parameters)
             {
-                WriteInit(w, "_parameters", tensor);
+                WriteInit(w, spec, "_parameters", tensor);
             }
 
             foreach (StateTensor tensor in spec.Buffers)
             {
-                WriteInit(w, "_buffers", tensor);
+                WriteInit(w, spec, "_buffers", tensor);
             }
 
             w.Close();
@@ -190,9 +190,14 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
         }
 
-        private static void WriteInit(SourceWriter w, string array, StateTensor tensor)
+        /// <summary>
+        /// One tensor's initialisation. A <c>[Model&lt;double&gt;]</c> starts from the values the float model of the same seed
+        /// starts from (drawn, rounded to float, widened), as PyTorch's <c>model.double()</c> widens a float module's.
+        /// </summary>
+        private static void WriteInit(SourceWriter w, GraphSpec spec, string array, StateTensor tensor)
         {
-            string range = $"new global::System.Span<float>({array}, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+            string range = $"new global::System.Span<{E(spec)}>({array}, {Int(tensor.Offset)}, {Int(tensor.Count)})";
+            string cast = spec.Element == ElementKind.Double ? "(double)(float)" : "(float)";
             switch (tensor.Init)
             {
                 case InitKind.Ones:
@@ -203,12 +208,12 @@ namespace StaticGrad.Generators.Emit.Graph
                     break;
                 case InitKind.Normal:
                     w.Open($"for (int i = 0; i < {Int(tensor.Count)}; i++) // {tensor.Name}: N(0, 1), Box–Muller");
-                    w.Line($"{array}[{Int(tensor.Offset)} + i] = (float)(global::System.Math.Sqrt(-2 * global::System.Math.Log(1 - random.NextDouble())) * global::System.Math.Cos(2 * global::System.Math.PI * random.NextDouble()));");
+                    w.Line($"{array}[{Int(tensor.Offset)} + i] = {cast}(global::System.Math.Sqrt(-2 * global::System.Math.Log(1 - random.NextDouble())) * global::System.Math.Cos(2 * global::System.Math.PI * random.NextDouble()));");
                     w.Close();
                     break;
                 default:
                     w.Open($"for (int i = 0; i < {Int(tensor.Count)}; i++) // {tensor.Name}: U(±1/√{Int(tensor.FanIn)})");
-                    w.Line($"{array}[{Int(tensor.Offset)} + i] = (float)(((2 * random.NextDouble()) - 1) / global::System.Math.Sqrt({Int(tensor.FanIn)}));");
+                    w.Line($"{array}[{Int(tensor.Offset)} + i] = {cast}(((2 * random.NextDouble()) - 1) / global::System.Math.Sqrt({Int(tensor.FanIn)}));");
                     w.Close();
                     break;
             }
@@ -217,13 +222,13 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteStateMembers(SourceWriter w, GraphSpec spec)
         {
             w.Line("/// <summary>Every parameter, in one flat array in <see cref=\"Description\"/>'s order; writable.</summary>");
-            w.Line("public global::System.Span<float> Parameters => _parameters;");
+            w.Line($"public global::System.Span<{E(spec)}> Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>The gradient of the loss with respect to each parameter, as the last backward pass left it.</summary>");
-            w.Line("public global::System.Span<float> Gradients => _gradients;");
+            w.Line($"public global::System.Span<{E(spec)}> Gradients => _gradients;");
             w.Line();
             w.Line("/// <summary>The running statistics (BatchNorm's <c>running_mean</c>, <c>running_var</c>), in <see cref=\"State\"/>'s order; writable.</summary>");
-            w.Line("public global::System.Span<float> Buffers => _buffers;");
+            w.Line($"public global::System.Span<{E(spec)}> Buffers => _buffers;");
             w.Line();
             w.Line("/// <summary>Sets every gradient to zero.</summary>");
             w.Line("public void ZeroGradients() => global::System.Array.Clear(_gradients, 0, _gradients.Length);");

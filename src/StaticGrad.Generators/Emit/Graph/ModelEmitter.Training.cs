@@ -13,7 +13,7 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             GraphSpec spec = code.Spec;
             bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
-            string output = code.ValueSpan(spec.Output), gradient = $"new global::System.Span<float>({code.Gradient(spec.Output)}, 0, batch * OutputSize)";
+            string output = code.ValueSpan(spec.Output), gradient = $"new global::System.Span<{E(spec)}>({code.Gradient(spec.Output)}, 0, batch * OutputSize)";
             int classes = Classes(spec);
             string rows = Rows(spec, "batch"), unit = LabelUnit(spec);
             if (classifier)
@@ -25,15 +25,15 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line("/// </summary>");
                 w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length does not fit, or a label is outside 0 to {classes - 1}.</exception>");
                 w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
-                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels) => TrainStepCore({InputArguments(spec)}, labels);");
+                w.Line($"public {E(spec)} TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels) => TrainStepCore({InputArguments(spec)}, labels);");
                 w.Line();
                 w.Line("/// <summary>One training step with labels stored as bytes (as Fashion-MNIST's are); see the <c>int</c> overload.</summary>");
-                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
+                w.Line($"public {E(spec)} TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<byte> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
                 w.Line();
                 w.Line("/// <summary>One training step with labels stored as 16-bit values; see the <c>int</c> overload.</summary>");
-                w.Line($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<ushort> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
+                w.Line($"public {E(spec)} TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<ushort> labels) => TrainStepCore({InputArguments(spec)}, Widen(labels));");
                 w.Line();
-                w.Open($"private float TrainStepCore({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
+                w.Open($"private {E(spec)} TrainStepCore({InputParameters(spec)}, global::System.ReadOnlySpan<int> labels)");
             }
             else
             {
@@ -43,7 +43,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line("/// </summary>");
                 w.Line("/// <exception cref=\"global::System.ArgumentException\">A length does not fit.</exception>");
                 w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No optimizer was chosen.</exception>");
-                w.Open($"public float TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<float> targets)");
+                w.Open($"public {E(spec)} TrainStep({InputParameters(spec)}, global::System.ReadOnlySpan<{E(spec)}> targets)");
             }
 
             w.Line($"int batch = CheckInputs({InputArguments(spec)});");
@@ -67,8 +67,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
             w.Line("ZeroGradients();");
             w.Line("RunBackward(batch);");
-            w.Line("optimizer.Step<float>(this, _parameters, _gradients, _team, loss);");
-            w.Line("return (float)loss;");
+            w.Line($"optimizer.Step<{E(spec)}>(this, _parameters, _gradients, _team, loss);");
+            w.Line($"return ({E(spec)})loss;");
             w.Close();
             w.Line();
             if (classifier)
@@ -89,10 +89,10 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             // Evaluation over any number of examples, in batches of MaxBatchSize.
-            foreach (string label in classifier ? new[] { "int", "byte", "ushort" } : new[] { "float" })
+            foreach (string label in classifier ? new[] { "int", "byte", "ushort" } : new[] { E(spec) })
             {
-                string target = classifier ? $"global::System.ReadOnlySpan<{label}> labels" : "global::System.ReadOnlySpan<float> targets";
-                w.Line(label is "int" or "float"
+                string target = classifier ? $"global::System.ReadOnlySpan<{label}> labels" : $"global::System.ReadOnlySpan<{E(spec)}> targets";
+                w.Line(label is "int" or "float" or "double"
                     ? $"/// <summary>The mean loss over any number of examples in evaluation mode (batches of <see cref=\"MaxBatchSize\"/>); changes no state. Allocates nothing.</summary>"
                     : $"/// <summary>The mean loss with labels stored as {(label == "byte" ? "bytes" : "16-bit values")}; see the <c>int</c> overload.</summary>");
                 w.Open($"public double EvaluateLoss({InputParameters(spec)}, {target})");
@@ -132,9 +132,9 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Close();
             w.Line();
             w.Line("/// <summary>The index of the highest score in each row of classes (the first of equal ones).</summary>");
-            w.Open("private static void ArgMax(global::System.ReadOnlySpan<float> scores, global::System.Span<int> classes)");
+            w.Open($"private static void ArgMax(global::System.ReadOnlySpan<{E(spec)}> scores, global::System.Span<int> classes)");
             w.Open("for (int r = 0; r < classes.Length; r++)");
-            w.Line($"global::System.ReadOnlySpan<float> row = scores.Slice(r * {classes}, {classes});");
+            w.Line($"global::System.ReadOnlySpan<{E(spec)}> row = scores.Slice(r * {classes}, {classes});");
             w.Line("int best = 0;");
             w.Open($"for (int c = 1; c < {classes}; c++)");
             w.Open("if (row[c] > row[best])");
@@ -182,15 +182,15 @@ namespace StaticGrad.Generators.Emit.Graph
         }
 
         /// <summary>
-        /// Whether the model implements <c>IClassifier&lt;float&gt;</c> (a softmax classifier) or <c>IRegressor&lt;float&gt;</c>
-        /// (mean squared error), as the attribute networks do: one float input and one label or target row per example.
+        /// Whether the model implements <c>IClassifier&lt;T&gt;</c> (a softmax classifier) or <c>IRegressor&lt;T&gt;</c> (mean
+        /// squared error) of its element type, as the attribute networks do: one float input and one label or target row per example.
         /// </summary>
         private static bool ImplementsInterface(GraphSpec spec) =>
             OneFloatInput(spec) && spec.Loss != LossKind.None && Positions(spec) == 1;
 
         private static string? InterfaceName(GraphSpec spec) =>
             !ImplementsInterface(spec) ? null
-            : spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::StaticGrad.IClassifier<float>" : "global::StaticGrad.IRegressor<float>";
+            : spec.Loss == LossKind.SoftmaxCrossEntropy ? $"global::StaticGrad.IClassifier<{E(spec)}>" : $"global::StaticGrad.IRegressor<{E(spec)}>";
 
         /// <summary>ComputeLoss(outputs, labels or targets, outputGradients): the loss of outputs computed elsewhere, and its gradient.</summary>
         private static void WriteComputeLoss(SourceWriter w, GraphSpec spec)
@@ -206,7 +206,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// Changes no state. Allocates nothing.");
             w.Line("/// </summary>");
             w.Line($"/// <exception cref=\"global::System.ArgumentException\">A length does not fit{(classifier ? $", or a label is outside 0 to {classes - 1}" : string.Empty)}.</exception>");
-            w.Open($"public float ComputeLoss(global::System.ReadOnlySpan<float> outputs, global::System.ReadOnlySpan<{(classifier ? "int" : "float")}> {target}, global::System.Span<float> outputGradients)");
+            w.Open($"public {E(spec)} ComputeLoss(global::System.ReadOnlySpan<{E(spec)}> outputs, global::System.ReadOnlySpan<{(classifier ? "int" : E(spec))}> {target}, global::System.Span<{E(spec)}> outputGradients)");
             w.Open("if (outputs.Length == 0 || outputs.Length % OutputSize != 0)");
             w.Line("throw new global::System.ArgumentException($\"outputs must hold whole examples of {OutputSize} values, but its length is {outputs.Length}.\", nameof(outputs));");
             w.Close();
@@ -227,18 +227,18 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
                 w.Close();
                 w.Line();
-                w.Line($"return (float)global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy(outputs, labels, {Rows(spec, "batch")}, {classes}, outputGradients);");
+                w.Line($"return ({E(spec)})global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy(outputs, labels, {Rows(spec, "batch")}, {classes}, outputGradients);");
             }
             else
             {
-                w.Line("return (float)global::StaticGrad.Kernels.Losses.MeanSquaredError(outputs, targets, batch, OutputSize, outputGradients);");
+                w.Line($"return ({E(spec)})global::StaticGrad.Kernels.Losses.MeanSquaredError(outputs, targets, batch, OutputSize, outputGradients);");
             }
 
             w.Close();
             w.Line();
         }
 
-        private static void WriteOptimizer(SourceWriter w)
+        private static void WriteOptimizer(SourceWriter w, GraphSpec spec)
         {
             w.Lines("""
                 /// <summary>The optimizer TrainStep and Step use; setting it binds it to this model (an optimizer serves one model).</summary>
@@ -247,7 +247,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     get => _optimizer;
                     set
                     {
-                        value?.Attach<float>(this, Description);
+                        value?.Attach<ELEMENT>(this, Description);
                         _optimizer = value;
                     }
                 }
@@ -263,11 +263,11 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 /// <summary>One update of the parameters from <see cref="Gradients"/> by the chosen optimizer.</summary>
                 /// <exception cref="global::System.InvalidOperationException">No optimizer was chosen.</exception>
-                public void Step() => RequireOptimizer().Step<float>(this, _parameters, _gradients, _team);
+                public void Step() => RequireOptimizer().Step<ELEMENT>(this, _parameters, _gradients, _team);
 
                 private global::StaticGrad.Training.Optimizer RequireOptimizer() => _optimizer ?? throw new global::System.InvalidOperationException("No optimizer chosen: call UseAdam(...), UseSgd(...) or UseAdamW(...), or set Optimizer, before TrainStep or Step. StaticGrad does not pick one for you.");
 
-                """);
+                """.Replace("ELEMENT", E(spec)));
         }
     }
 }

@@ -41,7 +41,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 WriteTraining(w, code);
             }
 
-            WriteOptimizer(w);
+            WriteOptimizer(w, spec);
             WriteFileAndInterface(w, spec);
             WriteInterchange(w, spec);
             WriteOnnx(w, spec, routing);
@@ -67,6 +67,12 @@ namespace StaticGrad.Generators.Emit.Graph
 
         private static string Int(int value) => GraphCode.Int(value);
 
+        /// <summary>The model's element type keyword: <c>float</c>, or <c>double</c> for <c>[Model&lt;double&gt;]</c>.</summary>
+        private static string E(GraphSpec spec) => spec.Element.Keyword();
+
+        /// <summary><c>global::System.MathF</c>, or <c>global::System.Math</c> for a model of double.</summary>
+        private static string Math(GraphSpec spec) => spec.Element == ElementKind.Double ? "global::System.Math" : "global::System.MathF";
+
         private static bool SingleInput(GraphSpec spec) => spec.Inputs.Count == 1;
 
         /// <summary>One input, of floats (not token ids): the models that get the input gradient and the network interfaces.</summary>
@@ -86,18 +92,18 @@ namespace StaticGrad.Generators.Emit.Graph
 
         /// <summary>The output spans of Forward and Predict (<c>Span&lt;float&gt; outputs</c>, or one per tuple element).</summary>
         private static string OutputParameters(GraphSpec spec) =>
-            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.Span<float> {OutputParameter(spec, i)}"));
+            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.Span<{E(spec)}> {OutputParameter(spec, i)}"));
 
         /// <summary>The gradient spans of Backward, one per output.</summary>
         private static string OutputGradientParameters(GraphSpec spec) =>
-            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.ReadOnlySpan<float> {OutputGradientParameter(spec, i)}"));
+            string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"global::System.ReadOnlySpan<{E(spec)}> {OutputGradientParameter(spec, i)}"));
 
         /// <summary>The outputs in a doc comment: <c>&lt;paramref name="outputs"/&gt;</c>, or each of them.</summary>
         private static string OutputReferences(GraphSpec spec, System.Func<GraphSpec, int, string> parameter, string conjunction = "or") =>
             string.Join($" {conjunction} ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<paramref name=\"{parameter(spec, i).TrimStart('@')}\"/>"));
 
         private static string InputParameters(GraphSpec spec) =>
-            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<{(spec.Inputs[i].Tokens ? "int" : "float")}> {InputParameter(spec, i)}"));
+            string.Join(", ", Enumerable.Range(0, spec.Inputs.Count).Select(i => $"global::System.ReadOnlySpan<{(spec.Inputs[i].Tokens ? "int" : E(spec))}> {InputParameter(spec, i)}"));
 
         /// <summary>The number of rows the ops reading a token input index (the smallest Embedding's), or null when none does.</summary>
         private static int? TokenLimit(GraphSpec spec, int index)
@@ -147,7 +153,7 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             string outputs = spec.SingleOutput ? $"output %{spec.Output}" : $"outputs {string.Join(", ", spec.Outputs.Select(o => $"{o.Name.TrimStart('@')} %{o.Node}"))}";
-            return $"float graph: {string.Join("; ", parts)}; {outputs}{(spec.Loss != LossKind.None ? $"; loss {spec.Loss}" : string.Empty)}";
+            return $"{E(spec)} graph: {string.Join("; ", parts)}; {outputs}{(spec.Loss != LossKind.None ? $"; loss {spec.Loss}" : string.Empty)}";
         }
 
         private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
@@ -299,7 +305,7 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             GraphSpec spec = code.Spec;
             string gradients = OutputReferences(spec, OutputGradientParameter, "and"), anyGradient = OutputReferences(spec, OutputGradientParameter);
-            string gradientTypes = string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(_ => "global::System.ReadOnlySpan{float}"));
+            string gradientTypes = string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(_ => $"global::System.ReadOnlySpan{{{E(spec)}}}"));
             w.Line("/// <summary>");
             w.Line("/// The backward pass of the last forward pass (Forward, ForwardTraining or TrainStep's, in the mode it ran in): adds the gradient of the loss");
             w.Line("/// with respect to every parameter to <see cref=\"Gradients\"/>, as PyTorch's <c>backward()</c> adds to <c>.grad</c>, from");
@@ -328,7 +334,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass ran yet.</exception>");
             w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not match the last batch ({string.Join(", ", Enumerable.Range(0, spec.Outputs.Count).Select(i => $"<see cref=\"{OutputSizeConstant(spec, i)}\"/>"))} or <see cref=\"InputSize\"/> values per example).</exception>");
-            w.Open($"public void Backward({OutputGradientParameters(spec)}, global::System.Span<float> inputGradients)");
+            w.Open($"public void Backward({OutputGradientParameters(spec)}, global::System.Span<{E(spec)}> inputGradients)");
             WriteBackwardChecks(w, spec);
             w.Open("if (!inputGradients.IsEmpty)");
             w.Line("CheckLength(inputGradients.Length, _batch * InputSize, nameof(inputGradients), \"InputSize\");");
@@ -343,7 +349,7 @@ namespace StaticGrad.Generators.Emit.Graph
             if (routing.InputNode is int input)
             {
                 w.Line("RunBackwardToInput(_batch);");
-                w.Line($"new global::System.ReadOnlySpan<float>(_g{input}, 0, _batch * InputSize).CopyTo(inputGradients);");
+                w.Line($"new global::System.ReadOnlySpan<{E(spec)}>(_g{input}, 0, _batch * InputSize).CopyTo(inputGradients);");
             }
             else
             {

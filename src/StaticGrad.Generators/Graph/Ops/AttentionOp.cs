@@ -74,9 +74,9 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
         {
-            w.Line($"private readonly float[] _node{node.Id}Probabilities; // softmax(q·kᵀ/√d + mask) of the last forward pass");
+            w.Line($"private readonly {code.T}[] _node{node.Id}Probabilities; // softmax(q·kᵀ/√d + mask) of the last forward pass");
             (_, int tq, int tk, _, _) = Dimensions(code, node);
-            w.Line($"private readonly float[] _node{node.Id}Scratch = new float[{tq * tk}]; // one item's gradient of the scores");
+            w.Line($"private readonly {code.T}[] _node{node.Id}Scratch = new {code.T}[{tq * tk}]; // one item's gradient of the scores");
         }
 
         public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
@@ -98,13 +98,13 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
         {
             (int count, int tq, int tk, _, _) = Dimensions(code, node);
-            w.Line($"_node{node.Id}Probabilities = new float[maxBatchSize * {count * tq * tk}];");
+            w.Line($"_node{node.Id}Probabilities = new {code.T}[maxBatchSize * {count * tq * tk}];");
         }
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             (int count, _, _, int d, _) = Dimensions(code, node);
-            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)}, {code.Team});");
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProduct<{ShapeName(code, node)}, {code.T}>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, {code.OutputSpan(node)}, _node{node.Id}Probabilities, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(code, d)}, {code.Team});");
         }
 
         /// <summary>Written out: <c>Softmax(MatMul(q, Transpose(k))·(1/√d) + mask)</c> then MatMul with v (ONNX has no attention op before opset 23).</summary>
@@ -134,8 +134,8 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
         {
             (int count, _, _, int d, _) = Dimensions(code, node);
-            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward<{ShapeName(code, node)}, float>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
-            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(d)}, {code.Team});");
+            w.Line($"global::StaticGrad.Kernels.Attention.ScaledDotProductBackward<{ShapeName(code, node)}, {code.T}>({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.ValueSpan(node.Inputs[2])}, _node{node.Id}Probabilities, {code.GradientSpan(node.Id)},");
+            w.Line($"    {code.TargetSpan(inputGradients[0]!, node.Inputs[0])}, {code.TargetSpan(inputGradients[1]!, node.Inputs[1])}, {code.TargetSpan(inputGradients[2]!, node.Inputs[2])}, _node{node.Id}Scratch, {Count(count)}, causal: {(node.Settings.Int(0) != 0 ? "true" : "false")}, {Scale(code, d)}, {code.Team});");
         }
 
         private static string ShapeName(GraphCode code, GraphNode node)
@@ -144,7 +144,7 @@ namespace StaticGrad.Generators.Graph.Ops
             return $"Attention{tq}x{tk}x{d}x{dv}Shape";
         }
 
-        private static string Scale(int d) => $"{GraphCode.Real((float)(1 / System.Math.Sqrt(d)))}f /* 1/√{d} */";
+        private static string Scale(GraphCode code, int d) => $"{code.Number(1 / System.Math.Sqrt(d))} /* 1/√{d} */";
 
         private static string Count(int count) => count == 1 ? "batch" : $"batch * {count}";
 

@@ -82,7 +82,7 @@ namespace StaticGrad.Generators.Graph.Ops
         }
 
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node) =>
-            w.Line($"private readonly float[] _node{node.Id}Mean = new float[{node.Shape[0]}], _node{node.Id}InverseDeviation = new float[{node.Shape[0]}]; // the batch's statistics, kept for backward");
+            w.Line($"private readonly {code.T}[] _node{node.Id}Mean = new {code.T}[{node.Shape[0]}], _node{node.Id}InverseDeviation = new {code.T}[{node.Shape[0]}]; // the batch's statistics, kept for backward");
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
@@ -121,14 +121,14 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Close();
             w.Open("else");
             w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");
-            w.Line($"float[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};");
+            w.Line($"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};");
             w.Open($"for (int c = 0; c < {channels}; c++)");
             StateTensor runningMean = code.Buffer(node, "running_mean"), runningVar = code.Buffer(node, "running_var");
-            w.Line($"float mean = _buffers[{runningMean.Offset} + c], inverse = 1f / global::System.MathF.Sqrt(_buffers[{runningVar.Offset} + c] + {GraphCode.Real(node.Settings.Real(0))}f), gamma = _parameters[{weight.Offset} + c];");
-            w.Line("float sumDy = 0, sumDyXHat = 0;");
+            w.Line($"{code.T} mean = _buffers[{runningMean.Offset} + c], inverse = {code.Number(1)} / {code.Math}.Sqrt(_buffers[{runningVar.Offset} + c] + {code.Number(node.Settings.Real(0))}), gamma = _parameters[{weight.Offset} + c];");
+            w.Line($"{code.T} sumDy = 0, sumDyXHat = 0;");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Open($"for (int i = (b * {node.Size}) + (c * {plane}), end = i + {plane}; i < end; i++)");
-            w.Line("float xHat = (x[i] - mean) * inverse;");
+            w.Line($"{code.T} xHat = (x[i] - mean) * inverse;");
             w.Line("sumDy += dY[i];");
             w.Line("sumDyXHat += dY[i] * xHat;");
             w.Line("dX[i] = gamma * inverse * dY[i];");

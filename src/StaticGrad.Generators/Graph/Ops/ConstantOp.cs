@@ -35,7 +35,7 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             StateTensor constant = code.Buffer(node, string.Empty);
-            w.Line($"global::StaticGrad.Kernels.Lookup.Repeat(new global::System.ReadOnlySpan<float>(_buffers, {GraphCode.Int(constant.Offset)}, {GraphCode.Int(constant.Count)}), batch, {code.OutputSpan(node)});");
+            w.Line($"global::StaticGrad.Kernels.Lookup.Repeat(new {code.ReadOnlySpan}(_buffers, {GraphCode.Int(constant.Offset)}, {GraphCode.Int(constant.Count)}), batch, {code.OutputSpan(node)});");
         }
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients) =>

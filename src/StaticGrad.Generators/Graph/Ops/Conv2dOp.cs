@@ -98,11 +98,11 @@ namespace StaticGrad.Generators.Graph.Ops
             if (Direct(node))
             {
                 w.Line($"private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Node{id}Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape({input.Shape[0]}, {input.Shape[1]}, {input.Shape[2]}, {node.Shape[0]}, {node.Settings.Int(2)}, {node.Settings.Int(4)});");
-                w.Line($"private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float> _node{id}Workspace;");
+                w.Line($"private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<{code.T}> _node{id}Workspace;");
                 return;
             }
 
-            w.Line($"private readonly float[] _node{id}Rows, _node{id}RowGradients, _node{id}ChannelsLast; // im2row patches, their gradient, the output channels-last");
+            w.Line($"private readonly {code.T}[] _node{id}Rows, _node{id}RowGradients, _node{id}ChannelsLast; // im2row patches, their gradient, the output channels-last");
         }
 
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
@@ -110,13 +110,13 @@ namespace StaticGrad.Generators.Graph.Ops
             int id = node.Id;
             if (Direct(node))
             {
-                w.Line($"_node{id}Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float>(Node{id}Convolution);");
+                w.Line($"_node{id}Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<{code.T}>(Node{id}Convolution);");
                 return;
             }
 
-            w.Line($"_node{id}Rows = new float[maxBatchSize * {Plane(node) * Patch(node)}];");
-            w.Line($"_node{id}RowGradients = new float[maxBatchSize * {Plane(node) * Patch(node)}];");
-            w.Line($"_node{id}ChannelsLast = new float[maxBatchSize * {node.Size}];");
+            w.Line($"_node{id}Rows = new {code.T}[maxBatchSize * {Plane(node) * Patch(node)}];");
+            w.Line($"_node{id}RowGradients = new {code.T}[maxBatchSize * {Plane(node) * Patch(node)}];");
+            w.Line($"_node{id}ChannelsLast = new {code.T}[maxBatchSize * {node.Size}];");
         }
 
         public override void WriteShared(SourceWriter w, GraphCode code, GraphNode node, HashSet<string> written)
@@ -157,7 +157,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row(new {code.ReadOnlySpan}({code.Value(input.Id)}, b * {input.Size}, {input.Size}), {Window(node, input)}, new {code.Span}(_node{id}Rows, b * {plane * patch}, {plane * patch}));");
             w.Close();
-            w.Line(GemmShapeEmitter.Call($"Node{id}ForwardProduct", ElementKind.Float, $"_node{id}Rows[0]", $"_parameters[{weight.Offset}]", $"_node{id}ChannelsLast[0]",
+            w.Line(GemmShapeEmitter.Call($"Node{id}ForwardProduct", code.Spec.Element, $"_node{id}Rows[0]", $"_parameters[{weight.Offset}]", $"_node{id}ChannelsLast[0]",
                 bias: code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null, rows: $"batch * {plane}", team: code.Team));
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new {code.ReadOnlySpan}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), new {code.Span}({code.Value(id)}, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
@@ -194,7 +194,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}({code.Gradient(id)}, b * {node.Size}, {node.Size}), new {code.Span}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
             w.Close();
-            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
+            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
             if (code.HasParameter(node, "bias"))
             {
                 w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, accumulate: true);");
@@ -205,7 +205,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 return;
             }
 
-            w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", ElementKind.Float, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}", team: code.Team));
+            w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}", team: code.Team));
             w.Line($"{code.TargetSpan(dX, input.Id)}.Clear();");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.Row2ImAdd(new {code.ReadOnlySpan}(_node{id}RowGradients, b * {plane * patch}, {plane * patch}), {Window(node, input)}, new {code.Span}({dX}, b * {input.Size}, {input.Size}));");

@@ -37,18 +37,18 @@ namespace StaticGrad.Generators.Graph.Ops
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors) => inputs[0];
 
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node) =>
-            w.Line($"private readonly float[] _node{node.Id}Mask; // 0 or 1/(1 − p) per value of the last training batch");
+            w.Line($"private readonly {code.T}[] _node{node.Id}Mask; // 0 or 1/(1 − p) per value of the last training batch");
 
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node) =>
-            w.Line($"_node{node.Id}Mask = new float[maxBatchSize * {node.Size}];");
+            w.Line($"_node{node.Id}Mask = new {code.T}[maxBatchSize * {node.Size}];");
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             double p = node.Settings.Real(0);
-            w.Line($"float[] x = {code.Value(node.Inputs[0])}, y = {code.Value(node.Id)}, mask = _node{node.Id}Mask;");
+            w.Line($"{code.T}[] x = {code.Value(node.Inputs[0])}, y = {code.Value(node.Id)}, mask = _node{node.Id}Mask;");
             w.Open("if (!_training)");
             w.Line($"new {code.ReadOnlySpan}(x, 0, batch * {node.Size}).CopyTo(y);");
-            w.Line($"new {code.Span}(mask, 0, batch * {node.Size}).Fill(1f);");
+            w.Line($"new {code.Span}(mask, 0, batch * {node.Size}).Fill({code.Number(1)});");
             w.Line("return;");
             w.Close();
             w.Open($"for (int i = 0; i < batch * {node.Size}; i++)");
@@ -56,7 +56,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line("_dropoutState ^= _dropoutState << 25;");
             w.Line("_dropoutState ^= _dropoutState >> 27;");
             w.Line("float u = ((_dropoutState * 0x2545F4914F6CDD1DUL) >> 40) * (1f / 16777216f);");
-            w.Line($"mask[i] = u >= {GraphCode.Real(p)}f ? {GraphCode.Real(1 / (1 - p))}f : 0f;");
+            w.Line($"mask[i] = u >= {GraphCode.Real(p)}f ? {code.Number(1 / (1 - p))} : 0;");
             w.Line("y[i] = x[i] * mask[i];");
             w.Close();
         }
@@ -72,7 +72,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 return;
             }
 
-            w.Line($"float[] dY = {code.Gradient(node.Id)}, mask = _node{node.Id}Mask, dX = {dX};");
+            w.Line($"{code.T}[] dY = {code.Gradient(node.Id)}, mask = _node{node.Id}Mask, dX = {dX};");
             w.Open($"for (int i = 0; i < batch * {node.Size}; i++)");
             w.Line("dX[i] = dY[i] * mask[i];");
             w.Close();

@@ -57,13 +57,13 @@ namespace StaticGrad.Generators.Graph.Ops
         }
 
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node) =>
-            w.Line($"private readonly float[] _node{node.Id}Mean, _node{node.Id}InverseDeviation; // per row, kept for backward");
+            w.Line($"private readonly {code.T}[] _node{node.Id}Mean, _node{node.Id}InverseDeviation; // per row, kept for backward");
 
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
         {
             int rows = node.Size / node.Settings.Int(0);
-            w.Line($"_node{node.Id}Mean = new float[maxBatchSize * {rows}];");
-            w.Line($"_node{node.Id}InverseDeviation = new float[maxBatchSize * {rows}];");
+            w.Line($"_node{node.Id}Mean = new {code.T}[maxBatchSize * {rows}];");
+            w.Line($"_node{node.Id}InverseDeviation = new {code.T}[maxBatchSize * {rows}];");
         }
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)

@@ -116,7 +116,7 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             StateTensor weight = code.Parameter(node, "weight");
             string? bias = code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null;
-            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), ElementKind.Float, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node), team: code.Team));
+            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), code.Spec.Element, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node), team: code.Team));
         }
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
@@ -124,7 +124,7 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight");
             int outputs = node.Settings.Int(1);
             string dY = code.Gradient(node.Id);
-            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), ElementKind.Float, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
+            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), code.Spec.Element, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
             if (code.HasParameter(node, "bias"))
             {
                 w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, accumulate: true);");
@@ -132,7 +132,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (inputGradients[0] is { } dX)
             {
-                w.Line(GemmShapeEmitter.Call(InputGradientProduct(node, code.Accumulates(node, 0)), ElementKind.Float, $"{dY}[0]", $"_parameters[{weight.Offset}]", $"{dX}[0]", rows: Rows(node), team: code.Team));
+                w.Line(GemmShapeEmitter.Call(InputGradientProduct(node, code.Accumulates(node, 0)), code.Spec.Element, $"{dY}[0]", $"_parameters[{weight.Offset}]", $"{dX}[0]", rows: Rows(node), team: code.Team));
             }
         }
 

@@ -133,8 +133,8 @@ namespace StaticGrad.Generators.Graph.Ops
         public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
         {
             string n = $"_node{node.Id}";
-            w.Line($"private readonly float[][] {n}GateInputs, {n}Gates, {n}{Saved}, {n}States; // per layer, kept for backward through time");
-            w.Line($"private readonly float[] {n}GateGradient, {n}StepGradient, {n}StateGradient{(HasCells ? $", {n}CellGradient" : string.Empty)}, {n}SequenceGradient; // backward scratch");
+            w.Line($"private readonly {code.T}[][] {n}GateInputs, {n}Gates, {n}{Saved}, {n}States; // per layer, kept for backward through time");
+            w.Line($"private readonly {code.T}[] {n}GateGradient, {n}StepGradient, {n}StateGradient{(HasCells ? $", {n}CellGradient" : string.Empty)}, {n}SequenceGradient; // backward scratch");
         }
 
         public override void WriteAllocation(SourceWriter w, GraphCode code, GraphNode node)
@@ -142,25 +142,25 @@ namespace StaticGrad.Generators.Graph.Ops
             (int steps, _, int hidden, int layers) = Dimensions(code.Spec, node);
             string n = $"_node{node.Id}";
             int width = GateCount * hidden;
-            w.Line($"{n}GateInputs = new float[{layers}][];");
-            w.Line($"{n}Gates = new float[{layers}][];");
-            w.Line($"{n}{Saved} = new float[{layers}][];");
-            w.Line($"{n}States = new float[{layers}][];");
+            w.Line($"{n}GateInputs = new {code.T}[{layers}][];");
+            w.Line($"{n}Gates = new {code.T}[{layers}][];");
+            w.Line($"{n}{Saved} = new {code.T}[{layers}][];");
+            w.Line($"{n}States = new {code.T}[{layers}][];");
             w.Open($"for (int layer = 0; layer < {layers}; layer++)");
-            w.Line($"{n}GateInputs[layer] = new float[maxBatchSize * {steps * width}];");
-            w.Line($"{n}Gates[layer] = new float[maxBatchSize * {steps * width}];");
-            w.Line($"{n}{Saved}[layer] = new float[maxBatchSize * {(HasCells ? steps + 1 : steps) * hidden}];");
-            w.Line($"{n}States[layer] = new float[maxBatchSize * {(steps + 1) * hidden}];");
+            w.Line($"{n}GateInputs[layer] = new {code.T}[maxBatchSize * {steps * width}];");
+            w.Line($"{n}Gates[layer] = new {code.T}[maxBatchSize * {steps * width}];");
+            w.Line($"{n}{Saved}[layer] = new {code.T}[maxBatchSize * {(HasCells ? steps + 1 : steps) * hidden}];");
+            w.Line($"{n}States[layer] = new {code.T}[maxBatchSize * {(steps + 1) * hidden}];");
             w.Close();
-            w.Line($"{n}GateGradient = new float[maxBatchSize * {steps * width}];");
-            w.Line($"{n}StepGradient = new float[maxBatchSize * {width}];");
-            w.Line($"{n}StateGradient = new float[maxBatchSize * {hidden}];");
+            w.Line($"{n}GateGradient = new {code.T}[maxBatchSize * {steps * width}];");
+            w.Line($"{n}StepGradient = new {code.T}[maxBatchSize * {width}];");
+            w.Line($"{n}StateGradient = new {code.T}[maxBatchSize * {hidden}];");
             if (HasCells)
             {
-                w.Line($"{n}CellGradient = new float[maxBatchSize * {hidden}];");
+                w.Line($"{n}CellGradient = new {code.T}[maxBatchSize * {hidden}];");
             }
 
-            w.Line($"{n}SequenceGradient = new float[{(layers > 1 ? $"maxBatchSize * {steps * hidden}" : "0")}];");
+            w.Line($"{n}SequenceGradient = new {code.T}[{(layers > 1 ? $"maxBatchSize * {steps * hidden}" : "0")}];");
         }
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
@@ -171,17 +171,17 @@ namespace StaticGrad.Generators.Graph.Ops
             for (int l = 0; l < layers; l++)
             {
                 string input = l == 0 ? code.ValueSpan(node.Inputs[0]) : $"new {code.ReadOnlySpan}({n}States[{l - 1}], batch * {hidden}, batch * {steps * hidden})";
-                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Forward<{InputProduct(l == 0 ? inputs : hidden, hidden)}, {HiddenProduct(hidden)}, float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
+                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Forward<{InputProduct(l == 0 ? inputs : hidden, hidden)}, {HiddenProduct(hidden)}, {code.T}>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
                 w.Line($"    {Parameters(code, node, l)}, {n}GateInputs[{l}], {n}Gates[{l}], {n}{Saved}[{l}], {n}States[{l}]); // layer {l}");
             }
 
-            w.Line($"global::StaticGrad.Kernels.Recurrent.CopySequence<float>({n}States[{layers - 1}], batch, {steps}, {hidden}, {code.OutputSpan(node)}, {stride}); // output: the top layer's states, rows 0 to {steps - 1}");
+            w.Line($"global::StaticGrad.Kernels.Recurrent.CopySequence<{code.T}>({n}States[{layers - 1}], batch, {steps}, {hidden}, {code.OutputSpan(node)}, {stride}); // output: the top layer's states, rows 0 to {steps - 1}");
             for (int l = 0; l < layers; l++)
             {
-                w.Line($"global::StaticGrad.Kernels.Recurrent.CopyFinal<float>({n}States[{l}], batch, {steps}, {hidden}, {code.OutputSpan(node)}.Slice({(steps + l) * hidden}), {stride}); // hₙ of layer {l}: row {steps + l}");
+                w.Line($"global::StaticGrad.Kernels.Recurrent.CopyFinal<{code.T}>({n}States[{l}], batch, {steps}, {hidden}, {code.OutputSpan(node)}.Slice({(steps + l) * hidden}), {stride}); // hₙ of layer {l}: row {steps + l}");
                 if (HasCells)
                 {
-                    w.Line($"global::StaticGrad.Kernels.Recurrent.CopyFinal<float>({n}{Saved}[{l}], batch, {steps}, {hidden}, {code.OutputSpan(node)}.Slice({(steps + layers + l) * hidden}), {stride}); // cₙ of layer {l}: row {steps + layers + l}");
+                    w.Line($"global::StaticGrad.Kernels.Recurrent.CopyFinal<{code.T}>({n}{Saved}[{l}], batch, {steps}, {hidden}, {code.OutputSpan(node)}.Slice({(steps + layers + l) * hidden}), {stride}); // cₙ of layer {l}: row {steps + layers + l}");
                 }
             }
         }
@@ -203,7 +203,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 }
 
                 string inputGradient = l > 0 ? sequence : inputGradients[0] is { } dX ? code.TargetSpan(dX, node.Inputs[0]) : "default";
-                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Backward<{StateGradient(hidden)}, {HiddenWeightGradient(hidden)}, {InputWeightGradient(l == 0 ? inputs : hidden, hidden)}, {InputGradient(l == 0 ? inputs : hidden, hidden)}, float>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
+                w.Line($"global::StaticGrad.Kernels.Recurrent.{Key[0]}{Key.Substring(1).ToLowerInvariant()}Backward<{StateGradient(hidden)}, {HiddenWeightGradient(hidden)}, {InputWeightGradient(l == 0 ? inputs : hidden, hidden)}, {InputGradient(l == 0 ? inputs : hidden, hidden)}, {code.T}>({input}, timeMajor: {(l == 0 ? "false" : "true")}, batch, {steps}, {(l == 0 ? inputs : hidden)}, {hidden},");
                 w.Line($"    {Parameter(code, node, "weight_ih", l)}, {Parameter(code, node, "weight_hh", l)}, {n}Gates[{l}], {n}{Saved}[{l}], {n}States[{l}],");
                 w.Line($"    {outputGradient}, {final}, {stride},");
                 w.Line($"    {Gradient(code, node, "weight_ih", l)}, {Gradient(code, node, "weight_hh", l)}, {Gradient(code, node, "bias_ih", l)}, {Gradient(code, node, "bias_hh", l)},");

@@ -18,6 +18,9 @@ namespace StaticGrad.Generators.Parsing.Models
     internal static class ModelParser
     {
         public const string ModelAttribute = "StaticGrad.ModelAttribute";
+
+        /// <summary>The metadata name of <c>[Model&lt;T&gt;]</c> (a model of float or double).</summary>
+        public const string ModelGenericAttribute = "StaticGrad.ModelAttribute`1";
         public const string ModuleAttribute = "StaticGrad.ModuleAttribute";
 
         /// <summary>The public members a <c>[Model]</c> gets (its own <c>Forward(Tensor)</c> keeps the name: the generated ones take spans).</summary>
@@ -61,6 +64,9 @@ namespace StaticGrad.Generators.Parsing.Models
             static bool StartsWithNumber(string text, string prefix) =>
                 text.Length > prefix.Length && text.StartsWith(prefix, System.StringComparison.Ordinal) && char.IsDigit(text[prefix.Length]);
         }
+
+        /// <summary>Whether an attribute class is <c>[Model]</c> or <c>[Model&lt;T&gt;]</c>.</summary>
+        public static bool IsModelAttribute(INamedTypeSymbol? attributeClass) => attributeClass is { Name: "ModelAttribute" } && IsStaticGradType(attributeClass);
 
         private static bool IsModel(INamedTypeSymbol type) =>
             type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" or "FromOnnxAttribute" } c && IsStaticGradType(c));
@@ -153,6 +159,11 @@ namespace StaticGrad.Generators.Parsing.Models
             var diagnostics = new ModelDiagnostics(sink);
             Location where = TargetChecks.IdentifierLocation(type, cancellationToken);
             LossKind loss = ReadLoss(type);
+            if (ReadElement(type, sink, cancellationToken) is not { } element)
+            {
+                return null;
+            }
+
             if (!TargetChecks.RuntimeKernelsAvailable(compilation) || compilation.GetTypeByMetadataName("StaticGrad.Tensor") is null)
             {
                 diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, where, $"'{type.Name}' is a [Model], which needs StaticGrad's run-time library (StaticGrad.Runtime: a .NET 8 or later target)");
@@ -240,7 +251,25 @@ namespace StaticGrad.Generators.Parsing.Models
                 counters,
                 loss,
                 constructor is not null,
-                TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree));
+                TargetChecks.NullableDirectiveAllowed(type.DeclaringSyntaxReferences.FirstOrDefault()?.SyntaxTree))
+            {
+                Element = element,
+            };
+        }
+
+        /// <summary>The element type of <c>[Model&lt;T&gt;]</c> (float for <c>[Model]</c>); null after SGR0007 for a T that is neither float nor double.</summary>
+        private static ElementKind? ReadElement(INamedTypeSymbol type, DiagnosticSink sink, CancellationToken cancellationToken)
+        {
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ModelAttribute", TypeArguments.Length: 1 } c && IsStaticGradType(c))
+                {
+                    Location location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? TargetChecks.IdentifierLocation(type, cancellationToken);
+                    return TargetChecks.ElementOf(c.TypeArguments[0], "Model<T>", location, sink);
+                }
+            }
+
+            return ElementKind.Float;
         }
 
         /// <summary>
