@@ -875,7 +875,8 @@ internal sealed class ModelFuzzSource
             text.Append("public class FuzzBase\n{\n}\n\n");
         }
 
-        text.Append(loss == "None" && Chance(50) ? "[Model]\n" : $"[Model(Loss = Loss.{loss})]\n");
+        string element = Chance(25) ? "<double>" : Chance(10) ? "<float>" : string.Empty; // [Model<double>] generates the same graph in double
+        text.Append(loss == "None" && Chance(50) ? $"[Model{element}]\n" : $"[Model{element}(Loss = Loss.{loss})]\n");
         text.Append($"public partial class FuzzNet{modelBase}\n{{\n");
         if (Chance(20))
         {
