@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Models;
@@ -86,13 +87,7 @@ public sealed class ModelThreadsTests
             model.TrainStep(ids, labels);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            model.TrainStep(ids, labels);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(() => model.TrainStep(ids, labels), stepsPerWindow: 3);
     }
 
     [Theory]

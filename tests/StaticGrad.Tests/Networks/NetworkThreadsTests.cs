@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading;
 using StaticGrad.Kernels;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Networks;
@@ -81,13 +82,7 @@ public class NetworkThreadsTests
         }
 
         // The second thread's workspace regions come with the first step on two threads; none after.
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int step = 0; step < 5; step++)
-        {
-            two.TrainStep(x, y);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(() => two.TrainStep(x, y), stepsPerWindow: 5);
 
         // ∂L/∂inputs through Backward, on two threads, matches one thread's.
         float[] outOne = new float[Batch * 10], outTwo = new float[Batch * 10], dOut = Enumerable.Range(0, Batch * 10).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
@@ -195,6 +190,17 @@ public class NetworkThreadsTests
 
             Interlocked.Increment(ref Finished);
         }
+    }
+
+    /// <summary>The steady-state check the two-thread tests use fails on an allocation per call, and on two allocating windows.</summary>
+    [Fact]
+    public void TheSteadyStateAllocationCheck_FailsOnAnAllocationPerCall()
+    {
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Allocations.AssertSteadyStateAllocatesNothing(() => GC.KeepAlive(new byte[1]), stepsPerWindow: 3));
+        int calls = 0;
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Allocations.AssertSteadyStateAllocatesNothing(() => GC.KeepAlive(++calls % 3 == 0 ? new byte[1] : null), stepsPerWindow: 3));
+        calls = 0;
+        Allocations.AssertSteadyStateAllocatesNothing(() => GC.KeepAlive(++calls == 2 ? new byte[1] : null), stepsPerWindow: 3); // once: allowed
     }
 
     [Fact]

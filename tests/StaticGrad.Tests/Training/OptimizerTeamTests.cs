@@ -3,6 +3,7 @@ using System.Linq;
 using StaticGrad.Kernels;
 using StaticGrad.Tests.Networks;
 using StaticGrad.Training;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Training;
@@ -59,13 +60,7 @@ public class OptimizerTeamTests
             onTeam.Step<float>(ownerTeam, p2, next, Team);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int step = 0; step < 10; step++)
-        {
-            onTeam.Step<float>(ownerTeam, p2, next, Team);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(() => onTeam.Step<float>(ownerTeam, p2, next, Team), stepsPerWindow: 10);
     }
 
     private static Optimizer Create(string kind) => kind switch
