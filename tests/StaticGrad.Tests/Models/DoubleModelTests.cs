@@ -126,6 +126,26 @@ public sealed class DoubleModelTests
     }
 
     [Fact]
+    public void TheOtherSequenceOps_BackwardMatchesCentralDifferences_InDouble()
+    {
+        const int Batch = 2;
+        var model = new EverySequenceOpNetDouble(seed: 3, maxBatchSize: Batch);
+        int[] ids = { 6, 0, 2, 2, 5, 1, 4, 3, 0, 6 };
+        double[] c = Random(Batch * EverySequenceOpNetDouble.OutputSize, 12);
+        var y = new double[Batch * EverySequenceOpNetDouble.OutputSize];
+        double Loss()
+        {
+            model.Forward(ids, y);
+            return y.Select((v, i) => v * c[i]).Sum();
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(c);
+        AssertGradients(Loss, model.Parameters, model.Gradients.ToArray(), EverySequenceOpNetDouble.Description, 1e-5, 1e-6);
+    }
+
+    [Fact]
     public void ADoubleModel_StartsWhereTheFloatModelOfTheSameSeedStarts_AndTrainsAlongIt()
     {
         const int Batch = 8;

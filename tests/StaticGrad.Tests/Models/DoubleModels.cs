@@ -65,3 +65,27 @@ public partial class TinySequenceDouble
         return head.Forward(output);                                             // 5×7: a class per position
     }
 }
+
+/// <summary>
+/// The sequence ops <see cref="TinySequenceDouble"/> leaves out, in double: a Parameter field, MatMul, Softmax along an inner
+/// dimension, attention without a mask, a two-layer LSTM without bias, and the LSTM's final cell state as a second path.
+/// </summary>
+[Model<double>(Loss = Loss.MeanSquaredError)]
+public partial class EverySequenceOpNetDouble
+{
+    readonly Embedding embed = new(7, 6);
+    readonly Parameter bias = new(5, 6);
+    readonly Parameter mix = new(5, 5);
+    readonly Linear q = new(6, 4), k = new(6, 4), v = new(6, 3);
+    readonly LSTM lstm = new(3, 4, numLayers: 2, bias: false);
+    readonly Linear head = new(4, 2);
+
+    public Tensor Forward([Shape(5)] Tokens ids)
+    {
+        var x = embed.Forward(ids) + bias;                                       // 5×6
+        var mixed = MatMul(Softmax(mix, 0), x);                                  // 5×5 · 5×6
+        var a = ScaledDotProductAttention(q.Forward(mixed), k.Forward(x), v.Forward(x));   // 5×3
+        var (output, (_, cell)) = lstm.Forward(Tanh(a));                         // 5×4 and the final cells 2×4
+        return Concat(0, head.Forward(output), head.Forward(cell));              // 7×2
+    }
+}
