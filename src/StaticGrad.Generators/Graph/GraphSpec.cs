@@ -119,6 +119,12 @@ namespace StaticGrad.Generators.Graph
         /// <summary>Whether Forward returns one value (the losses, the interfaces and the class predictions need one).</summary>
         public bool SingleOutput => Outputs.Count == 1;
 
+        /// <summary>MulticlassSvm's margin Δ (1 for a <c>[Model]</c>, as <c>Loss.MulticlassSvm</c> documents).</summary>
+        public double Margin { get; init; } = 1.0;
+
+        /// <summary>Whether the loss compares the outputs with class labels (softmax cross-entropy or the multiclass SVM loss).</summary>
+        public bool HasClassLabels => Loss is LossKind.SoftmaxCrossEntropy or LossKind.MulticlassSvm;
+
         /// <summary>The element type of the generated state, activations and spans: float, or double for <c>[Model&lt;double&gt;]</c>.</summary>
         public ElementKind Element { get; init; } = ElementKind.Float;
 

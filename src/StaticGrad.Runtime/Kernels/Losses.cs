@@ -8,8 +8,8 @@ namespace StaticGrad.Kernels
 {
     /// <summary>
     /// The losses at the end of a graph of ops, each returning the mean loss (in double) and, when asked, writing its
-    /// gradient with respect to the network's outputs: softmax cross-entropy against class labels and the mean squared
-    /// error against targets, both with PyTorch's 'mean' reduction. Sums are kept in double; nothing is allocated.
+    /// gradient with respect to the network's outputs: softmax cross-entropy and the multiclass SVM loss against class labels,
+    /// and the mean squared error against targets, with PyTorch's 'mean' reduction. Sums are kept in double; nothing is allocated.
     /// </summary>
     public static class Losses
     {
@@ -120,6 +120,67 @@ namespace StaticGrad.Kernels
             }
 
             return sum / count;
+        }
+
+        /// <summary>
+        /// The multiclass SVM (hinge) loss of CS231n: the mean over the rows of <c>Σ_{j≠y} max(0, z_j − z_y + margin)</c>
+        /// (PyTorch's <c>MultiMarginLoss(margin=margin)</c> times the number of classes, which that loss divides by). When
+        /// <paramref name="scoresGradient"/> is not empty it receives, per row, <c>1/rows</c> at every class whose margin is
+        /// positive and minus that count over <c>rows</c> at the label (a margin of exactly 0 counts as not positive). Every
+        /// label is checked before anything is written.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="scores">Scores, <c>[rows × classes]</c>.</param>
+        /// <param name="labels">One class index per row, <c>[rows]</c>.</param>
+        /// <param name="rows">Rows (examples, or examples × positions).</param>
+        /// <param name="classes">Classes.</param>
+        /// <param name="margin">Δ, positive.</param>
+        /// <param name="scoresGradient">Receives ∂loss/∂scores, <c>[rows × classes]</c> (overwritten); or empty for the loss alone.</param>
+        /// <returns>The mean loss.</returns>
+        /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c>.</exception>
+        public static double MulticlassSvm<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> labels, int rows, int classes, double margin, Span<T> scoresGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Debug.Assert(scores.Length >= rows * classes && labels.Length >= rows, "scores or labels is shorter than rows × classes.");
+            Debug.Assert(scoresGradient.IsEmpty || scoresGradient.Length >= rows * classes, "scoresGradient is shorter than rows × classes.");
+            for (int r = 0; r < rows; r++)
+            {
+                if ((uint)labels[r] >= (uint)classes)
+                {
+                    ThrowLabelOutOfRange(r, labels[r], classes);
+                }
+            }
+
+            bool gradient = !scoresGradient.IsEmpty;
+            T scale = T.CreateTruncating(1.0 / rows);
+            double total = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<T> z = scores.Slice(r * classes, classes);
+                int label = labels[r], positive = 0;
+                double zy = double.CreateTruncating(z[label]);
+                for (int j = 0; j < classes; j++)
+                {
+                    double m = j == label ? 0 : double.CreateTruncating(z[j]) - zy + margin;
+                    if (m > 0)
+                    {
+                        total += m;
+                        positive++;
+                    }
+
+                    if (gradient)
+                    {
+                        scoresGradient[(r * classes) + j] = m > 0 ? scale : T.Zero;
+                    }
+                }
+
+                if (gradient)
+                {
+                    scoresGradient[(r * classes) + label] = T.CreateTruncating(-positive) * scale;
+                }
+            }
+
+            return total / rows;
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]

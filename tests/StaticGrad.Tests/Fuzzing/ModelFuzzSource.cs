@@ -54,7 +54,7 @@ internal sealed class ModelFuzzSource
     private static readonly string[] DeclarationMistakes =
     {
         "missing-shape", "zero-shape", "five-dimensions", "constructor-parameters", "two-forwards", "no-forward", "base-class",
-        "multiclass-svm", "int-input", "module-base-class", "loss-on-two-outputs",
+        "int-input", "module-base-class", "loss-on-two-outputs",
     };
 
     private readonly Random _random;
@@ -167,10 +167,6 @@ internal sealed class ModelFuzzSource
             Emit($"{_current}.Reshape(-1, 1)", new[] { Size(_shape), 1 }, "reshape");
             loss = "SoftmaxCrossEntropy";
         }
-        else if (mistake == "multiclass-svm")
-        {
-            loss = "MulticlassSvm";
-        }
         else if (mistake == "loss-on-two-outputs")
         {
             // A loss needs one output: Forward returns two.
@@ -180,7 +176,7 @@ internal sealed class ModelFuzzSource
         }
         else
         {
-            loss = _shape.Length == 1 && _shape[0] >= 2 && Chance(50) ? "SoftmaxCrossEntropy" : Pick(new[] { "None", "MeanSquaredError" });
+            loss = _shape.Length == 1 && _shape[0] >= 2 && Chance(50) ? Pick(new[] { "SoftmaxCrossEntropy", "SoftmaxCrossEntropy", "MulticlassSvm" }) : Pick(new[] { "None", "MeanSquaredError" });
         }
 
         if (loss == "None" && _secondOutput is null && Chance(30))

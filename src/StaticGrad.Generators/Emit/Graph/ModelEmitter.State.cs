@@ -110,8 +110,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 OpCatalogue.Of(node.Op).WriteAllocation(w, code, node);
             }
 
-            w.Line($"_labels = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
-            w.Line($"_predictions = new int[maxBatchSize * {Int(spec.Loss == LossKind.SoftmaxCrossEntropy ? Positions(spec) : 1)}];");
+            w.Line($"_labels = new int[maxBatchSize * {Int(spec.HasClassLabels ? Positions(spec) : 1)}];");
+            w.Line($"_predictions = new int[maxBatchSize * {Int(spec.HasClassLabels ? Positions(spec) : 1)}];");
             w.Line("_dropoutState = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
             w.Line("InitializeState(seed);");
             if (spec.ImportedFrom is not null)

@@ -12,14 +12,16 @@ namespace StaticGrad.Generators.Emit.Graph
         private static void WriteTraining(SourceWriter w, GraphCode code)
         {
             GraphSpec spec = code.Spec;
-            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            bool classifier = spec.HasClassLabels;
             string output = code.ValueSpan(spec.Output), gradient = $"new global::System.Span<{E(spec)}>({code.Gradient(spec.Output)}, 0, batch * OutputSize)";
             int classes = Classes(spec);
             string rows = Rows(spec, "batch"), unit = LabelUnit(spec);
             if (classifier)
             {
                 w.Line("/// <summary>");
-                w.Line("/// One training step on a batch, as PyTorch's <c>model.train()</c>, <c>loss = F.cross_entropy(model(x), labels)</c>,");
+                w.Line(spec.Loss == LossKind.MulticlassSvm
+                    ? $"/// One training step on a batch, as PyTorch's <c>model.train()</c>, <c>loss = {Classes(spec)} * F.multi_margin_loss(model(x), labels, margin={GraphCode.Real(spec.Margin)})</c> (CS231n's sum over classes),"
+                    : "/// One training step on a batch, as PyTorch's <c>model.train()</c>, <c>loss = F.cross_entropy(model(x), labels)</c>,");
                 w.Line("/// <c>optimizer.zero_grad()</c>, <c>loss.backward()</c>, <c>optimizer.step()</c>: batch statistics (running ones updated) and dropout.");
                 w.Line("/// Returns the batch's mean loss before the update. Allocates nothing.");
                 w.Line("/// </summary>");
@@ -63,7 +65,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line($"CopyInputs({InputArguments(spec)}, batch);");
             w.Line("RunForward(batch);");
             w.Line(classifier
-                ? $"double loss = global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, labels, {rows}, {classes}, {gradient});"
+                ? $"double loss = {ClassLoss(spec, output, "labels", rows, gradient)};"
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
             w.Line("ZeroGradients();");
             w.Line("RunBackward(batch);");
@@ -104,7 +106,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Line($"ForwardChunk({InputArguments(spec)}, start, batch);");
                 string chunk = label == "int" ? $"labels.Slice({Rows(spec, "start")}, {rows})" : $"Widen(labels.Slice({Rows(spec, "start")}, {rows}))";
                 w.Line(classifier
-                    ? $"total += batch * global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({output}, {chunk}, {rows}, {classes}, default);"
+                    ? $"total += batch * {ClassLoss(spec, output, chunk, rows, "default")};"
                     : $"total += batch * global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(start * OutputSize, batch * OutputSize), batch, OutputSize, default);");
                 w.Close();
                 w.Line();
@@ -190,16 +192,24 @@ namespace StaticGrad.Generators.Emit.Graph
 
         private static string? InterfaceName(GraphSpec spec) =>
             !ImplementsInterface(spec) ? null
-            : spec.Loss == LossKind.SoftmaxCrossEntropy ? $"global::StaticGrad.IClassifier<{E(spec)}>" : $"global::StaticGrad.IRegressor<{E(spec)}>";
+            : spec.HasClassLabels ? $"global::StaticGrad.IClassifier<{E(spec)}>" : $"global::StaticGrad.IRegressor<{E(spec)}>";
+
+        /// <summary>The call of the class-label loss's kernel: softmax cross-entropy, or the multiclass SVM loss with the model's margin.</summary>
+        private static string ClassLoss(GraphSpec spec, string scores, string labels, string rows, string gradient) =>
+            spec.Loss == LossKind.MulticlassSvm
+                ? $"global::StaticGrad.Kernels.Losses.MulticlassSvm({scores}, {labels}, {rows}, {Classes(spec)}, {GraphCode.Real(spec.Margin)}, {gradient})"
+                : $"global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({scores}, {labels}, {rows}, {Classes(spec)}, {gradient})";
 
         /// <summary>ComputeLoss(outputs, labels or targets, outputGradients): the loss of outputs computed elsewhere, and its gradient.</summary>
         private static void WriteComputeLoss(SourceWriter w, GraphSpec spec)
         {
-            bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
+            bool classifier = spec.HasClassLabels;
             int classes = Classes(spec);
             string target = classifier ? "labels" : "targets";
             w.Line("/// <summary>");
-            w.Line(classifier
+            w.Line(spec.Loss == LossKind.MulticlassSvm
+                ? "/// The mean multiclass SVM (hinge) loss of scores computed elsewhere (by Forward, or another model) against their labels, as"
+                : classifier
                 ? "/// The mean softmax cross-entropy of scores computed elsewhere (by Forward, or another model) against their labels, as"
                 : "/// The mean squared error of outputs computed elsewhere (by Forward, or another model) against their targets, as");
             w.Line($"/// TrainStep computes it; writes its gradient with respect to the {(classifier ? "scores" : "outputs")} unless <paramref name=\"outputGradients\"/> is empty (then pass it to Backward).");
@@ -227,7 +237,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 w.Close();
                 w.Close();
                 w.Line();
-                w.Line($"return ({E(spec)})global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy(outputs, labels, {Rows(spec, "batch")}, {classes}, outputGradients);");
+                w.Line($"return ({E(spec)}){ClassLoss(spec, "outputs", "labels", Rows(spec, "batch"), "outputGradients")};");
             }
             else
             {

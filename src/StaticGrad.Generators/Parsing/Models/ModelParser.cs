@@ -348,11 +348,8 @@ namespace StaticGrad.Generators.Parsing.Models
             EquatableArray<int> shape = interpreter.Nodes[outputs[0].Node].Shape;
             switch (loss)
             {
-                case LossKind.SoftmaxCrossEntropy when shape.Count > 2 || shape[shape.Count - 1] < 2:
-                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"SoftmaxCrossEntropy needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but {type.Name}.Forward returns {Shapes.Text(shape)}");
-                    return false;
-                case LossKind.MulticlassSvm:
-                    diagnostics.Report(DiagnosticDescriptors.ModelDeclaration, location, "Loss.MulticlassSvm is not available for [Model] classes yet; use Loss.SoftmaxCrossEntropy or Loss.MeanSquaredError");
+                case LossKind.SoftmaxCrossEntropy or LossKind.MulticlassSvm when shape.Count > 2 || shape[shape.Count - 1] < 2:
+                    diagnostics.Report(DiagnosticDescriptors.ModelShape, location, $"{loss} needs one score per class (at least 2 per example), or per position (positions×classes, a label for each), but {type.Name}.Forward returns {Shapes.Text(shape)}");
                     return false;
                 default:
                     return true;
