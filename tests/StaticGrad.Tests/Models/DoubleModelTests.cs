@@ -189,6 +189,32 @@ public sealed class DoubleModelTests
     }
 
     [Fact]
+    public void ADoubleModel_OnTwoThreads_ForwardIsBitwiseTheSame_AndTrainsAsOnOne()
+    {
+        const int Batch = 512; // the 3×3 convolutions pass their split threshold, as in ModelThreadsTests
+        var random = new Random(13);
+        double[] x = Enumerable.Range(0, Batch * TinyResNetDouble.InputSize).Select(_ => random.NextDouble()).ToArray();
+        int[] labels = Enumerable.Range(0, Batch).Select(_ => random.Next(3)).ToArray();
+        var one = new TinyResNetDouble(seed: 4, maxBatchSize: Batch);
+        var two = new TinyResNetDouble(seed: 4, maxBatchSize: Batch) { Threads = 2 };
+        double[] expected = new double[Batch * TinyResNetDouble.OutputSize], actual = new double[expected.Length];
+        one.Forward(x, expected);
+        two.Forward(x, actual);
+        Assert.Equal(expected, actual);
+
+        one.UseSgd(0.05, momentum: 0.9);
+        two.UseSgd(0.05, momentum: 0.9);
+        for (int step = 0; step < 3; step++)
+        {
+            double a = one.TrainStep(x, labels), b = two.TrainStep(x, labels);
+            Assert.True(Math.Abs(a - b) <= 1e-12 * Math.Abs(a), $"step {step + 1}: loss {a:R} on one thread, {b:R} on two");
+        }
+
+        double[] p1 = one.Parameters.ToArray(), p2 = two.Parameters.ToArray();
+        Assert.All(Enumerable.Range(0, p1.Length), i => Assert.True(Math.Abs(p1[i] - p2[i]) <= 1e-12 * Math.Max(1, Math.Abs(p1[i])), $"parameter {i}: {p1[i]:R} and {p2[i]:R}"));
+    }
+
+    [Fact]
     public void TrainStep_AllocatesNothing_AndTheModelIsAnIClassifierOfDouble()
     {
         const int Batch = 4;

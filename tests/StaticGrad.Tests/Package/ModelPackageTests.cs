@@ -133,6 +133,27 @@ public partial class PackageConsumptionTests
 
         Console.WriteLine($"TWO OUTPUTS {(lastLoss < firstLoss / 2 ? "OK" : "BAD")} {firstLoss.ToString("R", CultureInfo.InvariantCulture)} -> {lastLoss.ToString("R", CultureInfo.InvariantCulture)}");
 
+        // A model in double, trained with the multiclass SVM loss through its IClassifier<double>.
+        IClassifier<double> svm = new DoubleSvm(seed: 4, maxBatchSize: Batch);
+        svm.Optimizer = new StaticGrad.Training.Sgd(0.1, momentum: 0.9);
+        double[] d = Enumerable.Range(0, Batch * DoubleSvm.InputSize).Select(_ => random.NextDouble()).ToArray();
+        int[] classes = labels.Select(l => l % 3).ToArray();
+        double svmFirst = svm.TrainStep(d, classes), svmLast = svmFirst;
+        for (int step = 0; step < 200; step++)
+        {
+            svmLast = svm.TrainStep(d, classes);
+        }
+
+        Console.WriteLine($"DOUBLE SVM {(svmLast < svmFirst / 4 && svm.Accuracy(d, classes) == 1 ? "OK" : "BAD")} {svmFirst.ToString("R", CultureInfo.InvariantCulture)} -> {svmLast.ToString("R", CultureInfo.InvariantCulture)}");
+
+        [Model<double>(Loss = Loss.MulticlassSvm)]
+        public partial class DoubleSvm
+        {
+            readonly Linear hidden = new(6, 32), scores = new(32, 3);
+
+            public Tensor Forward([Shape(6)] Tensor x) => scores.Forward(Functional.Tanh(hidden.Forward(x)));
+        }
+
         [Model]
         public partial class TwoHeads
         {
@@ -173,6 +194,7 @@ public partial class PackageConsumptionTests
         Assert.Contains("SAFETENSORS OK", run.Output);
         Assert.Contains("EAGER OK", run.Output);
         Assert.Contains("TWO OUTPUTS OK", run.Output);
+        Assert.Contains("DOUBLE SVM OK", run.Output);
         output.WriteLine($"models test: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
