@@ -184,7 +184,7 @@ namespace StaticGrad.Generators.Emit.Graph
         }
 
         /// <summary>
-        /// Whether the model implements <c>IClassifier&lt;T&gt;</c> (a softmax classifier) or <c>IRegressor&lt;T&gt;</c> (mean
+        /// Whether the model implements <c>IClassifier&lt;T&gt;</c> (softmax cross-entropy or the SVM loss) or <c>IRegressor&lt;T&gt;</c> (mean
         /// squared error) of its element type, as the attribute networks do: one float input and one label or target row per example.
         /// </summary>
         private static bool ImplementsInterface(GraphSpec spec) =>
