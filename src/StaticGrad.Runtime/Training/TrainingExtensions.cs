@@ -85,6 +85,55 @@ namespace StaticGrad.Training
             return Result(network, batches.Epoch, total, examples, steps, start);
         }
 
+        /// <summary>
+        /// Trains a model of token inputs for one epoch: every batch of <paramref name="batches"/> (token windows and their
+        /// labels, <c>labelsPerExample</c> = the model's <see cref="ITokenClassifier{T}.LabelsPerExample"/>) through
+        /// <c>TrainStep</c>. The mean loss weights each batch by its examples.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <typeparam name="TLabel"><see cref="int"/>, <see cref="byte"/> or <see cref="ushort"/>.</typeparam>
+        /// <param name="model">A model with a class-label loss and an optimizer.</param>
+        /// <param name="batches">The training set: token ids and labels.</param>
+        /// <returns>What the epoch did.</returns>
+        /// <exception cref="NotSupportedException"><typeparamref name="TLabel"/> is not int, byte or ushort.</exception>
+        /// <exception cref="ArgumentException">The batches are larger than the model's MaxBatchSize, or their examples hold another number of tokens or labels (checked before any step).</exception>
+        public static EpochResult TrainEpoch<T, TLabel>(this ITokenClassifier<T> model, MiniBatches<int, TLabel> batches)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+            where TLabel : unmanaged
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(batches);
+            if (batches.BatchSize > model.MaxBatchSize)
+            {
+                throw new ArgumentException($"The batches hold up to {batches.BatchSize} examples, but the model was constructed with maxBatchSize: {model.MaxBatchSize}; construct it with maxBatchSize: {batches.BatchSize} (or more).", nameof(batches));
+            }
+
+            if (typeof(TLabel) != typeof(int) && typeof(TLabel) != typeof(byte) && typeof(TLabel) != typeof(ushort))
+            {
+                throw new NotSupportedException($"Class labels are int, byte or ushort, not {typeof(TLabel).Name}.");
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            double total = 0;
+            int examples = 0, steps = 0;
+            foreach (MiniBatch<int, TLabel> batch in batches)
+            {
+                if (batch.Features.Length != batch.Count * model.InputSize || batch.Labels.Length != batch.Count * model.LabelsPerExample)
+                {
+                    throw new ArgumentException($"A batch of {batch.Count} examples holds {batch.Features.Length} token ids and {batch.Labels.Length} labels, but the model takes {model.InputSize} ids and {model.LabelsPerExample} labels per example: construct the MiniBatches with featuresPerExample: {model.InputSize} and labelsPerExample: {model.LabelsPerExample}.", nameof(batches));
+                }
+
+                T loss = typeof(TLabel) == typeof(int) ? model.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, int>(batch.Labels))
+                    : typeof(TLabel) == typeof(byte) ? model.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, byte>(batch.Labels))
+                    : model.TrainStep(batch.Features, MemoryMarshal.Cast<TLabel, ushort>(batch.Labels));
+                total += double.CreateTruncating(loss) * batch.Count;
+                examples += batch.Count;
+                steps++;
+            }
+
+            return new(batches.Epoch, examples == 0 ? double.NaN : total / examples, examples, steps, Stopwatch.GetElapsedTime(start), model.Optimizer?.CurrentLearningRate ?? double.NaN);
+        }
+
         /// <summary>Refuses, before the first step, batches larger than the network takes.</summary>
         private static void CheckBatchSize<T>(INetwork<T> network, int batchSize)
             where T : unmanaged

@@ -41,6 +41,18 @@ namespace StaticGrad.Generators.Emit.Graph
                 return;
             }
 
+            if (ImplementsTokenClassifier(spec))
+            {
+                w.Line($"// {name}: the members this class has as constants.");
+                w.Line($"int {name}.InputSize => InputSize;");
+                w.Line($"int {name}.OutputSize => OutputSize;");
+                w.Line($"int {name}.LabelsPerExample => {Int(Positions(spec))};");
+                w.Line($"int {name}.ParameterCount => ParameterCount;");
+                w.Line($"string {name}.Architecture => Architecture;");
+                w.Line();
+                return;
+            }
+
             string network = $"global::StaticGrad.INetwork<{E(spec)}>";
             w.Line($"// {name}: the members this class has as constants, static properties or with optional parameters.");
             w.Line($"int {network}.InputSize => InputSize;");

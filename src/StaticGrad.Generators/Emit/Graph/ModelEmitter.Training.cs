@@ -190,8 +190,13 @@ namespace StaticGrad.Generators.Emit.Graph
         private static bool ImplementsInterface(GraphSpec spec) =>
             OneFloatInput(spec) && spec.Loss != LossKind.None && Positions(spec) == 1;
 
+        /// <summary>Whether the model implements <c>ITokenClassifier&lt;T&gt;</c>: one token input, one output and a class-label loss.</summary>
+        private static bool ImplementsTokenClassifier(GraphSpec spec) =>
+            SingleInput(spec) && spec.Inputs[0].Tokens && spec.SingleOutput && spec.HasClassLabels;
+
         private static string? InterfaceName(GraphSpec spec) =>
-            !ImplementsInterface(spec) ? null
+            ImplementsTokenClassifier(spec) ? $"global::StaticGrad.ITokenClassifier<{E(spec)}>"
+            : !ImplementsInterface(spec) ? null
             : spec.HasClassLabels ? $"global::StaticGrad.IClassifier<{E(spec)}>" : $"global::StaticGrad.IRegressor<{E(spec)}>";
 
         /// <summary>The call of the class-label loss's kernel: softmax cross-entropy, or the multiclass SVM loss with the model's margin.</summary>
