@@ -265,6 +265,8 @@ public sealed class DoubleModelTests
         var refused = Assert.Throws<InvalidDataException>(() => loaded.Load(new MemoryStream(floatFile.ToArray())));
         Assert.Equal("the stream holds 4-byte values, but this model uses double (8 bytes).", refused.Message);
         Assert.Equal(model.Parameters.ToArray(), loaded.Parameters.ToArray()); // nothing changed
+        var wider = Assert.Throws<InvalidDataException>(() => new TinyResNet(seed: 2).Load(new MemoryStream(file.ToArray())));
+        Assert.Equal("the stream holds 8-byte values, but this model uses float (4 bytes).", wider.Message);
     }
 
     [Fact]
