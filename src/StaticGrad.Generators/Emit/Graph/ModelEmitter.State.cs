@@ -130,6 +130,11 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("/// <summary>PyTorch's default initialisation: U(−1/√fan-in, 1/√fan-in) for Linear and Conv2d weights and biases, N(0, 1) for embeddings, ones and zeros for normalisation.</summary>");
             w.Open("private void InitializeState(int seed)");
             w.Line("var random = new global::System.Random(seed);");
+            if (spec.Element == ElementKind.Double)
+            {
+                w.Line("// Each value is drawn and rounded as the float model of the same seed draws it, then widened: PyTorch's model.double().");
+            }
+
             foreach (StateTensor tensor in spec.Parameters)
             {
                 WriteInit(w, spec, "_parameters", tensor);
