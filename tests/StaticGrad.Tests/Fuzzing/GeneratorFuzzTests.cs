@@ -23,7 +23,7 @@ namespace StaticGrad.Tests.Fuzzing;
 /// gets each expected SGR diagnostic inside the offending syntax, and no code.
 /// </summary>
 /// <remarks>
-/// <c>STATICGRAD_FUZZ_CASES</c> sets the number of cases (default 500, so the README's test command stays quick; CI's
+/// <c>STATICGRAD_FUZZ_CASES</c> sets the number of cases (default 250 in the quick tier and 500 in the full one, so the README's test command stays quick; CI's
 /// <c>.ci/run</c> runs 10,000, and from 10,000 on the run also checks that every kind of answer was reached);
 /// <c>STATICGRAD_FUZZ_SEED</c> replays a CsCheck seed printed by a failure. Without a seed every run draws new cases.
 /// </remarks>
@@ -33,7 +33,7 @@ public sealed class GeneratorFuzzTests
     private static readonly ISourceGenerator Generator = new StaticGradGenerator().AsSourceGenerator();
 
     /// <summary>Cases when <c>STATICGRAD_FUZZ_CASES</c> is not set.</summary>
-    public const int DefaultCases = 500;
+    public static int DefaultCases => TestTier.Cases(quick: 250, full: 500);
 
     private readonly ITestOutputHelper _output;
 

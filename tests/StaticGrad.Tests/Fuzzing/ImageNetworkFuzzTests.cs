@@ -23,7 +23,7 @@ namespace StaticGrad.Tests.Fuzzing;
 /// For every chain: the analyzer agrees with the oracle (no error for a valid chain; the predicted error, and none in an
 /// earlier attribute, for an invalid one); the generator never throws; nothing generated warns; the compilation has no
 /// error the user did not write; code exists exactly when the analyzer accepts; every SGR diagnostic lies inside the
-/// attribute list. <c>STATICGRAD_FUZZ_CASES</c> scales it (a tenth of that many chains; 100 by default) and
+/// attribute list. <c>STATICGRAD_FUZZ_CASES</c> scales it (a tenth of that many chains, at least 50; by default 50 in the quick tier and 100 in the full one) and
 /// <c>STATICGRAD_FUZZ_SEED</c> replays the printed seed.
 /// </summary>
 public sealed class ImageNetworkFuzzTests(ITestOutputHelper output)
@@ -34,7 +34,7 @@ public sealed class ImageNetworkFuzzTests(ITestOutputHelper output)
     [Fact]
     public void RandomImageChains_NeverBreakTheBuild()
     {
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_FUZZ_CASES"), out int n) ? Math.Max(50, n / 10) : 100;
+        int cases = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_FUZZ_CASES"), out int n) ? Math.Max(50, n / 10) : TestTier.Cases(quick: 50, full: 100);
         int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_FUZZ_SEED"), out int s) ? s : Random.Shared.Next();
         output.WriteLine($"seed {seed} (replay with STATICGRAD_FUZZ_SEED={seed}), {cases} chains");
         var random = new Random(seed);
