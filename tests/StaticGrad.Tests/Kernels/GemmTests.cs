@@ -41,7 +41,7 @@ public class GemmTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed}); packed path available: {Gemm.UsesPackedPath(1024, 1024, 1024, 4)}");
         var random = new Random(seed);
         int packed = 0, direct = 0;
-        int runs = TestTier.Cases(quick: 40, full: 120); // the 16 packed cases always, then random ones
+        int runs = TestTier.Cases(quick: 28, full: 120); // the 16 packed cases always, then random ones
         for (int run = 0; run < runs; run++)
         {
             Type n = Columns[random.Next(Columns.Length)];
