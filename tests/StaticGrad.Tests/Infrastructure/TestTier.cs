@@ -34,3 +34,15 @@ public sealed class FullTierFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory of the full tier only, reported as skipped in the quick tier as <see cref="FullTierFactAttribute"/> is.</summary>
+public sealed class FullTierTheoryAttribute : TheoryAttribute
+{
+    public FullTierTheoryAttribute()
+    {
+        if (!TestTier.Full)
+        {
+            Skip = $"full tier: {TestTier.Variable}=full runs it (.ci/run does)";
+        }
+    }
+}

@@ -14,54 +14,39 @@ namespace StaticGrad.Tests.Numerics;
 /// suites again in child processes with AVX-512 (where the CPU has it), AVX2, then all hardware intrinsics switched off
 /// (DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0, DOTNET_EnableHWIntrinsic=0), so the other paths are checked too.
 /// (.NET 10 reads DOTNET_EnableAVX512; the DOTNET_EnableAVX512F of .NET 8 and 9 no longer switches Vector512 off.)
-/// The quick tier (the README's test command) runs the path just below this machine's own, with the run-time library's
-/// suites; the full tier (<see cref="TestTier"/>, as .ci/run sets it) runs all three with every numeric suite.
+/// The child runs belong to the full tier (<see cref="TestTier"/>, as .ci/run sets it): all three, each with every numeric
+/// suite. The quick tier (the README's test command) checks this machine's own path only, to stay within three minutes.
 /// </summary>
 public class InstructionSetTests(ITestOutputHelper output)
 {
     private const string ExpectVariable = "STATICGRAD_EXPECT_PATH";
 
     /// <summary>
-    /// The switch and the path it leaves, for each child run of this tier: all three below this machine's path in the full
-    /// tier, the next one down in the quick tier. A child run's filter leaves this test out (no recursion).
+    /// The switch and the path it leaves, for each child run: all paths below this machine's (full tier only: each child
+    /// run takes longer than the quick tier can spend). A child run's filter leaves this test out (no recursion).
     /// </summary>
     public static TheoryData<string, string> FallbackPaths()
     {
         var paths = new TheoryData<string, string>();
-        bool avx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
-        if (avx512)
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
             paths.Add("DOTNET_EnableAVX512", "Vector256");
         }
 
-        if (!avx512 || TestTier.Full)
-        {
-            paths.Add("DOTNET_EnableAVX2", "Vector128");
-        }
-
-        if (TestTier.Full)
-        {
-            paths.Add("DOTNET_EnableHWIntrinsic", "Scalar");
-        }
-
+        paths.Add("DOTNET_EnableAVX2", "Vector128");
+        paths.Add("DOTNET_EnableHWIntrinsic", "Scalar");
         return paths;
     }
 
-    [Theory]
+    [FullTierTheory]
     [MemberData(nameof(FallbackPaths))]
     public void NumericSuites_PassOnTheFallbackPaths(string switchOff, string expectedPath)
     {
         string assembly = typeof(InstructionSetTests).Assembly.Location;
-        // The quick tier (the README's test command) runs the run-time library's own suites on each path; the full tier
-        // (STATICGRAD_TIER=full, as .ci/run sets it) adds the generated-code suites, which reach the same kernels.
-        bool full = TestTier.Full;
-        // The quick tier keeps to the kernel suites of its own (GEMM, plane convolution, pooling, the graph ops' kernels, the
-        // optimizer steps); the full tier adds gradient checks, the convolution networks and every generated-code suite.
-        string filter = "FullyQualifiedName~GemmTests|FullyQualifiedName~PlaneConvolutionTests.RandomShapes|FullyQualifiedName~PoolingTests|FullyQualifiedName~OptimizerStepTests|FullyQualifiedName~GraphKernels|FullyQualifiedName~InstructionSetTests.Probe"
-            + (full
-                ? "|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~PlaneConvolutionTests|FullyQualifiedName~ConvolutionTests|FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~ReferenceNetworkTests|FullyQualifiedName~StaticGrad.Tests.Models"
-                : string.Empty);
-        output.WriteLine($"Tier: {(full ? "full" : "quick")} ({TestTier.Variable}=full runs every numeric suite on this path)");
+        // Every numeric suite on the path the switch leaves: the run-time kernels, the gradient checks, the networks and the
+        // generated-code suites (they reach the same kernels through generated code).
+        string filter = "FullyQualifiedName~GemmTests|FullyQualifiedName~PoolingTests|FullyQualifiedName~OptimizerStepTests|FullyQualifiedName~GraphKernels|FullyQualifiedName~InstructionSetTests.Probe"
+            + "|FullyQualifiedName~GradientCheckTests|FullyQualifiedName~PlaneConvolutionTests|FullyQualifiedName~ConvolutionTests|FullyQualifiedName~StaticGrad.Tests.Numerics.NumericTests|FullyQualifiedName~RandomShapeTests|FullyQualifiedName~ReferenceNetworkTests|FullyQualifiedName~StaticGrad.Tests.Models";
         var result = DotNetCli.Run(
             Path.GetDirectoryName(assembly)!,
             $"test \"{assembly}\" --filter \"{filter}\"",
