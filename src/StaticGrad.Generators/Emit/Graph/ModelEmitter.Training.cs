@@ -202,7 +202,7 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>The call of the class-label loss's kernel: softmax cross-entropy, or the multiclass SVM loss with the model's margin.</summary>
         private static string ClassLoss(GraphSpec spec, string scores, string labels, string rows, string gradient) =>
             spec.Loss == LossKind.MulticlassSvm
-                ? $"global::StaticGrad.Kernels.Losses.MulticlassSvm({scores}, {labels}, {rows}, {Classes(spec)}, {GraphCode.Real(spec.Margin)}, {gradient})"
+                ? $"global::StaticGrad.Kernels.Losses.MulticlassSvm({scores}, {labels}, {rows}, {Classes(spec)}, margin: {GraphCode.Real(spec.Margin)}, {gradient})"
                 : $"global::StaticGrad.Kernels.Losses.SoftmaxCrossEntropy({scores}, {labels}, {rows}, {Classes(spec)}, {gradient})";
 
         /// <summary>ComputeLoss(outputs, labels or targets, outputGradients): the loss of outputs computed elsewhere, and its gradient.</summary>
