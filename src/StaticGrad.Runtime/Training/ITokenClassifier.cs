@@ -1,6 +1,4 @@
 using System;
-using System.IO;
-using StaticGrad.Interchange;
 using StaticGrad.Training;
 
 namespace StaticGrad
