@@ -4,7 +4,7 @@ using Xunit;
 
 namespace StaticGrad.Tests.Infrastructure;
 
-/// <summary>Allocation checks for code that hands work to other threads.</summary>
+/// <summary>Allocation checks of steady states: training steps, evaluations, parts handed to other threads.</summary>
 internal static class Allocations
 {
     /// <summary>
@@ -13,9 +13,11 @@ internal static class Allocations
     /// </summary>
     /// <remarks>
     /// An allocation per call shows in every window and fails. One window is allowed a one-time allocation because the
-    /// runtime sometimes makes one on the calling thread, once, at a moment that depends on how the threads interleave: CI
-    /// once saw 3,672 bytes in five two-thread training steps that allocate nothing on a quiet machine, and no blocking wait
-    /// or contended lock reproduced it here (each allocated 0 bytes on .NET 10.0.12, cold or warm).
+    /// runtime sometimes makes one on the calling thread, once, at a moment that depends on the load: CI saw 3,672 bytes in
+    /// five two-thread training steps and 7,232 bytes in five single-thread rounds of TinyResNet's members, both of which
+    /// allocate nothing on a quiet machine (ConvolutionTests had met it before: "the tiered JIT may allocate once while it
+    /// promotes methods"). Neither a blocking wait, a contended lock, nor tier-0 code held for 100 s
+    /// (DOTNET_TC_CallCountingDelayMs) reproduced it here.
     /// </remarks>
     public static void AssertSteadyStateAllocatesNothing(Action step, int stepsPerWindow, int windows = 3)
     {

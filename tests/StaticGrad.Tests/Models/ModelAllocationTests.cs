@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Models;
@@ -36,13 +37,7 @@ public sealed class ModelAllocationTests
             All();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            All();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(All, stepsPerWindow: 2);
     }
 
     [Fact]
@@ -59,13 +54,10 @@ public sealed class ModelAllocationTests
             model.TrainStep(x, side, targets);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        Allocations.AssertSteadyStateAllocatesNothing(() =>
         {
             model.TrainStep(x, side, targets);
             model.EvaluateLoss(x, side, targets);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, stepsPerWindow: 2);
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StaticGrad.Kernels;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 using static StaticGrad.Functional;
 
@@ -230,16 +231,13 @@ public sealed class TwoOutputModelTests
             model.Step();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int step = 0; step < 10; step++)
+        Allocations.AssertSteadyStateAllocatesNothing(() =>
         {
             model.ForwardTraining(x, left, right);
             model.ZeroGradients();
             model.Backward(dLeft, dRight);
             model.Step();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, stepsPerWindow: 4);
     }
 
     [Fact]

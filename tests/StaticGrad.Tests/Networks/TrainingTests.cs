@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using StaticGrad.Tests.Numerics;
 using StaticGrad.Tests.Package;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Networks;
@@ -88,18 +89,17 @@ public class TrainingTests
             net.Accuracy(x, labels);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        Allocations.AssertSteadyStateAllocatesNothing(() =>
         {
-            net.TrainStep(x, labels);
-        }
+            for (int i = 0; i < 7; i++)
+            {
+                net.TrainStep(x, labels);
+            }
 
-        net.Forward(x, outputs);
-        net.Backward(outputs);
-        net.Accuracy(x, labels);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+            net.Forward(x, outputs);
+            net.Backward(outputs);
+            net.Accuracy(x, labels);
+        }, stepsPerWindow: 1);
     }
 
     [Fact]
