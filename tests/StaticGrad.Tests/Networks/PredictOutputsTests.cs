@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using StaticGrad;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Networks;
@@ -165,12 +166,13 @@ public sealed class PredictOutputsTests
         cnn.Predict(images, scores);
         cnn.PredictProbabilities(images, scores);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        net.Predict(inputs, outputs);
-        net.PredictProbabilities(inputs, outputs);
-        cnn.Predict(images, scores);
-        cnn.PredictProbabilities(images, scores);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(() =>
+        {
+            net.Predict(inputs, outputs);
+            net.PredictProbabilities(inputs, outputs);
+            cnn.Predict(images, scores);
+            cnn.PredictProbabilities(images, scores);
+        }, stepsPerWindow: 1);
     }
 
     private static void AssertMatchesForwardRowByRow<TNet>(TNet net, int inputSize, int outputSize, int rows)

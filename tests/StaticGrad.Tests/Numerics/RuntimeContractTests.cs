@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Numerics;
@@ -129,14 +130,11 @@ public class RuntimeContractTests
             F128x784x32Threads2.Backward(w, x, d, dW, dX);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        Allocations.AssertSteadyStateAllocatesNothing(() =>
         {
             F128x784x32Threads2.Forward(w, x, d);
             F128x784x32Threads2.Backward(w, x, d, dW, dX);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }, stepsPerWindow: 4);
     }
 
     [Fact]
@@ -183,10 +181,7 @@ public class RuntimeContractTests
             Run();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Allocations.AssertSteadyStateAllocatesNothing(Run, stepsPerWindow: 1);
 
         void Run()
         {
