@@ -28,6 +28,18 @@ public sealed class DoubleModelTests
     private static double Error(double numeric, double analytic) =>
         Math.Abs(numeric - analytic) / Math.Max(Math.Max(Math.Abs(numeric), Math.Abs(analytic)), 1e-3);
 
+    /// <summary>(loss(v + h) − loss(v − h)) / 2h in <c>values[i]</c>, which is restored afterwards.</summary>
+    private static double CentralDifference(Func<double> loss, Span<double> values, int i, double h)
+    {
+        double original = values[i];
+        values[i] = original + h;
+        double plus = loss();
+        values[i] = original - h;
+        double minus = loss();
+        values[i] = original;
+        return (plus - minus) / (2 * h);
+    }
+
     /// <summary>Central differences of <paramref name="loss"/> in every parameter against <paramref name="analytic"/>.</summary>
     private static void AssertGradients(Func<double> loss, Span<double> parameters, double[] analytic, NetworkDescription description, double h, double tolerance)
     {
@@ -35,13 +47,7 @@ public sealed class DoubleModelTests
         double worst = 0;
         for (int p = 0; p < parameters.Length; p++)
         {
-            double original = parameters[p];
-            parameters[p] = original + h;
-            double plus = loss();
-            parameters[p] = original - h;
-            double minus = loss();
-            parameters[p] = original;
-            double numeric = (plus - minus) / (2 * h), error = Error(numeric, analytic[p]);
+            double numeric = CentralDifference(loss, parameters, p, h), error = Error(numeric, analytic[p]);
             worst = Math.Max(worst, error);
             Assert.True(error < tolerance, $"∂L/∂{description.Tensors.Last(t => t.Offset <= p).Name}[{p - description.Tensors.Last(t => t.Offset <= p).Offset}]: backward {analytic[p]:R}, central difference {numeric:R} (relative error {error:E2})");
         }
@@ -95,13 +101,7 @@ public sealed class DoubleModelTests
 
         for (int i = 0; i < x.Length; i++)
         {
-            double original = x[i];
-            x[i] = original + 1e-6;
-            double plus = Loss();
-            x[i] = original - 1e-6;
-            double minus = Loss();
-            x[i] = original;
-            double numeric = (plus - minus) / 2e-6;
+            double numeric = CentralDifference(Loss, x, i, 1e-6);
             Assert.True(Error(numeric, dx[i]) < 1e-5, $"∂L/∂inputs[{i}]: backward {dx[i]:R}, central difference {numeric:R}");
         }
     }
