@@ -24,7 +24,7 @@ namespace StaticGrad.Kernels
     /// <para>Each kernel has a Vector512 (AVX-512F), a Vector256 + FMA and a scalar path; the JIT keeps one. With a
     /// <see cref="WorkerTeam"/>, the batch's examples are split between its threads.</para>
     /// </remarks>
-    public static class PlaneConvolution
+    public static partial class PlaneConvolution
     {
         /// <summary>The forward pass over a batch: <c>output = conv(input, weights) + bias</c>.</summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -73,6 +73,12 @@ namespace StaticGrad.Kernels
         private static void ForwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (ChannelsLast<T>(shape.Taps, shape.OutChannels))
+            {
+                ForwardChannelsLast(shape, input, batch, weights, bias, output, scratch);
+                return;
+            }
+
             int taps = shape.Taps, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength;
             Span<T> w = scratch.Slice(0, outRounded * taps);
             Span<T> padded = scratch.Slice(w.Length, shape.InChannels * paddedPlane);
@@ -388,9 +394,21 @@ namespace StaticGrad.Kernels
         /// <paramref name="columns"/>: planes to channels-last. Floats go through 8×8 register transposes where whole blocks fit.
         /// </summary>
         private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, Span<T> target, int targetStride)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> => Transpose(source, rows, columns, columns, target, targetStride);
+
+        /// <summary>
+        /// <c>target[j·targetStride + i] = source[i·sourceStride + j]</c> for i below <paramref name="rows"/>, j below
+        /// <paramref name="columns"/> (the first <paramref name="columns"/> values of rows <paramref name="sourceStride"/> apart).
+        /// </summary>
+        private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, int sourceStride, Span<T> target, int targetStride)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            if (source.Length < rows * columns || target.Length < ((columns - 1) * targetStride) + rows)
+            if (rows == 0 || columns == 0)
+            {
+                return;
+            }
+
+            if (source.Length < ((rows - 1) * sourceStride) + columns || target.Length < ((columns - 1) * targetStride) + rows)
             {
                 throw new ArgumentException("source or target is shorter than the shapes say.");
             }
@@ -405,14 +423,14 @@ namespace StaticGrad.Kernels
                 {
                     for (int j = 0; j < wholeColumns; j += 8)
                     {
-                        PackedGemm.Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref from, (i * columns) + j)), columns, ref Unsafe.As<T, float>(ref Unsafe.Add(ref to, (j * targetStride) + i)), targetStride);
+                        PackedGemm.Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref from, (i * sourceStride) + j)), sourceStride, ref Unsafe.As<T, float>(ref Unsafe.Add(ref to, (j * targetStride) + i)), targetStride);
                     }
 
                     for (int j = wholeColumns; j < columns; j++)
                     {
                         for (int r = i; r < i + 8; r++)
                         {
-                            Unsafe.Add(ref to, (j * targetStride) + r) = Unsafe.Add(ref from, (r * columns) + j);
+                            Unsafe.Add(ref to, (j * targetStride) + r) = Unsafe.Add(ref from, (r * sourceStride) + j);
                         }
                     }
                 }
@@ -422,7 +440,7 @@ namespace StaticGrad.Kernels
             {
                 for (int j = 0; j < columns; j++)
                 {
-                    Unsafe.Add(ref to, (j * targetStride) + i) = Unsafe.Add(ref from, (i * columns) + j);
+                    Unsafe.Add(ref to, (j * targetStride) + i) = Unsafe.Add(ref from, (i * sourceStride) + j);
                 }
             }
         }
@@ -430,6 +448,12 @@ namespace StaticGrad.Kernels
         private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (ChannelsLast<T>(shape.OutChannels * shape.Kernel * shape.Kernel, shape.InChannels))
+            {
+                InputGradientChannelsLast(shape, outputGradient, batch, weights, inputGradient, scratch);
+                return;
+            }
+
             int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
             int chunkLength = shape.WeightGradientLength;
             int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, gradientWide = shape.GradientWideLength;

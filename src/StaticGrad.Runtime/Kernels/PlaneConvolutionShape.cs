@@ -75,7 +75,13 @@ namespace StaticGrad.Kernels
             long channelsLast = (inChannels * paddedPlane) + (outHeight * (width + (2L * padding) - kernel + 1) * outTile) + (taps * outTile);
             long weightGradient = Math.Max(chunk * perImage, channelsLast);
             long backward = weightGradient + (inRounded * outChannels * kernel * kernel) + (outChannels * gradientPlane) + (inRounded * gradientWide);
-            long scratch = Math.Max(forward, backward);
+            // The channels-last forward pass and input gradient (PlaneConvolution.ChannelsLast.cs): Wᵀ (or the flipped Wᵀ) and a
+            // row of start values in whole tiles, the padded (or bordered) planes, and the result channels-last.
+            long inTile = RoundUp(inChannels, MaxOutTile);
+            long outPositions = outHeight * (width + (2L * padding) - kernel + 1);
+            long forwardChannelsLast = (taps * outTile) + outTile + (inChannels * paddedPlane) + (outPositions * outTile);
+            long backwardChannelsLast = weightGradient + (outChannels * kernel * kernel * inTile) + inTile + (outChannels * gradientPlane) + ((long)height * width * inTile);
+            long scratch = Math.Max(Math.Max(forward, backward), Math.Max(forwardChannelsLast, backwardChannelsLast));
             if (scratch > int.MaxValue || (long)outChannels * outHeight * (width + (2L * padding) - kernel + 1) > int.MaxValue || (long)inChannels * height * width > int.MaxValue)
             {
                 throw new ArgumentOutOfRangeException(nameof(inChannels), $"A convolution of {inChannels}×{height}×{width} into {outChannels} channels needs more memory than an array holds.");

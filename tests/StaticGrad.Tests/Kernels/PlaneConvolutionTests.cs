@@ -80,6 +80,39 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Enough channels for the channels-last forward pass and input gradient (register tiles of 2 vectors of channels × 7
+    /// positions with Vector512, × 6 with Vector256; the wide planes below three quarters of a tile): channel counts that fill
+    /// a tile, round one up, or leave the input gradient on the wide planes; rows that 7 and 6 divide or not; kernels 1 to 5.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(float))]
+    [InlineData(typeof(double))]
+    public void ManyChannels_RandomShapes_MatchTheReference(Type element)
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_TEST_SEED"), out int fixedSeed) ? fixedSeed : System.Random.Shared.Next();
+        output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed})");
+        var random = new System.Random(seed);
+        int runs = TestTier.Cases(quick: 8, full: 24);
+        for (int run = 0; run < runs; run++)
+        {
+            int kernel = random.Next(1, 6), padding = random.Next(0, (kernel / 2) + 1), least = Math.Max(1, kernel - (2 * padding));
+            int height = random.Next(least, 16), width = random.Next(least, 23);
+            int channels = run == 0 ? 32 : random.Next(20, 70), outChannels = run == 0 ? 32 : random.Next(20, 70);
+            int batch = random.Next(1, 4);
+            var shape = new PlaneConvolutionShape(channels, height, width, outChannels, kernel, padding);
+            string what = $"run {run}: {shape}, batch {batch}";
+            if (element == typeof(float))
+            {
+                Check<float>(shape, batch, random, 2e-4, what);
+            }
+            else
+            {
+                Check<double>(shape, batch, random, 1e-11, what);
+            }
+        }
+    }
+
     [Fact]
     public void TheSampleShapes_MatchTheReference()
     {

@@ -1,0 +1,314 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace StaticGrad.Kernels
+{
+    /// <summary>
+    /// The forward pass and the input gradient with the output channels in the vector lanes. The wide-plane correlation of
+    /// <see cref="PlaneConvolution"/> computes every position of a padded row (16 for a 14-wide plane with padding 1) and
+    /// rounds each plane up to 64 positions: on the 14×14 planes of a residual block, 196 of every 256 products it computes are
+    /// kept. Here a register tile is 2 vectors of output channels (32 floats with Vector512) × 7 neighbouring positions of one
+    /// output row (6 with Vector256): per tap it loads the tap's weights for the 32 channels once and broadcasts 7 input
+    /// values, so every multiply-add is one that counts, and the result, channels-last, is turned back into planes at the end.
+    /// </summary>
+    public static partial class PlaneConvolution
+    {
+        /// <summary>Below this many taps per output (in·k·k) the wide-plane path stays: the tiles' stores and the turn back into planes would cost more than the waste they save.</summary>
+        private const int ChannelsLastMinTaps = 16;
+
+        /// <summary>
+        /// Whether a correlation of <paramref name="taps"/> taps per output into <paramref name="channels"/> channels runs
+        /// channels-last on this machine: enough taps, and channels that fill at least three quarters of their tiles (1 input
+        /// channel in a tile of 32 would compute 32 times the work; the wide planes waste less there).
+        /// </summary>
+        private static bool ChannelsLast<T>(int taps, int channels)
+            where T : unmanaged =>
+            taps >= ChannelsLastMinTaps && (Wide512 || (Vector256.IsHardwareAccelerated && Fma.IsSupported)) && Tiled<T>(channels) * 3 <= channels * 4;
+
+        /// <summary>Channels per register tile of the channels-last correlation: 2 vectors (32 floats or 16 doubles with Vector512; 16 or 8 with Vector256).</summary>
+        private static int CorrelationTile<T>()
+            where T : unmanaged => 2 * (Wide512 ? Vector512<T>.Count : Vector256<T>.Count);
+
+        /// <summary>Rounds <paramref name="channels"/> up to whole register tiles.</summary>
+        private static int Tiled<T>(int channels)
+            where T : unmanaged => (channels + CorrelationTile<T>() - 1) / CorrelationTile<T>() * CorrelationTile<T>();
+
+        /// <summary>The forward pass over <paramref name="batch"/> examples channels-last: <c>yᵀ[p][o…] = b[o…] + Σ_tap x̂[c, p + ky·paddedWidth + kx] · Wᵀ[tap][o…]</c>.</summary>
+        private static void ForwardChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int channels = shape.InChannels, outChannels = shape.OutChannels, taps = shape.Taps, paddedPlane = shape.PaddedPlane, paddedWidth = shape.PaddedWidth;
+            int outTiled = Tiled<T>(outChannels), positions = shape.OutHeight * shape.OutWidth;
+            Span<T> transposed = scratch.Slice(0, taps * outTiled);
+            Span<T> start = scratch.Slice(transposed.Length, outTiled);
+            Span<T> padded = scratch.Slice(transposed.Length + outTiled, channels * paddedPlane);
+            Span<T> result = scratch.Slice(transposed.Length + outTiled + padded.Length, positions * outTiled);
+            transposed.Clear(); // the channels that round up to a tile have zero weights and zero bias
+            start.Clear();
+            padded.Clear(); // the borders stay zero; each example writes only the interior
+            Transpose(weights, outChannels, taps, transposed, outTiled); // Wᵀ[tap][o] = W[o][tap]
+            bias.CopyTo(start);
+
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, interior = (shape.Padding * paddedWidth) + shape.Padding;
+            for (int b = 0; b < batch; b++)
+            {
+                Embed(input.Slice(b * inputSize, inputSize), channels, shape.Height, shape.Width, padded, paddedPlane, paddedWidth, interior);
+                CorrelateChannelsLast(ref MemoryMarshal.GetReference(padded), paddedPlane, paddedWidth, channels, shape.Kernel, ref MemoryMarshal.GetReference(transposed), outTiled, ref MemoryMarshal.GetReference(start), shape.OutHeight, shape.OutWidth, ref MemoryMarshal.GetReference(result));
+                Transpose(result, positions, outChannels, outTiled, output.Slice(b * outputSize, outputSize), positions);
+            }
+        }
+
+        /// <summary>
+        /// The input gradient over <paramref name="batch"/> examples channels-last: the forward correlation run on ∂y bordered by
+        /// <c>kernel − 1</c> zeros, with the weights flipped and their channel axes swapped, the input channels in the lanes.
+        /// </summary>
+        private static void InputGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
+            int inTiled = Tiled<T>(channels), flippedTaps = outChannels * area, positions = shape.Height * shape.Width;
+            int gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, padding = shape.Padding;
+            Span<T> region = scratch.Slice(shape.WeightGradientLength);
+            Span<T> flipped = region.Slice(0, flippedTaps * inTiled);
+            Span<T> zeros = region.Slice(flipped.Length, inTiled);
+            Span<T> bordered = region.Slice(flipped.Length + inTiled, outChannels * gradientPlane);
+            Span<T> result = region.Slice(flipped.Length + inTiled + bordered.Length, positions * inTiled);
+
+            // flipped[o, k−1−ky, k−1−kx][c] = w[o, c, ky, kx]; the channels that round up to a tile stay zero.
+            flipped.Clear();
+            zeros.Clear();
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int t = 0; t < area; t++)
+                    {
+                        flipped[(((o * area) + (area - 1 - t)) * inTiled) + c] = weights[(o * taps) + (c * area) + t];
+                    }
+                }
+            }
+
+            bordered.Clear();
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize, border = ((kernel - 1) * gradientWidth) + kernel - 1;
+            for (int b = 0; b < batch; b++)
+            {
+                Embed(outputGradient.Slice(b * outputSize, outputSize), outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
+                ref T first = ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), (padding * gradientWidth) + padding);
+                CorrelateChannelsLast(ref first, gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), inTiled, ref MemoryMarshal.GetReference(zeros), shape.Height, shape.Width, ref MemoryMarshal.GetReference(result));
+                Transpose(result, positions, channels, inTiled, inputGradient.Slice(b * inputSize, inputSize), positions);
+            }
+        }
+
+        /// <summary>
+        /// <c>y[(r·columns + s)·stride + o] = start[o] + Σ_{c,ky,kx} x[c·planeStride + (r + ky)·rowWidth + s + kx] · w[((c·kernel + ky)·kernel + kx)·stride + o]</c>
+        /// for r below <paramref name="rows"/>, s below <paramref name="columns"/> and o below <paramref name="stride"/> (whole tiles).
+        /// </summary>
+        private static void CorrelateChannelsLast<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, int rows, int columns, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int tile = CorrelationTile<T>();
+            for (int o = 0; o < stride; o += tile)
+            {
+                ref T wo = ref Unsafe.Add(ref w, o);
+                ref T so = ref Unsafe.Add(ref start, o);
+                for (int r = 0; r < rows; r++)
+                {
+                    ref T xr = ref Unsafe.Add(ref x, r * rowWidth);
+                    ref T yr = ref Unsafe.Add(ref y, (r * columns * stride) + o);
+                    int s = 0;
+                    if (Wide512)
+                    {
+                        for (; s + 7 <= columns; s += 7)
+                        {
+                            Seven512(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
+                        }
+
+                        for (; s < columns; s++)
+                        {
+                            One512(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
+                        }
+                    }
+                    else
+                    {
+                        for (; s + 6 <= columns; s += 6)
+                        {
+                            Six256(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
+                        }
+
+                        for (; s < columns; s++)
+                        {
+                            One256(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>7 positions × 2 Vector512 of channels: 14 accumulators, 2 weight vectors and a broadcast input per multiply-add pair.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Seven512<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            Vector512<T> a0 = Vector512.LoadUnsafe(ref start), b0 = Vector512.LoadUnsafe(ref start, lanes);
+            Vector512<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
+            Vector512<T> b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0;
+            for (int c = 0; c < channels; c++)
+            {
+                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        ref T at = ref Unsafe.Add(ref row, kx);
+                        Vector512<T> w0 = Vector512.LoadUnsafe(ref w), w1 = Vector512.LoadUnsafe(ref w, lanes);
+                        w = ref Unsafe.Add(ref w, stride);
+                        Vector512<T> v = Vector512.Create(at);
+                        a0 = VectorOps.MultiplyAdd(v, w0, a0);
+                        b0 = VectorOps.MultiplyAdd(v, w1, b0);
+                        v = Vector512.Create(Unsafe.Add(ref at, 1));
+                        a1 = VectorOps.MultiplyAdd(v, w0, a1);
+                        b1 = VectorOps.MultiplyAdd(v, w1, b1);
+                        v = Vector512.Create(Unsafe.Add(ref at, 2));
+                        a2 = VectorOps.MultiplyAdd(v, w0, a2);
+                        b2 = VectorOps.MultiplyAdd(v, w1, b2);
+                        v = Vector512.Create(Unsafe.Add(ref at, 3));
+                        a3 = VectorOps.MultiplyAdd(v, w0, a3);
+                        b3 = VectorOps.MultiplyAdd(v, w1, b3);
+                        v = Vector512.Create(Unsafe.Add(ref at, 4));
+                        a4 = VectorOps.MultiplyAdd(v, w0, a4);
+                        b4 = VectorOps.MultiplyAdd(v, w1, b4);
+                        v = Vector512.Create(Unsafe.Add(ref at, 5));
+                        a5 = VectorOps.MultiplyAdd(v, w0, a5);
+                        b5 = VectorOps.MultiplyAdd(v, w1, b5);
+                        v = Vector512.Create(Unsafe.Add(ref at, 6));
+                        a6 = VectorOps.MultiplyAdd(v, w0, a6);
+                        b6 = VectorOps.MultiplyAdd(v, w1, b6);
+                    }
+                }
+            }
+
+            nint next = stride;
+            Store2(a0, b0, ref y, lanes);
+            Store2(a1, b1, ref Unsafe.Add(ref y, next), lanes);
+            Store2(a2, b2, ref Unsafe.Add(ref y, 2 * next), lanes);
+            Store2(a3, b3, ref Unsafe.Add(ref y, 3 * next), lanes);
+            Store2(a4, b4, ref Unsafe.Add(ref y, 4 * next), lanes);
+            Store2(a5, b5, ref Unsafe.Add(ref y, 5 * next), lanes);
+            Store2(a6, b6, ref Unsafe.Add(ref y, 6 * next), lanes);
+        }
+
+        /// <summary>One position × 2 Vector512 of channels, for the end of a row that 7 do not divide.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void One512<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            Vector512<T> a = Vector512.LoadUnsafe(ref start), b = Vector512.LoadUnsafe(ref start, lanes);
+            for (int c = 0; c < channels; c++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref x, (c * planeStride) + (ky * rowWidth));
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        Vector512<T> v = Vector512.Create(Unsafe.Add(ref row, kx));
+                        a = VectorOps.MultiplyAdd(v, Vector512.LoadUnsafe(ref w), a);
+                        b = VectorOps.MultiplyAdd(v, Vector512.LoadUnsafe(ref w, lanes), b);
+                        w = ref Unsafe.Add(ref w, stride);
+                    }
+                }
+            }
+
+            Store2(a, b, ref y, lanes);
+        }
+
+        /// <summary>6 positions × 2 Vector256 of channels: 12 accumulators, 2 weight vectors and a broadcast fill AVX2's 16 registers.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Six256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector256<T>.Count;
+            Vector256<T> a0 = Vector256.LoadUnsafe(ref start), b0 = Vector256.LoadUnsafe(ref start, lanes);
+            Vector256<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+            Vector256<T> b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
+            for (int c = 0; c < channels; c++)
+            {
+                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        ref T at = ref Unsafe.Add(ref row, kx);
+                        Vector256<T> w0 = Vector256.LoadUnsafe(ref w), w1 = Vector256.LoadUnsafe(ref w, lanes);
+                        w = ref Unsafe.Add(ref w, stride);
+                        Vector256<T> v = Vector256.Create(at);
+                        a0 = VectorOps.MultiplyAdd(v, w0, a0);
+                        b0 = VectorOps.MultiplyAdd(v, w1, b0);
+                        v = Vector256.Create(Unsafe.Add(ref at, 1));
+                        a1 = VectorOps.MultiplyAdd(v, w0, a1);
+                        b1 = VectorOps.MultiplyAdd(v, w1, b1);
+                        v = Vector256.Create(Unsafe.Add(ref at, 2));
+                        a2 = VectorOps.MultiplyAdd(v, w0, a2);
+                        b2 = VectorOps.MultiplyAdd(v, w1, b2);
+                        v = Vector256.Create(Unsafe.Add(ref at, 3));
+                        a3 = VectorOps.MultiplyAdd(v, w0, a3);
+                        b3 = VectorOps.MultiplyAdd(v, w1, b3);
+                        v = Vector256.Create(Unsafe.Add(ref at, 4));
+                        a4 = VectorOps.MultiplyAdd(v, w0, a4);
+                        b4 = VectorOps.MultiplyAdd(v, w1, b4);
+                        v = Vector256.Create(Unsafe.Add(ref at, 5));
+                        a5 = VectorOps.MultiplyAdd(v, w0, a5);
+                        b5 = VectorOps.MultiplyAdd(v, w1, b5);
+                    }
+                }
+            }
+
+            nint next = stride;
+            Store2(a0, b0, ref y, lanes);
+            Store2(a1, b1, ref Unsafe.Add(ref y, next), lanes);
+            Store2(a2, b2, ref Unsafe.Add(ref y, 2 * next), lanes);
+            Store2(a3, b3, ref Unsafe.Add(ref y, 3 * next), lanes);
+            Store2(a4, b4, ref Unsafe.Add(ref y, 4 * next), lanes);
+            Store2(a5, b5, ref Unsafe.Add(ref y, 5 * next), lanes);
+        }
+
+        /// <summary>One position × 2 Vector256 of channels, for the end of a row that 6 do not divide.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void One256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector256<T>.Count;
+            Vector256<T> a = Vector256.LoadUnsafe(ref start), b = Vector256.LoadUnsafe(ref start, lanes);
+            for (int c = 0; c < channels; c++)
+            {
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref x, (c * planeStride) + (ky * rowWidth));
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        Vector256<T> v = Vector256.Create(Unsafe.Add(ref row, kx));
+                        a = VectorOps.MultiplyAdd(v, Vector256.LoadUnsafe(ref w), a);
+                        b = VectorOps.MultiplyAdd(v, Vector256.LoadUnsafe(ref w, lanes), b);
+                        w = ref Unsafe.Add(ref w, stride);
+                    }
+                }
+            }
+
+            Store2(a, b, ref y, lanes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store2<T>(Vector512<T> a0, Vector512<T> a1, ref T y, nuint lanes)
+        {
+            a0.StoreUnsafe(ref y);
+            a1.StoreUnsafe(ref y, lanes);
+        }
+    }
+}
