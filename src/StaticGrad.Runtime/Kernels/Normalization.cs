@@ -40,8 +40,10 @@ namespace StaticGrad.Kernels
         /// <param name="y">Receives the output, <c>[batch × channels × plane]</c> (may be <paramref name="x"/> itself).</param>
         /// <param name="savedMean">Receives the batch mean, <c>[channels]</c>.</param>
         /// <param name="savedInvStd">Receives <c>1/√(var + ε)</c>, <c>[channels]</c>.</param>
+        /// <param name="relu">Apply ReLU to the output in the same pass (<c>y = max(0, …)</c>): a ReLU that reads only this
+        /// normalisation, folded in so its values go through memory once.</param>
         /// <exception cref="ArgumentOutOfRangeException">batch·plane is less than 2 (PyTorch: "Expected more than 1 value per channel when training").</exception>
-        public static void BatchNormTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> y, Span<T> savedMean, Span<T> savedInvStd)
+        public static void BatchNormTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> y, Span<T> savedMean, Span<T> savedInvStd, bool relu = false)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
@@ -80,7 +82,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu);
                 }
             }
         }
@@ -99,7 +101,8 @@ namespace StaticGrad.Kernels
         /// <param name="runningVar">The running variance, <c>[channels]</c>.</param>
         /// <param name="epsilon">Added to the variance.</param>
         /// <param name="y">Receives the output, <c>[batch × channels × plane]</c> (may be <paramref name="x"/> itself).</param>
-        public static void BatchNormInference<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, double epsilon, Span<T> y)
+        /// <param name="relu">Apply ReLU to the output in the same pass.</param>
+        public static void BatchNormInference<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, double epsilon, Span<T> y, bool relu = false)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
@@ -114,7 +117,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu);
                 }
             }
         }
@@ -136,11 +139,17 @@ namespace StaticGrad.Kernels
         /// <param name="weightGradient">∂L/∂γ is added to it, <c>[channels]</c>.</param>
         /// <param name="biasGradient">∂L/∂β is added to it, <c>[channels]</c>.</param>
         /// <param name="inputGradient">Receives ∂L/∂x, <c>[batch × channels × plane]</c> (may be <paramref name="outputGradient"/> itself).</param>
-        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient)
+        /// <param name="reluOutput">Empty, or the output of a ReLU folded into the forward pass (<c>relu: true</c>): then
+        /// <paramref name="outputGradient"/> is the gradient with respect to that output, and only where it is positive does it
+        /// reach the normalisation (<c>dy·[y &gt; 0]</c>, ReLU's backward pass in the same reads).</param>
+        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, ReadOnlySpan<T> reluOutput = default)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int count = batch * channels * plane;
             Debug.Assert(x.Length >= count && outputGradient.Length >= count && inputGradient.Length >= count, "x or a gradient is shorter than batch × channels × plane.");
+            Debug.Assert(reluOutput.IsEmpty || reluOutput.Length >= count, "reluOutput is shorter than batch × channels × plane.");
+            bool masked = !reluOutput.IsEmpty;
+            ref T mask = ref masked ? ref MemoryMarshal.GetReference(reluOutput) : ref MemoryMarshal.GetReference(outputGradient);
             Debug.Assert(weight.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels && weightGradient.Length >= channels && biasGradient.Length >= channels, "a per-channel span is shorter than channels.");
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T dY = ref MemoryMarshal.GetReference(outputGradient);
@@ -153,7 +162,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref input, offset), plane, mean);
+                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref mask, offset), masked, ref Unsafe.Add(ref input, offset), plane, mean);
                     sumDy += dy;
                     sumDyXHat += dyCentred;
                 }
@@ -169,7 +178,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
+                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref mask, offset), masked, ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
                 }
             }
         }
@@ -437,8 +446,8 @@ namespace StaticGrad.Kernels
             return sum;
         }
 
-        /// <summary>(Σ dy, Σ dy·(x − mean)) in double.</summary>
-        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, ref T x, int length, double mean)
+        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with <paramref name="masked"/>, dy counts only where <paramref name="mask"/> is positive.</summary>
+        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, ref T mask, bool masked, ref T x, int length, double mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -451,6 +460,11 @@ namespace StaticGrad.Kernels
                 for (; i <= length - 8; i += 8)
                 {
                     Vector256<float> gf = Vector256.LoadUnsafe(ref g, (nuint)i), xf = Vector256.LoadUnsafe(ref v, (nuint)i);
+                    if (masked)
+                    {
+                        gf = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref mask), (nuint)i), Vector256<float>.Zero), gf, Vector256<float>.Zero);
+                    }
+
                     Vector256<double> g0 = Vector256.WidenLower(gf), g1 = Vector256.WidenUpper(gf);
                     s0 += g0;
                     s1 += g1;
@@ -469,6 +483,11 @@ namespace StaticGrad.Kernels
                 for (; i <= length - 4; i += 4)
                 {
                     Vector256<double> g0 = Vector256.LoadUnsafe(ref g, (nuint)i);
+                    if (masked)
+                    {
+                        g0 = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref mask), (nuint)i), Vector256<double>.Zero), g0, Vector256<double>.Zero);
+                    }
+
                     s0 += g0;
                     p0 += g0 * (Vector256.LoadUnsafe(ref v, (nuint)i) - m);
                 }
@@ -479,7 +498,7 @@ namespace StaticGrad.Kernels
 
             for (; i < length; i++)
             {
-                double g = double.CreateTruncating(Unsafe.Add(ref dy, i));
+                double g = masked && !(Unsafe.Add(ref mask, i) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
                 sum += g;
                 dot += g * (double.CreateTruncating(Unsafe.Add(ref x, i)) - mean);
             }
@@ -487,8 +506,8 @@ namespace StaticGrad.Kernels
             return (sum, dot);
         }
 
-        /// <summary><c>y = (x − mean)·scale + shift</c> over a contiguous run.</summary>
-        private static void Normalize<T>(ref T x, ref T y, int length, T mean, T scale, T shift)
+        /// <summary><c>y = (x − mean)·scale + shift</c> over a contiguous run; with <paramref name="relu"/>, <c>max(0, …)</c> of it.</summary>
+        private static void Normalize<T>(ref T x, ref T y, int length, T mean, T scale, T shift, bool relu)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -497,7 +516,8 @@ namespace StaticGrad.Kernels
                 Vector256<T> m = Vector256.Create(mean), k = Vector256.Create(scale), b = Vector256.Create(shift);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
-                    (((Vector256.LoadUnsafe(ref x, (nuint)i) - m) * k) + b).StoreUnsafe(ref y, (nuint)i);
+                    Vector256<T> v = ((Vector256.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    (relu ? Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<T>.Zero), Vector256<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i); // ReLU as Elementwise.Relu: a NaN is kept
                 }
             }
             else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
@@ -505,18 +525,20 @@ namespace StaticGrad.Kernels
                 Vector128<T> m = Vector128.Create(mean), k = Vector128.Create(scale), b = Vector128.Create(shift);
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
-                    (((Vector128.LoadUnsafe(ref x, (nuint)i) - m) * k) + b).StoreUnsafe(ref y, (nuint)i);
+                    Vector128<T> v = ((Vector128.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    (relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<T>.Zero), Vector128<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i);
                 }
             }
 
             for (; i < length; i++)
             {
-                Unsafe.Add(ref y, i) = ((Unsafe.Add(ref x, i) - mean) * scale) + shift;
+                T v = ((Unsafe.Add(ref x, i) - mean) * scale) + shift;
+                Unsafe.Add(ref y, i) = relu && v < T.Zero ? T.Zero : v;
             }
         }
 
-        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run.</summary>
-        private static void NormalizeBackward<T>(ref T x, ref T dy, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
+        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with <paramref name="masked"/>, dy is 0 where <paramref name="mask"/> is not positive.</summary>
+        private static void NormalizeBackward<T>(ref T x, ref T dy, ref T mask, bool masked, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -526,7 +548,13 @@ namespace StaticGrad.Kernels
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
                     var xHat = (Vector256.LoadUnsafe(ref x, (nuint)i) - m) * s;
-                    (kv * (Vector256.LoadUnsafe(ref dy, (nuint)i) - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                    Vector256<T> g = Vector256.LoadUnsafe(ref dy, (nuint)i);
+                    if (masked)
+                    {
+                        g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref mask, (nuint)i), Vector256<T>.Zero), g, Vector256<T>.Zero);
+                    }
+
+                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
                 }
             }
             else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
@@ -535,14 +563,21 @@ namespace StaticGrad.Kernels
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
                     var xHat = (Vector128.LoadUnsafe(ref x, (nuint)i) - m) * s;
-                    (kv * (Vector128.LoadUnsafe(ref dy, (nuint)i) - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                    Vector128<T> g = Vector128.LoadUnsafe(ref dy, (nuint)i);
+                    if (masked)
+                    {
+                        g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.LoadUnsafe(ref mask, (nuint)i), Vector128<T>.Zero), g, Vector128<T>.Zero);
+                    }
+
+                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
                 }
             }
 
             for (; i < length; i++)
             {
                 T xHat = (Unsafe.Add(ref x, i) - mean) * invStd;
-                Unsafe.Add(ref dx, i) = k * (Unsafe.Add(ref dy, i) - meanDy - (xHat * meanDyXHat));
+                T g = masked && !(Unsafe.Add(ref mask, i) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
+                Unsafe.Add(ref dx, i) = k * (g - meanDy - (xHat * meanDyXHat));
             }
         }
     }

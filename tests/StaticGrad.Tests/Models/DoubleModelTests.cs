@@ -106,6 +106,41 @@ public sealed class DoubleModelTests
         }
     }
 
+    /// <summary>
+    /// Evaluation mode (running statistics): BatchNorm's affine backward pass, with the ReLU after it folded into its passes
+    /// (the generated code stores no normalised values; the ReLU's gradient passes where its output is positive).
+    /// </summary>
+    [Fact]
+    public void ResidualNetwork_InEvaluationMode_BackwardMatchesCentralDifferences_ForParametersAndInputs()
+    {
+        const int Batch = 3;
+        var model = new TinyResNetDouble(seed: 5, maxBatchSize: Batch);
+        double[] x = Random(Batch * TinyResNetDouble.InputSize, 8), c = Random(Batch * TinyResNetDouble.OutputSize, 9);
+        var y = new double[Batch * TinyResNetDouble.OutputSize];
+        for (int i = 0; i < 4; i++)
+        {
+            model.ForwardTraining(Random(Batch * TinyResNetDouble.InputSize, 20 + i), y); // running statistics away from 0 and 1
+        }
+
+        Assert.Contains(model.Buffers.ToArray(), v => Math.Abs(v) > 1e-3 && Math.Abs(v - 1) > 1e-3);
+        double Loss()
+        {
+            model.Forward(x, y);
+            return y.Select((v, i) => v * c[i]).Sum();
+        }
+
+        Loss();
+        model.ZeroGradients();
+        var dx = new double[x.Length];
+        model.Backward(c, dx);
+        AssertGradients(Loss, model.Parameters, model.Gradients.ToArray(), TinyResNetDouble.Description, 1e-6, 1e-5);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double numeric = CentralDifference(Loss, x, i, 1e-6);
+            Assert.True(Error(numeric, dx[i]) < 1e-5, $"∂L/∂inputs[{i}]: backward {dx[i]:R}, central difference {numeric:R}");
+        }
+    }
+
     [Fact]
     public void SequenceModel_BackwardMatchesCentralDifferences_InDouble()
     {

@@ -34,6 +34,18 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>The (node, input) pairs that add to the input's gradient in any backward pass (for the shared declarations).</summary>
         public System.Collections.Generic.HashSet<(int Node, int Input)> EverAccumulating { get; } = new();
 
+        /// <summary>Producer id → the activation node folded into it (see <see cref="OpDefinition.FoldableActivation"/>); set by the emitter.</summary>
+        public System.Collections.Generic.Dictionary<int, int> Folds { get; } = new();
+
+        /// <summary>The activation node folded into <paramref name="producer"/>'s passes, or null: the producer then writes that node's value and reads its gradient.</summary>
+        public GraphNode? FoldedActivation(GraphNode producer) => Folds.TryGetValue(producer.Id, out int activation) ? Spec.Nodes[activation] : null;
+
+        /// <summary>Whether <paramref name="id"/> is a producer whose activation is folded in: its own value and gradient are never stored.</summary>
+        public bool IsFoldedProducer(int id) => Folds.ContainsKey(id);
+
+        /// <summary>Whether <paramref name="id"/> is an activation folded into its producer: it has no methods of its own.</summary>
+        public bool IsFoldedActivation(int id) => Folds.ContainsValue(id);
+
         /// <summary>Whether the backward being written adds input <paramref name="input"/>'s gradient to its buffer instead of overwriting it.</summary>
         public bool Accumulates(GraphNode node, int input) => Accumulating.Contains((node.Id, input));
 

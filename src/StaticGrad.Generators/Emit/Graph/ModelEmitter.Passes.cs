@@ -15,7 +15,11 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Open("private void RunForward(int batch)");
             foreach (GraphNode node in spec.Nodes)
             {
-                if (!OpCatalogue.Of(node.Op).IsInput && !OpCatalogue.Of(node.Op).IsView)
+                if (code.IsFoldedActivation(node.Id))
+                {
+                    w.Line($"// %{node.Id} = {Describe(spec, node)}: folded into Node{node.Inputs[0]}Forward");
+                }
+                else if (!OpCatalogue.Of(node.Op).IsInput && !OpCatalogue.Of(node.Op).IsView)
                 {
                     w.Line($"Node{node.Id}Forward(batch); // %{node.Id} = {Describe(spec, node)}");
                 }
@@ -25,26 +29,33 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             w.Line($"/// <summary>From the {(spec.SingleOutput ? "output's gradient" : "outputs' gradients")} back to every parameter's, in reverse order; a value used twice gets the sum of what its uses give.</summary>");
             w.Open("private void RunBackward(int batch)");
-            WriteBackwardCalls(w, spec, routing.Targets, toInput: null);
+            WriteBackwardCalls(w, code, routing.Targets, toInput: null);
             w.Close();
             w.Line();
             if (routing.ToInputTargets is { } toInputTargets)
             {
                 w.Line("/// <summary>As RunBackward, and on to the gradient of the input (_g of the input node).</summary>");
                 w.Open("private void RunBackwardToInput(int batch)");
-                WriteBackwardCalls(w, spec, toInputTargets, routing);
+                WriteBackwardCalls(w, code, toInputTargets, routing);
                 w.Close();
                 w.Line();
             }
         }
 
-        private static void WriteBackwardCalls(SourceWriter w, GraphSpec spec, Dictionary<int, (string? Target, bool Add)[]> all, Routing? toInput)
+        private static void WriteBackwardCalls(SourceWriter w, GraphCode code, Dictionary<int, (string? Target, bool Add)[]> all, Routing? toInput)
         {
+            GraphSpec spec = code.Spec;
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
                 GraphNode node = spec.Nodes[id];
                 if (!all.TryGetValue(id, out (string? Target, bool Add)[]? targets))
                 {
+                    continue;
+                }
+
+                if (code.IsFoldedActivation(id))
+                {
+                    w.Line($"// %{id} = {Describe(spec, node)}: folded into Node{node.Inputs[0]}Backward");
                     continue;
                 }
 
@@ -69,7 +80,7 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
-                if (op.IsInput || op.IsView && !routing.Targets.ContainsKey(node.Id))
+                if (op.IsInput || op.IsView && !routing.Targets.ContainsKey(node.Id) || code.IsFoldedActivation(node.Id))
                 {
                     continue;
                 }

@@ -28,6 +28,12 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
 
                 var names = new List<string>();
+                if (code.IsFoldedProducer(node.Id))
+                {
+                    w.Line($"// %{node.Id}: {Shapes.Text(node.Shape)}, never stored: its op writes the value of %{code.FoldedActivation(node)!.Id}, the activation folded into it, and reads that one's gradient");
+                    continue;
+                }
+
                 if (!op.IsView)
                 {
                     names.Add($"_v{node.Id}");
@@ -89,6 +95,11 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
+                if (code.IsFoldedProducer(node.Id))
+                {
+                    continue;
+                }
+
                 if (!op.IsView)
                 {
                     w.Line($"_v{node.Id} = new {(op.HoldsIntegers ? "int" : E(spec))}[maxBatchSize * {Int(node.Size)}];");

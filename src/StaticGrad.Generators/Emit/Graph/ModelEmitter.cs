@@ -25,6 +25,7 @@ namespace StaticGrad.Generators.Emit.Graph
             Routing routing = Route(spec);
             code.EverAccumulating.UnionWith(routing.Accumulated);
             code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
+            FindFolds(code, routing);
             GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);

@@ -58,6 +58,9 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override bool AlwaysWritesInputGradient => true;
 
+        /// <summary>A ReLU that reads only this normalisation is applied in its passes: its values go through memory once, not three times.</summary>
+        public override bool FoldsActivation(string activation) => activation == "Relu";
+
         public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
 
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
@@ -88,16 +91,22 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             int channels = node.Shape[0], plane = node.Size / channels;
             string epsilon = GraphCode.Real(node.Settings.Real(0)), momentum = GraphCode.Real(node.Settings.Real(1));
-            string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(node);
+            GraphNode? relu = code.FoldedActivation(node);
+            string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(relu ?? node), folded = relu is null ? string.Empty : ", relu: true";
+            if (relu is not null)
+            {
+                w.Line($"// ReLU %{relu.Id} is folded in: this pass writes its value, max(0, y).");
+            }
+
             string weight = code.ParameterSpan(code.Parameter(node, "weight")), bias = code.ParameterSpan(code.Parameter(node, "bias"));
             string mean = code.BufferSpan(code.Buffer(node, "running_mean")), variance = code.BufferSpan(code.Buffer(node, "running_var"));
             w.Open("if (_training)");
             w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormTraining({x}, batch, {channels}, {plane}, {weight}, {bias}, {epsilon}, {momentum},");
-            w.Line($"    {mean}, {variance}, {y}, _node{node.Id}Mean, _node{node.Id}InverseDeviation);");
+            w.Line($"    {mean}, {variance}, {y}, _node{node.Id}Mean, _node{node.Id}InverseDeviation{folded});");
             w.Line($"_counters[{code.Counter(node, "num_batches_tracked").Offset}]++;");
             w.Close();
             w.Open("else");
-            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormInference({x}, batch, {channels}, {plane}, {weight}, {bias}, {mean}, {variance}, {epsilon}, {y});");
+            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormInference({x}, batch, {channels}, {plane}, {weight}, {bias}, {mean}, {variance}, {epsilon}, {y}{folded});");
             w.Close();
         }
 
@@ -115,23 +124,31 @@ namespace StaticGrad.Generators.Graph.Ops
             int channels = node.Shape[0], plane = node.Size / channels;
             StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
             string dX = inputGradients[0]!;
+            GraphNode? relu = code.FoldedActivation(node);
+            if (relu is not null)
+            {
+                w.Line($"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive.");
+            }
+
             w.Open("if (_training)");
-            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(node.Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
-            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])});");
+            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan((relu ?? node).Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
+            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", reluOutput: {code.ValueSpan(relu.Id)}")});");
             w.Close();
             w.Open("else");
             w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");
-            w.Line($"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};");
+            w.Line(relu is null
+                ? $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};"
+                : $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(relu.Id)}, z = {code.Value(relu.Id)}, dX = {dX};");
             w.Open($"for (int c = 0; c < {channels}; c++)");
             StateTensor runningMean = code.Buffer(node, "running_mean"), runningVar = code.Buffer(node, "running_var");
             w.Line($"{code.T} mean = _buffers[{runningMean.Offset} + c], inverse = {code.Number(1)} / {code.Math}.Sqrt(_buffers[{runningVar.Offset} + c] + {code.Number(node.Settings.Real(0))}), gamma = _parameters[{weight.Offset} + c];");
             w.Line($"{code.T} sumDy = 0, sumDyXHat = 0;");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Open($"for (int i = (b * {node.Size}) + (c * {plane}), end = i + {plane}; i < end; i++)");
-            w.Line($"{code.T} xHat = (x[i] - mean) * inverse;");
-            w.Line("sumDy += dY[i];");
-            w.Line("sumDyXHat += dY[i] * xHat;");
-            w.Line("dX[i] = gamma * inverse * dY[i];");
+            w.Line($"{code.T} xHat = (x[i] - mean) * inverse{(relu is null ? ", g = dY[i]" : ", g = z[i] > 0 ? dY[i] : 0")};");
+            w.Line("sumDy += g;");
+            w.Line("sumDyXHat += g * xHat;");
+            w.Line("dX[i] = gamma * inverse * g;");
             w.Close();
             w.Close();
             w.Line($"_gradients[{weight.Offset} + c] += sumDyXHat;");

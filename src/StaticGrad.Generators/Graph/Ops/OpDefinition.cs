@@ -42,6 +42,21 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>The output shares the input's memory (Flatten, Reshape): no forward code, and the backward copies.</summary>
         public virtual bool IsView => false;
 
+        /// <summary>
+        /// For an element-wise activation another op can apply in its own pass (<c>Relu</c>): its name, else null. When this
+        /// op's only input is the value of an op that <see cref="FoldsActivation"/> it, and nothing else reads that value, the
+        /// emitter folds it in: the producer writes this node's value and reads this node's gradient, and this node's
+        /// methods are not written (the graph, its comments and its ONNX nodes keep it).
+        /// </summary>
+        public virtual string? FoldableActivation => null;
+
+        /// <summary>
+        /// Whether this op's writers apply <paramref name="activation"/> themselves when <see cref="GraphCode.FoldedActivation"/>
+        /// names a node for it: the forward pass writes that node's value, the backward pass reads that node's gradient and
+        /// lets it through only where the activation's output says.
+        /// </summary>
+        public virtual bool FoldsActivation(string activation) => false;
+
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 

@@ -13,6 +13,9 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override string BackwardFormula => "dX = dY·[y > 0]";
 
+        /// <summary>BatchNorm applies it in its own pass (see <see cref="OpDefinition.FoldableActivation"/>).</summary>
+        public override string? FoldableActivation => Key;
+
         protected override string ForwardCall(GraphNode node, string x, string y) => $"global::StaticGrad.Kernels.Elementwise.Relu({x}, {y})";
 
         protected override string BackwardCall(GraphNode node, string x, string y, string dY, string dX) => $"global::StaticGrad.Kernels.Elementwise.ReluBackward({y}, {dY}, {dX})";

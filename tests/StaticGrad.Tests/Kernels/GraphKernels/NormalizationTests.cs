@@ -294,6 +294,52 @@ public class NormalizationTests
         Assert.Equal(dx, inPlace);
     }
 
+    /// <summary>
+    /// The ReLU folded into batch norm (<c>relu: true</c>, <c>reluOutput</c>) gives, to the bit, what batch norm then
+    /// <see cref="Elementwise.Relu{T}"/> and <see cref="Elementwise.ReluBackward{T}"/> then batch norm's backward give, in
+    /// float and double, in training and evaluation mode, on planes with and without SIMD tails.
+    /// </summary>
+    [Fact]
+    public void FoldedRelu_GivesExactlyWhatTheSeparateReluGives()
+    {
+        var random = new Random(19);
+        foreach ((int batch, int channels, int plane) in BatchShapes)
+        {
+            int count = batch * channels * plane;
+            double[] x = Random(random, count), dz = Random(random, count), w = Random(random, channels, 1, 0.5), b = Random(random, channels, 0.5);
+            FoldedReluCase(x, dz, w, b, batch, channels, plane);
+            FoldedReluCase(ToFloat(x), ToFloat(dz), ToFloat(w), ToFloat(b), batch, channels, plane);
+        }
+    }
+
+    private static void FoldedReluCase<T>(T[] x, T[] dz, T[] w, T[] b, int batch, int channels, int plane)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int count = x.Length;
+        T[] y = new T[count], z = new T[count], zFolded = new T[count], mean = new T[channels], invStd = new T[channels];
+        T[] runningMean = new T[channels], runningVar = Array.ConvertAll(new int[channels], _ => T.One);
+        Normalization.BatchNormTraining<T>(x, batch, channels, plane, w, b, Epsilon, 0.1, runningMean, runningVar, y, mean, invStd);
+        Elementwise.Relu<T>(y, z);
+        Normalization.BatchNormTraining<T>(x, batch, channels, plane, w, b, Epsilon, 0.1, new T[channels], new T[channels], zFolded, new T[channels], new T[channels], relu: true);
+        Assert.Equal(z, zFolded);
+        Assert.Contains(z, v => v == T.Zero);
+        Assert.Contains(z, v => v > T.Zero);
+
+        T[] dy = new T[count], dx = new T[count], dxFolded = new T[count];
+        T[] dW = new T[channels], dB = new T[channels], dWFolded = new T[channels], dBFolded = new T[channels];
+        Elementwise.ReluBackward<T>(z, dz, dy);
+        Normalization.BatchNormBackward<T>(x, dy, batch, channels, plane, w, mean, invStd, dW, dB, dx);
+        Normalization.BatchNormBackward<T>(x, dz, batch, channels, plane, w, mean, invStd, dWFolded, dBFolded, dxFolded, reluOutput: z);
+        Assert.Equal(dx, dxFolded);
+        Assert.Equal(dW, dWFolded);
+        Assert.Equal(dB, dBFolded);
+
+        Normalization.BatchNormInference<T>(x, batch, channels, plane, w, b, runningMean, runningVar, Epsilon, y);
+        Elementwise.Relu<T>(y, z);
+        Normalization.BatchNormInference<T>(x, batch, channels, plane, w, b, runningMean, runningVar, Epsilon, zFolded, relu: true);
+        Assert.Equal(z, zFolded);
+    }
+
     [Fact]
     public void WarmCalls_AllocateNothing()
     {
