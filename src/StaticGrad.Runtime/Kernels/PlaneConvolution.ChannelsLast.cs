@@ -62,21 +62,19 @@ namespace StaticGrad.Kernels
             }
         }
 
+        /// <summary>Whether the input gradient of <paramref name="shape"/> runs channels-last (the input channels in the lanes).</summary>
+        private static bool InputGradientIsChannelsLast<T>(in PlaneConvolutionShape shape)
+            where T : unmanaged => ChannelsLast<T>(shape.OutChannels * shape.Kernel * shape.Kernel, shape.InChannels);
+
         /// <summary>
-        /// The input gradient over <paramref name="batch"/> examples channels-last: the forward correlation run on ∂y bordered by
-        /// <c>kernel − 1</c> zeros, with the weights flipped and their channel axes swapped, the input channels in the lanes.
+        /// The channels-last input gradient's scratch: the forward correlation runs on ∂y bordered by <c>kernel − 1</c> zeros,
+        /// with the weights flipped and their channel axes swapped, the input channels in the lanes.
         /// </summary>
-        private static void InputGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
+        private static void PrepareInputGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> weights, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
-            int inTiled = Tiled<T>(channels), flippedTaps = outChannels * area, positions = shape.Height * shape.Width;
-            int gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, padding = shape.Padding;
-            Span<T> region = scratch.Slice(shape.WeightGradientLength);
-            Span<T> flipped = region.Slice(0, flippedTaps * inTiled);
-            Span<T> zeros = region.Slice(flipped.Length, inTiled);
-            Span<T> bordered = region.Slice(flipped.Length + inTiled, outChannels * gradientPlane);
-            Span<T> result = region.Slice(flipped.Length + inTiled + bordered.Length, positions * inTiled);
+            int channels = shape.InChannels, outChannels = shape.OutChannels, area = shape.Kernel * shape.Kernel, taps = shape.Taps, inTiled = Tiled<T>(channels);
+            InputGradientRegions(shape, scratch, out Span<T> flipped, out Span<T> zeros, out Span<T> bordered, out _);
 
             // flipped[o, k−1−ky, k−1−kx][c] = w[o, c, ky, kx]; the channels that round up to a tile stay zero.
             flipped.Clear();
@@ -93,14 +91,31 @@ namespace StaticGrad.Kernels
             }
 
             bordered.Clear();
-            int inputSize = shape.InputSize, outputSize = shape.OutputSize, border = ((kernel - 1) * gradientWidth) + kernel - 1;
-            for (int b = 0; b < batch; b++)
-            {
-                Embed(outputGradient.Slice(b * outputSize, outputSize), outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
-                ref T first = ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), (padding * gradientWidth) + padding);
-                CorrelateChannelsLast(ref first, gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), inTiled, ref MemoryMarshal.GetReference(zeros), shape.Height, shape.Width, ref MemoryMarshal.GetReference(result));
-                Transpose(result, positions, channels, inTiled, inputGradient.Slice(b * inputSize, inputSize), positions);
-            }
+        }
+
+        /// <summary>One example's input gradient, channels-last, in the scratch <see cref="PrepareInputGradientChannelsLast{T}"/> set up.</summary>
+        private static void InputGradientExampleChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int kernel = shape.Kernel, gradientWidth = shape.GradientWidth, padding = shape.Padding, positions = shape.Height * shape.Width;
+            InputGradientRegions(shape, scratch, out Span<T> flipped, out Span<T> zeros, out Span<T> bordered, out Span<T> result);
+            int border = ((kernel - 1) * gradientWidth) + kernel - 1;
+            Embed(outputGradient, shape.OutChannels, shape.OutHeight, shape.OutWidth, bordered, shape.GradientPlane, gradientWidth, border);
+            ref T first = ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), (padding * gradientWidth) + padding);
+            CorrelateChannelsLast(ref first, shape.GradientPlane, gradientWidth, shape.OutChannels, kernel, ref MemoryMarshal.GetReference(flipped), zeros.Length, ref MemoryMarshal.GetReference(zeros), shape.Height, shape.Width, ref MemoryMarshal.GetReference(result));
+            Transpose(result, positions, shape.InChannels, zeros.Length, inputGradient, positions);
+        }
+
+        /// <summary>The channels-last input gradient's regions of scratch, after the weight gradient's: the flipped Wᵀ, a row of zeros (the start values), the bordered ∂y planes, the result.</summary>
+        private static void InputGradientRegions<T>(in PlaneConvolutionShape shape, Span<T> scratch, out Span<T> flipped, out Span<T> zeros, out Span<T> bordered, out Span<T> result)
+            where T : unmanaged
+        {
+            int inTiled = Tiled<T>(shape.InChannels);
+            Span<T> region = scratch.Slice(shape.WeightGradientLength);
+            flipped = region.Slice(0, shape.OutChannels * shape.Kernel * shape.Kernel * inTiled);
+            zeros = region.Slice(flipped.Length, inTiled);
+            bordered = region.Slice(flipped.Length + inTiled, shape.OutChannels * shape.GradientPlane);
+            result = region.Slice(flipped.Length + inTiled + bordered.Length, shape.Height * shape.Width * inTiled);
         }
 
         /// <summary>

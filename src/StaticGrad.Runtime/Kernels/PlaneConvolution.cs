@@ -178,6 +178,13 @@ namespace StaticGrad.Kernels
         private static void BackwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (WeightGradientIsChannelsLast(shape))
+            {
+                // One pass over the examples: each example's output gradient is read from memory once, for ∂W, ∂b and ∂x.
+                WeightGradientChannelsLast(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, scratch);
+                return;
+            }
+
             WeightGradient(shape, input, outputGradient, batch, weightGradient, scratch);
             if (biasGradient.Length != 0)
             {
@@ -193,12 +200,6 @@ namespace StaticGrad.Kernels
         private static void WeightGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, Span<T> weightGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            if (shape.Kernel == 3 && (Wide512 || (Vector256.IsHardwareAccelerated && Fma.IsSupported)))
-            {
-                WeightGradientChannelsLast(shape, input, outputGradient, batch, weightGradient, scratch);
-                return;
-            }
-
             int channels = shape.InChannels, outRounded = shape.OutChannelsRounded, paddedPlane = shape.PaddedPlane, wide = shape.WideLength, chunk = shape.ChunkImages;
             int inputStride = channels * paddedPlane, gradientStride = outRounded * wide;
             Span<T> padded = scratch.Slice(0, chunk * inputStride);
@@ -219,6 +220,10 @@ namespace StaticGrad.Kernels
             }
         }
 
+        /// <summary>Whether the weight gradient runs channels-last (<see cref="WeightGradientChannelsLast{T}"/>): 3×3 kernels, with Vector512 or Vector256 and FMA.</summary>
+        private static bool WeightGradientIsChannelsLast(in PlaneConvolutionShape shape) =>
+            shape.Kernel == 3 && (Wide512 || (Vector256.IsHardwareAccelerated && Fma.IsSupported));
+
         /// <summary>Whether the Vector512 paths run (AVX-512F).</summary>
         private static bool Wide512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
@@ -231,9 +236,11 @@ namespace StaticGrad.Kernels
         /// one broadcast input value times one or two vectors of the output gradient turned channels-last. A register tile is one
         /// input channel's 9 taps × 32 output channels (Vector512, 18 accumulators) or × 8 (Vector256, 9): it stays in registers
         /// over a whole example's positions, only the real ones (not the wide rows' extra columns), and needs no horizontal sums.
-        /// Per position it loads 2 (or 1) vectors and broadcasts 9 inputs for 18 (or 9) multiply-adds.
+        /// Per position it loads 2 (or 1) vectors and broadcasts 9 inputs for 18 (or 9) multiply-adds. The bias gradient is summed
+        /// from the same channels-last rows, and the input gradient (when wanted) computed in the same pass over the examples, so
+        /// each example's output gradient leaves memory once.
         /// </summary>
-        private static void WeightGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, Span<T> weightGradient, Span<T> scratch)
+        private static void WeightGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int channels = shape.InChannels, outChannels = shape.OutChannels, paddedPlane = shape.PaddedPlane, paddedWidth = shape.PaddedWidth;
@@ -242,9 +249,17 @@ namespace StaticGrad.Kernels
             Span<T> padded = scratch.Slice(0, channels * paddedPlane);
             Span<T> gradient = scratch.Slice(padded.Length, positions * outTiled);
             Span<T> sums = scratch.Slice(padded.Length + gradient.Length, taps * outTiled);
+            Span<T> biasSums = scratch.Slice(padded.Length + gradient.Length + sums.Length, outTiled);
             padded.Clear(); // the borders stay zero; each example writes only the interior
             gradient.Clear(); // the channels that round up to a tile stay zero
             sums.Clear();
+            biasSums.Clear();
+            bool inputGradients = inputGradient.Length != 0;
+            if (inputGradients)
+            {
+                PrepareInputGradient(shape, weights, scratch);
+            }
+
             int inputSize = shape.InputSize, outputSize = shape.OutputSize, interior = (shape.Padding * paddedWidth) + shape.Padding;
             ref T x = ref MemoryMarshal.GetReference(padded);
             ref T dy = ref MemoryMarshal.GetReference(gradient);
@@ -253,6 +268,11 @@ namespace StaticGrad.Kernels
             {
                 Embed(input.Slice(b * inputSize, inputSize), channels, shape.Height, shape.Width, padded, paddedPlane, paddedWidth, interior);
                 Transpose(outputGradient.Slice(b * outputSize, outputSize), outChannels, positions, gradient, outTiled);
+                if (biasGradient.Length != 0)
+                {
+                    AddRows(gradient, positions, outTiled, biasSums);
+                }
+
                 for (int c = 0; c < channels; c++)
                 {
                     ref T plane = ref Unsafe.Add(ref x, c * paddedPlane);
@@ -269,6 +289,11 @@ namespace StaticGrad.Kernels
                         }
                     }
                 }
+
+                if (inputGradients)
+                {
+                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+                }
             }
 
             for (int o = 0; o < outChannels; o++)
@@ -278,6 +303,49 @@ namespace StaticGrad.Kernels
                 {
                     row[t] += sums[(t * outTiled) + o];
                 }
+            }
+
+            for (int o = 0; o < biasGradient.Length; o++)
+            {
+                biasGradient[o] += biasSums[o];
+            }
+        }
+
+        /// <summary><c>sums[j] += Σ_i rows[i·width + j]</c> for j below <paramref name="width"/> (a whole number of vectors): the channels-last output gradient summed over positions.</summary>
+        private static void AddRows<T>(ReadOnlySpan<T> rows, int count, int width, Span<T> sums)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (rows.Length < count * width || sums.Length < width)
+            {
+                throw new ArgumentException("rows or sums is shorter than the shape says.");
+            }
+
+            ref T from = ref MemoryMarshal.GetReference(rows);
+            ref T to = ref MemoryMarshal.GetReference(sums);
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + Vector256<T>.Count <= width; j += Vector256<T>.Count)
+                {
+                    Vector256<T> sum = Vector256<T>.Zero;
+                    for (int i = 0; i < count; i++)
+                    {
+                        sum += Vector256.LoadUnsafe(ref from, (nuint)((i * width) + j));
+                    }
+
+                    (Vector256.LoadUnsafe(ref to, (nuint)j) + sum).StoreUnsafe(ref to, (nuint)j);
+                }
+            }
+
+            for (; j < width; j++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < count; i++)
+                {
+                    sum += Unsafe.Add(ref from, (i * width) + j);
+                }
+
+                Unsafe.Add(ref to, j) += sum;
             }
         }
 
@@ -448,18 +516,29 @@ namespace StaticGrad.Kernels
         private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            if (ChannelsLast<T>(shape.OutChannels * shape.Kernel * shape.Kernel, shape.InChannels))
+            PrepareInputGradient(shape, weights, scratch);
+            int inputSize = shape.InputSize, outputSize = shape.OutputSize;
+            for (int b = 0; b < batch; b++)
             {
-                InputGradientChannelsLast(shape, outputGradient, batch, weights, inputGradient, scratch);
+                InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+            }
+        }
+
+        /// <summary>The input gradient's scratch before its first example: the flipped weights, the bordered planes' zeros.</summary>
+        private static void PrepareInputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> weights, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (InputGradientIsChannelsLast<T>(shape))
+            {
+                PrepareInputGradientChannelsLast(shape, weights, scratch);
                 return;
             }
 
             int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel, taps = shape.Taps;
             int chunkLength = shape.WeightGradientLength;
-            int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, gradientWide = shape.GradientWideLength;
+            int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane;
             Span<T> flipped = scratch.Slice(chunkLength, shape.InChannelsRounded * flippedTaps);
             Span<T> bordered = scratch.Slice(chunkLength + flipped.Length, outChannels * gradientPlane);
-            Span<T> result = scratch.Slice(chunkLength + flipped.Length + bordered.Length, shape.InChannelsRounded * gradientWide);
 
             // flipped[c, o, ky, kx] = w[o, c, k−1−ky, k−1−kx]; the channels that round up to 4 stay zero.
             flipped.Clear();
@@ -475,13 +554,28 @@ namespace StaticGrad.Kernels
             }
 
             bordered.Clear();
-            int inputSize = shape.InputSize, outputSize = shape.OutputSize, border = ((kernel - 1) * gradientWidth) + kernel - 1;
-            for (int b = 0; b < batch; b++)
+        }
+
+        /// <summary>One example's input gradient, in the scratch <see cref="PrepareInputGradient{T}"/> set up.</summary>
+        private static void InputGradientExample<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, Span<T> scratch)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            if (InputGradientIsChannelsLast<T>(shape))
             {
-                Embed(outputGradient.Slice(b * outputSize, outputSize), outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
-                Correlate(ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), shape.Padding * gradientWidth), gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), flippedTaps, shape.InChannelsRounded, ref MemoryMarshal.GetReference(result), gradientWide, ReadOnlySpan<T>.Empty);
-                Extract(result, gradientWide, gradientWidth, shape.Padding, channels, shape.Height, shape.Width, inputGradient.Slice(b * inputSize, inputSize));
+                InputGradientExampleChannelsLast(shape, outputGradient, inputGradient, scratch);
+                return;
             }
+
+            int channels = shape.InChannels, outChannels = shape.OutChannels, kernel = shape.Kernel, area = kernel * kernel;
+            int chunkLength = shape.WeightGradientLength;
+            int flippedTaps = outChannels * area, gradientPlane = shape.GradientPlane, gradientWidth = shape.GradientWidth, gradientWide = shape.GradientWideLength;
+            Span<T> flipped = scratch.Slice(chunkLength, shape.InChannelsRounded * flippedTaps);
+            Span<T> bordered = scratch.Slice(chunkLength + flipped.Length, outChannels * gradientPlane);
+            Span<T> result = scratch.Slice(chunkLength + flipped.Length + bordered.Length, shape.InChannelsRounded * gradientWide);
+            int border = ((kernel - 1) * gradientWidth) + kernel - 1;
+            Embed(outputGradient, outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
+            Correlate(ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), shape.Padding * gradientWidth), gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), flippedTaps, shape.InChannelsRounded, ref MemoryMarshal.GetReference(result), gradientWide, ReadOnlySpan<T>.Empty);
+            Extract(result, gradientWide, gradientWidth, shape.Padding, channels, shape.Height, shape.Width, inputGradient);
         }
 
         private static void BiasGradient<T>(ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, Span<T> biasGradient)

@@ -70,9 +70,9 @@ namespace StaticGrad.Kernels
             long chunk = Math.Clamp(ChunkElements / Math.Max(perImage, 1), 1, 16);
             long forward = (outRounded * taps) + (inChannels * paddedPlane) + (outRounded * wide);
             // The 3×3 weight gradient (PlaneConvolution's channels-last path): one padded example, its output gradient turned
-            // channels-last with the channels rounded up to a register tile's (at most 32), and ∂Wᵀ in the same rounding.
+            // channels-last with the channels rounded up to a register tile's (at most 32), ∂Wᵀ and ∂b in the same rounding.
             long outTile = RoundUp(outChannels, MaxOutTile);
-            long channelsLast = (inChannels * paddedPlane) + (outHeight * (width + (2L * padding) - kernel + 1) * outTile) + (taps * outTile);
+            long channelsLast = (inChannels * paddedPlane) + (outHeight * (width + (2L * padding) - kernel + 1) * outTile) + (taps * outTile) + outTile;
             long weightGradient = Math.Max(chunk * perImage, channelsLast);
             long backward = weightGradient + (inRounded * outChannels * kernel * kernel) + (outChannels * gradientPlane) + (inRounded * gradientWide);
             // The channels-last forward pass and input gradient (PlaneConvolution.ChannelsLast.cs): Wᵀ (or the flipped Wᵀ) and a
