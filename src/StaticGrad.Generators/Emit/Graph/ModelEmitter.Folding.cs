@@ -7,8 +7,8 @@ namespace StaticGrad.Generators.Emit.Graph
     /// <summary>
     /// Folding: an element-wise activation whose only input is read by nothing else is applied by the op that computes that
     /// input, in its own pass (<see cref="OpDefinition.FoldableActivation"/>, <see cref="OpDefinition.FoldsActivation"/>):
-    /// BatchNorm then ReLU writes the ReLU's value once instead of writing the normalised values, reading them back and
-    /// writing them again, and its backward pass reads the ReLU's gradient directly. The graph is unchanged; only the methods
+    /// BatchNorm then ReLU (or a residual block's Add then ReLU) writes the ReLU's value once instead of writing its own values,
+    /// reading them back and writing them again, and its backward pass reads the ReLU's gradient directly. The graph is unchanged; only the methods
     /// written differ, and the results are the same to the bit.
     /// </summary>
     internal static partial class ModelEmitter
@@ -26,7 +26,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 GraphNode producer = spec.Nodes[node.Inputs[0]];
                 OpDefinition producerOp = OpCatalogue.Of(producer.Op);
                 bool onlyReader = spec.Nodes.Sum(n => n.Inputs.Count(i => i == producer.Id)) == 1 && spec.Outputs.All(o => o.Node != producer.Id);
-                if (!producerOp.FoldsActivation(activation) || producerOp.IsInput || producerOp.IsView || !onlyReader || code.Folds.ContainsKey(producer.Id)
+                if (!producerOp.FoldsActivation(code, producer, activation) || producerOp.IsInput || producerOp.IsView || !onlyReader || code.Folds.ContainsKey(producer.Id)
                     || !WritesOwnGradient(routing.Targets, routing.Accumulated, node, producer)
                     || (routing.ToInputTargets is { } toInput && !WritesOwnGradient(toInput, routing.ToInputAccumulated, node, producer)))
                 {

@@ -59,7 +59,7 @@ namespace StaticGrad.Generators.Graph.Ops
         public override bool AlwaysWritesInputGradient => true;
 
         /// <summary>A ReLU that reads only this normalisation is applied in its passes: its values go through memory once, not three times.</summary>
-        public override bool FoldsActivation(string activation) => activation == "Relu";
+        public override bool FoldsActivation(GraphCode code, GraphNode node, string activation) => activation == "Relu";
 
         public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
 

@@ -76,8 +76,20 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"private static readonly global::StaticGrad.Kernels.BroadcastShape Node{node.Id}Broadcast = new global::StaticGrad.Kernels.BroadcastShape(new int[] {{ {string.Join(", ", a)} }}, new int[] {{ {string.Join(", ", b)} }});");
         }
 
-        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node) =>
+        /// <summary>An addition of two values of its own shape applies the ReLU that alone reads it in the same pass (a residual block's end).</summary>
+        public override bool FoldsActivation(GraphCode code, GraphNode node, string activation) => _key == "Add" && activation == "Relu" && Plain(code, node);
+
+        public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
+        {
+            if (code.FoldedActivation(node) is { } relu)
+            {
+                w.Line($"// ReLU %{relu.Id} is folded in: this pass writes its value, max(0, a + b).");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.AddRelu({code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, {code.OutputSpan(relu)});");
+                return;
+            }
+
             w.Line($"global::StaticGrad.Kernels.Broadcast.Forward(global::StaticGrad.Kernels.BinaryOperator.{_key}, Node{node.Id}Broadcast, {code.ValueSpan(node.Inputs[0])}, {code.ValueSpan(node.Inputs[1])}, batch, {code.OutputSpan(node)});");
+        }
 
         /// <summary>
         /// ONNX's <c>Add</c>, <c>Sub</c> or <c>Mul</c>, whose broadcasting is PyTorch's. Shapes here are per example, so
@@ -115,6 +127,13 @@ namespace StaticGrad.Generators.Graph.Ops
             string right = inputGradients[1] is { } db ? code.TargetSpan(db, node.Inputs[1]) : "default";
             if (inputGradients[0] is null && inputGradients[1] is null)
             {
+                return;
+            }
+
+            if (code.FoldedActivation(node) is { } relu)
+            {
+                w.Line($"// ReLU %{relu.Id} is folded in: both operands get the gradient of its value where that value is positive.");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.AddReluBackward({code.ValueSpan(relu.Id)}, {code.GradientSpan(relu.Id)}, {left}, {right});");
                 return;
             }
 

@@ -51,11 +51,11 @@ namespace StaticGrad.Generators.Graph.Ops
         public virtual string? FoldableActivation => null;
 
         /// <summary>
-        /// Whether this op's writers apply <paramref name="activation"/> themselves when <see cref="GraphCode.FoldedActivation"/>
+        /// Whether this op's writers apply <paramref name="activation"/> to <paramref name="node"/>'s value themselves when <see cref="GraphCode.FoldedActivation"/>
         /// names a node for it: the forward pass writes that node's value, the backward pass reads that node's gradient and
         /// lets it through only where the activation's output says.
         /// </summary>
-        public virtual bool FoldsActivation(string activation) => false;
+        public virtual bool FoldsActivation(GraphCode code, GraphNode node, string activation) => false;
 
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;

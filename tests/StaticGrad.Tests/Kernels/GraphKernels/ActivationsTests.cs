@@ -227,6 +227,51 @@ public class ActivationsTests
         }
     }
 
+    /// <summary>
+    /// The ReLU folded into an addition (<see cref="Elementwise.AddRelu{T}"/>, <see cref="Elementwise.AddReluBackward{T}"/>)
+    /// gives, to the bit, what the addition then <see cref="Elementwise.Relu{T}"/> and <see cref="Elementwise.ReluBackward{T}"/>
+    /// give, with one gradient, the other or both wanted; sums of exactly 0 included (ReLU's gradient is 0 there).
+    /// </summary>
+    [Fact]
+    public void AddRelu_GivesExactlyWhatAddThenReluGives()
+    {
+        var random = new Random(21);
+        foreach (int length in Lengths)
+        {
+            double[] a = Random(random, length), b = Random(random, length), dy = Random(random, length);
+            b[0] = -a[0]; // a sum of exactly 0
+            AddReluCase(a, b, dy);
+            AddReluCase(ToFloat(a), ToFloat(b), ToFloat(dy));
+        }
+    }
+
+    private static void AddReluCase<T>(T[] a, T[] b, T[] dy)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int n = a.Length;
+        T[] sum = new T[n], y = new T[n], folded = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            sum[i] = a[i] + b[i];
+        }
+
+        Elementwise.Relu<T>(sum, y);
+        Elementwise.AddRelu<T>(a, b, folded);
+        Assert.Equal(y, folded);
+
+        T[] dx = new T[n], da = new T[n], db = new T[n];
+        Elementwise.ReluBackward<T>(y, dy, dx);
+        Elementwise.AddReluBackward<T>(folded, dy, da, db);
+        Assert.Equal(dx, da);
+        Assert.Equal(dx, db);
+        Array.Clear(da);
+        Elementwise.AddReluBackward<T>(folded, dy, da, default);
+        Assert.Equal(dx, da);
+        Array.Clear(db);
+        Elementwise.AddReluBackward<T>(folded, dy, default, db);
+        Assert.Equal(dx, db);
+    }
+
     [Fact]
     public void WarmCalls_AllocateNothing()
     {
