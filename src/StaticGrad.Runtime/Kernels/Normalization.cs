@@ -139,17 +139,23 @@ namespace StaticGrad.Kernels
         /// <param name="weightGradient">∂L/∂γ is added to it, <c>[channels]</c>.</param>
         /// <param name="biasGradient">∂L/∂β is added to it, <c>[channels]</c>.</param>
         /// <param name="inputGradient">Receives ∂L/∂x, <c>[batch × channels × plane]</c> (may be <paramref name="outputGradient"/> itself).</param>
-        /// <param name="reluOutput">Empty, or the output of a ReLU folded into the forward pass (<c>relu: true</c>): then
-        /// <paramref name="outputGradient"/> is the gradient with respect to that output, and only where it is positive does it
-        /// reach the normalisation (<c>dy·[y &gt; 0]</c>, ReLU's backward pass in the same reads).</param>
-        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, ReadOnlySpan<T> reluOutput = default)
+        /// <param name="relu">Whether the forward pass had a ReLU folded in (<see cref="BatchNormTraining{T}"/> with <c>relu: true</c>):
+        /// then <paramref name="outputGradient"/> is the gradient with respect to the ReLU's output, and it reaches the
+        /// normalisation only where that output is positive (<c>dy·[y &gt; 0]</c>, ReLU's backward pass in the same reads). Which
+        /// outputs were positive is recomputed from <paramref name="x"/> with the forward pass's own arithmetic (the same bits),
+        /// so the ReLU's output is not read again.</param>
+        /// <param name="bias">β, <c>[channels]</c>, when <paramref name="relu"/> is set (the forward pass's shift); otherwise unused.</param>
+        /// <exception cref="ArgumentException"><paramref name="relu"/> is set but <paramref name="bias"/> does not hold a value per channel.</exception>
+        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool relu = false, ReadOnlySpan<T> bias = default)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int count = batch * channels * plane;
             Debug.Assert(x.Length >= count && outputGradient.Length >= count && inputGradient.Length >= count, "x or a gradient is shorter than batch × channels × plane.");
-            Debug.Assert(reluOutput.IsEmpty || reluOutput.Length >= count, "reluOutput is shorter than batch × channels × plane.");
-            bool masked = !reluOutput.IsEmpty;
-            ref T mask = ref masked ? ref MemoryMarshal.GetReference(reluOutput) : ref MemoryMarshal.GetReference(outputGradient);
+            if (relu && bias.Length < channels)
+            {
+                throw new ArgumentException($"With relu, bias must hold the forward pass's β, {channels} values, but has length {bias.Length}.", nameof(bias));
+            }
+
             Debug.Assert(weight.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels && weightGradient.Length >= channels && biasGradient.Length >= channels, "a per-channel span is shorter than channels.");
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T dY = ref MemoryMarshal.GetReference(outputGradient);
@@ -159,10 +165,13 @@ namespace StaticGrad.Kernels
             {
                 double mean = double.CreateTruncating(savedMean[c]), invStd = double.CreateTruncating(savedInvStd[c]);
                 double sumDy = 0, sumDyXHat = 0;
+
+                // The forward pass's y = (x − mean)·scale + shift, as BatchNormTraining computed it, for the folded ReLU's mask.
+                var gate = new ReluGate<T>(relu, savedMean[c], savedInvStd[c] * weight[c], relu ? bias[c] : T.Zero);
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref mask, offset), masked, ref Unsafe.Add(ref input, offset), plane, mean);
+                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref input, offset), plane, mean);
                     sumDy += dy;
                     sumDyXHat += dyCentred;
                 }
@@ -178,7 +187,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), ref Unsafe.Add(ref mask, offset), masked, ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
+                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
                 }
             }
         }
@@ -446,8 +455,8 @@ namespace StaticGrad.Kernels
             return sum;
         }
 
-        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with <paramref name="masked"/>, dy counts only where <paramref name="mask"/> is positive.</summary>
-        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, ref T mask, bool masked, ref T x, int length, double mean)
+        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with a folded ReLU (<paramref name="gate"/>), dy counts only where the forward pass's output was positive.</summary>
+        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, in ReluGate<T> gate, ref T x, int length, double mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -460,9 +469,9 @@ namespace StaticGrad.Kernels
                 for (; i <= length - 8; i += 8)
                 {
                     Vector256<float> gf = Vector256.LoadUnsafe(ref g, (nuint)i), xf = Vector256.LoadUnsafe(ref v, (nuint)i);
-                    if (masked)
+                    if (gate.Relu)
                     {
-                        gf = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref mask), (nuint)i), Vector256<float>.Zero), gf, Vector256<float>.Zero);
+                        gf &= Vector256.GreaterThan(gate.Output(xf.As<float, T>()).As<T, float>(), Vector256<float>.Zero);
                     }
 
                     Vector256<double> g0 = Vector256.WidenLower(gf), g1 = Vector256.WidenUpper(gf);
@@ -483,9 +492,9 @@ namespace StaticGrad.Kernels
                 for (; i <= length - 4; i += 4)
                 {
                     Vector256<double> g0 = Vector256.LoadUnsafe(ref g, (nuint)i);
-                    if (masked)
+                    if (gate.Relu)
                     {
-                        g0 = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref mask), (nuint)i), Vector256<double>.Zero), g0, Vector256<double>.Zero);
+                        g0 &= Vector256.GreaterThan(gate.Output(Vector256.LoadUnsafe(ref v, (nuint)i).As<double, T>()).As<T, double>(), Vector256<double>.Zero);
                     }
 
                     s0 += g0;
@@ -498,7 +507,7 @@ namespace StaticGrad.Kernels
 
             for (; i < length; i++)
             {
-                double g = masked && !(Unsafe.Add(ref mask, i) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
+                double g = gate.Relu && !(gate.Output(Unsafe.Add(ref x, i)) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
                 sum += g;
                 dot += g * (double.CreateTruncating(Unsafe.Add(ref x, i)) - mean);
             }
@@ -537,8 +546,8 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with <paramref name="masked"/>, dy is 0 where <paramref name="mask"/> is not positive.</summary>
-        private static void NormalizeBackward<T>(ref T x, ref T dy, ref T mask, bool masked, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
+        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with a folded ReLU (<paramref name="gate"/>), dy is 0 where the forward pass's output was not positive.</summary>
+        private static void NormalizeBackward<T>(ref T x, ref T dy, in ReluGate<T> gate, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -547,11 +556,11 @@ namespace StaticGrad.Kernels
                 Vector256<T> m = Vector256.Create(mean), s = Vector256.Create(invStd), kv = Vector256.Create(k), a = Vector256.Create(meanDy), c = Vector256.Create(meanDyXHat);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
-                    var xHat = (Vector256.LoadUnsafe(ref x, (nuint)i) - m) * s;
+                    Vector256<T> xv = Vector256.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
                     Vector256<T> g = Vector256.LoadUnsafe(ref dy, (nuint)i);
-                    if (masked)
+                    if (gate.Relu)
                     {
-                        g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref mask, (nuint)i), Vector256<T>.Zero), g, Vector256<T>.Zero);
+                        g &= Vector256.GreaterThan(gate.Output(xv), Vector256<T>.Zero);
                     }
 
                     (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
@@ -562,11 +571,11 @@ namespace StaticGrad.Kernels
                 Vector128<T> m = Vector128.Create(mean), s = Vector128.Create(invStd), kv = Vector128.Create(k), a = Vector128.Create(meanDy), c = Vector128.Create(meanDyXHat);
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
-                    var xHat = (Vector128.LoadUnsafe(ref x, (nuint)i) - m) * s;
+                    Vector128<T> xv = Vector128.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
                     Vector128<T> g = Vector128.LoadUnsafe(ref dy, (nuint)i);
-                    if (masked)
+                    if (gate.Relu)
                     {
-                        g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.LoadUnsafe(ref mask, (nuint)i), Vector128<T>.Zero), g, Vector128<T>.Zero);
+                        g &= Vector128.GreaterThan(gate.Output(xv), Vector128<T>.Zero);
                     }
 
                     (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
@@ -576,9 +585,36 @@ namespace StaticGrad.Kernels
             for (; i < length; i++)
             {
                 T xHat = (Unsafe.Add(ref x, i) - mean) * invStd;
-                T g = masked && !(Unsafe.Add(ref mask, i) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
+                T g = gate.Relu && !(gate.Output(Unsafe.Add(ref x, i)) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
                 Unsafe.Add(ref dx, i) = k * (g - meanDy - (xHat * meanDyXHat));
             }
+        }
+        /// <summary>
+        /// A ReLU folded into batch norm, seen from the backward pass: the forward pass's output <c>((x − mean)·scale) + shift</c>
+        /// recomputed with the same operations in the same order (so the same bits, whether the forward pass took a vector or
+        /// the scalar tail), to tell where the ReLU let the gradient through.
+        /// </summary>
+        private readonly struct ReluGate<T>
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            private readonly T _mean, _scale, _shift;
+
+            public ReluGate(bool relu, T mean, T scale, T shift)
+            {
+                Relu = relu;
+                _mean = mean;
+                _scale = scale;
+                _shift = shift;
+            }
+
+            /// <summary>Whether a ReLU was folded in; if not, every gradient passes.</summary>
+            public bool Relu { get; }
+
+            public T Output(T x) => ((x - _mean) * _scale) + _shift;
+
+            public Vector256<T> Output(Vector256<T> x) => ((x - Vector256.Create(_mean)) * Vector256.Create(_scale)) + Vector256.Create(_shift);
+
+            public Vector128<T> Output(Vector128<T> x) => ((x - Vector128.Create(_mean)) * Vector128.Create(_scale)) + Vector128.Create(_shift);
         }
     }
 }

@@ -127,12 +127,12 @@ namespace StaticGrad.Generators.Graph.Ops
             GraphNode? relu = code.FoldedActivation(node);
             if (relu is not null)
             {
-                w.Line($"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive.");
+                w.Line($"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive (in training, recomputed from x and β).");
             }
 
             w.Open("if (_training)");
             w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan((relu ?? node).Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
-            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", reluOutput: {code.ValueSpan(relu.Id)}")});");
+            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", relu: true, bias: {code.ParameterSpan(bias)}")});");
             w.Close();
             w.Open("else");
             w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");

@@ -295,7 +295,7 @@ public class NormalizationTests
     }
 
     /// <summary>
-    /// The ReLU folded into batch norm (<c>relu: true</c>, <c>reluOutput</c>) gives, to the bit, what batch norm then
+    /// The ReLU folded into batch norm (<c>relu: true</c> both ways; the backward pass recomputes the mask from x) gives, to the bit, what batch norm then
     /// <see cref="Elementwise.Relu{T}"/> and <see cref="Elementwise.ReluBackward{T}"/> then batch norm's backward give, in
     /// float and double, in training and evaluation mode, on planes with and without SIMD tails.
     /// </summary>
@@ -310,6 +310,10 @@ public class NormalizationTests
             FoldedReluCase(x, dz, w, b, batch, channels, plane);
             FoldedReluCase(ToFloat(x), ToFloat(dz), ToFloat(w), ToFloat(b), batch, channels, plane);
         }
+
+        var e = Assert.Throws<ArgumentException>(() => Normalization.BatchNormBackward<double>(new double[6], new double[6], 1, 2, 3, new double[2], new double[2], new double[2], new double[2], new double[2], new double[6], relu: true));
+        Assert.Equal("bias", e.ParamName);
+        Assert.Contains("2 values, but has length 0", e.Message);
     }
 
     private static void FoldedReluCase<T>(T[] x, T[] dz, T[] w, T[] b, int batch, int channels, int plane)
@@ -329,7 +333,7 @@ public class NormalizationTests
         T[] dW = new T[channels], dB = new T[channels], dWFolded = new T[channels], dBFolded = new T[channels];
         Elementwise.ReluBackward<T>(z, dz, dy);
         Normalization.BatchNormBackward<T>(x, dy, batch, channels, plane, w, mean, invStd, dW, dB, dx);
-        Normalization.BatchNormBackward<T>(x, dz, batch, channels, plane, w, mean, invStd, dWFolded, dBFolded, dxFolded, reluOutput: z);
+        Normalization.BatchNormBackward<T>(x, dz, batch, channels, plane, w, mean, invStd, dWFolded, dBFolded, dxFolded, relu: true, bias: b);
         Assert.Equal(dx, dxFolded);
         Assert.Equal(dW, dWFolded);
         Assert.Equal(dB, dBFolded);
