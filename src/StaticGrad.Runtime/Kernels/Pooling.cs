@@ -217,7 +217,10 @@ namespace StaticGrad.Kernels
             offset = Vector128.ConditionalSelect(take.AsInt32(), valueOffset, offset);
         }
 
-        /// <summary>Max pooling's backward pass: clears <paramref name="inputGradient"/>, then adds each output gradient to the input its maximum came from.</summary>
+        /// <summary>
+        /// Max pooling's backward pass: clears <paramref name="inputGradient"/>, then adds each output gradient to the input its
+        /// maximum came from. One example at a time, so its cleared gradient is still in cache when the additions land on it.
+        /// </summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
         /// <param name="outputGradient">∂L/∂output, <c>[batch × outputSize]</c>.</param>
         /// <param name="indices">What <see cref="MaxPool{T}"/> recorded.</param>
@@ -228,10 +231,10 @@ namespace StaticGrad.Kernels
         public static void MaxPoolBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> indices, int batch, int inputSize, int outputSize, Span<T> inputGradient)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
-            inputGradient.Slice(0, batch * inputSize).Clear();
             for (int b = 0; b < batch; b++)
             {
                 Span<T> dX = inputGradient.Slice(b * inputSize, inputSize);
+                dX.Clear();
                 for (int o = b * outputSize; o < (b + 1) * outputSize; o++)
                 {
                     dX[indices[o]] += outputGradient[o];
