@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -12,6 +14,17 @@ namespace StaticGrad.Generators.Catalogue
     /// the network emitter loop over <see cref="LayerCatalogue"/>; adding a layer is a new subclass, its
     /// <see cref="LayerKind"/> and its attribute.
     /// </summary>
+    /// <summary>A layer as a node of the model graph: its op and the op's settings.</summary>
+    internal readonly record struct LoweredLayer(OpDefinition Op, OpSettings Settings)
+    {
+        /// <summary>An op without settings (ReLU, Flatten).</summary>
+        public static LoweredLayer Plain(OpDefinition op) => new(op, OpSettings.None);
+
+        /// <summary>An op of whole-number settings, in the order its definition reads them.</summary>
+        public static LoweredLayer Ints(OpDefinition op, params int[] values) =>
+            new(op, new OpSettings(Helpers.EquatableArray.Of(values), Helpers.EquatableArray.Empty<double>(), string.Empty));
+    }
+
     internal abstract class LayerDefinition
     {
         /// <summary>The key specs refer to the definition by (specs stay plain values, so caching holds).</summary>
@@ -29,6 +42,14 @@ namespace StaticGrad.Generators.Catalogue
         /// </summary>
         /// <returns><see langword="false"/> when the attribute cannot be read at all and the network gets no code.</returns>
         public abstract bool Parse(NetworkChain chain, NetworkEntry entry, int index);
+
+        /// <summary>
+        /// The op of the model graph this layer is (Graph/Ops/…) and its settings. Where StaticGrad.Runtime is referenced the
+        /// network is lowered onto that graph (<see cref="NetworkLowering"/>) and its passes are the ops' own; the writers below
+        /// serve only targets without the runtime (netstandard2.0), for the layers that run there. Null for a definition that
+        /// is no layer of its own (<c>Input</c>).
+        /// </summary>
+        public virtual LoweredLayer? Lower(LayerSpec layer) => null;
 
         /// <summary>How the layer reads in docs, architecture text and messages: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
         public abstract string Describe(LayerSpec layer);

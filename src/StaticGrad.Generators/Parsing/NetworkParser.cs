@@ -19,8 +19,11 @@ namespace StaticGrad.Generators.Parsing
     /// </summary>
     internal static class NetworkParser
     {
-        /// <summary>Generated per-layer members (<c>Layer0Weight</c>, <c>_layer2Indices</c>, …) and shared kernel shapes (<c>Linear64To32ForwardProduct</c>, …).</summary>
-        private static readonly Regex LayerMemberName = new("^(_layer[0-9]+|Layer[0-9]+|Linear[0-9]+To[0-9]+)", RegexOptions.CultureInvariant);
+        /// <summary>
+        /// Generated per-layer members (<c>Layer0Weight</c>, <c>_layer2Indices</c>), the lowered graph's per-node members
+        /// (<c>Node3Forward</c>, <c>_node3Indices</c>) and shared kernel shapes (<c>Linear64To32ForwardProduct</c>, …).
+        /// </summary>
+        private static readonly Regex LayerMemberName = new("^(_layer[0-9]+|Layer[0-9]+|_node[0-9]+|Node[0-9]+|Linear[0-9]+To[0-9]+)", RegexOptions.CultureInvariant);
 
         /// <summary>Generated members of a network class that no user member may share a name with (plus <c>Layer{i}…</c>).</summary>
         public static readonly ImmutableArray<string> ReservedNames = ImmutableArray.Create(
@@ -33,7 +36,7 @@ namespace StaticGrad.Generators.Parsing
             "RunForward", "RunBackward", "RunLoss", "StepRange", "LoadBytes", "Threads", "_team",
             "Description", "SaveSafetensors", "LoadSafetensors", "ExportOnnx",
             "Optimizer", "UseAdamW", "RequireOptimizer", "NoOptimizerMessage", "LabelSpan", "Labels",
-            "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore", "_training", "_dropoutState");
+            "ComputeLossCore", "TrainStepCore", "EvaluateLossCore", "AccuracyCore", "_training", "_dropoutState", "_replaceGradients");
 
         /// <summary>Whether <paramref name="name"/> is a member name network classes get (a user member by that name collides).</summary>
         public static bool IsReservedMemberName(string name) => ReservedNames.Contains(name) || LayerMemberName.IsMatch(name);

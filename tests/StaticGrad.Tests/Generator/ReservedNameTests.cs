@@ -22,7 +22,7 @@ public class ReservedNameTests
         string[] members = DeclaredMembers("NetworkSnapshotTests.");
         Assert.Contains("TrainStep", members); // the collection sees methods, properties, fields and nested types
         Assert.Contains("Optimizer", members);
-        Assert.Contains("_layer2Indices", members);
+        Assert.Contains("_node3Indices", members);
         Assert.Contains("LabelSpan", members);
         string[] missing = members
             .Where(name => !NetworkParser.IsReservedMemberName(name))

@@ -116,6 +116,45 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void TrainStep_ReplacesTheGradients_WhateverTheyHeldBefore()
+    {
+        // The lowered networks' TrainStep clears nothing: Linear and Conv2d (both its paths: padded planes for stride 1,
+        // im2row for stride 2) write their gradients instead of adding. Stale values in Gradients must not leak into the step.
+        var random = new Random(11);
+        int[] labels = { 0, 2, 1, 0, 2 };
+        double[] x = Reference.Randn(random, 5 * TinyCnn.InputSize);
+        var clean = new TinyCnn(seed: 3, maxBatchSize: 5) { Optimizer = new Sgd(0.05) };
+        var stale = new TinyCnn(seed: 3, maxBatchSize: 5) { Optimizer = new Sgd(0.05) };
+        stale.Gradients.Fill(1e6);
+        Assert.Equal(clean.TrainStep(x, labels), stale.TrainStep(x, labels));
+        Assert.Equal(clean.Gradients.ToArray(), stale.Gradients.ToArray());
+        Assert.Equal(clean.Parameters.ToArray(), stale.Parameters.ToArray());
+
+        double[] y = Reference.Randn(random, 4 * StridedCnn.InputSize), targets = Reference.Randn(random, 4 * StridedCnn.OutputSize);
+        var cleanStrided = new StridedCnn(seed: 4, maxBatchSize: 4) { Optimizer = new Sgd(0.05) };
+        var staleStrided = new StridedCnn(seed: 4, maxBatchSize: 4) { Optimizer = new Sgd(0.05) };
+        staleStrided.Gradients.Fill(-1e6);
+        Assert.Equal(cleanStrided.TrainStep(y, targets), staleStrided.TrainStep(y, targets));
+        Assert.Equal(cleanStrided.Gradients.ToArray(), staleStrided.Gradients.ToArray());
+        Assert.Equal(cleanStrided.Parameters.ToArray(), staleStrided.Parameters.ToArray());
+
+        // Backward still adds: after the step, Backward of the same batch gives the step's gradients plus its own.
+        double[] afterStep = cleanStrided.Gradients.ToArray();
+        var outputs = new double[4 * StridedCnn.OutputSize];
+        cleanStrided.Forward(y, outputs);
+        double[] outputGradients = Reference.Randn(random, outputs.Length);
+        cleanStrided.Backward(outputGradients);
+        double[] added = cleanStrided.Gradients.ToArray();
+        cleanStrided.ZeroGradients();
+        cleanStrided.Backward(outputGradients);
+        double[] alone = cleanStrided.Gradients.ToArray();
+        for (int i = 0; i < added.Length; i++)
+        {
+            Assert.Equal(afterStep[i] + alone[i], added[i], 12);
+        }
+    }
+
+    [Fact]
     public void Dropout_IsTheIdentityInForward_AndDropsInTrainingSteps_Reproducibly()
     {
         var random = new Random(8);

@@ -42,13 +42,7 @@ public class NetworkThreadsTests
         foreach (var net in new[] { one, two })
         {
             net.TrainStep(x, y);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int step = 0; step < 10; step++)
-            {
-                net.TrainStep(x, y);
-            }
-
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Allocations.AssertSteadyStateAllocatesNothing(() => net.TrainStep(x, y), stepsPerWindow: 10);
         }
 
         two.Threads = 1;

@@ -36,22 +36,14 @@ namespace Vision
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
-        // Layer 0, Conv2d(1, 4, 3, Padding = 1): its geometry (constants to the JIT) and the scratch its kernels work in (padded planes, tiles; a region per thread).
-        private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Layer0Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape(1, 12, 12, 4, 3, 1);
-        private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float> _layer0Workspace;
+        // True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.
+        private bool _replaceGradients;
 
-        // Layer 2, MaxPool2d(2): where each output's maximum came from, for the backward pass.
-        private readonly int[] _layer2Indices;
-
-        // Layer 3, Conv2d(4, 8, 3, Stride = 2): the batch's patches as rows [batch·4 × 36] (im2row), their gradient,
-        // and the output (or its gradient) in channels-last order [batch·plane × out] for the products.
-        private readonly float[] _layer3Rows;
-        private readonly float[] _layer3RowGradients;
-        private readonly float[] _layer3ChannelsLast;
-
-        // Layer 6, Dropout(0.25): this step's mask (0 or 1/(1 − p) per value; 1 outside training), for the backward pass.
-        private readonly float[] _layer6Mask;
-
+        private static readonly global::StaticGrad.Kernels.PlaneConvolutionShape Node1Convolution = new global::StaticGrad.Kernels.PlaneConvolutionShape(1, 12, 12, 4, 3, 1);
+        private readonly global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float> _node1Workspace;
+        private readonly int[] _node3Indices; // where each maximum came from
+        private readonly float[] _node4Rows, _node4RowGradients, _node4ChannelsLast; // im2row patches, their gradient, the output channels-last
+        private readonly float[] _node7Mask; // 0 or 1/(1 − p) per value of the last training batch
         // True while TrainStep runs its forward pass: Dropout drops values only then.
         private bool _training;
 
@@ -89,17 +81,18 @@ namespace Vision
                 new float[maxBatchSize * 144], // layer 2 (MaxPool2d(2)) out
                 new float[maxBatchSize * 32], // layer 3 (Conv2d(4, 8, 3, Stride = 2)) out
                 new float[maxBatchSize * 8], // layer 4 (AvgPool2d(2)) out
-                new float[maxBatchSize * 8], // layer 5 (Flatten) out
+                global::System.Array.Empty<float>(), // layer 5 (Flatten) out: a view of the values before it, set below
                 new float[maxBatchSize * 8], // layer 6 (Dropout(0.25)) out
                 new float[maxBatchSize * 3], // layer 7 (Linear(8, 3)) out
             };
+            _activations[6] = _activations[5]; // Flatten reads the same values with another shape
             _gradientScratch = new float[][] { new float[maxBatchSize * 576], new float[maxBatchSize * 576] };
-            _layer0Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float>(Layer0Convolution);
-            _layer2Indices = new int[maxBatchSize * 144];
-            _layer3Rows = new float[maxBatchSize * 144];
-            _layer3RowGradients = new float[maxBatchSize * 144];
-            _layer3ChannelsLast = new float[maxBatchSize * 32];
-            _layer6Mask = new float[maxBatchSize * 8];
+            _node1Workspace = new global::StaticGrad.Kernels.PlaneConvolutionWorkspace<float>(Node1Convolution);
+            _node3Indices = new int[maxBatchSize * 144];
+            _node4Rows = new float[maxBatchSize * 144];
+            _node4RowGradients = new float[maxBatchSize * 144];
+            _node4ChannelsLast = new float[maxBatchSize * 32];
+            _node7Mask = new float[maxBatchSize * 8];
             _dropoutState = ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ 0xD1B54A32D192ED03UL; // never 0: xorshift would stay at 0
             InitializeParameters(seed);
         }
@@ -228,21 +221,6 @@ namespace Vision
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
-        // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
-        private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
-        {
-            _batch = 0;
-            Layer0Forward(inputs, batch); // Conv2d(1, 4, 3, Padding = 1)
-            Layer1Forward(batch); // ReLU
-            Layer2Forward(batch); // MaxPool2d(2)
-            Layer3Forward(batch); // Conv2d(4, 8, 3, Stride = 2)
-            Layer4Forward(batch); // AvgPool2d(2)
-            Layer5Forward(batch); // Flatten
-            Layer6Forward(batch); // Dropout(0.25)
-            Layer7Forward(batch); // Linear(8, 3)
-        }
-
         /// <summary>
         /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
         /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
@@ -268,210 +246,216 @@ namespace Vision
             }
         }
 
-        // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
-        // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
+        // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
+        // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+        private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
+        {
+            _batch = 0;
+            if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
+            {
+                inputs.CopyTo(_activations[0]);
+            }
+
+            Node1Forward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+            Node2Forward(batch); // %2 = layer 1, ReLU
+            Node3Forward(batch); // %3 = layer 2, MaxPool2d(2)
+            Node4Forward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
+            Node5Forward(batch); // %5 = layer 4, AvgPool2d(2)
+            // %6 = layer 5, Flatten: a view of %5, nothing to compute
+            Node7Forward(batch); // %7 = layer 6, Dropout(0.25)
+            Node8Forward(batch); // %8 = layer 7, Linear(8, 3)
+        }
+
+        // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
+        // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
+        // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
         private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
-            Layer7Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(8, 3)
-            Layer6Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Dropout(0.25)
-            Layer5Backward(batch, _gradientScratch[0], _gradientScratch[1]); // Flatten
-            Layer4Backward(batch, _gradientScratch[1], _gradientScratch[0]); // AvgPool2d(2)
-            Layer3Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Conv2d(4, 8, 3, Stride = 2)
-            Layer2Backward(batch, _gradientScratch[1], _gradientScratch[0]); // MaxPool2d(2)
-            Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-            Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Conv2d(1, 4, 3, Padding = 1)
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1): 1×12×12 → 4×12×12, <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c]</c>, computed on padded planes.</summary>
-        private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
-        {
-            global::StaticGrad.Kernels.PlaneConvolution.Forward(
-                Layer0Convolution, x, batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4),
-                new global::System.Span<float>(_activations[1], 0, batch * 576), _layer0Workspace, _team);
-        }
-
-        /// <summary>Layer 0, Conv2d(1, 4, 3, Padding = 1), backward: <c>dW (+)= Σ dY[o] ⋆ x[c]</c>, <c>db (+)= Σ dY</c> per channel; when asked, <c>dX[c] = Σ_o dY[o] ∗ W[o, c]</c> (full convolution).</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-        {
-            global::StaticGrad.Kernels.PlaneConvolution.Backward(
-                Layer0Convolution, x, new global::System.ReadOnlySpan<float>(dY, 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
-                new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate,
-                computeInputGradient ? new global::System.Span<float>(dX, 0, batch * 144) : default, _layer0Workspace, _team);
-        }
-
-        /// <summary>Layer 1, ReLU, element-wise on [batch×576].</summary>
-        private void Layer1Forward(int batch)
-        {
-            // y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.
-            global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 576), _activations[2]);
-        }
-
-        /// <summary>Layer 1, ReLU, backward: <c>dX = dY · [y > 0] (y > 0 exactly where x > 0)</c>, from the stored output y.</summary>
-        private void Layer1Backward(int batch, float[] dY, float[] dX)
-        {
-            global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 576), dY, dX);
-        }
-
-        /// <summary>Layer 2, MaxPool2d(2): 4×12×12 → 4×6×6, the maximum of each 2×2 window.</summary>
-        private void Layer2Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 576);
-            global::StaticGrad.Kernels.Pooling.MaxPool(x, batch, 4, 12, 12, 2, 2, 6, 6, new global::System.Span<float>(_activations[3], 0, batch * 144), _layer2Indices);
-        }
-
-        /// <summary>Layer 2, MaxPool2d(2), backward: each output's gradient goes to the input its maximum came from.</summary>
-        private void Layer2Backward(int batch, float[] dY, float[] dX)
-        {
-            global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new global::System.ReadOnlySpan<float>(dY, 0, batch * 144), _layer2Indices, batch, 576, 144, dX);
-        }
-
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): 4×6×6 → 8×2×2. The windows of the whole batch become rows (im2row), and one product
-        /// <c>Y[batch·4 × 8] = rows · Wᵀ + b</c> gives the output channels-last, turned to NCHW per example.</summary>
-        private void Layer3Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * 144);
-            float[] y = _activations[4], rows = _layer3Rows, channelsLast = _layer3ChannelsLast;
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.Im2Row(x.Slice(b * 144, 144), 4, 6, 6, 3, 2, 0, 2, 2, new global::System.Span<float>(rows, b * 144, 144));
-            }
-
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Layer3ForwardProduct, float>(ref rows[0], ref _parameters[40], ref _parameters[328], ref channelsLast[0], _team, rows: batch * 4);
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new global::System.ReadOnlySpan<float>(channelsLast, b * 32, 32), new global::System.Span<float>(y, b * 32, 32), 8, 4);
-            }
-        }
-
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2), backward, on the batch's rows: <c>dW (+)= dYᵀ·rows</c>, <c>db (+)= Σ dY</c> per channel; <c>dX = row2im(dY·W)</c> when asked.</summary>
-        private void Layer3Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-        {
-            float[] rows = _layer3Rows, channelsLast = _layer3ChannelsLast;
-            for (int b = 0; b < batch; b++)
-            {
-                global::StaticGrad.Kernels.Convolution.ToChannelsLast(new global::System.ReadOnlySpan<float>(dY, b * 32, 32), new global::System.Span<float>(channelsLast, b * 32, 32), 8, 4);
-            }
-
-            // dW[8 × 36] (+)= dYᵀ · rows, summed over the batch's 4 positions per example.
-            if (accumulate)
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer3WeightGradientAccumulateProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[40], _team, depth: batch * 4);
-            }
-            else
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer3WeightGradientProduct, float>(ref channelsLast[0], ref rows[0], ref _gradients[40], _team, depth: batch * 4);
-            }
-
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(channelsLast, 0, batch * 32), new global::System.Span<float>(_gradients, 328, 8), accumulate);
+            _replaceGradients = !accumulateGradients;
 
             if (computeInputGradient)
             {
-                float[] rowGradients = _layer3RowGradients;
-                // rowGradients = dY · W, then each row back onto the input window it came from.
-                global::StaticGrad.Kernels.Gemm.Multiply<Layer3InputGradientProduct, float>(ref channelsLast[0], ref _parameters[40], ref rowGradients[0], _team, rows: batch * 4);
-                new global::System.Span<float>(dX, 0, batch * 144).Clear();
-                for (int b = 0; b < batch; b++)
-                {
-                    global::StaticGrad.Kernels.Convolution.Row2ImAdd(new global::System.ReadOnlySpan<float>(rowGradients, b * 144, 144), 4, 6, 6, 3, 2, 0, 2, 2, new global::System.Span<float>(dX, b * 144, 144));
-                }
-            }
-        }
-
-        /// <summary>Layer 4, AvgPool2d(2): 8×2×2 → 8×1×1, the mean of each 2×2 window.</summary>
-        private void Layer4Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = new global::System.ReadOnlySpan<float>(_activations[4], 0, batch * 32);
-            global::StaticGrad.Kernels.Pooling.AvgPool(x, batch, 8, 2, 2, 2, 2, 1, 1, new global::System.Span<float>(_activations[5], 0, batch * 8));
-        }
-
-        /// <summary>Layer 4, AvgPool2d(2), backward: each output's gradient, divided by 4, to every input of its window.</summary>
-        private void Layer4Backward(int batch, float[] dY, float[] dX)
-        {
-            global::StaticGrad.Kernels.Pooling.AvgPoolBackward(new global::System.ReadOnlySpan<float>(dY, 0, batch * 8), batch, 8, 2, 2, 2, 2, 1, 1, dX);
-        }
-
-        /// <summary>Layer 5, Flatten: 8×1×1 → 8 features, the same values in the same order.</summary>
-        private void Layer5Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * 8);
-            x.CopyTo(_activations[6]);
-        }
-
-        /// <summary>Layer 5, Flatten, backward: the gradient passes through unchanged.</summary>
-        private void Layer5Backward(int batch, float[] dY, float[] dX)
-        {
-            new global::System.ReadOnlySpan<float>(dY, 0, batch * 8).CopyTo(dX);
-        }
-
-        /// <summary>Layer 6, Dropout(0.25): in a training step, each value kept with probability 0.75 and scaled by 1/0.75, else 0; otherwise unchanged.</summary>
-        private void Layer6Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = new global::System.ReadOnlySpan<float>(_activations[6], 0, batch * 8);
-            float[] y = _activations[7], mask = _layer6Mask;
-            int count = batch * 8;
-            if (!_training)
-            {
-                x.CopyTo(y);
-                new global::System.Span<float>(mask, 0, count).Fill(1.0f);
+                Node8Backward(batch); // %8 = layer 7, Linear(8, 3)
+                Node7Backward(batch); // %7 = layer 6, Dropout(0.25)
+                Node6Backward(batch); // %6 = layer 5, Flatten
+                Node5Backward(batch); // %5 = layer 4, AvgPool2d(2)
+                Node4Backward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
+                Node3Backward(batch); // %3 = layer 2, MaxPool2d(2)
+                Node2Backward(batch); // %2 = layer 1, ReLU
+                Node1BackwardToInput(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+                _replaceGradients = false;
                 return;
             }
 
-            float scale = 1.3333333333333333f;
-            for (int e = 0; e < count; e++)
+            Node8Backward(batch); // %8 = layer 7, Linear(8, 3)
+            Node7Backward(batch); // %7 = layer 6, Dropout(0.25)
+            Node6Backward(batch); // %6 = layer 5, Flatten
+            Node5Backward(batch); // %5 = layer 4, AvgPool2d(2)
+            Node4Backward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
+            Node3Backward(batch); // %3 = layer 2, MaxPool2d(2)
+            Node2Backward(batch); // %2 = layer 1, ReLU
+            Node1Backward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+            _replaceGradients = false;
+        }
+
+        /// <summary>%1 = 0, Conv2d(1, 4, 3, Padding = 1) of %0 [1×12×12] → [4×12×12]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
+        /// <remarks>From layer 0, Conv2d(1, 4, 3, Padding = 1)</remarks>
+        private void Node1Forward(int batch)
+        {
+            global::StaticGrad.Kernels.PlaneConvolution.Forward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _node1Workspace, _team);
+        }
+
+        /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
+        private void Node1Backward(int batch)
+        {
+            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
+                new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate: !_replaceGradients, default, _node1Workspace, _team);
+        }
+
+        /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        private void Node1BackwardToInput(int batch)
+        {
+            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
+                new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate: !_replaceGradients, new global::System.Span<float>(_gradientScratch[0], 0, batch * 144), _node1Workspace, _team);
+        }
+
+        /// <summary>%2 = Relu of %1 [4×12×12] → [4×12×12]: <c>y = max(x, 0)</c>.</summary>
+        /// <remarks>From layer 1, ReLU</remarks>
+        private void Node2Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 576), new global::System.Span<float>(_activations[2], 0, batch * 576));
+        }
+
+        /// <summary>Backward of %2 (Relu): <c>dX = dY·[y &gt; 0]</c>.</summary>
+        private void Node2Backward(int batch)
+        {
+            global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 576), new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 576), new global::System.Span<float>(_gradientScratch[1], 0, batch * 576));
+        }
+
+        /// <summary>%3 = MaxPool2d(2) of %2 [4×12×12] → [4×6×6]: <c>y = the max of each k×k window, per channel</c>.</summary>
+        /// <remarks>From layer 2, MaxPool2d(2)</remarks>
+        private void Node3Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Pooling.MaxPool(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 576), batch, 4, 12, 12, 2, 2, 6, 6, new global::System.Span<float>(_activations[3], 0, batch * 144), _node3Indices);
+        }
+
+        /// <summary>Backward of %3 (MaxPool2d(2)): <c>dX gets each dY at the position its max came from</c>.</summary>
+        private void Node3Backward(int batch)
+        {
+            global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 144), _node3Indices, batch, 576, 144, new global::System.Span<float>(_gradientScratch[0], 0, batch * 576));
+        }
+
+        /// <summary>%4 = 3, Conv2d(4, 8, 3, Stride = 2) of %3 [4×6×6] → [8×2×2]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
+        /// <remarks>From layer 3, Conv2d(4, 8, 3, Stride = 2)</remarks>
+        private void Node4Forward(int batch)
+        {
+            for (int b = 0; b < batch; b++)
             {
-                // A uniform draw in [0, 1) from the top 53 bits of xorshift64*; kept when it is at least p.
-                ulong s = _dropoutState;
-                s ^= s >> 12;
-                s ^= s << 25;
-                s ^= s >> 27;
-                _dropoutState = s;
-                double u = ((s * 0x2545F4914F6CDD1DUL) >> 11) * (1.0 / 9007199254740992.0);
-                mask[e] = u >= 0.25 ? scale : 0.0f;
-                y[e] = x[e] * mask[e];
+                global::StaticGrad.Kernels.Convolution.Im2Row(new global::System.ReadOnlySpan<float>(_activations[3], b * 144, 144), 4, 6, 6, 3, 2, 0, 2, 2, new global::System.Span<float>(_node4Rows, b * 144, 144));
+            }
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Node4ForwardProduct, float>(ref _node4Rows[0], ref _parameters[40], ref _parameters[328], ref _node4ChannelsLast[0], _team, rows: batch * 4);
+            for (int b = 0; b < batch; b++)
+            {
+                global::StaticGrad.Kernels.Convolution.ToChannelsFirst(new global::System.ReadOnlySpan<float>(_node4ChannelsLast, b * 32, 32), new global::System.Span<float>(_activations[4], b * 32, 32), 8, 4);
             }
         }
 
-        /// <summary>Layer 6, Dropout(0.25), backward: <c>dX = dY · mask</c>, the mask of the last forward pass.</summary>
-        private void Layer6Backward(int batch, float[] dY, float[] dX)
+        /// <summary>Backward of %4 (3, Conv2d(4, 8, 3, Stride = 2)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
+        private void Node4Backward(int batch)
         {
-            float[] mask = _layer6Mask;
-            for (int e = 0; e < batch * 8; e++)
+            for (int b = 0; b < batch; b++)
             {
-                dX[e] = dY[e] * mask[e];
+                global::StaticGrad.Kernels.Convolution.ToChannelsLast(new global::System.ReadOnlySpan<float>(_gradientScratch[0], b * 32, 32), new global::System.Span<float>(_node4ChannelsLast, b * 32, 32), 8, 4);
             }
-        }
-
-        /// <summary>Layer 7, Linear(8, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×8] → Y [batch×3].</summary>
-        private void Layer7Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = _activations[7];
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear8To3ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[336], ref _parameters[360], ref _activations[8][0], _team, rows: batch);
-        }
-
-        /// <summary>Layer 7, Linear(8, 3), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-        private void Layer7Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-        {
-            global::System.ReadOnlySpan<float> x = _activations[7];
-            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            if (accumulate)
+            if (_replaceGradients)
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[336], _team, depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Node4WeightGradientReplaceProduct, float>(ref _node4ChannelsLast[0], ref _node4Rows[0], ref _gradients[40], _team, depth: batch * 4);
             }
             else
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[336], _team, depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Node4WeightGradientProduct, float>(ref _node4ChannelsLast[0], ref _node4Rows[0], ref _gradients[40], _team, depth: batch * 4);
             }
-
-            // db[o] (+)= Σ_b dY[b,o]
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 3), new global::System.Span<float>(_gradients, 360, 3), accumulate);
-
-            if (computeInputGradient)
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_node4ChannelsLast, 0, batch * 32), new global::System.Span<float>(_gradients, 328, 8), accumulate: !_replaceGradients);
+            global::StaticGrad.Kernels.Gemm.Multiply<Node4InputGradientProduct, float>(ref _node4ChannelsLast[0], ref _parameters[40], ref _node4RowGradients[0], _team, rows: batch * 4);
+            new global::System.Span<float>(_gradientScratch[1], 0, batch * 144).Clear();
+            for (int b = 0; b < batch; b++)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3InputGradientProduct, float>(ref dY[0], ref _parameters[336], ref dX[0], _team, rows: batch);
+                global::StaticGrad.Kernels.Convolution.Row2ImAdd(new global::System.ReadOnlySpan<float>(_node4RowGradients, b * 144, 144), 4, 6, 6, 3, 2, 0, 2, 2, new global::System.Span<float>(_gradientScratch[1], b * 144, 144));
             }
+        }
+
+        /// <summary>%5 = AvgPool2d(2) of %4 [8×2×2] → [8×1×1]: <c>y = the mean of each k×k window, per channel</c>.</summary>
+        /// <remarks>From layer 4, AvgPool2d(2)</remarks>
+        private void Node5Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Pooling.AvgPool(new global::System.ReadOnlySpan<float>(_activations[4], 0, batch * 32), batch, 8, 2, 2, 2, 2, 1, 1, new global::System.Span<float>(_activations[5], 0, batch * 8));
+        }
+
+        /// <summary>Backward of %5 (AvgPool2d(2)): <c>dX gets dY/k² at every position of the window</c>.</summary>
+        private void Node5Backward(int batch)
+        {
+            global::StaticGrad.Kernels.Pooling.AvgPoolBackward(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 8), batch, 8, 2, 2, 2, 2, 1, 1, new global::System.Span<float>(_gradientScratch[0], 0, batch * 32));
+        }
+
+        /// <summary>Backward of %6 (Flatten()): <c>dX = dY (copied)</c>.</summary>
+        private void Node6Backward(int batch)
+        {
+            new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 8).CopyTo(new global::System.Span<float>(_gradientScratch[1], 0, batch * 8));
+        }
+
+        /// <summary>%7 = Dropout(0.25) of %6 [8] → [8]: <c>y = x·mask, mask = [u ≥ p]/(1 − p) with u uniform in [0, 1) (training); y = x (evaluation)</c>.</summary>
+        /// <remarks>From layer 6, Dropout(0.25)</remarks>
+        private void Node7Forward(int batch)
+        {
+            float[] x = _activations[5], y = _activations[7], mask = _node7Mask;
+            if (!_training)
+            {
+                new global::System.ReadOnlySpan<float>(x, 0, batch * 8).CopyTo(y);
+                new global::System.Span<float>(mask, 0, batch * 8).Fill(1f);
+                return;
+            }
+            for (int i = 0; i < batch * 8; i++)
+            {
+                _dropoutState ^= _dropoutState >> 12;
+                _dropoutState ^= _dropoutState << 25;
+                _dropoutState ^= _dropoutState >> 27;
+                float u = ((_dropoutState * 0x2545F4914F6CDD1DUL) >> 40) * (1f / 16777216f);
+                mask[i] = u >= 0.25f ? 1.3333333730697632f : 0;
+                y[i] = x[i] * mask[i];
+            }
+        }
+
+        /// <summary>Backward of %7 (Dropout(0.25)): <c>dX = dY·mask</c>.</summary>
+        private void Node7Backward(int batch)
+        {
+            float[] dY = _gradientScratch[1], mask = _node7Mask, dX = _gradientScratch[0];
+            for (int i = 0; i < batch * 8; i++)
+            {
+                dX[i] = dY[i] * mask[i];
+            }
+        }
+
+        /// <summary>%8 = 7, Linear(8, 3) of %7 [8] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <remarks>From layer 7, Linear(8, 3)</remarks>
+        private void Node8Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear8To3ForwardProduct, float>(ref _activations[7][0], ref _parameters[336], ref _parameters[360], ref _activations[8][0], _team, rows: batch);
+        }
+
+        /// <summary>Backward of %8 (7, Linear(8, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        private void Node8Backward(int batch)
+        {
+            if (_replaceGradients)
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[7][0], ref _gradients[336], _team, depth: batch);
+            }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[7][0], ref _gradients[336], _team, depth: batch);
+            }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 3), new global::System.Span<float>(_gradients, 360, 3), accumulate: !_replaceGradients);
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[336], ref _gradientScratch[1][0], _team, rows: batch);
         }
 
         /// <summary>The mean SoftmaxCrossEntropy loss of a batch of outputs, and its gradient with respect to those outputs.</summary>
@@ -578,7 +562,7 @@ namespace Vision
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[8], 0, batch * OutputSize);
             global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
             float loss = RunLoss(outputs, labels, outputGradients, batch);
-            // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+            // The gradients of this batch replace Gradients (accumulateGradients: false), then one optimizer step.
             RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
             optimizer.Step<float>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss
             return loss;
@@ -1088,8 +1072,8 @@ namespace Vision
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): Y[rows×8] = patches[rows×36]·Wᵀ, W[8×36] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer3ForwardProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>node 4: Y[rows×8] = patches[rows×36]·Wᵀ: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Node4ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
             public int N => 8;
@@ -1101,8 +1085,8 @@ namespace Vision
             public bool Accumulate => false;
         }
 
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): dW[8×36] += dYᵀ·patches, dY[rows×8] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer3WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>node 4: dW[8×36] += dYᵀ·patches: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Node4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 8;
             public int N => 36;
@@ -1114,8 +1098,8 @@ namespace Vision
             public bool Accumulate => true;
         }
 
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): dW[8×36] = dYᵀ·patches, dY[rows×8] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>node 4: dW[8×36] = dYᵀ·patches (the gradients replaced): the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Node4WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 8;
             public int N => 36;
@@ -1127,8 +1111,8 @@ namespace Vision
             public bool Accumulate => false;
         }
 
-        /// <summary>Layer 3, Conv2d(4, 8, 3, Stride = 2): dPatches[rows×36] = dY[rows×8]·W[8×36]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Layer3InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>node 4: dPatches[rows×36] = dY[rows×8]·W[8×36]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Node4InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
             public int N => 36;
@@ -1140,7 +1124,7 @@ namespace Vision
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 8 → 3: Y[batch×3] = X[batch×8]·Wᵀ + b, W[3×8] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 8 → 3: Y[rows×3] = X[rows×8]·Wᵀ, W[3×8] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear8To3ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
@@ -1153,8 +1137,8 @@ namespace Vision
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 8 → 3: dW[3×8] += dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear8To3WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 8 → 3: dW[3×8] += dYᵀ·X, dY[rows×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear8To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 3;
             public int N => 8;
@@ -1166,8 +1150,8 @@ namespace Vision
             public bool Accumulate => true;
         }
 
-        /// <summary>Linear 8 → 3: dW[3×8] = dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear8To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 8 → 3: dW[3×8] = dYᵀ·X (the gradients replaced), dY[rows×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear8To3WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 3;
             public int N => 8;
@@ -1179,7 +1163,7 @@ namespace Vision
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 8 → 3: dX[batch×8] = dY[batch×3]·W[3×8]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 8 → 3: dX[rows×8] = dY[rows×3]·W[3×8]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear8To3InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time

@@ -38,6 +38,9 @@ namespace Regression
             // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
             private int _batch;
 
+            // True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.
+            private bool _replaceGradients;
+
             private global::StaticGrad.Training.Optimizer? _optimizer;
 
             // The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).
@@ -190,18 +193,6 @@ namespace Regression
                 Forward(input.AsReadOnlySpan(), output.AsSpan());
             }
 
-            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
-            // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
-            private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
-            {
-                _batch = 0;
-                Layer0Forward(inputs, batch); // Linear(3, 4, Bias = false)
-                Layer1Forward(batch); // Sigmoid
-                Layer2Forward(batch); // Linear(4, 4)
-                Layer3Forward(batch); // Tanh
-                Layer4Forward(batch); // Linear(4, 2)
-            }
-
             /// <summary>
             /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
             /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
@@ -227,157 +218,152 @@ namespace Regression
                 }
             }
 
-            // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-            // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
-            // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
+            // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
+            // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+            private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
+            {
+                _batch = 0;
+                if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
+                {
+                    inputs.CopyTo(_activations[0]);
+                }
+
+                Node1Forward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                Node2Forward(batch); // %2 = layer 1, Sigmoid
+                Node3Forward(batch); // %3 = layer 2, Linear(4, 4)
+                Node4Forward(batch); // %4 = layer 3, Tanh
+                Node5Forward(batch); // %5 = layer 4, Linear(4, 2)
+            }
+
+            // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
+            // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
+            // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
             private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
             {
-                Layer4Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(4, 2)
-                Layer3Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Tanh
-                Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(4, 4)
-                Layer1Backward(batch, _gradientScratch[1], _gradientScratch[0]); // Sigmoid
-                Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(3, 4, Bias = false)
-            }
-
-            /// <summary>Layer 0, Linear(3, 4, Bias = false): <c>Y = X·Wᵀ</c> on a batch, X [batch×3] → Y [batch×4].</summary>
-            private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
-            {
-                // y[b,o] = Σₖ x[b,k]·W[o,k]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _activations[1][0], _team, rows: batch);
-            }
-
-            /// <summary>Layer 0, Linear(3, 4, Bias = false), backward: <c>dW (+)= dYᵀ·X</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-            private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-            {
-                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                if (accumulate)
-                {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-                }
-                else
-                {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-                }
+                _replaceGradients = !accumulateGradients;
 
                 if (computeInputGradient)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
+                    Node5Backward(batch); // %5 = layer 4, Linear(4, 2)
+                    Node4Backward(batch); // %4 = layer 3, Tanh
+                    Node3Backward(batch); // %3 = layer 2, Linear(4, 4)
+                    Node2Backward(batch); // %2 = layer 1, Sigmoid
+                    Node1BackwardToInput(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                    _replaceGradients = false;
+                    return;
                 }
+
+                Node5Backward(batch); // %5 = layer 4, Linear(4, 2)
+                Node4Backward(batch); // %4 = layer 3, Tanh
+                Node3Backward(batch); // %3 = layer 2, Linear(4, 4)
+                Node2Backward(batch); // %2 = layer 1, Sigmoid
+                Node1Backward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                _replaceGradients = false;
             }
 
-            /// <summary>Layer 1, Sigmoid, element-wise on [batch×4].</summary>
-            private void Layer1Forward(int batch)
+            /// <summary>%1 = 0, Linear(3, 4, Bias = false) of %0 [3] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <remarks>From layer 0, Linear(3, 4, Bias = false)</remarks>
+            private void Node1Forward(int batch)
             {
-                float[] x = _activations[1], y = _activations[2];
-                for (int e = 0; e < batch * 4; e++)
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], _team, rows: batch);
+            }
+
+            /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            private void Node1Backward(int batch)
+            {
+                if (_replaceGradients)
                 {
-                    // 1 / (1 + e^(−x)), written so that e^(…) never overflows: for x < 0 use e^x / (1 + e^x).
-                    float v = x[e];
-                    if (v >= 0.0f)
-                    {
-                        y[e] = 1.0f / (1.0f + global::System.MathF.Exp(-v));
-                    }
-                    else
-                    {
-                        float ev = global::System.MathF.Exp(v);
-                        y[e] = ev / (1.0f + ev);
-                    }
-                }
-            }
-
-            /// <summary>Layer 1, Sigmoid, backward: <c>dX = dY · y · (1 − y)</c>, from the stored output y.</summary>
-            private void Layer1Backward(int batch, float[] dY, float[] dX)
-            {
-                float[] y = _activations[2];
-                for (int e = 0; e < batch * 4; e++)
-                {
-                    dX[e] = dY[e] * y[e] * (1.0f - y[e]);
-                }
-            }
-
-            /// <summary>Layer 2, Linear(4, 4): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×4].</summary>
-            private void Layer2Forward(int batch)
-            {
-                global::System.ReadOnlySpan<float> x = _activations[2];
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[12], ref _parameters[28], ref _activations[3][0], _team, rows: batch);
-            }
-
-            /// <summary>Layer 2, Linear(4, 4), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-            private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-            {
-                global::System.ReadOnlySpan<float> x = _activations[2];
-                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                if (accumulate)
-                {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[12], _team, depth: batch);
-                }
-
-                // db[o] (+)= Σ_b dY[b,o]
-                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 4), new global::System.Span<float>(_gradients, 28, 4), accumulate);
-
-                if (computeInputGradient)
-                {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref dY[0], ref _parameters[12], ref dX[0], _team, rows: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
             }
 
-            /// <summary>Layer 3, Tanh, element-wise on [batch×4].</summary>
-            private void Layer3Forward(int batch)
+            /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+            private void Node1BackwardToInput(int batch)
             {
-                float[] x = _activations[3], y = _activations[4];
-                for (int e = 0; e < batch * 4; e++)
+                if (_replaceGradients)
                 {
-                    y[e] = global::System.MathF.Tanh(x[e]);
-                }
-            }
-
-            /// <summary>Layer 3, Tanh, backward: <c>dX = dY · (1 − y²)</c>, from the stored output y.</summary>
-            private void Layer3Backward(int batch, float[] dY, float[] dX)
-            {
-                float[] y = _activations[4];
-                for (int e = 0; e < batch * 4; e++)
-                {
-                    dX[e] = dY[e] * (1.0f - (y[e] * y[e]));
-                }
-            }
-
-            /// <summary>Layer 4, Linear(4, 2): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×4] → Y [batch×2].</summary>
-            private void Layer4Forward(int batch)
-            {
-                global::System.ReadOnlySpan<float> x = _activations[4];
-                // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[32], ref _parameters[40], ref _activations[5][0], _team, rows: batch);
-            }
-
-            /// <summary>Layer 4, Linear(4, 2), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-            private void Layer4Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-            {
-                global::System.ReadOnlySpan<float> x = _activations[4];
-                // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-                if (accumulate)
-                {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[32], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
+            }
 
-                // db[o] (+)= Σ_b dY[b,o]
-                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 2), new global::System.Span<float>(_gradients, 40, 2), accumulate);
+            /// <summary>%2 = Sigmoid of %1 [4] → [4]: <c>y = 1/(1 + e^−x)</c>.</summary>
+            /// <remarks>From layer 1, Sigmoid</remarks>
+            private void Node2Forward(int batch)
+            {
+                global::StaticGrad.Kernels.Activations.Sigmoid(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 4), new global::System.Span<float>(_activations[2], 0, batch * 4));
+            }
 
-                if (computeInputGradient)
+            /// <summary>Backward of %2 (Sigmoid): <c>dX = dY·y·(1 − y)</c>.</summary>
+            private void Node2Backward(int batch)
+            {
+                global::StaticGrad.Kernels.Activations.SigmoidBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 4), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 4), new global::System.Span<float>(_gradientScratch[0], 0, batch * 4));
+            }
+
+            /// <summary>%3 = 2, Linear(4, 4) of %2 [4] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <remarks>From layer 2, Linear(4, 4)</remarks>
+            private void Node3Forward(int batch)
+            {
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref _activations[2][0], ref _parameters[12], ref _parameters[28], ref _activations[3][0], _team, rows: batch);
+            }
+
+            /// <summary>Backward of %3 (2, Linear(4, 4)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            private void Node3Backward(int batch)
+            {
+                if (_replaceGradients)
                 {
-                    // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref dY[0], ref _parameters[32], ref dX[0], _team, rows: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[12], _team, depth: batch);
                 }
+                else
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[12], _team, depth: batch);
+                }
+                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 4), new global::System.Span<float>(_gradients, 28, 4), accumulate: !_replaceGradients);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[12], ref _gradientScratch[1][0], _team, rows: batch);
+            }
+
+            /// <summary>%4 = Tanh of %3 [4] → [4]: <c>y = tanh(x)</c>.</summary>
+            /// <remarks>From layer 3, Tanh</remarks>
+            private void Node4Forward(int batch)
+            {
+                global::StaticGrad.Kernels.Activations.Tanh(new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * 4), new global::System.Span<float>(_activations[4], 0, batch * 4));
+            }
+
+            /// <summary>Backward of %4 (Tanh): <c>dX = dY·(1 − y²)</c>.</summary>
+            private void Node4Backward(int batch)
+            {
+                global::StaticGrad.Kernels.Activations.TanhBackward(new global::System.ReadOnlySpan<float>(_activations[4], 0, batch * 4), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 4), new global::System.Span<float>(_gradientScratch[0], 0, batch * 4));
+            }
+
+            /// <summary>%5 = 4, Linear(4, 2) of %4 [4] → [2]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <remarks>From layer 4, Linear(4, 2)</remarks>
+            private void Node5Forward(int batch)
+            {
+                global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref _activations[4][0], ref _parameters[32], ref _parameters[40], ref _activations[5][0], _team, rows: batch);
+            }
+
+            /// <summary>Backward of %5 (4, Linear(4, 2)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            private void Node5Backward(int batch)
+            {
+                if (_replaceGradients)
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[4][0], ref _gradients[32], _team, depth: batch);
+                }
+                else
+                {
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[4][0], ref _gradients[32], _team, depth: batch);
+                }
+                global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 2), new global::System.Span<float>(_gradients, 40, 2), accumulate: !_replaceGradients);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[32], ref _gradientScratch[1][0], _team, rows: batch);
             }
 
             /// <summary>The mean MeanSquaredError loss of a batch of outputs, and its gradient with respect to those outputs.</summary>
@@ -433,7 +419,7 @@ namespace Regression
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
                 float loss = RunLoss(outputs, targets, outputGradients, batch);
-                // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+                // The gradients of this batch replace Gradients (accumulateGradients: false), then one optimizer step.
                 RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
                 optimizer.Step<float>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss
                 return loss;
@@ -887,7 +873,7 @@ namespace Regression
                 throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
             }
 
-            /// <summary>Linear 3 → 4: Y[batch×4] = X[batch×3]·Wᵀ, W[4×3] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 3 → 4: Y[rows×4] = X[rows×3]·Wᵀ, W[4×3] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear3To4ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time
@@ -900,8 +886,8 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear3To4WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 3 → 4: dW[4×3] += dYᵀ·X, dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 3;
@@ -913,8 +899,8 @@ namespace Regression
                 public bool Accumulate => true;
             }
 
-            /// <summary>Linear 3 → 4: dW[4×3] = dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear3To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 3 → 4: dW[4×3] = dYᵀ·X (the gradients replaced), dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear3To4WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 3;
@@ -926,7 +912,7 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 3 → 4: dX[batch×3] = dY[batch×4]·W[4×3]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 3 → 4: dX[rows×3] = dY[rows×4]·W[4×3]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear3To4InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time
@@ -939,7 +925,7 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 4: Y[batch×4] = X[batch×4]·Wᵀ + b, W[4×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 4 → 4: Y[rows×4] = X[rows×4]·Wᵀ, W[4×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear4To4ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time
@@ -952,8 +938,8 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To4WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 4 → 4: dW[4×4] += dYᵀ·X, dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 4;
@@ -965,8 +951,8 @@ namespace Regression
                 public bool Accumulate => true;
             }
 
-            /// <summary>Linear 4 → 4: dW[4×4] = dYᵀ·X, dY[batch×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To4WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 4 → 4: dW[4×4] = dYᵀ·X (the gradients replaced), dY[rows×4] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To4WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 4;
                 public int N => 4;
@@ -978,7 +964,7 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 4: dX[batch×4] = dY[batch×4]·W[4×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 4 → 4: dX[rows×4] = dY[rows×4]·W[4×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear4To4InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time
@@ -991,7 +977,7 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 2: Y[batch×2] = X[batch×4]·Wᵀ + b, W[2×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 4 → 2: Y[rows×2] = X[rows×4]·Wᵀ, W[2×4] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear4To2ForwardProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time
@@ -1004,8 +990,8 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[batch×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To2WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 4 → 2: dW[2×4] += dYᵀ·X, dY[rows×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 2;
                 public int N => 4;
@@ -1017,8 +1003,8 @@ namespace Regression
                 public bool Accumulate => true;
             }
 
-            /// <summary>Linear 4 → 2: dW[2×4] = dYᵀ·X, dY[batch×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-            private readonly struct Linear4To2WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+            /// <summary>Linear 4 → 2: dW[2×4] = dYᵀ·X (the gradients replaced), dY[rows×2] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            private readonly struct Linear4To2WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 2;
                 public int N => 4;
@@ -1030,7 +1016,7 @@ namespace Regression
                 public bool Accumulate => false;
             }
 
-            /// <summary>Linear 4 → 2: dX[batch×4] = dY[batch×2]·W[2×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+            /// <summary>Linear 4 → 2: dX[rows×4] = dY[rows×2]·W[2×4]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
             private readonly struct Linear4To2InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
             {
                 public int M => 0; // rows: given at run time

@@ -36,6 +36,9 @@ namespace Digits
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
+        // True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.
+        private bool _replaceGradients;
+
         private global::StaticGrad.Training.Optimizer? _optimizer;
 
         // The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).
@@ -152,14 +155,6 @@ namespace Digits
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
-        // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
-        private void RunForward(global::System.ReadOnlySpan<double> inputs, int batch)
-        {
-            _batch = 0;
-            Layer0Forward(inputs, batch); // Linear(64, 10)
-        }
-
         /// <summary>
         /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
         /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
@@ -185,42 +180,72 @@ namespace Digits
             }
         }
 
-        // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
-        // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
+        // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
+        // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+        private void RunForward(global::System.ReadOnlySpan<double> inputs, int batch)
+        {
+            _batch = 0;
+            if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
+            {
+                inputs.CopyTo(_activations[0]);
+            }
+
+            Node1Forward(batch); // %1 = layer 0, Linear(64, 10)
+        }
+
+        // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
+        // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
+        // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
         private void RunBackward(global::System.ReadOnlySpan<double> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
-            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(64, 10)
-        }
-
-        /// <summary>Layer 0, Linear(64, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×10].</summary>
-        private void Layer0Forward(global::System.ReadOnlySpan<double> x, int batch)
-        {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To10ForwardProduct, double>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[640], ref _activations[1][0], _team, rows: batch);
-        }
-
-        /// <summary>Layer 0, Linear(64, 10), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<double> x, int batch, double[] dY, double[] dX, bool computeInputGradient, bool accumulate)
-        {
-            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            if (accumulate)
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientAccumulateProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-            }
-            else
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-            }
-
-            // db[o] (+)= Σ_b dY[b,o]
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(dY, 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate);
+            _replaceGradients = !accumulateGradients;
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10InputGradientProduct, double>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
+                Node1BackwardToInput(batch); // %1 = layer 0, Linear(64, 10)
+                _replaceGradients = false;
+                return;
             }
+
+            Node1Backward(batch); // %1 = layer 0, Linear(64, 10)
+            _replaceGradients = false;
+        }
+
+        /// <summary>%1 = 0, Linear(64, 10) of %0 [64] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <remarks>From layer 0, Linear(64, 10)</remarks>
+        private void Node1Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To10ForwardProduct, double>(ref _activations[0][0], ref _parameters[0], ref _parameters[640], ref _activations[1][0], _team, rows: batch);
+        }
+
+        /// <summary>Backward of %1 (0, Linear(64, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        private void Node1Backward(int batch)
+        {
+            if (_replaceGradients)
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientReplaceProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+            }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+            }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(_gradientScratch[0], 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate: !_replaceGradients);
+        }
+
+        /// <summary>Backward of %1 (0, Linear(64, 10)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        private void Node1BackwardToInput(int batch)
+        {
+            if (_replaceGradients)
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientReplaceProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+            }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+            }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(_gradientScratch[0], 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate: !_replaceGradients);
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10InputGradientProduct, double>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
         }
 
         /// <summary>The mean MulticlassSvm loss of a batch of outputs, and its gradient with respect to those outputs.</summary>
@@ -311,7 +336,7 @@ namespace Digits
             global::System.ReadOnlySpan<double> outputs = new global::System.ReadOnlySpan<double>(_activations[1], 0, batch * OutputSize);
             global::System.Span<double> outputGradients = new global::System.Span<double>(_gradientScratch[0], 0, batch * OutputSize);
             double loss = RunLoss(outputs, labels, outputGradients, batch);
-            // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+            // The gradients of this batch replace Gradients (accumulateGradients: false), then one optimizer step.
             RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
             optimizer.Step<double>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss
             return loss;
@@ -770,7 +795,7 @@ namespace Digits
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Linear 64 → 10: Y[batch×10] = X[batch×64]·Wᵀ + b, W[10×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 64 → 10: Y[rows×10] = X[rows×64]·Wᵀ, W[10×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear64To10ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
@@ -783,8 +808,8 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To10WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 64 → 10: dW[10×64] += dYᵀ·X, dY[rows×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 64;
@@ -796,8 +821,8 @@ namespace Digits
             public bool Accumulate => true;
         }
 
-        /// <summary>Linear 64 → 10: dW[10×64] = dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 64 → 10: dW[10×64] = dYᵀ·X (the gradients replaced), dY[rows×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To10WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 64;
@@ -809,7 +834,7 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 64 → 10: dX[batch×64] = dY[batch×10]·W[10×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 64 → 10: dX[rows×64] = dY[rows×10]·W[10×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear64To10InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time

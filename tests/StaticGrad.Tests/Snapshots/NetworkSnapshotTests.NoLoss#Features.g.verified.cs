@@ -34,6 +34,9 @@ partial class Features : global::StaticGrad.INetwork<float>
     // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
     private int _batch;
 
+    // True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.
+    private bool _replaceGradients;
+
     private global::StaticGrad.Training.Optimizer? _optimizer;
 
     // The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).
@@ -153,15 +156,6 @@ partial class Features : global::StaticGrad.INetwork<float>
         Forward(input.AsReadOnlySpan(), output.AsSpan());
     }
 
-    // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
-    // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
-    private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
-    {
-        _batch = 0;
-        Layer0Forward(inputs, batch); // Linear(2, 3)
-        Layer1Forward(batch); // ReLU
-    }
-
     /// <summary>
     /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
     /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
@@ -187,56 +181,88 @@ partial class Features : global::StaticGrad.INetwork<float>
         }
     }
 
-    // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-    // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
-    // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+    // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
+    // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
+    // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+    private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
+    {
+        _batch = 0;
+        if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
+        {
+            inputs.CopyTo(_activations[0]);
+        }
+
+        Node1Forward(batch); // %1 = layer 0, Linear(2, 3)
+        Node2Forward(batch); // %2 = layer 1, ReLU
+    }
+
+    // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
+    // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
+    // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
     private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
     {
-        Layer1Backward(batch, _gradientScratch[0], _gradientScratch[1]); // ReLU
-        Layer0Backward(inputs, batch, _gradientScratch[1], _gradientScratch[0], computeInputGradient, accumulateGradients); // Linear(2, 3)
-    }
-
-    /// <summary>Layer 0, Linear(2, 3): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×2] → Y [batch×3].</summary>
-    private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
-    {
-        // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-        global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear2To3ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[6], ref _activations[1][0], _team, rows: batch);
-    }
-
-    /// <summary>Layer 0, Linear(2, 3), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-    private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-    {
-        // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-        if (accumulate)
-        {
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-        }
-        else
-        {
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-        }
-
-        // db[o] (+)= Σ_b dY[b,o]
-        global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate);
+        _replaceGradients = !accumulateGradients;
 
         if (computeInputGradient)
         {
-            // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
+            Node2Backward(batch); // %2 = layer 1, ReLU
+            Node1BackwardToInput(batch); // %1 = layer 0, Linear(2, 3)
+            _replaceGradients = false;
+            return;
         }
+
+        Node2Backward(batch); // %2 = layer 1, ReLU
+        Node1Backward(batch); // %1 = layer 0, Linear(2, 3)
+        _replaceGradients = false;
     }
 
-    /// <summary>Layer 1, ReLU, element-wise on [batch×3].</summary>
-    private void Layer1Forward(int batch)
+    /// <summary>%1 = 0, Linear(2, 3) of %0 [2] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+    /// <remarks>From layer 0, Linear(2, 3)</remarks>
+    private void Node1Forward(int batch)
     {
-        // y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.
-        global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 3), _activations[2]);
+        global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear2To3ForwardProduct, float>(ref _activations[0][0], ref _parameters[0], ref _parameters[6], ref _activations[1][0], _team, rows: batch);
     }
 
-    /// <summary>Layer 1, ReLU, backward: <c>dX = dY · [y > 0] (y > 0 exactly where x > 0)</c>, from the stored output y.</summary>
-    private void Layer1Backward(int batch, float[] dY, float[] dX)
+    /// <summary>Backward of %1 (0, Linear(2, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+    private void Node1Backward(int batch)
     {
-        global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 3), dY, dX);
+        if (_replaceGradients)
+        {
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientReplaceProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+        }
+        else
+        {
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+        }
+        global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate: !_replaceGradients);
+    }
+
+    /// <summary>Backward of %1 (0, Linear(2, 3)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+    private void Node1BackwardToInput(int batch)
+    {
+        if (_replaceGradients)
+        {
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientReplaceProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+        }
+        else
+        {
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+        }
+        global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate: !_replaceGradients);
+        global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3InputGradientProduct, float>(ref _gradientScratch[1][0], ref _parameters[0], ref _gradientScratch[0][0], _team, rows: batch);
+    }
+
+    /// <summary>%2 = Relu of %1 [3] → [3]: <c>y = max(x, 0)</c>.</summary>
+    /// <remarks>From layer 1, ReLU</remarks>
+    private void Node2Forward(int batch)
+    {
+        global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 3), new global::System.Span<float>(_activations[2], 0, batch * 3));
+    }
+
+    /// <summary>Backward of %2 (Relu): <c>dX = dY·[y &gt; 0]</c>.</summary>
+    private void Node2Backward(int batch)
+    {
+        global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 3), new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 3), new global::System.Span<float>(_gradientScratch[1], 0, batch * 3));
     }
 
     /// <summary>The index of the largest output for one example (the predicted class). Replaces the stored activations.</summary>
@@ -664,7 +690,7 @@ partial class Features : global::StaticGrad.INetwork<float>
         throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
     }
 
-    /// <summary>Linear 2 → 3: Y[batch×3] = X[batch×2]·Wᵀ + b, W[3×2] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    /// <summary>Linear 2 → 3: Y[rows×3] = X[rows×2]·Wᵀ, W[3×2] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
     private readonly struct Linear2To3ForwardProduct : global::StaticGrad.Kernels.IGemmShape
     {
         public int M => 0; // rows: given at run time
@@ -677,8 +703,8 @@ partial class Features : global::StaticGrad.INetwork<float>
         public bool Accumulate => false;
     }
 
-    /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-    private readonly struct Linear2To3WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+    /// <summary>Linear 2 → 3: dW[3×2] += dYᵀ·X, dY[rows×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
     {
         public int M => 3;
         public int N => 2;
@@ -690,8 +716,8 @@ partial class Features : global::StaticGrad.INetwork<float>
         public bool Accumulate => true;
     }
 
-    /// <summary>Linear 2 → 3: dW[3×2] = dYᵀ·X, dY[batch×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-    private readonly struct Linear2To3WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+    /// <summary>Linear 2 → 3: dW[3×2] = dYᵀ·X (the gradients replaced), dY[rows×3] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    private readonly struct Linear2To3WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
     {
         public int M => 3;
         public int N => 2;
@@ -703,7 +729,7 @@ partial class Features : global::StaticGrad.INetwork<float>
         public bool Accumulate => false;
     }
 
-    /// <summary>Linear 2 → 3: dX[batch×2] = dY[batch×3]·W[3×2]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+    /// <summary>Linear 2 → 3: dX[rows×2] = dY[rows×3]·W[3×2]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
     private readonly struct Linear2To3InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
     {
         public int M => 0; // rows: given at run time

@@ -36,6 +36,9 @@ namespace Digits
         // Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).
         private int _batch;
 
+        // True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.
+        private bool _replaceGradients;
+
         private global::StaticGrad.Training.Optimizer? _optimizer;
 
         // The threads the matrix products and the optimizer step may use; null for the calling thread only (Threads = 1).
@@ -175,16 +178,6 @@ namespace Digits
             Forward(input.AsReadOnlySpan(), output.AsSpan());
         }
 
-        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where
-        // they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
-        private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
-        {
-            _batch = 0;
-            Layer0Forward(inputs, batch); // Linear(64, 32)
-            Layer1Forward(batch); // ReLU
-            Layer2Forward(batch); // Linear(32, 10)
-        }
-
         /// <summary>
         /// Backpropagates <paramref name="outputGradients"/> (∂L/∂outputs of the last Forward) through every layer and adds
         /// ∂L/∂(each parameter) to <see cref="Gradients"/>: per Linear layer <c>dW += dYᵀ·X</c>, <c>db += Σ_b dY[b,:]</c>, <c>dX = dY·W</c> (each layer's own docs give its rule).
@@ -210,89 +203,113 @@ namespace Digits
             }
         }
 
-        // Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.
-        // inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)
-        // or overwrite them (TrainStep, which then needs no separate pass to clear them).
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
+        // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
+        // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+        private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
+        {
+            _batch = 0;
+            if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
+            {
+                inputs.CopyTo(_activations[0]);
+            }
+
+            Node1Forward(batch); // %1 = layer 0, Linear(64, 32)
+            Node2Forward(batch); // %2 = layer 1, ReLU
+            Node3Forward(batch); // %3 = layer 2, Linear(32, 10)
+        }
+
+        // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
+        // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
+        // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
         private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
-            Layer2Backward(batch, _gradientScratch[0], _gradientScratch[1], true, accumulateGradients); // Linear(32, 10)
-            Layer1Backward(batch, _gradientScratch[1], _gradientScratch[0]); // ReLU
-            Layer0Backward(inputs, batch, _gradientScratch[0], _gradientScratch[1], computeInputGradient, accumulateGradients); // Linear(64, 32)
-        }
-
-        /// <summary>Layer 0, Linear(64, 32): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×64] → Y [batch×32].</summary>
-        private void Layer0Forward(global::System.ReadOnlySpan<float> x, int batch)
-        {
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[0], ref _parameters[2048], ref _activations[1][0], _team, rows: batch);
-        }
-
-        /// <summary>Layer 0, Linear(64, 32), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-        private void Layer0Backward(global::System.ReadOnlySpan<float> x, int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-        {
-            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            if (accumulate)
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-            }
-            else
-            {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[0], _team, depth: batch);
-            }
-
-            // db[o] (+)= Σ_b dY[b,o]
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate);
+            _replaceGradients = !accumulateGradients;
 
             if (computeInputGradient)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32InputGradientProduct, float>(ref dY[0], ref _parameters[0], ref dX[0], _team, rows: batch);
+                Node3Backward(batch); // %3 = layer 2, Linear(32, 10)
+                Node2Backward(batch); // %2 = layer 1, ReLU
+                Node1BackwardToInput(batch); // %1 = layer 0, Linear(64, 32)
+                _replaceGradients = false;
+                return;
             }
+
+            Node3Backward(batch); // %3 = layer 2, Linear(32, 10)
+            Node2Backward(batch); // %2 = layer 1, ReLU
+            Node1Backward(batch); // %1 = layer 0, Linear(64, 32)
+            _replaceGradients = false;
         }
 
-        /// <summary>Layer 1, ReLU, element-wise on [batch×32].</summary>
-        private void Layer1Forward(int batch)
+        /// <summary>%1 = 0, Linear(64, 32) of %0 [64] → [32]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <remarks>From layer 0, Linear(64, 32)</remarks>
+        private void Node1Forward(int batch)
         {
-            // y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.
-            global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 32), _activations[2]);
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref _activations[0][0], ref _parameters[0], ref _parameters[2048], ref _activations[1][0], _team, rows: batch);
         }
 
-        /// <summary>Layer 1, ReLU, backward: <c>dX = dY · [y > 0] (y > 0 exactly where x > 0)</c>, from the stored output y.</summary>
-        private void Layer1Backward(int batch, float[] dY, float[] dX)
+        /// <summary>Backward of %1 (0, Linear(64, 32)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        private void Node1Backward(int batch)
         {
-            global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 32), dY, dX);
-        }
-
-        /// <summary>Layer 2, Linear(32, 10): <c>Y = X·Wᵀ + b</c> on a batch, X [batch×32] → Y [batch×10].</summary>
-        private void Layer2Forward(int batch)
-        {
-            global::System.ReadOnlySpan<float> x = _activations[2];
-            // y[b,o] = Σₖ x[b,k]·W[o,k] + bias[o]: rows of X times rows of W, W read as stored (no transpose is formed).
-            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], _team, rows: batch);
-        }
-
-        /// <summary>Layer 2, Linear(32, 10), backward: <c>dW (+)= dYᵀ·X</c>, <c>db (+)= Σ_b dY[b,:]</c> (added when <paramref name="accumulate"/>, else written); <c>dX = dY·W</c> when asked.</summary>
-        private void Layer2Backward(int batch, float[] dY, float[] dX, bool computeInputGradient, bool accumulate)
-        {
-            global::System.ReadOnlySpan<float> x = _activations[2];
-            // dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.
-            if (accumulate)
+            if (_replaceGradients)
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientAccumulateProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], _team, depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
             else
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref dY[0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref _gradients[2080], _team, depth: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate: !_replaceGradients);
+        }
 
-            // db[o] (+)= Σ_b dY[b,o]
-            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(dY, 0, batch * 10), new global::System.Span<float>(_gradients, 2400, 10), accumulate);
-
-            if (computeInputGradient)
+        /// <summary>Backward of %1 (0, Linear(64, 32)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        private void Node1BackwardToInput(int batch)
+        {
+            if (_replaceGradients)
             {
-                // dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10InputGradientProduct, float>(ref dY[0], ref _parameters[2080], ref dX[0], _team, rows: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+            }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate: !_replaceGradients);
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
+        }
+
+        /// <summary>%2 = Relu of %1 [32] → [32]: <c>y = max(x, 0)</c>.</summary>
+        /// <remarks>From layer 1, ReLU</remarks>
+        private void Node2Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Elementwise.Relu(new global::System.ReadOnlySpan<float>(_activations[1], 0, batch * 32), new global::System.Span<float>(_activations[2], 0, batch * 32));
+        }
+
+        /// <summary>Backward of %2 (Relu): <c>dX = dY·[y &gt; 0]</c>.</summary>
+        private void Node2Backward(int batch)
+        {
+            global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 32), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 32), new global::System.Span<float>(_gradientScratch[0], 0, batch * 32));
+        }
+
+        /// <summary>%3 = 2, Linear(32, 10) of %2 [32] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <remarks>From layer 2, Linear(32, 10)</remarks>
+        private void Node3Forward(int batch)
+        {
+            global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref _activations[2][0], ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], _team, rows: batch);
+        }
+
+        /// <summary>Backward of %3 (2, Linear(32, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        private void Node3Backward(int batch)
+        {
+            if (_replaceGradients)
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[2080], _team, depth: batch);
+            }
+            else
+            {
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[2080], _team, depth: batch);
+            }
+            global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 10), new global::System.Span<float>(_gradients, 2400, 10), accumulate: !_replaceGradients);
+            global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[2080], ref _gradientScratch[1][0], _team, rows: batch);
         }
 
         /// <summary>The mean SoftmaxCrossEntropy loss of a batch of outputs, and its gradient with respect to those outputs.</summary>
@@ -390,7 +407,7 @@ namespace Digits
             global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[3], 0, batch * OutputSize);
             global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
             float loss = RunLoss(outputs, labels, outputGradients, batch);
-            // The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.
+            // The gradients of this batch replace Gradients (accumulateGradients: false), then one optimizer step.
             RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);
             optimizer.Step<float>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss
             return loss;
@@ -895,7 +912,7 @@ namespace Digits
             throw new global::System.ArgumentException($"{parameterName} must hold {expected}, but has length {actual}.", parameterName);
         }
 
-        /// <summary>Linear 64 → 32: Y[batch×32] = X[batch×64]·Wᵀ + b, W[32×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 64 → 32: Y[rows×32] = X[rows×64]·Wᵀ, W[32×64] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear64To32ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
@@ -908,8 +925,8 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 64 → 32: dW[32×64] += dYᵀ·X, dY[batch×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To32WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 64 → 32: dW[32×64] += dYᵀ·X, dY[rows×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To32WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 32;
             public int N => 64;
@@ -921,8 +938,8 @@ namespace Digits
             public bool Accumulate => true;
         }
 
-        /// <summary>Linear 64 → 32: dW[32×64] = dYᵀ·X, dY[batch×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear64To32WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 64 → 32: dW[32×64] = dYᵀ·X (the gradients replaced), dY[rows×32] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear64To32WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 32;
             public int N => 64;
@@ -934,7 +951,7 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 64 → 32: dX[batch×64] = dY[batch×32]·W[32×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 64 → 32: dX[rows×64] = dY[rows×32]·W[32×64]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear64To32InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
@@ -947,7 +964,7 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 32 → 10: Y[batch×10] = X[batch×32]·Wᵀ + b, W[10×32] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 32 → 10: Y[rows×10] = X[rows×32]·Wᵀ, W[10×32] read by rows: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear32To10ForwardProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time
@@ -960,8 +977,8 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 32 → 10: dW[10×32] += dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear32To10WeightGradientAccumulateProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 32 → 10: dW[10×32] += dYᵀ·X, dY[rows×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear32To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 32;
@@ -973,8 +990,8 @@ namespace Digits
             public bool Accumulate => true;
         }
 
-        /// <summary>Linear 32 → 10: dW[10×32] = dYᵀ·X, dY[batch×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
-        private readonly struct Linear32To10WeightGradientProduct : global::StaticGrad.Kernels.IGemmShape
+        /// <summary>Linear 32 → 10: dW[10×32] = dYᵀ·X (the gradients replaced), dY[rows×10] read by columns: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        private readonly struct Linear32To10WeightGradientReplaceProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 10;
             public int N => 32;
@@ -986,7 +1003,7 @@ namespace Digits
             public bool Accumulate => false;
         }
 
-        /// <summary>Linear 32 → 10: dX[batch×32] = dY[batch×10]·W[10×32]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
+        /// <summary>Linear 32 → 10: dX[rows×32] = dY[rows×10]·W[10×32]: the shape StaticGrad's kernels are specialised for (the JIT folds every member in as a constant).</summary>
         private readonly struct Linear32To10InputGradientProduct : global::StaticGrad.Kernels.IGemmShape
         {
             public int M => 0; // rows: given at run time

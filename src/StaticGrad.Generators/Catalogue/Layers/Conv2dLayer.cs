@@ -5,6 +5,7 @@ using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -28,6 +29,10 @@ namespace StaticGrad.Generators.Catalogue.Layers
         private static readonly string[] ParameterNames = { "inChannels", "outChannels", "kernelSize" };
 
         public override LayerKind Kind => LayerKind.Conv2d;
+
+        /// <summary><see cref="Conv2dOp"/> (in, out, kernel, stride, padding, bias).</summary>
+        public override LoweredLayer? Lower(LayerSpec layer) =>
+            LoweredLayer.Ints(Conv2dOp.Instance, layer.In.Channels, layer.Out.Channels, layer.Kernel, layer.Stride, layer.Padding, layer.HasBias ? 1 : 0);
 
         public override string Name => "Conv2d";
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -21,6 +22,10 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override string Name => "Dropout";
 
         public override bool NeedsRuntime => true;
+
+        /// <summary><see cref="DropoutOp"/> with p: drops in TrainStep only, as PyTorch's train() and eval().</summary>
+        public override LoweredLayer? Lower(LayerSpec layer) =>
+            new LoweredLayer(DropoutOp.Instance, new Graph.OpSettings(Helpers.EquatableArray.Empty<int>(), Helpers.EquatableArray.Of(layer.Rate), string.Empty));
 
         public override string Describe(LayerSpec layer) => $"Dropout({layer.Rate.ToString("R", CultureInfo.InvariantCulture)})";
 

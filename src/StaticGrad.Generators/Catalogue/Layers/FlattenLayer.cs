@@ -1,5 +1,6 @@
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -14,6 +15,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public static readonly FlattenLayer Instance = new();
 
         public override LayerKind Kind => LayerKind.Flatten;
+
+        /// <summary>A view of the same values (<see cref="ReshapeOp.Flatten"/>): the lowered network copies nothing.</summary>
+        public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Plain(ReshapeOp.Flatten);
 
         public override string Name => "Flatten";
 

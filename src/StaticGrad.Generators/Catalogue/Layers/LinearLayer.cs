@@ -6,6 +6,7 @@ using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -31,6 +32,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override string Name => "Linear";
 
         public override bool HasGenericForm => true;
+
+        /// <summary>PyTorch's nn.Linear: <see cref="LinearOp"/> (in, out, bias).</summary>
+        public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Ints(LinearOp.Instance, layer.Inputs, layer.Outputs, layer.HasBias ? 1 : 0);
 
         public override string Describe(LayerSpec layer) =>
             $"Linear({layer.Inputs}, {layer.Outputs}{(layer.HasBias ? string.Empty : ", Bias = false")})";

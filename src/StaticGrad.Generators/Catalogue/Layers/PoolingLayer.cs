@@ -1,6 +1,7 @@
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
 
@@ -74,6 +75,8 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override LayerKind Kind => LayerKind.MaxPool2d;
 
+        public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Ints(Pool2dOp.Max, layer.Kernel, layer.Stride);
+
         public override string Name => "MaxPool2d";
 
         public override void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
@@ -111,6 +114,8 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public static readonly AvgPool2dLayer Instance = new();
 
         public override LayerKind Kind => LayerKind.AvgPool2d;
+
+        public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Ints(Pool2dOp.Average, layer.Kernel, layer.Stride);
 
         public override string Name => "AvgPool2d";
 

@@ -1,5 +1,6 @@
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
+using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Catalogue.Layers
@@ -10,6 +11,8 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public static readonly SigmoidLayer Instance = new();
 
         public override LayerKind Kind => LayerKind.Sigmoid;
+
+        public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Plain(SigmoidOp.Instance);
 
         public override string Name => "Sigmoid";
 

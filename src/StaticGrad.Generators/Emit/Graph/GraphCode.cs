@@ -12,6 +12,25 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public GraphSpec Spec { get; }
 
+        /// <summary>
+        /// The array expression holding a (non-view) node's value, when the class names its buffers otherwise than
+        /// <c>_v{id}</c>: an attribute network lowered onto the graph keeps its <c>_activations[i]</c>.
+        /// </summary>
+        public System.Func<int, string>? ValueNames { get; init; }
+
+        /// <summary>
+        /// A bool field of the generated class that is true while a backward pass should write the parameters' gradients
+        /// instead of adding to them (a lowered network's TrainStep, which then clears nothing first); null: they are always
+        /// added. Ops that declare <see cref="OpDefinition.ReplacesParameterGradients"/> honour it.
+        /// </summary>
+        public string? ReplaceGradients { get; init; }
+
+        /// <summary><c>accumulate: true</c>, or <c>accumulate: !_replaceGradients</c> where <see cref="ReplaceGradients"/> is set.</summary>
+        public string AccumulateArgument => ReplaceGradients is { } replace ? $"accumulate: !{replace}" : "accumulate: true";
+
+        /// <summary>The array expression holding a node's gradient when it is not <c>_g{id}</c> (a lowered network's two scratch buffers).</summary>
+        public System.Func<int, string>? GradientNames { get; init; }
+
         /// <summary>The element type keyword: <c>float</c>, or <c>double</c> for <c>[Model&lt;double&gt;]</c>.</summary>
         public string T => Spec.Element.Keyword();
 
@@ -56,11 +75,11 @@ namespace StaticGrad.Generators.Emit.Graph
         public string Value(int id)
         {
             GraphNode node = Spec.Nodes[id];
-            return OpCatalogue.Of(node.Op).IsView ? Value(node.Inputs[0]) : $"_v{id}";
+            return OpCatalogue.Of(node.Op).IsView ? Value(node.Inputs[0]) : ValueNames?.Invoke(id) ?? $"_v{id}";
         }
 
         /// <summary>The array holding the gradient of the loss with respect to a node's value.</summary>
-        public string Gradient(int id) => $"_g{id}";
+        public string Gradient(int id) => GradientNames?.Invoke(id) ?? $"_g{id}";
 
         /// <summary><c>new ReadOnlySpan&lt;float&gt;(_v3, 0, batch * 784)</c>: a node's value over the batch.</summary>
         public string ValueSpan(int id) => $"new {ReadOnlySpan}({Value(id)}, 0, batch * {Int(Spec.Nodes[id].Size)})";

@@ -27,8 +27,8 @@ namespace StaticGrad.Generators.Emit.Graph
                 OpDefinition producerOp = OpCatalogue.Of(producer.Op);
                 bool onlyReader = spec.Nodes.Sum(n => n.Inputs.Count(i => i == producer.Id)) == 1 && spec.Outputs.All(o => o.Node != producer.Id);
                 if (!producerOp.FoldsActivation(code, producer, activation) || producerOp.IsInput || producerOp.IsView || !onlyReader || code.Folds.ContainsKey(producer.Id)
-                    || !WritesOwnGradient(routing.Targets, routing.Accumulated, node, producer)
-                    || (routing.ToInputTargets is { } toInput && !WritesOwnGradient(toInput, routing.ToInputAccumulated, node, producer)))
+                    || !WritesOwnGradient(code, routing.Targets, routing.Accumulated, node, producer)
+                    || (routing.ToInputTargets is { } toInput && !WritesOwnGradient(code, toInput, routing.ToInputAccumulated, node, producer)))
                 {
                     continue;
                 }
@@ -38,7 +38,7 @@ namespace StaticGrad.Generators.Emit.Graph
         }
 
         /// <summary>Whether the activation's backward pass overwrites its producer's gradient buffer, with nothing added after: the producer can read the activation's gradient instead.</summary>
-        private static bool WritesOwnGradient(System.Collections.Generic.Dictionary<int, (string? Target, bool Add)[]> targets, System.Collections.Generic.HashSet<(int Node, int Input)> accumulated, GraphNode activation, GraphNode producer) =>
-            targets.TryGetValue(activation.Id, out (string? Target, bool Add)[]? written) && written[0] == ($"_g{producer.Id}", false) && !accumulated.Contains((activation.Id, 0));
+        private static bool WritesOwnGradient(GraphCode code, System.Collections.Generic.Dictionary<int, (string? Target, bool Add)[]> targets, System.Collections.Generic.HashSet<(int Node, int Input)> accumulated, GraphNode activation, GraphNode producer) =>
+            targets.TryGetValue(activation.Id, out (string? Target, bool Add)[]? written) && written[0] == (code.Gradient(producer.Id), false) && !accumulated.Contains((activation.Id, 0));
     }
 }

@@ -65,7 +65,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     if (targets[k].Add)
                     {
                         int input = node.Inputs[k];
-                        w.Line($"global::StaticGrad.Kernels.Broadcast.Accumulate(new global::System.ReadOnlySpan<{E(spec)}>({targets[k].Target}, 0, batch * {Int(spec.Nodes[input].Size)}), new global::System.Span<{E(spec)}>(_g{input}, 0, batch * {Int(spec.Nodes[input].Size)})); // %{input} is used again");
+                        w.Line($"global::StaticGrad.Kernels.Broadcast.Accumulate(new global::System.ReadOnlySpan<{E(spec)}>({targets[k].Target}, 0, batch * {Int(spec.Nodes[input].Size)}), new global::System.Span<{E(spec)}>({code.Gradient(input)}, 0, batch * {Int(spec.Nodes[input].Size)})); // %{input} is used again");
                     }
                 }
             }

@@ -42,12 +42,13 @@ namespace StaticGrad.Generators.Emit.Graph
         /// input's gradient (<c>Backward(outputGradients, inputGradients)</c>): the same, except that the nodes which read
         /// the input write its gradient too, in variants of their own.
         /// </summary>
-        private static Routing Route(GraphSpec spec)
+        private static Routing Route(GraphCode code)
         {
-            Routing routing = Route(spec, gradientInput: null);
+            GraphSpec spec = code.Spec;
+            Routing routing = Route(code, gradientInput: null);
             if (OneFloatInput(spec) && routing.Live.Contains(spec.Inputs[0].Node))
             {
-                Routing toInput = Route(spec, spec.Inputs[0].Node);
+                Routing toInput = Route(code, spec.Inputs[0].Node);
                 routing.InputNode = spec.Inputs[0].Node;
                 routing.ToInputTargets = toInput.Targets;
                 routing.ToInputAccumulated = toInput.Accumulated;
@@ -64,8 +65,9 @@ namespace StaticGrad.Generators.Emit.Graph
             && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs)
                 || Enumerable.Range(0, theirs.Length).Any(k => routing.Accumulated.Contains((id, k)) != routing.ToInputAccumulated.Contains((id, k))));
 
-        private static Routing Route(GraphSpec spec, int? gradientInput)
+        private static Routing Route(GraphCode code, int? gradientInput)
         {
+            GraphSpec spec = code.Spec;
             var routing = new Routing();
             var pending = new Stack<int>();
             foreach (GraphOutput output in spec.Outputs)
@@ -108,12 +110,12 @@ namespace StaticGrad.Generators.Emit.Graph
                     }
                     else if (trained && written.Add(input))
                     {
-                        targets[k] = ($"_g{input}", false);
+                        targets[k] = (code.Gradient(input), false);
                     }
                     else if (trained && k == 0 && op.AccumulatesInputGradient)
                     {
                         // A later use (earlier in the backward order) already wrote the gradient: add to it in place.
-                        targets[k] = ($"_g{input}", false);
+                        targets[k] = (code.Gradient(input), false);
                         routing.Accumulated.Add((id, k));
                     }
                     else

@@ -22,7 +22,7 @@ namespace StaticGrad.Generators.Emit.Graph
         {
             var w = new SourceWriter();
             var code = new GraphCode(spec);
-            Routing routing = Route(spec);
+            Routing routing = Route(code);
             code.EverAccumulating.UnionWith(routing.Accumulated);
             code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
             FindFolds(code, routing);

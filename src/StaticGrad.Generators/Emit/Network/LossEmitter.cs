@@ -120,7 +120,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");
             w.Line($"{code.Span} outputGradients = new {code.Span}(_gradientScratch[0], 0, batch * OutputSize);");
             w.Line($"{code.T} loss = RunLoss(outputs, {targets}, outputGradients, batch);");
-            w.Line("// The gradients of this batch overwrite Gradients (no pass to clear them first), then one optimizer step.");
+            w.Line("// The gradients of this batch replace Gradients (accumulateGradients: false), then one optimizer step.");
             w.Line("RunBackward(inputs, batch, computeInputGradient: false, accumulateGradients: false);");
             w.Line(spec.RuntimeKernels ? $"optimizer.Step<{code.T}>(this, _parameters, _gradients, _team, loss); // skipped if the optimizer guards against a non-finite loss" : "Step();");
             w.Line("return loss;");

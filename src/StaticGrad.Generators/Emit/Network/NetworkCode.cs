@@ -10,9 +10,16 @@ namespace StaticGrad.Generators.Emit.Network
         {
             Spec = spec;
             T = spec.Element.Keyword();
+            Graph = NetworkLowering.Lower(spec) is { } graph ? Emit.Graph.ModelEmitter.NetworkGraphCode(graph) : null;
         }
 
         public NetworkSpec Spec { get; }
+
+        /// <summary>
+        /// The network lowered onto the model graph, whose ops write its passes (with StaticGrad.Runtime); null on targets
+        /// without the runtime, where each layer's definition writes its own.
+        /// </summary>
+        public Emit.Graph.GraphCode? Graph { get; }
 
         /// <summary><c>float</c> or <c>double</c>.</summary>
         public string T { get; }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using StaticGrad.Generators.Catalogue;
+using StaticGrad.Generators.Emit.Graph;
 using StaticGrad.Generators.Model;
 
 namespace StaticGrad.Generators.Emit.Network
@@ -26,11 +27,18 @@ namespace StaticGrad.Generators.Emit.Network
             WriteParameterAccess(w, code);
             WriteForward(w, code);
             WriteBackward(w, code);
-            foreach (var layer in spec.Layers)
+            if (code.Graph is { } graph)
             {
-                LayerDefinition definition = LayerCatalogue.Of(layer.Kind);
-                definition.WriteForward(w, code, layer);
-                definition.WriteBackward(w, code, layer);
+                ModelEmitter.WriteNetworkPasses(w, graph, id => id == 0 ? "the input" : $"layer {id - 1}, {spec.Layers[id - 1].Describe()}");
+            }
+            else
+            {
+                foreach (var layer in spec.Layers)
+                {
+                    LayerDefinition definition = LayerCatalogue.Of(layer.Kind);
+                    definition.WriteForward(w, code, layer);
+                    definition.WriteBackward(w, code, layer);
+                }
             }
 
             LossEmitter.Write(w, code);
@@ -47,10 +55,17 @@ namespace StaticGrad.Generators.Emit.Network
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);
             // Product shapes are named by layer shape, so layers of one shape share them and the file grows with the distinct shapes.
-            var writtenProducts = new HashSet<string>();
-            foreach (var layer in spec.Layers)
+            if (code.Graph is { } lowered)
             {
-                LayerCatalogue.Of(layer.Kind).WriteShared(w, code, layer, writtenProducts);
+                ModelEmitter.WriteNetworkShared(w, lowered);
+            }
+            else
+            {
+                var writtenProducts = new HashSet<string>();
+                foreach (var layer in spec.Layers)
+                {
+                    LayerCatalogue.Of(layer.Kind).WriteShared(w, code, layer, writtenProducts);
+                }
             }
 
             GeneratedFile.Close(w, spec.Type);
@@ -120,9 +135,16 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("// Rows of the batch the last Forward ran, for Backward; 0 before the first and after a forward pass Backward cannot follow (Predict).");
             w.Line("private int _batch;");
             w.Line();
-            foreach (var layer in spec.Layers)
+            if (code.Graph is { } graph)
             {
-                LayerCatalogue.Of(layer.Kind).WriteFields(w, code, layer);
+                ModelEmitter.WriteNetworkFields(w, graph);
+            }
+            else
+            {
+                foreach (var layer in spec.Layers)
+                {
+                    LayerCatalogue.Of(layer.Kind).WriteFields(w, code, layer);
+                }
             }
 
             if (HasDropout(spec))
@@ -146,6 +168,10 @@ namespace StaticGrad.Generators.Emit.Network
                 w.Line();
             }
         }
+
+        /// <summary>Whether the value after layer <paramref name="boundary"/> − 1 is a view of the one before it (a lowered Flatten): it shares that array.</summary>
+        private static bool IsView(NetworkCode code, int boundary) =>
+            boundary > 0 && code.Graph is { } graph && StaticGrad.Generators.Graph.Ops.OpCatalogue.Of(graph.Spec.Nodes[boundary].Op).IsView;
 
         private static void WriteConstructor(SourceWriter w, NetworkCode code)
         {
@@ -182,14 +208,30 @@ namespace StaticGrad.Generators.Emit.Network
             for (int boundary = 0; boundary <= spec.Layers.Count; boundary++)
             {
                 string what = boundary == 0 ? "the input" : $"layer {boundary - 1} ({spec.Layers[boundary - 1].Describe()}) out";
-                w.Line($"    new {t}[maxBatchSize * {code.Width(boundary)}], // {what}");
+                w.Line(IsView(code, boundary)
+                    ? $"    global::System.Array.Empty<{t}>(), // {what}: a view of the values before it, set below"
+                    : $"    new {t}[maxBatchSize * {code.Width(boundary)}], // {what}");
             }
 
             w.Line("};");
-            w.Line($"_gradientScratch = new {t}[][] {{ new {t}[maxBatchSize * {maxWidth}], new {t}[maxBatchSize * {maxWidth}] }};");
-            foreach (var layer in spec.Layers)
+            for (int boundary = 1; boundary <= spec.Layers.Count; boundary++)
             {
-                LayerCatalogue.Of(layer.Kind).WriteAllocation(w, code, layer);
+                if (IsView(code, boundary))
+                {
+                    w.Line($"_activations[{boundary}] = _activations[{boundary - 1}]; // {spec.Layers[boundary - 1].Describe()} reads the same values with another shape");
+                }
+            }
+            w.Line($"_gradientScratch = new {t}[][] {{ new {t}[maxBatchSize * {maxWidth}], new {t}[maxBatchSize * {maxWidth}] }};");
+            if (code.Graph is { } graph)
+            {
+                ModelEmitter.WriteNetworkAllocation(w, graph);
+            }
+            else
+            {
+                foreach (var layer in spec.Layers)
+                {
+                    LayerCatalogue.Of(layer.Kind).WriteAllocation(w, code, layer);
+                }
             }
 
             if (HasDropout(spec))
@@ -315,6 +357,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line("Forward(input.AsReadOnlySpan(), output.AsSpan());");
             w.Close();
             w.Line();
+            if (code.Graph is not null)
+            {
+                return; // RunForward is the graph's (ModelEmitter.Network.cs)
+            }
+
             w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The first layer reads inputs where");
             w.Line("// they are; the stored activations then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).");
             w.Open($"private void RunForward({code.ReadOnlySpan} inputs, int batch)");
@@ -357,6 +404,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Close();
             w.Close();
             w.Line();
+
+            if (code.Graph is not null)
+            {
+                return; // RunBackward is the graph's (ModelEmitter.Network.cs)
+            }
 
             w.Line("// Starts from ∂L/∂(last output) in _gradientScratch[0]; each layer reads one scratch buffer and writes the other.");
             w.Line("// inputs is the batch the forward pass ran on (the first layer's X). accumulateGradients: add to Gradients (Backward)");

@@ -16,6 +16,8 @@ namespace StaticGrad.Generators.Graph.Ops
     {
         public static readonly Conv2dOp Instance = new();
 
+        public override bool ReplacesParameterGradients => true;
+
         public override string Key => "Conv2d";
 
         public override string? ModuleClass => "Conv2d";
@@ -135,6 +137,14 @@ namespace StaticGrad.Generators.Graph.Ops
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 $"Node{id}WeightGradientProduct", $"node {id}: dW[{outChannels}×{patch}] += dYᵀ·patches",
                 M: outChannels, N: patch, K: 0, LeadingA: outChannels, LeadingB: patch, TransposeA: true, TransposeB: false, Accumulate: true));
+            if (code.ReplaceGradients is not null)
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    $"Node{id}WeightGradientReplaceProduct", $"node {id}: dW[{outChannels}×{patch}] = dYᵀ·patches (the gradients replaced)",
+                    M: outChannels, N: patch, K: 0, LeadingA: outChannels, LeadingB: patch, TransposeA: true, TransposeB: false, Accumulate: false));
+            }
+
             w.Line();
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 $"Node{id}InputGradientProduct", $"node {id}: dPatches[rows×{patch}] = dY[rows×{outChannels}]·W[{outChannels}×{patch}]",
@@ -186,7 +196,7 @@ namespace StaticGrad.Generators.Graph.Ops
             if (Direct(node))
             {
                 w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
-                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, accumulate: true, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
+                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgument}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
                 return;
             }
 
@@ -194,10 +204,24 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}({code.Gradient(id)}, b * {node.Size}, {node.Size}), new {code.Span}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
             w.Close();
-            w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
+            string weightGradient = GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team);
+            if (code.ReplaceGradients is { } replace)
+            {
+                w.Open($"if ({replace})");
+                w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientReplaceProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
+                w.Close();
+                w.Open("else");
+                w.Line(weightGradient);
+                w.Close();
+            }
+            else
+            {
+                w.Line(weightGradient);
+            }
+
             if (code.HasParameter(node, "bias"))
             {
-                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, accumulate: true);");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, {code.AccumulateArgument});");
             }
 
             if (dX is null)

@@ -15,6 +15,8 @@ namespace StaticGrad.Generators.Graph.Ops
     {
         public static readonly LinearOp Instance = new();
 
+        public override bool ReplacesParameterGradients => true;
+
         public override string Key => "Linear";
 
         public override string? ModuleClass => "Linear";
@@ -95,6 +97,14 @@ namespace StaticGrad.Generators.Graph.Ops
                     M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: true));
             }
 
+            if (code.ReplaceGradients is not null && written.Add(WeightGradientProduct(node, replace: true)))
+            {
+                w.Line();
+                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
+                    WeightGradientProduct(node, replace: true), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] = dYᵀ·X (the gradients replaced), dY[rows×{outputs}] read by columns",
+                    M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: false));
+            }
+
             if (written.Add(InputGradientProduct(node)))
             {
                 w.Line();
@@ -124,10 +134,24 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight");
             int outputs = node.Settings.Int(1);
             string dY = code.Gradient(node.Id);
-            w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), code.Spec.Element, $"{dY}[0]", $"{code.Value(node.Inputs[0])}[0]", $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
+            string x = $"{code.Value(node.Inputs[0])}[0]";
+            if (code.ReplaceGradients is { } replace)
+            {
+                w.Open($"if ({replace})");
+                w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node, replace: true), code.Spec.Element, $"{dY}[0]", x, $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
+                w.Close();
+                w.Open("else");
+                w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), code.Spec.Element, $"{dY}[0]", x, $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
+                w.Close();
+            }
+            else
+            {
+                w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), code.Spec.Element, $"{dY}[0]", x, $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
+            }
+
             if (code.HasParameter(node, "bias"))
             {
-                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, accumulate: true);");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, {code.AccumulateArgument});");
             }
 
             if (inputGradients[0] is { } dX)
@@ -168,7 +192,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         private static string ForwardProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}ForwardProduct";
 
-        private static string WeightGradientProduct(GraphNode node) => $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}WeightGradientProduct";
+        private static string WeightGradientProduct(GraphNode node, bool replace = false) =>
+            $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}WeightGradient{(replace ? "Replace" : string.Empty)}Product";
 
         private static string InputGradientProduct(GraphNode node, bool accumulate = false) =>
             $"Linear{node.Settings.Int(0)}To{node.Settings.Int(1)}InputGradient{(accumulate ? "Accumulate" : string.Empty)}Product";

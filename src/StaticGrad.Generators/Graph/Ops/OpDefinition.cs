@@ -60,6 +60,9 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 
+        /// <summary>Whether the backward writer honours <see cref="GraphCode.ReplaceGradients"/> (writes its parameters' gradients instead of adding when it is true).</summary>
+        public virtual bool ReplacesParameterGradients => false;
+
         /// <summary>The value holds ints (token ids), not floats: only ops that index by it read it, and it has no gradient.</summary>
         public virtual bool HoldsIntegers => false;
 

@@ -1,0 +1,136 @@
+using System.Linq;
+using StaticGrad.Generators.Graph;
+using StaticGrad.Generators.Graph.Ops;
+
+namespace StaticGrad.Generators.Emit.Graph
+{
+    /// <summary>
+    /// The passes of an attribute network lowered onto the graph (Emit/Network/NetworkLowering.cs): the same node methods a
+    /// <c>[Model]</c> gets, over the network's own buffers: node i's value is <c>_activations[i]</c> (a Flatten's is its
+    /// input's array) and the gradients go through the network's two scratch buffers in turn, node i's in
+    /// <c>_gradientScratch[(last − i) % 2]</c>, so the output's gradient is read from <c>_gradientScratch[0]</c> and the
+    /// input's lands in <c>_gradientScratch[last % 2]</c>, as the network's Backward expects.
+    /// </summary>
+    internal static partial class ModelEmitter
+    {
+        /// <summary>The names of a lowered network's buffers, for the ops' writers.</summary>
+        public static GraphCode NetworkGraphCode(GraphSpec graph)
+        {
+            int last = graph.Nodes.Count - 1;
+            return new GraphCode(graph)
+            {
+                ValueNames = id => $"_activations[{Int(id)}]",
+                GradientNames = id => $"_gradientScratch[{Int((last - id) % 2)}]",
+                ReplaceGradients = "_replaceGradients",
+            };
+        }
+
+        /// <summary>The ops' own fields (masks, recorded indices, scratch), <c>_node{id}…</c>.</summary>
+        public static void WriteNetworkFields(SourceWriter w, GraphCode code)
+        {
+            w.Line("// True during TrainStep's backward pass: the ops write the parameters' gradients instead of adding to them.");
+            w.Line("private bool _replaceGradients;");
+            w.Line();
+            foreach (GraphNode node in code.Spec.Nodes)
+            {
+                OpCatalogue.Of(node.Op).WriteFields(w, code, node);
+            }
+        }
+
+        /// <summary>The constructor's statements that allocate those fields (<c>maxBatchSize</c> in scope).</summary>
+        public static void WriteNetworkAllocation(SourceWriter w, GraphCode code)
+        {
+            foreach (GraphNode node in code.Spec.Nodes)
+            {
+                OpCatalogue.Of(node.Op).WriteAllocation(w, code, node);
+            }
+        }
+
+        /// <summary>
+        /// The network's <c>RunForward(inputs, batch)</c> and <c>RunBackward(inputs, batch, computeInputGradient,
+        /// accumulateGradients)</c> over the nodes, then each node's forward and backward methods.
+        /// </summary>
+        /// <param name="w">The network's file.</param>
+        /// <param name="code">The lowered network (<see cref="NetworkGraphCode"/>).</param>
+        /// <param name="describe">How node <c>id</c> reads in the calls' comments (the layer as written).</param>
+        public static void WriteNetworkPasses(SourceWriter w, GraphCode code, System.Func<int, string> describe)
+        {
+            GraphSpec spec = code.Spec;
+            string t = E(spec);
+            Routing routing = Route(code);
+            // A chain reads each value once: no gradient is added to another, and no scratch buffer is needed.
+            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch");
+            w.Line("// from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored");
+            w.Line("// values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).");
+            w.Open($"private void RunForward(global::System.ReadOnlySpan<{t}> inputs, int batch)");
+            w.Line("_batch = 0;");
+            w.Open($"if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))");
+            w.Line("inputs.CopyTo(_activations[0]);");
+            w.Close();
+            w.Line();
+            foreach (GraphNode node in spec.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (op.IsView)
+                {
+                    w.Line($"// %{Int(node.Id)} = {describe(node.Id)}: a view of %{Int(node.Inputs[0])}, nothing to compute");
+                }
+                else if (!op.IsInput)
+                {
+                    w.Line($"Node{Int(node.Id)}Forward(batch); // %{Int(node.Id)} = {describe(node.Id)}");
+                }
+            }
+
+            w.Close();
+            w.Line();
+            w.Line("// From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the");
+            w.Line("// other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs");
+            w.Line("// no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).");
+            w.Open($"private void RunBackward(global::System.ReadOnlySpan<{t}> inputs, int batch, bool computeInputGradient, bool accumulateGradients)");
+            w.Line("_replaceGradients = !accumulateGradients;");
+            foreach (GraphNode node in spec.Nodes)
+            {
+                if (node.Module >= 0 && !OpCatalogue.Of(node.Op).ReplacesParameterGradients)
+                {
+                    // This op only adds: its parameters' gradients are cleared first when they are to be replaced.
+                    foreach (StateTensor tensor in spec.Parameters.Where(p => p.Name.StartsWith(spec.Modules[node.Module].Path + ".", System.StringComparison.Ordinal)))
+                    {
+                        w.Line($"if (_replaceGradients) global::System.Array.Clear(_gradients, {Int(tensor.Offset)}, {Int(tensor.Count)}); // {tensor.Name}");
+                    }
+                }
+            }
+
+            w.Line();
+            if (routing.ToInputTargets is { } toInput)
+            {
+                w.Open("if (computeInputGradient)");
+                WriteNetworkBackwardCalls(w, spec, toInput, id => DiffersToInput(routing, id) ? "ToInput" : string.Empty, describe);
+                w.Line("_replaceGradients = false;");
+                w.Line("return;");
+                w.Close();
+                w.Line();
+            }
+
+            WriteNetworkBackwardCalls(w, spec, routing.Targets, id => string.Empty, describe);
+            w.Line("_replaceGradients = false;");
+            w.Close();
+            w.Line();
+            code.EverAccumulating.Clear();
+            WriteNodes(w, code, routing);
+        }
+
+        /// <summary>The kernel shapes the nodes share (GEMM shapes, convolution shapes), each once.</summary>
+        public static void WriteNetworkShared(SourceWriter w, GraphCode code) => WriteShared(w, code);
+
+        private static void WriteNetworkBackwardCalls(SourceWriter w, GraphSpec spec, System.Collections.Generic.Dictionary<int, (string? Target, bool Add)[]> targets, System.Func<int, string> variant, System.Func<int, string> describe)
+        {
+            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
+            {
+                if (targets.ContainsKey(id))
+                {
+                    w.Line($"Node{Int(id)}Backward{variant(id)}(batch); // %{Int(id)} = {describe(id)}");
+                }
+            }
+        }
+    }
+}
