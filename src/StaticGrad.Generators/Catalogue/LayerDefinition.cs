@@ -54,11 +54,19 @@ namespace StaticGrad.Generators.Catalogue
         /// <summary>How the layer reads in docs, architecture text and messages: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
         public abstract string Describe(LayerSpec layer);
 
-        /// <summary>Writes <c>Layer{i}Forward</c>: the layer's output from its input.</summary>
-        public abstract void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer);
+        /// <summary>
+        /// Writes <c>Layer{i}Forward</c>, the layer's output from its input, in plain loops: only for targets without
+        /// StaticGrad.Runtime (where <see cref="NeedsRuntime"/> layers are refused), since with it the op of
+        /// <see cref="Lower"/> writes the pass.
+        /// </summary>
+        public virtual void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+        }
 
-        /// <summary>Writes <c>Layer{i}Backward</c>: the gradients of its input (and parameters) from those of its output.</summary>
-        public abstract void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer);
+        /// <summary>Writes <c>Layer{i}Backward</c>, the gradients of its input (and parameters) from those of its output: as <see cref="WriteForward"/>, without the runtime only.</summary>
+        public virtual void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
+        {
+        }
 
         /// <summary>Whether generated code for the layer needs StaticGrad.Runtime (.NET 8+); such layers are SGR0020 without it.</summary>
         public virtual bool NeedsRuntime => false;

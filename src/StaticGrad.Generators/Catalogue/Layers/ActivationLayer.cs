@@ -46,13 +46,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 w.Open($"private void Layer{i}Forward(int batch)");
             }
 
-            if (code.Spec.RuntimeKernels && WriteRuntimeForward(w, code, layer))
-            {
-                w.Close();
-                w.Line();
-                return;
-            }
-
             w.Line($"{code.T}[] x = _activations[{i}], y = _activations[{i + 1}];");
             w.Open($"for (int e = 0; e < batch * {layer.Outputs}; e++)");
             WriteForwardElement(w, code);
@@ -67,13 +60,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
             int i = layer.Index;
             w.Line($"/// <summary>Layer {i}, {layer.Describe()}, backward: <c>{BackwardFormula}</c>, from the stored output y.</summary>");
             w.Open($"private void Layer{i}Backward(int batch, {t}[] dY, {t}[] dX)");
-            if (code.Spec.RuntimeKernels && WriteRuntimeBackward(w, code, layer))
-            {
-                w.Close();
-                w.Line();
-                return;
-            }
-
             w.Line($"{t}[] y = _activations[{i + 1}];");
             w.Open($"for (int e = 0; e < batch * {layer.Outputs}; e++)");
             WriteBackwardElement(w, code);
@@ -87,13 +73,5 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         /// <summary>The loop body of the backward pass: <c>dX[e]</c> from <c>dY[e]</c> and the stored output <c>y[e]</c>.</summary>
         protected abstract void WriteBackwardElement(SourceWriter w, NetworkCode code);
-
-        /// <summary>With StaticGrad.Runtime: a call of a vectorised kernel instead of the loop, if the layer has one.</summary>
-        /// <returns>Whether a call was written.</returns>
-        protected virtual bool WriteRuntimeForward(SourceWriter w, NetworkCode code, LayerSpec layer) => false;
-
-        /// <summary>With StaticGrad.Runtime: a call of a vectorised kernel instead of the loop, if the layer has one.</summary>
-        /// <returns>Whether a call was written.</returns>
-        protected virtual bool WriteRuntimeBackward(SourceWriter w, NetworkCode code, LayerSpec layer) => false;
     }
 }

@@ -1,5 +1,3 @@
-using StaticGrad.Generators.Emit;
-using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
@@ -35,24 +33,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
             chain.Add(new LayerSpec(index, LayerKind.Flatten, (int)input.Size, (int)input.Size, false, 0, 0, false, input, input), (int)input.Size, shape: null);
             chain.WidthText = $"{input} = {input.Size}{(trace.Length > 0 ? $" ({trace})" : string.Empty)}";
             return true;
-        }
-
-        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, Flatten: {layer.In} → {layer.Outputs} features, the same values in the same order.</summary>");
-            OpenForward(w, code, layer);
-            w.Line($"x.CopyTo(_activations[{layer.Index + 1}]);");
-            w.Close();
-            w.Line();
-        }
-
-        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, Flatten, backward: the gradient passes through unchanged.</summary>");
-            w.Open($"private void Layer{layer.Index}Backward(int batch, {code.T}[] dY, {code.T}[] dX)");
-            w.Line($"new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}).CopyTo(dX);");
-            w.Close();
-            w.Line();
         }
     }
 }

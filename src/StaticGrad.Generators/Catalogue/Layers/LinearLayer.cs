@@ -1,10 +1,8 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
-using StaticGrad.Generators.Emit.Kernels;
 using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
@@ -155,23 +153,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
                 w.Line($"{code.ReadOnlySpan} x = _activations[{i}];");
             }
 
-            if (code.Spec.RuntimeKernels)
-            {
-                w.Line($"// y[b,o] = Σₖ x[b,k]·W[o,k]{(layer.HasBias ? " + bias[o]" : string.Empty)}: rows of X times rows of W, W read as stored (no transpose is formed).");
-                w.Line(GemmShapeEmitter.Call(
-                    ForwardProductName(layer),
-                    code.Spec.Element,
-                    "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)",
-                    $"_parameters[{layer.WeightOffset}]",
-                    $"_activations[{i + 1}][0]",
-                    bias: layer.HasBias ? $"_parameters[{layer.BiasOffset}]" : null,
-                    rows: "batch",
-                    team: "_team"));
-                w.Close();
-                w.Line();
-                return;
-            }
-
             w.Line($"// y[b,o] = Σᵢ x[b,i]·W[o,i]{(layer.HasBias ? " + bias[o]" : string.Empty)}: the dot product of row b of X and row o of W, both contiguous.");
             w.Line($"{t}[] y = _activations[{i + 1}], parameters = _parameters;");
             w.Open("for (int b = 0; b < batch; b++)");
@@ -201,33 +182,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
             if (i != 0)
             {
                 w.Line($"{code.ReadOnlySpan} x = _activations[{i}];");
-            }
-
-            if (code.Spec.RuntimeKernels)
-            {
-                string xRef = "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x)";
-                w.Line("// dW[o,k] (+)= Σ_b dY[b,o]·X[b,k] (dW = dYᵀ·X): dY is read by columns as stored, so no transpose is formed.");
-                w.Open("if (accumulate)");
-                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch", team: "_team"));
-                w.Close();
-                w.Open("else");
-                w.Line(GemmShapeEmitter.Call(WeightGradientProductName(layer, accumulate: false), code.Spec.Element, "dY[0]", xRef, $"_gradients[{layer.WeightOffset}]", depth: "batch", team: "_team"));
-                w.Close();
-                if (layer.HasBias)
-                {
-                    w.Line();
-                    w.Line("// db[o] (+)= Σ_b dY[b,o]");
-                    w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(dY, 0, batch * {outputs}), new {code.Span}(_gradients, {layer.BiasOffset}, {outputs}), accumulate);");
-                }
-
-                w.Line();
-                w.Open("if (computeInputGradient)");
-                w.Line("// dX[b,k] = Σ_o dY[b,o]·W[o,k] (dX = dY·W).");
-                w.Line(GemmShapeEmitter.Call(InputGradientProductName(layer), code.Spec.Element, "dY[0]", $"_parameters[{layer.WeightOffset}]", "dX[0]", rows: "batch", team: "_team"));
-                w.Close();
-                w.Close();
-                w.Line();
-                return;
             }
 
             w.Line($"{t}[] parameters = _parameters, gradients = _gradients;");
@@ -272,56 +226,5 @@ namespace StaticGrad.Generators.Catalogue.Layers
             w.Close();
             w.Line();
         }
-
-        /// <summary>
-        /// The shapes of a Linear layer's three products for StaticGrad's kernels (run-time library only), each written once
-        /// per distinct layer shape: <paramref name="written"/> remembers which are already in the file. The batch is the
-        /// rows of Y and dX and the summed dimension of dW, given at run time.
-        /// </summary>
-        public override void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
-        {
-            if (!code.Spec.RuntimeKernels)
-            {
-                return;
-            }
-
-            int inputs = layer.Inputs, outputs = layer.Outputs;
-            string shape = $"W[{outputs}×{inputs}]";
-            if (written.Add(ForwardProductName(layer)))
-            {
-                w.Line();
-                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                    ForwardProductName(layer), $"Linear {inputs} → {outputs}: Y[batch×{outputs}] = X[batch×{inputs}]·Wᵀ{(layer.HasBias ? " + b" : string.Empty)}, {shape} read by rows",
-                    M: 0, N: outputs, K: inputs, LeadingA: inputs, LeadingB: inputs, TransposeA: false, TransposeB: true, Accumulate: false));
-            }
-
-            foreach (bool accumulate in new[] { true, false })
-            {
-                if (written.Add(WeightGradientProductName(layer, accumulate)))
-                {
-                    w.Line();
-                    GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                        WeightGradientProductName(layer, accumulate), $"Linear {inputs} → {outputs}: dW[{outputs}×{inputs}] {(accumulate ? "+=" : "=")} dYᵀ·X, dY[batch×{outputs}] read by columns",
-                        M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: accumulate));
-                }
-            }
-
-            if (written.Add(InputGradientProductName(layer)))
-            {
-                w.Line();
-                GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
-                    InputGradientProductName(layer), $"Linear {inputs} → {outputs}: dX[batch×{inputs}] = dY[batch×{outputs}]·{shape}",
-                    M: 0, N: inputs, K: outputs, LeadingA: outputs, LeadingB: inputs, TransposeA: false, TransposeB: false, Accumulate: false));
-            }
-        }
-
-        /// <summary>Shape struct names carry the layer shape, so equal layers share them (the bias does not change the product).</summary>
-        public static string ForwardProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}ForwardProduct";
-
-        /// <summary>dW += dYᵀ·X (Backward), or dW = dYᵀ·X (TrainStep, which then needs no pass to clear the gradients).</summary>
-        public static string WeightGradientProductName(LayerSpec layer, bool accumulate = true) =>
-            $"Linear{layer.Inputs}To{layer.Outputs}WeightGradient{(accumulate ? "Accumulate" : string.Empty)}Product";
-
-        public static string InputGradientProductName(LayerSpec layer) => $"Linear{layer.Inputs}To{layer.Outputs}InputGradientProduct";
     }
 }

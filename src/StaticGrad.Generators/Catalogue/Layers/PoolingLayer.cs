@@ -1,6 +1,4 @@
 using StaticGrad.Generators.Diagnostics;
-using StaticGrad.Generators.Emit;
-using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Graph.Ops;
 using StaticGrad.Generators.Model;
 using StaticGrad.Generators.Parsing;
@@ -62,10 +60,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
             chain.Add(new LayerSpec(index, Kind, (int)input.Size, (int)output.Size, false, 0, 0, false, input, output, kernel, stride), (int)output.Size, output);
             return true;
         }
-
-        /// <summary>The arguments every pooling kernel of StaticGrad.Runtime takes after the batch.</summary>
-        protected static string Window(LayerSpec layer) =>
-            $"{layer.In.Channels}, {layer.In.Height}, {layer.In.Width}, {layer.Kernel}, {layer.Stride}, {layer.Out.Height}, {layer.Out.Width}";
     }
 
     /// <summary><c>[MaxPool2d(kernelSize, Stride = kernelSize)]</c>, PyTorch's <c>nn.MaxPool2d</c>: the largest value of each window; backward routes each gradient to that value.</summary>
@@ -79,33 +73,6 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override string Name => "MaxPool2d";
 
-        public override void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"// Layer {layer.Index}, {Describe(layer)}: where each output's maximum came from, for the backward pass.");
-            w.Line($"private readonly int[] _layer{layer.Index}Indices;");
-            w.Line();
-        }
-
-        public override void WriteAllocation(SourceWriter w, NetworkCode code, LayerSpec layer) =>
-            w.Line($"_layer{layer.Index}Indices = new int[maxBatchSize * {layer.Outputs}];");
-
-        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, {Describe(layer)}: {layer.In} → {layer.Out}, the maximum of each {layer.Kernel}×{layer.Kernel} window.</summary>");
-            OpenForward(w, code, layer);
-            w.Line($"global::StaticGrad.Kernels.Pooling.MaxPool(x, batch, {Window(layer)}, new {code.Span}(_activations[{layer.Index + 1}], 0, batch * {layer.Outputs}), _layer{layer.Index}Indices);");
-            w.Close();
-            w.Line();
-        }
-
-        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, {Describe(layer)}, backward: each output's gradient goes to the input its maximum came from.</summary>");
-            w.Open($"private void Layer{layer.Index}Backward(int batch, {code.T}[] dY, {code.T}[] dX)");
-            w.Line($"global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), _layer{layer.Index}Indices, batch, {layer.Inputs}, {layer.Outputs}, dX);");
-            w.Close();
-            w.Line();
-        }
     }
 
     /// <summary><c>[AvgPool2d(kernelSize, Stride = kernelSize)]</c>, PyTorch's <c>nn.AvgPool2d</c>: the mean of each window; backward spreads each gradient evenly over it.</summary>
@@ -118,23 +85,5 @@ namespace StaticGrad.Generators.Catalogue.Layers
         public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Ints(Pool2dOp.Average, layer.Kernel, layer.Stride);
 
         public override string Name => "AvgPool2d";
-
-        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, {Describe(layer)}: {layer.In} → {layer.Out}, the mean of each {layer.Kernel}×{layer.Kernel} window.</summary>");
-            OpenForward(w, code, layer);
-            w.Line($"global::StaticGrad.Kernels.Pooling.AvgPool(x, batch, {Window(layer)}, new {code.Span}(_activations[{layer.Index + 1}], 0, batch * {layer.Outputs}));");
-            w.Close();
-            w.Line();
-        }
-
-        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"/// <summary>Layer {layer.Index}, {Describe(layer)}, backward: each output's gradient, divided by {layer.Kernel * layer.Kernel}, to every input of its window.</summary>");
-            w.Open($"private void Layer{layer.Index}Backward(int batch, {code.T}[] dY, {code.T}[] dX)");
-            w.Line($"global::StaticGrad.Kernels.Pooling.AvgPoolBackward(new {code.ReadOnlySpan}(dY, 0, batch * {layer.Outputs}), batch, {Window(layer)}, dX);");
-            w.Close();
-            w.Line();
-        }
     }
 }

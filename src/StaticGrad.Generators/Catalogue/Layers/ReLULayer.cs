@@ -29,19 +29,5 @@ namespace StaticGrad.Generators.Catalogue.Layers
             string zero = code.Literal(0);
             w.Line($"dX[e] = y[e] > {zero} ? dY[e] : {zero};");
         }
-
-        protected override bool WriteRuntimeForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            int i = layer.Index;
-            w.Line($"// y = max(0, x), vectorised by StaticGrad.Runtime; a NaN stays NaN, as in PyTorch.");
-            w.Line($"global::StaticGrad.Kernels.Elementwise.Relu(new {code.ReadOnlySpan}(_activations[{i}], 0, batch * {layer.Outputs}), _activations[{i + 1}]);");
-            return true;
-        }
-
-        protected override bool WriteRuntimeBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            w.Line($"global::StaticGrad.Kernels.Elementwise.ReluBackward(new {code.ReadOnlySpan}(_activations[{layer.Index + 1}], 0, batch * {layer.Outputs}), dY, dX);");
-            return true;
-        }
     }
 }
