@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Network;
 using StaticGrad.Generators.Graph;
@@ -74,37 +73,5 @@ namespace StaticGrad.Generators.Catalogue
         /// <summary>The statement in <c>RunBackward</c> that runs the layer's backward pass from gradient buffer <paramref name="from"/> into <paramref name="to"/>.</summary>
         public virtual string BackwardCall(NetworkCode code, LayerSpec layer, string from, string to) =>
             $"Layer{layer.Index}Backward(batch, {from}, {to}); // {Describe(layer)}";
-
-        /// <summary>Fields of the layer's own (scratch buffers, recorded indices, masks); named <c>_layer{i}…</c>.</summary>
-        public virtual void WriteFields(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-        }
-
-        /// <summary>Statements in the constructor that allocate those fields (<c>maxBatchSize</c> and <c>seed</c> are in scope).</summary>
-        public virtual void WriteAllocation(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-        }
-
-        /// <summary>
-        /// The opening of <c>Layer{i}Forward</c>, with <c>x</c> the layer's input over the batch: the first layer reads the
-        /// caller's span, the others the previous layer's output.
-        /// </summary>
-        protected static void OpenForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-            if (layer.Index == 0)
-            {
-                w.Open($"private void Layer0Forward({code.ReadOnlySpan} x, int batch)");
-            }
-            else
-            {
-                w.Open($"private void Layer{layer.Index}Forward(int batch)");
-                w.Line($"{code.ReadOnlySpan} x = new {code.ReadOnlySpan}(_activations[{layer.Index}], 0, batch * {layer.Inputs});");
-            }
-        }
-
-        /// <summary>Writes what layers of the same shape share (kernel shapes), once per file: <paramref name="written"/> remembers names.</summary>
-        public virtual void WriteShared(SourceWriter w, NetworkCode code, LayerSpec layer, HashSet<string> written)
-        {
-        }
     }
 }

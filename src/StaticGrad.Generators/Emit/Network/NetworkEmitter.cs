@@ -54,18 +54,10 @@ namespace StaticGrad.Generators.Emit.Network
             WriteVector(w, code, "InputVector", spec.InputSize, "One example's input");
             WriteVector(w, code, "OutputVector", spec.OutputSize, "One example's output");
             WriteHelpers(w, code);
-            // Product shapes are named by layer shape, so layers of one shape share them and the file grows with the distinct shapes.
+            // The kernel shapes the ops share (GEMM shapes named by layer shape, so layers of one shape share them).
             if (code.Graph is { } lowered)
             {
                 ModelEmitter.WriteNetworkShared(w, lowered);
-            }
-            else
-            {
-                var writtenProducts = new HashSet<string>();
-                foreach (var layer in spec.Layers)
-                {
-                    LayerCatalogue.Of(layer.Kind).WriteShared(w, code, layer, writtenProducts);
-                }
             }
 
             GeneratedFile.Close(w, spec.Type);
@@ -138,13 +130,6 @@ namespace StaticGrad.Generators.Emit.Network
             if (code.Graph is { } graph)
             {
                 ModelEmitter.WriteNetworkFields(w, graph);
-            }
-            else
-            {
-                foreach (var layer in spec.Layers)
-                {
-                    LayerCatalogue.Of(layer.Kind).WriteFields(w, code, layer);
-                }
             }
 
             if (HasDropout(spec))
@@ -225,13 +210,6 @@ namespace StaticGrad.Generators.Emit.Network
             if (code.Graph is { } graph)
             {
                 ModelEmitter.WriteNetworkAllocation(w, graph);
-            }
-            else
-            {
-                foreach (var layer in spec.Layers)
-                {
-                    LayerCatalogue.Of(layer.Kind).WriteAllocation(w, code, layer);
-                }
             }
 
             if (HasDropout(spec))
