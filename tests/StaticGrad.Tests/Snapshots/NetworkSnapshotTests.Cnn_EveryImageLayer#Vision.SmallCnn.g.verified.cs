@@ -274,20 +274,6 @@ namespace Vision
         {
             _replaceGradients = !accumulateGradients;
 
-            if (computeInputGradient)
-            {
-                Node8Backward(batch); // %8 = layer 7, Linear(8, 3)
-                Node7Backward(batch); // %7 = layer 6, Dropout(0.25)
-                Node6Backward(batch); // %6 = layer 5, Flatten
-                Node5Backward(batch); // %5 = layer 4, AvgPool2d(2)
-                Node4Backward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
-                Node3Backward(batch); // %3 = layer 2, MaxPool2d(2)
-                Node2Backward(batch); // %2 = layer 1, ReLU
-                Node1BackwardToInput(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
-                _replaceGradients = false;
-                return;
-            }
-
             Node8Backward(batch); // %8 = layer 7, Linear(8, 3)
             Node7Backward(batch); // %7 = layer 6, Dropout(0.25)
             Node6Backward(batch); // %6 = layer 5, Flatten
@@ -295,7 +281,7 @@ namespace Vision
             Node4Backward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
             Node3Backward(batch); // %3 = layer 2, MaxPool2d(2)
             Node2Backward(batch); // %2 = layer 1, ReLU
-            Node1Backward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+            if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
             _replaceGradients = false;
         }
 
@@ -376,6 +362,7 @@ namespace Vision
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Node4WeightGradientProduct, float>(ref _node4ChannelsLast[0], ref _node4Rows[0], ref _gradients[40], _team, depth: batch * 4);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_node4ChannelsLast, 0, batch * 32), new global::System.Span<float>(_gradients, 328, 8), accumulate: !_replaceGradients);
             global::StaticGrad.Kernels.Gemm.Multiply<Node4InputGradientProduct, float>(ref _node4ChannelsLast[0], ref _parameters[40], ref _node4RowGradients[0], _team, rows: batch * 4);
             new global::System.Span<float>(_gradientScratch[1], 0, batch * 144).Clear();
@@ -454,6 +441,7 @@ namespace Vision
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[7][0], ref _gradients[336], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 3), new global::System.Span<float>(_gradients, 360, 3), accumulate: !_replaceGradients);
             global::StaticGrad.Kernels.Gemm.Multiply<Linear8To3InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[336], ref _gradientScratch[1][0], _team, rows: batch);
         }

@@ -243,22 +243,11 @@ namespace Regression
             {
                 _replaceGradients = !accumulateGradients;
 
-                if (computeInputGradient)
-                {
-                    Node5Backward(batch); // %5 = layer 4, Linear(4, 2)
-                    Node4Backward(batch); // %4 = layer 3, Tanh
-                    Node3Backward(batch); // %3 = layer 2, Linear(4, 4)
-                    Node2Backward(batch); // %2 = layer 1, Sigmoid
-                    Node1BackwardToInput(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
-                    _replaceGradients = false;
-                    return;
-                }
-
                 Node5Backward(batch); // %5 = layer 4, Linear(4, 2)
                 Node4Backward(batch); // %4 = layer 3, Tanh
                 Node3Backward(batch); // %3 = layer 2, Linear(4, 4)
                 Node2Backward(batch); // %2 = layer 1, Sigmoid
-                Node1Backward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
                 _replaceGradients = false;
             }
 
@@ -280,6 +269,7 @@ namespace Regression
                 {
                     global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
+
             }
 
             /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
@@ -293,6 +283,7 @@ namespace Regression
                 {
                     global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
                 }
+
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
             }
 
@@ -327,6 +318,7 @@ namespace Regression
                 {
                     global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[12], _team, depth: batch);
                 }
+
                 global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 4), new global::System.Span<float>(_gradients, 28, 4), accumulate: !_replaceGradients);
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear4To4InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[12], ref _gradientScratch[1][0], _team, rows: batch);
             }
@@ -362,6 +354,7 @@ namespace Regression
                 {
                     global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[4][0], ref _gradients[32], _team, depth: batch);
                 }
+
                 global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 2), new global::System.Span<float>(_gradients, 40, 2), accumulate: !_replaceGradients);
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear4To2InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[32], ref _gradientScratch[1][0], _team, rows: batch);
             }

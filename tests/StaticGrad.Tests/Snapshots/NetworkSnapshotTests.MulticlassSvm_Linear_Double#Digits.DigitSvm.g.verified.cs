@@ -201,14 +201,7 @@ namespace Digits
         {
             _replaceGradients = !accumulateGradients;
 
-            if (computeInputGradient)
-            {
-                Node1BackwardToInput(batch); // %1 = layer 0, Linear(64, 10)
-                _replaceGradients = false;
-                return;
-            }
-
-            Node1Backward(batch); // %1 = layer 0, Linear(64, 10)
+            if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Linear(64, 10)
             _replaceGradients = false;
         }
 
@@ -230,6 +223,7 @@ namespace Digits
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(_gradientScratch[0], 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate: !_replaceGradients);
         }
 
@@ -244,6 +238,7 @@ namespace Digits
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10WeightGradientProduct, double>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(_gradientScratch[0], 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate: !_replaceGradients);
             global::StaticGrad.Kernels.Gemm.Multiply<Linear64To10InputGradientProduct, double>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
         }

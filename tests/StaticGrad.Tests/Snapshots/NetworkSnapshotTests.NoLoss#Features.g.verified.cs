@@ -203,16 +203,8 @@ partial class Features : global::StaticGrad.INetwork<float>
     {
         _replaceGradients = !accumulateGradients;
 
-        if (computeInputGradient)
-        {
-            Node2Backward(batch); // %2 = layer 1, ReLU
-            Node1BackwardToInput(batch); // %1 = layer 0, Linear(2, 3)
-            _replaceGradients = false;
-            return;
-        }
-
         Node2Backward(batch); // %2 = layer 1, ReLU
-        Node1Backward(batch); // %1 = layer 0, Linear(2, 3)
+        if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Linear(2, 3)
         _replaceGradients = false;
     }
 
@@ -234,6 +226,7 @@ partial class Features : global::StaticGrad.INetwork<float>
         {
             global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
         }
+
         global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate: !_replaceGradients);
     }
 
@@ -248,6 +241,7 @@ partial class Features : global::StaticGrad.INetwork<float>
         {
             global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3WeightGradientProduct, float>(ref _gradientScratch[1][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
         }
+
         global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate: !_replaceGradients);
         global::StaticGrad.Kernels.Gemm.Multiply<Linear2To3InputGradientProduct, float>(ref _gradientScratch[1][0], ref _parameters[0], ref _gradientScratch[0][0], _team, rows: batch);
     }

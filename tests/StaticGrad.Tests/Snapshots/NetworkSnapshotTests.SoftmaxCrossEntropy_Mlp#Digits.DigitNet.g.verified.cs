@@ -226,18 +226,9 @@ namespace Digits
         {
             _replaceGradients = !accumulateGradients;
 
-            if (computeInputGradient)
-            {
-                Node3Backward(batch); // %3 = layer 2, Linear(32, 10)
-                Node2Backward(batch); // %2 = layer 1, ReLU
-                Node1BackwardToInput(batch); // %1 = layer 0, Linear(64, 32)
-                _replaceGradients = false;
-                return;
-            }
-
             Node3Backward(batch); // %3 = layer 2, Linear(32, 10)
             Node2Backward(batch); // %2 = layer 1, ReLU
-            Node1Backward(batch); // %1 = layer 0, Linear(64, 32)
+            if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Linear(64, 32)
             _replaceGradients = false;
         }
 
@@ -259,6 +250,7 @@ namespace Digits
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate: !_replaceGradients);
         }
 
@@ -273,6 +265,7 @@ namespace Digits
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate: !_replaceGradients);
             global::StaticGrad.Kernels.Gemm.Multiply<Linear64To32InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
         }
@@ -308,6 +301,7 @@ namespace Digits
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[2][0], ref _gradients[2080], _team, depth: batch);
             }
+
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 10), new global::System.Span<float>(_gradients, 2400, 10), accumulate: !_replaceGradients);
             global::StaticGrad.Kernels.Gemm.Multiply<Linear32To10InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[2080], ref _gradientScratch[1][0], _team, rows: batch);
         }

@@ -83,13 +83,5 @@ namespace StaticGrad.Generators.Catalogue.Layers
             chain.LastDescription = $"Input({values[0]}, {values[1]}, {values[2]})";
             return true;
         }
-
-        public override void WriteForward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-        }
-
-        public override void WriteBackward(SourceWriter w, NetworkCode code, LayerSpec layer)
-        {
-        }
     }
 }

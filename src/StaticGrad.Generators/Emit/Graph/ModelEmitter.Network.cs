@@ -101,36 +101,34 @@ namespace StaticGrad.Generators.Emit.Graph
             }
 
             w.Line();
-            if (routing.ToInputTargets is { } toInput)
+            // One list of calls: only the node that reads the input has a variant that also writes its gradient.
+            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
-                w.Open("if (computeInputGradient)");
-                WriteNetworkBackwardCalls(w, spec, toInput, id => DiffersToInput(routing, id) ? "ToInput" : string.Empty, describe);
-                w.Line("_replaceGradients = false;");
-                w.Line("return;");
-                w.Close();
-                w.Line();
+                string call = $"Node{Int(id)}Backward(batch); // %{Int(id)} = {describe(id)}";
+                if (!DiffersToInput(routing, id))
+                {
+                    if (routing.Targets.ContainsKey(id))
+                    {
+                        w.Line(call);
+                    }
+                }
+                else if (routing.Targets.ContainsKey(id))
+                {
+                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput(batch); else {call}");
+                }
+                else
+                {
+                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput(batch); // %{Int(id)} = {describe(id)}");
+                }
             }
 
-            WriteNetworkBackwardCalls(w, spec, routing.Targets, id => string.Empty, describe);
             w.Line("_replaceGradients = false;");
             w.Close();
             w.Line();
-            code.EverAccumulating.Clear();
             WriteNodes(w, code, routing);
         }
 
         /// <summary>The kernel shapes the nodes share (GEMM shapes, convolution shapes), each once.</summary>
         public static void WriteNetworkShared(SourceWriter w, GraphCode code) => WriteShared(w, code);
-
-        private static void WriteNetworkBackwardCalls(SourceWriter w, GraphSpec spec, System.Collections.Generic.Dictionary<int, (string? Target, bool Add)[]> targets, System.Func<int, string> variant, System.Func<int, string> describe)
-        {
-            for (int id = spec.Nodes.Count - 1; id >= 0; id--)
-            {
-                if (targets.ContainsKey(id))
-                {
-                    w.Line($"Node{Int(id)}Backward{variant(id)}(batch); // %{Int(id)} = {describe(id)}");
-                }
-            }
-        }
     }
 }

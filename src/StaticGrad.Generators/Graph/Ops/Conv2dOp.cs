@@ -213,6 +213,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 w.Open("else");
                 w.Line(weightGradient);
                 w.Close();
+                w.Line();
             }
             else
             {

@@ -143,6 +143,7 @@ namespace StaticGrad.Generators.Graph.Ops
                 w.Open("else");
                 w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node), code.Spec.Element, $"{dY}[0]", x, $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
                 w.Close();
+                w.Line();
             }
             else
             {
