@@ -67,6 +67,40 @@ namespace StaticGrad.Generators.Catalogue
         {
         }
 
+        /// <summary>Whether the layer has weights (and perhaps biases) in the network's flat parameters.</summary>
+        public virtual bool HasParameters => false;
+
+        /// <summary>How many weights the layer has (0 without parameters); they come first in its slice of the flat parameters.</summary>
+        public virtual int WeightCount(LayerSpec layer) => 0;
+
+        /// <summary>How many biases follow the weights (0 without parameters or with <c>Bias = false</c>).</summary>
+        public virtual int BiasCount(LayerSpec layer) => 0;
+
+        /// <summary>Inputs that feed one output: what initialisation scales by.</summary>
+        public virtual int FanIn(LayerSpec layer) => layer.Inputs;
+
+        /// <summary>Outputs one input feeds.</summary>
+        public virtual int FanOut(LayerSpec layer) => layer.Outputs;
+
+        /// <summary>The weights' shape as the docs give it, in PyTorch's order: <c>32×64</c>.</summary>
+        public virtual string WeightShapeText(LayerSpec layer) => $"{layer.Outputs}×{layer.Inputs}";
+
+        /// <summary>What the layer produces per example as the docs give it: the image (<c>8×13×13</c>) or the width.</summary>
+        public virtual string OutputText(LayerSpec layer) =>
+            layer.Out.IsImage ? layer.Out.ToString() : layer.Outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// Element-wise (the activations, Dropout): the width and image pass through, so messages keep explaining the width
+        /// as the layer before did and the image trace gets no step.
+        /// </summary>
+        public virtual bool IsElementwise => false;
+
+        /// <summary>Whether the layer with weights before this one is initialised for it with He's rule (ReLU) instead of Xavier's.</summary>
+        public virtual bool WantsHeInitialisation => false;
+
+        /// <summary>Whether the layer drops values in TrainStep (Dropout): the network then keeps a training flag and a random stream.</summary>
+        public virtual bool DropsInTraining => false;
+
         /// <summary>Whether generated code for the layer needs StaticGrad.Runtime (.NET 8+); such layers are SGR0020 without it.</summary>
         public virtual bool NeedsRuntime => false;
 

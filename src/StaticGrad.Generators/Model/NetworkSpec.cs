@@ -72,34 +72,27 @@ namespace StaticGrad.Generators.Model
         int Padding = 0,
         double Rate = 0)
     {
-        public int WeightCount => Kind switch
-        {
-            LayerKind.Linear => Inputs * Outputs,
-            LayerKind.Conv2d => Out.Channels * In.Channels * Kernel * Kernel,
-            _ => 0,
-        };
+        /// <summary>The layer's file in the catalogue (Catalogue/Layers/…), which answers everything below.</summary>
+        public Catalogue.LayerDefinition Definition => Catalogue.LayerCatalogue.Of(Kind);
 
-        public int BiasCount => HasBias ? Kind switch
-        {
-            LayerKind.Linear => Outputs,
-            LayerKind.Conv2d => Out.Channels,
-            _ => 0,
-        } : 0;
+        public int WeightCount => Definition.WeightCount(this);
+
+        public int BiasCount => Definition.BiasCount(this);
 
         /// <summary>Inputs that feed one output: what initialisation scales by (in, or in·k·k for Conv2d).</summary>
-        public int FanIn => Kind == LayerKind.Conv2d ? In.Channels * Kernel * Kernel : Inputs;
+        public int FanIn => Definition.FanIn(this);
 
         /// <summary>Outputs one input feeds (out, or out·k·k for Conv2d).</summary>
-        public int FanOut => Kind == LayerKind.Conv2d ? Out.Channels * Kernel * Kernel : Outputs;
+        public int FanOut => Definition.FanOut(this);
 
         /// <summary>The weights' shape as the docs give it: <c>32×64</c>, or <c>16×1×3×3</c> for Conv2d (PyTorch's order).</summary>
-        public string WeightShapeText => Kind == LayerKind.Conv2d ? $"{Out.Channels}×{In.Channels}×{Kernel}×{Kernel}" : $"{Outputs}×{Inputs}";
+        public string WeightShapeText => Definition.WeightShapeText(this);
 
         /// <summary>Whether the layer has weights (Linear, Conv2d).</summary>
-        public bool HasParameters => Kind is LayerKind.Linear or LayerKind.Conv2d;
+        public bool HasParameters => Definition.HasParameters;
 
         /// <summary>How the layer reads in attribute syntax: <c>Linear(64, 32)</c>, <c>ReLU</c>.</summary>
-        public string Describe() => Catalogue.LayerCatalogue.Of(Kind).Describe(this);
+        public string Describe() => Definition.Describe(this);
     }
 
     /// <summary>Everything the emitter needs to write one network class.</summary>

@@ -71,12 +71,12 @@ namespace StaticGrad.Generators.Parsing
             Width = width;
             Shape = shape;
             LastDescription = layer.Describe();
-            if (layer.Kind is not (LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Dropout))
+            if (!layer.Definition.IsElementwise)
             {
                 // Element-wise layers keep the width and its explanation (after Flatten: the arithmetic that led to it).
                 WidthText = width.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
-            if (shape is { } image && layer.Kind is not (LayerKind.ReLU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Dropout))
+            if (shape is { } image && !layer.Definition.IsElementwise)
             {
                 Trace.Add($"{layer.Describe()}{(Trace.Count == 0 ? $" on {layer.In}" : string.Empty)} gives {image}");
             }

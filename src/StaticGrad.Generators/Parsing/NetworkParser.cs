@@ -206,7 +206,7 @@ namespace StaticGrad.Generators.Parsing
                 LayerSpec layer = layers[i];
                 if (layer.HasParameters)
                 {
-                    bool he = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ReLU;
+                    bool he = i + 1 < layers.Count && layers[i + 1].Definition.WantsHeInitialisation;
                     layer = layer with { WeightOffset = offset, BiasOffset = offset + layer.WeightCount, HeInit = he };
                     offset += layer.WeightCount + layer.BiasCount;
                 }

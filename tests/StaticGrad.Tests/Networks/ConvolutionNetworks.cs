@@ -10,6 +10,11 @@ namespace StaticGrad.Tests.Networks;
 [Input<double>(3, 9, 8), Conv2d(3, 4, 4, Stride = 3, Padding = 2, Bias = false), MaxPool2d(2, Stride = 1), Conv2d(4, 2, 2)] public partial class ConvOnly : INetwork;
 [Input<double>(2, 6, 7), MaxPool2d(3, Stride = 2), Flatten, Linear<double>(2 * 2 * 3, 2)] public partial class PoolFirst : INetwork;
 
+// What reads the input decides where the batch is read: ops that take spans read the caller's batch in place (PoolFirst,
+// ActivationFirst); a Dropout first reads it from the network's own copy.
+[Input<double>(2, 3, 3), Tanh, Flatten, Linear<double>(18, 2)] public partial class ActivationFirst : INetwork;
+[Input<double>(2, 3, 3), Dropout(0.5), Flatten, Linear<double>(18, 2)] public partial class DropoutFirst : INetwork;
+
 // The CNN, in float, for training tests and the ONNX comparison.
 [Input(1, 28, 28), Conv2d(1, 16, 3, Padding = 1), ReLU, MaxPool2d(2), Conv2d(16, 32, 3, Padding = 1), ReLU, MaxPool2d(2), Flatten, Linear(32 * 7 * 7, 128), ReLU, Dropout(0.25), Linear(128, 10), SoftmaxCrossEntropy]
 public partial class FashionCnnFloat;

@@ -15,7 +15,7 @@ public class ConvolutionTests
 {
     private const int Batch = 2;
 
-    public static TheoryData<string> Networks => new() { nameof(TinyCnn), nameof(StridedCnn), nameof(PointwiseCnn), nameof(ConvOnly), nameof(PoolFirst) };
+    public static TheoryData<string> Networks => new() { nameof(TinyCnn), nameof(StridedCnn), nameof(PointwiseCnn), nameof(ConvOnly), nameof(PoolFirst), nameof(ActivationFirst), nameof(DropoutFirst) };
 
     private static INetwork Create(string name, int seed) => name switch
     {
@@ -23,6 +23,8 @@ public class ConvolutionTests
         nameof(StridedCnn) => new StridedCnn(seed: seed),
         nameof(PointwiseCnn) => new PointwiseCnn(seed: seed),
         nameof(ConvOnly) => new ConvOnly(seed: seed),
+        nameof(ActivationFirst) => new ActivationFirst(seed: seed),
+        nameof(DropoutFirst) => new DropoutFirst(seed: seed),
         _ => new PoolFirst(seed: seed),
     };
 
@@ -32,6 +34,8 @@ public class ConvolutionTests
         nameof(StridedCnn) => (StridedCnn.InputSize, StridedCnn.OutputSize),
         nameof(PointwiseCnn) => (PointwiseCnn.InputSize, PointwiseCnn.OutputSize),
         nameof(ConvOnly) => (ConvOnly.InputSize, ConvOnly.OutputSize),
+        nameof(ActivationFirst) => (ActivationFirst.InputSize, ActivationFirst.OutputSize),
+        nameof(DropoutFirst) => (DropoutFirst.InputSize, DropoutFirst.OutputSize),
         _ => (PoolFirst.InputSize, PoolFirst.OutputSize),
     };
 
@@ -66,6 +70,36 @@ public class ConvolutionTests
 
         GradientCheckTests.CheckAll($"{name} parameters", net.Gradients.ToArray(), net.Parameters.ToArray(), v => v.CopyTo(net.Parameters), Loss);
         GradientCheckTests.CheckAll($"{name} inputs", dX, x, v => v.CopyTo(x, 0), Loss);
+    }
+
+    /// <summary>
+    /// Backward works on the batch Forward ran on, even when the caller has since overwritten its array: Forward keeps its
+    /// own copy, whether or not the first layer reads a caller's batch in place elsewhere (TrainStep, Predict).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Backward_UsesTheBatchForwardRanOn_AfterTheCallerOverwritesIt(string name)
+    {
+        var (inputSize, outputSize) = Sizes(name);
+        var random = new Random(5);
+        double[] x = Reference.Randn(random, Batch * inputSize);
+        double[] g = Reference.Randn(random, Batch * outputSize);
+
+        INetwork intact = Create(name, seed: 4);
+        intact.Forward(x, new double[Batch * outputSize]);
+        var intactInputGradient = new double[x.Length];
+        intact.Backward(g, intactInputGradient);
+
+        INetwork overwritten = Create(name, seed: 4);
+        double[] scratch = (double[])x.Clone();
+        overwritten.Forward(scratch, new double[Batch * outputSize]);
+        Array.Fill(scratch, 1e3);
+        var overwrittenInputGradient = new double[x.Length];
+        overwritten.Backward(g, overwrittenInputGradient);
+
+        Assert.Equal(intact.Gradients.ToArray(), overwritten.Gradients.ToArray());
+        Assert.Equal(intactInputGradient, overwrittenInputGradient);
+        Assert.Contains(intact.Gradients.ToArray(), v => v != 0);
     }
 
     [Fact]

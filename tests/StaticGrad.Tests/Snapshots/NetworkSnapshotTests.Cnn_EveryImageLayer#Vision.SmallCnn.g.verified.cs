@@ -246,18 +246,13 @@ namespace Vision
             }
         }
 
-        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
-        // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
-        // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+        // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+        // The nodes read the batch where it is (Forward has copied it to _activations[0]; TrainStep and Predict pass the
+        // caller's span); the stored values then belong to this pass, so Backward waits for the next Forward.
         private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             _batch = 0;
-            if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
-            {
-                inputs.CopyTo(_activations[0]);
-            }
-
-            Node1Forward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+            Node1Forward(inputs, batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
             Node2Forward(batch); // %2 = layer 1, ReLU
             Node3Forward(batch); // %3 = layer 2, MaxPool2d(2)
             Node4Forward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
@@ -269,7 +264,7 @@ namespace Vision
 
         // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
         // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
-        // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
+        // no pass to clear them). inputs is the batch the forward pass ran on.
         private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
         {
             _replaceGradients = !accumulateGradients;
@@ -281,28 +276,28 @@ namespace Vision
             Node4Backward(batch); // %4 = layer 3, Conv2d(4, 8, 3, Stride = 2)
             Node3Backward(batch); // %3 = layer 2, MaxPool2d(2)
             Node2Backward(batch); // %2 = layer 1, ReLU
-            if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
+            if (computeInputGradient) Node1BackwardToInput(inputs, batch); else Node1Backward(inputs, batch); // %1 = layer 0, Conv2d(1, 4, 3, Padding = 1)
             _replaceGradients = false;
         }
 
         /// <summary>%1 = 0, Conv2d(1, 4, 3, Padding = 1) of %0 [1×12×12] → [4×12×12]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
         /// <remarks>From layer 0, Conv2d(1, 4, 3, Padding = 1)</remarks>
-        private void Node1Forward(int batch)
+        private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
-            global::StaticGrad.Kernels.PlaneConvolution.Forward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _node1Workspace, _team);
+            global::StaticGrad.Kernels.PlaneConvolution.Forward(Node1Convolution, inputs.Slice(0, batch * 144), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _node1Workspace, _team);
         }
 
         /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
-        private void Node1Backward(int batch)
+        private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
-            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
+            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, inputs.Slice(0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
                 new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate: !_replaceGradients, default, _node1Workspace, _team);
         }
 
         /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
-        private void Node1BackwardToInput(int batch)
+        private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
         {
-            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, new global::System.ReadOnlySpan<float>(_activations[0], 0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
+            global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, inputs.Slice(0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
                 new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate: !_replaceGradients, new global::System.Span<float>(_gradientScratch[0], 0, batch * 144), _node1Workspace, _team);
         }
 
@@ -540,7 +535,7 @@ namespace Vision
             _training = true; // Dropout drops values in this forward pass only
             try
             {
-                RunForward(inputs, batch); // reads the caller's batch: no copy
+                RunForward(inputs, batch); // reads the caller's batch where it is: no copy
             }
             finally
             {

@@ -218,18 +218,13 @@ namespace Regression
                 }
             }
 
-            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch
-            // from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored
-            // values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).
+            // Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.
+            // The nodes read the batch where it is (Forward has copied it to _activations[0]; TrainStep and Predict pass the
+            // caller's span); the stored values then belong to this pass, so Backward waits for the next Forward.
             private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 _batch = 0;
-                if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))
-                {
-                    inputs.CopyTo(_activations[0]);
-                }
-
-                Node1Forward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                Node1Forward(inputs, batch); // %1 = layer 0, Linear(3, 4, Bias = false)
                 Node2Forward(batch); // %2 = layer 1, Sigmoid
                 Node3Forward(batch); // %3 = layer 2, Linear(4, 4)
                 Node4Forward(batch); // %4 = layer 3, Tanh
@@ -238,7 +233,7 @@ namespace Regression
 
             // From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the
             // other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs
-            // no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).
+            // no pass to clear them). inputs is the batch the forward pass ran on.
             private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch, bool computeInputGradient, bool accumulateGradients)
             {
                 _replaceGradients = !accumulateGradients;
@@ -247,41 +242,41 @@ namespace Regression
                 Node4Backward(batch); // %4 = layer 3, Tanh
                 Node3Backward(batch); // %3 = layer 2, Linear(4, 4)
                 Node2Backward(batch); // %2 = layer 1, Sigmoid
-                if (computeInputGradient) Node1BackwardToInput(batch); else Node1Backward(batch); // %1 = layer 0, Linear(3, 4, Bias = false)
+                if (computeInputGradient) Node1BackwardToInput(inputs, batch); else Node1Backward(inputs, batch); // %1 = layer 0, Linear(3, 4, Bias = false)
                 _replaceGradients = false;
             }
 
             /// <summary>%1 = 0, Linear(3, 4, Bias = false) of %0 [3] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
             /// <remarks>From layer 0, Linear(3, 4, Bias = false)</remarks>
-            private void Node1Forward(int batch)
+            private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
-                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref _activations[0][0], ref _parameters[0], ref _activations[1][0], _team, rows: batch);
+                global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _parameters[0], ref _activations[1][0], _team, rows: batch);
             }
 
             /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
-            private void Node1Backward(int batch)
+            private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 if (_replaceGradients)
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _gradients[0], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _gradients[0], _team, depth: batch);
                 }
 
             }
 
             /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
-            private void Node1BackwardToInput(int batch)
+            private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 if (_replaceGradients)
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientReplaceProduct, float>(ref _gradientScratch[0][0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _gradients[0], _team, depth: batch);
                 }
                 else
                 {
-                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref _activations[0][0], ref _gradients[0], _team, depth: batch);
+                    global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4WeightGradientProduct, float>(ref _gradientScratch[0][0], ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _gradients[0], _team, depth: batch);
                 }
 
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4InputGradientProduct, float>(ref _gradientScratch[0][0], ref _parameters[0], ref _gradientScratch[1][0], _team, rows: batch);
@@ -408,7 +403,7 @@ namespace Regression
                 int batch = CheckBatch(inputs.Length, nameof(inputs));
                 if (targets.Length != batch * OutputSize) ThrowLengthMismatch(nameof(targets), $"{batch * OutputSize} target values for a batch of {batch}", targets.Length);
                 global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer(); // before anything changes
-                RunForward(inputs, batch); // reads the caller's batch: no copy
+                RunForward(inputs, batch); // reads the caller's batch where it is: no copy
                 global::System.ReadOnlySpan<float> outputs = new global::System.ReadOnlySpan<float>(_activations[5], 0, batch * OutputSize);
                 global::System.Span<float> outputGradients = new global::System.Span<float>(_gradientScratch[0], 0, batch * OutputSize);
                 float loss = RunLoss(outputs, targets, outputGradients, batch);

@@ -14,6 +14,8 @@ namespace StaticGrad.Generators.Catalogue.Layers
     {
         public override string Describe(LayerSpec layer) => Name;
 
+        public override bool IsElementwise => true;
+
         /// <summary>The backward formula for the docs, from the stored output y.</summary>
         protected abstract string BackwardFormula { get; }
 

@@ -32,6 +32,21 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override string Name => "Conv2d";
 
+        /// <summary>[out, in, k, k], PyTorch's layout.</summary>
+        public override bool HasParameters => true;
+
+        public override int WeightCount(LayerSpec layer) => layer.Out.Channels * layer.In.Channels * layer.Kernel * layer.Kernel;
+
+        public override int BiasCount(LayerSpec layer) => layer.HasBias ? layer.Out.Channels : 0;
+
+        /// <summary>in·k·k.</summary>
+        public override int FanIn(LayerSpec layer) => layer.In.Channels * layer.Kernel * layer.Kernel;
+
+        /// <summary>out·k·k.</summary>
+        public override int FanOut(LayerSpec layer) => layer.Out.Channels * layer.Kernel * layer.Kernel;
+
+        public override string WeightShapeText(LayerSpec layer) => $"{layer.Out.Channels}×{layer.In.Channels}×{layer.Kernel}×{layer.Kernel}";
+
         public override string Describe(LayerSpec layer) =>
             $"Conv2d({layer.In.Channels}, {layer.Out.Channels}, {layer.Kernel}{(layer.Stride != 1 ? $", Stride = {layer.Stride}" : string.Empty)}{(layer.Padding != 0 ? $", Padding = {layer.Padding}" : string.Empty)}{(layer.HasBias ? string.Empty : ", Bias = false")})";
 

@@ -21,6 +21,10 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override bool NeedsRuntime => true;
 
+        public override bool IsElementwise => true;
+
+        public override bool DropsInTraining => true;
+
         /// <summary><see cref="DropoutOp"/> with p: drops in TrainStep only, as PyTorch's train() and eval().</summary>
         public override LoweredLayer? Lower(LayerSpec layer) =>
             new LoweredLayer(DropoutOp.Instance, new Graph.OpSettings(Helpers.EquatableArray.Empty<int>(), Helpers.EquatableArray.Of(layer.Rate), string.Empty));

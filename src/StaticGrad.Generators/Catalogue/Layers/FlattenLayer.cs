@@ -21,6 +21,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override string Describe(LayerSpec layer) => "Flatten";
 
+        /// <summary>The width: the spec keeps the image it flattened.</summary>
+        public override string OutputText(LayerSpec layer) => layer.Outputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
         public override bool Parse(NetworkChain chain, NetworkEntry entry, int index)
         {
             if (RequireImage(chain, entry, "Flatten") is not { } input || !chain.ChainValid)

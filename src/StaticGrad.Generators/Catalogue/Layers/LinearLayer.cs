@@ -34,6 +34,12 @@ namespace StaticGrad.Generators.Catalogue.Layers
         /// <summary>PyTorch's nn.Linear: <see cref="LinearOp"/> (in, out, bias).</summary>
         public override LoweredLayer? Lower(LayerSpec layer) => LoweredLayer.Ints(LinearOp.Instance, layer.Inputs, layer.Outputs, layer.HasBias ? 1 : 0);
 
+        public override bool HasParameters => true;
+
+        public override int WeightCount(LayerSpec layer) => layer.Inputs * layer.Outputs;
+
+        public override int BiasCount(LayerSpec layer) => layer.HasBias ? layer.Outputs : 0;
+
         public override string Describe(LayerSpec layer) =>
             $"Linear({layer.Inputs}, {layer.Outputs}{(layer.HasBias ? string.Empty : ", Bias = false")})";
 

@@ -16,6 +16,9 @@ namespace StaticGrad.Generators.Catalogue.Layers
 
         public override string Name => "ReLU";
 
+        /// <summary>He et al.'s rule for the weights before a ReLU (half the values are zeroed).</summary>
+        public override bool WantsHeInitialisation => true;
+
         protected override string BackwardFormula => "dX = dY · [y > 0] (y > 0 exactly where x > 0)";
 
         protected override void WriteForwardElement(SourceWriter w, NetworkCode code)

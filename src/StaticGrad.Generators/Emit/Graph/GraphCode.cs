@@ -71,18 +71,72 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>Whether some backward pass adds input <paramref name="input"/>'s gradient (the op then declares what that needs).</summary>
         public bool EverAccumulates(GraphNode node, int input) => EverAccumulating.Contains((node.Id, input));
 
-        /// <summary>The array holding a node's value over the batch (a view's is its input's).</summary>
+        /// <summary>
+        /// The name of a <c>ReadOnlySpan</c> parameter that holds the graph's (single) input over the batch, or null: the input is
+        /// in its buffer like any value. Set where every op reading the input <see cref="OpDefinition.ReadsInputsAsSpans"/>
+        /// (a lowered network, whose TrainStep and Predict then read the caller's batch in place); the node methods that read it
+        /// take it as their first parameter (<see cref="NodeParameters"/>).
+        /// </summary>
+        public string? InputSpan { get; init; }
+
+        /// <summary>Whether node <paramref name="id"/>'s value is <see cref="InputSpan"/> (the input, or a view of it).</summary>
+        public bool IsInputSpan(int id)
+        {
+            if (InputSpan is null)
+            {
+                return false;
+            }
+
+            GraphNode node = Spec.Nodes[id];
+            OpDefinition op = OpCatalogue.Of(node.Op);
+            return op.IsView ? IsInputSpan(node.Inputs[0]) : op.IsInput;
+        }
+
+        /// <summary>Whether one of the node's inputs is <see cref="InputSpan"/>: its methods then take that span.</summary>
+        public bool ReadsInputSpan(GraphNode node)
+        {
+            foreach (int input in node.Inputs)
+            {
+                if (IsInputSpan(input))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>A node method's parameters: <c>int batch</c>, with the input span first when the node reads it.</summary>
+        public string NodeParameters(GraphNode node) => ReadsInputSpan(node) ? $"{ReadOnlySpan} {InputSpan}, int batch" : "int batch";
+
+        /// <summary>The arguments of a call of a node method, to match <see cref="NodeParameters"/>.</summary>
+        public string NodeArguments(GraphNode node) => ReadsInputSpan(node) ? $"{InputSpan}, batch" : "batch";
+
+        /// <summary>The array holding a node's value over the batch (a view's is its input's); never the input span (see <see cref="OpDefinition.ReadsInputsAsSpans"/>).</summary>
         public string Value(int id)
         {
+            if (IsInputSpan(id))
+            {
+                throw new System.InvalidOperationException($"%{id} is the caller's span {InputSpan}: an op that reads it must use ValueSpan, ValueRef or ValueSlice.");
+            }
+
             GraphNode node = Spec.Nodes[id];
             return OpCatalogue.Of(node.Op).IsView ? Value(node.Inputs[0]) : ValueNames?.Invoke(id) ?? $"_v{id}";
         }
+
+        /// <summary>A reference to the first element of a node's value, for kernels that take <c>ref T</c> (the GEMM).</summary>
+        public string ValueRef(int id) =>
+            IsInputSpan(id) ? $"global::System.Runtime.InteropServices.MemoryMarshal.GetReference({InputSpan})" : $"{Value(id)}[0]";
+
+        /// <summary><c>length</c> values of a node's value from <c>start</c> (both C# expressions), read-only.</summary>
+        public string ValueSlice(int id, string start, string length) =>
+            IsInputSpan(id) ? $"{InputSpan}.Slice({start}, {length})" : $"new {ReadOnlySpan}({Value(id)}, {start}, {length})";
 
         /// <summary>The array holding the gradient of the loss with respect to a node's value.</summary>
         public string Gradient(int id) => GradientNames?.Invoke(id) ?? $"_g{id}";
 
         /// <summary><c>new ReadOnlySpan&lt;float&gt;(_v3, 0, batch * 784)</c>: a node's value over the batch.</summary>
-        public string ValueSpan(int id) => $"new {ReadOnlySpan}({Value(id)}, 0, batch * {Int(Spec.Nodes[id].Size)})";
+        public string ValueSpan(int id) => ValueSlice(id, "0", $"batch * {Int(Spec.Nodes[id].Size)}");
 
         /// <summary>A node's value over the batch, writable (the node's own output).</summary>
         public string OutputSpan(GraphNode node) => $"new {Span}({Value(node.Id)}, 0, batch * {Int(node.Size)})";

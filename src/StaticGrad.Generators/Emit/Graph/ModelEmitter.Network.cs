@@ -22,7 +22,28 @@ namespace StaticGrad.Generators.Emit.Graph
                 ValueNames = id => $"_activations[{Int(id)}]",
                 GradientNames = id => $"_gradientScratch[{Int((last - id) % 2)}]",
                 ReplaceGradients = "_replaceGradients",
+                InputSpan = ReadersTakeSpans(graph) ? "inputs" : null,
             };
+        }
+
+        /// <summary>Whether every op that reads the input (itself or through views) reads it as a span: the batch then stays where the caller has it.</summary>
+        private static bool ReadersTakeSpans(GraphSpec graph)
+        {
+            var input = new System.Collections.Generic.HashSet<int>();
+            foreach (GraphNode node in graph.Nodes)
+            {
+                OpDefinition op = OpCatalogue.Of(node.Op);
+                if (op.IsInput || op.IsView && input.Contains(node.Inputs[0]))
+                {
+                    input.Add(node.Id);
+                }
+                else if (node.Inputs.Any(input.Contains) && !op.ReadsInputsAsSpans)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>The ops' own fields (masks, recorded indices, scratch), <c>_node{id}…</c>.</summary>
@@ -59,15 +80,26 @@ namespace StaticGrad.Generators.Emit.Graph
             string t = E(spec);
             Routing routing = Route(code);
             // A chain reads each value once: no gradient is added to another, and no scratch buffer is needed.
-            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize. The nodes read the batch");
-            w.Line("// from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans, copied); the stored");
-            w.Line("// values then belong to this pass, so Backward waits for the next Forward (or the caller's own pass).");
-            w.Open($"private void RunForward(global::System.ReadOnlySpan<{t}> inputs, int batch)");
-            w.Line("_batch = 0;");
-            w.Open($"if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))");
-            w.Line("inputs.CopyTo(_activations[0]);");
-            w.Close();
-            w.Line();
+            w.Line("// Callers have checked that inputs holds exactly batch examples, 1 ≤ batch ≤ MaxBatchSize.");
+            if (code.InputSpan is not null)
+            {
+                w.Line("// The nodes read the batch where it is (Forward has copied it to _activations[0]; TrainStep and Predict pass the");
+                w.Line("// caller's span); the stored values then belong to this pass, so Backward waits for the next Forward.");
+                w.Open($"private void RunForward(global::System.ReadOnlySpan<{t}> inputs, int batch)");
+                w.Line("_batch = 0;");
+            }
+            else
+            {
+                w.Line("// The nodes read the batch from _activations[0] (Forward has put it there; TrainStep and Predict pass their own spans,");
+                w.Line("// copied); the stored values then belong to this pass, so Backward waits for the next Forward.");
+                w.Open($"private void RunForward(global::System.ReadOnlySpan<{t}> inputs, int batch)");
+                w.Line("_batch = 0;");
+                w.Open($"if (!global::System.MemoryExtensions.Overlaps(inputs, _activations[0]))");
+                w.Line("inputs.CopyTo(_activations[0]);");
+                w.Close();
+                w.Line();
+            }
+
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
@@ -77,7 +109,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
                 else if (!op.IsInput)
                 {
-                    w.Line($"Node{Int(node.Id)}Forward(batch); // %{Int(node.Id)} = {describe(node.Id)}");
+                    w.Line($"Node{Int(node.Id)}Forward({code.NodeArguments(node)}); // %{Int(node.Id)} = {describe(node.Id)}");
                 }
             }
 
@@ -85,7 +117,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line();
             w.Line("// From ∂L/∂(last output) in _gradientScratch[0] back through every node; each reads one scratch buffer and writes the");
             w.Line("// other. accumulateGradients: add to the parameters' gradients (Backward) or replace them (TrainStep, which then needs");
-            w.Line("// no pass to clear them). The batch the forward pass ran on is in _activations[0] (inputs is that batch).");
+            w.Line("// no pass to clear them). inputs is the batch the forward pass ran on.");
             w.Open($"private void RunBackward(global::System.ReadOnlySpan<{t}> inputs, int batch, bool computeInputGradient, bool accumulateGradients)");
             w.Line("_replaceGradients = !accumulateGradients;");
             foreach (GraphNode node in spec.Nodes)
@@ -104,7 +136,8 @@ namespace StaticGrad.Generators.Emit.Graph
             // One list of calls: only the node that reads the input has a variant that also writes its gradient.
             for (int id = spec.Nodes.Count - 1; id >= 0; id--)
             {
-                string call = $"Node{Int(id)}Backward(batch); // %{Int(id)} = {describe(id)}";
+                string arguments = code.NodeArguments(spec.Nodes[id]);
+                string call = $"Node{Int(id)}Backward({arguments}); // %{Int(id)} = {describe(id)}";
                 if (!DiffersToInput(routing, id))
                 {
                     if (routing.Targets.ContainsKey(id))
@@ -114,11 +147,11 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
                 else if (routing.Targets.ContainsKey(id))
                 {
-                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput(batch); else {call}");
+                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput({arguments}); else {call}");
                 }
                 else
                 {
-                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput(batch); // %{Int(id)} = {describe(id)}");
+                    w.Line($"if (computeInputGradient) Node{Int(id)}BackwardToInput({arguments}); // %{Int(id)} = {describe(id)}");
                 }
             }
 

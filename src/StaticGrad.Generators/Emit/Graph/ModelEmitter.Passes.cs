@@ -21,7 +21,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 }
                 else if (!OpCatalogue.Of(node.Op).IsInput && !OpCatalogue.Of(node.Op).IsView)
                 {
-                    w.Line($"Node{node.Id}Forward(batch); // %{node.Id} = {Describe(spec, node)}");
+                    w.Line($"Node{node.Id}Forward({code.NodeArguments(node)}); // %{node.Id} = {Describe(spec, node)}");
                 }
             }
 
@@ -59,7 +59,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     continue;
                 }
 
-                w.Line($"Node{id}Backward{(toInput is not null && DiffersToInput(toInput, id) ? "ToInput" : string.Empty)}(batch); // %{id} = {Describe(spec, node)}");
+                w.Line($"Node{id}Backward{(toInput is not null && DiffersToInput(toInput, id) ? "ToInput" : string.Empty)}({code.NodeArguments(node)}); // %{id} = {Describe(spec, node)}");
                 for (int k = 0; k < targets.Length; k++)
                 {
                     if (targets[k].Add)
@@ -91,7 +91,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 {
                     w.Line($"/// <summary>%{node.Id} = {Xml(what)} of {inputs} → [{Shapes.Text(node.Shape)}]: <c>{Xml(op.Formula)}</c>.</summary>");
                     w.Line($"/// <remarks>From {Xml(node.Source)}</remarks>");
-                    w.Open($"private void Node{node.Id}Forward(int batch)");
+                    w.Open($"private void Node{node.Id}Forward({code.NodeParameters(node)})");
                     op.WriteForward(w, code, node);
                     w.Close();
                     w.Line();
@@ -100,7 +100,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 if (routing.Targets.TryGetValue(node.Id, out (string? Target, bool Add)[]? targets))
                 {
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
-                    w.Open($"private void Node{node.Id}Backward(int batch)");
+                    w.Open($"private void Node{node.Id}Backward({code.NodeParameters(node)})");
                     code.Accumulating = routing.Accumulated;
                     op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
                     w.Close();
@@ -110,7 +110,7 @@ namespace StaticGrad.Generators.Emit.Graph
                 if (DiffersToInput(routing, node.Id))
                 {
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>");
-                    w.Open($"private void Node{node.Id}BackwardToInput(int batch)");
+                    w.Open($"private void Node{node.Id}BackwardToInput({code.NodeParameters(node)})");
                     code.Accumulating = routing.ToInputAccumulated;
                     op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
                     w.Close();

@@ -78,7 +78,9 @@ namespace StaticGrad.Generators.Emit.Network
             NetworkSpec spec = code.Spec;
             var (targetType, targets, targetText) = Targets(code);
             w.Line("/// <summary>");
-            w.Line("/// One training step on a batch: Forward (reading <paramref name=\"inputs\"/> where they are), the loss and its gradient,");
+            bool inPlace = code.Graph is not { InputSpan: null };
+            string readsInPlace = inPlace ? "reads the caller's batch where it is: no copy" : "copies the caller's batch into _activations[0] first";
+            w.Line($"/// One training step on a batch: Forward{(inPlace ? " (reading <paramref name=\"inputs\"/> where they are)" : string.Empty)}, the loss and its gradient,");
             w.Line("/// Backward, which writes this batch's gradients into <see cref=\"Gradients\"/> (replacing what was there), then one");
             w.Line("/// optimizer step with the optimizer you chose (<see cref=\"UseAdam\"/>, <see cref=\"UseSgd\"/>" + (spec.RuntimeKernels ? ", <see cref=\"Optimizer\"/>" : string.Empty) + ").");
             w.Line("/// Allocates nothing.");
@@ -101,11 +103,11 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line(spec.RuntimeKernels
                 ? "global::StaticGrad.Training.Optimizer optimizer = RequireOptimizer(); // before anything changes"
                 : "if (_optimizer == null) throw new global::System.InvalidOperationException(NoOptimizerMessage); // before anything changes");
-            if (spec.Layers.Any(l => l.Kind == LayerKind.Dropout))
+            if (spec.Layers.Any(l => l.Definition.DropsInTraining))
             {
                 w.Line("_training = true; // Dropout drops values in this forward pass only");
                 w.Open("try");
-                w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+                w.Line($"RunForward(inputs, batch); // {readsInPlace}");
                 w.Close();
                 w.Open("finally");
                 w.Line("_training = false;");
@@ -114,7 +116,7 @@ namespace StaticGrad.Generators.Emit.Network
             }
             else
             {
-                w.Line("RunForward(inputs, batch); // reads the caller's batch: no copy");
+                w.Line($"RunForward(inputs, batch); // {readsInPlace}");
             }
 
             w.Line($"{code.ReadOnlySpan} outputs = new {code.ReadOnlySpan}(_activations[{spec.Layers.Count}], 0, batch * OutputSize);");

@@ -92,7 +92,7 @@ namespace StaticGrad.Generators.Emit.Network
 
         private static IEnumerable<LayerSpec> Parameterized(NetworkSpec spec) => spec.Layers.Where(l => l.HasParameters);
 
-        private static bool HasDropout(NetworkSpec spec) => spec.Layers.Any(l => l.Kind == LayerKind.Dropout);
+        private static bool HasDropout(NetworkSpec spec) => spec.Layers.Any(l => l.Definition.DropsInTraining);
 
         private static void WriteConstantsAndFields(SourceWriter w, NetworkCode code)
         {
@@ -315,7 +315,7 @@ namespace StaticGrad.Generators.Emit.Network
             w.Line($"/// <param name=\"outputs\">Receives [B×{spec.OutputSize}] row-major: the last layer's output{(spec.Loss == LossKind.None ? string.Empty : $" (the scores {spec.Loss} is applied to)")}.</param>");
             // The shape trace: what each layer produces, so a reader sees where every size comes from.
             string start = spec.Layers[0].In.IsImage ? $"input {spec.Layers[0].In}" : $"input {spec.InputSize}";
-            w.Line("/// <remarks>Layers and the shape each produces: " + start + ", " + string.Join(", ", spec.Layers.Select(l => $"{l.Index}: {l.Describe()} → {(l.Out.IsImage && l.Kind != LayerKind.Flatten ? l.Out.ToString() : l.Outputs.ToString(System.Globalization.CultureInfo.InvariantCulture))}")) + ". Allocates nothing.</remarks>");
+            w.Line("/// <remarks>Layers and the shape each produces: " + start + ", " + string.Join(", ", spec.Layers.Select(l => $"{l.Index}: {l.Describe()} → {l.Definition.OutputText(l)}")) + ". Allocates nothing.</remarks>");
             w.Open($"public void Forward({code.ReadOnlySpan} inputs, {code.Span} outputs)");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");

@@ -18,6 +18,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override bool ReplacesParameterGradients => true;
 
+        public override bool ReadsInputsAsSpans => true;
+
         public override string Key => "Conv2d";
 
         public override string? ModuleClass => "Conv2d";
@@ -165,7 +167,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             int plane = Plane(node), patch = Patch(node);
             w.Open("for (int b = 0; b < batch; b++)");
-            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row(new {code.ReadOnlySpan}({code.Value(input.Id)}, b * {input.Size}, {input.Size}), {Window(node, input)}, new {code.Span}(_node{id}Rows, b * {plane * patch}, {plane * patch}));");
+            w.Line($"global::StaticGrad.Kernels.Convolution.Im2Row({code.ValueSlice(input.Id, $"b * {input.Size}", GraphCode.Int(input.Size))}, {Window(node, input)}, new {code.Span}(_node{id}Rows, b * {plane * patch}, {plane * patch}));");
             w.Close();
             w.Line(GemmShapeEmitter.Call($"Node{id}ForwardProduct", code.Spec.Element, $"_node{id}Rows[0]", $"_parameters[{weight.Offset}]", $"_node{id}ChannelsLast[0]",
                 bias: code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null, rows: $"batch * {plane}", team: code.Team));

@@ -13,6 +13,8 @@ namespace StaticGrad.Generators.Graph.Ops
     {
         public override string? Function => Key;
 
+        public override bool ReadsInputsAsSpans => true;
+
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors) => inputs[0];
 
         /// <summary>The forward call, given the input and output spans.</summary>

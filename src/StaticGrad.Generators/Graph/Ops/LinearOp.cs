@@ -17,6 +17,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override bool ReplacesParameterGradients => true;
 
+        public override bool ReadsInputsAsSpans => true;
+
         public override string Key => "Linear";
 
         public override string? ModuleClass => "Linear";
@@ -126,7 +128,7 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             StateTensor weight = code.Parameter(node, "weight");
             string? bias = code.HasParameter(node, "bias") ? $"_parameters[{code.Parameter(node, "bias").Offset}]" : null;
-            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), code.Spec.Element, $"{code.Value(node.Inputs[0])}[0]", $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node), team: code.Team));
+            w.Line(GemmShapeEmitter.Call(ForwardProduct(node), code.Spec.Element, code.ValueRef(node.Inputs[0]), $"_parameters[{weight.Offset}]", $"{code.Value(node.Id)}[0]", bias: bias, rows: Rows(node), team: code.Team));
         }
 
         public override void WriteBackward(SourceWriter w, GraphCode code, GraphNode node, IReadOnlyList<string?> inputGradients)
@@ -134,7 +136,7 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight");
             int outputs = node.Settings.Int(1);
             string dY = code.Gradient(node.Id);
-            string x = $"{code.Value(node.Inputs[0])}[0]";
+            string x = code.ValueRef(node.Inputs[0]);
             if (code.ReplaceGradients is { } replace)
             {
                 w.Open($"if ({replace})");

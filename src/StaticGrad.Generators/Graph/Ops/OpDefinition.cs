@@ -63,6 +63,13 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>Whether the backward writer honours <see cref="GraphCode.ReplaceGradients"/> (writes its parameters' gradients instead of adding when it is true).</summary>
         public virtual bool ReplacesParameterGradients => false;
 
+        /// <summary>
+        /// Whether the writers read their inputs' values only through <see cref="GraphCode.ValueSpan"/>,
+        /// <see cref="GraphCode.ValueRef"/> and <see cref="GraphCode.ValueSlice"/>, never as an array: an input may then be the
+        /// caller's span (<see cref="GraphCode.InputSpan"/>), and a lowered network's first layer reads the batch in place.
+        /// </summary>
+        public virtual bool ReadsInputsAsSpans => false;
+
         /// <summary>The value holds ints (token ids), not floats: only ops that index by it read it, and it has no gradient.</summary>
         public virtual bool HoldsIntegers => false;
 

@@ -23,6 +23,8 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override string? Function => Key;
 
+        public override bool ReadsInputsAsSpans => true;
+
         public override string Formula => _max ? "y = the max of each k×k window, per channel" : "y = the mean of each k×k window, per channel";
 
         public override string BackwardFormula => _max ? "dX gets each dY at the position its max came from" : "dX gets dY/k² at every position of the window";
