@@ -280,21 +280,21 @@ namespace Vision
             _replaceGradients = false;
         }
 
-        /// <summary>%1 = 0, Conv2d(1, 4, 3, Padding = 1) of %0 [1×12×12] → [4×12×12]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
+        /// <summary>%1 = layer 0, Conv2d(1, 4, 3, Padding = 1) of %0 [1×12×12] → [4×12×12]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
         /// <remarks>From layer 0, Conv2d(1, 4, 3, Padding = 1)</remarks>
         private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             global::StaticGrad.Kernels.PlaneConvolution.Forward(Node1Convolution, inputs.Slice(0, batch * 144), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36), new global::System.ReadOnlySpan<float>(_parameters, 36, 4), new global::System.Span<float>(_activations[1], 0, batch * 576), _node1Workspace, _team);
         }
 
-        /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
+        /// <summary>Backward of %1 (layer 0, Conv2d(1, 4, 3, Padding = 1)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
         private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, inputs.Slice(0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
                 new global::System.Span<float>(_gradients, 0, 36), new global::System.Span<float>(_gradients, 36, 4), accumulate: !_replaceGradients, default, _node1Workspace, _team);
         }
 
-        /// <summary>Backward of %1 (0, Conv2d(1, 4, 3, Padding = 1)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        /// <summary>Backward of %1 (layer 0, Conv2d(1, 4, 3, Padding = 1)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
         private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             global::StaticGrad.Kernels.PlaneConvolution.Backward(Node1Convolution, inputs.Slice(0, batch * 144), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 576), batch, new global::System.ReadOnlySpan<float>(_parameters, 0, 36),
@@ -327,7 +327,7 @@ namespace Vision
             global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 144), _node3Indices, batch, 576, 144, new global::System.Span<float>(_gradientScratch[0], 0, batch * 576));
         }
 
-        /// <summary>%4 = 3, Conv2d(4, 8, 3, Stride = 2) of %3 [4×6×6] → [8×2×2]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
+        /// <summary>%4 = layer 3, Conv2d(4, 8, 3, Stride = 2) of %3 [4×6×6] → [8×2×2]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>
         /// <remarks>From layer 3, Conv2d(4, 8, 3, Stride = 2)</remarks>
         private void Node4Forward(int batch)
         {
@@ -342,7 +342,7 @@ namespace Vision
             }
         }
 
-        /// <summary>Backward of %4 (3, Conv2d(4, 8, 3, Stride = 2)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
+        /// <summary>Backward of %4 (layer 3, Conv2d(4, 8, 3, Stride = 2)): <c>dW += Σ dY[o] ⋆ x[c], db += Σ dY[o], dX[c] = Σ_o dY[o] ∗ W[o, c] (full convolution)</c>.</summary>
         private void Node4Backward(int batch)
         {
             for (int b = 0; b < batch; b++)
@@ -418,14 +418,14 @@ namespace Vision
             }
         }
 
-        /// <summary>%8 = 7, Linear(8, 3) of %7 [8] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <summary>%8 = layer 7, Linear(8, 3) of %7 [8] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
         /// <remarks>From layer 7, Linear(8, 3)</remarks>
         private void Node8Forward(int batch)
         {
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear8To3ForwardProduct, float>(ref _activations[7][0], ref _parameters[336], ref _parameters[360], ref _activations[8][0], _team, rows: batch);
         }
 
-        /// <summary>Backward of %8 (7, Linear(8, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        /// <summary>Backward of %8 (layer 7, Linear(8, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
         private void Node8Backward(int batch)
         {
             if (_replaceGradients)

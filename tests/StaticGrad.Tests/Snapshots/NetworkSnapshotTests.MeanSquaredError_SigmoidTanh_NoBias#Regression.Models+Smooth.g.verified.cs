@@ -246,14 +246,14 @@ namespace Regression
                 _replaceGradients = false;
             }
 
-            /// <summary>%1 = 0, Linear(3, 4, Bias = false) of %0 [3] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <summary>%1 = layer 0, Linear(3, 4, Bias = false) of %0 [3] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
             /// <remarks>From layer 0, Linear(3, 4, Bias = false)</remarks>
             private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 global::StaticGrad.Kernels.Gemm.Multiply<Linear3To4ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _parameters[0], ref _activations[1][0], _team, rows: batch);
             }
 
-            /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            /// <summary>Backward of %1 (layer 0, Linear(3, 4, Bias = false)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
             private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 if (_replaceGradients)
@@ -267,7 +267,7 @@ namespace Regression
 
             }
 
-            /// <summary>Backward of %1 (0, Linear(3, 4, Bias = false)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+            /// <summary>Backward of %1 (layer 0, Linear(3, 4, Bias = false)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
             private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
             {
                 if (_replaceGradients)
@@ -295,14 +295,14 @@ namespace Regression
                 global::StaticGrad.Kernels.Activations.SigmoidBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 4), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 4), new global::System.Span<float>(_gradientScratch[0], 0, batch * 4));
             }
 
-            /// <summary>%3 = 2, Linear(4, 4) of %2 [4] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <summary>%3 = layer 2, Linear(4, 4) of %2 [4] → [4]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
             /// <remarks>From layer 2, Linear(4, 4)</remarks>
             private void Node3Forward(int batch)
             {
                 global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To4ForwardProduct, float>(ref _activations[2][0], ref _parameters[12], ref _parameters[28], ref _activations[3][0], _team, rows: batch);
             }
 
-            /// <summary>Backward of %3 (2, Linear(4, 4)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            /// <summary>Backward of %3 (layer 2, Linear(4, 4)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
             private void Node3Backward(int batch)
             {
                 if (_replaceGradients)
@@ -331,14 +331,14 @@ namespace Regression
                 global::StaticGrad.Kernels.Activations.TanhBackward(new global::System.ReadOnlySpan<float>(_activations[4], 0, batch * 4), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 4), new global::System.Span<float>(_gradientScratch[0], 0, batch * 4));
             }
 
-            /// <summary>%5 = 4, Linear(4, 2) of %4 [4] → [2]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+            /// <summary>%5 = layer 4, Linear(4, 2) of %4 [4] → [2]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
             /// <remarks>From layer 4, Linear(4, 2)</remarks>
             private void Node5Forward(int batch)
             {
                 global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear4To2ForwardProduct, float>(ref _activations[4][0], ref _parameters[32], ref _parameters[40], ref _activations[5][0], _team, rows: batch);
             }
 
-            /// <summary>Backward of %5 (4, Linear(4, 2)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+            /// <summary>Backward of %5 (layer 4, Linear(4, 2)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
             private void Node5Backward(int batch)
             {
                 if (_replaceGradients)

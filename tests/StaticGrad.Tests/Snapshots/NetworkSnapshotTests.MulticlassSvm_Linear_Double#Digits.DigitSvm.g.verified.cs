@@ -200,14 +200,14 @@ namespace Digits
             _replaceGradients = false;
         }
 
-        /// <summary>%1 = 0, Linear(64, 10) of %0 [64] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <summary>%1 = layer 0, Linear(64, 10) of %0 [64] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
         /// <remarks>From layer 0, Linear(64, 10)</remarks>
         private void Node1Forward(global::System.ReadOnlySpan<double> inputs, int batch)
         {
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To10ForwardProduct, double>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _parameters[0], ref _parameters[640], ref _activations[1][0], _team, rows: batch);
         }
 
-        /// <summary>Backward of %1 (0, Linear(64, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        /// <summary>Backward of %1 (layer 0, Linear(64, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
         private void Node1Backward(global::System.ReadOnlySpan<double> inputs, int batch)
         {
             if (_replaceGradients)
@@ -222,7 +222,7 @@ namespace Digits
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<double>(_gradientScratch[0], 0, batch * 10), new global::System.Span<double>(_gradients, 640, 10), accumulate: !_replaceGradients);
         }
 
-        /// <summary>Backward of %1 (0, Linear(64, 10)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        /// <summary>Backward of %1 (layer 0, Linear(64, 10)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
         private void Node1BackwardToInput(global::System.ReadOnlySpan<double> inputs, int batch)
         {
             if (_replaceGradients)

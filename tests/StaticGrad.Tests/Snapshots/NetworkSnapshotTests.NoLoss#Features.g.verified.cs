@@ -203,14 +203,14 @@ partial class Features : global::StaticGrad.INetwork<float>
         _replaceGradients = false;
     }
 
-    /// <summary>%1 = 0, Linear(2, 3) of %0 [2] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+    /// <summary>%1 = layer 0, Linear(2, 3) of %0 [2] → [3]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
     /// <remarks>From layer 0, Linear(2, 3)</remarks>
     private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
     {
         global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear2To3ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _parameters[0], ref _parameters[6], ref _activations[1][0], _team, rows: batch);
     }
 
-    /// <summary>Backward of %1 (0, Linear(2, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+    /// <summary>Backward of %1 (layer 0, Linear(2, 3)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
     private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
     {
         if (_replaceGradients)
@@ -225,7 +225,7 @@ partial class Features : global::StaticGrad.INetwork<float>
         global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 3), new global::System.Span<float>(_gradients, 6, 3), accumulate: !_replaceGradients);
     }
 
-    /// <summary>Backward of %1 (0, Linear(2, 3)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+    /// <summary>Backward of %1 (layer 0, Linear(2, 3)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
     private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
     {
         if (_replaceGradients)

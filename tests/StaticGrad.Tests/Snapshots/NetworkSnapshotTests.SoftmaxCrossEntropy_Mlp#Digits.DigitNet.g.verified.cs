@@ -227,14 +227,14 @@ namespace Digits
             _replaceGradients = false;
         }
 
-        /// <summary>%1 = 0, Linear(64, 32) of %0 [64] → [32]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <summary>%1 = layer 0, Linear(64, 32) of %0 [64] → [32]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
         /// <remarks>From layer 0, Linear(64, 32)</remarks>
         private void Node1Forward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear64To32ForwardProduct, float>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _parameters[0], ref _parameters[2048], ref _activations[1][0], _team, rows: batch);
         }
 
-        /// <summary>Backward of %1 (0, Linear(64, 32)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        /// <summary>Backward of %1 (layer 0, Linear(64, 32)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
         private void Node1Backward(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             if (_replaceGradients)
@@ -249,7 +249,7 @@ namespace Digits
             global::StaticGrad.Kernels.Elementwise.SumRows(new global::System.ReadOnlySpan<float>(_gradientScratch[0], 0, batch * 32), new global::System.Span<float>(_gradients, 2048, 32), accumulate: !_replaceGradients);
         }
 
-        /// <summary>Backward of %1 (0, Linear(64, 32)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
+        /// <summary>Backward of %1 (layer 0, Linear(64, 32)) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>
         private void Node1BackwardToInput(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             if (_replaceGradients)
@@ -278,14 +278,14 @@ namespace Digits
             global::StaticGrad.Kernels.Elementwise.ReluBackward(new global::System.ReadOnlySpan<float>(_activations[2], 0, batch * 32), new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 32), new global::System.Span<float>(_gradientScratch[0], 0, batch * 32));
         }
 
-        /// <summary>%3 = 2, Linear(32, 10) of %2 [32] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
+        /// <summary>%3 = layer 2, Linear(32, 10) of %2 [32] → [10]: <c>y[r,o] = Σₖ x[r,k]·W[o,k] + b[o] for every row r of the leading dimensions</c>.</summary>
         /// <remarks>From layer 2, Linear(32, 10)</remarks>
         private void Node3Forward(int batch)
         {
             global::StaticGrad.Kernels.Gemm.MultiplyAddBias<Linear32To10ForwardProduct, float>(ref _activations[2][0], ref _parameters[2080], ref _parameters[2400], ref _activations[3][0], _team, rows: batch);
         }
 
-        /// <summary>Backward of %3 (2, Linear(32, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
+        /// <summary>Backward of %3 (layer 2, Linear(32, 10)): <c>dW += dYᵀ·X, db += Σ_r dY[r,:], dX = dY·W (or dX += dY·W where X is used again)</c>.</summary>
         private void Node3Backward(int batch)
         {
             if (_replaceGradients)

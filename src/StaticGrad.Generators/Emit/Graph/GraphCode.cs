@@ -177,8 +177,21 @@ namespace StaticGrad.Generators.Emit.Graph
 
         public string BufferSpan(StateTensor tensor) => $"new {Span}(_buffers, {Int(tensor.Offset)}, {Int(tensor.Count)})";
 
-        /// <summary>How the node's module reads in comments (<c>block1.conv1, Conv2d(4, 4, 3, padding: 1)</c>).</summary>
-        public string ModuleText(GraphNode node) => node.Module < 0 ? string.Empty : $"{Spec.Modules[node.Module].Path}, {Spec.Modules[node.Module].Display}";
+        /// <summary>
+        /// How the node's module reads in comments: <c>block1.conv1, Conv2d(4, 4, 3, padding: 1)</c>, or for a lowered network,
+        /// whose modules are named by position as in nn.Sequential, <c>layer 0, Linear(64, 32)</c>.
+        /// </summary>
+        public string ModuleText(GraphNode node)
+        {
+            if (node.Module < 0)
+            {
+                return string.Empty;
+            }
+
+            string path = Spec.Modules[node.Module].Path;
+            bool position = path.Length > 0 && System.Linq.Enumerable.All(path, char.IsDigit);
+            return $"{(position ? "layer " : string.Empty)}{path}, {Spec.Modules[node.Module].Display}";
+        }
 
         /// <summary>The state name of a module's tensor: <c>block1.conv1.weight</c>, or the module's own path for a Parameter field (an empty name).</summary>
         private string FullName(GraphNode node, string name) => name.Length == 0 ? Spec.Modules[node.Module].Path : Spec.Modules[node.Module].Path + "." + name;
