@@ -319,7 +319,9 @@ namespace StaticGrad.Generators.Emit.Network
             w.Open($"public void Forward({code.ReadOnlySpan} inputs, {code.Span} outputs)");
             w.Line("int batch = CheckBatch(inputs.Length, nameof(inputs));");
             w.Line($"if (outputs.Length != batch * OutputSize) ThrowLengthMismatch(nameof(outputs), $\"[{{batch}}×{spec.OutputSize}] = {{batch * OutputSize}} elements for a batch of {{batch}}\", outputs.Length);");
-            w.Line("// Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.");
+            w.Line(code.Graph is { InputSpan: null }
+                ? "// The layers read the batch from _activations[0], and Backward needs it after Forward returns."
+                : "// Backward needs this batch after Forward returns, so it is copied; TrainStep and Predict read the caller's batch directly.");
             w.Line("inputs.CopyTo(_activations[0]);");
             w.Line($"RunForward(new {code.ReadOnlySpan}(_activations[0], 0, inputs.Length), batch);");
             w.Line("_batch = batch;");
