@@ -8,6 +8,15 @@ namespace StaticGrad.Benchmarks;
 [Linear(784, 128), ReLU, Linear(128, 10), SoftmaxCrossEntropy]
 public partial class FashionNet;
 
+/// <summary>The same MLP written as C# code: a [Model] of two Linear fields (PyTorch's default initialisation).</summary>
+[Model(Loss = Loss.SoftmaxCrossEntropy)]
+public partial class FashionMlpModel
+{
+    readonly Linear hidden = new(784, 128), output = new(128, 10);
+
+    public Tensor Forward([Shape(784)] Tensor x) => output.Forward(Functional.Relu(hidden.Forward(x)));
+}
+
 /// <summary>The deeper Fashion-MNIST MLP, 784 → 256 → 128 → 10.</summary>
 [Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10), SoftmaxCrossEntropy]
 public partial class FashionDeepNet;
@@ -28,6 +37,7 @@ public class FashionBenchmarks
     private const int Batch = 128;
     private FashionNet _net = null!;
     private FashionDeepNet _deep = null!;
+    private FashionMlpModel _model = null!;
     private FashionNet _netTwoThreads = null!;
     private FashionDeepNet _deepTwoThreads = null!;
     private float[] _x = [];
@@ -47,6 +57,8 @@ public class FashionBenchmarks
         _y = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
         _net = new FashionNet(seed: 1, maxBatchSize: Batch);
         _net.UseAdam(1e-3f);
+        _model = new FashionMlpModel(seed: 1, maxBatchSize: Batch);
+        _model.UseAdam(1e-3f);
         _deep = new FashionDeepNet(seed: 1, maxBatchSize: Batch);
         _deep.UseAdam(1e-3f);
         _netTwoThreads = new FashionNet(seed: 1, maxBatchSize: Batch) { Threads = 2 };
@@ -76,6 +88,10 @@ public class FashionBenchmarks
 
     [Benchmark(Baseline = true, Description = "StaticGrad TrainStep")]
     public float Generated() => Network == "784-128-10" ? _net.TrainStep(_x, _y) : _deep.TrainStep(_x, _y);
+
+    /// <summary>The 784-128-10 network as a [Model] (the same step; only for that shape, the deeper one has no model here).</summary>
+    [Benchmark(Description = "StaticGrad [Model] TrainStep")]
+    public float GeneratedModel() => Network == "784-128-10" ? _model.TrainStep(_x, _y) : float.NaN;
 
     [Benchmark(Description = "StaticGrad TrainStep, Threads = 2")]
     public float GeneratedTwoThreads() => Network == "784-128-10" ? _netTwoThreads.TrainStep(_x, _y) : _deepTwoThreads.TrainStep(_x, _y);

@@ -20,13 +20,23 @@ namespace StaticGrad.Generators.Emit.Graph
 
         /// <summary>
         /// A bool field of the generated class that is true while a backward pass should write the parameters' gradients
-        /// instead of adding to them (a lowered network's TrainStep, which then clears nothing first); null: they are always
-        /// added. Ops that declare <see cref="OpDefinition.ReplacesParameterGradients"/> honour it.
+        /// instead of adding to them (TrainStep, which then clears only what no node writes); null: they are always added.
+        /// The nodes of <see cref="ReplacingNodes"/> honour it.
         /// </summary>
         public string? ReplaceGradients { get; init; }
 
-        /// <summary><c>accumulate: true</c>, or <c>accumulate: !_replaceGradients</c> where <see cref="ReplaceGradients"/> is set.</summary>
-        public string AccumulateArgument => ReplaceGradients is { } replace ? $"accumulate: !{replace}" : "accumulate: true";
+        /// <summary>
+        /// The nodes whose backward writes their parameters' gradients while <see cref="ReplaceGradients"/> is true: an op that
+        /// <see cref="OpDefinition.ReplacesParameterGradients"/>, of a module no other node calls, whose backward runs (set by
+        /// the emitter; see <c>ModelEmitter.FindReplacingNodes</c>).
+        /// </summary>
+        public System.Collections.Generic.HashSet<int> ReplacingNodes { get; } = new();
+
+        /// <summary>The flag <paramref name="node"/>'s backward tests to write instead of add its parameters' gradients, or null: it always adds.</summary>
+        public string? ReplaceGradientsOf(GraphNode node) => ReplacingNodes.Contains(node.Id) ? ReplaceGradients : null;
+
+        /// <summary><c>accumulate: true</c>, or <c>accumulate: !_replaceGradients</c> for a node that replaces (<see cref="ReplaceGradientsOf"/>).</summary>
+        public string AccumulateArgumentOf(GraphNode node) => ReplaceGradientsOf(node) is { } replace ? $"accumulate: !{replace}" : "accumulate: true";
 
         /// <summary>The array expression holding a node's gradient when it is not <c>_g{id}</c> (a lowered network's two scratch buffers).</summary>
         public System.Func<int, string>? GradientNames { get; init; }

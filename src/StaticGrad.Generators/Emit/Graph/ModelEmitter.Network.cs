@@ -17,13 +17,15 @@ namespace StaticGrad.Generators.Emit.Graph
         public static GraphCode NetworkGraphCode(GraphSpec graph)
         {
             int last = graph.Nodes.Count - 1;
-            return new GraphCode(graph)
+            var code = new GraphCode(graph)
             {
                 ValueNames = id => $"_activations[{Int(id)}]",
                 GradientNames = id => $"_gradientScratch[{Int((last - id) % 2)}]",
                 ReplaceGradients = "_replaceGradients",
                 InputSpan = ReadersTakeSpans(graph) ? "inputs" : null,
             };
+            FindReplacingNodes(code, Route(code));
+            return code;
         }
 
         /// <summary>Whether every op that reads the input (itself or through views) reads it as a span: the batch then stays where the caller has it.</summary>
@@ -120,17 +122,7 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("// no pass to clear them). inputs is the batch the forward pass ran on.");
             w.Open($"private void RunBackward(global::System.ReadOnlySpan<{t}> inputs, int batch, bool computeInputGradient, bool accumulateGradients)");
             w.Line("_replaceGradients = !accumulateGradients;");
-            foreach (GraphNode node in spec.Nodes)
-            {
-                if (node.Module >= 0 && !OpCatalogue.Of(node.Op).ReplacesParameterGradients)
-                {
-                    // This op only adds: its parameters' gradients are cleared first when they are to be replaced.
-                    foreach (StateTensor tensor in spec.Parameters.Where(p => p.Name.StartsWith(spec.Modules[node.Module].Path + ".", System.StringComparison.Ordinal)))
-                    {
-                        w.Line($"if (_replaceGradients) global::System.Array.Clear(_gradients, {Int(tensor.Offset)}, {Int(tensor.Count)}); // {tensor.Name}");
-                    }
-                }
-            }
+            WriteClearUnreplaced(w, code, "_replaceGradients");
 
             w.Line();
             // One list of calls: only the node that reads the input has a variant that also writes its gradient.

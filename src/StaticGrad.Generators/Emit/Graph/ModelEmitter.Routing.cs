@@ -59,6 +59,66 @@ namespace StaticGrad.Generators.Emit.Graph
             return routing;
         }
 
+        /// <summary>
+        /// Fills <see cref="GraphCode.ReplacingNodes"/>: where the class has a replace flag, the nodes of ops that can write their
+        /// parameters' gradients (<see cref="OpDefinition.ReplacesParameterGradients"/>), of modules no other node calls (a
+        /// module called twice adds its calls' gradients), whose backward runs. Every other parameter is cleared before a pass
+        /// that replaces (<see cref="WriteClearUnreplaced"/>).
+        /// </summary>
+        private static void FindReplacingNodes(GraphCode code, Routing routing)
+        {
+            if (code.ReplaceGradients is null)
+            {
+                return;
+            }
+
+            var calls = new Dictionary<int, int>();
+            foreach (GraphNode node in code.Spec.Nodes.Where(n => n.Module >= 0))
+            {
+                calls[node.Module] = calls.TryGetValue(node.Module, out int count) ? count + 1 : 1;
+            }
+
+            foreach (GraphNode node in code.Spec.Nodes)
+            {
+                if (node.Module >= 0 && calls[node.Module] == 1 && OpCatalogue.Of(node.Op).ReplacesParameterGradients && routing.Targets.ContainsKey(node.Id))
+                {
+                    code.ReplacingNodes.Add(node.Id);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The clears a pass that replaces the gradients needs first: every parameter no replacing node writes, adjacent ones
+        /// as one range, each line guarded by <paramref name="condition"/> when one is given.
+        /// </summary>
+        private static void WriteClearUnreplaced(SourceWriter w, GraphCode code, string? condition)
+        {
+            var replaced = new HashSet<string>(code.ReplacingNodes.Select(id => code.Spec.Modules[code.Spec.Nodes[id].Module].Path + "."));
+            var ranges = new List<(int Offset, int Count, string First, string Last)>();
+            foreach (StateTensor tensor in code.Spec.Parameters.OrderBy(p => p.Offset))
+            {
+                if (replaced.Any(prefix => tensor.Name.StartsWith(prefix, System.StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                if (ranges.Count > 0 && ranges[ranges.Count - 1] is var last && last.Offset + last.Count == tensor.Offset)
+                {
+                    ranges[ranges.Count - 1] = (last.Offset, last.Count + tensor.Count, last.First, tensor.Name);
+                }
+                else
+                {
+                    ranges.Add((tensor.Offset, tensor.Count, tensor.Name, tensor.Name));
+                }
+            }
+
+            foreach (var (offset, count, first, last) in ranges)
+            {
+                string names = first == last ? first : $"{first} … {last}";
+                w.Line($"{(condition is null ? string.Empty : $"if ({condition}) ")}global::System.Array.Clear(_gradients, {Int(offset)}, {Int(count)}); // {names}: added to, not written, so cleared first");
+            }
+        }
+
         /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
         private static bool DiffersToInput(Routing routing, int id) =>
             routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs)

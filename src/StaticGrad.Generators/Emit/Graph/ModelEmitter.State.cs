@@ -68,6 +68,11 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line("private bool _training; // the mode of the last forward pass: batch statistics and dropout (TrainStep) or not (Forward)");
             w.Line("#pragma warning restore CS0414");
             w.Line("private ulong _dropoutState;");
+            if (code.ReplaceGradients is { } replace && code.ReplacingNodes.Count > 0)
+            {
+                w.Line($"private bool {replace}; // true during TrainStep's backward pass: the nodes that can write their parameters' gradients instead of adding to them");
+            }
+
             w.Line("private global::StaticGrad.Training.Optimizer? _optimizer;");
             w.Line("private global::StaticGrad.Kernels.WorkerTeam? _team; // the threads the large products and the optimizer may use; null for the calling thread only");
             w.Line();

@@ -67,8 +67,19 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Line(classifier
                 ? $"double loss = {ClassLoss(spec, output, "labels", rows, gradient)};"
                 : $"double loss = global::StaticGrad.Kernels.Losses.MeanSquaredError({output}, targets.Slice(0, batch * OutputSize), batch, OutputSize, {gradient});");
-            w.Line("ZeroGradients();");
-            w.Line("RunBackward(batch);");
+            if (code.ReplacingNodes.Count == 0)
+            {
+                w.Line("ZeroGradients();");
+                w.Line("RunBackward(batch);");
+            }
+            else
+            {
+                w.Line("// This batch's gradients replace Gradients: the nodes that can write theirs do, and the rest are cleared first.");
+                w.Line($"{code.ReplaceGradients} = true;");
+                WriteClearUnreplaced(w, code, condition: null);
+                w.Line("RunBackward(batch);");
+                w.Line($"{code.ReplaceGradients} = false;");
+            }
             w.Line($"optimizer.Step<{E(spec)}>(this, _parameters, _gradients, _team, loss);");
             w.Line($"return ({E(spec)})loss;");
             w.Close();

@@ -21,11 +21,13 @@ namespace StaticGrad.Generators.Emit.Graph
         public static string Emit(GraphSpec spec, ModuleSpec module)
         {
             var w = new SourceWriter();
-            var code = new GraphCode(spec);
+            // With a loss there is a TrainStep, whose backward pass replaces the gradients instead of clearing and adding.
+            var code = new GraphCode(spec) { ReplaceGradients = spec.Loss != LossKind.None ? "_replaceGradients" : null };
             Routing routing = Route(code);
             code.EverAccumulating.UnionWith(routing.Accumulated);
             code.EverAccumulating.UnionWith(routing.ToInputAccumulated);
             FindFolds(code, routing);
+            FindReplacingNodes(code, routing);
             GeneratedFile.Open(w, spec.Type, spec.ImportedFrom is { } file ? $"FromOnnx(\"{file}\")" : "Model", spec.NullableDirective, "global::StaticGrad.Module" + (InterfaceName(spec) is { } contract ? ", " + contract : string.Empty));
             WriteSummary(w, spec);
             WriteConstants(w, spec);

@@ -139,7 +139,7 @@ namespace StaticGrad.Generators.Graph.Ops
             GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
                 $"Node{id}WeightGradientProduct", $"node {id}: dW[{outChannels}×{patch}] += dYᵀ·patches",
                 M: outChannels, N: patch, K: 0, LeadingA: outChannels, LeadingB: patch, TransposeA: true, TransposeB: false, Accumulate: true));
-            if (code.ReplaceGradients is not null)
+            if (code.ReplaceGradientsOf(node) is not null)
             {
                 w.Line();
                 GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
@@ -198,7 +198,7 @@ namespace StaticGrad.Generators.Graph.Ops
             if (Direct(node))
             {
                 w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
-                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgument}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
+                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgumentOf(node)}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
                 return;
             }
 
@@ -207,7 +207,7 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"global::StaticGrad.Kernels.Convolution.ToChannelsLast(new {code.ReadOnlySpan}({code.Gradient(id)}, b * {node.Size}, {node.Size}), new {code.Span}(_node{id}ChannelsLast, b * {node.Size}, {node.Size}), {node.Shape[0]}, {plane});");
             w.Close();
             string weightGradient = GemmShapeEmitter.Call($"Node{id}WeightGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team);
-            if (code.ReplaceGradients is { } replace)
+            if (code.ReplaceGradientsOf(node) is { } replace)
             {
                 w.Open($"if ({replace})");
                 w.Line(GemmShapeEmitter.Call($"Node{id}WeightGradientReplaceProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_node{id}Rows[0]", $"_gradients[{weight.Offset}]", depth: $"batch * {plane}", team: code.Team));
@@ -224,7 +224,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (code.HasParameter(node, "bias"))
             {
-                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, {code.AccumulateArgument});");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}(_node{id}ChannelsLast, 0, batch * {node.Size}), {biasGradient}, {code.AccumulateArgumentOf(node)});");
             }
 
             if (dX is null)

@@ -99,7 +99,7 @@ namespace StaticGrad.Generators.Graph.Ops
                     M: outputs, N: inputs, K: 0, LeadingA: outputs, LeadingB: inputs, TransposeA: true, TransposeB: false, Accumulate: true));
             }
 
-            if (code.ReplaceGradients is not null && written.Add(WeightGradientProduct(node, replace: true)))
+            if (code.ReplaceGradientsOf(node) is not null && written.Add(WeightGradientProduct(node, replace: true)))
             {
                 w.Line();
                 GemmShapeEmitter.WriteShape(w, new GemmShapeEmitter.Product(
@@ -137,7 +137,7 @@ namespace StaticGrad.Generators.Graph.Ops
             int outputs = node.Settings.Int(1);
             string dY = code.Gradient(node.Id);
             string x = code.ValueRef(node.Inputs[0]);
-            if (code.ReplaceGradients is { } replace)
+            if (code.ReplaceGradientsOf(node) is { } replace)
             {
                 w.Open($"if ({replace})");
                 w.Line(GemmShapeEmitter.Call(WeightGradientProduct(node, replace: true), code.Spec.Element, $"{dY}[0]", x, $"_gradients[{weight.Offset}]", depth: Rows(node), team: code.Team));
@@ -154,7 +154,7 @@ namespace StaticGrad.Generators.Graph.Ops
 
             if (code.HasParameter(node, "bias"))
             {
-                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, {code.AccumulateArgument});");
+                w.Line($"global::StaticGrad.Kernels.Elementwise.SumRows(new {code.ReadOnlySpan}({dY}, 0, {Rows(node)} * {outputs}), {code.ParameterGradientSpan(code.Parameter(node, "bias"))}, {code.AccumulateArgumentOf(node)});");
             }
 
             if (inputGradients[0] is { } dX)

@@ -60,7 +60,7 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 
-        /// <summary>Whether the backward writer honours <see cref="GraphCode.ReplaceGradients"/> (writes its parameters' gradients instead of adding when it is true).</summary>
+        /// <summary>Whether the backward writer honours <see cref="GraphCode.ReplaceGradientsOf"/> (writes its parameters' gradients instead of adding when that flag is true).</summary>
         public virtual bool ReplacesParameterGradients => false;
 
         /// <summary>

@@ -38,7 +38,7 @@ namespace StaticGrad.Generators.Parsing.Models
         /// </summary>
         private static readonly HashSet<string> GeneratedPrivateMembers = new()
         {
-            "_parameters", "_gradients", "_buffers", "_counters", "_training", "_team", "_batch", "_optimizer", "_labels",
+            "_parameters", "_gradients", "_buffers", "_counters", "_training", "_team", "_batch", "_optimizer", "_labels", "_replaceGradients",
             "_predictions", "_dropoutState", "RunForward", "RunBackward", "RunBackwardToInput", "RequireOptimizer", "InitializeState",
             "BindModules", "ParameterOffset", "BufferOffset", "CounterIndex", "ForwardChunk", "CountExamples", "CopyInputs",
             "CheckLength", "CheckInputs", "Widen", "ArgMax", "TrainStepCore", "LoadImportedState", "CheckOnnxElementType",
