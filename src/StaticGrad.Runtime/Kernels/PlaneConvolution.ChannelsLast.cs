@@ -156,7 +156,7 @@ namespace StaticGrad.Kernels
 
         /// <summary>
         /// The Vector256 tiles over the output positions in reading order rather than row by row: a tile of 6 that crosses
-        /// into the next row reads its inputs there (<see cref="SixSpread256{T}"/>), so on 14-wide planes 192 of 196 positions
+        /// into the next row reads its inputs there (<see cref="Six256{T}"/>), so on 14-wide planes 192 of 196 positions
         /// go through 6-wide tiles instead of 168 (two positions of every row were left to the one-position kernel).
         /// </summary>
         private static void CorrelateFlat256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, int rows, int columns, ref T y)
@@ -168,14 +168,9 @@ namespace StaticGrad.Kernels
                 int r = q / columns, s = q - (r * columns);
                 ref T at = ref Unsafe.Add(ref x, (r * rowWidth) + s);
                 ref T yq = ref Unsafe.Add(ref y, q * stride);
-                if (s + 6 <= columns)
-                {
-                    Six256(ref at, planeStride, rowWidth, channels, kernel, ref w, stride, ref start, ref yq);
-                    continue;
-                }
 
                 // Each further position's input offset from the first's: +1 along the row, the row's padding added at a break.
-                SixSpread256(
+                Six256(
                     ref at, Offset(q, 1, columns, rowWidth), Offset(q, 2, columns, rowWidth), Offset(q, 3, columns, rowWidth), Offset(q, 4, columns, rowWidth), Offset(q, 5, columns, rowWidth),
                     planeStride, rowWidth, channels, kernel, ref w, stride, ref start, ref yq);
             }
@@ -275,11 +270,12 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// As <see cref="Six256{T}"/>, for 6 positions in reading order whose inputs lie at <paramref name="at0"/> and the given
-        /// offsets from it (a tile that crosses into the next output row).
+        /// 6 positions × 2 Vector256 of channels: 12 accumulators, 2 weight vectors and a broadcast fill AVX2's 16 registers.
+        /// The positions are 6 in reading order: their inputs lie at <paramref name="at0"/> and the given offsets from it (1 to 5
+        /// along a row; a tile that crosses into the next output row adds the row's padding at the break).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void SixSpread256<T>(ref T at0, int d1, int d2, int d3, int d4, int d5, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+        private static void Six256<T>(ref T at0, int d1, int d2, int d3, int d4, int d5, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             nuint lanes = (nuint)Vector256<T>.Count;
@@ -313,57 +309,6 @@ namespace StaticGrad.Kernels
                         a4 = VectorOps.MultiplyAdd(v, w0, a4);
                         b4 = VectorOps.MultiplyAdd(v, w1, b4);
                         v = Vector256.Create(Unsafe.Add(ref at, d5));
-                        a5 = VectorOps.MultiplyAdd(v, w0, a5);
-                        b5 = VectorOps.MultiplyAdd(v, w1, b5);
-                    }
-                }
-            }
-
-            nint next = stride;
-            Store2(a0, b0, ref y, lanes);
-            Store2(a1, b1, ref Unsafe.Add(ref y, next), lanes);
-            Store2(a2, b2, ref Unsafe.Add(ref y, 2 * next), lanes);
-            Store2(a3, b3, ref Unsafe.Add(ref y, 3 * next), lanes);
-            Store2(a4, b4, ref Unsafe.Add(ref y, 4 * next), lanes);
-            Store2(a5, b5, ref Unsafe.Add(ref y, 5 * next), lanes);
-        }
-
-        /// <summary>6 positions × 2 Vector256 of channels: 12 accumulators, 2 weight vectors and a broadcast fill AVX2's 16 registers.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Six256<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        {
-            nuint lanes = (nuint)Vector256<T>.Count;
-            Vector256<T> a0 = Vector256.LoadUnsafe(ref start), b0 = Vector256.LoadUnsafe(ref start, lanes);
-            Vector256<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-            Vector256<T> b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
-            for (int c = 0; c < channels; c++)
-            {
-                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
-                    for (int kx = 0; kx < kernel; kx++)
-                    {
-                        ref T at = ref Unsafe.Add(ref row, kx);
-                        Vector256<T> w0 = Vector256.LoadUnsafe(ref w), w1 = Vector256.LoadUnsafe(ref w, lanes);
-                        w = ref Unsafe.Add(ref w, stride);
-                        Vector256<T> v = Vector256.Create(at);
-                        a0 = VectorOps.MultiplyAdd(v, w0, a0);
-                        b0 = VectorOps.MultiplyAdd(v, w1, b0);
-                        v = Vector256.Create(Unsafe.Add(ref at, 1));
-                        a1 = VectorOps.MultiplyAdd(v, w0, a1);
-                        b1 = VectorOps.MultiplyAdd(v, w1, b1);
-                        v = Vector256.Create(Unsafe.Add(ref at, 2));
-                        a2 = VectorOps.MultiplyAdd(v, w0, a2);
-                        b2 = VectorOps.MultiplyAdd(v, w1, b2);
-                        v = Vector256.Create(Unsafe.Add(ref at, 3));
-                        a3 = VectorOps.MultiplyAdd(v, w0, a3);
-                        b3 = VectorOps.MultiplyAdd(v, w1, b3);
-                        v = Vector256.Create(Unsafe.Add(ref at, 4));
-                        a4 = VectorOps.MultiplyAdd(v, w0, a4);
-                        b4 = VectorOps.MultiplyAdd(v, w1, b4);
-                        v = Vector256.Create(Unsafe.Add(ref at, 5));
                         a5 = VectorOps.MultiplyAdd(v, w0, a5);
                         b5 = VectorOps.MultiplyAdd(v, w1, b5);
                     }
