@@ -59,32 +59,107 @@ namespace StaticGrad.Kernels
             int stride = channels * plane;
             for (int c = 0; c < channels; c++)
             {
-                double sum = 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    sum += Sum(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane);
-                }
-
-                double mean = sum / n, squares = 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    squares += SquaredDeviations(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, mean);
-                }
-
-                double variance = squares / n;
-                double invStd = 1.0 / Math.Sqrt(variance + epsilon);
-                savedMean[c] = T.CreateTruncating(mean);
-                savedInvStd[c] = T.CreateTruncating(invStd);
-                runningMean[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningMean[c])) + (momentum * mean));
-                runningVar[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningVar[c])) + (momentum * variance * n / (n - 1)));
-
-                T m = T.CreateTruncating(mean), scale = T.CreateTruncating(invStd) * weight[c], shift = bias[c];
+                (T m, T scale, T shift) = ChannelStatistics(ref input, batch, stride, plane, c, weight, bias, epsilon, momentum, runningMean, runningVar, savedMean, savedInvStd);
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
                     Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu);
                 }
             }
+        }
+
+        /// <summary>
+        /// <see cref="BatchNormTraining{T}"/> with a ReLU and a max pooling after it, in one pass that never stores the ReLU's
+        /// values: per channel the statistics as there, then each example's plane normalised and ReLU'd into
+        /// <paramref name="plane"/> (a scratch of one plane) and pooled from it by <see cref="Pooling.MaxPool{T}"/>. The pooled
+        /// values, their indices (within each example, as <see cref="Pooling.MaxPool{T}"/> gives them) and every statistic are
+        /// the same bits as the three ops one after the other; the ReLU's backward is <see cref="BatchNormBackward{T}"/> with
+        /// <c>relu: true</c>, which recomputes where the values were positive from <paramref name="x"/>.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The input, <c>[batch × channels × height × width]</c>.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="height">Input height.</param>
+        /// <param name="width">Input width.</param>
+        /// <param name="weight">γ, <c>[channels]</c>.</param>
+        /// <param name="bias">β, <c>[channels]</c>.</param>
+        /// <param name="epsilon">Added to the variance.</param>
+        /// <param name="momentum">The running statistics' update weight.</param>
+        /// <param name="runningMean">Updated in place, <c>[channels]</c>.</param>
+        /// <param name="runningVar">Updated in place, <c>[channels]</c>.</param>
+        /// <param name="savedMean">Receives the batch mean, <c>[channels]</c>.</param>
+        /// <param name="savedInvStd">Receives <c>1/√(var + ε)</c>, <c>[channels]</c>.</param>
+        /// <param name="kernel">The pooling window's side.</param>
+        /// <param name="stride">The step between windows.</param>
+        /// <param name="outHeight">Pooled height.</param>
+        /// <param name="outWidth">Pooled width.</param>
+        /// <param name="pooled">Receives <c>[batch × channels × outHeight × outWidth]</c>.</param>
+        /// <param name="indices">Receives, per pooled value, the position of its maximum within the example's input.</param>
+        /// <param name="plane">Scratch of at least height·width values.</param>
+        public static void BatchNormReluMaxPoolTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int height, int width, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd, int kernel, int stride, int outHeight, int outWidth, Span<T> pooled, Span<int> indices, Span<T> plane)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int area = height * width, outArea = outHeight * outWidth, n = batch * area;
+            if (x.Length < batch * channels * area || pooled.Length < batch * channels * outArea || indices.Length < batch * channels * outArea || plane.Length < area)
+            {
+                throw new ArgumentException("x, pooled, indices or plane is shorter than the shapes say.");
+            }
+
+            if (n < 2)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Batch normalisation in training needs more than one value per channel, but batch × plane is {batch} × {area}.");
+            }
+
+            Debug.Assert(weight.Length >= channels && bias.Length >= channels && runningMean.Length >= channels && runningVar.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels, "a per-channel span is shorter than channels.");
+            ref T input = ref MemoryMarshal.GetReference(x);
+            ref T scratch = ref MemoryMarshal.GetReference(plane);
+            int exampleStride = channels * area;
+            for (int c = 0; c < channels; c++)
+            {
+                (T m, T scale, T shift) = ChannelStatistics(ref input, batch, exampleStride, area, c, weight, bias, epsilon, momentum, runningMean, runningVar, savedMean, savedInvStd);
+                for (int b = 0; b < batch; b++)
+                {
+                    Normalize(ref Unsafe.Add(ref input, (b * exampleStride) + (c * area)), ref scratch, area, m, scale, shift, relu: true);
+                    int at = ((b * channels) + c) * outArea;
+                    Span<int> planeIndices = indices.Slice(at, outArea);
+                    Pooling.MaxPool((ReadOnlySpan<T>)plane, 1, 1, height, width, kernel, stride, outHeight, outWidth, pooled.Slice(at, outArea), planeIndices);
+                    int channelBase = c * area;
+                    for (int i = 0; i < planeIndices.Length; i++)
+                    {
+                        planeIndices[i] += channelBase;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// One channel's batch statistics over its n = batch·plane values: saves the mean and invStd, moves the running
+        /// statistics, and returns the normalisation's <c>(mean, invStd·γ, β)</c>.
+        /// </summary>
+        private static (T Mean, T Scale, T Shift) ChannelStatistics<T>(ref T input, int batch, int stride, int plane, int c, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int n = batch * plane;
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                sum += Sum(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane);
+            }
+
+            double mean = sum / n, squares = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                squares += SquaredDeviations(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, mean);
+            }
+
+            double variance = squares / n;
+            double invStd = 1.0 / Math.Sqrt(variance + epsilon);
+            savedMean[c] = T.CreateTruncating(mean);
+            savedInvStd[c] = T.CreateTruncating(invStd);
+            runningMean[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningMean[c])) + (momentum * mean));
+            runningVar[c] = T.CreateTruncating(((1.0 - momentum) * double.CreateTruncating(runningVar[c])) + (momentum * variance * n / (n - 1)));
+            return (T.CreateTruncating(mean), T.CreateTruncating(invStd) * weight[c], bias[c]);
         }
 
         /// <summary>

@@ -69,6 +69,15 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>The activation node folded into <paramref name="producer"/>'s passes, or null: the producer then writes that node's value and reads its gradient.</summary>
         public GraphNode? FoldedActivation(GraphNode producer) => Folds.TryGetValue(producer.Id, out int activation) ? Spec.Nodes[activation] : null;
 
+        /// <summary>Producer id → a pooling node folded in after its folded activation (see <see cref="OpDefinition.FoldsPool"/>); set by the emitter.</summary>
+        public System.Collections.Generic.Dictionary<int, int> PoolFolds { get; } = new();
+
+        /// <summary>The pooling node whose forward pass <paramref name="producer"/> computes with its folded activation's, or null.</summary>
+        public GraphNode? FoldedPool(GraphNode producer) => PoolFolds.TryGetValue(producer.Id, out int pool) ? Spec.Nodes[pool] : null;
+
+        /// <summary>Whether <paramref name="id"/> is a pooling node whose forward pass its producer's producer writes: it has a backward method only.</summary>
+        public bool IsFoldedPool(int id) => PoolFolds.ContainsValue(id);
+
         /// <summary>Whether <paramref name="id"/> is a producer whose activation is folded in: its own value and gradient are never stored.</summary>
         public bool IsFoldedProducer(int id) => Folds.ContainsKey(id);
 

@@ -35,6 +35,17 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 code.Folds[producer.Id] = node.Id;
             }
+
+            foreach (var fold in code.Folds)
+            {
+                GraphNode producer = spec.Nodes[fold.Key];
+                GraphNode[] readers = spec.Nodes.Where(n => n.Inputs.Contains(fold.Value)).ToArray();
+                if (readers.Length == 1 && readers[0].Inputs.Count == 1 && spec.Outputs.All(o => o.Node != fold.Value) && routing.Live.Contains(readers[0].Id)
+                    && OpCatalogue.Of(producer.Op).FoldsPool(code, producer, readers[0]))
+                {
+                    code.PoolFolds[producer.Id] = readers[0].Id;
+                }
+            }
         }
 
         /// <summary>Whether the activation's backward pass overwrites its producer's gradient buffer, with nothing added after: the producer can read the activation's gradient instead.</summary>

@@ -19,6 +19,10 @@ namespace StaticGrad.Generators.Emit.Graph
                 {
                     w.Line($"// %{node.Id} = {Describe(spec, node)}: folded into Node{node.Inputs[0]}Forward");
                 }
+                else if (code.IsFoldedPool(node.Id))
+                {
+                    w.Line($"// %{node.Id} = {Describe(spec, node)}: folded into Node{spec.Nodes[node.Inputs[0]].Inputs[0]}Forward");
+                }
                 else if (!OpCatalogue.Of(node.Op).IsInput && !OpCatalogue.Of(node.Op).IsView)
                 {
                     w.Line($"Node{node.Id}Forward({code.NodeArguments(node)}); // %{node.Id} = {Describe(spec, node)}");
@@ -87,7 +91,7 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 string what = node.Module >= 0 ? code.ModuleText(node) : op.Describe(node.Settings);
                 string inputs = string.Join(", ", node.Inputs.Select(i => $"%{i} [{Shapes.Text(spec.Nodes[i].Shape)}]"));
-                if (!op.IsView)
+                if (!op.IsView && !code.IsFoldedPool(node.Id))
                 {
                     w.Line($"/// <summary>%{node.Id} = {Xml(what)} of {inputs} → [{Shapes.Text(node.Shape)}]: <c>{Xml(op.Formula)}</c>.</summary>");
                     w.Line($"/// <remarks>From {Xml(node.Source)}</remarks>");

@@ -61,6 +61,10 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>A ReLU that reads only this normalisation is applied in its passes: its values go through memory once, not three times.</summary>
         public override bool FoldsActivation(GraphCode code, GraphNode node, string activation) => activation == "Relu";
 
+        /// <summary>A 2-D max pooling after the folded ReLU (a ResNet's stem): in training the pooled values come straight from the normalised planes (<c>Normalization.BatchNormReluMaxPoolTraining</c>).</summary>
+        public override bool FoldsPool(GraphCode code, GraphNode node, GraphNode pool) =>
+            node.Shape.Count == 3 && Pool2dOp.IsMaxPool(pool);
+
         public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
 
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
@@ -84,8 +88,14 @@ namespace StaticGrad.Generators.Graph.Ops
             return x;
         }
 
-        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node) =>
+        public override void WriteFields(SourceWriter w, GraphCode code, GraphNode node)
+        {
             w.Line($"private readonly {code.T}[] _node{node.Id}Mean = new {code.T}[{node.Shape[0]}], _node{node.Id}InverseDeviation = new {code.T}[{node.Shape[0]}]; // the batch's statistics, kept for backward");
+            if (code.FoldedPool(node) is { } pool)
+            {
+                w.Line($"private readonly {code.T}[] _node{node.Id}Plane = new {code.T}[{node.Size / node.Shape[0]}]; // one normalised plane, pooled into %{pool.Id} before the next");
+            }
+        }
 
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
@@ -93,20 +103,38 @@ namespace StaticGrad.Generators.Graph.Ops
             string epsilon = GraphCode.Real(node.Settings.Real(0)), momentum = GraphCode.Real(node.Settings.Real(1));
             GraphNode? relu = code.FoldedActivation(node);
             string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(relu ?? node), folded = relu is null ? string.Empty : ", relu: true";
+            GraphNode? pool = code.FoldedPool(node);
             if (relu is not null)
             {
-                w.Line($"// ReLU %{relu.Id} is folded in: this pass writes its value, max(0, y).");
+                w.Line(pool is null
+                    ? $"// ReLU %{relu.Id} is folded in: this pass writes its value, max(0, y)."
+                    : $"// ReLU %{relu.Id} and MaxPool %{pool.Id} are folded in: in training each plane is normalised, ReLU'd and pooled in turn, the ReLU's values never stored.");
             }
 
             string weight = code.ParameterSpan(code.Parameter(node, "weight")), bias = code.ParameterSpan(code.Parameter(node, "bias"));
             string mean = code.BufferSpan(code.Buffer(node, "running_mean")), variance = code.BufferSpan(code.Buffer(node, "running_var"));
             w.Open("if (_training)");
-            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormTraining({x}, batch, {channels}, {plane}, {weight}, {bias}, {epsilon}, {momentum},");
-            w.Line($"    {mean}, {variance}, {y}, _node{node.Id}Mean, _node{node.Id}InverseDeviation{folded});");
+            if (pool is not null)
+            {
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolTraining({x}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {weight}, {bias}, {epsilon}, {momentum},");
+                w.Line($"    {mean}, {variance}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {Pool2dOp.Window(pool)}, {code.OutputSpan(pool)}, {Pool2dOp.IndicesField(pool)}, _node{node.Id}Plane);");
+            }
+            else
+            {
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormTraining({x}, batch, {channels}, {plane}, {weight}, {bias}, {epsilon}, {momentum},");
+                w.Line($"    {mean}, {variance}, {y}, _node{node.Id}Mean, _node{node.Id}InverseDeviation{folded});");
+            }
+
             w.Line($"_counters[{code.Counter(node, "num_batches_tracked").Offset}]++;");
             w.Close();
             w.Open("else");
             w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormInference({x}, batch, {channels}, {plane}, {weight}, {bias}, {mean}, {variance}, {epsilon}, {y}{folded});");
+            if (pool is not null)
+            {
+                w.Line("// Evaluation stores the ReLU's values, which its backward pass reads, then pools them.");
+                OpCatalogue.Of(pool.Op).WriteForward(w, code, pool);
+            }
+
             w.Close();
         }
 

@@ -57,6 +57,14 @@ namespace StaticGrad.Generators.Graph.Ops
         /// </summary>
         public virtual bool FoldsActivation(GraphCode code, GraphNode node, string activation) => false;
 
+        /// <summary>
+        /// Whether this op, with an activation folded in (<see cref="FoldsActivation"/>), also computes <paramref name="pool"/>'s
+        /// forward pass when that pooling is the activation's only reader: in training it writes the pooled values (and what
+        /// their backward needs) without storing the activation's, which the backward passes then do not read. The pooling
+        /// node keeps its backward method.
+        /// </summary>
+        public virtual bool FoldsPool(GraphCode code, GraphNode node, GraphNode pool) => false;
+
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 

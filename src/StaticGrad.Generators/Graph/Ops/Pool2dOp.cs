@@ -118,6 +118,15 @@ namespace StaticGrad.Generators.Graph.Ops
             onnx.Add(node, _max ? "MaxPool" : "AveragePool", onnx.Output(node), new[] { onnx.Input(node, 0) }, attributes.ToArray());
         }
 
+        /// <summary>Whether <paramref name="node"/> is a max pooling (an op that folds it in then writes its value and <see cref="IndicesField"/>).</summary>
+        internal static bool IsMaxPool(GraphNode node) => node.Op == Max.Key;
+
+        /// <summary>The field holding where each of a max pooling's maxima came from, as its backward pass reads them.</summary>
+        internal static string IndicesField(GraphNode node) => $"_node{node.Id}Indices";
+
+        /// <summary>The window's side, its step, and the output's height and width: the arguments after the input's shape.</summary>
+        internal static string Window(GraphNode node) => $"{node.Settings.Int(0)}, {node.Settings.Int(1)}, {node.Shape[1]}, {node.Shape[2]}";
+
         private static string Geometry(GraphCode code, GraphNode node)
         {
             EquatableArray<int> x = code.Spec.Nodes[node.Inputs[0]].Shape;

@@ -344,6 +344,55 @@ public class NormalizationTests
         Assert.Equal(z, zFolded);
     }
 
+    /// <summary>
+    /// BatchNorm, ReLU and MaxPool in one pass give the same bits as the three ops one after the other: pooled values, their
+    /// indices, the saved and the running statistics; on planes the 2×2 vector path takes (14 wide) and ones it does not (odd
+    /// sizes, a 3×3 window of stride 2), in float and double.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 4, 28, 28, 2, 2)]
+    [InlineData(2, 3, 7, 9, 2, 2)]
+    [InlineData(2, 2, 9, 8, 3, 2)]
+    public void BatchNormReluMaxPool_GivesExactlyWhatTheThreeOpsGive(int batch, int channels, int height, int width, int kernel, int stride)
+    {
+        var random = new Random(23);
+        int count = batch * channels * height * width;
+        double[] x = Random(random, count), w = Random(random, channels, 1, 0.5), b = Random(random, channels, 0.5);
+        FusedPoolCase(x, w, b, batch, channels, height, width, kernel, stride);
+        FusedPoolCase(ToFloat(x), ToFloat(w), ToFloat(b), batch, channels, height, width, kernel, stride);
+    }
+
+    private static void FusedPoolCase<T>(T[] x, T[] w, T[] b, int batch, int channels, int height, int width, int kernel, int stride)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int area = height * width, outHeight = ((height - kernel) / stride) + 1, outWidth = ((width - kernel) / stride) + 1, pooledCount = batch * channels * outHeight * outWidth;
+        T[] z = new T[x.Length], mean = new T[channels], invStd = new T[channels];
+        T[] runningMean = Array.ConvertAll(new int[channels], i => T.CreateTruncating(0.25)), runningVar = Array.ConvertAll(new int[channels], _ => T.One);
+        T[] pooled = new T[pooledCount];
+        int[] indices = new int[pooledCount];
+        Normalization.BatchNormTraining<T>(x, batch, channels, area, w, b, Epsilon, 0.1, runningMean, runningVar, z, mean, invStd, relu: true);
+        Pooling.MaxPool<T>(z, batch, channels, height, width, kernel, stride, outHeight, outWidth, pooled, indices);
+
+        T[] fusedMean = new T[channels], fusedInvStd = new T[channels], fusedPooled = new T[pooledCount];
+        T[] fusedRunningMean = Array.ConvertAll(new int[channels], i => T.CreateTruncating(0.25)), fusedRunningVar = Array.ConvertAll(new int[channels], _ => T.One);
+        int[] fusedIndices = new int[pooledCount];
+        Normalization.BatchNormReluMaxPoolTraining<T>(x, batch, channels, height, width, w, b, Epsilon, 0.1, fusedRunningMean, fusedRunningVar, fusedMean, fusedInvStd,
+            kernel, stride, outHeight, outWidth, fusedPooled, fusedIndices, new T[area]);
+
+        Assert.Equal(pooled, fusedPooled);
+        Assert.Equal(indices, fusedIndices);
+        Assert.Equal(mean, fusedMean);
+        Assert.Equal(invStd, fusedInvStd);
+        Assert.Equal(runningMean, fusedRunningMean);
+        Assert.Equal(runningVar, fusedRunningVar);
+        Assert.Contains(fusedPooled, v => v == T.Zero); // the ReLU clipped whole windows
+        Assert.Contains(fusedIndices, i => i >= area); // indices count within the example, past the first channel
+
+        var e = Assert.Throws<ArgumentException>(() => Normalization.BatchNormReluMaxPoolTraining<T>(x, batch, channels, height, width, w, b, Epsilon, 0.1, fusedRunningMean, fusedRunningVar, fusedMean, fusedInvStd,
+            kernel, stride, outHeight, outWidth, fusedPooled, fusedIndices, new T[area - 1]));
+        Assert.Contains("plane", e.Message);
+    }
+
     [Fact]
     public void WarmCalls_AllocateNothing()
     {
