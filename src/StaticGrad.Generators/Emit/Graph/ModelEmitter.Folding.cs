@@ -8,8 +8,10 @@ namespace StaticGrad.Generators.Emit.Graph
     /// Folding: an element-wise activation whose only input is read by nothing else is applied by the op that computes that
     /// input, in its own pass (<see cref="OpDefinition.FoldableActivation"/>, <see cref="OpDefinition.FoldsActivation"/>):
     /// BatchNorm then ReLU (or a residual block's Add then ReLU) writes the ReLU's value once instead of writing its own values,
-    /// reading them back and writing them again, and its backward pass reads the ReLU's gradient directly. The graph is unchanged; only the methods
-    /// written differ, and the results are the same to the bit.
+    /// reading them back and writing them again, and its backward pass reads the ReLU's gradient directly. A max pooling that
+    /// alone reads such a folded activation may be folded in too (<see cref="OpDefinition.FoldsPool"/>: a stem's BatchNorm,
+    /// ReLU and MaxPool): the producer then writes the pooled values in training and the activation's are never stored. The
+    /// graph is unchanged; only the methods written differ, and the results are the same to the bit.
     /// </summary>
     internal static partial class ModelEmitter
     {
