@@ -35,7 +35,7 @@ namespace StaticGrad.Generators.Emit.Network
             {
                 foreach (var layer in spec.Layers)
                 {
-                    LayerDefinition definition = LayerCatalogue.Of(layer.Kind);
+                    LayerDefinition definition = layer.Definition;
                     definition.WriteForward(w, code, layer);
                     definition.WriteBackward(w, code, layer);
                 }
@@ -399,7 +399,7 @@ namespace StaticGrad.Generators.Emit.Network
             {
                 LayerSpec layer = spec.Layers[l];
                 string from = $"_gradientScratch[{current}]", to = $"_gradientScratch[{1 - current}]";
-                w.Line(LayerCatalogue.Of(layer.Kind).BackwardCall(code, layer, from, to));
+                w.Line(layer.Definition.BackwardCall(code, layer, from, to));
                 current = 1 - current;
             }
 

@@ -38,7 +38,7 @@ namespace StaticGrad.Generators.Emit.Network
             int offset = 0;
             foreach (LayerSpec layer in spec.Layers)
             {
-                if (LayerCatalogue.Of(layer.Kind).Lower(layer) is not { } lowered)
+                if (layer.Definition.Lower(layer) is not { } lowered)
                 {
                     return null;
                 }
