@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using StaticGrad.Tests.Infrastructure;
 using Xunit;
 
 namespace StaticGrad.Tests.Models;
@@ -112,10 +113,13 @@ public sealed class ModelContractTests
             model.PredictProbabilities(x, probabilities);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        model.Predict(x, outputs);
-        model.PredictProbabilities(x, probabilities);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(
+            () =>
+            {
+                model.Predict(x, outputs);
+                model.PredictProbabilities(x, probabilities);
+            },
+            stepsPerWindow: 1);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using StaticGrad.Tests.Infrastructure;
 using StaticGrad.Tests.Numerics;
 using StaticGrad.Training;
 using Xunit;
@@ -234,18 +235,11 @@ public class ConvolutionTests
         var batches = new MiniBatches<float, byte>(images, labels, FashionCnnFloat.InputSize, BatchSize, seed: 1);
         double firstLoss = net.TrainEpoch(batches).MeanLoss;
 
-        // Steady state: an epoch allocates nothing (the tiered JIT may allocate once while it promotes methods, so the
-        // last of six epochs is the one measured; an allocation per step would show in every epoch).
-        long allocated = -1;
-        EpochResult result = default;
-        for (int epoch = 0; epoch < 6; epoch++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            result = net.TrainEpoch(batches);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-
-        Assert.Equal(0, allocated);
+        // Steady state: epochs allocate nothing. The runtime may allocate once on this thread at a moment that depends on
+        // the load (CI once saw 264 bytes in the sixth epoch), so one of the four windows may allocate; an allocation per
+        // step would show in all of them.
+        EpochResult result = net.TrainEpoch(batches);
+        Allocations.AssertSteadyStateAllocatesNothing(() => result = net.TrainEpoch(batches), stepsPerWindow: 1, windows: 4);
         Assert.True(result.MeanLoss < firstLoss * 0.8, $"loss {firstLoss} → {result.MeanLoss}");
     }
 

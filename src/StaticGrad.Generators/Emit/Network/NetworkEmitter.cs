@@ -134,8 +134,16 @@ namespace StaticGrad.Generators.Emit.Network
 
             if (HasDropout(spec))
             {
-                w.Line("// True while TrainStep runs its forward pass: Dropout drops values only then.");
-                w.Line("private bool _training;");
+                if (spec.Loss == LossKind.None)
+                {
+                    w.Line("// Without a loss there is no TrainStep, so Dropout never drops values here (PyTorch's eval()).");
+                    w.Line("private readonly bool _training = false;");
+                }
+                else
+                {
+                    w.Line("// True while TrainStep runs its forward pass: Dropout drops values only then.");
+                    w.Line("private bool _training;");
+                }
                 w.Line();
                 w.Line("// Dropout's random stream (xorshift64*), seeded from the constructor's seed.");
                 w.Line("private ulong _dropoutState;");
