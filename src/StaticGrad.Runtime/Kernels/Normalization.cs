@@ -438,9 +438,10 @@ namespace StaticGrad.Kernels
             }
         }
 
-        // The reductions below add in double, as PyTorch's CPU kernels do (their accumulation type for float is double): with
-        // AVX2 a float run is loaded 8 at a time and widened into four double accumulators (four vectors in flight), a double
-        // run into two; the order of the additions therefore differs from the scalar fallback's in the last bits.
+        // The reductions below add in double, as PyTorch's CPU kernels do (their accumulation type for float is double): a
+        // float run is loaded 16 at a time with AVX-512 (32 with two loads) or 8 with AVX2 and widened into four double
+        // accumulators (four vectors in flight), what is left after the wide loop goes through the narrower one, and a
+        // double run adds into two; the order of the additions therefore differs between machines in the last bits.
 
         /// <summary>Σ values in double.</summary>
         private static double Sum<T>(ref T values, int length)
@@ -448,7 +449,23 @@ namespace StaticGrad.Kernels
         {
             int i = 0;
             double sum = 0;
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 16)
+            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 32)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; i <= length - 32; i += 32)
+                {
+                    Vector512<float> f0 = Vector512.LoadUnsafe(ref v, (nuint)i), f1 = Vector512.LoadUnsafe(ref v, (nuint)(i + 16));
+                    a0 += Vector512.WidenLower(f0);
+                    a1 += Vector512.WidenUpper(f0);
+                    a2 += Vector512.WidenLower(f1);
+                    a3 += Vector512.WidenUpper(f1);
+                }
+
+                sum = Vector512.Sum((a0 + a1) + (a2 + a3));
+            }
+
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 16)
             {
                 ref float v = ref Unsafe.As<T, float>(ref values);
                 Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -461,7 +478,7 @@ namespace StaticGrad.Kernels
                     a3 += Vector256.WidenUpper(f1);
                 }
 
-                sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+                sum += Vector256.Sum((a0 + a1) + (a2 + a3));
             }
             else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 8)
             {
@@ -490,7 +507,25 @@ namespace StaticGrad.Kernels
         {
             int i = 0;
             double sum = 0;
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 16)
+            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 32)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector512<double> m = Vector512.Create(mean), a0 = default, a1 = default, a2 = default, a3 = default;
+                for (; i <= length - 32; i += 32)
+                {
+                    Vector512<float> f0 = Vector512.LoadUnsafe(ref v, (nuint)i), f1 = Vector512.LoadUnsafe(ref v, (nuint)(i + 16));
+                    Vector512<double> d0 = Vector512.WidenLower(f0) - m, d1 = Vector512.WidenUpper(f0) - m;
+                    Vector512<double> d2 = Vector512.WidenLower(f1) - m, d3 = Vector512.WidenUpper(f1) - m;
+                    a0 += d0 * d0;
+                    a1 += d1 * d1;
+                    a2 += d2 * d2;
+                    a3 += d3 * d3;
+                }
+
+                sum = Vector512.Sum((a0 + a1) + (a2 + a3));
+            }
+
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 16)
             {
                 ref float v = ref Unsafe.As<T, float>(ref values);
                 Vector256<double> m = Vector256.Create(mean), a0 = default, a1 = default, a2 = default, a3 = default;
@@ -505,7 +540,7 @@ namespace StaticGrad.Kernels
                     a3 += d3 * d3;
                 }
 
-                sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+                sum += Vector256.Sum((a0 + a1) + (a2 + a3));
             }
             else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 8)
             {
@@ -536,7 +571,31 @@ namespace StaticGrad.Kernels
         {
             int i = 0;
             double sum = 0, dot = 0;
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length >= 8)
+            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 16)
+            {
+                ref float g = ref Unsafe.As<T, float>(ref dy);
+                ref float v = ref Unsafe.As<T, float>(ref x);
+                Vector512<double> m = Vector512.Create(mean), s0 = default, s1 = default, p0 = default, p1 = default;
+                for (; i <= length - 16; i += 16)
+                {
+                    Vector512<float> gf = Vector512.LoadUnsafe(ref g, (nuint)i), xf = Vector512.LoadUnsafe(ref v, (nuint)i);
+                    if (gate.Relu)
+                    {
+                        gf &= Vector512.GreaterThan(gate.Output(xf.As<float, T>()).As<T, float>(), Vector512<float>.Zero);
+                    }
+
+                    Vector512<double> g0 = Vector512.WidenLower(gf), g1 = Vector512.WidenUpper(gf);
+                    s0 += g0;
+                    s1 += g1;
+                    p0 += g0 * (Vector512.WidenLower(xf) - m);
+                    p1 += g1 * (Vector512.WidenUpper(xf) - m);
+                }
+
+                sum = Vector512.Sum(s0 + s1);
+                dot = Vector512.Sum(p0 + p1);
+            }
+
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 8)
             {
                 ref float g = ref Unsafe.As<T, float>(ref dy);
                 ref float v = ref Unsafe.As<T, float>(ref x);
@@ -556,8 +615,8 @@ namespace StaticGrad.Kernels
                     p1 += g1 * (Vector256.WidenUpper(xf) - m);
                 }
 
-                sum = Vector256.Sum(s0 + s1);
-                dot = Vector256.Sum(p0 + p1);
+                sum += Vector256.Sum(s0 + s1);
+                dot += Vector256.Sum(p0 + p1);
             }
             else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 4)
             {
@@ -595,7 +654,17 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
-            if (Vector256.IsHardwareAccelerated && length >= Vector256<T>.Count)
+            if (Vector512.IsHardwareAccelerated && length >= Vector512<T>.Count)
+            {
+                Vector512<T> m = Vector512.Create(mean), k = Vector512.Create(scale), b = Vector512.Create(shift);
+                for (; i <= length - Vector512<T>.Count; i += Vector512<T>.Count)
+                {
+                    Vector512<T> v = ((Vector512.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    (relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<T>.Zero), Vector512<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated && length - i >= Vector256<T>.Count)
             {
                 Vector256<T> m = Vector256.Create(mean), k = Vector256.Create(scale), b = Vector256.Create(shift);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
@@ -626,7 +695,23 @@ namespace StaticGrad.Kernels
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
-            if (Vector256.IsHardwareAccelerated && length >= Vector256<T>.Count)
+            if (Vector512.IsHardwareAccelerated && length >= Vector512<T>.Count)
+            {
+                Vector512<T> m = Vector512.Create(mean), s = Vector512.Create(invStd), kv = Vector512.Create(k), a = Vector512.Create(meanDy), c = Vector512.Create(meanDyXHat);
+                for (; i <= length - Vector512<T>.Count; i += Vector512<T>.Count)
+                {
+                    Vector512<T> xv = Vector512.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
+                    Vector512<T> g = Vector512.LoadUnsafe(ref dy, (nuint)i);
+                    if (gate.Relu)
+                    {
+                        g &= Vector512.GreaterThan(gate.Output(xv), Vector512<T>.Zero);
+                    }
+
+                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated && length - i >= Vector256<T>.Count)
             {
                 Vector256<T> m = Vector256.Create(mean), s = Vector256.Create(invStd), kv = Vector256.Create(k), a = Vector256.Create(meanDy), c = Vector256.Create(meanDyXHat);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
@@ -686,6 +771,8 @@ namespace StaticGrad.Kernels
             public bool Relu { get; }
 
             public T Output(T x) => ((x - _mean) * _scale) + _shift;
+
+            public Vector512<T> Output(Vector512<T> x) => ((x - Vector512.Create(_mean)) * Vector512.Create(_scale)) + Vector512.Create(_shift);
 
             public Vector256<T> Output(Vector256<T> x) => ((x - Vector256.Create(_mean)) * Vector256.Create(_scale)) + Vector256.Create(_shift);
 
