@@ -64,7 +64,7 @@ namespace StaticGrad.Generators
                     .WithTrackingName(TrackingNames.Model)
                     .Where(static model => model is not null)!;
                 context.RegisterSourceOutput(models, static (output, model) =>
-                    output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8)));
+                    EmitGuard.AddSources(output, model.Graph.Type.DisplayName, () => new[] { (ModelEmitter.HintName(model.Graph), ModelEmitter.Emit(model.Graph, model.Module)) }));
             }
 
             // Models imported from ONNX files: the class's request, combined with the text copies of the .onnx additional files.
@@ -85,17 +85,18 @@ namespace StaticGrad.Generators
                 .WithTrackingName(TrackingNames.OnnxImport)
                 .Where(static model => model is not null)!;
             context.RegisterSourceOutput(imported, static (output, model) =>
-            {
-                output.AddSource(ModelEmitter.HintName(model.Graph), SourceText.From(ModelEmitter.Emit(model.Graph, model.Module), Encoding.UTF8));
-                output.AddSource(ImportedStateEmitter.HintName(model.Graph), SourceText.From(ImportedStateEmitter.Emit(model.Graph), Encoding.UTF8));
-            });
+                EmitGuard.AddSources(output, model.Graph.Type.DisplayName, () => new[]
+                {
+                    (ModelEmitter.HintName(model.Graph), ModelEmitter.Emit(model.Graph, model.Module)),
+                    (ImportedStateEmitter.HintName(model.Graph), ImportedStateEmitter.Emit(model.Graph)),
+                }));
 
             IncrementalValuesProvider<ModuleSpec> modules = context.SyntaxProvider
                 .ForAttributeWithMetadataName(ModelParser.ModuleAttribute, static (_, _) => true, ParseModule)
                 .WithTrackingName(TrackingNames.Module)
                 .Where(static module => module is not null)!;
             context.RegisterSourceOutput(modules, static (output, module) =>
-                output.AddSource(ModuleEmitter.HintName(module), SourceText.From(ModuleEmitter.Emit(module), Encoding.UTF8)));
+                EmitGuard.AddSources(output, module.Type.DisplayName, () => new[] { (ModuleEmitter.HintName(module), ModuleEmitter.Emit(module)) }));
         }
 
         /// <summary>The ONNX additional files: the build targets' text copies, and the paths of .onnx files left binary.</summary>
@@ -133,10 +134,10 @@ namespace StaticGrad.Generators
                 : null;
 
         private static void Write(SourceProductionContext output, MatMulSpec spec) =>
-            output.AddSource(MatMulEmitter.HintName(spec), SourceText.From(MatMulEmitter.Emit(spec), Encoding.UTF8));
+            EmitGuard.AddSources(output, spec.Type.DisplayName, () => new[] { (MatMulEmitter.HintName(spec), MatMulEmitter.Emit(spec)) });
 
         private static void WriteNetwork(SourceProductionContext output, NetworkSpec spec) =>
-            output.AddSource(NetworkEmitter.HintName(spec), SourceText.From(NetworkEmitter.Emit(spec), Encoding.UTF8));
+            EmitGuard.AddSources(output, spec.Type.DisplayName, () => new[] { (NetworkEmitter.HintName(spec), NetworkEmitter.Emit(spec)) });
 
         private static NetworkSpec? ParseNetwork(GeneratorAttributeSyntaxContext context, string owner, CancellationToken cancellationToken) =>
             context.TargetSymbol is INamedTypeSymbol type

@@ -35,6 +35,7 @@ namespace StaticGrad.Generators.Diagnostics
         public const string OnnxFileNotFoundId = "SGR0025";
         public const string OnnxFileInvalidId = "SGR0026";
         public const string OnnxUnsupportedId = "SGR0027";
+        public const string InternalErrorId = "SGR0028";
 
         /// <summary>The property of an SGR0003 diagnostic that holds the input size that would chain (for the code fix).</summary>
         public const string ExpectedInputsProperty = "ExpectedInputs";
@@ -200,6 +201,17 @@ namespace StaticGrad.Generators.Diagnostics
             OnnxUnsupportedId,
             "ONNX graph cannot be imported",
             "{0}");
+
+        /// <summary>
+        /// The generator failed while writing a type's code: a bug in StaticGrad, not in the user's code. Reported instead of
+        /// letting the exception escape (which the compiler turns into warning CS8785 and leaves every generated member missing
+        /// without a word on why). Not located: the specs the emitters read keep no syntax, so that editing above a type does not
+        /// make its code be written again.
+        /// </summary>
+        public static readonly DiagnosticDescriptor InternalError = Error(
+            InternalErrorId,
+            "StaticGrad failed to write the code",
+            "StaticGrad could not write the code for '{0}': {1}. This is a bug in StaticGrad, not in your code; please report it with the declaration of '{0}'.");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) => new(
             id,

@@ -46,6 +46,48 @@ public class GeneratorBehaviorTests
         Assert.Empty(result.Results.Single().GeneratedSources);
     }
 
+    /// <summary>
+    /// An exception inside an emitter (a bug) becomes error SGR0028 naming the type and the exception, and that type gets no
+    /// file, instead of the compiler's warning CS8785; the other types of the compilation get their code as before.
+    /// </summary>
+    [Fact]
+    public void AnEmitterThatThrows_IsReportedAsSgr0028_AndTheOtherTypesStillGetTheirCode()
+    {
+        const string source = """
+            using StaticGrad;
+
+            namespace Guard;
+
+            [Linear(4, 3), SoftmaxCrossEntropy] public partial class Explodes;
+            [Linear(4, 3), SoftmaxCrossEntropy] public partial class Survives;
+            [MatMul(2, 3, 4)] public partial class AlsoExplodes;
+            """;
+        EmitGuard.BeforeEmitForTests = name =>
+        {
+            if (name is "Guard.Explodes" or "Guard.AlsoExplodes")
+            {
+                throw new InvalidOperationException("a value was read before it was written");
+            }
+        };
+        try
+        {
+            GeneratorDriver driver = TestCompilation.CreateDriver().RunGeneratorsAndUpdateCompilation(TestCompilation.Create(source), out _, out var diagnostics);
+            GeneratorRunResult run = driver.GetRunResult().Results.Single();
+            Assert.Null(run.Exception);
+            Assert.Equal(2, diagnostics.Length);
+            Assert.All(diagnostics, d => Assert.Equal(("SGR0028", DiagnosticSeverity.Error), (d.Id, d.Severity)));
+            string message = diagnostics.Single(d => d.GetMessage().Contains("'Guard.Explodes'", StringComparison.Ordinal)).GetMessage();
+            Assert.Contains("InvalidOperationException: a value was read before it was written", message);
+            Assert.Contains("bug in StaticGrad", message);
+            Assert.Contains(diagnostics, d => d.GetMessage().Contains("'Guard.AlsoExplodes'", StringComparison.Ordinal));
+            Assert.Equal(new[] { "Guard.Survives.g.cs" }, run.GeneratedSources.Select(g => g.HintName).ToArray());
+        }
+        finally
+        {
+            EmitGuard.BeforeEmitForTests = null;
+        }
+    }
+
     [Theory]
     [InlineData("float", 8, 8, 7, "Auto", true)]       // N = 7 < 8 lanes, M·K·N = 448 ≤ 512: straight-line scalar
     [InlineData("float", 8, 8, 8, "Auto", false)]      // N = 8 fills a Vector256 of floats: SIMD kernels
