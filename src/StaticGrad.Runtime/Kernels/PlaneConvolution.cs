@@ -73,6 +73,12 @@ namespace StaticGrad.Kernels
         private static void ForwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, int batch, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> output, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (SingleChannel<T>(shape))
+            {
+                ForwardSingleChannel(shape, Floats(input), batch, Floats(weights), Floats(bias), Floats(output), Floats(scratch));
+                return;
+            }
+
             if (ChannelsLast<T>(shape.Taps, shape.OutChannels))
             {
                 ForwardChannelsLast(shape, input, batch, weights, bias, output, scratch);
@@ -178,6 +184,26 @@ namespace StaticGrad.Kernels
         private static void BackwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            if (SingleChannel<T>(shape))
+            {
+                if (inputGradient.Length == 0)
+                {
+                    WeightGradientSingleChannel(shape, Floats(input), Floats(outputGradient), batch, Floats(weightGradient), Floats(biasGradient), Floats(scratch));
+                    return;
+                }
+
+                // Example by example, so each output gradient is still in cache when its input gradient reads it.
+                PrepareInputGradient(shape, weights, scratch);
+                int inputSize = shape.InputSize, outputSize = shape.OutputSize;
+                for (int b = 0; b < batch; b++)
+                {
+                    WeightGradientSingleChannel(shape, Floats(input.Slice(b * inputSize, inputSize)), Floats(outputGradient.Slice(b * outputSize, outputSize)), 1, Floats(weightGradient), Floats(biasGradient), Floats(scratch));
+                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+                }
+
+                return;
+            }
+
             if (WeightGradientIsChannelsLast(shape))
             {
                 // One pass over the examples: each example's output gradient is read from memory once, for ∂W, ∂b and ∂x.

@@ -113,6 +113,29 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// One input channel, 3×3, output rows 16 to 32 wide: the single-channel path with Vector512 floats (two vectors per row
+    /// that overlap below 32; the weight gradient counts the overlap once). Rows at both ends of that range, odd output
+    /// channel counts, padding 0 to 2, batches of 1 to 4, with and without bias; on other machines the general paths.
+    /// </summary>
+    [Fact]
+    public void OneInputChannel_WideRows_MatchTheReference()
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("STATICGRAD_TEST_SEED"), out int fixedSeed) ? fixedSeed : System.Random.Shared.Next();
+        output.WriteLine($"seed {seed} (replay with STATICGRAD_TEST_SEED={seed})");
+        var random = new System.Random(seed);
+        int runs = TestTier.Cases(quick: 8, full: 24);
+        for (int run = 0; run < runs; run++)
+        {
+            int padding = random.Next(0, 3);
+            int outWidth = run switch { 0 => 16, 1 => 32, 2 => 17, _ => random.Next(16, 33) };
+            int width = outWidth + 2 - (2 * padding), height = random.Next(Math.Max(1, 3 - (2 * padding)), 12);
+            int outChannels = run == 0 ? 32 : random.Next(1, 41), batch = random.Next(1, 5);
+            var shape = new PlaneConvolutionShape(1, height, width, outChannels, 3, padding);
+            Check<float>(shape, batch, random, 2e-4, $"run {run}: {shape}, batch {batch}");
+        }
+    }
+
     [Fact]
     public void TheSampleShapes_MatchTheReference()
     {
