@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace StaticGrad.Kernels
 {
@@ -238,6 +239,90 @@ namespace StaticGrad.Kernels
                 for (int o = b * outputSize; o < (b + 1) * outputSize; o++)
                 {
                     dX[indices[o]] += outputGradient[o];
+                }
+            }
+        }
+
+        /// <summary>
+        /// Max pooling's backward pass with the pooling's geometry: the same values as
+        /// <see cref="MaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, Span{T})"/>. For the common 2×2
+        /// window of stride 2 on floats, 8 windows wide or more, the windows do not overlap and tile the plane but for an odd last
+        /// row or column, so each input row is written once, densely, from the pooled gradients and indices (the gradient where
+        /// the index names the position, 0 elsewhere): one pass of stores instead of clearing the whole gradient and then adding
+        /// into it at scattered positions.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="outputGradient">∂L/∂output, <c>[batch × channels × outHeight × outWidth]</c>.</param>
+        /// <param name="indices">What <see cref="MaxPool{T}"/> recorded.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels.</param>
+        /// <param name="height">Input height.</param>
+        /// <param name="width">Input width.</param>
+        /// <param name="kernel">Window side.</param>
+        /// <param name="stride">Step between windows.</param>
+        /// <param name="outHeight">Output height.</param>
+        /// <param name="outWidth">Output width.</param>
+        /// <param name="inputGradient">Receives ∂L/∂input, <c>[batch × channels × height × width]</c>.</param>
+        public static void MaxPoolBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int kernel, int stride, int outHeight, int outWidth, Span<T> inputGradient)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int inPlane = height * width, outPlane = outHeight * outWidth;
+            if (typeof(T) != typeof(float) || kernel != 2 || stride != 2 || outWidth < 8 || !Avx2.IsSupported)
+            {
+                MaxPoolBackward(outputGradient, indices, batch, channels * inPlane, channels * outPlane, inputGradient);
+                return;
+            }
+
+            if (outputGradient.Length < batch * channels * outPlane || indices.Length < batch * channels * outPlane || inputGradient.Length < batch * channels * inPlane)
+            {
+                throw new ArgumentException("outputGradient, indices or inputGradient is shorter than the shapes say.");
+            }
+
+            ref float g = ref Unsafe.As<T, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(outputGradient));
+            ref int index = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(indices);
+            ref float dX = ref Unsafe.As<T, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inputGradient));
+            Vector256<int> lowPairs = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3), highPairs = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+            Vector256<int> columns = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int plane = 0; plane < batch * channels; plane++)
+            {
+                int channelBase = (plane % channels) * inPlane; // indices count within the example
+                ref float planeGradient = ref Unsafe.Add(ref dX, plane * inPlane);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    ref float gradients = ref Unsafe.Add(ref g, (plane * outPlane) + (oy * outWidth));
+                    ref int rowIndices = ref Unsafe.Add(ref index, (plane * outPlane) + (oy * outWidth));
+                    ref float top = ref Unsafe.Add(ref planeGradient, 2 * oy * width);
+                    int topStart = channelBase + (2 * oy * width);
+                    for (int ox = 0; ; ox += 8)
+                    {
+                        ox = Math.Min(ox, outWidth - 8); // the last step overlaps the one before: the same values again
+                        Vector256<float> windowGradients = Vector256.LoadUnsafe(ref gradients, (nuint)ox) + Vector256<float>.Zero; // −0 becomes +0, as 0 + g does
+                        Vector256<int> windowIndices = Vector256.LoadUnsafe(ref rowIndices, (nuint)ox);
+                        Vector256<float> gradientLow = Avx2.PermuteVar8x32(windowGradients, lowPairs), gradientHigh = Avx2.PermuteVar8x32(windowGradients, highPairs);
+                        Vector256<int> indexLow = Avx2.PermuteVar8x32(windowIndices, lowPairs), indexHigh = Avx2.PermuteVar8x32(windowIndices, highPairs);
+                        Vector256<int> at = Vector256.Create(topStart + (2 * ox)) + columns;
+                        ref float topAt = ref Unsafe.Add(ref top, 2 * ox);
+                        ref float bottomAt = ref Unsafe.Add(ref topAt, width);
+                        (gradientLow & Vector256.Equals(indexLow, at).AsSingle()).StoreUnsafe(ref topAt);
+                        (gradientHigh & Vector256.Equals(indexHigh, at + Vector256.Create(8)).AsSingle()).StoreUnsafe(ref topAt, 8);
+                        (gradientLow & Vector256.Equals(indexLow, at + Vector256.Create(width)).AsSingle()).StoreUnsafe(ref bottomAt);
+                        (gradientHigh & Vector256.Equals(indexHigh, at + Vector256.Create(width + 8)).AsSingle()).StoreUnsafe(ref bottomAt, 8);
+                        if (ox == outWidth - 8)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (width > 2 * outWidth)
+                    {
+                        Unsafe.Add(ref top, width - 1) = 0; // an odd last column belongs to no window
+                        Unsafe.Add(ref top, (2 * width) - 1) = 0;
+                    }
+                }
+
+                if (height > 2 * outHeight)
+                {
+                    System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref Unsafe.Add(ref planeGradient, 2 * outHeight * width), width).Clear(); // an odd last row
                 }
             }
         }

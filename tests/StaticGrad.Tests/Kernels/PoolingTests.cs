@@ -9,7 +9,8 @@ namespace StaticGrad.Tests.Kernels;
 /// <see cref="Pooling.MaxPool{T}"/> on floats, whose 2×2 stride-2 windows take vector paths (8 windows a step when the output
 /// is at least 8 wide, 4 when 4 to 7), against PyTorch's rule written here as a plain loop: the first maximum of a window in
 /// row-major order wins, a NaN wins over any number and the first NaN stays. Widths cover every tail (odd input widths leave
-/// the last column out), values repeat often so ties are common, and some inputs carry NaNs and infinities.
+/// the last column out), values repeat often so ties are common, and some inputs carry NaNs and infinities. The backward pass
+/// (dense for 2×2 of stride 2 when 8 windows wide or more) against the plain scatter, bit for bit.
 /// The suite runs again with AVX-512, AVX2 and all intrinsics off (<see cref="Numerics.InstructionSetTests"/>).
 /// </summary>
 public class PoolingTests(ITestOutputHelper output)
@@ -86,6 +87,32 @@ public class PoolingTests(ITestOutputHelper output)
 
                 Assert.Equal(99f, y[^1]); // nothing written past the batch
                 Assert.Equal(-5, indices[^1]);
+
+                // Backward with the geometry (2×2 of stride 2 writes the planes densely): the same bits as the plain rule
+                // (cleared, then each gradient added where its maximum came from), over a gradient full of stale values, with
+                // −0 and NaN among the pooled gradients; nothing written past the batch.
+                float[] dy = new float[y.Length - 3];
+                for (int i = 0; i < dy.Length; i++)
+                {
+                    dy[i] = random.Next(8) switch { 0 => -0f, 1 => float.NaN, _ => (float)random.NextDouble() - 0.5f };
+                }
+
+                float[] expected = new float[x.Length];
+                for (int i = 0; i < dy.Length; i++)
+                {
+                    int plane = i / (outHeight * outWidth), example = plane / channels;
+                    expected[(example * channels * height * width) + indices[i]] += dy[i];
+                }
+
+                float[] dx = new float[x.Length + 3];
+                Array.Fill(dx, 7f);
+                Pooling.MaxPoolBackward<float>(dy, indices, batch, channels, height, width, kernel, stride, outHeight, outWidth, dx);
+                for (int i = 0; i < x.Length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(dx[i]), $"width {width}, kernel {kernel}, stride {stride}, ∂x[{i}]: {dx[i]}, the reference {expected[i]}");
+                }
+
+                Assert.Equal(7f, dx[^1]);
             }
         }
     }

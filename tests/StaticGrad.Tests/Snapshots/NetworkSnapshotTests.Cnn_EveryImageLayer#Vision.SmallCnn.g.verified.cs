@@ -324,7 +324,7 @@ namespace Vision
         /// <summary>Backward of %3 (MaxPool2d(2)): <c>dX gets each dY at the position its max came from</c>.</summary>
         private void Node3Backward(int batch)
         {
-            global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 144), _node3Indices, batch, 576, 144, new global::System.Span<float>(_gradientScratch[0], 0, batch * 576));
+            global::StaticGrad.Kernels.Pooling.MaxPoolBackward(new global::System.ReadOnlySpan<float>(_gradientScratch[1], 0, batch * 144), _node3Indices, batch, 4, 12, 12, 2, 2, 6, 6, new global::System.Span<float>(_gradientScratch[0], 0, batch * 576));
         }
 
         /// <summary>%4 = layer 3, Conv2d(4, 8, 3, Stride = 2) of %3 [4×6×6] → [8×2×2]: <c>y[o] = b[o] + Σ_c W[o, c] ⋆ x[c] (cross-correlation over k×k windows)</c>.</summary>

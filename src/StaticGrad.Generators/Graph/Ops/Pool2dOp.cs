@@ -92,9 +92,8 @@ namespace StaticGrad.Generators.Graph.Ops
                 return;
             }
 
-            int inputSize = code.Spec.Nodes[node.Inputs[0]].Size;
             w.Line(_max
-                ? $"global::StaticGrad.Kernels.Pooling.MaxPoolBackward({code.GradientSpan(node.Id)}, _node{node.Id}Indices, batch, {inputSize}, {node.Size}, {code.TargetSpan(dX, node.Inputs[0])});"
+                ? $"global::StaticGrad.Kernels.Pooling.MaxPoolBackward({code.GradientSpan(node.Id)}, _node{node.Id}Indices, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});"
                 : $"global::StaticGrad.Kernels.Pooling.AvgPoolBackward({code.GradientSpan(node.Id)}, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});");
         }
 
