@@ -115,9 +115,24 @@ namespace StaticGrad.Kernels
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T scratch = ref MemoryMarshal.GetReference(plane);
             int exampleStride = channels * area;
+            bool direct = typeof(T) == typeof(float) && kernel == 2 && stride == 2 && outWidth >= 8 && Vector256.IsHardwareAccelerated && BitConverter.IsLittleEndian;
             for (int c = 0; c < channels; c++)
             {
                 (T m, T scale, T shift) = ChannelStatistics(ref input, batch, exampleStride, area, c, weight, bias, epsilon, momentum, runningMean, runningVar, savedMean, savedInvStd);
+                if (direct)
+                {
+                    // The common 2×2 window of stride 2: the pooling normalises and ReLUs the rows as it reads them, no scratch.
+                    var values = new NormalizedRelu(float.CreateTruncating(m), float.CreateTruncating(scale), float.CreateTruncating(shift));
+                    for (int b = 0; b < batch; b++)
+                    {
+                        int at = ((b * channels) + c) * outArea;
+                        Pooling.MaxPool2x2(ref Unsafe.As<T, float>(ref Unsafe.Add(ref input, (b * exampleStride) + (c * area))), 1, 1, height, width, outHeight, outWidth,
+                            ref Unsafe.As<T, float>(ref pooled[at]), ref indices[at], c * area, values);
+                    }
+
+                    continue;
+                }
+
                 for (int b = 0; b < batch; b++)
                 {
                     Normalize(ref Unsafe.Add(ref input, (b * exampleStride) + (c * area)), ref scratch, area, m, scale, shift, relu: true);
@@ -749,6 +764,28 @@ namespace StaticGrad.Kernels
                 Unsafe.Add(ref dx, i) = k * (g - meanDy - (xHat * meanDyXHat));
             }
         }
+        /// <summary>
+        /// Values pooled straight from batch norm's input: <c>max(0, ((x − mean)·scale) + shift)</c> with the same operations as
+        /// <see cref="Normalize{T}"/> (so the same bits), computed as the pooling reads each row.
+        /// </summary>
+        private readonly struct NormalizedRelu : Pooling.IPoolValues
+        {
+            private readonly Vector256<float> _mean, _scale, _shift;
+
+            public NormalizedRelu(float mean, float scale, float shift)
+            {
+                _mean = Vector256.Create(mean);
+                _scale = Vector256.Create(scale);
+                _shift = Vector256.Create(shift);
+            }
+
+            public Vector256<float> Load(ref float at)
+            {
+                Vector256<float> v = ((Vector256.LoadUnsafe(ref at) - _mean) * _scale) + _shift;
+                return Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v); // a NaN is kept, as Normalize keeps it
+            }
+        }
+
         /// <summary>
         /// A ReLU folded into batch norm, seen from the backward pass: the forward pass's output <c>((x − mean)·scale) + shift</c>
         /// recomputed with the same operations in the same order (so the same bits, whether the forward pass took a vector or

@@ -42,7 +42,7 @@ namespace StaticGrad.Kernels
             {
                 if (outWidth >= 8 && Vector256.IsHardwareAccelerated)
                 {
-                    MaxPool2x2(ref Unsafe.As<T, float>(ref x), batch * channels, channels, height, width, outHeight, outWidth, ref Unsafe.As<T, float>(ref y), ref index);
+                    MaxPool2x2(ref Unsafe.As<T, float>(ref x), batch * channels, channels, height, width, outHeight, outWidth, ref Unsafe.As<T, float>(ref y), ref index, 0, default(StoredValues));
                     return;
                 }
 
@@ -123,14 +123,27 @@ namespace StaticGrad.Kernels
         /// columns (the low and high halves of every 64-bit pair), and the four candidates are compared in the scalar
         /// loop's order with the same rules (the first maximum wins; a NaN wins over any number and stays).
         /// </summary>
-        private static void MaxPool2x2(ref float x, int planes, int channels, int height, int width, int outHeight, int outWidth, ref float y, ref int index)
+        /// <typeparam name="TValues">How the rows are read (<see cref="StoredValues"/>, or a transform computed on the way in).</typeparam>
+        /// <param name="x">The first plane.</param>
+        /// <param name="planes">Planes to pool, one after the other.</param>
+        /// <param name="channels">Channels per example (an index counts within its example).</param>
+        /// <param name="height">Input height.</param>
+        /// <param name="width">Input width.</param>
+        /// <param name="outHeight">Output height.</param>
+        /// <param name="outWidth">Output width, at least 8.</param>
+        /// <param name="y">Receives the pooled values.</param>
+        /// <param name="index">Receives their indices.</param>
+        /// <param name="indexOffset">Added to every index (a caller that pools one plane of a larger example gives the plane's offset in it).</param>
+        /// <param name="values">What the windows hold: the input as stored, or a transform of it computed as the rows are read.</param>
+        internal static void MaxPool2x2<TValues>(ref float x, int planes, int channels, int height, int width, int outHeight, int outWidth, ref float y, ref int index, int indexOffset, TValues values)
+            where TValues : struct, IPoolValues
         {
             int inPlane = height * width, outPlane = outHeight * outWidth;
             Vector256<int> lanePairs = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
             Vector256<int> right = Vector256.Create(1), below = Vector256.Create(width), belowRight = Vector256.Create(width + 1);
             for (int plane = 0; plane < planes; plane++)
             {
-                int channelBase = (plane % channels) * inPlane; // indices count within the example
+                int channelBase = ((plane % channels) * inPlane) + indexOffset; // indices count within the example
                 ref float source = ref Unsafe.Add(ref x, plane * inPlane);
                 ref float target = ref Unsafe.Add(ref y, plane * outPlane);
                 ref int targetIndex = ref Unsafe.Add(ref index, plane * outPlane);
@@ -144,8 +157,8 @@ namespace StaticGrad.Kernels
                     for (int ox = 0; ; ox += 8)
                     {
                         ox = Math.Min(ox, outWidth - 8); // the last step overlaps the one before: same values, no scalar tail
-                        Vector256<ulong> t0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref top, 2 * ox)).AsUInt64(), t1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref top, (2 * ox) + 8)).AsUInt64();
-                        Vector256<ulong> b0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bottom, 2 * ox)).AsUInt64(), b1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bottom, (2 * ox) + 8)).AsUInt64();
+                        Vector256<ulong> t0 = values.Load(ref Unsafe.Add(ref top, 2 * ox)).AsUInt64(), t1 = values.Load(ref Unsafe.Add(ref top, (2 * ox) + 8)).AsUInt64();
+                        Vector256<ulong> b0 = values.Load(ref Unsafe.Add(ref bottom, 2 * ox)).AsUInt64(), b1 = values.Load(ref Unsafe.Add(ref bottom, (2 * ox) + 8)).AsUInt64();
                         Vector256<float> best = Vector256.Narrow(t0, t1).AsSingle();
                         Vector256<int> offset = Vector256<int>.Zero;
                         Candidate(ref best, ref offset, Vector256.Narrow(Vector256.ShiftRightLogical(t0, 32), Vector256.ShiftRightLogical(t1, 32)).AsSingle(), right);
@@ -161,6 +174,19 @@ namespace StaticGrad.Kernels
                     }
                 }
             }
+        }
+
+        /// <summary>What <see cref="MaxPool2x2{TValues}"/> pools: 8 values read at a position, as stored or transformed on the way in.</summary>
+        internal interface IPoolValues
+        {
+            /// <summary>The 8 values at <paramref name="at"/>.</summary>
+            Vector256<float> Load(ref float at);
+        }
+
+        /// <summary>The input as it is stored.</summary>
+        private readonly struct StoredValues : IPoolValues
+        {
+            public Vector256<float> Load(ref float at) => Vector256.LoadUnsafe(ref at);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
