@@ -61,7 +61,11 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>A ReLU that reads only this normalisation is applied in its passes: its values go through memory once, not three times.</summary>
         public override bool FoldsActivation(GraphCode code, GraphNode node, string activation) => activation == "Relu";
 
-        /// <summary>A 2-D max pooling after the folded ReLU (a ResNet's stem): in training the pooled values come straight from the normalised planes (<c>Normalization.BatchNormReluMaxPoolTraining</c>).</summary>
+        /// <summary>
+        /// A 2-D max pooling after the folded ReLU (a ResNet's stem): in training the pooled values come straight from the
+        /// normalised planes (<c>Normalization.BatchNormReluMaxPoolTraining</c>), and the backward pass reads the pooled gradient,
+        /// values and indices (<c>Normalization.BatchNormReluMaxPoolBackward</c>).
+        /// </summary>
         public override bool FoldsPool(GraphCode code, GraphNode node, GraphNode pool) =>
             node.Shape.Count == 3 && Pool2dOp.IsMaxPool(pool);
 
@@ -159,8 +163,18 @@ namespace StaticGrad.Generators.Graph.Ops
             }
 
             w.Open("if (_training)");
-            w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan((relu ?? node).Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
-            w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", relu: true, bias: {code.ParameterSpan(bias)}")});");
+            if (relu is not null && code.FoldedPool(node) is { } pool)
+            {
+                w.Line($"// MaxPool %{pool.Id}'s backward is folded in: the ReLU's gradient is made from %{pool.Id}'s gradient, values and indices as it is read (stored only where the kernel has no such path).");
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
+                w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)});");
+            }
+            else
+            {
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan((relu ?? node).Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
+                w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", relu: true, bias: {code.ParameterSpan(bias)}")});");
+            }
+
             w.Close();
             w.Open("else");
             w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");

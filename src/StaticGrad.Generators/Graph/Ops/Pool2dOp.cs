@@ -92,9 +92,21 @@ namespace StaticGrad.Generators.Graph.Ops
                 return;
             }
 
+            bool folded = code.IsFoldedPool(node.Id);
+            if (folded)
+            {
+                GraphNode normalisation = code.Spec.Nodes[code.Spec.Nodes[node.Inputs[0]].Inputs[0]];
+                w.Line($"// In training Node{normalisation.Id}Backward reads this gradient, the pooled values and the indices directly; evaluation's backward reads the ReLU's gradient this writes.");
+                w.Open("if (!_training)");
+            }
+
             w.Line(_max
                 ? $"global::StaticGrad.Kernels.Pooling.MaxPoolBackward({code.GradientSpan(node.Id)}, _node{node.Id}Indices, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});"
                 : $"global::StaticGrad.Kernels.Pooling.AvgPoolBackward({code.GradientSpan(node.Id)}, batch, {Geometry(code, node)}, {code.TargetSpan(dX, node.Inputs[0])});");
+            if (folded)
+            {
+                w.Close();
+            }
         }
 
         /// <summary>
