@@ -10,8 +10,8 @@ namespace StaticGrad.Kernels
     /// <summary>
     /// Batch normalisation (PyTorch's <c>BatchNorm1d</c>/<c>BatchNorm2d</c>, training and inference) and layer
     /// normalisation over the last dimension (<c>LayerNorm</c> with an element-wise affine), forward and backward.
-    /// Statistics are summed in double, in two passes (the mean, then the squared deviations from it), so a large
-    /// common offset does not cancel the variance away. The per-element passes run in the element type and are
+    /// Statistics are summed in double, so that a large common offset does not cancel the variance away: layer norm in two
+    /// passes (the mean, then the squared deviations from it), batch norm in one over values shifted by one of the channel's. The per-element passes run in the element type and are
     /// vectorised over contiguous runs (a channel's plane, a row's features) with a scalar tail. Parameter gradients
     /// accumulate (a step sums them over every use); input gradients are overwritten. Nothing is allocated and lengths
     /// are only asserted.
@@ -155,20 +155,19 @@ namespace StaticGrad.Kernels
         private static (T Mean, T Scale, T Shift) ChannelStatistics<T>(ref T input, int batch, int stride, int plane, int c, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
+            // One pass over the channel: the sums of (x − k) and (x − k)², k its first value. Shifted by a value of the channel,
+            // the squares do not grow with a large common offset, so the variance keeps its digits as a second pass's would.
             int n = batch * plane;
-            double sum = 0;
+            double shift = double.CreateTruncating(Unsafe.Add(ref input, c * plane)), sum = 0, squares = 0;
             for (int b = 0; b < batch; b++)
             {
-                sum += Sum(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane);
+                (double s, double q) = ShiftedSums(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, shift);
+                sum += s;
+                squares += q;
             }
 
-            double mean = sum / n, squares = 0;
-            for (int b = 0; b < batch; b++)
-            {
-                squares += SquaredDeviations(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, mean);
-            }
-
-            double variance = squares / n;
+            double mean = shift + (sum / n);
+            double variance = Math.Max(0, (squares - (sum * sum / n)) / n);
             double invStd = 1.0 / Math.Sqrt(variance + epsilon);
             savedMean[c] = T.CreateTruncating(mean);
             savedInvStd[c] = T.CreateTruncating(invStd);
@@ -514,6 +513,71 @@ namespace StaticGrad.Kernels
             }
 
             return sum;
+        }
+
+        /// <summary>(Σ (value − shift), Σ (value − shift)²) in double, in one pass.</summary>
+        private static (double Sum, double Squares) ShiftedSums<T>(ref T values, int length, double shift)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int i = 0;
+            double sum = 0, squares = 0;
+            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 32)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector512<double> k = Vector512.Create(shift), s0 = default, s1 = default, q0 = default, q1 = default;
+                for (; i <= length - 32; i += 32)
+                {
+                    Vector512<float> f0 = Vector512.LoadUnsafe(ref v, (nuint)i), f1 = Vector512.LoadUnsafe(ref v, (nuint)(i + 16));
+                    Vector512<double> d0 = Vector512.WidenLower(f0) - k, d1 = Vector512.WidenUpper(f0) - k;
+                    Vector512<double> d2 = Vector512.WidenLower(f1) - k, d3 = Vector512.WidenUpper(f1) - k;
+                    s0 += d0 + d1;
+                    s1 += d2 + d3;
+                    q0 += (d0 * d0) + (d1 * d1);
+                    q1 += (d2 * d2) + (d3 * d3);
+                }
+
+                sum = Vector512.Sum(s0 + s1);
+                squares = Vector512.Sum(q0 + q1);
+            }
+
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 8)
+            {
+                ref float v = ref Unsafe.As<T, float>(ref values);
+                Vector256<double> k = Vector256.Create(shift), s0 = default, q0 = default;
+                for (; i <= length - 8; i += 8)
+                {
+                    Vector256<float> f = Vector256.LoadUnsafe(ref v, (nuint)i);
+                    Vector256<double> d0 = Vector256.WidenLower(f) - k, d1 = Vector256.WidenUpper(f) - k;
+                    s0 += d0 + d1;
+                    q0 += (d0 * d0) + (d1 * d1);
+                }
+
+                sum += Vector256.Sum(s0);
+                squares += Vector256.Sum(q0);
+            }
+            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 4)
+            {
+                ref double v = ref Unsafe.As<T, double>(ref values);
+                Vector256<double> k = Vector256.Create(shift), s0 = default, q0 = default;
+                for (; i <= length - 4; i += 4)
+                {
+                    Vector256<double> d = Vector256.LoadUnsafe(ref v, (nuint)i) - k;
+                    s0 += d;
+                    q0 += d * d;
+                }
+
+                sum = Vector256.Sum(s0);
+                squares = Vector256.Sum(q0);
+            }
+
+            for (; i < length; i++)
+            {
+                double d = double.CreateTruncating(Unsafe.Add(ref values, i)) - shift;
+                sum += d;
+                squares += d * d;
+            }
+
+            return (sum, squares);
         }
 
         /// <summary>Σ (value − mean)² in double.</summary>
