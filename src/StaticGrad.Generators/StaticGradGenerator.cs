@@ -1,8 +1,6 @@
 using System.Linq;
-using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Text;
 using StaticGrad.Generators.Diagnostics;
 using StaticGrad.Generators.Emit;
 using StaticGrad.Generators.Emit.Graph;

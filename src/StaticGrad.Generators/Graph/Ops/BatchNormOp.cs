@@ -157,13 +157,16 @@ namespace StaticGrad.Generators.Graph.Ops
             StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
             string dX = inputGradients[0]!;
             GraphNode? relu = code.FoldedActivation(node);
+            GraphNode? foldedPool = relu is null ? null : code.FoldedPool(node);
             if (relu is not null)
             {
-                w.Line($"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive (in training, recomputed from x and β).");
+                w.Line(foldedPool is null
+                    ? $"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive (in training, recomputed from x and β)."
+                    : $"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive (in training, the kernel tells it from the pooled values, or recomputes it from x and β).");
             }
 
             w.Open("if (_training)");
-            if (relu is not null && code.FoldedPool(node) is { } pool)
+            if (foldedPool is { } pool)
             {
                 w.Line($"// MaxPool %{pool.Id}'s backward is folded in: the ReLU's gradient is made from %{pool.Id}'s gradient, values and indices as it is read (stored only where the kernel has no such path).");
                 w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
