@@ -166,7 +166,7 @@ namespace StaticGrad.Generators.Graph.Ops
             }
 
             w.Open("if (_training)");
-            if (foldedPool is { } pool)
+            if (relu is not null && foldedPool is { } pool)
             {
                 w.Line($"// MaxPool %{pool.Id}'s backward is folded in: the ReLU's gradient is made from %{pool.Id}'s gradient, values and indices as it is read (stored only where the kernel has no such path).");
                 w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
