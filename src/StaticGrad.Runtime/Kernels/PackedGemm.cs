@@ -294,10 +294,11 @@ namespace StaticGrad.Kernels
 
         /// <summary>
         /// Writes the transpose of the 8×8 block at <paramref name="from"/> (rows <paramref name="fromStride"/> apart) to
-        /// <paramref name="to"/> (rows <paramref name="toStride"/> apart).
+        /// <paramref name="to"/> (rows <paramref name="toStride"/> apart); with <paramref name="add"/> (a constant at each call
+        /// site) the block is added to what <paramref name="to"/> holds.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride)
+        internal static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride, bool add = false)
         {
             // Row i's left half and row i+4's left half share a register from the start (a 128-bit load and an insert,
             // which the load ports do), so the lanes never have to be crossed afterwards: 16 shuffles instead of 24.
@@ -317,14 +318,26 @@ namespace StaticGrad.Kernels
             var t5 = Avx.UnpackHigh(r4, r5);
             var t6 = Avx.UnpackLow(r6, r7);
             var t7 = Avx.UnpackHigh(r6, r7);
-            Avx.Shuffle(t0, t2, 0x44).StoreUnsafe(ref to);
-            Avx.Shuffle(t0, t2, 0xEE).StoreUnsafe(ref to, (nuint)toStride);
-            Avx.Shuffle(t1, t3, 0x44).StoreUnsafe(ref to, (nuint)(2 * toStride));
-            Avx.Shuffle(t1, t3, 0xEE).StoreUnsafe(ref to, (nuint)(3 * toStride));
-            Avx.Shuffle(t4, t6, 0x44).StoreUnsafe(ref to, (nuint)(4 * toStride));
-            Avx.Shuffle(t4, t6, 0xEE).StoreUnsafe(ref to, (nuint)(5 * toStride));
-            Avx.Shuffle(t5, t7, 0x44).StoreUnsafe(ref to, (nuint)(6 * toStride));
-            Avx.Shuffle(t5, t7, 0xEE).StoreUnsafe(ref to, (nuint)(7 * toStride));
+            Store8(Avx.Shuffle(t0, t2, 0x44), ref to, 0, add);
+            Store8(Avx.Shuffle(t0, t2, 0xEE), ref to, toStride, add);
+            Store8(Avx.Shuffle(t1, t3, 0x44), ref to, 2 * toStride, add);
+            Store8(Avx.Shuffle(t1, t3, 0xEE), ref to, 3 * toStride, add);
+            Store8(Avx.Shuffle(t4, t6, 0x44), ref to, 4 * toStride, add);
+            Store8(Avx.Shuffle(t4, t6, 0xEE), ref to, 5 * toStride, add);
+            Store8(Avx.Shuffle(t5, t7, 0x44), ref to, 6 * toStride, add);
+            Store8(Avx.Shuffle(t5, t7, 0xEE), ref to, 7 * toStride, add);
+        }
+
+        /// <summary>Stores (or, with <paramref name="add"/>, adds) 8 floats at <paramref name="offset"/> from <paramref name="to"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store8(Vector256<float> values, ref float to, int offset, bool add)
+        {
+            if (add)
+            {
+                values += Vector256.LoadUnsafe(ref to, (nuint)offset);
+            }
+
+            values.StoreUnsafe(ref to, (nuint)offset);
         }
 
         /// <summary>Four floats at <paramref name="low"/> in the lower lane and four at <paramref name="high"/> in the upper.</summary>

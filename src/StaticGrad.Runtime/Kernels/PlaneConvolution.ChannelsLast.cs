@@ -58,7 +58,7 @@ namespace StaticGrad.Kernels
             {
                 Embed(input.Slice(b * inputSize, inputSize), channels, shape.Height, shape.Width, padded, paddedPlane, paddedWidth, interior);
                 CorrelateChannelsLast(ref MemoryMarshal.GetReference(padded), paddedPlane, paddedWidth, channels, shape.Kernel, ref MemoryMarshal.GetReference(transposed), outTiled, ref MemoryMarshal.GetReference(start), shape.OutHeight, shape.OutWidth, ref MemoryMarshal.GetReference(result));
-                Transpose(result, positions, outChannels, outTiled, output.Slice(b * outputSize, outputSize), positions);
+                Transpose(result, positions, outChannels, outTiled, output.Slice(b * outputSize, outputSize), positions, add: false);
             }
         }
 
@@ -93,8 +93,8 @@ namespace StaticGrad.Kernels
             bordered.Clear();
         }
 
-        /// <summary>One example's input gradient, channels-last, in the scratch <see cref="PrepareInputGradientChannelsLast{T}"/> set up.</summary>
-        private static void InputGradientExampleChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, Span<T> scratch)
+        /// <summary>One example's input gradient, channels-last, in the scratch <see cref="PrepareInputGradientChannelsLast{T}"/> set up; written, or with <paramref name="add"/> added.</summary>
+        private static void InputGradientExampleChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, bool add, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int kernel = shape.Kernel, gradientWidth = shape.GradientWidth, padding = shape.Padding, positions = shape.Height * shape.Width;
@@ -103,7 +103,7 @@ namespace StaticGrad.Kernels
             Embed(outputGradient, shape.OutChannels, shape.OutHeight, shape.OutWidth, bordered, shape.GradientPlane, gradientWidth, border);
             ref T first = ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), (padding * gradientWidth) + padding);
             CorrelateChannelsLast(ref first, shape.GradientPlane, gradientWidth, shape.OutChannels, kernel, ref MemoryMarshal.GetReference(flipped), zeros.Length, ref MemoryMarshal.GetReference(zeros), shape.Height, shape.Width, ref MemoryMarshal.GetReference(result));
-            Transpose(result, positions, shape.InChannels, zeros.Length, inputGradient, positions);
+            Transpose(result, positions, shape.InChannels, zeros.Length, inputGradient, positions, add);
         }
 
         /// <summary>The channels-last input gradient's regions of scratch, after the weight gradient's: the flipped Wᵀ, a row of zeros (the start values), the bordered ∂y planes, the result.</summary>

@@ -119,8 +119,10 @@ namespace StaticGrad.Kernels
         /// <param name="workspace">The layer's scratch memory (one region per thread that works on it).</param>
         /// <param name="team">Threads to split the batch's examples across (each sums its own share of the weight gradient,
         /// added in part order afterwards, so a given thread count always gives the same result); null for the calling thread only.</param>
+        /// <param name="accumulateInputGradient">Add ∂L/∂input to what <paramref name="inputGradient"/> holds (a value other ops
+        /// also read, as a residual block's input) instead of overwriting it.</param>
         /// <exception cref="ArgumentException">A span is shorter (or, for weights and gradients, longer) than the shape says, or the workspace was made for another shape.</exception>
-        public static unsafe void Backward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, bool accumulate, Span<T> inputGradient, PlaneConvolutionWorkspace<T> workspace, WorkerTeam? team = null)
+        public static unsafe void Backward<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, bool accumulate, Span<T> inputGradient, PlaneConvolutionWorkspace<T> workspace, WorkerTeam? team = null, bool accumulateInputGradient = false)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             CheckCommon(shape, input, batch, weights, workspace);
@@ -153,7 +155,7 @@ namespace StaticGrad.Kernels
             int parts = Parts(shape, batch, team);
             if (parts == 1)
             {
-                BackwardExamples(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, workspace.Part(0));
+                BackwardExamples(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, accumulateInputGradient, workspace.Part(0));
                 return;
             }
 
@@ -163,7 +165,7 @@ namespace StaticGrad.Kernels
                 var job = new BackwardJob<T>
                 {
                     Shape = shape, Input = pInput, OutputGradient = pOutputGradient, Weights = pWeights, WeightGradient = pWeightGradient, BiasGradient = pBiasGradient,
-                    HasBias = biasGradient.Length != 0, InputGradient = pInputGradient, HasInputGradient = inputGradient.Length != 0, Batch = batch, Workspace = workspace,
+                    HasBias = biasGradient.Length != 0, InputGradient = pInputGradient, HasInputGradient = inputGradient.Length != 0, AddInputGradient = accumulateInputGradient, Batch = batch, Workspace = workspace,
                 };
                 team.Run(ref job);
 
@@ -180,8 +182,8 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary>The backward pass over <paramref name="batch"/> examples on one thread, adding to the gradients.</summary>
-        private static void BackwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
+        /// <summary>The backward pass over <paramref name="batch"/> examples on one thread, adding to the parameters' gradients (and, with <paramref name="addInputGradient"/>, to the input's).</summary>
+        private static void BackwardExamples<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool addInputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (SingleChannel<T>(shape))
@@ -198,7 +200,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     WeightGradientSingleChannel(shape, Floats(input.Slice(b * inputSize, inputSize)), Floats(outputGradient.Slice(b * outputSize, outputSize)), 1, Floats(weightGradient), Floats(biasGradient), Floats(scratch));
-                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), addInputGradient, scratch);
                 }
 
                 return;
@@ -207,7 +209,7 @@ namespace StaticGrad.Kernels
             if (WeightGradientIsChannelsLast(shape))
             {
                 // One pass over the examples: each example's output gradient is read from memory once, for ∂W, ∂b and ∂x.
-                WeightGradientChannelsLast(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, scratch);
+                WeightGradientChannelsLast(shape, input, outputGradient, batch, weights, weightGradient, biasGradient, inputGradient, addInputGradient, scratch);
                 return;
             }
 
@@ -219,7 +221,7 @@ namespace StaticGrad.Kernels
 
             if (inputGradient.Length != 0)
             {
-                InputGradient(shape, outputGradient, batch, weights, inputGradient, scratch);
+                InputGradient(shape, outputGradient, batch, weights, inputGradient, addInputGradient, scratch);
             }
         }
 
@@ -266,7 +268,7 @@ namespace StaticGrad.Kernels
         /// from the same channels-last rows, and the input gradient (when wanted) computed in the same pass over the examples, so
         /// each example's output gradient leaves memory once.
         /// </summary>
-        private static void WeightGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> scratch)
+        private static void WeightGradientChannelsLast<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> input, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool addInputGradient, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int channels = shape.InChannels, outChannels = shape.OutChannels, paddedPlane = shape.PaddedPlane, paddedWidth = shape.PaddedWidth;
@@ -318,7 +320,7 @@ namespace StaticGrad.Kernels
 
                 if (inputGradients)
                 {
-                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+                    InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), addInputGradient, scratch);
                 }
             }
 
@@ -488,13 +490,14 @@ namespace StaticGrad.Kernels
         /// <paramref name="columns"/>: planes to channels-last. Floats go through 8×8 register transposes where whole blocks fit.
         /// </summary>
         private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, Span<T> target, int targetStride)
-            where T : unmanaged, IBinaryFloatingPointIeee754<T> => Transpose(source, rows, columns, columns, target, targetStride);
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> => Transpose(source, rows, columns, columns, target, targetStride, add: false);
 
         /// <summary>
         /// <c>target[j·targetStride + i] = source[i·sourceStride + j]</c> for i below <paramref name="rows"/>, j below
-        /// <paramref name="columns"/> (the first <paramref name="columns"/> values of rows <paramref name="sourceStride"/> apart).
+        /// <paramref name="columns"/> (the first <paramref name="columns"/> values of rows <paramref name="sourceStride"/> apart);
+        /// with <paramref name="add"/>, <c>+=</c>.
         /// </summary>
-        private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, int sourceStride, Span<T> target, int targetStride)
+        private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, int sourceStride, Span<T> target, int targetStride, bool add)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (rows == 0 || columns == 0)
@@ -517,14 +520,23 @@ namespace StaticGrad.Kernels
                 {
                     for (int j = 0; j < wholeColumns; j += 8)
                     {
-                        PackedGemm.Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref from, (i * sourceStride) + j)), sourceStride, ref Unsafe.As<T, float>(ref Unsafe.Add(ref to, (j * targetStride) + i)), targetStride);
+                        ref float block = ref Unsafe.As<T, float>(ref Unsafe.Add(ref from, (i * sourceStride) + j));
+                        ref float into = ref Unsafe.As<T, float>(ref Unsafe.Add(ref to, (j * targetStride) + i));
+                        if (add)
+                        {
+                            PackedGemm.Transpose8x8(ref block, sourceStride, ref into, targetStride, add: true);
+                        }
+                        else
+                        {
+                            PackedGemm.Transpose8x8(ref block, sourceStride, ref into, targetStride);
+                        }
                     }
 
                     for (int j = wholeColumns; j < columns; j++)
                     {
                         for (int r = i; r < i + 8; r++)
                         {
-                            Unsafe.Add(ref to, (j * targetStride) + r) = Unsafe.Add(ref from, (r * sourceStride) + j);
+                            Put(ref Unsafe.Add(ref to, (j * targetStride) + r), Unsafe.Add(ref from, (r * sourceStride) + j), add);
                         }
                     }
                 }
@@ -534,19 +546,24 @@ namespace StaticGrad.Kernels
             {
                 for (int j = 0; j < columns; j++)
                 {
-                    Unsafe.Add(ref to, (j * targetStride) + i) = Unsafe.Add(ref from, (i * sourceStride) + j);
+                    Put(ref Unsafe.Add(ref to, (j * targetStride) + i), Unsafe.Add(ref from, (i * sourceStride) + j), add);
                 }
             }
         }
 
-        private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch)
+        /// <summary><c>target = value</c>, or with <paramref name="add"/> <c>target += value</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put<T>(ref T target, T value, bool add)
+            where T : IAdditionOperators<T, T, T> => target = add ? target + value : value;
+
+        private static void InputGradient<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, int batch, ReadOnlySpan<T> weights, Span<T> inputGradient, bool add, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             PrepareInputGradient(shape, weights, scratch);
             int inputSize = shape.InputSize, outputSize = shape.OutputSize;
             for (int b = 0; b < batch; b++)
             {
-                InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), scratch);
+                InputGradientExample(shape, outputGradient.Slice(b * outputSize, outputSize), inputGradient.Slice(b * inputSize, inputSize), add, scratch);
             }
         }
 
@@ -582,13 +599,13 @@ namespace StaticGrad.Kernels
             bordered.Clear();
         }
 
-        /// <summary>One example's input gradient, in the scratch <see cref="PrepareInputGradient{T}"/> set up.</summary>
-        private static void InputGradientExample<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, Span<T> scratch)
+        /// <summary>One example's input gradient, in the scratch <see cref="PrepareInputGradient{T}"/> set up; written, or with <paramref name="add"/> added.</summary>
+        private static void InputGradientExample<T>(in PlaneConvolutionShape shape, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, bool add, Span<T> scratch)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (InputGradientIsChannelsLast<T>(shape))
             {
-                InputGradientExampleChannelsLast(shape, outputGradient, inputGradient, scratch);
+                InputGradientExampleChannelsLast(shape, outputGradient, inputGradient, add, scratch);
                 return;
             }
 
@@ -601,7 +618,7 @@ namespace StaticGrad.Kernels
             int border = ((kernel - 1) * gradientWidth) + kernel - 1;
             Embed(outputGradient, outChannels, shape.OutHeight, shape.OutWidth, bordered, gradientPlane, gradientWidth, border);
             Correlate(ref Unsafe.Add(ref MemoryMarshal.GetReference(bordered), shape.Padding * gradientWidth), gradientPlane, gradientWidth, outChannels, kernel, ref MemoryMarshal.GetReference(flipped), flippedTaps, shape.InChannelsRounded, ref MemoryMarshal.GetReference(result), gradientWide, ReadOnlySpan<T>.Empty);
-            Extract(result, gradientWide, gradientWidth, shape.Padding, channels, shape.Height, shape.Width, inputGradient);
+            Extract(result, gradientWide, gradientWidth, shape.Padding, channels, shape.Height, shape.Width, inputGradient, add);
         }
 
         private static void BiasGradient<T>(ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, Span<T> biasGradient)
@@ -656,8 +673,9 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary>The inverse of <see cref="Embed{T}"/>: reads the <c>rows × columns</c> interiors back into dense planes.</summary>
-        private static void Extract<T>(ReadOnlySpan<T> source, int planeStride, int rowStride, int offset, int channels, int rows, int columns, Span<T> target)
+        /// <summary>The inverse of <see cref="Embed{T}"/>: reads the <c>rows × columns</c> interiors back into dense planes (with <paramref name="add"/>, adds them there).</summary>
+        private static void Extract<T>(ReadOnlySpan<T> source, int planeStride, int rowStride, int offset, int channels, int rows, int columns, Span<T> target, bool add = false)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             if (target.Length < channels * rows * columns || source.Length < ((channels - 1) * planeStride) + offset + ((rows - 1) * rowStride) + columns)
             {
@@ -671,9 +689,36 @@ namespace StaticGrad.Kernels
                 ref T plane = ref Unsafe.Add(ref from, (c * planeStride) + offset);
                 for (int r = 0; r < rows; r++)
                 {
-                    CopyRow(ref Unsafe.Add(ref plane, r * rowStride), ref to, columns);
+                    if (add)
+                    {
+                        AddRow(ref Unsafe.Add(ref plane, r * rowStride), ref to, columns);
+                    }
+                    else
+                    {
+                        CopyRow(ref Unsafe.Add(ref plane, r * rowStride), ref to, columns);
+                    }
+
                     to = ref Unsafe.Add(ref to, columns);
                 }
+            }
+        }
+
+        /// <summary><c>to[i] += from[i]</c> for i below <paramref name="count"/>.</summary>
+        private static void AddRow<T>(ref T from, ref T to, int count)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
+                {
+                    (Vector256.LoadUnsafe(ref to, (nuint)i) + Vector256.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+                }
+            }
+
+            for (; i < count; i++)
+            {
+                Unsafe.Add(ref to, i) += Unsafe.Add(ref from, i);
             }
         }
 
@@ -1143,6 +1188,7 @@ namespace StaticGrad.Kernels
             public bool HasBias;
             public T* InputGradient;
             public bool HasInputGradient;
+            public bool AddInputGradient;
             public int Batch;
             public PlaneConvolutionWorkspace<T> Workspace;
             public int PartsRun;
@@ -1180,6 +1226,7 @@ namespace StaticGrad.Kernels
                     weightGradient,
                     biasGradient,
                     HasInputGradient ? new Span<T>(InputGradient + ((nint)first * inputSize), count * inputSize) : default,
+                    AddInputGradient,
                     Workspace.Part(part));
             }
         }

@@ -8,9 +8,10 @@ namespace StaticGrad.Tests.Kernels;
 /// <summary>
 /// StaticGrad.Runtime's <see cref="PlaneConvolution"/> on its own, against a convolution written here from PyTorch's
 /// definition (plain loops in double, index arithmetic with explicit bounds checks for the padding): forward, weight, bias
-/// and input gradients, float and double, overwrite and accumulate. Shapes are drawn to straddle the kernel's tiles: output
-/// and input channels not multiples of 4, tap counts not multiples of 4, planes shorter and longer than one 64-position block,
-/// batches beyond a weight-gradient chunk, kernels from 1×1 to larger than the input (with padding).
+/// and input gradients, float and double, overwrite and accumulate (the input gradient too). Shapes are drawn to straddle
+/// the kernel's tiles: output and input channels not multiples of 4, tap counts not multiples of 4, planes shorter and
+/// longer than one 64-position block, batches beyond a weight-gradient chunk, kernels from 1×1 to larger than the input
+/// (with padding).
 /// The suite runs again with AVX-512, AVX2 and all intrinsics off (<see cref="Numerics.InstructionSetTests"/>).
 /// </summary>
 public class PlaneConvolutionTests(ITestOutputHelper output)
@@ -198,12 +199,12 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
         Assert.Equal(oh, shape.OutHeight);
         Assert.Equal(ow, shape.OutWidth);
         double[] x = Values(random, batch * c * h * wd), w = Values(random, o * c * k * k), b = Values(random, o), dy = Values(random, batch * o * oh * ow);
-        bool hasBias = random.Next(2) == 0, accumulate = random.Next(2) == 0;
-        double[] dwStart = Values(random, w.Length), dbStart = Values(random, o);
+        bool hasBias = random.Next(2) == 0, accumulate = random.Next(2) == 0, inputGradient = random.Next(4) != 0, addInput = inputGradient && random.Next(2) == 0;
+        double[] dwStart = Values(random, w.Length), dbStart = Values(random, o), dxStart = Values(random, x.Length);
 
         // The reference, from the definition: y[n,o,r,s] = b[o] + Σ w[o,c,i,j]·x[n,c,r+i−pad,s+j−pad] (0 outside the input).
         double[] y = new double[batch * o * oh * ow], dw = accumulate ? (double[])dwStart.Clone() : new double[w.Length];
-        double[] db = accumulate ? (double[])dbStart.Clone() : new double[o], dx = new double[x.Length];
+        double[] db = accumulate ? (double[])dbStart.Clone() : new double[o], dx = addInput ? (double[])dxStart.Clone() : new double[x.Length];
         for (int n = 0; n < batch; n++)
         {
             for (int oc = 0; oc < o; oc++)
@@ -252,14 +253,13 @@ public class PlaneConvolutionTests(ITestOutputHelper output)
             Assert.True(T.IsNaN(yt[i]), $"{what}: forward wrote past the batch");
         }
 
-        T[] dwt = accumulate ? Cast<T>(dwStart) : Fill<T>(w.Length), dbt = accumulate ? Cast<T>(dbStart) : Fill<T>(o), dxt = Fill<T>(dx.Length);
-        bool inputGradient = random.Next(4) != 0;
-        PlaneConvolution.Backward<T>(shape, xt, dyt, batch, wt, dwt, dbt, accumulate, inputGradient ? dxt : default, workspace, team);
+        T[] dwt = accumulate ? Cast<T>(dwStart) : Fill<T>(w.Length), dbt = accumulate ? Cast<T>(dbStart) : Fill<T>(o), dxt = addInput ? Cast<T>(dxStart) : Fill<T>(dx.Length);
+        PlaneConvolution.Backward<T>(shape, xt, dyt, batch, wt, dwt, dbt, accumulate, inputGradient ? dxt : default, workspace, team, accumulateInputGradient: addInput);
         Compare(dw, dwt, tolerance, what + $", weight gradient (accumulate {accumulate})");
         Compare(db, dbt, tolerance, what + ", bias gradient");
         if (inputGradient)
         {
-            Compare(dx, dxt, tolerance, what + ", input gradient");
+            Compare(dx, dxt, tolerance, what + $", input gradient (added {addInput})");
         }
         else
         {

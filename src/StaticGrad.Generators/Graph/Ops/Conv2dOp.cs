@@ -18,6 +18,9 @@ namespace StaticGrad.Generators.Graph.Ops
 
         public override bool ReplacesParameterGradients => true;
 
+        /// <summary>∂X is added where the input is read again (a residual block's input): the kernels add as they write, so the value needs no scratch and no separate addition.</summary>
+        public override bool AccumulatesInputGradient => true;
+
         public override bool ReadsInputsAsSpans => true;
 
         public override string Key => "Conv2d";
@@ -198,7 +201,8 @@ namespace StaticGrad.Generators.Graph.Ops
             if (Direct(node))
             {
                 w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
-                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgumentOf(node)}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team});");
+                string addInput = dX is not null && code.Accumulates(node, 0) ? ", accumulateInputGradient: true" : string.Empty;
+                w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgumentOf(node)}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team}{addInput});");
                 return;
             }
 
@@ -233,7 +237,11 @@ namespace StaticGrad.Generators.Graph.Ops
             }
 
             w.Line(GemmShapeEmitter.Call($"Node{id}InputGradientProduct", code.Spec.Element, $"_node{id}ChannelsLast[0]", $"_parameters[{weight.Offset}]", $"_node{id}RowGradients[0]", rows: $"batch * {plane}", team: code.Team));
-            w.Line($"{code.TargetSpan(dX, input.Id)}.Clear();");
+            if (!code.Accumulates(node, 0))
+            {
+                w.Line($"{code.TargetSpan(dX, input.Id)}.Clear();");
+            }
+
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"global::StaticGrad.Kernels.Convolution.Row2ImAdd(new {code.ReadOnlySpan}(_node{id}RowGradients, b * {plane * patch}, {plane * patch}), {Window(node, input)}, new {code.Span}({dX}, b * {input.Size}, {input.Size}));");
             w.Close();
