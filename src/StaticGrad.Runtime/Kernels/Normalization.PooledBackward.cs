@@ -55,7 +55,7 @@ namespace StaticGrad.Kernels
                 throw new ArgumentException($"A per-channel span is shorter than the {channels} channels.");
             }
 
-            if (typeof(T) != typeof(float) || kernel != 2 || stride != 2 || height != 2 * outHeight || width != 2 * outWidth || outWidth < 8 || !Avx2.IsSupported || batch * area < 2)
+            if (!PooledFastPath<T>(batch, height, width, kernel, stride, outHeight, outWidth))
             {
                 Pooling.MaxPoolBackward(pooledGradient, indices, batch, channels, height, width, kernel, stride, outHeight, outWidth, reluGradient);
                 BatchNormBackward(x, reluGradient, batch, channels, area, weight, savedMean, savedInvStd, weightGradient, biasGradient, inputGradient, relu: true, bias: bias);
@@ -67,89 +67,241 @@ namespace StaticGrad.Kernels
                 MemoryMarshal.Cast<T, float>(weight), MemoryMarshal.Cast<T, float>(savedMean), MemoryMarshal.Cast<T, float>(savedInvStd), MemoryMarshal.Cast<T, float>(weightGradient), MemoryMarshal.Cast<T, float>(biasGradient), MemoryMarshal.Cast<T, float>(inputGradient));
         }
 
+        /// <summary>
+        /// <see cref="BatchNormReluMaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, int, int, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T})"/>
+        /// and then the weight and bias gradients of the convolution that produced <paramref name="x"/> (a ResNet's stem: one
+        /// input channel, 3×3, whose own input gradient nobody needs), as
+        /// <see cref="PlaneConvolution.Backward{T}(in PlaneConvolutionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, int, ReadOnlySpan{T}, Span{T}, Span{T}, bool, Span{T}, PlaneConvolutionWorkspace{T}, WorkerTeam?, bool)"/>
+        /// without an input gradient would give them. Where both fast paths run (floats, 2×2 pooling windows of stride 2 tiling
+        /// the planes, the convolution's single-channel path, one thread) the gradient of <paramref name="x"/> is never stored:
+        /// example by example, each channel's plane of it is made in a scratch of one plane (in <paramref name="reluGradient"/>)
+        /// and added to the convolution's weight gradient while it is in the first-level cache, the same operations in the same
+        /// order as the two kernels one after the other, so the same bits, without writing and reading back
+        /// batch·channels·height·width values. Elsewhere the two kernels run one after the other through
+        /// <paramref name="inputGradient"/>.
+        /// </summary>
+        /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+        /// <param name="x">The normalisation's input (the convolution's output), <c>[batch × channels × height × width]</c>.</param>
+        /// <param name="pooledGradient">∂L/∂pooled, <c>[batch × channels × outHeight × outWidth]</c>.</param>
+        /// <param name="pooled">The pooled values the forward pass wrote.</param>
+        /// <param name="indices">Per pooled value, its maximum's position within the example.</param>
+        /// <param name="batch">Examples.</param>
+        /// <param name="channels">Channels (the convolution's output channels).</param>
+        /// <param name="height">Input height.</param>
+        /// <param name="width">Input width.</param>
+        /// <param name="kernel">The pooling window's side.</param>
+        /// <param name="stride">The step between windows.</param>
+        /// <param name="outHeight">Pooled height.</param>
+        /// <param name="outWidth">Pooled width.</param>
+        /// <param name="weight">γ, <c>[channels]</c>.</param>
+        /// <param name="bias">β, <c>[channels]</c>.</param>
+        /// <param name="savedMean">The forward pass's batch mean.</param>
+        /// <param name="savedInvStd">The forward pass's <c>1/√(var + ε)</c>.</param>
+        /// <param name="weightGradient">Adds ∂L/∂γ.</param>
+        /// <param name="biasGradient">Adds ∂L/∂β.</param>
+        /// <param name="inputGradient">Room for ∂L/∂x, <c>[batch × channels × height × width]</c>, used only where the kernels run one after the other.</param>
+        /// <param name="reluGradient">Room for the ReLU's gradient, <c>[batch × channels × height × width]</c>; its first plane is the scratch of the fused path.</param>
+        /// <param name="convolution">The convolution that produced <paramref name="x"/>.</param>
+        /// <param name="convolutionInput">Its input, <c>[batch × inChannels × inHeight × inWidth]</c>.</param>
+        /// <param name="convolutionWeights">Its weights.</param>
+        /// <param name="convolutionWeightGradient">Receives (or, with <paramref name="accumulateConvolution"/>, adds) its ∂L/∂weights.</param>
+        /// <param name="convolutionBiasGradient">Receives (or adds) its ∂L/∂bias; empty when it has no bias.</param>
+        /// <param name="accumulateConvolution">Add to the convolution's gradients instead of overwriting them.</param>
+        /// <param name="convolutionWorkspace">The convolution's scratch memory.</param>
+        /// <param name="team">Threads the convolution's weight gradient may use (the kernels then run one after the other); null for the calling thread only.</param>
+        /// <exception cref="ArgumentException">A span is shorter than the shapes say, or the convolution's output is not <c>channels × height × width</c>.</exception>
+        public static void BatchNormReluMaxPoolBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> pooledGradient, ReadOnlySpan<T> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int kernel, int stride, int outHeight, int outWidth,
+            ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, Span<T> reluGradient,
+            in PlaneConvolutionShape convolution, ReadOnlySpan<T> convolutionInput, ReadOnlySpan<T> convolutionWeights, Span<T> convolutionWeightGradient, Span<T> convolutionBiasGradient, bool accumulateConvolution, PlaneConvolutionWorkspace<T> convolutionWorkspace, WorkerTeam? team = null)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            ArgumentNullException.ThrowIfNull(convolutionWorkspace);
+            if (convolution.OutChannels != channels || convolution.OutHeight != height || convolution.OutWidth != width)
+            {
+                throw new ArgumentException($"The convolution gives {convolution.OutChannels}×{convolution.OutHeight}×{convolution.OutWidth} per example, not the {channels}×{height}×{width} being normalised.", nameof(convolution));
+            }
+
+            bool fused = PooledFastPath<T>(batch, height, width, kernel, stride, outHeight, outWidth) && PlaneConvolution.TakesPlaneWeightGradients<T>(convolution)
+                && (team is null || team.Threads == 1) && channels <= MaxFusedChannels && convolutionWorkspace.Shape.Equals(convolution);
+            if (!fused)
+            {
+                BatchNormReluMaxPoolBackward(x, pooledGradient, pooled, indices, batch, channels, height, width, kernel, stride, outHeight, outWidth, weight, bias, savedMean, savedInvStd, weightGradient, biasGradient, inputGradient, reluGradient);
+                PlaneConvolution.Backward(convolution, convolutionInput, inputGradient, batch, convolutionWeights, convolutionWeightGradient, convolutionBiasGradient, accumulateConvolution, default, convolutionWorkspace, team);
+                return;
+            }
+
+            int area = height * width, outArea = outHeight * outWidth, count = batch * channels * area, pooledCount = batch * channels * outArea;
+            if (x.Length < count || reluGradient.Length < area || pooledGradient.Length < pooledCount || pooled.Length < pooledCount || indices.Length < pooledCount || convolutionInput.Length < batch * convolution.InputSize)
+            {
+                throw new ArgumentException("x, pooledGradient, pooled, indices, reluGradient or convolutionInput is shorter than the shapes say.");
+            }
+
+            if (weight.Length < channels || bias.Length < channels || savedMean.Length < channels || savedInvStd.Length < channels || weightGradient.Length < channels || biasGradient.Length < channels)
+            {
+                throw new ArgumentException($"A per-channel span is shorter than the {channels} channels.");
+            }
+
+            if (convolutionWeightGradient.Length != convolution.WeightCount || !(convolutionBiasGradient.Length == 0 || convolutionBiasGradient.Length == channels))
+            {
+                throw new ArgumentException($"The convolution's weight gradient must have {convolution.WeightCount} elements and its bias gradient {channels} or none, but have {convolutionWeightGradient.Length} and {convolutionBiasGradient.Length}.");
+            }
+
+            if (!accumulateConvolution)
+            {
+                convolutionWeightGradient.Clear();
+                convolutionBiasGradient.Clear();
+            }
+
+            PooledBackward2x2Convolution(
+                MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(pooledGradient), MemoryMarshal.Cast<T, float>(pooled), indices, batch, channels, height, width, outHeight, outWidth,
+                MemoryMarshal.Cast<T, float>(weight), MemoryMarshal.Cast<T, float>(savedMean), MemoryMarshal.Cast<T, float>(savedInvStd), MemoryMarshal.Cast<T, float>(weightGradient), MemoryMarshal.Cast<T, float>(biasGradient),
+                convolution, MemoryMarshal.Cast<T, float>(convolutionInput), MemoryMarshal.Cast<T, float>(convolutionWeightGradient), MemoryMarshal.Cast<T, float>(convolutionBiasGradient),
+                MemoryMarshal.Cast<T, float>(convolutionWorkspace.Part(0)).Slice(0, convolution.PaddedPlane), MemoryMarshal.Cast<T, float>(reluGradient).Slice(0, area));
+        }
+
+        /// <summary>At most this many channels take the fused path (their per-channel values live on the stack).</summary>
+        private const int MaxFusedChannels = 256;
+
+        private static unsafe void PooledBackward2x2Convolution(ReadOnlySpan<float> x, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int outHeight, int outWidth,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient,
+            in PlaneConvolutionShape convolution, ReadOnlySpan<float> convolutionInput, Span<float> convolutionWeightGradient, Span<float> convolutionBiasGradient, Span<float> padded, Span<float> plane)
+        {
+            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, inputSize = convolution.InputSize;
+            Span<float> constants = stackalloc float[PlaneConstants * channels];
+            padded.Clear(); // the borders stay zero; each example writes only the interior
+            fixed (float* input = x)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outArea, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants.Slice(c * PlaneConstants, PlaneConstants));
+                }
+
+                // Example by example, as the convolution's weight gradient goes: each channel's plane of ∂x is made in the scratch
+                // and added to that channel's weight gradient at once.
+                for (int b = 0; b < batch; b++)
+                {
+                    PlaneConvolution.EmbedSingleChannel(convolution, convolutionInput.Slice(b * inputSize, inputSize), padded);
+                    for (int c = 0; c < channels; c++)
+                    {
+                        int planeAt = (b * exampleStride) + (c * area);
+                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outArea, c * area, width, outHeight, outWidth, constants.Slice(c * PlaneConstants, PlaneConstants), ref MemoryMarshal.GetReference(plane));
+                        PlaneConvolution.AddPlaneWeightGradient(convolution, padded, plane, c, convolutionWeightGradient, convolutionBiasGradient);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The fast path of <see cref="BatchNormReluMaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, int, int, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T})"/>: whether it serves these shapes on this machine.</summary>
+        private static bool PooledFastPath<T>(int batch, int height, int width, int kernel, int stride, int outHeight, int outWidth) =>
+            typeof(T) == typeof(float) && kernel == 2 && stride == 2 && height == 2 * outHeight && width == 2 * outWidth && outWidth >= 8 && Avx2.IsSupported && batch * height * width >= 2;
+
         private static unsafe void PooledBackward2x2(ReadOnlySpan<float> x, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int outHeight, int outWidth,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient)
         {
-            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, n = batch * area;
+            int area = height * width, exampleStride = channels * area;
+            Span<float> constants = stackalloc float[PlaneConstants];
+            fixed (float* input = x)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outHeight * outWidth, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        int planeAt = (b * exampleStride) + (c * area);
+                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outHeight * outWidth, c * area, width, outHeight, outWidth, constants, ref inputGradient[planeAt]);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The values per channel that <see cref="PooledChannelSums"/> hands to <see cref="PooledInputGradientPlane"/>: k = γ·invStd, the mean, invStd, Σg/n, Σg·x̂/n.</summary>
+        private const int PlaneConstants = 5;
+
+        /// <summary>
+        /// Channel <paramref name="c"/>'s sums over the maxima only, Σ g and Σ g·(x − mean) with g the pooled gradient where the
+        /// pooled value is positive: adds ∂β and ∂γ and writes what the input gradient's planes need into <paramref name="constants"/>.
+        /// </summary>
+        private static unsafe void PooledChannelSums(float* input, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int area, int outArea, int c,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient, Span<float> constants)
+        {
+            ref float g = ref MemoryMarshal.GetReference(pooledGradient);
+            ref float p = ref MemoryMarshal.GetReference(pooled);
+            ref int index = ref MemoryMarshal.GetReference(indices);
+            int exampleStride = channels * area, channelBase = c * area, n = batch * area;
+            double mean = savedMean[c], invStd = savedInvStd[c];
+            Vector256<double> m = Vector256.Create(mean), s0 = default, s1 = default, d0 = default, d1 = default;
+            double sumDy = 0, sumDyCentred = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                float* plane = input + (b * exampleStride) + channelBase;
+                int at = ((b * channels) + c) * outArea, w = 0;
+                for (; w <= outArea - 8; w += 8)
+                {
+                    Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(at + w)), Vector256<float>.Zero);
+                    Vector256<float> gv = Vector256.LoadUnsafe(ref g, (nuint)(at + w)) & gate;
+                    Vector256<int> positions = Vector256.LoadUnsafe(ref index, (nuint)(at + w)) - Vector256.Create(channelBase);
+                    Vector256<float> xv = Avx2.GatherVector256(plane, positions, 4);
+                    Vector256<double> g0 = Vector256.WidenLower(gv), g1 = Vector256.WidenUpper(gv);
+                    s0 += g0;
+                    s1 += g1;
+                    d0 += g0 * (Vector256.WidenLower(xv) - m);
+                    d1 += g1 * (Vector256.WidenUpper(xv) - m);
+                }
+
+                for (; w < outArea; w++)
+                {
+                    float pv = Unsafe.Add(ref p, at + w);
+                    double gs = pv > 0 ? Unsafe.Add(ref g, at + w) : 0;
+                    sumDy += gs;
+                    sumDyCentred += gs * (plane[Unsafe.Add(ref index, at + w) - channelBase] - mean);
+                }
+            }
+
+            sumDy += Vector256.Sum(s0 + s1);
+            sumDyCentred += Vector256.Sum(d0 + d1);
+            double sumDyXHat = sumDyCentred * invStd;
+            biasGradient[c] += (float)sumDy;
+            weightGradient[c] += (float)sumDyXHat;
+            constants[0] = (float)(weight[c] * invStd);
+            constants[1] = (float)mean;
+            constants[2] = (float)invStd;
+            constants[3] = (float)(sumDy / n);
+            constants[4] = (float)(sumDyXHat / n);
+        }
+
+        /// <summary>
+        /// One plane of the input gradient, <c>dx = k·(g − Σg/n − x̂·Σg·x̂/n)</c>, with g (the ReLU's gradient) made in registers
+        /// from the pooled gradients and indices as <see cref="Pooling.MaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, int, int, int, int, int, Span{T})"/> makes it.
+        /// </summary>
+        private static void PooledInputGradientPlane(ref float xPlane, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int at, int channelBase, int width, int outHeight, int outWidth, ReadOnlySpan<float> constants, ref float dxPlane)
+        {
             Vector256<int> lowPairs = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3), highPairs = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
             Vector256<int> columns = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             ref float g = ref MemoryMarshal.GetReference(pooledGradient);
             ref float p = ref MemoryMarshal.GetReference(pooled);
             ref int index = ref MemoryMarshal.GetReference(indices);
-            ref float dX = ref MemoryMarshal.GetReference(inputGradient);
-            fixed (float* input = x)
+            Vector256<float> k = Vector256.Create(constants[0]), mv = Vector256.Create(constants[1]), sv = Vector256.Create(constants[2]);
+            Vector256<float> meanDy = Vector256.Create(constants[3]), meanDyXHat = Vector256.Create(constants[4]);
+            for (int oy = 0; oy < outHeight; oy++)
             {
-                for (int c = 0; c < channels; c++)
+                int rowAt = at + (oy * outWidth), top = 2 * oy * width;
+                for (int ox = 0; ; ox += 8)
                 {
-                    double mean = savedMean[c], invStd = savedInvStd[c];
-                    int channelBase = c * area;
-
-                    // The sums over the maxima only: Σ g and Σ g·(x − mean), g the pooled gradient where the pooled value is positive.
-                    Vector256<double> m = Vector256.Create(mean), s0 = default, s1 = default, d0 = default, d1 = default;
-                    double sumDy = 0, sumDyCentred = 0;
-                    for (int b = 0; b < batch; b++)
+                    ox = Math.Min(ox, outWidth - 8); // the last step overlaps the one before: the same values again
+                    Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(rowAt + ox)), Vector256<float>.Zero);
+                    Vector256<float> gv = (Vector256.LoadUnsafe(ref g, (nuint)(rowAt + ox)) + Vector256<float>.Zero) & gate; // −0 becomes +0, as 0 + g does
+                    Vector256<int> iv = Vector256.LoadUnsafe(ref index, (nuint)(rowAt + ox));
+                    Vector256<float> gLow = Avx2.PermuteVar8x32(gv, lowPairs), gHigh = Avx2.PermuteVar8x32(gv, highPairs);
+                    Vector256<int> iLow = Avx2.PermuteVar8x32(iv, lowPairs), iHigh = Avx2.PermuteVar8x32(iv, highPairs);
+                    int first = top + (2 * ox);
+                    Vector256<int> position = Vector256.Create(channelBase + first) + columns;
+                    InputGradient8(ref xPlane, ref dxPlane, first, gLow & Vector256.Equals(iLow, position).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
+                    InputGradient8(ref xPlane, ref dxPlane, first + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
+                    InputGradient8(ref xPlane, ref dxPlane, first + width, gLow & Vector256.Equals(iLow, position + Vector256.Create(width)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
+                    InputGradient8(ref xPlane, ref dxPlane, first + width + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(width + 8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
+                    if (ox == outWidth - 8)
                     {
-                        float* plane = input + (b * exampleStride) + channelBase;
-                        int at = ((b * channels) + c) * outArea, w = 0;
-                        for (; w <= outArea - 8; w += 8)
-                        {
-                            Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(at + w)), Vector256<float>.Zero);
-                            Vector256<float> gv = Vector256.LoadUnsafe(ref g, (nuint)(at + w)) & gate;
-                            Vector256<int> positions = Vector256.LoadUnsafe(ref index, (nuint)(at + w)) - Vector256.Create(channelBase);
-                            Vector256<float> xv = Avx2.GatherVector256(plane, positions, 4);
-                            Vector256<double> g0 = Vector256.WidenLower(gv), g1 = Vector256.WidenUpper(gv);
-                            s0 += g0;
-                            s1 += g1;
-                            d0 += g0 * (Vector256.WidenLower(xv) - m);
-                            d1 += g1 * (Vector256.WidenUpper(xv) - m);
-                        }
-
-                        for (; w < outArea; w++)
-                        {
-                            float pv = Unsafe.Add(ref p, at + w);
-                            double gs = pv > 0 ? Unsafe.Add(ref g, at + w) : 0;
-                            sumDy += gs;
-                            sumDyCentred += gs * (plane[Unsafe.Add(ref index, at + w) - channelBase] - mean);
-                        }
-                    }
-
-                    sumDy += Vector256.Sum(s0 + s1);
-                    sumDyCentred += Vector256.Sum(d0 + d1);
-                    double sumDyXHat = sumDyCentred * invStd;
-                    biasGradient[c] += (float)sumDy;
-                    weightGradient[c] += (float)sumDyXHat;
-
-                    // dx = k·(g − Σg/n − x̂·Σg·x̂/n), with g made from the pooled gradient as Pooling.MaxPoolBackward makes it.
-                    Vector256<float> k = Vector256.Create((float)(weight[c] * invStd)), mv = Vector256.Create((float)mean), sv = Vector256.Create((float)invStd);
-                    Vector256<float> meanDy = Vector256.Create((float)(sumDy / n)), meanDyXHat = Vector256.Create((float)(sumDyXHat / n));
-                    for (int b = 0; b < batch; b++)
-                    {
-                        int planeAt = (b * exampleStride) + channelBase, at = ((b * channels) + c) * outArea;
-                        ref float xPlane = ref Unsafe.AsRef<float>(input + planeAt);
-                        ref float dxPlane = ref Unsafe.Add(ref dX, planeAt);
-                        for (int oy = 0; oy < outHeight; oy++)
-                        {
-                            int rowAt = at + (oy * outWidth), top = 2 * oy * width;
-                            for (int ox = 0; ; ox += 8)
-                            {
-                                ox = Math.Min(ox, outWidth - 8); // the last step overlaps the one before: the same values again
-                                Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(rowAt + ox)), Vector256<float>.Zero);
-                                Vector256<float> gv = (Vector256.LoadUnsafe(ref g, (nuint)(rowAt + ox)) + Vector256<float>.Zero) & gate; // −0 becomes +0, as 0 + g does
-                                Vector256<int> iv = Vector256.LoadUnsafe(ref index, (nuint)(rowAt + ox));
-                                Vector256<float> gLow = Avx2.PermuteVar8x32(gv, lowPairs), gHigh = Avx2.PermuteVar8x32(gv, highPairs);
-                                Vector256<int> iLow = Avx2.PermuteVar8x32(iv, lowPairs), iHigh = Avx2.PermuteVar8x32(iv, highPairs);
-                                int first = top + (2 * ox);
-                                Vector256<int> position = Vector256.Create(channelBase + first) + columns;
-                                InputGradient8(ref xPlane, ref dxPlane, first, gLow & Vector256.Equals(iLow, position).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                                InputGradient8(ref xPlane, ref dxPlane, first + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                                InputGradient8(ref xPlane, ref dxPlane, first + width, gLow & Vector256.Equals(iLow, position + Vector256.Create(width)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                                InputGradient8(ref xPlane, ref dxPlane, first + width + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(width + 8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                                if (ox == outWidth - 8)
-                                {
-                                    break;
-                                }
-                            }
-                        }
+                        break;
                     }
                 }
             }

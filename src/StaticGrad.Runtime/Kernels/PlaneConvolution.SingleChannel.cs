@@ -123,6 +123,36 @@ namespace StaticGrad.Kernels
             }
         }
 
+        /// <summary>
+        /// Whether <see cref="AddPlaneWeightGradient"/> serves <paramref name="shape"/> on this machine: the single-channel path
+        /// runs (a layer after it can then hand over its output gradient plane by plane instead of storing it whole).
+        /// </summary>
+        internal static bool TakesPlaneWeightGradients<T>(in PlaneConvolutionShape shape)
+            where T : unmanaged => SingleChannel<T>(shape);
+
+        /// <summary>Copies one example's input into <paramref name="padded"/> (<see cref="PlaneConvolutionShape.PaddedPlane"/> values whose borders the caller cleared once) for <see cref="AddPlaneWeightGradient"/>.</summary>
+        internal static void EmbedSingleChannel(in PlaneConvolutionShape shape, ReadOnlySpan<float> example, Span<float> padded) =>
+            Embed(example, 1, shape.Height, shape.Width, padded, shape.PaddedPlane, shape.PaddedWidth, (shape.Padding * shape.PaddedWidth) + shape.Padding);
+
+        /// <summary>
+        /// One example's output-gradient plane of channel <paramref name="channel"/> added to the weight and bias gradients, as
+        /// <see cref="WeightGradientSingleChannel"/> adds it (the same operations, so a caller that goes example by example and
+        /// channel by channel gets the same bits): only where <see cref="TakesPlaneWeightGradients{T}"/> said so.
+        /// </summary>
+        internal static void AddPlaneWeightGradient(in PlaneConvolutionShape shape, ReadOnlySpan<float> padded, ReadOnlySpan<float> gradientPlane, int channel, Span<float> weightGradient, Span<float> biasGradient)
+        {
+            int outWidth = shape.OutWidth;
+            if (padded.Length < shape.PaddedPlane || gradientPlane.Length < shape.OutHeight * outWidth)
+            {
+                throw new ArgumentException("padded or gradientPlane is shorter than the shape says.");
+            }
+
+            Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            Vector512<float> keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create(32 - outWidth)).AsSingle();
+            ChannelWeightGradient(ref MemoryMarshal.GetReference(padded), shape.PaddedWidth, outWidth - 16, keep, ref MemoryMarshal.GetReference(gradientPlane), shape.OutHeight, outWidth,
+                weightGradient.Slice(channel * 9, 9), biasGradient.IsEmpty ? biasGradient : biasGradient.Slice(channel, 1));
+        }
+
         /// <summary>One example's one channel: <c>∂W[tap] += Σ_r ∂y[r, …] · x[r + ky, kx…]</c> and <c>∂b += Σ ∂y</c>.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ChannelWeightGradient(ref float x, int paddedWidth, int high, Vector512<float> keep, ref float dy, int rows, int outWidth, Span<float> weightGradient, Span<float> biasGradient)

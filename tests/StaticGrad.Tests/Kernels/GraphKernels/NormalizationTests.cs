@@ -460,6 +460,55 @@ public class NormalizationTests
         }
     }
 
+    /// <summary>
+    /// The stem's backward with the convolution's weight gradient folded in, against the two kernels one after the other
+    /// (the folded BatchNorm + ReLU + MaxPool backward writing ∂x, then the convolution's backward reading it): the same bits
+    /// for ∂γ, ∂β, ∂W and ∂b, overwriting or adding, with and without a bias. Where the fused path runs (floats, the
+    /// convolution's single-channel path: AVX-512, output rows 16 to 32 wide) ∂x is never written; elsewhere it is, and
+    /// equals the two kernels'.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 5, 28, 28, 1, true, false)]
+    [InlineData(2, 4, 18, 18, 0, false, true)] // output rows 16 wide
+    [InlineData(2, 3, 16, 34, 1, true, true)] // rows 34 wide: not the single-channel path
+    public void BatchNormReluMaxPoolBackward_WithTheConvolution_GivesWhatTheTwoKernelsGive(int batch, int channels, int inHeight, int inWidth, int padding, bool hasBias, bool accumulate)
+    {
+        var convolution = new PlaneConvolutionShape(1, inHeight, inWidth, channels, 3, padding);
+        var random = new Random(47);
+        float[] u = ToFloat(Random(random, batch * convolution.InputSize)), cw = ToFloat(Random(random, convolution.WeightCount, 0.5)), cb = ToFloat(Random(random, channels, 0.5));
+        float[] w = ToFloat(Random(random, channels, 1, 0.5)), b = ToFloat(Random(random, channels, 0.5));
+        int height = convolution.OutHeight, width = convolution.OutWidth, area = height * width, outHeight = height / 2, outWidth = width / 2, pooledCount = batch * channels * outHeight * outWidth;
+        float[] x = new float[batch * channels * area];
+        var workspace = new PlaneConvolutionWorkspace<float>(convolution);
+        PlaneConvolution.Forward<float>(convolution, u, batch, cw, hasBias ? cb : default, x, workspace);
+        float[] mean = new float[channels], invStd = new float[channels], pooled = new float[pooledCount], runningMean = new float[channels], runningVar = new float[channels];
+        int[] indices = new int[pooledCount];
+        Normalization.BatchNormReluMaxPoolTraining<float>(x, batch, channels, height, width, w, b, Epsilon, 0.1, runningMean, runningVar, mean, invStd, 2, 2, outHeight, outWidth, pooled, indices, new float[area]);
+        float[] dy = ToFloat(Random(random, pooledCount));
+
+        float[] Start(int count) => Array.ConvertAll(new int[count], i => (float)(0.25 * (i % 5)));
+        float[] dX = new float[x.Length], dW = Start(channels), dB = Start(channels), cwg = Start(cw.Length), cbg = hasBias ? Start(channels) : [];
+        Normalization.BatchNormReluMaxPoolBackward<float>(x, dy, pooled, indices, batch, channels, height, width, 2, 2, outHeight, outWidth, w, b, mean, invStd, dW, dB, dX, new float[x.Length]);
+        PlaneConvolution.Backward<float>(convolution, u, dX, batch, cw, cwg, cbg, accumulate, default, workspace);
+
+        float[] fusedDX = Array.ConvertAll(new float[x.Length], _ => 7f), fusedDW = Start(channels), fusedDB = Start(channels), fusedCwg = Start(cw.Length), fusedCbg = hasBias ? Start(channels) : [];
+        Normalization.BatchNormReluMaxPoolBackward<float>(x, dy, pooled, indices, batch, channels, height, width, 2, 2, outHeight, outWidth, w, b, mean, invStd, fusedDW, fusedDB, fusedDX, new float[x.Length],
+            convolution, u, cw, fusedCwg, fusedCbg, accumulate, workspace);
+        Assert.Equal(dW, fusedDW);
+        Assert.Equal(dB, fusedDB);
+        Assert.Equal(cwg, fusedCwg);
+        Assert.Equal(cbg, fusedCbg);
+        bool fused = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && width is >= 16 and <= 32;
+        if (fused)
+        {
+            Assert.All(fusedDX, v => Assert.Equal(7f, v)); // never stored
+        }
+        else
+        {
+            Assert.Equal(dX, fusedDX);
+        }
+    }
+
     [Fact]
     public void WarmCalls_AllocateNothing()
     {
