@@ -78,6 +78,16 @@ namespace StaticGrad.Generators.Emit.Graph
         /// <summary>Whether <paramref name="id"/> is a pooling node whose forward pass its producer's producer writes: it has a backward method only.</summary>
         public bool IsFoldedPool(int id) => PoolFolds.ContainsValue(id);
 
+        /// <summary>Producer id → the node whose training backward pass computes the producer's weight gradient (see <see cref="OpDefinition.FoldsWeightGradient"/>); set by the emitter.</summary>
+        public System.Collections.Generic.Dictionary<int, int> WeightGradientFolds { get; } = new();
+
+        /// <summary>The producer of <paramref name="node"/>'s input whose weight gradient <paramref name="node"/>'s training backward computes, or null.</summary>
+        public GraphNode? FoldedWeightGradient(GraphNode node) =>
+            node.Inputs.Count == 1 && WeightGradientFolds.TryGetValue(node.Inputs[0], out int into) && into == node.Id ? Spec.Nodes[node.Inputs[0]] : null;
+
+        /// <summary>Whether the backward method being written is a <c>Node{id}BackwardToInput</c> (the pass on to the model's input): weight-gradient folds are not taken there.</summary>
+        public bool WritingToInput { get; set; }
+
         /// <summary>Whether <paramref name="id"/> is a producer whose activation is folded in: its own value and gradient are never stored.</summary>
         public bool IsFoldedProducer(int id) => Folds.ContainsKey(id);
 

@@ -48,6 +48,18 @@ namespace StaticGrad.Generators.Emit.Graph
                     code.PoolFolds[producer.Id] = readers[0].Id;
                 }
             }
+
+            foreach (int folder in code.PoolFolds.Keys)
+            {
+                GraphNode node = spec.Nodes[folder];
+                GraphNode producer = spec.Nodes[node.Inputs[0]];
+                bool onlyReader = spec.Nodes.Sum(n => n.Inputs.Count(i => i == producer.Id)) == 1 && spec.Outputs.All(o => o.Node != producer.Id);
+                if (onlyReader && routing.Targets.TryGetValue(producer.Id, out (string? Target, bool Add)[]? targets) && targets.All(t => t.Target is null) && !code.ReadsInputSpan(producer)
+                    && OpCatalogue.Of(node.Op).FoldsWeightGradient(code, node, producer))
+                {
+                    code.WeightGradientFolds[producer.Id] = node.Id;
+                }
+            }
         }
 
         /// <summary>Whether the activation's backward pass overwrites its producer's gradient buffer, with nothing added after: the producer can read the activation's gradient instead.</summary>

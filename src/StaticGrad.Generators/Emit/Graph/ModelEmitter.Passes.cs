@@ -63,7 +63,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     continue;
                 }
 
-                w.Line($"Node{id}Backward{(toInput is not null && DiffersToInput(toInput, id) ? "ToInput" : string.Empty)}({code.NodeArguments(node)}); // %{id} = {Describe(spec, node)}");
+                w.Line($"Node{id}Backward{(toInput is not null && HasToInputVariant(code, toInput, id) ? "ToInput" : string.Empty)}({code.NodeArguments(node)}); // %{id} = {Describe(spec, node)}");
                 for (int k = 0; k < targets.Length; k++)
                 {
                     if (targets[k].Add)
@@ -111,12 +111,16 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line();
                 }
 
-                if (DiffersToInput(routing, node.Id))
+                if (HasToInputVariant(code, routing, node.Id))
                 {
-                    w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>");
+                    w.Line(DiffersToInput(routing, node.Id)
+                        ? $"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>"
+                        : $"/// <summary>Backward of %{node.Id} ({Xml(what)}) in the pass on to the model's input (for Backward(outputGradients, inputGradients)): no weight-gradient fold.</summary>");
                     w.Open($"private void Node{node.Id}BackwardToInput({code.NodeParameters(node)})");
                     code.Accumulating = routing.ToInputAccumulated;
+                    code.WritingToInput = true;
                     op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
+                    code.WritingToInput = false;
                     w.Close();
                     w.Line();
                 }

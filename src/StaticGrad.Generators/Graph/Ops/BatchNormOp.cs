@@ -69,6 +69,14 @@ namespace StaticGrad.Generators.Graph.Ops
         public override bool FoldsPool(GraphCode code, GraphNode node, GraphNode pool) =>
             node.Shape.Count == 3 && Pool2dOp.IsMaxPool(pool);
 
+        /// <summary>
+        /// With its pooling folded, the weight gradient of the convolution before it when that convolution is a stem's (one
+        /// input channel, 3×3, stride 1): <c>Normalization.BatchNormReluMaxPoolBackward</c> with the convolution makes each
+        /// plane of the convolution's output gradient in a scratch and adds it to the weight gradient at once.
+        /// </summary>
+        public override bool FoldsWeightGradient(GraphCode code, GraphNode node, GraphNode producer) =>
+            code.FoldedPool(node) is not null && Conv2dOp.HasPlaneWeightGradient(producer);
+
         public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
 
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
@@ -169,8 +177,18 @@ namespace StaticGrad.Generators.Graph.Ops
             if (relu is not null && foldedPool is { } pool)
             {
                 w.Line($"// MaxPool %{pool.Id}'s backward is folded in: the ReLU's gradient is made from %{pool.Id}'s gradient, values and indices as it is read (stored only where the kernel has no such path).");
-                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
-                w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)});");
+                if (!code.WritingToInput && code.FoldedWeightGradient(node) is { } convolution)
+                {
+                    w.Line($"// %{convolution.Id}'s weight gradient is folded in too: each plane of %{convolution.Id}'s gradient is made in a scratch and added to it at once (stored only where the kernel has no such path).");
+                    w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
+                    w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)},");
+                    w.Line($"    {Conv2dOp.FoldedWeightGradientArguments(code, convolution)});");
+                }
+                else
+                {
+                    w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
+                    w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)});");
+                }
             }
             else
             {

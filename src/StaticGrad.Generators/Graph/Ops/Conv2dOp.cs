@@ -94,6 +94,18 @@ namespace StaticGrad.Generators.Graph.Ops
 
         private static bool Direct(GraphNode node) => node.Settings.Int(3) == 1;
 
+        /// <summary>Whether the runtime may take this convolution's weight gradient one output-gradient plane at a time (a stem: one input channel, 3×3, stride 1), so the op after it can fold it in (<see cref="OpDefinition.FoldsWeightGradient"/>).</summary>
+        public static bool HasPlaneWeightGradient(GraphNode node) => Direct(node) && node.Settings.Int(0) == 1 && node.Settings.Int(2) == 3;
+
+        /// <summary>The convolution's arguments to a kernel that computes its weight gradient (<c>Normalization.BatchNormReluMaxPoolBackward</c>): shape, input, weights, gradients, accumulate, workspace, team.</summary>
+        public static string FoldedWeightGradientArguments(GraphCode code, GraphNode node)
+        {
+            StateTensor weight = code.Parameter(node, "weight");
+            string biasGradient = code.HasParameter(node, "bias") ? code.ParameterGradientSpan(code.Parameter(node, "bias")) : "default";
+            string accumulate = code.ReplaceGradientsOf(node) is { } replace ? $"!{replace}" : "true";
+            return $"Node{node.Id}Convolution, {code.ValueSpan(node.Inputs[0])}, {code.ParameterSpan(weight)}, {code.ParameterGradientSpan(weight)}, {biasGradient}, {accumulate}, _node{node.Id}Workspace, {code.Team}";
+        }
+
         private static int Patch(GraphNode node) => node.Settings.Int(0) * node.Settings.Int(2) * node.Settings.Int(2);
 
         private static int Plane(GraphNode node) => node.Shape[1] * node.Shape[2];
@@ -198,11 +210,24 @@ namespace StaticGrad.Generators.Graph.Ops
             string biasGradient = code.HasParameter(node, "bias") ? code.ParameterGradientSpan(code.Parameter(node, "bias")) : "default";
             GraphNode input = code.Spec.Nodes[node.Inputs[0]];
             string? dX = inputGradients[0];
+            int into = -1;
+            bool folded = !code.WritingToInput && code.WeightGradientFolds.TryGetValue(id, out into);
+            if (folded)
+            {
+                w.Line($"// In training Node{into}Backward computes this weight gradient as it makes %{id}'s gradient, plane by plane (never stored); evaluation's backward reads the stored gradient here.");
+                w.Open("if (!_training)");
+            }
+
             if (Direct(node))
             {
                 w.Line($"global::StaticGrad.Kernels.PlaneConvolution.Backward(Node{id}Convolution, {code.ValueSpan(input.Id)}, {code.GradientSpan(id)}, batch, {code.ParameterSpan(weight)},");
                 string addInput = dX is not null && code.Accumulates(node, 0) ? ", accumulateInputGradient: true" : string.Empty;
                 w.Line($"    {code.ParameterGradientSpan(weight)}, {biasGradient}, {code.AccumulateArgumentOf(node)}, {(dX is null ? "default" : code.TargetSpan(dX, input.Id))}, _node{id}Workspace, {code.Team}{addInput});");
+                if (folded)
+                {
+                    w.Close(); // only direct convolutions fold (HasPlaneWeightGradient)
+                }
+
                 return;
             }
 

@@ -65,6 +65,15 @@ namespace StaticGrad.Generators.Graph.Ops
         /// </summary>
         public virtual bool FoldsPool(GraphCode code, GraphNode node, GraphNode pool) => false;
 
+        /// <summary>
+        /// Whether this op, with a pooling folded in (<see cref="FoldsPool"/>), also computes <paramref name="producer"/>'s
+        /// weight and bias gradients in its training backward pass, when this op alone reads the producer's value and no
+        /// backward pass but the one on to the model's input needs the producer's input gradient: the gradient of the
+        /// producer's value is then never stored. The producer's backward method then runs only in evaluation; the pass on to
+        /// the model's input writes both ops' ToInput methods, which do not fold.
+        /// </summary>
+        public virtual bool FoldsWeightGradient(GraphCode code, GraphNode node, GraphNode producer) => false;
+
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 
