@@ -119,12 +119,12 @@ namespace StaticGrad.Generators.Emit.Graph
             }
         }
 
-        /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
         /// <summary>Whether node <paramref name="id"/> gets a <c>Node{id}BackwardToInput</c>: its targets differ in that pass, or it is in a weight-gradient fold (which that pass does not take).</summary>
         private static bool HasToInputVariant(GraphCode code, Routing routing, int id) =>
             DiffersToInput(routing, id)
             || (routing.ToInputTargets is { } other && other.ContainsKey(id) && (code.WeightGradientFolds.ContainsKey(id) || code.WeightGradientFolds.ContainsValue(id)));
 
+        /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>
         private static bool DiffersToInput(Routing routing, int id) =>
             routing.ToInputTargets is { } other && other.TryGetValue(id, out var theirs)
             && (!routing.Targets.TryGetValue(id, out var ours) || !ours.SequenceEqual(theirs)
