@@ -177,17 +177,22 @@ namespace StaticGrad.Generators.Graph.Ops
             if (relu is not null && foldedPool is { } pool)
             {
                 w.Line($"// MaxPool %{pool.Id}'s backward is folded in: the ReLU's gradient is made from %{pool.Id}'s gradient, values and indices as it is read (stored only where the kernel has no such path).");
-                if (!code.WritingToInput && code.FoldedWeightGradient(node) is { } convolution)
+                GraphNode? convolution = code.WritingToInput ? null : code.FoldedWeightGradient(node);
+                if (convolution is not null)
                 {
                     w.Line($"// %{convolution.Id}'s weight gradient is folded in too: each plane of %{convolution.Id}'s gradient is made in a scratch and added to it at once (stored only where the kernel has no such path).");
-                    w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
-                    w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)},");
-                    w.Line($"    {Conv2dOp.FoldedWeightGradientArguments(code, convolution)});");
+                }
+
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
+                string arguments = $"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)}";
+                if (convolution is null)
+                {
+                    w.Line(arguments + ");");
                 }
                 else
                 {
-                    w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormReluMaxPoolBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(pool.Id)}, {code.ValueSpan(pool.Id)}, {Pool2dOp.IndicesField(pool)}, batch, {channels}, {node.Shape[1]}, {node.Shape[2]}, {Pool2dOp.Window(pool)},");
-                    w.Line($"    {code.ParameterSpan(weight)}, {code.ParameterSpan(bias)}, _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}, {code.TargetSpan(code.Gradient(relu.Id), relu.Id)});");
+                    w.Line(arguments + ",");
+                    w.Line($"    {Conv2dOp.FoldedWeightGradientArguments(code, convolution)});");
                 }
             }
             else
