@@ -11,9 +11,12 @@ namespace StaticGrad.Kernels
     /// The forward pass and the input gradient with the output channels in the vector lanes. The wide-plane correlation of
     /// <see cref="PlaneConvolution"/> computes every position of a padded row (16 for a 14-wide plane with padding 1) and
     /// rounds each plane up to 64 positions: on the 14×14 planes of a residual block, 196 of every 256 products it computes are
-    /// kept. Here a register tile is 2 vectors of output channels (32 floats with Vector512) × 7 neighbouring positions of one
-    /// output row (6 with Vector256): per tap it loads the tap's weights for the 32 channels once and broadcasts 7 input
-    /// values, so every multiply-add is one that counts, and the result, channels-last, is turned back into planes at the end.
+    /// kept. Here a register tile is 2 vectors of output channels (32 floats with Vector512) × 14 neighbouring positions of one
+    /// output row (28 of AVX-512's 32 registers accumulate; then tiles of 7 and of 1 for the rest of a row; 6 with Vector256):
+    /// per tap it loads the tap's weights for the 32 channels once and broadcasts 14 input values, so every multiply-add is one
+    /// that counts, and the result, channels-last, is turned back into planes at the end. Tiles of 14 rather than 7 halve the
+    /// weights read per multiply-add (a 32→32 layer's 36 KB of weights and its input rows overflow a 48 KB L1 together):
+    /// on 14×14 planes, batch 64, forward 1784 → 1592–1606 µs and ∂X 1849 → 1603–1633 µs (Intel Xeon 6/207, AVX-512).
     /// </summary>
     public static partial class PlaneConvolution
     {
@@ -141,6 +144,11 @@ namespace StaticGrad.Kernels
                     ref T xr = ref Unsafe.Add(ref x, r * rowWidth);
                     ref T yr = ref Unsafe.Add(ref y, (r * columns * stride) + o);
                     int s = 0;
+                    for (; s + 14 <= columns; s += 14)
+                    {
+                        Fourteen512(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
+                    }
+
                     for (; s + 7 <= columns; s += 7)
                     {
                         Seven512(ref Unsafe.Add(ref xr, s), planeStride, rowWidth, channels, kernel, ref wo, stride, ref so, ref Unsafe.Add(ref yr, s * stride));
@@ -235,6 +243,89 @@ namespace StaticGrad.Kernels
             Store2(a4, b4, ref Unsafe.Add(ref y, 4 * next), lanes);
             Store2(a5, b5, ref Unsafe.Add(ref y, 5 * next), lanes);
             Store2(a6, b6, ref Unsafe.Add(ref y, 6 * next), lanes);
+        }
+
+        /// <summary>14 positions × 2 Vector512 of channels: 28 accumulators, 2 weight vectors and a broadcast input (31 of AVX-512's 32 registers); each tap's weights are loaded once for 14 positions instead of 7.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Fourteen512<T>(ref T x, int planeStride, int rowWidth, int channels, int kernel, ref T w, int stride, ref T start, ref T y)
+            where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            Vector512<T> a0 = Vector512.LoadUnsafe(ref start), b0 = Vector512.LoadUnsafe(ref start, lanes);
+            Vector512<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0;
+            Vector512<T> b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0, b12 = b0, b13 = b0;
+            for (int c = 0; c < channels; c++)
+            {
+                ref T plane = ref Unsafe.Add(ref x, c * planeStride);
+                for (int ky = 0; ky < kernel; ky++)
+                {
+                    ref T row = ref Unsafe.Add(ref plane, ky * rowWidth);
+                    for (int kx = 0; kx < kernel; kx++)
+                    {
+                        ref T at = ref Unsafe.Add(ref row, kx);
+                        Vector512<T> w0 = Vector512.LoadUnsafe(ref w), w1 = Vector512.LoadUnsafe(ref w, lanes);
+                        w = ref Unsafe.Add(ref w, stride);
+                        Vector512<T> v = Vector512.Create(at);
+                        a0 = VectorOps.MultiplyAdd(v, w0, a0);
+                        b0 = VectorOps.MultiplyAdd(v, w1, b0);
+                        v = Vector512.Create(Unsafe.Add(ref at, 1));
+                        a1 = VectorOps.MultiplyAdd(v, w0, a1);
+                        b1 = VectorOps.MultiplyAdd(v, w1, b1);
+                        v = Vector512.Create(Unsafe.Add(ref at, 2));
+                        a2 = VectorOps.MultiplyAdd(v, w0, a2);
+                        b2 = VectorOps.MultiplyAdd(v, w1, b2);
+                        v = Vector512.Create(Unsafe.Add(ref at, 3));
+                        a3 = VectorOps.MultiplyAdd(v, w0, a3);
+                        b3 = VectorOps.MultiplyAdd(v, w1, b3);
+                        v = Vector512.Create(Unsafe.Add(ref at, 4));
+                        a4 = VectorOps.MultiplyAdd(v, w0, a4);
+                        b4 = VectorOps.MultiplyAdd(v, w1, b4);
+                        v = Vector512.Create(Unsafe.Add(ref at, 5));
+                        a5 = VectorOps.MultiplyAdd(v, w0, a5);
+                        b5 = VectorOps.MultiplyAdd(v, w1, b5);
+                        v = Vector512.Create(Unsafe.Add(ref at, 6));
+                        a6 = VectorOps.MultiplyAdd(v, w0, a6);
+                        b6 = VectorOps.MultiplyAdd(v, w1, b6);
+                        v = Vector512.Create(Unsafe.Add(ref at, 7));
+                        a7 = VectorOps.MultiplyAdd(v, w0, a7);
+                        b7 = VectorOps.MultiplyAdd(v, w1, b7);
+                        v = Vector512.Create(Unsafe.Add(ref at, 8));
+                        a8 = VectorOps.MultiplyAdd(v, w0, a8);
+                        b8 = VectorOps.MultiplyAdd(v, w1, b8);
+                        v = Vector512.Create(Unsafe.Add(ref at, 9));
+                        a9 = VectorOps.MultiplyAdd(v, w0, a9);
+                        b9 = VectorOps.MultiplyAdd(v, w1, b9);
+                        v = Vector512.Create(Unsafe.Add(ref at, 10));
+                        a10 = VectorOps.MultiplyAdd(v, w0, a10);
+                        b10 = VectorOps.MultiplyAdd(v, w1, b10);
+                        v = Vector512.Create(Unsafe.Add(ref at, 11));
+                        a11 = VectorOps.MultiplyAdd(v, w0, a11);
+                        b11 = VectorOps.MultiplyAdd(v, w1, b11);
+                        v = Vector512.Create(Unsafe.Add(ref at, 12));
+                        a12 = VectorOps.MultiplyAdd(v, w0, a12);
+                        b12 = VectorOps.MultiplyAdd(v, w1, b12);
+                        v = Vector512.Create(Unsafe.Add(ref at, 13));
+                        a13 = VectorOps.MultiplyAdd(v, w0, a13);
+                        b13 = VectorOps.MultiplyAdd(v, w1, b13);
+                    }
+                }
+            }
+
+            nint next = stride;
+            Store2(a0, b0, ref y, lanes);
+            Store2(a1, b1, ref Unsafe.Add(ref y, 1 * next), lanes);
+            Store2(a2, b2, ref Unsafe.Add(ref y, 2 * next), lanes);
+            Store2(a3, b3, ref Unsafe.Add(ref y, 3 * next), lanes);
+            Store2(a4, b4, ref Unsafe.Add(ref y, 4 * next), lanes);
+            Store2(a5, b5, ref Unsafe.Add(ref y, 5 * next), lanes);
+            Store2(a6, b6, ref Unsafe.Add(ref y, 6 * next), lanes);
+            Store2(a7, b7, ref Unsafe.Add(ref y, 7 * next), lanes);
+            Store2(a8, b8, ref Unsafe.Add(ref y, 8 * next), lanes);
+            Store2(a9, b9, ref Unsafe.Add(ref y, 9 * next), lanes);
+            Store2(a10, b10, ref Unsafe.Add(ref y, 10 * next), lanes);
+            Store2(a11, b11, ref Unsafe.Add(ref y, 11 * next), lanes);
+            Store2(a12, b12, ref Unsafe.Add(ref y, 12 * next), lanes);
+            Store2(a13, b13, ref Unsafe.Add(ref y, 13 * next), lanes);
         }
 
         /// <summary>One position × 2 Vector512 of channels, for the end of a row that 7 do not divide.</summary>
