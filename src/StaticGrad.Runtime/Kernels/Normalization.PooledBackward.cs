@@ -74,10 +74,11 @@ namespace StaticGrad.Kernels
         /// <see cref="PlaneConvolution.Backward{T}(in PlaneConvolutionShape, ReadOnlySpan{T}, ReadOnlySpan{T}, int, ReadOnlySpan{T}, Span{T}, Span{T}, bool, Span{T}, PlaneConvolutionWorkspace{T}, WorkerTeam?, bool)"/>
         /// without an input gradient would give them. Where both fast paths run (floats, 2×2 pooling windows of stride 2 tiling
         /// the planes, the convolution's single-channel path, one thread) the gradient of <paramref name="x"/> is never stored:
-        /// example by example, each channel's plane of it is made in a scratch of one plane (in <paramref name="reluGradient"/>)
-        /// and added to the convolution's weight gradient while it is in the first-level cache, the same operations in the same
-        /// order as the two kernels one after the other, so the same bits, without writing and reading back
-        /// batch·channels·height·width values. Elsewhere the two kernels run one after the other through
+        /// channel by channel (as the unfused pass goes, so the channel's planes of x are still in the second-level cache from its
+        /// sums), each example's plane of it is made in a scratch of one plane and added to the convolution's weight gradient
+        /// while it is in the first-level cache, against the example's padded input (all kept in <paramref name="reluGradient"/>).
+        /// Per channel the examples are added in the order the convolution's own weight gradient adds them, with the same
+        /// operations, so the same bits, without writing and reading back batch·channels·height·width values. Elsewhere the two kernels run one after the other through
         /// <paramref name="inputGradient"/>.
         /// </summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -100,7 +101,7 @@ namespace StaticGrad.Kernels
         /// <param name="weightGradient">Adds ∂L/∂γ.</param>
         /// <param name="biasGradient">Adds ∂L/∂β.</param>
         /// <param name="inputGradient">Room for ∂L/∂x, <c>[batch × channels × height × width]</c>, used only where the kernels run one after the other.</param>
-        /// <param name="reluGradient">Room for the ReLU's gradient, <c>[batch × channels × height × width]</c>; its first plane is the scratch of the fused path.</param>
+        /// <param name="reluGradient">Room for the ReLU's gradient, <c>[batch × channels × height × width]</c>; the fused path keeps a plane of ∂x and the convolution's padded inputs there.</param>
         /// <param name="convolution">The convolution that produced <paramref name="x"/>.</param>
         /// <param name="convolutionInput">Its input, <c>[batch × inChannels × inHeight × inWidth]</c>.</param>
         /// <param name="convolutionWeights">Its weights.</param>
@@ -122,7 +123,7 @@ namespace StaticGrad.Kernels
             }
 
             bool fused = PooledFastPath<T>(batch, height, width, kernel, stride, outHeight, outWidth) && PlaneConvolution.TakesPlaneWeightGradients<T>(convolution)
-                && (team is null || team.Threads == 1) && channels <= MaxFusedChannels && convolutionWorkspace.Shape.Equals(convolution);
+                && (team is null || team.Threads == 1) && reluGradient.Length >= (long)height * width + ((long)batch * convolution.PaddedPlane) && convolutionWorkspace.Shape.Equals(convolution);
             if (!fused)
             {
                 BatchNormReluMaxPoolBackward(x, pooledGradient, pooled, indices, batch, channels, height, width, kernel, stride, outHeight, outWidth, weight, bias, savedMean, savedInvStd, weightGradient, biasGradient, inputGradient, reluGradient);
@@ -156,36 +157,34 @@ namespace StaticGrad.Kernels
                 MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(pooledGradient), MemoryMarshal.Cast<T, float>(pooled), indices, batch, channels, height, width, outHeight, outWidth,
                 MemoryMarshal.Cast<T, float>(weight), MemoryMarshal.Cast<T, float>(savedMean), MemoryMarshal.Cast<T, float>(savedInvStd), MemoryMarshal.Cast<T, float>(weightGradient), MemoryMarshal.Cast<T, float>(biasGradient),
                 convolution, MemoryMarshal.Cast<T, float>(convolutionInput), MemoryMarshal.Cast<T, float>(convolutionWeightGradient), MemoryMarshal.Cast<T, float>(convolutionBiasGradient),
-                MemoryMarshal.Cast<T, float>(convolutionWorkspace.Part(0)).Slice(0, convolution.PaddedPlane), MemoryMarshal.Cast<T, float>(reluGradient).Slice(0, area));
+                MemoryMarshal.Cast<T, float>(reluGradient).Slice(area, batch * convolution.PaddedPlane), MemoryMarshal.Cast<T, float>(reluGradient).Slice(0, area));
         }
-
-        /// <summary>At most this many channels take the fused path (their per-channel values live on the stack).</summary>
-        private const int MaxFusedChannels = 256;
 
         private static unsafe void PooledBackward2x2Convolution(ReadOnlySpan<float> x, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int outHeight, int outWidth,
             ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient,
             in PlaneConvolutionShape convolution, ReadOnlySpan<float> convolutionInput, Span<float> convolutionWeightGradient, Span<float> convolutionBiasGradient, Span<float> padded, Span<float> plane)
         {
-            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, inputSize = convolution.InputSize;
-            Span<float> constants = stackalloc float[PlaneConstants * channels];
-            padded.Clear(); // the borders stay zero; each example writes only the interior
+            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, inputSize = convolution.InputSize, paddedPlane = convolution.PaddedPlane;
+            Span<float> constants = stackalloc float[PlaneConstants];
+            padded.Clear(); // the borders stay zero
+            for (int b = 0; b < batch; b++)
+            {
+                PlaneConvolution.EmbedSingleChannel(convolution, convolutionInput.Slice(b * inputSize, inputSize), padded.Slice(b * paddedPlane, paddedPlane));
+            }
+
             fixed (float* input = x)
             {
+                // Channel by channel, as the unfused backward goes, so each channel's planes of x are still in the second-level cache
+                // when its input gradient reads them again; each plane of ∂x is made in the scratch and added to the channel's ∂W at
+                // once (per channel, the examples are added in the order the convolution's own weight gradient adds them).
                 for (int c = 0; c < channels; c++)
                 {
-                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outArea, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants.Slice(c * PlaneConstants, PlaneConstants));
-                }
-
-                // Example by example, as the convolution's weight gradient goes: each channel's plane of ∂x is made in the scratch
-                // and added to that channel's weight gradient at once.
-                for (int b = 0; b < batch; b++)
-                {
-                    PlaneConvolution.EmbedSingleChannel(convolution, convolutionInput.Slice(b * inputSize, inputSize), padded);
-                    for (int c = 0; c < channels; c++)
+                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outArea, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants);
+                    for (int b = 0; b < batch; b++)
                     {
                         int planeAt = (b * exampleStride) + (c * area);
-                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outArea, c * area, width, outHeight, outWidth, constants.Slice(c * PlaneConstants, PlaneConstants), ref MemoryMarshal.GetReference(plane));
-                        PlaneConvolution.AddPlaneWeightGradient(convolution, padded, plane, c, convolutionWeightGradient, convolutionBiasGradient);
+                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outArea, c * area, width, outHeight, outWidth, constants, ref MemoryMarshal.GetReference(plane));
+                        PlaneConvolution.AddPlaneWeightGradient(convolution, padded.Slice(b * paddedPlane, paddedPlane), plane, c, convolutionWeightGradient, convolutionBiasGradient);
                     }
                 }
             }
