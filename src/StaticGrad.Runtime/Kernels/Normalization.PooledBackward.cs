@@ -78,8 +78,8 @@ namespace StaticGrad.Kernels
         /// sums), each example's plane of it is made in a scratch of one plane and added to the convolution's weight gradient
         /// while it is in the first-level cache, against the example's padded input (all kept in <paramref name="reluGradient"/>).
         /// Per channel the examples are added in the order the convolution's own weight gradient adds them, with the same
-        /// operations, so the same bits, without writing and reading back batch·channels·height·width values. Elsewhere the two kernels run one after the other through
-        /// <paramref name="inputGradient"/>.
+        /// operations, so the same bits, without writing and reading back batch·channels·height·width values. Elsewhere the two
+        /// kernels run one after the other through <paramref name="inputGradient"/>.
         /// </summary>
         /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
         /// <param name="x">The normalisation's input (the convolution's output), <c>[batch × channels × height × width]</c>.</param>
