@@ -153,61 +153,52 @@ namespace StaticGrad.Kernels
                 convolutionBiasGradient.Clear();
             }
 
-            PooledBackward2x2Convolution(
-                MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(pooledGradient), MemoryMarshal.Cast<T, float>(pooled), indices, batch, channels, height, width, outHeight, outWidth,
-                MemoryMarshal.Cast<T, float>(weight), MemoryMarshal.Cast<T, float>(savedMean), MemoryMarshal.Cast<T, float>(savedInvStd), MemoryMarshal.Cast<T, float>(weightGradient), MemoryMarshal.Cast<T, float>(biasGradient),
-                convolution, MemoryMarshal.Cast<T, float>(convolutionInput), MemoryMarshal.Cast<T, float>(convolutionWeightGradient), MemoryMarshal.Cast<T, float>(convolutionBiasGradient),
-                MemoryMarshal.Cast<T, float>(reluGradient).Slice(area, batch * convolution.PaddedPlane), MemoryMarshal.Cast<T, float>(reluGradient).Slice(0, area));
-        }
-
-        private static unsafe void PooledBackward2x2Convolution(ReadOnlySpan<float> x, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int outHeight, int outWidth,
-            ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient,
-            in PlaneConvolutionShape convolution, ReadOnlySpan<float> convolutionInput, Span<float> convolutionWeightGradient, Span<float> convolutionBiasGradient, Span<float> padded, Span<float> plane)
-        {
-            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, inputSize = convolution.InputSize, paddedPlane = convolution.PaddedPlane;
-            Span<float> constants = stackalloc float[PlaneConstants];
+            // Every example's input zero-bordered for the convolution's weight gradient, after a plane of scratch for ∂x.
+            Span<float> plane = MemoryMarshal.Cast<T, float>(reluGradient).Slice(0, area), padded = MemoryMarshal.Cast<T, float>(reluGradient).Slice(area, batch * convolution.PaddedPlane);
+            ReadOnlySpan<float> examples = MemoryMarshal.Cast<T, float>(convolutionInput);
             padded.Clear(); // the borders stay zero
             for (int b = 0; b < batch; b++)
             {
-                PlaneConvolution.EmbedSingleChannel(convolution, convolutionInput.Slice(b * inputSize, inputSize), padded.Slice(b * paddedPlane, paddedPlane));
+                PlaneConvolution.EmbedSingleChannel(convolution, examples.Slice(b * convolution.InputSize, convolution.InputSize), padded.Slice(b * convolution.PaddedPlane, convolution.PaddedPlane));
             }
 
-            fixed (float* input = x)
-            {
-                // Channel by channel, as the unfused backward goes, so each channel's planes of x are still in the second-level cache
-                // when its input gradient reads them again; each plane of ∂x is made in the scratch and added to the channel's ∂W at
-                // once (per channel, the examples are added in the order the convolution's own weight gradient adds them).
-                for (int c = 0; c < channels; c++)
-                {
-                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outArea, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants);
-                    for (int b = 0; b < batch; b++)
-                    {
-                        int planeAt = (b * exampleStride) + (c * area);
-                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outArea, c * area, width, outHeight, outWidth, constants, ref MemoryMarshal.GetReference(plane));
-                        PlaneConvolution.AddPlaneWeightGradient(convolution, padded.Slice(b * paddedPlane, paddedPlane), plane, c, convolutionWeightGradient, convolutionBiasGradient);
-                    }
-                }
-            }
+            PooledBackward2x2(
+                MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(pooledGradient), MemoryMarshal.Cast<T, float>(pooled), indices, batch, channels, height, width, outHeight, outWidth,
+                MemoryMarshal.Cast<T, float>(weight), MemoryMarshal.Cast<T, float>(savedMean), MemoryMarshal.Cast<T, float>(savedInvStd), MemoryMarshal.Cast<T, float>(weightGradient), MemoryMarshal.Cast<T, float>(biasGradient), plane,
+                convolution, padded, MemoryMarshal.Cast<T, float>(convolutionWeightGradient), MemoryMarshal.Cast<T, float>(convolutionBiasGradient));
         }
 
         /// <summary>The fast path of <see cref="BatchNormReluMaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, int, int, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, Span{T})"/>: whether it serves these shapes on this machine.</summary>
         private static bool PooledFastPath<T>(int batch, int height, int width, int kernel, int stride, int outHeight, int outWidth) =>
             typeof(T) == typeof(float) && kernel == 2 && stride == 2 && height == 2 * outHeight && width == 2 * outWidth && outWidth >= 8 && Avx2.IsSupported && batch * height * width >= 2;
 
+        /// <summary>
+        /// The fast path: per channel the sums over the maxima, then each example's plane of ∂x into
+        /// <paramref name="inputGradient"/>; or, with <paramref name="padded"/> (every example's input, bordered) not empty,
+        /// into <paramref name="inputGradient"/> as a one-plane scratch, added at once to the convolution's weight gradient
+        /// (per channel the examples in the order the convolution's own weight gradient adds them, so the same bits).
+        /// Channel by channel, so each channel's planes of x are still in the second-level cache from its sums.
+        /// </summary>
         private static unsafe void PooledBackward2x2(ReadOnlySpan<float> x, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int batch, int channels, int height, int width, int outHeight, int outWidth,
-            ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient)
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> savedMean, ReadOnlySpan<float> savedInvStd, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
+            in PlaneConvolutionShape convolution = default, ReadOnlySpan<float> padded = default, Span<float> convolutionWeightGradient = default, Span<float> convolutionBiasGradient = default)
         {
-            int area = height * width, exampleStride = channels * area;
+            int area = height * width, outArea = outHeight * outWidth, exampleStride = channels * area, paddedPlane = convolution.PaddedPlane;
+            bool fold = !padded.IsEmpty;
             Span<float> constants = stackalloc float[PlaneConstants];
             fixed (float* input = x)
             {
                 for (int c = 0; c < channels; c++)
                 {
-                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outHeight * outWidth, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants);
+                    PooledChannelSums(input, pooledGradient, pooled, indices, batch, channels, area, outArea, c, weight, savedMean, savedInvStd, weightGradient, biasGradient, constants);
                     for (int b = 0; b < batch; b++)
                     {
                         int planeAt = (b * exampleStride) + (c * area);
-                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outHeight * outWidth, c * area, width, outHeight, outWidth, constants, ref inputGradient[planeAt]);
+                        PooledInputGradientPlane(ref Unsafe.AsRef<float>(input + planeAt), pooledGradient, pooled, indices, ((b * channels) + c) * outArea, c * area, width, outHeight, outWidth, constants, ref inputGradient[fold ? 0 : planeAt]);
+                        if (fold)
+                        {
+                            PlaneConvolution.AddPlaneWeightGradient(convolution, padded.Slice(b * paddedPlane, paddedPlane), inputGradient, c, convolutionWeightGradient, convolutionBiasGradient);
+                        }
                     }
                 }
             }
