@@ -42,8 +42,13 @@ namespace StaticGrad.Kernels
         /// <param name="savedInvStd">Receives <c>1/√(var + ε)</c>, <c>[channels]</c>.</param>
         /// <param name="relu">Apply ReLU to the output in the same pass (<c>y = max(0, …)</c>): a ReLU that reads only this
         /// normalisation, folded in so its values go through memory once.</param>
+        /// <param name="residual">Empty, or <c>[batch × channels × plane]</c> values added to the normalised ones before the
+        /// ReLU: a residual block's <c>relu(x + bn(h))</c> in one pass, the normalisation's own values never stored (the same
+        /// bits as the normalisation, then <see cref="Elementwise.AddRelu{T}"/> or an addition). The backward pass is
+        /// <see cref="BatchNormBackward{T}"/> with <c>output</c> and <c>residualGradient</c>.</param>
         /// <exception cref="ArgumentOutOfRangeException">batch·plane is less than 2 (PyTorch: "Expected more than 1 value per channel when training").</exception>
-        public static void BatchNormTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> y, Span<T> savedMean, Span<T> savedInvStd, bool relu = false)
+        /// <exception cref="ArgumentException"><paramref name="residual"/> is neither empty nor as long as the input.</exception>
+        public static void BatchNormTraining<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, double epsilon, double momentum, Span<T> runningMean, Span<T> runningVar, Span<T> y, Span<T> savedMean, Span<T> savedInvStd, bool relu = false, ReadOnlySpan<T> residual = default)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
@@ -54,8 +59,11 @@ namespace StaticGrad.Kernels
                 throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Batch normalisation in training needs more than one value per channel, but batch × plane is {batch} × {plane}.");
             }
 
+            CheckResidual(residual, batch, channels, plane, nameof(residual));
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T output = ref MemoryMarshal.GetReference(y);
+            ref T added = ref MemoryMarshal.GetReference(residual);
+            bool add = !residual.IsEmpty;
             int stride = channels * plane;
             for (int c = 0; c < channels; c++)
             {
@@ -63,8 +71,17 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu, ref Unsafe.Add(ref added, add ? offset : 0), add);
                 }
+            }
+        }
+
+        /// <summary>Throws unless <paramref name="span"/> is empty or holds batch × channels × plane values.</summary>
+        private static void CheckResidual<T>(ReadOnlySpan<T> span, int batch, int channels, int plane, string name)
+        {
+            if (!span.IsEmpty && span.Length < batch * channels * plane)
+            {
+                throw new ArgumentException($"{name} must be empty or hold batch × channels × plane = {batch} × {channels} × {plane} = {batch * channels * plane} values, but has length {span.Length}.", name);
             }
         }
 
@@ -135,7 +152,7 @@ namespace StaticGrad.Kernels
 
                 for (int b = 0; b < batch; b++)
                 {
-                    Normalize(ref Unsafe.Add(ref input, (b * exampleStride) + (c * area)), ref scratch, area, m, scale, shift, relu: true);
+                    Normalize(ref Unsafe.Add(ref input, (b * exampleStride) + (c * area)), ref scratch, area, m, scale, shift, relu: true, ref scratch, add: false);
                     int at = ((b * channels) + c) * outArea;
                     Span<int> planeIndices = indices.Slice(at, outArea);
                     Pooling.MaxPool((ReadOnlySpan<T>)plane, 1, 1, height, width, kernel, stride, outHeight, outWidth, pooled.Slice(at, outArea), planeIndices);
@@ -191,13 +208,18 @@ namespace StaticGrad.Kernels
         /// <param name="epsilon">Added to the variance.</param>
         /// <param name="y">Receives the output, <c>[batch × channels × plane]</c> (may be <paramref name="x"/> itself).</param>
         /// <param name="relu">Apply ReLU to the output in the same pass.</param>
-        public static void BatchNormInference<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, double epsilon, Span<T> y, bool relu = false)
+        /// <param name="residual">Empty, or values added to the normalised ones before the ReLU (as in <see cref="BatchNormTraining{T}"/>).</param>
+        /// <exception cref="ArgumentException"><paramref name="residual"/> is neither empty nor as long as the input.</exception>
+        public static void BatchNormInference<T>(ReadOnlySpan<T> x, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, double epsilon, Span<T> y, bool relu = false, ReadOnlySpan<T> residual = default)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             Debug.Assert(x.Length >= batch * channels * plane && y.Length >= batch * channels * plane, "x or y is shorter than batch × channels × plane.");
             Debug.Assert(weight.Length >= channels && bias.Length >= channels && runningMean.Length >= channels && runningVar.Length >= channels, "a per-channel span is shorter than channels.");
+            CheckResidual(residual, batch, channels, plane, nameof(residual));
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T output = ref MemoryMarshal.GetReference(y);
+            ref T added = ref MemoryMarshal.GetReference(residual);
+            bool add = !residual.IsEmpty;
             int stride = channels * plane;
             for (int c = 0; c < channels; c++)
             {
@@ -206,7 +228,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu);
+                    Normalize(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref output, offset), plane, m, scale, shift, relu, ref Unsafe.Add(ref added, add ? offset : 0), add);
                 }
             }
         }
@@ -232,35 +254,51 @@ namespace StaticGrad.Kernels
         /// then <paramref name="outputGradient"/> is the gradient with respect to the ReLU's output, and it reaches the
         /// normalisation only where that output is positive (<c>dy·[y &gt; 0]</c>, ReLU's backward pass in the same reads). Which
         /// outputs were positive is recomputed from <paramref name="x"/> with the forward pass's own arithmetic (the same bits),
-        /// so the ReLU's output is not read again.</param>
-        /// <param name="bias">β, <c>[channels]</c>, when <paramref name="relu"/> is set (the forward pass's shift); otherwise unused.</param>
-        /// <exception cref="ArgumentException"><paramref name="relu"/> is set but <paramref name="bias"/> does not hold a value per channel.</exception>
-        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool relu = false, ReadOnlySpan<T> bias = default)
+        /// so the ReLU's output is not read again (unless <paramref name="output"/> is given).</param>
+        /// <param name="bias">β, <c>[channels]</c>, when <paramref name="relu"/> is set and <paramref name="output"/> is empty (the
+        /// forward pass's shift); otherwise unused.</param>
+        /// <param name="output">Empty, or with <paramref name="relu"/> the forward pass's output (the ReLU's values,
+        /// <c>[batch × channels × plane]</c>), read for where it was positive instead of recomputing that: needed after a
+        /// forward pass with a <c>residual</c>, whose sum the normalisation alone does not give.</param>
+        /// <param name="residualGradient">Empty, or receives the gradient of the forward pass's <c>residual</c>
+        /// (<c>dy·[y &gt; 0]</c> with <paramref name="relu"/>, else dy), overwritten, in the same pass as
+        /// <paramref name="inputGradient"/>: the backward pass of a residual block's addition, folded in.</param>
+        /// <exception cref="ArgumentException"><paramref name="relu"/> is set, <paramref name="output"/> is empty and
+        /// <paramref name="bias"/> does not hold a value per channel; or <paramref name="output"/> or
+        /// <paramref name="residualGradient"/> is neither empty nor as long as the input.</exception>
+        public static void BatchNormBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, int batch, int channels, int plane, ReadOnlySpan<T> weight, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, bool relu = false, ReadOnlySpan<T> bias = default, ReadOnlySpan<T> output = default, Span<T> residualGradient = default)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int count = batch * channels * plane;
             Debug.Assert(x.Length >= count && outputGradient.Length >= count && inputGradient.Length >= count, "x or a gradient is shorter than batch × channels × plane.");
-            if (relu && bias.Length < channels)
+            bool stored = relu && !output.IsEmpty, writeResidual = !residualGradient.IsEmpty;
+            if (relu && !stored && bias.Length < channels)
             {
                 throw new ArgumentException($"With relu, bias must hold the forward pass's β, {channels} values, but has length {bias.Length}.", nameof(bias));
             }
+
+            CheckResidual(output, batch, channels, plane, nameof(output));
+            CheckResidual((ReadOnlySpan<T>)residualGradient, batch, channels, plane, nameof(residualGradient));
 
             Debug.Assert(weight.Length >= channels && savedMean.Length >= channels && savedInvStd.Length >= channels && weightGradient.Length >= channels && biasGradient.Length >= channels, "a per-channel span is shorter than channels.");
             ref T input = ref MemoryMarshal.GetReference(x);
             ref T dY = ref MemoryMarshal.GetReference(outputGradient);
             ref T dX = ref MemoryMarshal.GetReference(inputGradient);
+            ref T z = ref stored ? ref MemoryMarshal.GetReference(output) : ref input;
+            ref T dR = ref MemoryMarshal.GetReference(residualGradient);
             int stride = channels * plane, n = batch * plane;
             for (int c = 0; c < channels; c++)
             {
                 double mean = double.CreateTruncating(savedMean[c]), invStd = double.CreateTruncating(savedInvStd[c]);
                 double sumDy = 0, sumDyXHat = 0;
 
-                // The forward pass's y = (x − mean)·scale + shift, as BatchNormTraining computed it, for the folded ReLU's mask.
-                var gate = new ReluGate<T>(relu, savedMean[c], savedInvStd[c] * weight[c], relu ? bias[c] : T.Zero);
+                // The folded ReLU's mask: its stored output, or the forward pass's y = (x − mean)·scale + shift recomputed as
+                // BatchNormTraining computed it.
+                var gate = new ReluGate<T>(relu, stored, savedMean[c], savedInvStd[c] * weight[c], relu && !stored ? bias[c] : T.Zero);
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref input, offset), plane, mean);
+                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref z, offset), plane, mean);
                     sumDy += dy;
                     sumDyXHat += dyCentred;
                 }
@@ -276,7 +314,7 @@ namespace StaticGrad.Kernels
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref dX, offset), plane, m, s, k, meanDy, meanDyXHat);
+                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref z, offset), ref Unsafe.Add(ref dX, offset), ref Unsafe.Add(ref dR, writeResidual ? offset : 0), writeResidual, plane, m, s, k, meanDy, meanDyXHat);
                 }
             }
         }
@@ -644,8 +682,8 @@ namespace StaticGrad.Kernels
             return sum;
         }
 
-        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with a folded ReLU (<paramref name="gate"/>), dy counts only where the forward pass's output was positive.</summary>
-        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, in ReluGate<T> gate, ref T x, int length, double mean)
+        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with a folded ReLU (<paramref name="gate"/>), dy counts only where the forward pass's output (<paramref name="z"/> if stored) was positive.</summary>
+        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, in ReluGate<T> gate, ref T x, ref T z, int length, double mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -660,7 +698,7 @@ namespace StaticGrad.Kernels
                     Vector512<float> gf = Vector512.LoadUnsafe(ref g, (nuint)i), xf = Vector512.LoadUnsafe(ref v, (nuint)i);
                     if (gate.Relu)
                     {
-                        gf &= Vector512.GreaterThan(gate.Output(xf.As<float, T>()).As<T, float>(), Vector512<float>.Zero);
+                        gf &= Vector512.GreaterThan(gate.Stored ? Vector512.LoadUnsafe(ref Unsafe.As<T, float>(ref z), (nuint)i) : gate.Output(xf.As<float, T>()).As<T, float>(), Vector512<float>.Zero);
                     }
 
                     Vector512<double> g0 = Vector512.WidenLower(gf), g1 = Vector512.WidenUpper(gf);
@@ -684,7 +722,7 @@ namespace StaticGrad.Kernels
                     Vector256<float> gf = Vector256.LoadUnsafe(ref g, (nuint)i), xf = Vector256.LoadUnsafe(ref v, (nuint)i);
                     if (gate.Relu)
                     {
-                        gf &= Vector256.GreaterThan(gate.Output(xf.As<float, T>()).As<T, float>(), Vector256<float>.Zero);
+                        gf &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref z), (nuint)i) : gate.Output(xf.As<float, T>()).As<T, float>(), Vector256<float>.Zero);
                     }
 
                     Vector256<double> g0 = Vector256.WidenLower(gf), g1 = Vector256.WidenUpper(gf);
@@ -707,7 +745,7 @@ namespace StaticGrad.Kernels
                     Vector256<double> g0 = Vector256.LoadUnsafe(ref g, (nuint)i);
                     if (gate.Relu)
                     {
-                        g0 &= Vector256.GreaterThan(gate.Output(Vector256.LoadUnsafe(ref v, (nuint)i).As<double, T>()).As<T, double>(), Vector256<double>.Zero);
+                        g0 &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref z), (nuint)i) : gate.Output(Vector256.LoadUnsafe(ref v, (nuint)i).As<double, T>()).As<T, double>(), Vector256<double>.Zero);
                     }
 
                     s0 += g0;
@@ -720,7 +758,7 @@ namespace StaticGrad.Kernels
 
             for (; i < length; i++)
             {
-                double g = gate.Relu && !(gate.Output(Unsafe.Add(ref x, i)) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
+                double g = gate.Relu && !(gate.Value(ref x, ref z, i) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
                 sum += g;
                 dot += g * (double.CreateTruncating(Unsafe.Add(ref x, i)) - mean);
             }
@@ -728,8 +766,11 @@ namespace StaticGrad.Kernels
             return (sum, dot);
         }
 
-        /// <summary><c>y = (x − mean)·scale + shift</c> over a contiguous run; with <paramref name="relu"/>, <c>max(0, …)</c> of it.</summary>
-        private static void Normalize<T>(ref T x, ref T y, int length, T mean, T scale, T shift, bool relu)
+        /// <summary>
+        /// <c>y = (x − mean)·scale + shift</c> over a contiguous run; with <paramref name="add"/>, plus <paramref name="residual"/>'s
+        /// value; with <paramref name="relu"/>, <c>max(0, …)</c> of it.
+        /// </summary>
+        private static void Normalize<T>(ref T x, ref T y, int length, T mean, T scale, T shift, bool relu, ref T residual, bool add)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -739,6 +780,11 @@ namespace StaticGrad.Kernels
                 for (; i <= length - Vector512<T>.Count; i += Vector512<T>.Count)
                 {
                     Vector512<T> v = ((Vector512.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    if (add)
+                    {
+                        v += Vector512.LoadUnsafe(ref residual, (nuint)i);
+                    }
+
                     (relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<T>.Zero), Vector512<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i);
                 }
             }
@@ -749,6 +795,11 @@ namespace StaticGrad.Kernels
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
                     Vector256<T> v = ((Vector256.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    if (add)
+                    {
+                        v += Vector256.LoadUnsafe(ref residual, (nuint)i);
+                    }
+
                     (relu ? Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<T>.Zero), Vector256<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i); // ReLU as Elementwise.Relu: a NaN is kept
                 }
             }
@@ -758,6 +809,11 @@ namespace StaticGrad.Kernels
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
                     Vector128<T> v = ((Vector128.LoadUnsafe(ref x, (nuint)i) - m) * k) + b;
+                    if (add)
+                    {
+                        v += Vector128.LoadUnsafe(ref residual, (nuint)i);
+                    }
+
                     (relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<T>.Zero), Vector128<T>.Zero, v) : v).StoreUnsafe(ref y, (nuint)i);
                 }
             }
@@ -765,12 +821,21 @@ namespace StaticGrad.Kernels
             for (; i < length; i++)
             {
                 T v = ((Unsafe.Add(ref x, i) - mean) * scale) + shift;
+                if (add)
+                {
+                    v += Unsafe.Add(ref residual, i);
+                }
+
                 Unsafe.Add(ref y, i) = relu && v < T.Zero ? T.Zero : v;
             }
         }
 
-        /// <summary><c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with a folded ReLU (<paramref name="gate"/>), dy is 0 where the forward pass's output was not positive.</summary>
-        private static void NormalizeBackward<T>(ref T x, ref T dy, in ReluGate<T> gate, ref T dx, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
+        /// <summary>
+        /// <c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with a folded ReLU
+        /// (<paramref name="gate"/>), dy is 0 where the forward pass's output (<paramref name="z"/> if stored) was not positive;
+        /// with <paramref name="writeResidual"/>, that dy is also written to <paramref name="dr"/> (a folded residual's gradient).
+        /// </summary>
+        private static void NormalizeBackward<T>(ref T x, ref T dy, in ReluGate<T> gate, ref T z, ref T dx, ref T dr, bool writeResidual, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
@@ -783,7 +848,12 @@ namespace StaticGrad.Kernels
                     Vector512<T> g = Vector512.LoadUnsafe(ref dy, (nuint)i);
                     if (gate.Relu)
                     {
-                        g &= Vector512.GreaterThan(gate.Output(xv), Vector512<T>.Zero);
+                        g &= Vector512.GreaterThan(gate.Stored ? Vector512.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector512<T>.Zero);
+                    }
+
+                    if (writeResidual)
+                    {
+                        g.StoreUnsafe(ref dr, (nuint)i);
                     }
 
                     (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
@@ -799,7 +869,12 @@ namespace StaticGrad.Kernels
                     Vector256<T> g = Vector256.LoadUnsafe(ref dy, (nuint)i);
                     if (gate.Relu)
                     {
-                        g &= Vector256.GreaterThan(gate.Output(xv), Vector256<T>.Zero);
+                        g &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector256<T>.Zero);
+                    }
+
+                    if (writeResidual)
+                    {
+                        g.StoreUnsafe(ref dr, (nuint)i);
                     }
 
                     (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
@@ -814,7 +889,12 @@ namespace StaticGrad.Kernels
                     Vector128<T> g = Vector128.LoadUnsafe(ref dy, (nuint)i);
                     if (gate.Relu)
                     {
-                        g &= Vector128.GreaterThan(gate.Output(xv), Vector128<T>.Zero);
+                        g &= Vector128.GreaterThan(gate.Stored ? Vector128.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector128<T>.Zero);
+                    }
+
+                    if (writeResidual)
+                    {
+                        g.StoreUnsafe(ref dr, (nuint)i);
                     }
 
                     (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
@@ -824,7 +904,12 @@ namespace StaticGrad.Kernels
             for (; i < length; i++)
             {
                 T xHat = (Unsafe.Add(ref x, i) - mean) * invStd;
-                T g = gate.Relu && !(gate.Output(Unsafe.Add(ref x, i)) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
+                T g = gate.Relu && !(gate.Value(ref x, ref z, i) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
+                if (writeResidual)
+                {
+                    Unsafe.Add(ref dr, i) = g;
+                }
+
                 Unsafe.Add(ref dx, i) = k * (g - meanDy - (xHat * meanDyXHat));
             }
         }
@@ -853,16 +938,18 @@ namespace StaticGrad.Kernels
         /// <summary>
         /// A ReLU folded into batch norm, seen from the backward pass: the forward pass's output <c>((x − mean)·scale) + shift</c>
         /// recomputed with the same operations in the same order (so the same bits, whether the forward pass took a vector or
-        /// the scalar tail), to tell where the ReLU let the gradient through.
+        /// the scalar tail), or read where it was stored (<see cref="Stored"/>: after a residual was added), to tell where the
+        /// ReLU let the gradient through.
         /// </summary>
         private readonly struct ReluGate<T>
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             private readonly T _mean, _scale, _shift;
 
-            public ReluGate(bool relu, T mean, T scale, T shift)
+            public ReluGate(bool relu, bool stored, T mean, T scale, T shift)
             {
                 Relu = relu;
+                Stored = relu && stored;
                 _mean = mean;
                 _scale = scale;
                 _shift = shift;
@@ -870,6 +957,12 @@ namespace StaticGrad.Kernels
 
             /// <summary>Whether a ReLU was folded in; if not, every gradient passes.</summary>
             public bool Relu { get; }
+
+            /// <summary>Whether the ReLU's output is read from memory (the <c>z</c> of the loops) instead of recomputed from x.</summary>
+            public bool Stored { get; }
+
+            /// <summary>The forward pass's output at position <paramref name="i"/>: stored in <paramref name="z"/>, or recomputed from <paramref name="x"/>.</summary>
+            public T Value(ref T x, ref T z, int i) => Stored ? Unsafe.Add(ref z, i) : Output(Unsafe.Add(ref x, i));
 
             public T Output(T x) => ((x - _mean) * _scale) + _shift;
 

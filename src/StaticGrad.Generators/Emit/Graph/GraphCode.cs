@@ -85,11 +85,59 @@ namespace StaticGrad.Generators.Emit.Graph
         public GraphNode? FoldedWeightGradient(GraphNode node) =>
             node.Inputs.Count == 1 && WeightGradientFolds.TryGetValue(node.Inputs[0], out int into) && into == node.Id ? Spec.Nodes[node.Inputs[0]] : null;
 
+        /// <summary>Producer id → the addition folded into it (see <see cref="OpDefinition.FoldsResidual"/>); set by the emitter.</summary>
+        public System.Collections.Generic.Dictionary<int, int> ResidualFolds { get; } = new();
+
+        /// <summary>The addition whose passes <paramref name="producer"/>'s compute (its value plus the other operand, then the addition's folded activation), or null.</summary>
+        public GraphNode? FoldedResidual(GraphNode producer) => ResidualFolds.TryGetValue(producer.Id, out int add) ? Spec.Nodes[add] : null;
+
+        /// <summary>The operand of <paramref name="producer"/>'s folded addition that is not the producer: the residual its passes read, and whose gradient its backward writes.</summary>
+        public int ResidualOperand(GraphNode producer)
+        {
+            GraphNode add = FoldedResidual(producer) ?? throw new System.InvalidOperationException($"%{producer.Id} has no folded addition.");
+            return add.Inputs[0] == producer.Id ? add.Inputs[1] : add.Inputs[0];
+        }
+
+        /// <summary>Whether <paramref name="id"/> is an addition folded into the producer of one of its operands: it has no methods of its own.</summary>
+        public bool IsFoldedResidual(int id) => ResidualFolds.ContainsValue(id);
+
+        /// <summary>
+        /// The node whose value and gradient <paramref name="producer"/>'s passes write and read in place of its own, when it is a
+        /// folded producer: its folded activation, or its folded addition (or that addition's folded activation).
+        /// </summary>
+        public GraphNode? FoldedOutput(GraphNode producer) =>
+            FoldedResidual(producer) is { } add ? FoldedActivation(add) ?? add : FoldedActivation(producer);
+
+        /// <summary>The node whose methods compute <paramref name="id"/>: itself, or the producer it is folded into (through an addition's activation too).</summary>
+        public int Host(int id)
+        {
+            foreach (var fold in Folds)
+            {
+                if (fold.Value == id)
+                {
+                    return Host(fold.Key);
+                }
+            }
+
+            foreach (var fold in ResidualFolds)
+            {
+                if (fold.Value == id)
+                {
+                    return Host(fold.Key);
+                }
+            }
+
+            return id;
+        }
+
+        /// <summary>Per node, per input, the buffer the backward pass being written writes the input's gradient to (null: not needed); set by the emitter, read where a node writes a folded addition's other gradient.</summary>
+        public System.Collections.Generic.IReadOnlyDictionary<int, (string? Target, bool Add)[]> Targets { get; set; } = new System.Collections.Generic.Dictionary<int, (string? Target, bool Add)[]>();
+
         /// <summary>Whether the backward method being written is a <c>Node{id}BackwardToInput</c> (the pass on to the model's input): weight-gradient folds are not taken there.</summary>
         public bool WritingToInput { get; set; }
 
-        /// <summary>Whether <paramref name="id"/> is a producer whose activation is folded in: its own value and gradient are never stored.</summary>
-        public bool IsFoldedProducer(int id) => Folds.ContainsKey(id);
+        /// <summary>Whether <paramref name="id"/> is a producer whose activation or following addition is folded in: its own value and gradient are never stored.</summary>
+        public bool IsFoldedProducer(int id) => Folds.ContainsKey(id) || ResidualFolds.ContainsKey(id);
 
         /// <summary>Whether <paramref name="id"/> is an activation folded into its producer: it has no methods of its own.</summary>
         public bool IsFoldedActivation(int id) => Folds.ContainsValue(id);

@@ -15,9 +15,9 @@ namespace StaticGrad.Generators.Emit.Graph
             w.Open("private void RunForward(int batch)");
             foreach (GraphNode node in spec.Nodes)
             {
-                if (code.IsFoldedActivation(node.Id))
+                if (code.IsFoldedActivation(node.Id) || code.IsFoldedResidual(node.Id))
                 {
-                    w.Line($"// %{node.Id} = {Describe(spec, node)}: folded into Node{node.Inputs[0]}Forward");
+                    w.Line($"// %{node.Id} = {Describe(spec, node)}: folded into Node{code.Host(node.Id)}Forward");
                 }
                 else if (code.IsFoldedPool(node.Id))
                 {
@@ -57,9 +57,9 @@ namespace StaticGrad.Generators.Emit.Graph
                     continue;
                 }
 
-                if (code.IsFoldedActivation(id))
+                if (code.IsFoldedActivation(id) || code.IsFoldedResidual(id))
                 {
-                    w.Line($"// %{id} = {Describe(spec, node)}: folded into Node{node.Inputs[0]}Backward");
+                    w.Line($"// %{id} = {Describe(spec, node)}: folded into Node{code.Host(id)}Backward");
                     continue;
                 }
 
@@ -84,7 +84,7 @@ namespace StaticGrad.Generators.Emit.Graph
             foreach (GraphNode node in spec.Nodes)
             {
                 OpDefinition op = OpCatalogue.Of(node.Op);
-                if (op.IsInput || op.IsView && !routing.Targets.ContainsKey(node.Id) || code.IsFoldedActivation(node.Id))
+                if (op.IsInput || op.IsView && !routing.Targets.ContainsKey(node.Id) || code.IsFoldedActivation(node.Id) || code.IsFoldedResidual(node.Id))
                 {
                     continue;
                 }
@@ -106,6 +106,7 @@ namespace StaticGrad.Generators.Emit.Graph
                     w.Line($"/// <summary>Backward of %{node.Id} ({Xml(what)}): <c>{Xml(op.BackwardFormula)}</c>.</summary>");
                     w.Open($"private void Node{node.Id}Backward({code.NodeParameters(node)})");
                     code.Accumulating = routing.Accumulated;
+                    code.Targets = routing.Targets;
                     op.WriteBackward(w, code, node, targets.Select(t => t.Target).ToArray());
                     w.Close();
                     w.Line();
@@ -113,11 +114,12 @@ namespace StaticGrad.Generators.Emit.Graph
 
                 if (HasToInputVariant(code, routing, node.Id))
                 {
-                    w.Line(DiffersToInput(routing, node.Id)
+                    w.Line(DiffersToInput(routing, node.Id) || (code.ResidualFolds.TryGetValue(node.Id, out int add) && DiffersToInput(routing, add))
                         ? $"/// <summary>Backward of %{node.Id} ({Xml(what)}) that also writes the gradient of the model's input (for Backward(outputGradients, inputGradients)).</summary>"
                         : $"/// <summary>Backward of %{node.Id} ({Xml(what)}) in the pass on to the model's input (for Backward(outputGradients, inputGradients)): no weight-gradient fold.</summary>");
                     w.Open($"private void Node{node.Id}BackwardToInput({code.NodeParameters(node)})");
                     code.Accumulating = routing.ToInputAccumulated;
+                    code.Targets = routing.ToInputTargets!;
                     code.WritingToInput = true;
                     op.WriteBackward(w, code, node, routing.ToInputTargets![node.Id].Select(t => t.Target).ToArray());
                     code.WritingToInput = false;

@@ -119,9 +119,13 @@ namespace StaticGrad.Generators.Emit.Graph
             }
         }
 
-        /// <summary>Whether node <paramref name="id"/> gets a <c>Node{id}BackwardToInput</c>: its targets differ in that pass, or it is in a weight-gradient fold (which that pass does not take).</summary>
+        /// <summary>
+        /// Whether node <paramref name="id"/> gets a <c>Node{id}BackwardToInput</c>: its targets differ in that pass (or those of
+        /// the addition folded into it), or it is in a weight-gradient fold (which that pass does not take).
+        /// </summary>
         private static bool HasToInputVariant(GraphCode code, Routing routing, int id) =>
             DiffersToInput(routing, id)
+            || (code.ResidualFolds.TryGetValue(id, out int add) && DiffersToInput(routing, add))
             || (routing.ToInputTargets is { } other && other.ContainsKey(id) && (code.WeightGradientFolds.ContainsKey(id) || code.WeightGradientFolds.ContainsValue(id)));
 
         /// <summary>Whether a node's backward writes different buffers when the input's gradient is wanted (it then gets a variant).</summary>

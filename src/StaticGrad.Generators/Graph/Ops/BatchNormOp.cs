@@ -77,6 +77,14 @@ namespace StaticGrad.Generators.Graph.Ops
         public override bool FoldsWeightGradient(GraphCode code, GraphNode node, GraphNode producer) =>
             code.FoldedPool(node) is not null && Conv2dOp.HasPlaneWeightGradient(producer);
 
+        /// <summary>
+        /// A residual block's end after this normalisation, <c>skip + bn(h)</c> and the ReLU folded into that addition: the
+        /// forward pass adds the skip as it writes (<c>residual:</c>), the backward reads the sum's gradient and the ReLU's
+        /// stored values and writes the skip's gradient as it reads (<c>output:</c>, <c>residualGradient:</c>). The
+        /// normalisation's own values, the addition's pass and one gradient buffer's write and read are gone.
+        /// </summary>
+        public override bool FoldsResidual(GraphCode code, GraphNode node, GraphNode add) => true;
+
         public override string Describe(OpSettings settings) => $"{_name}({settings.Int(0)})";
 
         public override EquatableArray<int>? InferShape(OpSettings settings, IReadOnlyList<EquatableArray<int>> inputs, IShapeErrors errors)
@@ -113,10 +121,19 @@ namespace StaticGrad.Generators.Graph.Ops
         {
             int channels = node.Shape[0], plane = node.Size / channels;
             string epsilon = GraphCode.Real(node.Settings.Real(0)), momentum = GraphCode.Real(node.Settings.Real(1));
-            GraphNode? relu = code.FoldedActivation(node);
-            string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(relu ?? node), folded = relu is null ? string.Empty : ", relu: true";
+            GraphNode? add = code.FoldedResidual(node);
+            GraphNode? relu = add is null ? code.FoldedActivation(node) : code.FoldedActivation(add);
+            string x = code.ValueSpan(node.Inputs[0]), y = code.OutputSpan(code.FoldedOutput(node) ?? node), folded = relu is null ? string.Empty : ", relu: true";
             GraphNode? pool = code.FoldedPool(node);
-            if (relu is not null)
+            if (add is not null)
+            {
+                int skip = code.ResidualOperand(node);
+                folded += $", residual: {code.ValueSpan(skip)}";
+                w.Line(relu is null
+                    ? $"// Add %{add.Id} is folded in: this pass writes its value, %{skip} + y; this node's own values are never stored."
+                    : $"// Add %{add.Id} and ReLU %{relu.Id} are folded in: this pass writes the ReLU's value, max(0, %{skip} + y); this node's own values are never stored.");
+            }
+            else if (relu is not null)
             {
                 w.Line(pool is null
                     ? $"// ReLU %{relu.Id} is folded in: this pass writes its value, max(0, y)."
@@ -164,9 +181,20 @@ namespace StaticGrad.Generators.Graph.Ops
             int channels = node.Shape[0], plane = node.Size / channels;
             StateTensor weight = code.Parameter(node, "weight"), bias = code.Parameter(node, "bias");
             string dX = inputGradients[0]!;
-            GraphNode? relu = code.FoldedActivation(node);
+            GraphNode? add = code.FoldedResidual(node);
+            GraphNode? relu = add is null ? code.FoldedActivation(node) : code.FoldedActivation(add);
             GraphNode? foldedPool = relu is null ? null : code.FoldedPool(node);
-            if (relu is not null)
+            GraphNode output = code.FoldedOutput(node) ?? node;
+            int skip = add is null ? -1 : code.ResidualOperand(node);
+            string? skipGradient = add is null ? null : code.Targets[add.Id][add.Inputs[0] == skip ? 0 : 1].Target;
+            if (add is not null)
+            {
+                string other = skipGradient is null ? $"; %{skip}'s is not needed in this pass" : $": this pass writes %{skip}'s too";
+                w.Line(relu is null
+                    ? $"// Add %{add.Id} is folded in: the gradient of its value reaches both operands{other}."
+                    : $"// Add %{add.Id} and ReLU %{relu.Id} are folded in: the ReLU's gradient counts where its stored value is positive, and reaches both operands{other}.");
+            }
+            else if (relu is not null)
             {
                 w.Line(foldedPool is null
                     ? $"// ReLU %{relu.Id} is folded in: the gradient of its value counts where that value is positive (in training, recomputed from x and β)."
@@ -197,16 +225,24 @@ namespace StaticGrad.Generators.Graph.Ops
             }
             else
             {
-                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan((relu ?? node).Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
-                w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{(relu is null ? string.Empty : $", relu: true, bias: {code.ParameterSpan(bias)}")});");
+                // The ReLU's mask: recomputed from x and β, or after a folded addition read from its stored values.
+                string folded = relu is null ? string.Empty : add is null ? $", relu: true, bias: {code.ParameterSpan(bias)}" : $", relu: true, output: {code.ValueSpan(relu.Id)}";
+                if (skipGradient is not null)
+                {
+                    folded += $", residualGradient: {code.TargetSpan(skipGradient, skip)}";
+                }
+
+                w.Line($"global::StaticGrad.Kernels.Normalization.BatchNormBackward({code.ValueSpan(node.Inputs[0])}, {code.GradientSpan(output.Id)}, batch, {channels}, {plane}, {code.ParameterSpan(weight)},");
+                w.Line($"    _node{node.Id}Mean, _node{node.Id}InverseDeviation, {code.ParameterGradientSpan(weight)}, {code.ParameterGradientSpan(bias)}, {code.TargetSpan(dX, node.Inputs[0])}{folded});");
             }
 
             w.Close();
             w.Open("else");
             w.Line("// Evaluation mode: the running statistics are constants, so each channel is an affine map.");
+            string dR = skipGradient is null ? string.Empty : $", dR = {skipGradient}";
             w.Line(relu is null
-                ? $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(node.Id)}, dX = {dX};"
-                : $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(relu.Id)}, z = {code.Value(relu.Id)}, dX = {dX};");
+                ? $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(output.Id)}, dX = {dX}{dR};"
+                : $"{code.T}[] x = {code.Value(node.Inputs[0])}, dY = {code.Gradient(relu.Id)}, z = {code.Value(relu.Id)}, dX = {dX}{dR};");
             w.Open($"for (int c = 0; c < {channels}; c++)");
             StateTensor runningMean = code.Buffer(node, "running_mean"), runningVar = code.Buffer(node, "running_var");
             w.Line($"{code.T} mean = _buffers[{runningMean.Offset} + c], inverse = {code.Number(1)} / {code.Math}.Sqrt(_buffers[{runningVar.Offset} + c] + {code.Number(node.Settings.Real(0))}), gamma = _parameters[{weight.Offset} + c];");
@@ -216,6 +252,11 @@ namespace StaticGrad.Generators.Graph.Ops
             w.Line($"{code.T} xHat = (x[i] - mean) * inverse{(relu is null ? ", g = dY[i]" : ", g = z[i] > 0 ? dY[i] : 0")};");
             w.Line("sumDy += g;");
             w.Line("sumDyXHat += g * xHat;");
+            if (skipGradient is not null)
+            {
+                w.Line("dR[i] = g;");
+            }
+
             w.Line("dX[i] = gamma * inverse * g;");
             w.Close();
             w.Close();

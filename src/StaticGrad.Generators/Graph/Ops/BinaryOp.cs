@@ -79,6 +79,9 @@ namespace StaticGrad.Generators.Graph.Ops
         /// <summary>An addition of two values of its own shape applies the ReLU that alone reads it in the same pass (a residual block's end).</summary>
         public override bool FoldsActivation(GraphCode code, GraphNode node, string activation) => _key == "Add" && activation == "Relu" && Plain(code, node);
 
+        /// <summary>An addition of two values of its own shape: a residual connection's end, which the producer of one operand may compute (see <see cref="BatchNormOp.FoldsResidual"/>).</summary>
+        public override bool IsPlainAddition(GraphCode code, GraphNode node) => _key == "Add" && Plain(code, node);
+
         public override void WriteForward(SourceWriter w, GraphCode code, GraphNode node)
         {
             if (code.FoldedActivation(node) is { } relu)

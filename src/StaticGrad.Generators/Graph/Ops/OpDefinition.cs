@@ -74,6 +74,21 @@ namespace StaticGrad.Generators.Graph.Ops
         /// </summary>
         public virtual bool FoldsWeightGradient(GraphCode code, GraphNode node, GraphNode producer) => false;
 
+        /// <summary>
+        /// Whether <paramref name="node"/> adds its two operands element-wise, both of its own shape: the end of a residual
+        /// connection, which the producer of one operand may compute in its own passes (<see cref="FoldsResidual"/>).
+        /// </summary>
+        public virtual bool IsPlainAddition(GraphCode code, GraphNode node) => false;
+
+        /// <summary>
+        /// Whether this op's writers, when <see cref="GraphCode.FoldedResidual"/> gives <paramref name="add"/> (a
+        /// <see cref="IsPlainAddition"/> node whose other operand was computed before <paramref name="node"/>, and the only
+        /// reader of <paramref name="node"/>'s value), write the sum (or the addition's folded activation) instead of their own
+        /// value, and in backward read its gradient and write the other operand's gradient too. The emitter checks that the
+        /// routing allows it; the results must be the same to the bit.
+        /// </summary>
+        public virtual bool FoldsResidual(GraphCode code, GraphNode node, GraphNode add) => false;
+
         /// <summary>A model input: the caller fills its value; nothing computes it and no gradient flows into it.</summary>
         public virtual bool IsInput => false;
 

@@ -346,6 +346,97 @@ public class NormalizationTests
     }
 
     /// <summary>
+    /// A residual block's end folded into batch norm (<c>residual:</c> in the forward passes; <c>output:</c> and
+    /// <c>residualGradient:</c> in the backward) gives the same bits as batch norm, then <see cref="Elementwise.AddRelu{T}"/>
+    /// (or a plain addition without the ReLU) and its backward pass, then batch norm's backward: the sum or its ReLU, the
+    /// saved statistics, both input gradients and the parameter gradients; in float and double, training and evaluation, on
+    /// planes with and without SIMD tails. A residual of the wrong length is refused with its name.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FoldedResidual_GivesExactlyWhatTheSeparateAdditionGives(bool relu)
+    {
+        var random = new Random(23);
+        foreach ((int batch, int channels, int plane) in BatchShapes.Append((3, 4, 196)))
+        {
+            int count = batch * channels * plane;
+            double[] x = Random(random, count), skip = Random(random, count), dz = Random(random, count), w = Random(random, channels, 1, 0.5), b = Random(random, channels, 0.5);
+            FoldedResidualCase(x, skip, dz, w, b, batch, channels, plane, relu);
+            FoldedResidualCase(ToFloat(x), ToFloat(skip), ToFloat(dz), ToFloat(w), ToFloat(b), batch, channels, plane, relu);
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => Normalization.BatchNormTraining<double>(new double[6], 1, 2, 3, new double[2], new double[2], Epsilon, 0.1, new double[2], new double[2], new double[6], new double[2], new double[2], relu, residual: new double[5]));
+        Assert.Equal("residual", e.ParamName);
+        Assert.Contains("1 × 2 × 3 = 6 values, but has length 5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Normalization.BatchNormBackward<double>(new double[6], new double[6], 1, 2, 3, new double[2], new double[2], new double[2], new double[2], new double[2], new double[6], relu, output: new double[6], residualGradient: new double[4]));
+        Assert.Equal("residualGradient", e.ParamName);
+    }
+
+    private static void FoldedResidualCase<T>(T[] x, T[] skip, T[] dz, T[] w, T[] b, int batch, int channels, int plane, bool relu)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int count = x.Length;
+        T[] y = new T[count], z = new T[count], zFolded = new T[count], mean = new T[channels], invStd = new T[channels], meanFolded = new T[channels], invStdFolded = new T[channels];
+        T[] runningMean = new T[channels], runningVar = Array.ConvertAll(new int[channels], _ => T.One);
+        T[] runningMeanFolded = new T[channels], runningVarFolded = Array.ConvertAll(new int[channels], _ => T.One);
+        Normalization.BatchNormTraining<T>(x, batch, channels, plane, w, b, Epsilon, 0.1, runningMean, runningVar, y, mean, invStd);
+        AddThenRelu(skip, y, z, relu);
+        Normalization.BatchNormTraining<T>(x, batch, channels, plane, w, b, Epsilon, 0.1, runningMeanFolded, runningVarFolded, zFolded, meanFolded, invStdFolded, relu, residual: skip);
+        Assert.Equal(z, zFolded);
+        Assert.Equal(mean, meanFolded);
+        Assert.Equal(invStd, invStdFolded);
+        Assert.Equal(runningVar, runningVarFolded);
+        if (relu)
+        {
+            Assert.Contains(z, v => v == T.Zero);
+            Assert.Contains(z, v => v > T.Zero);
+        }
+
+        // Unfolded: the addition's backward writes the masked gradient to both operands, then batch norm's backward reads one.
+        T[] dSum = new T[count], dSkip = new T[count], dx = new T[count], dSkipFolded = new T[count], dxFolded = new T[count];
+        T[] dW = new T[channels], dB = new T[channels], dWFolded = new T[channels], dBFolded = new T[channels];
+        if (relu)
+        {
+            Elementwise.AddReluBackward<T>(z, dz, dSkip, dSum);
+        }
+        else
+        {
+            dz.CopyTo(dSkip, 0);
+            dz.CopyTo(dSum, 0);
+        }
+
+        Normalization.BatchNormBackward<T>(x, dSum, batch, channels, plane, w, mean, invStd, dW, dB, dx);
+        Array.Fill(dSkipFolded, T.CreateTruncating(7)); // overwritten, not added to
+        Normalization.BatchNormBackward<T>(x, dz, batch, channels, plane, w, mean, invStd, dWFolded, dBFolded, dxFolded, relu, output: zFolded, residualGradient: dSkipFolded);
+        Assert.Equal(dSkip, dSkipFolded);
+        Assert.Equal(dx, dxFolded);
+        Assert.Equal(dW, dWFolded);
+        Assert.Equal(dB, dBFolded);
+
+        Normalization.BatchNormInference<T>(x, batch, channels, plane, w, b, runningMean, runningVar, Epsilon, y);
+        AddThenRelu(skip, y, z, relu);
+        Normalization.BatchNormInference<T>(x, batch, channels, plane, w, b, runningMean, runningVar, Epsilon, zFolded, relu, residual: skip);
+        Assert.Equal(z, zFolded);
+    }
+
+    /// <summary>z = skip + y, then its ReLU when <paramref name="relu"/> (the ops a residual block's end runs unfolded).</summary>
+    private static void AddThenRelu<T>(T[] skip, T[] y, T[] z, bool relu)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        if (relu)
+        {
+            Elementwise.AddRelu<T>(skip, y, z);
+            return;
+        }
+
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = skip[i] + y[i];
+        }
+    }
+
+    /// <summary>
     /// BatchNorm, ReLU and MaxPool in one pass give the same bits as the three ops one after the other: pooled values, their
     /// indices, the saved and the running statistics; on planes the 2×2 vector path takes (14 wide) and ones it does not (odd
     /// sizes, a 3×3 window of stride 2), in float and double.
