@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace StaticGrad.Kernels
 {
@@ -175,10 +176,11 @@ namespace StaticGrad.Kernels
             // One pass over the channel: the sums of (x − k) and (x − k)², k its first value. Shifted by a value of the channel,
             // the squares do not grow with a large common offset, so the variance keeps its digits as a second pass's would.
             int n = batch * plane;
-            double shift = double.CreateTruncating(Unsafe.Add(ref input, c * plane)), sum = 0, squares = 0;
+            T first = Unsafe.Add(ref input, c * plane);
+            double shift = double.CreateTruncating(first), sum = 0, squares = 0;
             for (int b = 0; b < batch; b++)
             {
-                (double s, double q) = ShiftedSums(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, shift);
+                (double s, double q) = ShiftedSums(ref Unsafe.Add(ref input, (b * stride) + (c * plane)), plane, first);
                 sum += s;
                 squares += q;
             }
@@ -293,12 +295,15 @@ namespace StaticGrad.Kernels
                 double sumDy = 0, sumDyXHat = 0;
 
                 // The folded ReLU's mask: its stored output, or the forward pass's y = (x − mean)·scale + shift recomputed as
-                // BatchNormTraining computed it.
+                // BatchNormTraining computed it. The gradient that passes it, g, is kept where the second pass reads it: the
+                // residual's gradient (which it is), or the input gradient's own room (overwritten there).
                 var gate = new ReluGate<T>(relu, stored, savedMean[c], savedInvStd[c] * weight[c], relu && !stored ? bias[c] : T.Zero);
+                ref T g = ref writeResidual ? ref dR : ref dX;
+                T m = savedMean[c];
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    (double dy, double dyCentred) = SumAndDot(ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref z, offset), plane, mean);
+                    (double dy, double dyCentred) = GatedSums(ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref z, offset), ref Unsafe.Add(ref g, offset), plane, m);
                     sumDy += dy;
                     sumDyXHat += dyCentred;
                 }
@@ -307,14 +312,13 @@ namespace StaticGrad.Kernels
                 biasGradient[c] += T.CreateTruncating(sumDy);
                 weightGradient[c] += T.CreateTruncating(sumDyXHat);
 
-                // dx = k·(dy − Σdy/n − x̂·Σdy·x̂/n) with k = weight·invStd and x̂ = (x − mean)·invStd.
-                T k = T.CreateTruncating(double.CreateTruncating(weight[c]) * invStd);
-                T m = T.CreateTruncating(mean), s = T.CreateTruncating(invStd);
-                T meanDy = T.CreateTruncating(sumDy / n), meanDyXHat = T.CreateTruncating(sumDyXHat / n);
+                // dx = k·(g − Σg/n − x̂·Σg·x̂/n) with k = weight·invStd and x̂ = (x − mean)·invStd, as k·g + (q·(x − mean) + r).
+                double k = double.CreateTruncating(weight[c]) * invStd;
+                T kT = T.CreateTruncating(k), q = T.CreateTruncating(-k * invStd * sumDyXHat / n), r = T.CreateTruncating(-k * sumDy / n);
                 for (int b = 0; b < batch; b++)
                 {
                     int offset = (b * stride) + (c * plane);
-                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref dY, offset), gate, ref Unsafe.Add(ref z, offset), ref Unsafe.Add(ref dX, offset), ref Unsafe.Add(ref dR, writeResidual ? offset : 0), writeResidual, plane, m, s, k, meanDy, meanDyXHat);
+                    NormalizeBackward(ref Unsafe.Add(ref input, offset), ref Unsafe.Add(ref g, offset), ref Unsafe.Add(ref dX, offset), plane, m, kT, q, r);
                 }
             }
         }
@@ -553,64 +557,71 @@ namespace StaticGrad.Kernels
             return sum;
         }
 
-        /// <summary>(Σ (value − shift), Σ (value − shift)²) in double, in one pass.</summary>
-        private static (double Sum, double Squares) ShiftedSums<T>(ref T values, int length, double shift)
+        /// <summary>
+        /// (Σ (value − shift), Σ (value − shift)²) in one pass: each difference and square in <typeparamref name="T"/>, summed
+        /// in <typeparamref name="T"/> over runs of at most <see cref="SumRun"/> values and those in double.
+        /// </summary>
+        private static (double Sum, double Squares) ShiftedSums<T>(ref T values, int length, T shift)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
             double sum = 0, squares = 0;
-            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 32)
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && length >= Vector512<T>.Count)
             {
-                ref float v = ref Unsafe.As<T, float>(ref values);
-                Vector512<double> k = Vector512.Create(shift), s0 = default, s1 = default, q0 = default, q1 = default;
-                for (; i <= length - 32; i += 32)
+                Vector512<T> k = Vector512.Create(shift);
+                while (i <= length - Vector512<T>.Count)
                 {
-                    Vector512<float> f0 = Vector512.LoadUnsafe(ref v, (nuint)i), f1 = Vector512.LoadUnsafe(ref v, (nuint)(i + 16));
-                    Vector512<double> d0 = Vector512.WidenLower(f0) - k, d1 = Vector512.WidenUpper(f0) - k;
-                    Vector512<double> d2 = Vector512.WidenLower(f1) - k, d3 = Vector512.WidenUpper(f1) - k;
-                    s0 += d0 + d1;
-                    s1 += d2 + d3;
-                    q0 += (d0 * d0) + (d1 * d1);
-                    q1 += (d2 * d2) + (d3 * d3);
-                }
+                    Vector512<T> s = default, q = default;
+                    for (int end = Math.Min(length - Vector512<T>.Count, i + SumRun); i <= end; i += Vector512<T>.Count)
+                    {
+                        Vector512<T> d = Vector512.LoadUnsafe(ref values, (nuint)i) - k;
+                        s += d;
+                        q = VectorOps.MultiplyAdd(d, d, q);
+                    }
 
-                sum = Vector512.Sum(s0 + s1);
-                squares = Vector512.Sum(q0 + q1);
+                    sum += double.CreateTruncating(Vector512.Sum(s));
+                    squares += double.CreateTruncating(Vector512.Sum(q));
+                }
             }
 
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 8)
+            if (Vector256.IsHardwareAccelerated && Fma.IsSupported && length - i >= Vector256<T>.Count)
             {
-                ref float v = ref Unsafe.As<T, float>(ref values);
-                Vector256<double> k = Vector256.Create(shift), s0 = default, q0 = default;
-                for (; i <= length - 8; i += 8)
+                Vector256<T> k = Vector256.Create(shift);
+                while (i <= length - Vector256<T>.Count)
                 {
-                    Vector256<float> f = Vector256.LoadUnsafe(ref v, (nuint)i);
-                    Vector256<double> d0 = Vector256.WidenLower(f) - k, d1 = Vector256.WidenUpper(f) - k;
-                    s0 += d0 + d1;
-                    q0 += (d0 * d0) + (d1 * d1);
-                }
+                    Vector256<T> s = default, q = default;
+                    for (int end = Math.Min(length - Vector256<T>.Count, i + SumRun); i <= end; i += Vector256<T>.Count)
+                    {
+                        Vector256<T> d = Vector256.LoadUnsafe(ref values, (nuint)i) - k;
+                        s += d;
+                        q = VectorOps.MultiplyAdd(d, d, q);
+                    }
 
-                sum += Vector256.Sum(s0);
-                squares += Vector256.Sum(q0);
+                    sum += double.CreateTruncating(Vector256.Sum(s));
+                    squares += double.CreateTruncating(Vector256.Sum(q));
+                }
             }
-            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 4)
+            else if (Vector128.IsHardwareAccelerated && length - i >= Vector128<T>.Count)
             {
-                ref double v = ref Unsafe.As<T, double>(ref values);
-                Vector256<double> k = Vector256.Create(shift), s0 = default, q0 = default;
-                for (; i <= length - 4; i += 4)
+                Vector128<T> k = Vector128.Create(shift);
+                while (i <= length - Vector128<T>.Count)
                 {
-                    Vector256<double> d = Vector256.LoadUnsafe(ref v, (nuint)i) - k;
-                    s0 += d;
-                    q0 += d * d;
-                }
+                    Vector128<T> s = default, q = default;
+                    for (int end = Math.Min(length - Vector128<T>.Count, i + SumRun); i <= end; i += Vector128<T>.Count)
+                    {
+                        Vector128<T> d = Vector128.LoadUnsafe(ref values, (nuint)i) - k;
+                        s += d;
+                        q += d * d;
+                    }
 
-                sum = Vector256.Sum(s0);
-                squares = Vector256.Sum(q0);
+                    sum += double.CreateTruncating(Vector128.Sum(s));
+                    squares += double.CreateTruncating(Vector128.Sum(q));
+                }
             }
 
             for (; i < length; i++)
             {
-                double d = double.CreateTruncating(Unsafe.Add(ref values, i)) - shift;
+                double d = double.CreateTruncating(Unsafe.Add(ref values, i) - shift);
                 sum += d;
                 squares += d * d;
             }
@@ -682,89 +693,102 @@ namespace StaticGrad.Kernels
             return sum;
         }
 
-        /// <summary>(Σ dy, Σ dy·(x − mean)) in double; with a folded ReLU (<paramref name="gate"/>), dy counts only where the forward pass's output (<paramref name="z"/> if stored) was positive.</summary>
-        private static (double Sum, double Dot) SumAndDot<T>(ref T dy, in ReluGate<T> gate, ref T x, ref T z, int length, double mean)
+        /// <summary>
+        /// The first pass of batch norm's backward over a contiguous run: <c>g = dy</c>, or with a folded ReLU
+        /// (<paramref name="gate"/>) 0 where the forward pass's output (<paramref name="z"/> if stored) was not positive, written
+        /// to <paramref name="g"/> (which may be <paramref name="dy"/>); returns (Σ g, Σ g·(x − mean)), summed in
+        /// <typeparamref name="T"/> over runs of at most <see cref="SumRun"/> values and those in double.
+        /// </summary>
+        private static (double Sum, double Dot) GatedSums<T>(ref T dy, in ReluGate<T> gate, ref T x, ref T z, ref T g, int length, T mean)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
             double sum = 0, dot = 0;
-            if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && length >= 16)
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && length >= Vector512<T>.Count)
             {
-                ref float g = ref Unsafe.As<T, float>(ref dy);
-                ref float v = ref Unsafe.As<T, float>(ref x);
-                Vector512<double> m = Vector512.Create(mean), s0 = default, s1 = default, p0 = default, p1 = default;
-                for (; i <= length - 16; i += 16)
+                Vector512<T> m = Vector512.Create(mean);
+                while (i <= length - Vector512<T>.Count)
                 {
-                    Vector512<float> gf = Vector512.LoadUnsafe(ref g, (nuint)i), xf = Vector512.LoadUnsafe(ref v, (nuint)i);
-                    if (gate.Relu)
+                    Vector512<T> s = default, d = default;
+                    for (int end = Math.Min(length - Vector512<T>.Count, i + SumRun); i <= end; i += Vector512<T>.Count)
                     {
-                        gf &= Vector512.GreaterThan(gate.Stored ? Vector512.LoadUnsafe(ref Unsafe.As<T, float>(ref z), (nuint)i) : gate.Output(xf.As<float, T>()).As<T, float>(), Vector512<float>.Zero);
+                        Vector512<T> gv = Vector512.LoadUnsafe(ref dy, (nuint)i), xv = Vector512.LoadUnsafe(ref x, (nuint)i);
+                        if (gate.Relu)
+                        {
+                            gv &= Vector512.GreaterThan(gate.Stored ? Vector512.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector512<T>.Zero);
+                        }
+
+                        gv.StoreUnsafe(ref g, (nuint)i);
+                        s += gv;
+                        d = VectorOps.MultiplyAdd(gv, xv - m, d);
                     }
 
-                    Vector512<double> g0 = Vector512.WidenLower(gf), g1 = Vector512.WidenUpper(gf);
-                    s0 += g0;
-                    s1 += g1;
-                    p0 += g0 * (Vector512.WidenLower(xf) - m);
-                    p1 += g1 * (Vector512.WidenUpper(xf) - m);
+                    sum += double.CreateTruncating(Vector512.Sum(s));
+                    dot += double.CreateTruncating(Vector512.Sum(d));
                 }
-
-                sum = Vector512.Sum(s0 + s1);
-                dot = Vector512.Sum(p0 + p1);
             }
 
-            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && length - i >= 8)
+            if (Vector256.IsHardwareAccelerated && Fma.IsSupported && length - i >= Vector256<T>.Count)
             {
-                ref float g = ref Unsafe.As<T, float>(ref dy);
-                ref float v = ref Unsafe.As<T, float>(ref x);
-                Vector256<double> m = Vector256.Create(mean), s0 = default, s1 = default, p0 = default, p1 = default;
-                for (; i <= length - 8; i += 8)
+                Vector256<T> m = Vector256.Create(mean);
+                while (i <= length - Vector256<T>.Count)
                 {
-                    Vector256<float> gf = Vector256.LoadUnsafe(ref g, (nuint)i), xf = Vector256.LoadUnsafe(ref v, (nuint)i);
-                    if (gate.Relu)
+                    Vector256<T> s = default, d = default;
+                    for (int end = Math.Min(length - Vector256<T>.Count, i + SumRun); i <= end; i += Vector256<T>.Count)
                     {
-                        gf &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref z), (nuint)i) : gate.Output(xf.As<float, T>()).As<T, float>(), Vector256<float>.Zero);
+                        Vector256<T> gv = Vector256.LoadUnsafe(ref dy, (nuint)i), xv = Vector256.LoadUnsafe(ref x, (nuint)i);
+                        if (gate.Relu)
+                        {
+                            gv &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector256<T>.Zero);
+                        }
+
+                        gv.StoreUnsafe(ref g, (nuint)i);
+                        s += gv;
+                        d = VectorOps.MultiplyAdd(gv, xv - m, d);
                     }
 
-                    Vector256<double> g0 = Vector256.WidenLower(gf), g1 = Vector256.WidenUpper(gf);
-                    s0 += g0;
-                    s1 += g1;
-                    p0 += g0 * (Vector256.WidenLower(xf) - m);
-                    p1 += g1 * (Vector256.WidenUpper(xf) - m);
+                    sum += double.CreateTruncating(Vector256.Sum(s));
+                    dot += double.CreateTruncating(Vector256.Sum(d));
                 }
-
-                sum += Vector256.Sum(s0 + s1);
-                dot += Vector256.Sum(p0 + p1);
             }
-            else if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated && length >= 4)
+            else if (Vector128.IsHardwareAccelerated && length - i >= Vector128<T>.Count)
             {
-                ref double g = ref Unsafe.As<T, double>(ref dy);
-                ref double v = ref Unsafe.As<T, double>(ref x);
-                Vector256<double> m = Vector256.Create(mean), s0 = default, p0 = default;
-                for (; i <= length - 4; i += 4)
+                Vector128<T> m = Vector128.Create(mean);
+                while (i <= length - Vector128<T>.Count)
                 {
-                    Vector256<double> g0 = Vector256.LoadUnsafe(ref g, (nuint)i);
-                    if (gate.Relu)
+                    Vector128<T> s = default, d = default;
+                    for (int end = Math.Min(length - Vector128<T>.Count, i + SumRun); i <= end; i += Vector128<T>.Count)
                     {
-                        g0 &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref z), (nuint)i) : gate.Output(Vector256.LoadUnsafe(ref v, (nuint)i).As<double, T>()).As<T, double>(), Vector256<double>.Zero);
+                        Vector128<T> gv = Vector128.LoadUnsafe(ref dy, (nuint)i), xv = Vector128.LoadUnsafe(ref x, (nuint)i);
+                        if (gate.Relu)
+                        {
+                            gv &= Vector128.GreaterThan(gate.Stored ? Vector128.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector128<T>.Zero);
+                        }
+
+                        gv.StoreUnsafe(ref g, (nuint)i);
+                        s += gv;
+                        d += gv * (xv - m);
                     }
 
-                    s0 += g0;
-                    p0 += g0 * (Vector256.LoadUnsafe(ref v, (nuint)i) - m);
+                    sum += double.CreateTruncating(Vector128.Sum(s));
+                    dot += double.CreateTruncating(Vector128.Sum(d));
                 }
-
-                sum = Vector256.Sum(s0);
-                dot = Vector256.Sum(p0);
             }
 
+            T tailSum = T.Zero, tailDot = T.Zero;
             for (; i < length; i++)
             {
-                double g = gate.Relu && !(gate.Value(ref x, ref z, i) > T.Zero) ? 0 : double.CreateTruncating(Unsafe.Add(ref dy, i));
-                sum += g;
-                dot += g * (double.CreateTruncating(Unsafe.Add(ref x, i)) - mean);
+                T gi = gate.Relu && !(gate.Value(ref x, ref z, i) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
+                Unsafe.Add(ref g, i) = gi;
+                tailSum += gi;
+                tailDot += gi * (Unsafe.Add(ref x, i) - mean);
             }
 
-            return (sum, dot);
+            return (sum + double.CreateTruncating(tailSum), dot + double.CreateTruncating(tailDot));
         }
+
+        /// <summary>Values <see cref="GatedSums{T}"/> and <see cref="ShiftedSums{T}"/> add in the element type before their sums go on in double (64 additions per lane of a Vector512 of floats).</summary>
+        private const int SumRun = 1024;
 
         /// <summary>
         /// <c>y = (x − mean)·scale + shift</c> over a contiguous run; with <paramref name="add"/>, plus <paramref name="residual"/>'s
@@ -831,88 +855,49 @@ namespace StaticGrad.Kernels
         }
 
         /// <summary>
-        /// <c>dx = k·(dy − meanDy − x̂·meanDyXHat)</c> with <c>x̂ = (x − mean)·invStd</c>, over a contiguous run; with a folded ReLU
-        /// (<paramref name="gate"/>), dy is 0 where the forward pass's output (<paramref name="z"/> if stored) was not positive;
-        /// with <paramref name="writeResidual"/>, that dy is also written to <paramref name="dr"/> (a folded residual's gradient).
+        /// The second pass of batch norm's backward over a contiguous run: <c>dx = k·g + (q·(x − mean) + r)</c>, the gated
+        /// gradient <paramref name="g"/> of the first pass (<see cref="GatedSums{T}"/>; it may be <paramref name="dx"/> itself).
         /// </summary>
-        private static void NormalizeBackward<T>(ref T x, ref T dy, in ReluGate<T> gate, ref T z, ref T dx, ref T dr, bool writeResidual, int length, T mean, T invStd, T k, T meanDy, T meanDyXHat)
+        private static void NormalizeBackward<T>(ref T x, ref T g, ref T dx, int length, T mean, T k, T q, T r)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             int i = 0;
-            if (Vector512.IsHardwareAccelerated && length >= Vector512<T>.Count)
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && length >= Vector512<T>.Count)
             {
-                Vector512<T> m = Vector512.Create(mean), s = Vector512.Create(invStd), kv = Vector512.Create(k), a = Vector512.Create(meanDy), c = Vector512.Create(meanDyXHat);
+                Vector512<T> m = Vector512.Create(mean), kv = Vector512.Create(k), qv = Vector512.Create(q), rv = Vector512.Create(r);
                 for (; i <= length - Vector512<T>.Count; i += Vector512<T>.Count)
                 {
-                    Vector512<T> xv = Vector512.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
-                    Vector512<T> g = Vector512.LoadUnsafe(ref dy, (nuint)i);
-                    if (gate.Relu)
-                    {
-                        g &= Vector512.GreaterThan(gate.Stored ? Vector512.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector512<T>.Zero);
-                    }
-
-                    if (writeResidual)
-                    {
-                        g.StoreUnsafe(ref dr, (nuint)i);
-                    }
-
-                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                    Vector512<T> t = VectorOps.MultiplyAdd(qv, Vector512.LoadUnsafe(ref x, (nuint)i) - m, rv);
+                    VectorOps.MultiplyAdd(kv, Vector512.LoadUnsafe(ref g, (nuint)i), t).StoreUnsafe(ref dx, (nuint)i);
                 }
             }
 
-            if (Vector256.IsHardwareAccelerated && length - i >= Vector256<T>.Count)
+            if (Vector256.IsHardwareAccelerated && Fma.IsSupported && length - i >= Vector256<T>.Count)
             {
-                Vector256<T> m = Vector256.Create(mean), s = Vector256.Create(invStd), kv = Vector256.Create(k), a = Vector256.Create(meanDy), c = Vector256.Create(meanDyXHat);
+                Vector256<T> m = Vector256.Create(mean), kv = Vector256.Create(k), qv = Vector256.Create(q), rv = Vector256.Create(r);
                 for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
                 {
-                    Vector256<T> xv = Vector256.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
-                    Vector256<T> g = Vector256.LoadUnsafe(ref dy, (nuint)i);
-                    if (gate.Relu)
-                    {
-                        g &= Vector256.GreaterThan(gate.Stored ? Vector256.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector256<T>.Zero);
-                    }
-
-                    if (writeResidual)
-                    {
-                        g.StoreUnsafe(ref dr, (nuint)i);
-                    }
-
-                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                    Vector256<T> t = VectorOps.MultiplyAdd(qv, Vector256.LoadUnsafe(ref x, (nuint)i) - m, rv);
+                    VectorOps.MultiplyAdd(kv, Vector256.LoadUnsafe(ref g, (nuint)i), t).StoreUnsafe(ref dx, (nuint)i);
                 }
             }
-            else if (Vector128.IsHardwareAccelerated && length >= Vector128<T>.Count)
+            else if (Vector128.IsHardwareAccelerated && length - i >= Vector128<T>.Count)
             {
-                Vector128<T> m = Vector128.Create(mean), s = Vector128.Create(invStd), kv = Vector128.Create(k), a = Vector128.Create(meanDy), c = Vector128.Create(meanDyXHat);
+                Vector128<T> m = Vector128.Create(mean), kv = Vector128.Create(k), qv = Vector128.Create(q), rv = Vector128.Create(r);
                 for (; i <= length - Vector128<T>.Count; i += Vector128<T>.Count)
                 {
-                    Vector128<T> xv = Vector128.LoadUnsafe(ref x, (nuint)i), xHat = (xv - m) * s;
-                    Vector128<T> g = Vector128.LoadUnsafe(ref dy, (nuint)i);
-                    if (gate.Relu)
-                    {
-                        g &= Vector128.GreaterThan(gate.Stored ? Vector128.LoadUnsafe(ref z, (nuint)i) : gate.Output(xv), Vector128<T>.Zero);
-                    }
-
-                    if (writeResidual)
-                    {
-                        g.StoreUnsafe(ref dr, (nuint)i);
-                    }
-
-                    (kv * (g - a - (xHat * c))).StoreUnsafe(ref dx, (nuint)i);
+                    Vector128<T> t = (qv * (Vector128.LoadUnsafe(ref x, (nuint)i) - m)) + rv;
+                    ((kv * Vector128.LoadUnsafe(ref g, (nuint)i)) + t).StoreUnsafe(ref dx, (nuint)i);
                 }
             }
 
             for (; i < length; i++)
             {
-                T xHat = (Unsafe.Add(ref x, i) - mean) * invStd;
-                T g = gate.Relu && !(gate.Value(ref x, ref z, i) > T.Zero) ? T.Zero : Unsafe.Add(ref dy, i);
-                if (writeResidual)
-                {
-                    Unsafe.Add(ref dr, i) = g;
-                }
-
-                Unsafe.Add(ref dx, i) = k * (g - meanDy - (xHat * meanDyXHat));
+                T t = (q * (Unsafe.Add(ref x, i) - mean)) + r;
+                Unsafe.Add(ref dx, i) = (k * Unsafe.Add(ref g, i)) + t;
             }
         }
+
         /// <summary>
         /// Values pooled straight from batch norm's input: <c>max(0, ((x − mean)·scale) + shift)</c> with the same operations as
         /// <see cref="Normalize{T}"/> (so the same bits), computed as the pooling reads each row.
