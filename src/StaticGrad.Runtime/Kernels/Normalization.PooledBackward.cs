@@ -204,8 +204,8 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary>The values per channel that <see cref="PooledChannelSums"/> hands to <see cref="PooledInputGradientPlane"/>: k = γ·invStd, the mean, invStd, Σg/n, Σg·x̂/n.</summary>
-        private const int PlaneConstants = 5;
+        /// <summary>The values per channel that <see cref="PooledChannelSums"/> hands to <see cref="PooledInputGradientPlane"/>: the mean and <see cref="NormalizeBackward{T}"/>'s k, q and r.</summary>
+        private const int PlaneConstants = 4;
 
         /// <summary>
         /// Channel <paramref name="c"/>'s sums over the maxima only, Σ g and Σ g·(x − mean) with g the pooled gradient where the
@@ -218,49 +218,56 @@ namespace StaticGrad.Kernels
             ref float p = ref MemoryMarshal.GetReference(pooled);
             ref int index = ref MemoryMarshal.GetReference(indices);
             int exampleStride = channels * area, channelBase = c * area, n = batch * area;
-            double mean = savedMean[c], invStd = savedInvStd[c];
-            Vector256<double> m = Vector256.Create(mean), s0 = default, s1 = default, d0 = default, d1 = default;
+            float mean = savedMean[c];
+            double invStd = savedInvStd[c];
+            Vector256<float> m = Vector256.Create(mean);
             double sumDy = 0, sumDyCentred = 0;
             for (int b = 0; b < batch; b++)
             {
+                // As GatedSums: in float over the plane's maxima (a quarter of the plane, at most SumRun), then in double.
                 float* plane = input + (b * exampleStride) + channelBase;
                 int at = ((b * channels) + c) * outArea, w = 0;
-                for (; w <= outArea - 8; w += 8)
+                while (w <= outArea - 8)
                 {
-                    Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(at + w)), Vector256<float>.Zero);
-                    Vector256<float> gv = Vector256.LoadUnsafe(ref g, (nuint)(at + w)) & gate;
-                    Vector256<int> positions = Vector256.LoadUnsafe(ref index, (nuint)(at + w)) - Vector256.Create(channelBase);
-                    Vector256<float> xv = Avx2.GatherVector256(plane, positions, 4);
-                    Vector256<double> g0 = Vector256.WidenLower(gv), g1 = Vector256.WidenUpper(gv);
-                    s0 += g0;
-                    s1 += g1;
-                    d0 += g0 * (Vector256.WidenLower(xv) - m);
-                    d1 += g1 * (Vector256.WidenUpper(xv) - m);
+                    Vector256<float> s = default, d = default;
+                    for (int end = Math.Min(outArea - 8, w + SumRun); w <= end; w += 8)
+                    {
+                        Vector256<float> gate = Vector256.GreaterThan(Vector256.LoadUnsafe(ref p, (nuint)(at + w)), Vector256<float>.Zero);
+                        Vector256<float> gv = Vector256.LoadUnsafe(ref g, (nuint)(at + w)) & gate;
+                        Vector256<int> positions = Vector256.LoadUnsafe(ref index, (nuint)(at + w)) - Vector256.Create(channelBase);
+                        Vector256<float> xv = Avx2.GatherVector256(plane, positions, 4);
+                        s += gv;
+                        d = Fma.IsSupported ? Fma.MultiplyAdd(gv, xv - m, d) : d + (gv * (xv - m));
+                    }
+
+                    sumDy += Vector256.Sum(s);
+                    sumDyCentred += Vector256.Sum(d);
                 }
 
+                float tailSum = 0, tailDot = 0;
                 for (; w < outArea; w++)
                 {
-                    float pv = Unsafe.Add(ref p, at + w);
-                    double gs = pv > 0 ? Unsafe.Add(ref g, at + w) : 0;
-                    sumDy += gs;
-                    sumDyCentred += gs * (plane[Unsafe.Add(ref index, at + w) - channelBase] - mean);
+                    float gs = Unsafe.Add(ref p, at + w) > 0 ? Unsafe.Add(ref g, at + w) : 0;
+                    tailSum += gs;
+                    tailDot += gs * (plane[Unsafe.Add(ref index, at + w) - channelBase] - mean);
                 }
+
+                sumDy += tailSum;
+                sumDyCentred += tailDot;
             }
 
-            sumDy += Vector256.Sum(s0 + s1);
-            sumDyCentred += Vector256.Sum(d0 + d1);
             double sumDyXHat = sumDyCentred * invStd;
             biasGradient[c] += (float)sumDy;
             weightGradient[c] += (float)sumDyXHat;
-            constants[0] = (float)(weight[c] * invStd);
-            constants[1] = (float)mean;
-            constants[2] = (float)invStd;
-            constants[3] = (float)(sumDy / n);
-            constants[4] = (float)(sumDyXHat / n);
+            double k = weight[c] * invStd;
+            constants[0] = mean;
+            constants[1] = (float)k;
+            constants[2] = (float)(-k * invStd * sumDyXHat / n);
+            constants[3] = (float)(-k * sumDy / n);
         }
 
         /// <summary>
-        /// One plane of the input gradient, <c>dx = k·(g − Σg/n − x̂·Σg·x̂/n)</c>, with g (the ReLU's gradient) made in registers
+        /// One plane of the input gradient, <c>dx = k·g + (q·(x − mean) + r)</c> (as <see cref="NormalizeBackward{T}"/>), with g (the ReLU's gradient) made in registers
         /// from the pooled gradients and indices as <see cref="Pooling.MaxPoolBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, int, int, int, int, int, int, int, Span{T})"/> makes it.
         /// </summary>
         private static void PooledInputGradientPlane(ref float xPlane, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> pooled, ReadOnlySpan<int> indices, int at, int channelBase, int width, int outHeight, int outWidth, ReadOnlySpan<float> constants, ref float dxPlane)
@@ -270,8 +277,7 @@ namespace StaticGrad.Kernels
             ref float g = ref MemoryMarshal.GetReference(pooledGradient);
             ref float p = ref MemoryMarshal.GetReference(pooled);
             ref int index = ref MemoryMarshal.GetReference(indices);
-            Vector256<float> k = Vector256.Create(constants[0]), mv = Vector256.Create(constants[1]), sv = Vector256.Create(constants[2]);
-            Vector256<float> meanDy = Vector256.Create(constants[3]), meanDyXHat = Vector256.Create(constants[4]);
+            Vector256<float> mv = Vector256.Create(constants[0]), k = Vector256.Create(constants[1]), q = Vector256.Create(constants[2]), r = Vector256.Create(constants[3]);
             for (int oy = 0; oy < outHeight; oy++)
             {
                 int rowAt = at + (oy * outWidth), top = 2 * oy * width;
@@ -285,10 +291,10 @@ namespace StaticGrad.Kernels
                     Vector256<int> iLow = Avx2.PermuteVar8x32(iv, lowPairs), iHigh = Avx2.PermuteVar8x32(iv, highPairs);
                     int first = top + (2 * ox);
                     Vector256<int> position = Vector256.Create(channelBase + first) + columns;
-                    InputGradient8(ref xPlane, ref dxPlane, first, gLow & Vector256.Equals(iLow, position).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                    InputGradient8(ref xPlane, ref dxPlane, first + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                    InputGradient8(ref xPlane, ref dxPlane, first + width, gLow & Vector256.Equals(iLow, position + Vector256.Create(width)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
-                    InputGradient8(ref xPlane, ref dxPlane, first + width + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(width + 8)).AsSingle(), k, mv, sv, meanDy, meanDyXHat);
+                    InputGradient8(ref xPlane, ref dxPlane, first, gLow & Vector256.Equals(iLow, position).AsSingle(), mv, k, q, r);
+                    InputGradient8(ref xPlane, ref dxPlane, first + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(8)).AsSingle(), mv, k, q, r);
+                    InputGradient8(ref xPlane, ref dxPlane, first + width, gLow & Vector256.Equals(iLow, position + Vector256.Create(width)).AsSingle(), mv, k, q, r);
+                    InputGradient8(ref xPlane, ref dxPlane, first + width + 8, gHigh & Vector256.Equals(iHigh, position + Vector256.Create(width + 8)).AsSingle(), mv, k, q, r);
                     if (ox == outWidth - 8)
                     {
                         break;
@@ -297,12 +303,18 @@ namespace StaticGrad.Kernels
             }
         }
 
-        /// <summary><c>dx = k·(g − meanDy − x̂·meanDyXHat)</c> at 8 positions, <c>x̂ = (x − mean)·invStd</c>: <see cref="NormalizeBackward{T}"/>'s operations.</summary>
+        /// <summary><c>dx = k·g + (q·(x − mean) + r)</c> at 8 positions: <see cref="NormalizeBackward{T}"/>'s operations.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void InputGradient8(ref float x, ref float dx, int at, Vector256<float> g, Vector256<float> k, Vector256<float> mean, Vector256<float> invStd, Vector256<float> meanDy, Vector256<float> meanDyXHat)
+        private static void InputGradient8(ref float x, ref float dx, int at, Vector256<float> g, Vector256<float> mean, Vector256<float> k, Vector256<float> q, Vector256<float> r)
         {
-            Vector256<float> xHat = (Vector256.LoadUnsafe(ref x, (nuint)at) - mean) * invStd;
-            (k * (g - meanDy - (xHat * meanDyXHat))).StoreUnsafe(ref dx, (nuint)at);
+            Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)at) - mean;
+            if (Fma.IsSupported)
+            {
+                Fma.MultiplyAdd(k, g, Fma.MultiplyAdd(q, v, r)).StoreUnsafe(ref dx, (nuint)at);
+                return;
+            }
+
+            ((k * g) + ((q * v) + r)).StoreUnsafe(ref dx, (nuint)at);
         }
     }
 }
