@@ -437,13 +437,22 @@ internal sealed class ModelFuzzSource
         Emit($"Concat({(Chance(30) ? d - rank : d)}, {_current}, {other})", shape, other == _current ? "concat-self" : "concat");
     }
 
-    /// <summary>A value used twice: <c>h + f(h)</c>, <c>h * h</c>, or a branch kept in a local and joined later.</summary>
+    /// <summary>
+    /// A value used twice: <c>h + f(h)</c>, <c>h * h</c>, a branch kept in a local and joined later, or a residual block's end
+    /// <c>h + bn(f(h))</c> (either order, with or without a ReLU: the normalisation may fold the addition in).
+    /// </summary>
     private void Residual()
     {
         string op = Pick(new[] { "+", "-", "*" });
         int[] s = _shape;
-        switch (Next(0, 3))
+        switch (Next(0, 4))
         {
+            case 3 when s.Length is 1 or 3:
+                string norm = Field(s.Length == 3 ? "BatchNorm2d" : "BatchNorm1d", $"new({s[0]})");
+                string normalised = $"{norm}.Forward({Activation(_current)})";
+                string sum = Chance(50) ? $"{_current} + {normalised}" : $"{normalised} + {_current}";
+                Emit(Chance(50) ? $"Relu({sum})" : sum, s, "residual-norm");
+                break;
             case 0:
                 Emit($"{_current} {op} {Activation(_current)}", s, "residual");
                 break;
