@@ -30,9 +30,11 @@ namespace StaticGrad.Generators.Emit.Graph
                 var names = new List<string>();
                 if (code.IsFoldedProducer(node.Id))
                 {
+                    int host = code.Host(node.Id);
+                    string writer = host == node.Id ? "its op" : $"Node{host}, into which it is folded,";
                     w.Line(code.FoldedResidual(node) is { } add
-                        ? $"// %{node.Id}: {Shapes.Text(node.Shape)}, never stored: its op writes the value of %{code.FoldedOutput(node)!.Id}, the sum %{add.Id} (with its activation) folded into it, and reads that one's gradient"
-                        : $"// %{node.Id}: {Shapes.Text(node.Shape)}, never stored: its op writes the value of %{code.FoldedActivation(node)!.Id}, the activation folded into it, and reads that one's gradient");
+                        ? $"// %{node.Id}: {Shapes.Text(node.Shape)}, never stored: {writer} writes the value of %{code.FoldedOutput(node)!.Id}, the sum %{add.Id} (with its activation) folded into it, and reads that one's gradient"
+                        : $"// %{node.Id}: {Shapes.Text(node.Shape)}, never stored: {writer} writes the value of %{code.FoldedActivation(node)!.Id}, the activation folded into it, and reads that one's gradient");
                     continue;
                 }
 
