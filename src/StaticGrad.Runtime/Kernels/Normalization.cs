@@ -291,7 +291,7 @@ namespace StaticGrad.Kernels
             int stride = channels * plane, n = batch * plane;
             for (int c = 0; c < channels; c++)
             {
-                double mean = double.CreateTruncating(savedMean[c]), invStd = double.CreateTruncating(savedInvStd[c]);
+                double invStd = double.CreateTruncating(savedInvStd[c]);
                 double sumDy = 0, sumDyXHat = 0;
 
                 // The folded ReLU's mask: its stored output, or the forward pass's y = (x − mean)·scale + shift recomputed as
